@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Root operation on every online CPU while at least one VM exists.
+ *
+ * As KVM does, vmmon holds VMX only while it has a VM, so that another
+ * hypervisor can use the CPUs the rest of the time.  The transitions
+ * follow the CPUs: a CPU coming online while VMs exist enters, one going
+ * offline leaves, and suspend, hibernation and reboot leave on all CPUs.
+ *
+ * Locking: cpus_read_lock() before vmmon_hw_mutex.  CPU hotplug callbacks
+ * run with the hotplug lock held for writing and take only the mutex.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/percpu.h>
+#include <linux/reboot.h>
+#include <linux/smp.h>
+#include <linux/suspend.h>
+#include "vmmon_core.h"
+
+static const struct vmmon_hw_ops *hw;
+static DEFINE_MUTEX(vmmon_hw_mutex);
+/* VMs that want root operation; under vmmon_hw_mutex. */
+static unsigned int vmmon_hw_users;
+/* Suspend or reboot in progress: leave root operation, do not re-enter. */
+static bool vmmon_hw_blocked;
+static enum cpuhp_state vmmon_hw_cpuhp;
+
+static DEFINE_PER_CPU(bool, vmmon_hw_on);
+static atomic_t vmmon_hw_nr_on = ATOMIC_INIT(0);
+/* First error of an on_each_cpu() enable round. */
+static atomic_t vmmon_hw_enable_err = ATOMIC_INIT(0);
+
+static int vmmon_hw_enable_this_cpu(void)
+{
+	int err;
+
+	if (__this_cpu_read(vmmon_hw_on))
+		return 0;
+	err = hw->cpu_enable();
+	if (err)
+		return err;
+	__this_cpu_write(vmmon_hw_on, true);
+	atomic_inc(&vmmon_hw_nr_on);
+	return 0;
+}
+
+static void vmmon_hw_disable_this_cpu(void)
+{
+	if (!__this_cpu_read(vmmon_hw_on))
+		return;
+	hw->cpu_disable();
+	__this_cpu_write(vmmon_hw_on, false);
+	atomic_dec(&vmmon_hw_nr_on);
+}
+
+static void vmmon_hw_enable_ipi(void *unused)
+{
+	int err = vmmon_hw_enable_this_cpu();
+
+	if (err)
+		atomic_cmpxchg(&vmmon_hw_enable_err, 0, err);
+}
+
+static void vmmon_hw_disable_ipi(void *unused)
+{
+	vmmon_hw_disable_this_cpu();
+}
+
+/* All online CPUs enter, or none stays in; cpus_read_lock() is held. */
+static int vmmon_hw_enable_all(void)
+{
+	int err;
+
+	atomic_set(&vmmon_hw_enable_err, 0);
+	on_each_cpu(vmmon_hw_enable_ipi, NULL, 1);
+	err = atomic_read(&vmmon_hw_enable_err);
+	if (err) {
+		on_each_cpu(vmmon_hw_disable_ipi, NULL, 1);
+		pr_err("cannot enter %s root operation on all CPUs (%d)\n",
+		       hw->name, err);
+		return err;
+	}
+	pr_debug("entered %s root operation on %u CPUs\n", hw->name,
+		 atomic_read(&vmmon_hw_nr_on));
+	return 0;
+}
+
+static void vmmon_hw_disable_all(void)
+{
+	on_each_cpu(vmmon_hw_disable_ipi, NULL, 1);
+	pr_debug("left %s root operation on all CPUs\n", hw->name);
+}
+
+/* Called by each new VM: enter root operation if it is the first. */
+int vmmon_hw_get(void)
+{
+	int err = 0;
+
+	cpus_read_lock();
+	mutex_lock(&vmmon_hw_mutex);
+	if (vmmon_hw_users == 0 && !vmmon_hw_blocked)
+		err = vmmon_hw_enable_all();
+	if (!err)
+		vmmon_hw_users++;
+	mutex_unlock(&vmmon_hw_mutex);
+	cpus_read_unlock();
+	return err;
+}
+
+/* Called by each VM destroyed: leave root operation after the last. */
+void vmmon_hw_put(void)
+{
+	cpus_read_lock();
+	mutex_lock(&vmmon_hw_mutex);
+	if (--vmmon_hw_users == 0 && !vmmon_hw_blocked)
+		vmmon_hw_disable_all();
+	mutex_unlock(&vmmon_hw_mutex);
+	cpus_read_unlock();
+}
+
+unsigned int vmmon_hw_cpus_on(void)
+{
+	return atomic_read(&vmmon_hw_nr_on);
+}
+
+u64 vmmon_hw_cap(u32 cap)
+{
+	return hw->cap(cap);
+}
+
+/* Runs on @cpu itself, in its hotplug thread. */
+static int vmmon_hw_cpu_online(unsigned int cpu)
+{
+	int err = 0;
+
+	mutex_lock(&vmmon_hw_mutex);
+	if (vmmon_hw_users && !vmmon_hw_blocked) {
+		preempt_disable();
+		err = vmmon_hw_enable_this_cpu();
+		preempt_enable();
+	}
+	mutex_unlock(&vmmon_hw_mutex);
+	if (err)
+		pr_err("CPU %u cannot come online: it cannot enter %s root operation (%d)\n",
+		       cpu, hw->name, err);
+	return err;
+}
+
+static int vmmon_hw_cpu_offline(unsigned int cpu)
+{
+	mutex_lock(&vmmon_hw_mutex);
+	preempt_disable();
+	vmmon_hw_disable_this_cpu();
+	preempt_enable();
+	mutex_unlock(&vmmon_hw_mutex);
+	return 0;
+}
+
+/* Leave root operation everywhere until vmmon_hw_unblock(). */
+static void vmmon_hw_block(const char *why)
+{
+	cpus_read_lock();
+	mutex_lock(&vmmon_hw_mutex);
+	vmmon_hw_blocked = true;
+	if (vmmon_hw_users) {
+		vmmon_hw_disable_all();
+		pr_info("%s: left %s root operation\n", why, hw->name);
+	}
+	mutex_unlock(&vmmon_hw_mutex);
+	cpus_read_unlock();
+}
+
+static void vmmon_hw_unblock(const char *why)
+{
+	cpus_read_lock();
+	mutex_lock(&vmmon_hw_mutex);
+	vmmon_hw_blocked = false;
+	if (vmmon_hw_users && !vmmon_hw_enable_all())
+		pr_info("%s: back in %s root operation on %u CPUs\n", why,
+			hw->name, atomic_read(&vmmon_hw_nr_on));
+	mutex_unlock(&vmmon_hw_mutex);
+	cpus_read_unlock();
+}
+
+/*
+ * Tasks are frozen between PREPARE and POST, so no VM can be created or
+ * run; leaving on every CPU here also covers the boot CPU, which is never
+ * taken offline.
+ */
+static int vmmon_hw_pm_notify(struct notifier_block *nb, unsigned long event,
+			      void *unused)
+{
+	switch (event) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+		vmmon_hw_block("suspend");
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		vmmon_hw_unblock("resume");
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vmmon_hw_pm_nb = {
+	.notifier_call = vmmon_hw_pm_notify,
+};
+
+/* A CPU in VMX root operation blocks INIT, which a reboot relies on. */
+static int vmmon_hw_reboot_notify(struct notifier_block *nb,
+				  unsigned long event, void *unused)
+{
+	vmmon_hw_block("reboot");
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vmmon_hw_reboot_nb = {
+	.notifier_call = vmmon_hw_reboot_notify,
+};
+
+int vmmon_hw_setup(const struct vmmon_hw_ops *ops)
+{
+	int ret;
+
+	hw = ops;
+	/* No VM exists yet, so the callbacks need not run for present CPUs. */
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "vmmon:online",
+					vmmon_hw_cpu_online,
+					vmmon_hw_cpu_offline);
+	if (ret < 0)
+		return ret;
+	vmmon_hw_cpuhp = ret;
+
+	ret = register_pm_notifier(&vmmon_hw_pm_nb);
+	if (ret)
+		goto remove_cpuhp;
+	ret = register_reboot_notifier(&vmmon_hw_reboot_nb);
+	if (ret)
+		goto unregister_pm;
+	return 0;
+
+unregister_pm:
+	unregister_pm_notifier(&vmmon_hw_pm_nb);
+remove_cpuhp:
+	cpuhp_remove_state_nocalls(vmmon_hw_cpuhp);
+	return ret;
+}
+
+/* Every VM is gone (each held a module reference), so no CPU is in. */
+void vmmon_hw_teardown(void)
+{
+	unregister_reboot_notifier(&vmmon_hw_reboot_nb);
+	unregister_pm_notifier(&vmmon_hw_pm_nb);
+	cpuhp_remove_state_nocalls(vmmon_hw_cpuhp);
+	WARN_ON(vmmon_hw_users || atomic_read(&vmmon_hw_nr_on));
+}
