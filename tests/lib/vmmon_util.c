@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <uapi/vmmon.h>
+#include "vmmon_util.h"
+
+/* Where the test image keeps the kernel's KVM modules (scripts/mkimage.sh). */
+#define IMAGE_KVM_DIR	"/lib/modules/kvm/"
+
+const char *vmmon_module_path(int argc, char **argv)
+{
+	static char path[4096];
+	char self[4096];
+	int i;
+
+	for (i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--module"))
+			return argv[i + 1];
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(path, sizeof(path), "%s/vmmon.ko", dirname(self));
+	return path;
+}
+
+int module_load(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
+int module_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+bool module_loaded(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+long read_long_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	err = errno;
+	close(fd);
+	errno = err;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+long vmmon_counter(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), VMMON_SYSFS "%s", name);
+	return read_long_file(path);
+}
+
+int vmmon_open(void)
+{
+	return open(VMMON_DEV, O_RDWR | O_CLOEXEC);
+}
+
+int vmmon_create_vm(int devfd)
+{
+	struct vmmon_create_vm args = { 0 };
+
+	return ioctl(devfd, VMMON_CREATE_VM, &args);
+}
+
+int online_cpus(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static bool cpuinfo_line_has_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = strchr(line, ':');
+
+	while (p && (p = strstr(p, word))) {
+		if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static bool cpuinfo_scan(const char *flag, bool *vmx_line)
+{
+	char line[8192];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		bool is_vmx = !strncmp(line, "vmx flags", 9);
+
+		if (is_vmx && vmx_line)
+			*vmx_line = true;
+		if ((is_vmx || !strncmp(line, "flags", 5)) && flag &&
+		    cpuinfo_line_has_word(line, flag)) {
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+bool cpuinfo_has_flag(const char *flag)
+{
+	return cpuinfo_scan(flag, NULL);
+}
+
+bool cpuinfo_has_vmx_flags_line(void)
+{
+	bool vmx_line = false;
+
+	cpuinfo_scan(NULL, &vmx_line);
+	return vmx_line;
+}
+
+long meminfo_kb(const char *field)
+{
+	char line[256];
+	size_t n = strlen(field);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			kb = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+int log_mark(void)
+{
+	static int next;
+	char text[64];
+	int id = getpid() * 1000 + ++next;
+
+	snprintf(text, sizeof(text), "vmmon-test: mark %d\n", id);
+	write_file("/dev/kmsg", text);
+	return id;
+}
+
+bool log_since(int mark, const char *needle)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char text[64], *buf, *from;
+	bool found = false;
+	int n;
+
+	if (size <= 0)
+		return false;
+	buf = malloc(size + 1);
+	if (!buf)
+		return false;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n >= 0) {
+		buf[n] = '\0';
+		snprintf(text, sizeof(text), "vmmon-test: mark %d\n", mark);
+		from = strstr(buf, text);
+		found = from && strstr(from, needle);
+	}
+	free(buf);
+	return found;
+}
+
+/* Load order; the names the kernel knows them by, for unloading. */
+static const char *const kvm_files[] = { "irqbypass", "kvm", "kvm-intel" };
+static const char *const kvm_names[] = { "irqbypass", "kvm", "kvm_intel" };
+static bool kvm_loaded_here[3];
+
+bool kvm_can_try(void)
+{
+	return access("/dev/kvm", F_OK) == 0 ||
+	       access(IMAGE_KVM_DIR "kvm-intel.ko", F_OK) == 0 ||
+	       system("modprobe -q -n kvm_intel 2>/dev/null") == 0;
+}
+
+static int kvm_load(void)
+{
+	char path[256];
+	int i;
+
+	if (access(IMAGE_KVM_DIR "kvm-intel.ko", F_OK)) {
+		if (system("modprobe -q kvm_intel 2>/dev/null"))
+			return -1;
+		kvm_loaded_here[1] = kvm_loaded_here[2] = true;
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), IMAGE_KVM_DIR "%s.ko", kvm_files[i]);
+		if (module_load(path, NULL) == 0)
+			kvm_loaded_here[i] = true;
+		else if (errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+int kvm_take_vmx(void)
+{
+	int kvm, vm, err;
+
+	if (access("/dev/kvm", F_OK) && kvm_load())
+		return -1;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -1;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	err = errno;
+	close(kvm);
+	errno = err;
+	return vm;
+}
+
+void kvm_release(void)
+{
+	int i;
+
+	for (i = 2; i >= 0; i--) {
+		if (kvm_loaded_here[i])
+			module_unload(kvm_names[i]);
+		kvm_loaded_here[i] = false;
+	}
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the tests that run against the loaded module, inside the
+ * emulated test image or on a real VT-x host (as root).
+ */
+#ifndef VMMON_UTIL_H
+#define VMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VMMON_DEV	"/dev/vmmon"
+#define VMMON_SYSFS	"/sys/class/misc/vmmon/"
+
+/* The module file: --module PATH, else vmmon.ko beside the program. */
+const char *vmmon_module_path(int argc, char **argv);
+
+int module_load(const char *path, const char *params);
+int module_unload(const char *name);
+bool module_loaded(const char *name);
+
+long read_long_file(const char *path);
+int write_file(const char *path, const char *text);
+/* A /sys/class/misc/vmmon/ counter, or -1 when it cannot be read. */
+long vmmon_counter(const char *name);
+int vmmon_open(void);
+int vmmon_create_vm(int devfd);
+
+int online_cpus(void);
+/* A word in the "flags" or "vmx flags" lines of /proc/cpuinfo. */
+bool cpuinfo_has_flag(const char *flag);
+/* Whether /proc/cpuinfo has a "vmx flags" line at all. */
+bool cpuinfo_has_vmx_flags_line(void);
+/* A field of /proc/meminfo, in kB, or -1. */
+long meminfo_kb(const char *field);
+
+/*
+ * Kernel log: log_mark() writes a unique line to /dev/kmsg and returns
+ * its id; log_since() tells whether @needle was logged after that mark.
+ */
+int log_mark(void);
+bool log_since(int mark, const char *needle);
+
+/*
+ * KVM as "another hypervisor".  kvm_can_try(): KVM is loaded or can be.
+ * kvm_take_vmx(): load KVM if needed and create a KVM VM, which makes it
+ * take VMX on every CPU (6.12 takes it at load already); returns the VM
+ * fd, or -1 with errno from the load or the VM creation.
+ * kvm_release(): unload what kvm_take_vmx() loaded.
+ */
+bool kvm_can_try(void);
+int kvm_take_vmx(void);
+void kvm_release(void);
+
+#endif /* VMMON_UTIL_H */

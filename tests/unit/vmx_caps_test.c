@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of kmod/vmx/vmx_caps.c, built natively against made-up
+ * capability MSRs: which CPUs vmmon accepts, what it says is missing,
+ * and the control words it computes.
+ */
+#include <stdio.h>
+#include <linux/bits.h>
+#include <linux/types.h>
+#include "ktap.h"
+#include "vmx_arch.h"
+#include "vmx_caps.h"
+
+#define CTL_MSR(allowed0, allowed1)	(((u64)(allowed1) << 32) | (allowed0))
+
+/* A Haswell-like CPU: IA32_VMX_BASIC as Bochs's corei7_haswell_4770. */
+static struct vmx_msrs good_msrs(void)
+{
+	struct vmx_msrs m = {
+		.basic = 0x00d810000000002bULL,
+		.pinbased = CTL_MSR(0x00000016, 0x0000007f),
+		.procbased = CTL_MSR(0x04006172, 0xfff9fffe),
+		.procbased2 = CTL_MSR(0, 0x001010ff),
+		.exit = CTL_MSR(0x00036dfb, 0x007fffff),
+		.entry = CTL_MSR(0x000011fb, 0x0000ffff),
+		.misc = 0x00000000000401e5ULL,
+		.ept_vpid = VMX_EPT_CAP_EXECUTE_ONLY | VMX_EPT_CAP_WALK_LENGTH_4 |
+			    VMX_EPT_CAP_MEMTYPE_UC | VMX_EPT_CAP_MEMTYPE_WB |
+			    VMX_EPT_CAP_2M_PAGES | VMX_EPT_CAP_INVEPT |
+			    VMX_EPT_CAP_AD_FLAGS | VMX_EPT_CAP_INVEPT_SINGLE_CTX |
+			    VMX_EPT_CAP_INVEPT_ALL_CTX | VMX_VPID_CAP_INVVPID |
+			    VMX_VPID_CAP_INVVPID_ADDR |
+			    VMX_VPID_CAP_INVVPID_SINGLE_CTX |
+			    VMX_VPID_CAP_INVVPID_ALL_CTX,
+	};
+	return m;
+}
+
+/* Collects what vmx_caps_compute() reports missing. */
+struct missing_log {
+	int count;
+	char names[16][128];
+};
+
+static void log_missing(void *ctx, const char *what)
+{
+	struct missing_log *log = ctx;
+
+	if (log->count < 16)
+		snprintf(log->names[log->count], sizeof(log->names[0]), "%s",
+			 what);
+	log->count++;
+}
+
+static int compute(const struct vmx_msrs *m, struct vmx_caps *caps,
+		   struct missing_log *log)
+{
+	memset(log, 0, sizeof(*log));
+	return vmx_caps_compute(m, caps, log_missing, log);
+}
+
+static enum ktap_result full_caps_accepted(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	ASSERT_EQ(compute(&m, &caps, &log), 0);
+	EXPECT_EQ(log.count, 0);
+	EXPECT_EQ(caps.revision, 0x2b);
+	EXPECT_EQ(caps.preemption_timer_shift, 5);
+	EXPECT_TRUE(caps.pin & VMX_PIN_PREEMPTION_TIMER);
+	EXPECT_TRUE(caps.proc & VMX_PROC_SECONDARY_CONTROLS);
+	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_EPT);
+	EXPECT_TRUE(caps.proc2 & VMX_PROC2_UNRESTRICTED_GUEST);
+	EXPECT_TRUE(caps.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE);
+	EXPECT_TRUE(caps.entry & VMX_ENTRY_LOAD_EFER);
+	EXPECT_EQ(caps.ept_vpid, m.ept_vpid);
+	return KTAP_PASS;
+}
+
+static enum ktap_result must_be_one_controls_kept(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	ASSERT_EQ(compute(&m, &caps, &log), 0);
+	EXPECT_EQ(caps.pin & 0x16, 0x16);
+	EXPECT_EQ(caps.proc & 0x04006172, 0x04006172);
+	EXPECT_EQ(caps.exit & 0x00036dfb, 0x00036dfb);
+	/* Entry's must-be-one bits, but IA-32e mode is left to each entry. */
+	EXPECT_EQ(caps.entry & 0x000011fb, 0x000011fb);
+	EXPECT_EQ(caps.entry & VMX_ENTRY_IA32E_MODE_GUEST, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ia32e_kept_when_forced(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	m.entry |= VMX_ENTRY_IA32E_MODE_GUEST;	/* allowed-0: must be 1 */
+	ASSERT_EQ(compute(&m, &caps, &log), 0);
+	EXPECT_TRUE(caps.entry & VMX_ENTRY_IA32E_MODE_GUEST);
+	return KTAP_PASS;
+}
+
+static enum ktap_result optional_controls_follow_cpu(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	ASSERT_EQ(compute(&m, &caps, &log), 0);
+	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_RDTSCP);
+	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_XSAVES);
+	/* Not in the set vmmon asks for, though the CPU allows it. */
+	EXPECT_EQ(caps.proc2 & BIT(0), 0);
+
+	m.procbased2 &= ~((u64)(VMX_PROC2_ENABLE_RDTSCP |
+				VMX_PROC2_ENABLE_XSAVES) << 32);
+	ASSERT_EQ(compute(&m, &caps, &log), 0);
+	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_RDTSCP, 0);
+	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_XSAVES, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ctl_adjust_reports_absent(void)
+{
+	u32 ctl;
+
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x10, 0x100, &ctl), 0);
+	EXPECT_EQ(ctl, 0x11);
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x300, 0, &ctl), 0x300);
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x0, 0x0), 0, 0xffffffff, &ctl), 0);
+	EXPECT_EQ(ctl, 0);
+	return KTAP_PASS;
+}
+
+/* One requirement removed from one MSR, and the line it must produce. */
+struct removal {
+	size_t offset;		/* of the u64 in struct vmx_msrs */
+	u64 clear;
+	const char *name;
+};
+
+#define MSR_OFF(f)	offsetof(struct vmx_msrs, f)
+#define ALLOWED1(bit)	((u64)(bit) << 32)
+
+static const struct removal removals[] = {
+	{ MSR_OFF(basic), VMX_BASIC_TRUE_CONTROLS,
+	  "true VMX controls (IA32_VMX_BASIC bit 55)" },
+	{ MSR_OFF(pinbased), ALLOWED1(VMX_PIN_EXT_INTR_EXITING),
+	  "pin-based control: external-interrupt exiting" },
+	{ MSR_OFF(pinbased), ALLOWED1(VMX_PIN_PREEMPTION_TIMER),
+	  "pin-based control: VMX-preemption timer" },
+	{ MSR_OFF(pinbased), ALLOWED1(VMX_PIN_VIRTUAL_NMIS),
+	  "pin-based control: virtual NMIs" },
+	{ MSR_OFF(procbased), ALLOWED1(VMX_PROC_HLT_EXITING),
+	  "processor control: HLT exiting" },
+	{ MSR_OFF(procbased), ALLOWED1(VMX_PROC_USE_MSR_BITMAPS),
+	  "processor control: MSR bitmaps" },
+	{ MSR_OFF(procbased2), ALLOWED1(VMX_PROC2_ENABLE_EPT),
+	  "secondary control: EPT" },
+	{ MSR_OFF(procbased2), ALLOWED1(VMX_PROC2_ENABLE_VPID),
+	  "secondary control: VPID" },
+	{ MSR_OFF(procbased2), ALLOWED1(VMX_PROC2_UNRESTRICTED_GUEST),
+	  "secondary control: unrestricted guest" },
+	{ MSR_OFF(exit), ALLOWED1(VMX_EXIT_LOAD_EFER),
+	  "exit control: save/load IA32_EFER" },
+	{ MSR_OFF(exit), ALLOWED1(VMX_EXIT_ACK_INTR_ON_EXIT),
+	  "exit control: acknowledge interrupt on exit" },
+	{ MSR_OFF(entry), ALLOWED1(VMX_ENTRY_IA32E_MODE_GUEST),
+	  "entry control: IA-32e mode guest" },
+	{ MSR_OFF(entry), ALLOWED1(VMX_ENTRY_LOAD_PAT),
+	  "entry control: load IA32_PAT" },
+	{ MSR_OFF(ept_vpid), VMX_EPT_CAP_WALK_LENGTH_4,
+	  "EPT: 4-level page walk" },
+	{ MSR_OFF(ept_vpid), VMX_EPT_CAP_MEMTYPE_WB,
+	  "EPT: write-back memory type" },
+	{ MSR_OFF(ept_vpid), VMX_EPT_CAP_INVEPT, "EPT: INVEPT instruction" },
+	{ MSR_OFF(ept_vpid),
+	  VMX_EPT_CAP_INVEPT_SINGLE_CTX | VMX_EPT_CAP_INVEPT_ALL_CTX,
+	  "EPT: single- or all-context INVEPT" },
+	{ MSR_OFF(ept_vpid), VMX_VPID_CAP_INVVPID, "VPID: INVVPID instruction" },
+	{ MSR_OFF(ept_vpid),
+	  VMX_VPID_CAP_INVVPID_SINGLE_CTX | VMX_VPID_CAP_INVVPID_ALL_CTX,
+	  "VPID: single- or all-context INVVPID" },
+};
+
+static enum ktap_result each_missing_requirement_named(void)
+{
+	struct missing_log log;
+	struct vmx_caps caps;
+	size_t i;
+
+	for (i = 0; i < sizeof(removals) / sizeof(removals[0]); i++) {
+		struct vmx_msrs m = good_msrs();
+		u64 *msr = (u64 *)((char *)&m + removals[i].offset);
+
+		*msr &= ~removals[i].clear;
+		EXPECT_EQ(compute(&m, &caps, &log), 1);
+		if (log.count == 1 && strcmp(log.names[0], removals[i].name))
+			ktap_check_failed(__FILE__, __LINE__,
+					  "reported \"%s\", expected \"%s\"",
+					  log.names[0], removals[i].name);
+	}
+	return KTAP_PASS;
+}
+
+static enum ktap_result partial_invept_accepted(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	m.ept_vpid &= ~(VMX_EPT_CAP_INVEPT_SINGLE_CTX |
+			VMX_VPID_CAP_INVVPID_ALL_CTX);
+	EXPECT_EQ(compute(&m, &caps, &log), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result no_secondary_controls(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	/* As vmx_backend.c reads them: no secondary controls, no EPT MSR. */
+	m.procbased &= ~ALLOWED1(VMX_PROC_SECONDARY_CONTROLS);
+	m.procbased2 = 0;
+	m.ept_vpid = 0;
+	EXPECT_EQ(compute(&m, &caps, &log), 10);
+	EXPECT_EQ(strcmp(log.names[0], "processor control: secondary controls"), 0);
+	EXPECT_EQ(strcmp(log.names[1], "secondary control: EPT"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vmcs_region_checked(void)
+{
+	struct vmx_msrs m = good_msrs();
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	m.basic &= ~(VMX_BASIC_MEMTYPE_MASK << VMX_BASIC_MEMTYPE_SHIFT);
+	EXPECT_EQ(compute(&m, &caps, &log), 1);
+	EXPECT_EQ(strcmp(log.names[0], "write-back memory type for the VMCS"), 0);
+
+	m = good_msrs();
+	m.basic |= VMX_BASIC_PHYS_32BIT;
+	EXPECT_EQ(compute(&m, &caps, &log), 1);
+
+	m = good_msrs();
+	m.basic |= 0x1001ULL << VMX_BASIC_REGION_SIZE_SHIFT;
+	EXPECT_EQ(compute(&m, &caps, &log), 1);
+	EXPECT_EQ(strcmp(log.names[0], "a VMCS region of at most 4096 bytes"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result no_vmx_at_all(void)
+{
+	struct vmx_msrs m = { 0 };
+	struct missing_log log;
+	struct vmx_caps caps;
+
+	/* Every requirement is reported, none twice. */
+	EXPECT_EQ(compute(&m, &caps, &log), 28);
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(full_caps_accepted),
+	KTAP_CASE(must_be_one_controls_kept),
+	KTAP_CASE(ia32e_kept_when_forced),
+	KTAP_CASE(optional_controls_follow_cpu),
+	KTAP_CASE(ctl_adjust_reports_absent),
+	KTAP_CASE(each_missing_requirement_named),
+	KTAP_CASE(partial_invept_accepted),
+	KTAP_CASE(no_secondary_controls),
+	KTAP_CASE(vmcs_region_checked),
+	KTAP_CASE(no_vmx_at_all),
+};
+
+int main(void)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/vmmon and VM objects: the ioctls and their bad input, VMX root
+ * operation following the VMs (and CPU hotplug, suspend, another
+ * hypervisor), and no leak over many VMs.  Loads vmmon.ko if it is not
+ * loaded; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_util.h"
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+static int dev = -1;
+
+static void settle(void)
+{
+	struct timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static enum ktap_result device_node(void)
+{
+	char path[] = VMMON_SYSFS "dev";
+	unsigned int maj, min;
+	struct stat st;
+	FILE *f;
+
+	ASSERT_OK(stat(VMMON_DEV, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	f = fopen(path, "re");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fscanf(f, "%u:%u", &maj, &min), 2);
+	fclose(f);
+	EXPECT_EQ(major(st.st_rdev), maj);
+	EXPECT_EQ(minor(st.st_rdev), min);
+	return KTAP_PASS;
+}
+
+static enum ktap_result api_version(void)
+{
+	struct vmmon_version ver = { .api = 0xdead, .pad = 0xbeef };
+
+	ASSERT_OK(ioctl(dev, VMMON_GET_API_VERSION, &ver));
+	EXPECT_EQ(ver.api, VMMON_API_VERSION);
+	EXPECT_EQ(ver.pad, 0);
+	return KTAP_PASS;
+}
+
+static long query_cap(__u32 cap)
+{
+	struct vmmon_cap_query q = { .cap = cap, .value = 0xdead };
+
+	if (ioctl(dev, VMMON_CHECK_CAP, &q))
+		return -1;
+	return q.value;
+}
+
+static enum ktap_result check_cap_matches_cpu(void)
+{
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_NR_CPUS, .pad = 1 };
+
+	EXPECT_EQ(query_cap(VMMON_CAP_NR_CPUS), online_cpus());
+	EXPECT_EQ(query_cap(0), 0);
+	EXPECT_EQ(query_cap(0xffffffff), 0);
+	EXPECT_ERRNO(ioctl(dev, VMMON_CHECK_CAP, &q), EINVAL);
+	if (!cpuinfo_has_vmx_flags_line())
+		return ktap_skip("no \"vmx flags\" in /proc/cpuinfo to compare with");
+	EXPECT_EQ(query_cap(VMMON_CAP_EPT_AD_BITS), cpuinfo_has_flag("ept_ad"));
+	EXPECT_EQ(query_cap(VMMON_CAP_EPT_1G_PAGES), cpuinfo_has_flag("ept_1gb"));
+	EXPECT_TRUE(query_cap(VMMON_CAP_EPT_2M_PAGES) >= 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unknown_ioctl_enotty(void)
+{
+	int vm = vmmon_create_vm(dev);
+	struct vmmon_version ver;
+	__u64 wide;
+
+	ASSERT_OK(vm);
+	EXPECT_ERRNO(ioctl(dev, _IO(VMMON_IOCTL_TYPE, 0x7f)), ENOTTY);
+	/* Right number, wrong size: a different command. */
+	EXPECT_ERRNO(ioctl(dev, _IOR(VMMON_IOCTL_TYPE, 0x00, __u64), &wide), ENOTTY);
+	EXPECT_ERRNO(ioctl(dev, _IOR('Z', 0x00, struct vmmon_version), &ver), ENOTTY);
+	/* System ioctls mean nothing on a VM fd. */
+	EXPECT_ERRNO(ioctl(vm, VMMON_GET_API_VERSION, &ver), ENOTTY);
+	EXPECT_ERRNO(ioctl(vm, VMMON_CREATE_VM, &ver), ENOTTY);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static enum ktap_result bad_pointer_efault(void)
+{
+	void *bad[4] = { NULL, (void *)1, (void *)0xffff888000000000UL };
+	const unsigned long cmds[] = {
+		VMMON_GET_API_VERSION, VMMON_CHECK_CAP, VMMON_CREATE_VM,
+	};
+	void *ro;
+	int i, j;
+
+	/* A page that was mapped and is no longer. */
+	bad[3] = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(bad[3] != MAP_FAILED);
+	munmap(bad[3], 4096);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 4; j++)
+			EXPECT_ERRNO(ioctl(dev, cmds[i], bad[j]), EFAULT);
+
+	/* Output into read-only memory. */
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(ro != MAP_FAILED);
+	EXPECT_ERRNO(ioctl(dev, VMMON_GET_API_VERSION, ro), EFAULT);
+	munmap(ro, 4096);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result create_vm_rejects_reserved(void)
+{
+	struct vmmon_create_vm flags = { .flags = 1 };
+	struct vmmon_create_vm pad = { .pad = 1 };
+
+	EXPECT_ERRNO(ioctl(dev, VMMON_CREATE_VM, &flags), EINVAL);
+	EXPECT_ERRNO(ioctl(dev, VMMON_CREATE_VM, &pad), EINVAL);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vmx_root_follows_vms(void)
+{
+	int ncpus = online_cpus();
+	int a, b;
+
+	ASSERT_EQ(vmmon_counter("vmx_cpus"), 0);
+	a = vmmon_create_vm(dev);
+	ASSERT_OK(a);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus);
+	b = vmmon_create_vm(dev);
+	ASSERT_OK(b);
+	EXPECT_EQ(vmmon_counter("vms"), 2);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus);
+	close(a);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus);
+	close(b);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vm_lives_until_last_reference(void)
+{
+	int vm = vmmon_create_vm(dev), copy, status;
+	int go[2];
+	pid_t child;
+	char c;
+
+	ASSERT_OK(vm);
+	ASSERT_OK(pipe(go));
+	copy = dup(vm);
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0) {
+		/* Holds the inherited VM fds until the parent says go. */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	close(vm);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	close(copy);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), online_cpus());
+	close(go[1]);
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vm_fd_is_cloexec(void)
+{
+	int vm = vmmon_create_vm(dev);
+
+	ASSERT_OK(vm);
+	EXPECT_TRUE(fcntl(vm, F_GETFD) & FD_CLOEXEC);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static int cycle_vms(int n)
+{
+	int i, vm;
+
+	for (i = 0; i < n; i++) {
+		vm = vmmon_create_vm(dev);
+		if (vm < 0)
+			return -1;
+		close(vm);
+	}
+	return 0;
+}
+
+/*
+ * Unreclaimable slab is where a leaked VM, file or id would stay; 1000
+ * cycles make a leak of 64 bytes a cycle stand out from the noise.
+ */
+static enum ktap_result create_destroy_1000_no_leak(void)
+{
+	long before, after;
+
+	ASSERT_OK(cycle_vms(50));
+	settle();
+	before = meminfo_kb("SUnreclaim");
+	ASSERT_OK(cycle_vms(1000));
+	settle();
+	after = meminfo_kb("SUnreclaim");
+	ktap_diag("SUnreclaim %ld kB before, %ld kB after 1000 VMs", before, after);
+	EXPECT_TRUE(before > 0 && after - before < 64);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static void *cycle_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(long)cycle_vms(200);
+}
+
+/* Creation and destruction racing on two CPUs keep the counts right. */
+static enum ktap_result concurrent_create_destroy(void)
+{
+	pthread_t t[2];
+	void *ret[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(pthread_create(&t[i], NULL, cycle_thread, NULL), 0);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], &ret[i]);
+		EXPECT_EQ((long)ret[i], 0);
+	}
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result cpu_hotplug_follows(void)
+{
+	int ncpus = online_cpus(), vm;
+
+	if (ncpus < 2 || access(CPU1_ONLINE, W_OK))
+		return ktap_skip("needs a second CPU that can go offline");
+
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	ASSERT_OK(write_file(CPU1_ONLINE, "0"));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus - 1);
+	ASSERT_OK(write_file(CPU1_ONLINE, "1"));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus);
+	close(vm);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+
+	/* A CPU that was offline when the VM came enters when it comes up. */
+	ASSERT_OK(write_file(CPU1_ONLINE, "0"));
+	vm = vmmon_create_vm(dev);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus - 1);
+	ASSERT_OK(write_file(CPU1_ONLINE, "1"));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), ncpus);
+	close(vm);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+/*
+ * pm_test "freezer" runs the suspend notifiers and freezes tasks, then
+ * resumes, without powering anything down.
+ */
+static enum ktap_result suspend_resume_reenters(void)
+{
+	char line[80];
+	int mark, vm;
+
+	if (access("/sys/power/pm_test", W_OK))
+		return ktap_skip("no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	write_file("/sys/module/suspend/parameters/pm_test_delay", "0");
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	mark = log_mark();
+	ASSERT_OK(write_file("/sys/power/pm_test", "freezer"));
+	EXPECT_TRUE(write_file("/sys/power/state", "freeze") == 0);
+	write_file("/sys/power/pm_test", "none");
+	snprintf(line, sizeof(line),
+		 "vmmon: resume: back in VT-x root operation on %d CPUs",
+		 online_cpus());
+	EXPECT_TRUE(log_since(mark, "vmmon: suspend: left VT-x root operation"));
+	EXPECT_TRUE(log_since(mark, line));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), online_cpus());
+	close(vm);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result busy_when_kvm_owns_vmx(void)
+{
+	int kvm_vm, vm, mark;
+
+	if (!kvm_can_try())
+		return ktap_skip("KVM is not available");
+	kvm_vm = kvm_take_vmx();
+	if (kvm_vm < 0) {
+		ktap_diag("KVM could not take VMX: %s", strerror(errno));
+		kvm_release();
+		return KTAP_FAIL;
+	}
+	mark = log_mark();
+	EXPECT_ERRNO(vmmon_create_vm(dev), EBUSY);
+	EXPECT_TRUE(log_since(mark, "is in use by another hypervisor"));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	close(kvm_vm);
+	kvm_release();
+
+	vm = vmmon_create_vm(dev);
+	EXPECT_TRUE(vm >= 0);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static enum ktap_result kvm_refused_while_vmmon_owns_vmx(void)
+{
+	int vm, kvm_vm;
+
+	if (!kvm_can_try())
+		return ktap_skip("KVM is not available");
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	kvm_vm = kvm_take_vmx();
+	EXPECT_EQ(kvm_vm, -1);
+	if (kvm_vm >= 0)
+		close(kvm_vm);
+	else
+		ktap_diag("KVM refused as it should: %s", strerror(errno));
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), online_cpus());
+	close(vm);
+	kvm_release();
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	close(dev);
+	dev = -1;
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(device_node),
+	KTAP_CASE(api_version),
+	KTAP_CASE(check_cap_matches_cpu),
+	KTAP_CASE(unknown_ioctl_enotty),
+	KTAP_CASE(bad_pointer_efault),
+	KTAP_CASE(create_vm_rejects_reserved),
+	KTAP_CASE(vmx_root_follows_vms),
+	KTAP_CASE(vm_lives_until_last_reference),
+	KTAP_CASE(vm_fd_is_cloexec),
+	KTAP_CASE(create_destroy_1000_no_leak),
+	KTAP_CASE(concurrent_create_destroy),
+	KTAP_CASE(cpu_hotplug_follows),
+	KTAP_CASE(suspend_resume_reenters),
+	KTAP_CASE(busy_when_kvm_owns_vmx),
+	KTAP_CASE(kvm_refused_while_vmmon_owns_vmx),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	if (!module_loaded("vmmon") &&
+	    module_load(vmmon_module_path(argc, argv), NULL)) {
+		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
+		return 1;
+	}
+	dev = vmmon_open();
+	if (dev < 0) {
+		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
