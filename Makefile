@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            the module (against KDIR), vmctl and the test programs
+# make check      every test: builds against Debian's 6.1 and 6.12 headers
+#                 with W=1 and sparse, native unit tests, then the module
+#                 in emulated PCs (QEMU without VT-x, Bochs with VT-x)
+# make demo       boot the emulated VT-x PC and show vmmon working
+# make check-host on a real VT-x host, as root: the same module tests
+# make install    module, vmctl, udev rule and group (as root)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+O ?= build/user
+CC ?= gcc
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Itests/lib
+ifeq ($(STATIC),1)
+override LDFLAGS += -static
+endif
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+
+VMCTL_SRCS := $(wildcard user/vmctl/*.c)
+TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c
+MODULE_TESTS := vmmon_load_test vmmon_dev_test
+
+.PHONY: all module userspace unit check check-host demo sparse install \
+	clean FORCE
+
+all: module userspace
+
+module:
+	@test -d "$(KDIR)" || { echo "make: no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS))
+
+$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS)
+
+$(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) -lpthread
+
+# Module logic compiled natively, with sanitizers, against tests/unit/shim.
+build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \
+		kmod/vmx/*.h tests/lib/ktap.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/vmx -o $@ \
+		$< kmod/vmx/vmx_caps.c tests/lib/ktap.c
+
+build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS)
+
+# Native suites, each between the markers scripts/ktap-check.sh reads.
+unit: build/unit/vmx_caps_test build/unit/vmctl
+	@tests/suite.sh vmx_caps build/unit/vmx_caps_test
+	@tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
+
+check:
+	scripts/check.sh
+
+check-host:
+	scripts/check-host.sh
+
+demo:
+	scripts/demo.sh
+
+sparse:
+	scripts/build-check.sh
+
+install: module $(O)/vmctl
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0755 $(O)/vmctl $(DESTDIR)/usr/local/bin/vmctl
+	install -D -m 0644 udev/60-vmmon.rules $(DESTDIR)/etc/udev/rules.d/60-vmmon.rules
+	getent group vmmon >/dev/null || groupadd --system vmmon
+	-udevadm control --reload-rules && udevadm trigger --name-match=vmmon
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf build

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VMCTL_H
+#define VMCTL_H
+
+#include <stdio.h>
+
+#define VMCTL_DEFAULT_DEVICE	"/dev/vmmon"
+
+/* Exit statuses, documented in vmctl --help. */
+enum {
+	VMCTL_EXIT_OK = 0,
+	VMCTL_EXIT_ERROR = 1,	/* the host or the module refused */
+	VMCTL_EXIT_USAGE = 2,	/* bad command line */
+};
+
+struct vmctl_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(const char *device, int argc, char **argv);
+};
+
+extern const struct vmctl_cmd vmctl_cmd_info;
+extern const struct vmctl_cmd vmctl_cmd_check;
+
+/* Print "vmctl: ..." to stderr. */
+void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Open the vmmon device and check that it speaks our API; on failure
+ * explain why in one line and return -1.
+ */
+int vmctl_open_device(const char *device);
+
+/* A /sys/class/misc/vmmon counter, or -1. */
+long vmctl_counter(const char *name);
+
+#endif /* VMCTL_H */

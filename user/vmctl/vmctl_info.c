@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmctl info: what the module and the CPU offer. */
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "vmctl.h"
+
+static const struct {
+	__u32 cap;
+	const char *label;
+	int is_count;
+} info_caps[] = {
+	{ VMMON_CAP_NR_CPUS, "CPUs", 1 },
+	{ VMMON_CAP_EPT_AD_BITS, "EPT accessed/dirty flags", 0 },
+	{ VMMON_CAP_EPT_2M_PAGES, "EPT 2M pages", 0 },
+	{ VMMON_CAP_EPT_1G_PAGES, "EPT 1G pages", 0 },
+};
+
+static void print_counter(const char *label, const char *name)
+{
+	long v = vmctl_counter(name);
+
+	if (v < 0)
+		printf("%-26s unknown (no /sys/class/misc/vmmon/%s)\n", label, name);
+	else
+		printf("%-26s %ld\n", label, v);
+}
+
+static int info_run(const char *device, int argc, char **argv)
+{
+	struct vmmon_cap_query q;
+	size_t i;
+	int fd;
+
+	(void)argv;
+	if (argc > 1) {
+		vmctl_err("info takes no arguments");
+		return VMCTL_EXIT_USAGE;
+	}
+	fd = vmctl_open_device(device);
+	if (fd < 0)
+		return VMCTL_EXIT_ERROR;
+	printf("%-26s %d\n", "vmmon API", VMMON_API_VERSION);
+	for (i = 0; i < sizeof(info_caps) / sizeof(info_caps[0]); i++) {
+		q = (struct vmmon_cap_query){ .cap = info_caps[i].cap };
+		if (ioctl(fd, VMMON_CHECK_CAP, &q)) {
+			vmctl_err("cannot query capability %u", q.cap);
+			close(fd);
+			return VMCTL_EXIT_ERROR;
+		}
+		if (info_caps[i].is_count)
+			printf("%-26s %llu\n", info_caps[i].label,
+			       (unsigned long long)q.value);
+		else
+			printf("%-26s %s\n", info_caps[i].label,
+			       q.value ? "yes" : "no");
+	}
+	print_counter("VMs", "vms");
+	print_counter("CPUs in VMX root", "vmx_cpus");
+	close(fd);
+	return VMCTL_EXIT_OK;
+}
+
+const struct vmctl_cmd vmctl_cmd_info = {
+	.name = "info",
+	.summary = "show the module's API version, capabilities and counters",
+	.run = info_run,
+};
