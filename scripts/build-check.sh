@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the module against each Debian 12 kernel flavour vmmon supports,
+# with W=1 and with sparse (C=2), as one KTAP suite: a test fails on any
+# warning or error.  Each build happens in its own copy of the sources
+# (build/mod/KVER/), which later steps take vmmon.ko from.
+# Usage: build-check.sh
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+metas=(linux-headers-cloud-amd64 linux-headers-amd64
+       linux-headers-6.12-cloud-amd64 linux-headers-6.12-amd64)
+
+n=0 pass=0 fail=0
+result() {	# result NAME LOGFILE: ok when the log has no warning or error
+	n=$((n + 1))
+	if grep -q -E 'warning:|error:|Error [0-9]' "$2"; then
+		grep -E -A3 'warning:|error:|Error [0-9]' "$2" | head -40 | sed 's/^/# /'
+		echo "not ok $n $1"
+		fail=$((fail + 1))
+	else
+		echo "ok $n $1"
+		pass=$((pass + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..$((2 * ${#metas[@]}))"
+for meta in "${metas[@]}"; do
+	hdr=$(dpkg-query -W -f='${Depends}' "$meta" 2>/dev/null | sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+	kdir=/usr/src/linux-headers-$hdr
+	out=$top/build/mod/$hdr
+	log=$top/build/mod/$hdr.log
+	if [ -z "$hdr" ] || [ ! -d "$kdir" ]; then
+		echo "# $meta is not installed: run scripts/install-deps.sh"
+		for what in W=1 sparse; do
+			n=$((n + 1)); fail=$((fail + 1))
+			echo "not ok $n $what ${hdr:-$meta}"
+		done
+		continue
+	fi
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp -r "$top/Kbuild" "$top/kmod" "$top/include" "$out/"
+	make -C "$kdir" M="$out" W=1 modules >"$log" 2>&1 || echo "Error 1: make failed" >>"$log"
+	[ -f "$out/vmmon.ko" ] || echo "error: no vmmon.ko built" >>"$log"
+	result "W=1 $hdr" "$log"
+	# C=2 checks every file again, whether or not it was rebuilt.
+	make -C "$kdir" M="$out" W=1 C=2 modules >"$log.sparse" 2>&1 || echo "Error 1: make failed" >>"$log.sparse"
+	result "sparse $hdr" "$log.sparse"
+done
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The module's test suites.  In the test image this is /vmmon/run.sh,
+# started by the image's init; on a real VT-x host scripts/check-host.sh
+# runs it as root.  The programs and vmmon.ko sit beside it.
+# usage: run.sh [tests|demo]
+here=${0%/*}
+mode=${1:-tests}
+
+run_suites() {
+	"$here/suite.sh" vmmon_load "$here/vmmon_load_test" --module "$here/vmmon.ko"
+	# Without VT-x the load suite checks the refusal; nothing more can run.
+	if grep -qw vmx /proc/cpuinfo; then
+		"$here/suite.sh" vmmon_dev "$here/vmmon_dev_test" --module "$here/vmmon.ko"
+	fi
+}
+
+demo() {
+	echo "== insmod vmmon.ko (with its debug messages on)"
+	insmod "$here/vmmon.ko" dyndbg=+p || return 1
+	dmesg | grep 'vmmon:'
+	echo "== vmctl info"
+	"$here/vmctl" info
+	echo "== vmctl check: the first VM makes every CPU enter VMX root operation"
+	"$here/vmctl" check || return 1
+	echo "== what the module logged"
+	dmesg | grep 'vmmon:' | tail -n 4
+	rmmod vmmon
+	echo "== the module's test suites"
+	run_suites
+}
+
+case $mode in
+tests) run_suites ;;
+demo) demo ;;
+*) echo "run.sh: unknown mode '$mode' (tests or demo)" >&2; exit 2 ;;
+esac
