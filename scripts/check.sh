@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: every test vmmon has, on a fresh Debian 12 machine.
+#   build      the module against 6.1 and 6.12 headers, W=1 and sparse
+#   unit       module logic and vmctl, natively, with ASan and UBSan
+#   qemu-1cpu  the image in QEMU (no VT-x): the module refuses to load
+#   bochs-*    the image in Bochs (VT-x): the module suites, 1 and 2 CPUs,
+#              and on the 6.12 kernel
+# Each step prints its suites' "# Totals:" lines; the last line is the sum,
+# "N passed, N failed, N skipped".  Exit 1 on any failure or missing result.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=build/check
+mkdir -p "$out"
+passed=0 failed=0 skipped=0
+
+# judge STEP LOG [--native] SUITE...: judge a log, add its figures.
+judge() {
+	local step=$1 log=$2 verdict
+	shift 2
+	verdict=$(scripts/ktap-check.sh --serial "$log" "$@")
+	sed "s/^/$step: /" <<<"$verdict"
+	read -r p f s < <(sed -n 's/^ktap-check: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' <<<"$verdict")
+	if [ -z "${p:-}" ]; then
+		echo "$step: no verdict from ktap-check"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+step() { echo; echo "=== $*"; }
+
+step "dependencies"
+scripts/install-deps.sh || { echo "check: cannot install the dependencies"; exit 1; }
+
+step "build: W=1 and sparse against Debian 12's kernels"
+tests/suite.sh build scripts/build-check.sh >"$out/build.log" 2>&1
+judge build "$out/build.log" --native build
+
+step "unit: native tests (ASan, UBSan)"
+make -s unit >"$out/unit.log" 2>&1
+judge unit "$out/unit.log" --native vmx_caps vmctl_cli
+
+# image FLAVOUR: build the test image for a kernel flavour; prints its path.
+image() {
+	local flavour=$1 kver payload
+	scripts/kernel-fetch.sh "$flavour" >&2 || return 1
+	kver=$(cat "build/kernel/$flavour/kver")
+	payload=build/image/$flavour/payload
+	rm -rf "$payload"
+	mkdir -p "$payload"
+	cp "build/mod/$kver/vmmon.ko" "$payload/" || return 1
+	cp build/static/vmctl build/static/vmmon_load_test \
+	   build/static/vmmon_dev_test tests/run.sh tests/suite.sh "$payload/" || return 1
+	scripts/mkimage.sh --flavour "$flavour" --payload "$payload" \
+		--out "build/image/$flavour/test.iso" >&2 || return 1
+	echo "build/image/$flavour/test.iso"
+}
+
+step "test images"
+make -s userspace O=build/static STATIC=1 >"$out/static.log" 2>&1 ||
+	{ cat "$out/static.log"; echo "check: static test programs did not build"; }
+iso61=$(image 6.1-cloud) || echo "check: the 6.1 image did not build"
+iso612=$(image 6.12-cloud) || echo "check: the 6.12 image did not build"
+
+# boot STEP ISO EMULATOR CPUS SUITE...: boot, then judge the serial log.
+boot() {
+	local step=$1 iso=$2 emu=$3 cpus=$4 log=$out/$1.serial
+	shift 4
+	step "$step: $emu, $cpus CPU(s)"
+	rm -f "$log"
+	if [ -n "$iso" ]; then
+		SECONDS=0
+		scripts/boot-"$emu".sh --iso "$iso" --cpus "$cpus" --serial "$log" ||
+			echo "$step: the boot failed (exit $?)"
+		echo "$step: ${SECONDS}s wall"
+	fi
+	judge "$step" "$log" "$@"
+}
+
+boot qemu-1cpu "$iso61" qemu 1 vmmon_load
+boot bochs-1cpu "$iso61" bochs 1 vmmon_load vmmon_dev
+boot bochs-2cpu "$iso61" bochs 2 vmmon_load vmmon_dev
+boot bochs-6.12-2cpu "$iso612" bochs 2 vmmon_load vmmon_dev
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make demo: on a machine without VT-x, build the test image and boot it in
+# Bochs with an emulated VT-x CPU (2 CPUs), where vmmon.ko is loaded and
+# shown working; the serial console streams to this terminal.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/install-deps.sh
+scripts/kernel-fetch.sh 6.1-cloud
+kver=$(cat build/kernel/6.1-cloud/kver)
+kdir=$(cat build/kernel/6.1-cloud/kdir)
+
+echo "== building vmmon.ko for $kver, vmctl and the tests"
+mod=build/mod/$kver
+rm -rf "$mod"
+mkdir -p "$mod"
+cp -r Kbuild kmod include "$mod/"
+make -s -C "$kdir" M="$top/$mod" modules
+make -s userspace O=build/static STATIC=1
+
+payload=build/image/demo/payload
+rm -rf "$payload"
+mkdir -p "$payload"
+cp "$mod/vmmon.ko" build/static/vmctl build/static/vmmon_load_test \
+   build/static/vmmon_dev_test tests/run.sh tests/suite.sh "$payload/"
+scripts/mkimage.sh --flavour 6.1-cloud --payload "$payload" \
+	--out build/image/demo/demo.iso --append "vmmon.run=demo"
+
+echo "== booting the emulated VT-x PC (Bochs, 2 CPUs); its console follows"
+scripts/boot-bochs.sh --iso build/image/demo/demo.iso --cpus 2 \
+	--serial build/image/demo/serial.log --live
+echo
+scripts/ktap-check.sh --serial build/image/demo/serial.log vmmon_load vmmon_dev
