@@ -90,12 +90,12 @@ static enum ktap_result unknown_ioctl_enotty(void)
 {
 	int vm = vmmon_create_vm(dev);
 	struct vmmon_version ver;
-	__u64 wide;
+	__u32 narrow;
 
 	ASSERT_OK(vm);
 	EXPECT_ERRNO(ioctl(dev, _IO(VMMON_IOCTL_TYPE, 0x7f)), ENOTTY);
 	/* Right number, wrong size: a different command. */
-	EXPECT_ERRNO(ioctl(dev, _IOR(VMMON_IOCTL_TYPE, 0x00, __u64), &wide), ENOTTY);
+	EXPECT_ERRNO(ioctl(dev, _IOR(VMMON_IOCTL_TYPE, 0x00, __u32), &narrow), ENOTTY);
 	EXPECT_ERRNO(ioctl(dev, _IOR('Z', 0x00, struct vmmon_version), &ver), ENOTTY);
 	/* System ioctls mean nothing on a VM fd. */
 	EXPECT_ERRNO(ioctl(vm, VMMON_GET_API_VERSION, &ver), ENOTTY);
