@@ -33,7 +33,10 @@
 
 #define VMMON_API_VERSION	1
 
-/* ioctl type byte; unused in Documentation/userspace-api/ioctl/ioctl-number.rst */
+/*
+ * ioctl type byte.  Not registered in ioctl-number.rst: commands are only
+ * understood by vmmon's own files, and each encodes its size and direction.
+ */
 #define VMMON_IOCTL_TYPE	0xB7
 
 /*
