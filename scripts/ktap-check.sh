@@ -54,16 +54,16 @@ function text_line(s,   f, n) {
 
 # A kernel problem is one report: the Oops or Call Trace lines that follow
 # a WARNING or BUG line belong to it.
-function scan(line, n,   i, s, last) {
+function scan(line, n,   i, s, head, last) {
 	last = -1000
 	for (i = 1; i <= n; i++) {
 		s = line[i]
 		if (s ~ /---\[ end Kernel panic/) continue
-		if (s ~ /WARNING: CPU:|BUG: |general protection fault|Kernel panic|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:/ ||
-		    (s ~ /Oops/ && i - last > 10) || (s ~ /Call Trace:/ && i - last > 60)) {
+		head = s ~ /WARNING: CPU:|BUG: |general protection fault|Kernel panic|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:/
+		if (head || (s ~ /Oops/ && i - last > 10) || (s ~ /Call Trace:/ && i - last > 60)) {
 			problems++; print "kernel-log: " s
 		}
-		if (s ~ /WARNING: CPU:|BUG: |general protection fault|Oops|Call Trace:/) last = i
+		if (head || s ~ /Oops|Call Trace:/) last = i
 	}
 }
 
