@@ -8,6 +8,7 @@
 # ~76 s with 2; 6.12 cloud with 2 CPUs ~100 s. With 2 CPUs every emulated
 # second, idle or not, costs ~7-9 s of wall time.
 set -euo pipefail
+# shellcheck source=scripts/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
 boot_parse_args "$@"
 

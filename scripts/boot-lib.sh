@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared by boot-bochs.sh and boot-qemu.sh (sourced): argument parsing and
 # running an emulator under a wall-clock limit with one verdict convention:
 # 0 = the guest reached "vmmon-image: done" and powered off, 124 = time-out,
 # 1 = anything else.
 
-iso= cpus= serial= emulog= timeout=900 live=
+iso='' cpus='' serial='' emulog='' timeout=900 live=''
 boot_usage() { echo "usage: $0 --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]" >&2; exit 2; }
 boot_parse_args() {
 	while [ $# -gt 0 ]; do
@@ -28,7 +29,7 @@ boot_parse_args() {
 # the guest panics, or $timeout passes. Sets boot_rc (the emulator's exit
 # code, or 124 on time-out) and prints the times taken (1 s resolution).
 boot_run() {
-	local name=$1 start pid tailpid= panic_at= init_at=
+	local name=$1 start pid tailpid='' panic_at='' init_at=''
 	shift
 	: >"$serial"
 	if [ -n "$live" ]; then

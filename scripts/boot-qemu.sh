@@ -7,6 +7,7 @@
 # Measured (6.1 cloud): /init after 7-9 s with 1 or 2 CPUs, most of it
 # SeaBIOS and isolinux reading the ISO.
 set -euo pipefail
+# shellcheck source=scripts/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
 boot_parse_args "$@"
 

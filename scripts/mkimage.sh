@@ -8,7 +8,7 @@
 set -euo pipefail
 
 usage() { echo "usage: $0 --flavour FLAVOUR --payload DIR --out FILE.iso [--append \"ARGS\"]" >&2; exit 2; }
-flavour= payload= out= append=
+flavour='' payload='' out='' append=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flavour) flavour=$2 ;;
@@ -43,9 +43,10 @@ cp -a "$payload/." "$rootfs/vmmon/"
 # kvm-intel and what it needs, decompressed: busybox insmod reads plain ELF.
 add_module() {
 	local f
-	f=$(find "$moddir/kernel" -name "$(echo "$1" | sed 's/[-_]/[-_]/g').ko*" | head -n1)
+	f=$(find "$moddir/kernel" -name "${1//[-_]/[-_]}.ko*" | head -n1)
 	[ -n "$f" ] || { echo "mkimage: module $1 not found in $moddir" >&2; exit 1; }
-	local dst=$rootfs/lib/modules/kvm/$(basename "${f%.ko*}").ko
+	local dst
+	dst=$rootfs/lib/modules/kvm/$(basename "${f%.ko*}").ko
 	[ -f "$dst" ] && return
 	case $f in
 	*.xz) xz -dc "$f" >"$dst" ;;
