@@ -181,7 +181,7 @@ static void vmmon_hw_unblock(const char *why)
 	mutex_lock(&vmmon_hw_mutex);
 	vmmon_hw_blocked = false;
 	if (vmmon_hw_users && !vmmon_hw_enable_all())
-		pr_info("%s: back in %s root operation on %u CPUs\n", why,
+		pr_info("%s: back in %s root operation on %u CPU(s)\n", why,
 			hw->name, atomic_read(&vmmon_hw_nr_on));
 	mutex_unlock(&vmmon_hw_mutex);
 	cpus_read_unlock();

@@ -116,9 +116,9 @@ static int __init vmmon_init(void)
 		pr_err("cannot register /dev/vmmon (%d)\n", err);
 		goto teardown_hw;
 	}
-	pr_info("%s ready on %u CPUs, API %d: %s\n", vmmon_backend->name,
-		num_online_cpus(), VMMON_API_VERSION,
-		vmmon_backend->describe());
+	pr_info("%s ready on %u CPU%s, API %d: %s\n", vmmon_backend->name,
+		num_online_cpus(), num_online_cpus() == 1 ? "" : "s",
+		VMMON_API_VERSION, vmmon_backend->describe());
 	return 0;
 
 teardown_hw:

@@ -4,8 +4,10 @@
 #   build      the module against 6.1 and 6.12 headers, W=1 and sparse
 #   unit       module logic and vmctl, natively, with ASan and UBSan
 #   qemu-1cpu  the image in QEMU (no VT-x): the module refuses to load
-#   bochs-*    the image in Bochs (VT-x): the module suites, 1 and 2 CPUs,
-#              and on the 6.12 kernel
+#   bochs-*    the image in Bochs (VT-x): the module suites on the plain
+#              6.1 kernel with 1 CPU (it has CONFIG_PM_DEBUG for the suspend
+#              test), the cloud 6.1 kernel with 2 CPUs (CPU hotplug), and
+#              the cloud 6.12 kernel with 2 CPUs
 # Each step prints its suites' "# Totals:" lines; the last line is the sum,
 # "N passed, N failed, N skipped".  Exit 1 on any failure or missing result.
 set -uo pipefail
@@ -63,28 +65,31 @@ image() {
 step "test images"
 make -s userspace O=build/static STATIC=1 >"$out/static.log" 2>&1 ||
 	{ cat "$out/static.log"; echo "check: static test programs did not build"; }
-iso61=$(image 6.1-cloud) || echo "check: the 6.1 image did not build"
+iso61=$(image 6.1-cloud) || echo "check: the 6.1 cloud image did not build"
+iso61plain=$(image 6.1-plain) || echo "check: the 6.1 plain image did not build"
 iso612=$(image 6.12-cloud) || echo "check: the 6.12 image did not build"
 
-# boot STEP ISO EMULATOR CPUS SUITE...: boot, then judge the serial log.
+# boot STEP ISO EMULATOR CPUS TIMEOUT SUITE...: boot, judge the serial log.
+# The time-outs are about 3 times the measured run.
 boot() {
-	local step=$1 iso=$2 emu=$3 cpus=$4 log=$out/$1.serial
-	shift 4
+	local step=$1 iso=$2 emu=$3 cpus=$4 timeout=$5 log=$out/$1.serial
+	shift 5
 	step "$step: $emu, $cpus CPU(s)"
 	rm -f "$log"
 	if [ -n "$iso" ]; then
 		SECONDS=0
-		scripts/boot-"$emu".sh --iso "$iso" --cpus "$cpus" --serial "$log" ||
+		scripts/boot-"$emu".sh --iso "$iso" --cpus "$cpus" --serial "$log" \
+			--timeout "$timeout" ||
 			echo "$step: the boot failed (exit $?)"
 		echo "$step: ${SECONDS}s wall"
 	fi
 	judge "$step" "$log" "$@"
 }
 
-boot qemu-1cpu "$iso61" qemu 1 vmmon_load
-boot bochs-1cpu "$iso61" bochs 1 vmmon_load vmmon_dev
-boot bochs-2cpu "$iso61" bochs 2 vmmon_load vmmon_dev
-boot bochs-6.12-2cpu "$iso612" bochs 2 vmmon_load vmmon_dev
+boot qemu-1cpu "$iso61" qemu 1 120 vmmon_load
+boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 600 vmmon_load vmmon_dev
+boot bochs-6.1-2cpu "$iso61" bochs 2 600 vmmon_load vmmon_dev
+boot bochs-6.12-2cpu "$iso612" bochs 2 900 vmmon_load vmmon_dev
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

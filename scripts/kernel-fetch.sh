@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fetch the Debian kernel image that matches the installed headers of a
 # flavour, so the module under test is built against exactly what boots.
-# Usage: kernel-fetch.sh 6.1-cloud|6.12-cloud
+# Usage: kernel-fetch.sh 6.1-cloud|6.1-plain|6.12-cloud
+# (6.1-plain is the xz-compressed generic kernel, slower to boot in Bochs,
+# but built with CONFIG_PM_DEBUG, which the suspend test needs.)
 # Leaves build/kernel/FLAVOUR/{kver,vmlinuz,kdir,root/} behind.
 set -euo pipefail
 
-flavour=${1:?usage: kernel-fetch.sh 6.1-cloud|6.12-cloud}
+flavour=${1:?usage: kernel-fetch.sh 6.1-cloud|6.1-plain|6.12-cloud}
 case $flavour in
 6.1-cloud)  hdr_meta=linux-headers-cloud-amd64;      img_meta=linux-image-cloud-amd64 ;;
+6.1-plain)  hdr_meta=linux-headers-amd64;            img_meta=linux-image-amd64 ;;
 6.12-cloud) hdr_meta=linux-headers-6.12-cloud-amd64; img_meta=linux-image-6.12-cloud-amd64 ;;
 *) echo "kernel-fetch: unknown flavour '$flavour'" >&2; exit 2 ;;
 esac

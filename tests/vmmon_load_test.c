@@ -33,8 +33,8 @@ static enum ktap_result load_succeeds_with_summary(void)
 	int mark = log_mark();
 
 	ASSERT_OK(module_load(module_path, NULL));
-	snprintf(line, sizeof(line), "vmmon: VT-x ready on %d CPUs, API ",
-		 online_cpus());
+	snprintf(line, sizeof(line), "vmmon: VT-x ready on %d CPU%s, API ",
+		 online_cpus(), online_cpus() == 1 ? "" : "s");
 	EXPECT_TRUE(log_since(mark, line));
 	EXPECT_TRUE(log_since(mark, "EPT 4-level WB"));
 	return KTAP_PASS;
