@@ -24,9 +24,11 @@
 
 static const struct vmmon_hw_ops *hw;
 static DEFINE_MUTEX(vmmon_hw_mutex);
-/* VMs that want root operation; under vmmon_hw_mutex. */
+/* Under vmmon_hw_mutex: VMs that want root operation ... */
 static unsigned int vmmon_hw_users;
-/* Suspend or reboot in progress: leave root operation, do not re-enter. */
+/* ... whether every online CPU is in it ... */
+static bool vmmon_hw_active;
+/* ... and whether suspend or reboot keeps every CPU out of it. */
 static bool vmmon_hw_blocked;
 static enum cpuhp_state vmmon_hw_cpuhp;
 
@@ -71,7 +73,10 @@ static void vmmon_hw_disable_ipi(void *unused)
 	vmmon_hw_disable_this_cpu();
 }
 
-/* All online CPUs enter, or none stays in; cpus_read_lock() is held. */
+/*
+ * All online CPUs enter, or none stays in.  cpus_read_lock() and
+ * vmmon_hw_mutex are held.
+ */
 static int vmmon_hw_enable_all(void)
 {
 	int err;
@@ -85,6 +90,7 @@ static int vmmon_hw_enable_all(void)
 		       hw->name, err);
 		return err;
 	}
+	vmmon_hw_active = true;
 	pr_debug("entered %s root operation on %u CPUs\n", hw->name,
 		 atomic_read(&vmmon_hw_nr_on));
 	return 0;
@@ -93,17 +99,21 @@ static int vmmon_hw_enable_all(void)
 static void vmmon_hw_disable_all(void)
 {
 	on_each_cpu(vmmon_hw_disable_ipi, NULL, 1);
+	vmmon_hw_active = false;
 	pr_debug("left %s root operation on all CPUs\n", hw->name);
 }
 
-/* Called by each new VM: enter root operation if it is the first. */
+/*
+ * Called by each new VM: enter root operation unless already in (or kept
+ * out by suspend, until resume).  Also retries after a failed resume.
+ */
 int vmmon_hw_get(void)
 {
 	int err = 0;
 
 	cpus_read_lock();
 	mutex_lock(&vmmon_hw_mutex);
-	if (vmmon_hw_users == 0 && !vmmon_hw_blocked)
+	if (!vmmon_hw_active && !vmmon_hw_blocked)
 		err = vmmon_hw_enable_all();
 	if (!err)
 		vmmon_hw_users++;
@@ -117,7 +127,7 @@ void vmmon_hw_put(void)
 {
 	cpus_read_lock();
 	mutex_lock(&vmmon_hw_mutex);
-	if (--vmmon_hw_users == 0 && !vmmon_hw_blocked)
+	if (--vmmon_hw_users == 0 && vmmon_hw_active)
 		vmmon_hw_disable_all();
 	mutex_unlock(&vmmon_hw_mutex);
 	cpus_read_unlock();
@@ -139,7 +149,7 @@ static int vmmon_hw_cpu_online(unsigned int cpu)
 	int err = 0;
 
 	mutex_lock(&vmmon_hw_mutex);
-	if (vmmon_hw_users && !vmmon_hw_blocked) {
+	if (vmmon_hw_active) {
 		preempt_disable();
 		err = vmmon_hw_enable_this_cpu();
 		preempt_enable();
@@ -167,7 +177,7 @@ static void vmmon_hw_block(const char *why)
 	cpus_read_lock();
 	mutex_lock(&vmmon_hw_mutex);
 	vmmon_hw_blocked = true;
-	if (vmmon_hw_users) {
+	if (vmmon_hw_active) {
 		vmmon_hw_disable_all();
 		pr_info("%s: left %s root operation\n", why, hw->name);
 	}

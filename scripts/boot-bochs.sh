@@ -3,6 +3,7 @@
 # Boot a test ISO in Bochs, the emulator here that offers VT-x to its guest.
 # Settings and their reasons: shared/RIG.md.
 # Usage: boot-bochs.sh --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]
+#                      [--cpu-model MODEL]  (default corei7_haswell_4770)
 # The emulator's own output goes to OUT.emu.log.
 # Measured (6.1 cloud, idle 2-core host): /init after ~40 s with 1 CPU,
 # ~76 s with 2; 6.12 cloud with 2 CPUs ~100 s. With 2 CPUs every emulated
@@ -28,7 +29,7 @@ echo c >"$tmp/rc"
 # it does not wait for a VNC client. It takes the first free port from 5900.
 cat >"$tmp/bochsrc" <<RC
 megs: 512
-cpu: model=corei7_haswell_4770, count=$cpus, ips=200000000, msrs="$tmp/msrs.def"
+cpu: model=${cpu_model:-corei7_haswell_4770}, count=$cpus, ips=200000000, msrs="$tmp/msrs.def"
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path="$iso", status=inserted

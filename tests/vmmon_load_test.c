@@ -27,6 +27,53 @@ static enum ktap_result load_refused_without_vtx(void)
 	return KTAP_PASS;
 }
 
+/*
+ * The kernel's own reading of the VMX capabilities ("vmx flags" in
+ * /proc/cpuinfo) and the line vmmon must log when one is absent.
+ */
+static const struct {
+	const char *flag;
+	const char *line;
+} required_flags[] = {
+	{ "vnmi", "VT-x capability missing: pin-based control: virtual NMIs" },
+	{ "preemption_timer", "VT-x capability missing: pin-based control: VMX-preemption timer" },
+	{ "ept", "VT-x capability missing: secondary control: EPT" },
+	{ "vpid", "VT-x capability missing: secondary control: VPID" },
+	{ "unrestricted_guest", "VT-x capability missing: secondary control: unrestricted guest" },
+};
+
+#define NR_REQUIRED_FLAGS (sizeof(required_flags) / sizeof(required_flags[0]))
+
+static bool cpu_lacks_required_flag(void)
+{
+	size_t i;
+
+	if (!cpuinfo_has_vmx_flags_line())
+		return false;
+	for (i = 0; i < NR_REQUIRED_FLAGS; i++)
+		if (!cpuinfo_has_flag(required_flags[i].flag))
+			return true;
+	return false;
+}
+
+/* A VT-x CPU short of what vmmon needs: each absence is named. */
+static enum ktap_result load_refused_missing_capability(void)
+{
+	int mark = log_mark();
+	size_t i;
+
+	EXPECT_ERRNO(module_load(module_path, NULL), EOPNOTSUPP);
+	for (i = 0; i < NR_REQUIRED_FLAGS; i++) {
+		if (cpuinfo_has_flag(required_flags[i].flag))
+			continue;
+		ktap_diag("the CPU has no \"%s\"", required_flags[i].flag);
+		EXPECT_TRUE(log_since(mark, required_flags[i].line));
+	}
+	EXPECT_TRUE(log_since(mark, "required VT-x capabilities missing"));
+	EXPECT_TRUE(!module_loaded("vmmon"));
+	return KTAP_PASS;
+}
+
 static enum ktap_result load_succeeds_with_summary(void)
 {
 	char line[64];
@@ -120,6 +167,10 @@ static const struct ktap_case no_vtx_cases[] = {
 	KTAP_CASE(load_refused_without_vtx),
 };
 
+static const struct ktap_case short_vtx_cases[] = {
+	KTAP_CASE(load_refused_missing_capability),
+};
+
 static const struct ktap_case vtx_cases[] = {
 	KTAP_CASE(load_succeeds_with_summary),
 	KTAP_CASE(device_and_counters_appear),
@@ -139,5 +190,7 @@ int main(int argc, char **argv)
 	}
 	if (!cpuinfo_has_flag("vmx"))
 		return ktap_run(no_vtx_cases, 1);
+	if (cpu_lacks_required_flag())
+		return ktap_run(short_vtx_cases, 1);
 	return ktap_run(vtx_cases, sizeof(vtx_cases) / sizeof(vtx_cases[0]));
 }
