@@ -5,8 +5,8 @@
 # 0 = the guest reached "vmmon-image: done" and powered off, 124 = time-out,
 # 1 = anything else.
 
-iso='' cpus='' serial='' emulog='' timeout=900 live='' cpu_model=''
-boot_usage() { echo "usage: $0 --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live] [--cpu-model MODEL]" >&2; exit 2; }
+iso='' cpus='' serial='' emulog='' timeout=900 live=''
+boot_usage() { echo "usage: $0 --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]" >&2; exit 2; }
 boot_parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -15,7 +15,6 @@ boot_parse_args() {
 		--serial) serial=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
 		--live) live=1 ;;
-		--cpu-model) cpu_model=$2; shift ;;
 		*) boot_usage ;;
 		esac
 		shift

@@ -3,7 +3,6 @@
 # Boot a test ISO in QEMU (TCG: no VT-x in the guest, but quick): for the
 # parts of the suite that do not need VMX.
 # Usage: boot-qemu.sh --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]
-#                     [--cpu-model MODEL]  (QEMU -cpu, default max)
 # The emulator's own output goes to OUT.emu.log.
 # Measured (6.1 cloud): /init after 7-9 s with 1 or 2 CPUs, most of it
 # SeaBIOS and isolinux reading the ISO.
@@ -13,7 +12,7 @@ set -euo pipefail
 boot_parse_args "$@"
 
 # -no-reboot: the guest's panic=-1 reboot ends QEMU instead of looping.
-boot_run boot-qemu qemu-system-x86_64 -accel tcg -cpu "${cpu_model:-max}" -smp "$cpus" -m 512 \
+boot_run boot-qemu qemu-system-x86_64 -accel tcg -cpu max -smp "$cpus" -m 512 \
 	-no-reboot -display none -monitor none -serial "file:$serial" -cdrom "$iso"
 # QEMU exits 0 on the guest's power-off and on its reboot alike; the
 # "done" line tells them apart.

@@ -43,9 +43,9 @@ bool log_since(int mark, const char *needle);
 
 /*
  * KVM as "another hypervisor".  kvm_can_try(): KVM is loaded or can be.
- * kvm_take_vmx(): load KVM if needed and create a KVM VM, which makes it
- * take VMX on every CPU (6.12 takes it at load already); returns the VM
- * fd, or -1 with errno from the load or the VM creation.
+ * kvm_take_vmx(): load KVM if needed (once) and create a KVM VM, which
+ * makes it take VMX on every CPU; returns the VM fd, or -1 with errno
+ * from the load or the VM creation.  Closing the fd gives VMX back.
  * kvm_release(): unload what kvm_take_vmx() loaded.
  */
 bool kvm_can_try(void);
