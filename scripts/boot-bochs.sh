@@ -4,9 +4,11 @@
 # Settings and their reasons: shared/RIG.md.
 # Usage: boot-bochs.sh --iso FILE --cpus N --serial OUT [--timeout SECONDS] [--live]
 # The emulator's own output goes to OUT.emu.log.
-# Measured (6.1 cloud, idle 2-core host): /init after ~40 s with 1 CPU,
-# ~76 s with 2; 6.12 cloud with 2 CPUs ~100 s. With 2 CPUs every emulated
-# second, idle or not, costs ~7-9 s of wall time.
+# Measured at 50M ips (make check, idle 2-core host): 6.1 cloud with 2 CPUs
+# reaches /init after ~63 s and ends after ~116 s; 6.12 cloud with 2 CPUs
+# ~143 s and ~241 s; 6.1 plain with 1 CPU ~135 s (xz decompression) and
+# ~154 s. With 2 CPUs an emulated second, idle or not, costs several
+# seconds of wall time.
 set -euo pipefail
 # shellcheck source=scripts/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
