@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
+#include "vmmon_pmap.h"
 
 static const struct vmmon_hw_ops *vmmon_backend = &vmx_hw_ops;
 
@@ -85,9 +86,17 @@ static ssize_t vmx_cpus_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vmx_cpus);
 
+static ssize_t guest_pages_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", vmmon_pmap_resident_all());
+}
+static DEVICE_ATTR_RO(guest_pages);
+
 static struct attribute *vmmon_dev_attrs[] = {
 	&dev_attr_vms.attr,
 	&dev_attr_vmx_cpus.attr,
+	&dev_attr_guest_pages.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(vmmon_dev);

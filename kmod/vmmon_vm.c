@@ -3,7 +3,8 @@
  * VM objects.  A VM lives as long as its file: the fd returned by
  * VMMON_CREATE_VM holds the only reference, so closing its last copy
  * (or the death of the last process holding it) destroys the VM.  The
- * file's fops pin the module, so rmmod is refused while a VM exists.
+ * file's fops pin the module, so rmmod is refused while a VM exists, and
+ * each mmap of the file holds it, so guest memory outlives its mappings.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,12 +13,16 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
+#include "vmmon_pmap.h"
 
 struct vmmon_vm {
 	int id;		/* small number for the log, unique among live VMs */
+	struct vmmon_pmap pmap;
 };
 
 static DEFINE_IDA(vmmon_vm_ida);
@@ -31,6 +36,7 @@ unsigned int vmmon_vm_count(void)
 static void vmmon_vm_destroy(struct vmmon_vm *vm)
 {
 	pr_debug("VM %d destroyed\n", vm->id);
+	vmmon_pmap_destroy(&vm->pmap);
 	atomic_dec(&vmmon_nr_vms);
 	vmmon_hw_put();
 	ida_free(&vmmon_vm_ida, vm->id);
@@ -43,9 +49,75 @@ static int vmmon_vm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The file offset of a VM mapping is the guest-physical address. */
+static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
+{
+	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
+	struct page *page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff);
+
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	if (IS_ERR(page))
+		return VM_FAULT_OOM;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct vmmon_vm_vm_ops = {
+	.fault = vmmon_vm_fault,
+};
+
+/* Shared only: a private copy would not be guest memory. */
+static int vmmon_vm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vma->vm_ops = &vmmon_vm_vm_ops;
+	return 0;
+}
+
+static long vmmon_vm_set_memory_region(struct vmmon_vm *vm,
+				       void __user *uarg)
+{
+	struct vmmon_memory_region r;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	return vmmon_pmap_add_region(&vm->pmap, &r);
+}
+
+static long vmmon_vm_get_stats(struct vmmon_vm *vm, void __user *uarg)
+{
+	struct vmmon_vm_stats st = {
+		.pages_resident = vmmon_pmap_resident(&vm->pmap),
+	};
+
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct vmmon_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VMMON_SET_MEMORY_REGION:
+		return vmmon_vm_set_memory_region(vm, uarg);
+	case VMMON_GET_VM_STATS:
+		return vmmon_vm_get_stats(vm, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static const struct file_operations vmmon_vm_fops = {
 	.owner = THIS_MODULE,
 	.release = vmmon_vm_release,
+	.unlocked_ioctl = vmmon_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vmmon_vm_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -61,6 +133,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
+	vmmon_pmap_init(&vm->pmap);
 	vm->id = ida_alloc(&vmmon_vm_ida, GFP_KERNEL);
 	if (vm->id < 0) {
 		err = vm->id;

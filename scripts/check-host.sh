@@ -14,10 +14,7 @@ grep -qw vmx /proc/cpuinfo || echo "check-host: this CPU shows no VT-x: only the
 
 make module userspace O=build/host
 stage=build/host/stage
-rm -rf "$stage"
-mkdir -p "$stage"
-cp vmmon.ko build/host/vmctl build/host/vmmon_load_test build/host/vmmon_dev_test \
-   tests/run.sh tests/suite.sh "$stage/"
+scripts/stage-payload.sh "$stage" vmmon.ko build/host
 
 # The same report lines as the test image's init (tests/image/init).
 log=build/host/run.log
@@ -32,4 +29,4 @@ taint_before=$(cat /proc/sys/kernel/tainted)
 	echo "vmmon-image: dmesg end"
 	echo "vmmon-image: done"
 } 2>&1 | tee "$log"
-scripts/ktap-check.sh --serial "$log" vmmon_load vmmon_dev
+scripts/ktap-check.sh --serial "$log" vmmon_load vmmon_dev vmmon_mem

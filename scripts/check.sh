@@ -52,11 +52,7 @@ image() {
 	scripts/kernel-fetch.sh "$flavour" >&2 || return 1
 	kver=$(cat "build/kernel/$flavour/kver")
 	payload=build/image/$flavour/payload
-	rm -rf "$payload"
-	mkdir -p "$payload"
-	cp "build/mod/$kver/vmmon.ko" "$payload/" || return 1
-	cp build/static/vmctl build/static/vmmon_load_test \
-	   build/static/vmmon_dev_test tests/run.sh tests/suite.sh "$payload/" || return 1
+	scripts/stage-payload.sh "$payload" "build/mod/$kver/vmmon.ko" build/static || return 1
 	scripts/mkimage.sh --flavour "$flavour" --payload "$payload" \
 		--out "build/image/$flavour/test.iso" >&2 || return 1
 	echo "build/image/$flavour/test.iso"
@@ -87,9 +83,9 @@ boot() {
 }
 
 boot qemu-1cpu "$iso61" qemu 1 120 vmmon_load
-boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 600 vmmon_load vmmon_dev
-boot bochs-6.1-2cpu "$iso61" bochs 2 600 vmmon_load vmmon_dev
-boot bochs-6.12-2cpu "$iso612" bochs 2 900 vmmon_load vmmon_dev
+boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 600 vmmon_load vmmon_dev vmmon_mem
+boot bochs-6.1-2cpu "$iso61" bochs 2 600 vmmon_load vmmon_dev vmmon_mem
+boot bochs-6.12-2cpu "$iso612" bochs 2 900 vmmon_load vmmon_dev vmmon_mem
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

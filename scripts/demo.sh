@@ -21,10 +21,7 @@ make -s -C "$kdir" M="$top/$mod" modules
 make -s userspace O=build/static STATIC=1
 
 payload=build/image/demo/payload
-rm -rf "$payload"
-mkdir -p "$payload"
-cp "$mod/vmmon.ko" build/static/vmctl build/static/vmmon_load_test \
-   build/static/vmmon_dev_test tests/run.sh tests/suite.sh "$payload/"
+scripts/stage-payload.sh "$payload" "$mod/vmmon.ko" build/static
 scripts/mkimage.sh --flavour 6.1-cloud --payload "$payload" \
 	--out build/image/demo/demo.iso --append "vmmon.run=demo"
 
@@ -32,4 +29,4 @@ echo "== booting the emulated VT-x PC (Bochs, 2 CPUs); its console follows"
 scripts/boot-bochs.sh --iso build/image/demo/demo.iso --cpus 2 \
 	--serial build/image/demo/serial.log --live
 echo
-scripts/ktap-check.sh --serial build/image/demo/serial.log vmmon_load vmmon_dev
+scripts/ktap-check.sh --serial build/image/demo/serial.log vmmon_load vmmon_dev vmmon_mem

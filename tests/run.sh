@@ -14,6 +14,7 @@ run_suites() {
 	if insmod "$here/vmmon.ko" 2>/dev/null; then
 		rmmod vmmon
 		"$here/suite.sh" vmmon_dev "$here/vmmon_dev_test" --module "$here/vmmon.ko"
+		"$here/suite.sh" vmmon_mem "$here/vmmon_mem_test" --module "$here/vmmon.ko"
 	fi
 }
 

@@ -57,6 +57,7 @@ static int info_run(const char *device, int argc, char **argv)
 	}
 	print_counter("VMs", "vms");
 	print_counter("CPUs in VMX root", "vmx_cpus");
+	print_counter("guest pages resident", "guest_pages");
 	close(fd);
 	return VMCTL_EXIT_OK;
 }

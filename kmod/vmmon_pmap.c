@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory owned by the module.  A guest page gets a host page on
+ * its first touch, zeroed and charged (__GFP_ACCOUNT) to the memory
+ * cgroup of the task that touched it: the VM's own process, through
+ * mmap or its vCPU threads.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include "vmmon_pmap.h"
+
+/* Guest-physical addresses are at most 52 bits wide (EPT, SDM 29.3.2). */
+#define VMMON_GPA_LIMIT		(1ULL << 52)
+
+static atomic_long_t vmmon_pmap_resident_total = ATOMIC_LONG_INIT(0);
+
+void vmmon_pmap_init(struct vmmon_pmap *pmap)
+{
+	xa_init(&pmap->pages);
+	mutex_init(&pmap->regions_lock);
+	pmap->nr_regions = 0;
+	pmap->nr_pages = 0;
+	atomic_long_set(&pmap->resident, 0);
+}
+
+/* The VM's file is gone, so no mapping of these pages is left. */
+void vmmon_pmap_destroy(struct vmmon_pmap *pmap)
+{
+	struct page *page;
+	unsigned long gfn;
+
+	xa_for_each(&pmap->pages, gfn, page)
+		put_page(page);
+	xa_destroy(&pmap->pages);
+	atomic_long_sub(atomic_long_read(&pmap->resident),
+			&vmmon_pmap_resident_total);
+	atomic_long_set(&pmap->resident, 0);
+}
+
+static bool vmmon_pmap_overlaps(const struct vmmon_pmap *pmap, u64 first,
+				u64 n)
+{
+	unsigned int i;
+
+	for (i = 0; i < pmap->nr_regions; i++) {
+		const struct vmmon_pmap_region *r = &pmap->regions[i];
+
+		if (first < r->first_gfn + r->nr_pages &&
+		    r->first_gfn < first + n)
+			return true;
+	}
+	return false;
+}
+
+int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
+			  const struct vmmon_memory_region *r)
+{
+	u64 first = r->guest_phys >> PAGE_SHIFT, n = r->size >> PAGE_SHIFT;
+	int err = 0;
+
+	if (r->flags || r->pad || !r->size || !PAGE_ALIGNED(r->guest_phys) ||
+	    !PAGE_ALIGNED(r->size) || r->guest_phys >= VMMON_GPA_LIMIT ||
+	    r->size > VMMON_GPA_LIMIT - r->guest_phys)
+		return -EINVAL;
+
+	mutex_lock(&pmap->regions_lock);
+	if (vmmon_pmap_overlaps(pmap, first, n))
+		err = -EEXIST;
+	else if (pmap->nr_regions == VMMON_MAX_MEM_REGIONS)
+		err = -ENOSPC;
+	else if (r->size > VMMON_MAX_GUEST_MEMORY -
+			   (pmap->nr_pages << PAGE_SHIFT))
+		err = -E2BIG;
+	if (!err) {
+		pmap->regions[pmap->nr_regions].first_gfn = first;
+		pmap->regions[pmap->nr_regions].nr_pages = n;
+		pmap->nr_pages += n;
+		smp_store_release(&pmap->nr_regions, pmap->nr_regions + 1);
+	}
+	mutex_unlock(&pmap->regions_lock);
+	return err;
+}
+
+static bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
+{
+	unsigned int i, n = smp_load_acquire(&pmap->nr_regions);
+
+	for (i = 0; i < n; i++)
+		if (gfn - pmap->regions[i].first_gfn < pmap->regions[i].nr_pages)
+			return true;
+	return false;
+}
+
+/*
+ * The host page behind @gfn, allocated on first touch.  NULL when @gfn
+ * is not guest RAM, ERR_PTR(-ENOMEM) when memory is short.  The page
+ * stays valid while the pmap does; take a reference to keep it longer.
+ */
+struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct page *page, *old;
+
+	if (!vmmon_pmap_is_ram(pmap, gfn))
+		return NULL;
+	page = xa_load(&pmap->pages, gfn);
+	if (page)
+		return page;
+
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	old = xa_cmpxchg(&pmap->pages, gfn, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (old) {
+		/* Another fault won the race, or the xarray had no memory. */
+		put_page(page);
+		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+	}
+	atomic_long_inc(&pmap->resident);
+	atomic_long_inc(&vmmon_pmap_resident_total);
+	return page;
+}
+
+unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap)
+{
+	return atomic_long_read(&pmap->resident);
+}
+
+unsigned long vmmon_pmap_resident_all(void)
+{
+	return atomic_long_read(&vmmon_pmap_resident_total);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pmap: a VM's guest-physical pages and the host pages behind them,
+ * as in ESX.  The module owns guest memory; userspace (mmap of the VM fd)
+ * and, later, EPT both reach a guest page only through here, so that
+ * ballooning, page sharing and idle-memory sampling can change the map
+ * in one place.
+ */
+#ifndef VMMON_PMAP_H
+#define VMMON_PMAP_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <uapi/vmmon.h>
+
+struct page;
+
+struct vmmon_pmap_region {
+	u64 first_gfn;
+	u64 nr_pages;
+};
+
+struct vmmon_pmap {
+	struct xarray pages;		/* gfn -> struct page *, once touched */
+	struct mutex regions_lock;	/* serializes adding regions */
+	/*
+	 * Regions are only added, never changed: readers see the first
+	 * nr_regions entries through smp_load_acquire() without a lock.
+	 */
+	struct vmmon_pmap_region regions[VMMON_MAX_MEM_REGIONS];
+	unsigned int nr_regions;
+	u64 nr_pages;			/* in all regions */
+	atomic_long_t resident;
+};
+
+void vmmon_pmap_init(struct vmmon_pmap *pmap);
+void vmmon_pmap_destroy(struct vmmon_pmap *pmap);
+int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
+			  const struct vmmon_memory_region *r);
+struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn);
+unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap);
+unsigned long vmmon_pmap_resident_all(void);
+
+#endif /* VMMON_PMAP_H */

@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Put what the module suites need in one directory: vmmon.ko, vmctl, the
+# test programs and tests/run.sh (the test image's /vmmon/, or a host's
+# staging directory for check-host).
+# Usage: stage-payload.sh DIR VMMON.KO BINDIR
+set -euo pipefail
+
+dir=${1:?usage: stage-payload.sh DIR VMMON.KO BINDIR} ko=${2:?} bin=${3:?}
+top=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$dir"
+mkdir -p "$dir"
+cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$top/tests/run.sh" \
+   "$top/tests/suite.sh" "$dir/"

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory owned by the module: regions, mmap of the VM fd, pages
+ * allocated on first touch, isolation between VMs, and every page freed
+ * with the VM, however its process ends.  Loads vmmon.ko if needed; the
+ * last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_util.h"
+
+#define PAGE	4096UL
+#define MiB	(1024UL * 1024)
+
+static int dev = -1;
+
+static int add_region(int vm, uint64_t gpa, uint64_t size)
+{
+	struct vmmon_memory_region r = { .guest_phys = gpa, .size = size };
+
+	return ioctl(vm, VMMON_SET_MEMORY_REGION, &r);
+}
+
+static long resident(int vm)
+{
+	struct vmmon_vm_stats st;
+
+	if (ioctl(vm, VMMON_GET_VM_STATS, &st))
+		return -1;
+	return st.pages_resident;
+}
+
+/* A VM with one region of @size at guest-physical 0. */
+static int vm_with_ram(size_t size)
+{
+	int vm = vmmon_create_vm(dev);
+
+	if (vm >= 0 && add_region(vm, 0, size)) {
+		close(vm);
+		return -1;
+	}
+	return vm;
+}
+
+static void *map_guest(int vm, uint64_t gpa, size_t size)
+{
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm, gpa);
+}
+
+static enum ktap_result region_rejects_bad_input(void)
+{
+	struct vmmon_memory_region flags = { .size = PAGE, .flags = 1 };
+	struct vmmon_memory_region pad = { .size = PAGE, .pad = 1 };
+	int vm = vmmon_create_vm(dev), i;
+
+	ASSERT_OK(vm);
+	EXPECT_ERRNO(add_region(vm, 0, 0), EINVAL);
+	EXPECT_ERRNO(add_region(vm, 100, PAGE), EINVAL);
+	EXPECT_ERRNO(add_region(vm, 0, PAGE + 1), EINVAL);
+	EXPECT_ERRNO(add_region(vm, 1ULL << 52, PAGE), EINVAL);
+	EXPECT_ERRNO(add_region(vm, (1ULL << 52) - PAGE, 2 * PAGE), EINVAL);
+	EXPECT_ERRNO(add_region(vm, UINT64_MAX & ~(PAGE - 1), 2 * PAGE), EINVAL);
+	EXPECT_ERRNO(ioctl(vm, VMMON_SET_MEMORY_REGION, &flags), EINVAL);
+	EXPECT_ERRNO(ioctl(vm, VMMON_SET_MEMORY_REGION, &pad), EINVAL);
+	EXPECT_ERRNO(ioctl(vm, VMMON_SET_MEMORY_REGION, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(vm, VMMON_GET_VM_STATS, NULL), EFAULT);
+	EXPECT_ERRNO(add_region(vm, 0, VMMON_MAX_GUEST_MEMORY + PAGE), E2BIG);
+
+	ASSERT_OK(add_region(vm, 1 * MiB, 2 * MiB));
+	EXPECT_ERRNO(add_region(vm, 1 * MiB, 2 * MiB), EEXIST);
+	EXPECT_ERRNO(add_region(vm, 0, 1 * MiB + PAGE), EEXIST);
+	EXPECT_ERRNO(add_region(vm, 3 * MiB - PAGE, PAGE), EEXIST);
+	ASSERT_OK(add_region(vm, 0, 1 * MiB));		/* adjacent: fine */
+	ASSERT_OK(add_region(vm, 3 * MiB, 1 * MiB));
+	EXPECT_ERRNO(add_region(vm, 1ULL << 40, VMMON_MAX_GUEST_MEMORY), E2BIG);
+	for (i = 3; i < VMMON_MAX_MEM_REGIONS; i++)
+		ASSERT_OK(add_region(vm, (uint64_t)(i + 1) << 30, PAGE));
+	EXPECT_ERRNO(add_region(vm, 1ULL << 40, PAGE), ENOSPC);
+	EXPECT_EQ(resident(vm), 0);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static enum ktap_result private_mapping_refused(void)
+{
+	int vm = vm_with_ram(1 * MiB);
+	void *p;
+
+	ASSERT_OK(vm);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, vm, 0);
+	EXPECT_TRUE(p == MAP_FAILED && errno == EINVAL);
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static enum ktap_result pages_allocated_on_first_touch(void)
+{
+	long before = vmmon_counter("guest_pages");
+	int vm = vm_with_ram(16 * MiB);
+	volatile unsigned char *p;
+	unsigned char sum = 0;
+
+	ASSERT_OK(vm);
+	p = map_guest(vm, 0, 16 * MiB);
+	ASSERT_TRUE(p != MAP_FAILED);
+	EXPECT_EQ(resident(vm), 0);
+	p[0] = 1;
+	p[5 * PAGE + 7] = 2;
+	sum += p[9 * MiB];		/* a read touches too */
+	EXPECT_EQ(sum, 0);		/* and finds a zeroed page */
+	EXPECT_EQ(resident(vm), 3);
+	p[1] = 3;			/* same page again */
+	EXPECT_EQ(resident(vm), 3);
+	EXPECT_EQ(vmmon_counter("guest_pages"), before + 3);
+	munmap((void *)p, 16 * MiB);
+	EXPECT_EQ(resident(vm), 3);
+	close(vm);
+	EXPECT_EQ(vmmon_counter("guest_pages"), before);
+	return KTAP_PASS;
+}
+
+/* The module owns the memory: it outlives mappings and has two views. */
+static enum ktap_result memory_persists_across_mappings(void)
+{
+	int vm = vm_with_ram(4 * MiB);
+	uint32_t *a, *b;
+	size_t i, n = 4 * MiB / sizeof(uint32_t);
+	size_t bad = 0;
+
+	ASSERT_OK(vm);
+	a = map_guest(vm, 0, 4 * MiB);
+	ASSERT_TRUE(a != MAP_FAILED);
+	for (i = 0; i < n; i++)
+		a[i] = (uint32_t)(i * 2654435761u);
+	munmap(a, 4 * MiB);
+
+	b = map_guest(vm, 2 * MiB, 2 * MiB);	/* offset = guest-physical */
+	ASSERT_TRUE(b != MAP_FAILED);
+	for (i = 0; i < n / 2; i++)
+		bad += b[i] != (uint32_t)((i + n / 2) * 2654435761u);
+	EXPECT_EQ(bad, 0);
+	a = map_guest(vm, 0, 4 * MiB);
+	ASSERT_TRUE(a != MAP_FAILED);
+	a[n / 2] = 0xfeedface;			/* seen through the other view */
+	EXPECT_EQ(b[0], 0xfeedface);
+	munmap(a, 4 * MiB);
+	munmap(b, 2 * MiB);
+	EXPECT_EQ(resident(vm), 1024);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static sigjmp_buf sigbus_env;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_env, sig);
+}
+
+static bool touch_faults(volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_env, 1)) {
+		faulted = true;
+	} else {
+		(void)*p;
+		faulted = false;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+static enum ktap_result outside_ram_is_sigbus(void)
+{
+	int vm = vm_with_ram(1 * MiB);
+	unsigned char *p;
+
+	ASSERT_OK(vm);
+	ASSERT_OK(add_region(vm, 2 * MiB, 1 * MiB));
+	p = map_guest(vm, 0, 4 * MiB);
+	ASSERT_TRUE(p != MAP_FAILED);
+	EXPECT_TRUE(!touch_faults(p + 1 * MiB - 1));
+	EXPECT_TRUE(touch_faults(p + 1 * MiB));		/* the hole */
+	EXPECT_TRUE(!touch_faults(p + 2 * MiB));
+	EXPECT_TRUE(touch_faults(p + 3 * MiB));		/* past the end */
+	EXPECT_EQ(resident(vm), 2);
+	munmap(p, 4 * MiB);
+	close(vm);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vms_do_not_share_memory(void)
+{
+	int a = vm_with_ram(1 * MiB), b = vm_with_ram(1 * MiB);
+	unsigned char *pa, *pb;
+
+	ASSERT_OK(a);
+	ASSERT_OK(b);
+	pa = map_guest(a, 0, 1 * MiB);
+	pb = map_guest(b, 0, 1 * MiB);
+	ASSERT_TRUE(pa != MAP_FAILED && pb != MAP_FAILED);
+	memset(pa, 0xa5, 1 * MiB);
+	EXPECT_EQ(pb[0], 0);
+	EXPECT_EQ(pb[1 * MiB - 1], 0);
+	EXPECT_EQ(resident(b), 2);
+	munmap(pa, 1 * MiB);
+	munmap(pb, 1 * MiB);
+	close(a);
+	close(b);
+	return KTAP_PASS;
+}
+
+/* A mapping holds the VM: closing the fd first frees nothing yet. */
+static enum ktap_result mapping_keeps_vm_alive(void)
+{
+	long before = vmmon_counter("guest_pages");
+	int vm = vm_with_ram(1 * MiB);
+	unsigned char *p;
+
+	ASSERT_OK(vm);
+	p = map_guest(vm, 0, 1 * MiB);
+	ASSERT_TRUE(p != MAP_FAILED);
+	memset(p, 1, 1 * MiB);
+	close(vm);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	EXPECT_EQ(p[12345], 1);
+	EXPECT_EQ(vmmon_counter("guest_pages"), before + 256);
+	munmap(p, 1 * MiB);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), before);
+	return KTAP_PASS;
+}
+
+/* 32 MiB touched by a process that is then killed comes back. */
+static enum ktap_result killed_process_frees_memory(void)
+{
+	long avail_before = meminfo_kb("MemAvailable"), avail_after;
+	int go[2], status;
+	pid_t child;
+	char c;
+
+	ASSERT_OK(pipe(go));
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0) {
+		int vm = vm_with_ram(32 * MiB);
+		unsigned char *p = vm < 0 ? MAP_FAILED : map_guest(vm, 0, 32 * MiB);
+
+		if (p != MAP_FAILED)
+			memset(p, 0x5a, 32 * MiB);
+		c = p != MAP_FAILED;
+		if (write(go[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	ASSERT_EQ(read(go[0], &c, 1), 1);
+	close(go[0]);
+	EXPECT_EQ(c, 1);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 8192);
+	kill(child, SIGKILL);
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	avail_after = meminfo_kb("MemAvailable");
+	ktap_diag("MemAvailable %ld kB before, %ld kB after", avail_before,
+		  avail_after);
+	EXPECT_TRUE(avail_after > avail_before - 4096);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_after_memory_freed(void)
+{
+	close(dev);
+	dev = -1;
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(region_rejects_bad_input),
+	KTAP_CASE(private_mapping_refused),
+	KTAP_CASE(pages_allocated_on_first_touch),
+	KTAP_CASE(memory_persists_across_mappings),
+	KTAP_CASE(outside_ram_is_sigbus),
+	KTAP_CASE(vms_do_not_share_memory),
+	KTAP_CASE(mapping_keeps_vm_alive),
+	KTAP_CASE(killed_process_frees_memory),
+	KTAP_CASE(unload_after_memory_freed),
+};
+
+int main(int argc, char **argv)
+{
+	if (!module_loaded("vmmon") &&
+	    module_load(vmmon_module_path(argc, argv), NULL)) {
+		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
+		return 1;
+	}
+	dev = vmmon_open();
+	if (dev < 0) {
+		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
