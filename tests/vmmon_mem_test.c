@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
@@ -286,6 +288,81 @@ static enum ktap_result killed_process_frees_memory(void)
 	return KTAP_PASS;
 }
 
+#define CGROOT	"/sys/fs/cgroup"
+#define CGTEST	CGROOT "/vmmon-test"
+
+/* cgroup v2 with the memory controller, mounting it if nobody has. */
+static bool memcg_ready(void)
+{
+	if (access(CGROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROOT, "cgroup2", 0, NULL))
+		return false;
+	write_file(CGROOT "/cgroup.subtree_control", "+memory");
+	rmdir(CGTEST);
+	return mkdir(CGTEST, 0755) == 0 &&
+	       access(CGTEST "/memory.current", F_OK) == 0;
+}
+
+/*
+ * Guest pages are charged to the memory cgroup of the VM's process: 16 MiB
+ * touched by a process in a fresh cgroup shows in its memory.current,
+ * and leaves it when the process ends.
+ */
+static enum ktap_result guest_memory_charged_to_memcg(void)
+{
+	long during, after;
+	char pid[16];
+	int go[2], done[2], status;
+	pid_t child;
+	char c = 0;
+
+	if (!memcg_ready())
+		return ktap_skip("no cgroup v2 memory controller");
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(done));
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0) {
+		int vm;
+		unsigned char *p = MAP_FAILED;
+
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &c, 1) == 1) {
+			vm = vm_with_ram(16 * MiB);
+			if (vm >= 0)
+				p = map_guest(vm, 0, 16 * MiB);
+			if (p != MAP_FAILED) {
+				memset(p, 0x33, 16 * MiB);
+				munmap(p, 16 * MiB);	/* the VM fd holds it */
+			}
+		}
+		c = p != MAP_FAILED;
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	snprintf(pid, sizeof(pid), "%d", child);
+	EXPECT_TRUE(write_file(CGTEST "/cgroup.procs", pid) == 0);
+	c = 1;
+	ASSERT_EQ(write(go[1], &c, 1), 1);
+	ASSERT_EQ(read(done[0], &c, 1), 1);
+	EXPECT_EQ(c, 1);
+	during = read_long_file(CGTEST "/memory.current");
+	close(go[1]);
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	after = read_long_file(CGTEST "/memory.current");
+	ktap_diag("memory.current %ld kB with 16 MiB of guest RAM, %ld kB after",
+		  during / 1024, after / 1024);
+	EXPECT_TRUE(during >= (long)(16 * MiB));
+	EXPECT_TRUE(after < (long)(1 * MiB));
+	close(done[0]);
+	rmdir(CGTEST);
+	return KTAP_PASS;
+}
+
 static enum ktap_result unload_after_memory_freed(void)
 {
 	close(dev);
@@ -304,6 +381,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(vms_do_not_share_memory),
 	KTAP_CASE(mapping_keeps_vm_alive),
 	KTAP_CASE(killed_process_frees_memory),
+	KTAP_CASE(guest_memory_charged_to_memcg),
 	KTAP_CASE(unload_after_memory_freed),
 };
 
