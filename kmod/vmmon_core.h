@@ -11,6 +11,9 @@
 #include <linux/types.h>
 
 struct vmmon_create_vm;
+struct vmmon_regs;
+struct vmmon_sregs;
+struct vmmon_vcpu;
 
 /**
  * struct vmmon_hw_ops - a hardware virtualization backend
@@ -26,6 +29,16 @@ struct vmmon_create_vm;
  * @cpu_enable:  enter root operation on this CPU; preemption is off.
  *               -EBUSY when another hypervisor owns the CPU.
  * @cpu_disable: leave root operation on this CPU; preemption is off.
+ * @vcpu_init:   set up the backend state of a new vCPU (vcpu->hw), in
+ *               the x86 reset state.
+ * @vcpu_fini:   free it; the vCPU never runs again.
+ * @vcpu_run:    run the guest until an exit userspace must see, written
+ *               to vcpu->run; 0, or -EINTR with a signal pending, or
+ *               another negative errno.
+ * @vcpu_get_regs, @vcpu_set_regs, @vcpu_get_sregs, @vcpu_set_sregs:
+ *               the guest's registers; the setters give -EINVAL for a
+ *               state the hardware cannot hold.
+ * The vcpu_* calls of one vCPU are serialized by the core.
  */
 struct vmmon_hw_ops {
 	const char *name;
@@ -35,6 +48,15 @@ struct vmmon_hw_ops {
 	u64 (*cap)(u32 cap);
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	int (*vcpu_init)(struct vmmon_vcpu *vcpu);
+	void (*vcpu_fini)(struct vmmon_vcpu *vcpu);
+	int (*vcpu_run)(struct vmmon_vcpu *vcpu);
+	void (*vcpu_get_regs)(struct vmmon_vcpu *vcpu, struct vmmon_regs *regs);
+	void (*vcpu_set_regs)(struct vmmon_vcpu *vcpu,
+			      const struct vmmon_regs *regs);
+	int (*vcpu_get_sregs)(struct vmmon_vcpu *vcpu, struct vmmon_sregs *sregs);
+	int (*vcpu_set_sregs)(struct vmmon_vcpu *vcpu,
+			      const struct vmmon_sregs *sregs);
 };
 
 extern const struct vmmon_hw_ops vmx_hw_ops;
@@ -45,10 +67,15 @@ void vmmon_hw_teardown(void);
 int vmmon_hw_get(void);
 void vmmon_hw_put(void);
 unsigned int vmmon_hw_cpus_on(void);
+bool vmmon_hw_this_cpu_on(void);
 u64 vmmon_hw_cap(u32 cap);
+const struct vmmon_hw_ops *vmmon_hw(void);
 
 /* vmmon_vm.c: VM objects and their file descriptors */
 int vmmon_vm_create(const struct vmmon_create_vm *args);
 unsigned int vmmon_vm_count(void);
+
+/* vmmon_vcpu.c: vCPU objects and their file descriptors */
+unsigned int vmmon_vcpu_count(void);
 
 #endif /* VMMON_CORE_H */

@@ -138,9 +138,21 @@ unsigned int vmmon_hw_cpus_on(void)
 	return atomic_read(&vmmon_hw_nr_on);
 }
 
+/* Whether this CPU is in root operation; preemption is off. */
+bool vmmon_hw_this_cpu_on(void)
+{
+	return __this_cpu_read(vmmon_hw_on);
+}
+
 u64 vmmon_hw_cap(u32 cap)
 {
 	return hw->cap(cap);
+}
+
+/* The backend, for the vCPU calls. */
+const struct vmmon_hw_ops *vmmon_hw(void)
+{
+	return hw;
 }
 
 /* Runs on @cpu itself, in its hotplug thread. */

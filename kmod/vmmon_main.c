@@ -93,7 +93,15 @@ static ssize_t guest_pages_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(guest_pages);
 
+static ssize_t vcpus_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vmmon_vcpu_count());
+}
+static DEVICE_ATTR_RO(vcpus);
+
 static struct attribute *vmmon_dev_attrs[] = {
+	&dev_attr_vcpus.attr,
 	&dev_attr_vms.attr,
 	&dev_attr_vmx_cpus.attr,
 	&dev_attr_guest_pages.attr,

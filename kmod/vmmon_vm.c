@@ -10,20 +10,17 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/io.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
-#include "vmmon_pmap.h"
-
-struct vmmon_vm {
-	int id;		/* small number for the log, unique among live VMs */
-	struct vmmon_pmap pmap;
-};
+#include "vmmon_vm.h"
 
 static DEFINE_IDA(vmmon_vm_ida);
 static atomic_t vmmon_nr_vms = ATOMIC_INIT(0);
@@ -33,9 +30,16 @@ unsigned int vmmon_vm_count(void)
 	return atomic_read(&vmmon_nr_vms);
 }
 
+/* The last reference to the VM's file is gone: no vCPU fd, no mapping. */
 static void vmmon_vm_destroy(struct vmmon_vm *vm)
 {
+	unsigned int i;
+
 	pr_debug("VM %d destroyed\n", vm->id);
+	for (i = 0; i < VMMON_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vmmon_vcpu_destroy(vm->vcpus[i]);
+	vmmon_ept_destroy(&vm->ept);
 	vmmon_pmap_destroy(&vm->pmap);
 	atomic_dec(&vmmon_nr_vms);
 	vmmon_hw_put();
@@ -47,6 +51,22 @@ static int vmmon_vm_release(struct inode *inode, struct file *file)
 {
 	vmmon_vm_destroy(file->private_data);
 	return 0;
+}
+
+/*
+ * Give the guest page at @gpa its host page and map it for the hardware:
+ * 0, -ENOENT when @gpa is not guest RAM, -ENOMEM.  Pages are never moved
+ * while mapped yet, so adding an entry needs no TLB invalidation.
+ */
+int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
+{
+	struct page *page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
+
+	if (!page)
+		return -ENOENT;
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	return vmmon_ept_map(&vm->ept, gpa & PAGE_MASK, page_to_phys(page));
 }
 
 /* The file offset of a VM mapping is the guest-physical address. */
@@ -107,6 +127,8 @@ static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 		return vmmon_vm_set_memory_region(vm, uarg);
 	case VMMON_GET_VM_STATS:
 		return vmmon_vm_get_stats(vm, uarg);
+	case VMMON_CREATE_VCPU:
+		return vmmon_vcpu_create(vm, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -134,31 +156,44 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	if (!vm)
 		return -ENOMEM;
 	vmmon_pmap_init(&vm->pmap);
+	mutex_init(&vm->lock);
+	err = vmmon_ept_init(&vm->ept);
+	if (err)
+		goto free_vm;
 	vm->id = ida_alloc(&vmmon_vm_ida, GFP_KERNEL);
 	if (vm->id < 0) {
 		err = vm->id;
-		goto free_vm;
+		goto destroy_ept;
 	}
 	err = vmmon_hw_get();
 	if (err)
 		goto free_id;
 
-	/* Counted before the fd exists: another thread may close it at once. */
-	atomic_inc(&vmmon_nr_vms);
-	fd = anon_inode_getfd("vmmon-vm", &vmmon_vm_fops, vm,
-			      O_RDWR | O_CLOEXEC);
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
-		atomic_dec(&vmmon_nr_vms);
 		err = fd;
 		goto put_hw;
 	}
+	vm->file = anon_inode_getfile("vmmon-vm", &vmmon_vm_fops, vm,
+				      O_RDWR | O_CLOEXEC);
+	if (IS_ERR(vm->file)) {
+		err = PTR_ERR(vm->file);
+		goto put_fd;
+	}
+	/* Counted before the fd exists: another thread may close it at once. */
+	atomic_inc(&vmmon_nr_vms);
+	fd_install(fd, vm->file);
 	pr_debug("VM %d created\n", vm->id);
 	return fd;
 
+put_fd:
+	put_unused_fd(fd);
 put_hw:
 	vmmon_hw_put();
 free_id:
 	ida_free(&vmmon_vm_ida, vm->id);
+destroy_ept:
+	vmmon_ept_destroy(&vm->ept);
 free_vm:
 	kfree(vm);
 	return err;

@@ -29,4 +29,4 @@ taint_before=$(cat /proc/sys/kernel/tainted)
 	echo "vmmon-image: dmesg end"
 	echo "vmmon-image: done"
 } 2>&1 | tee "$log"
-scripts/ktap-check.sh --serial "$log" vmmon_load vmmon_dev vmmon_mem
+scripts/ktap-check.sh --serial "$log" vmmon_load $(cat tests/module-suites)

@@ -11,4 +11,4 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$dir"
 mkdir -p "$dir"
 cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$top/tests/run.sh" \
-   "$top/tests/suite.sh" "$dir/"
+   "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"

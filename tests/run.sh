@@ -11,10 +11,12 @@ run_suites() {
 	"$here/suite.sh" vmmon_load "$here/vmmon_load_test" --module "$here/vmmon.ko"
 	# Where the load suite checked a refusal (no VT-x, or not enough of
 	# it), nothing more can run; the caller knows which suites to expect.
+	# The others (listed in module-suites) each load and unload it.
 	if insmod "$here/vmmon.ko" 2>/dev/null; then
 		rmmod vmmon
-		"$here/suite.sh" vmmon_dev "$here/vmmon_dev_test" --module "$here/vmmon.ko"
-		"$here/suite.sh" vmmon_mem "$here/vmmon_mem_test" --module "$here/vmmon.ko"
+		for suite in $(cat "$here/module-suites"); do
+			"$here/suite.sh" "$suite" "$here/${suite}_test" --module "$here/vmmon.ko"
+		done
 	fi
 }
 

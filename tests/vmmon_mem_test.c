@@ -249,10 +249,9 @@ static enum ktap_result mapping_keeps_vm_alive(void)
 	return KTAP_PASS;
 }
 
-/* 32 MiB touched by a process that is then killed comes back. */
-static enum ktap_result killed_process_frees_memory(void)
+/* A child creates a VM, touches 32 MiB of it and is killed. */
+static enum ktap_result kill_vm_process(void)
 {
-	long avail_before = meminfo_kb("MemAvailable"), avail_after;
 	int go[2], status;
 	pid_t child;
 	char c;
@@ -281,10 +280,27 @@ static enum ktap_result killed_process_frees_memory(void)
 	ASSERT_EQ(waitpid(child, &status, 0), child);
 	EXPECT_EQ(vmmon_counter("vms"), 0);
 	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
-	avail_after = meminfo_kb("MemAvailable");
-	ktap_diag("MemAvailable %ld kB before, %ld kB after", avail_before,
-		  avail_after);
-	EXPECT_TRUE(avail_after > avail_before - 4096);
+	return KTAP_PASS;
+}
+
+/*
+ * Three times over: a leak would take 32 MiB from MemAvailable each
+ * time, while the per-CPU free lists (which MemAvailable does not count,
+ * and which 6.12 lets grow to megabytes) fill once.
+ */
+static enum ktap_result killed_process_frees_memory(void)
+{
+	long avail[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (kill_vm_process() != KTAP_PASS)
+			return KTAP_FAIL;
+		avail[i] = meminfo_kb("MemAvailable");
+	}
+	ktap_diag("MemAvailable after each of three killed 32 MiB VMs: %ld, %ld, %ld kB",
+		  avail[0], avail[1], avail[2]);
+	EXPECT_TRUE(avail[0] - avail[2] < 16 * 1024);
 	return KTAP_PASS;
 }
 

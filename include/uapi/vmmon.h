@@ -8,7 +8,10 @@
  *   /dev/vmmon          the system: version, capabilities, VM creation.
  *   VM fd               one virtual machine, returned by VMMON_CREATE_VM.
  *                       The VM is destroyed when the last reference to
- *                       the fd is dropped (close, exit, or the last dup).
+ *                       the fd is dropped (close, exit, or the last dup),
+ *                       and each mapping and vCPU fd holds one.
+ *   vCPU fd             one virtual CPU, returned by VMMON_CREATE_VCPU.
+ *                       vCPUs live as long as their VM.
  *
  * Conventions
  *   - Every ioctl returns 0 (or a new fd) on success and -1 with errno
@@ -29,6 +32,7 @@
  *   /sys/class/misc/vmmon/vms          number of live VMs
  *   /sys/class/misc/vmmon/vmx_cpus     number of CPUs in VMX root operation
  *   /sys/class/misc/vmmon/guest_pages  guest pages resident, all VMs
+ *   /sys/class/misc/vmmon/vcpus        number of vCPUs, all VMs
  * VMX root operation is entered on every online CPU when the first VM is
  * created and left on all of them when the last VM is destroyed, so that
  * vmmon coexists with other hypervisors while it has no VM.
@@ -94,6 +98,120 @@ struct vmmon_create_vm {
 	__u32 pad;
 };
 
+/* vCPUs of one VM have ids 0 .. VMMON_MAX_VCPUS - 1. */
+#define VMMON_MAX_VCPUS		64
+
+/*
+ * struct vmmon_create_vcpu - VMMON_CREATE_VCPU, on a VM fd
+ * @id:    in, the vCPU's id (its initial APIC id), below VMMON_MAX_VCPUS.
+ * @flags: in, zero.
+ * Returns a new vCPU fd (O_CLOEXEC).  EINVAL for a bad id or flags,
+ * EEXIST when the VM has a vCPU with that id.
+ */
+struct vmmon_create_vcpu {
+	__u32 id;
+	__u32 flags;
+};
+
+/*
+ * struct vmmon_regs - VMMON_GET_REGS / VMMON_SET_REGS, on a vCPU fd
+ * The general registers, RIP and RFLAGS.
+ */
+struct vmmon_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/*
+ * struct vmmon_segment - one segment register, as the VMCS holds it
+ * @ar: access rights (SDM 3C 25.4.1): type in bits 3:0, S 4, DPL 6:5,
+ *      P 7, AVL 12, L 13, D/B 14, G 15.
+ * @unusable: 1 for a null (unusable) segment.
+ */
+struct vmmon_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u16 ar;
+	__u32 unusable;
+	__u32 pad;
+};
+
+struct vmmon_dtable {
+	__u64 base;
+	__u32 limit;
+	__u32 pad;
+};
+
+/*
+ * struct vmmon_sregs - VMMON_GET_SREGS / VMMON_SET_SREGS, on a vCPU fd
+ * Segments, descriptor tables and control registers.  A new vCPU starts
+ * in the x86 reset state: real mode, CS.base 0xffff0000, RIP 0xfff0.
+ * SET_SREGS gives EINVAL for a state VT-x cannot enter (the entry checks
+ * of SDM 3C 27.3.1 that vmmon verifies), e.g. CR0.PG without CR0.PE.
+ */
+struct vmmon_sregs {
+	struct vmmon_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct vmmon_dtable gdt, idt;
+	__u64 cr0, cr3, cr4, efer;
+};
+
+/* Why VMMON_RUN returned: vmmon_run.exit_reason. */
+enum vmmon_exit_reason {
+	VMMON_EXIT_NONE		= 0,
+	VMMON_EXIT_IO		= 1,	/* port I/O: run.io */
+	VMMON_EXIT_HLT		= 2,	/* HLT; RIP is past it */
+	VMMON_EXIT_SHUTDOWN	= 3,	/* triple fault: the guest is dead */
+	VMMON_EXIT_FAIL_ENTRY	= 4,	/* VM entry failed: run.fail_entry */
+	VMMON_EXIT_INTR		= 5,	/* a signal is pending; RUN gave EINTR */
+	VMMON_EXIT_INTERNAL	= 6,	/* vmmon cannot go on: run.internal */
+};
+
+#define VMMON_IO_OUT		0
+#define VMMON_IO_IN		1
+
+/* run.internal.suberror */
+enum vmmon_internal_error {
+	VMMON_INTERNAL_UNHANDLED_EXIT	= 1,	/* data[0]: hardware reason, [1]: qualification */
+	VMMON_INTERNAL_NO_MEMORY	= 2,	/* data[0]: guest-physical address */
+	VMMON_INTERNAL_NOT_RAM		= 3,	/* data[0]: guest-physical address (MMIO to come) */
+	VMMON_INTERNAL_ENTRY_INSN_FAILED = 4,	/* data[0]: VM-instruction error (SDM 3C 31.4) */
+};
+
+/*
+ * struct vmmon_run - the page at offset 0 of a vCPU fd's mmap
+ * Written by VMMON_RUN on its return.  For VMMON_EXIT_IO, the data of
+ * @io.size bytes sits at @io.data_offset in this page: for OUT, what the
+ * guest wrote; for IN, what userspace puts there before the next RUN,
+ * which hands it to the guest.
+ */
+struct vmmon_run {
+	__u32 exit_reason;
+	__u32 pad;
+	union {
+		struct {
+			__u16 port;
+			__u8 size;		/* 1, 2 or 4 */
+			__u8 direction;		/* VMMON_IO_OUT or _IN */
+			__u32 count;		/* 1 */
+			__u64 data_offset;
+		} io;
+		struct {
+			__u32 hw_reason;	/* the exit reason, bit 31 set */
+			__u32 pad;
+			__u64 qualification;
+		} fail_entry;
+		struct {
+			__u32 suberror;
+			__u32 pad;
+			__u64 data[4];
+		} internal;
+		__u8 padding[256];
+	};
+	__u8 data[64];		/* I/O data lands here (io.data_offset) */
+};
+
 /* Limits of one VM's guest-physical memory. */
 #define VMMON_MAX_MEM_REGIONS	8
 #define VMMON_MAX_GUEST_MEMORY	(64ULL << 30)
@@ -133,5 +251,13 @@ struct vmmon_vm_stats {
 /* On a VM fd */
 #define VMMON_SET_MEMORY_REGION	_IOW(VMMON_IOCTL_TYPE, 0x10, struct vmmon_memory_region)
 #define VMMON_GET_VM_STATS	_IOR(VMMON_IOCTL_TYPE, 0x11, struct vmmon_vm_stats)
+#define VMMON_CREATE_VCPU	_IOW(VMMON_IOCTL_TYPE, 0x12, struct vmmon_create_vcpu)
+
+/* On a vCPU fd */
+#define VMMON_RUN		_IO(VMMON_IOCTL_TYPE, 0x20)
+#define VMMON_GET_REGS		_IOR(VMMON_IOCTL_TYPE, 0x21, struct vmmon_regs)
+#define VMMON_SET_REGS		_IOW(VMMON_IOCTL_TYPE, 0x22, struct vmmon_regs)
+#define VMMON_GET_SREGS		_IOR(VMMON_IOCTL_TYPE, 0x23, struct vmmon_sregs)
+#define VMMON_SET_SREGS		_IOW(VMMON_IOCTL_TYPE, 0x24, struct vmmon_sregs)
 
 #endif /* _UAPI_VMMON_H */

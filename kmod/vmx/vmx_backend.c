@@ -18,11 +18,10 @@
 #include <asm/tlbflush.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
+#include "vmx.h"
 #include "vmx_arch.h"
-#include "vmx_caps.h"
-#include "vmx_insn.h"
 
-static struct vmx_caps vmx_caps;
+struct vmx_caps vmx_caps;
 static DEFINE_PER_CPU(struct page *, vmx_vmxon_page);
 static char vmx_summary[160];
 
@@ -155,6 +154,11 @@ static int vmx_init(void)
 	err = vmx_alloc_vmxon_pages();
 	if (err)
 		return err;
+	err = vmx_vcpus_setup();
+	if (err) {
+		vmx_free_vmxon_pages();
+		return err;
+	}
 
 	snprintf(vmx_summary, sizeof(vmx_summary),
 		 "VMCS revision 0x%x, EPT 4-level WB%s%s%s, VPID, unrestricted guest, preemption timer TSC/%u",
@@ -168,6 +172,7 @@ static int vmx_init(void)
 
 static void vmx_fini(void)
 {
+	vmx_vcpus_teardown();
 	vmx_free_vmxon_pages();
 }
 
@@ -197,6 +202,11 @@ static const char *const vmx_insn_status_names[] = {
 	[VMX_INSN_FAULT] = "fault",
 };
 
+const char *vmx_insn_status_name(enum vmx_insn_status st)
+{
+	return vmx_insn_status_names[st];
+}
+
 static int vmx_cpu_enable(void)
 {
 	int cpu = smp_processor_id();
@@ -214,7 +224,7 @@ static int vmx_cpu_enable(void)
 		return 0;
 
 	cr4_clear_bits(X86_CR4_VMXE);
-	pr_err("CPU %d: VMXON failed: %s\n", cpu, vmx_insn_status_names[st]);
+	pr_err("CPU %d: VMXON failed: %s\n", cpu, vmx_insn_status_name(st));
 	return st == VMX_INSN_FAIL_VALID ? -EBUSY : -EIO;
 }
 
@@ -224,7 +234,7 @@ static void vmx_cpu_disable(void)
 
 	if (st != VMX_INSN_OK)
 		pr_err("CPU %d: VMXOFF failed: %s\n", smp_processor_id(),
-		       vmx_insn_status_names[st]);
+		       vmx_insn_status_name(st));
 	cr4_clear_bits(X86_CR4_VMXE);
 }
 
@@ -236,4 +246,11 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.cap = vmx_cap,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_fini = vmx_vcpu_fini,
+	.vcpu_run = vmx_vcpu_run,
+	.vcpu_get_regs = vmx_vcpu_get_regs,
+	.vcpu_set_regs = vmx_vcpu_set_regs,
+	.vcpu_get_sregs = vmx_vcpu_get_sregs,
+	.vcpu_set_sregs = vmx_vcpu_set_sregs,
 };

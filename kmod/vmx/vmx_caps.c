@@ -39,7 +39,6 @@ static const struct vmx_req proc2_required[] = {
 
 static const struct vmx_req exit_required[] = {
 	{ VMX_EXIT_HOST_ADDR_SPACE_SIZE, "exit control: host address-space size" },
-	{ VMX_EXIT_ACK_INTR_ON_EXIT, "exit control: acknowledge interrupt on exit" },
 	{ VMX_EXIT_SAVE_PAT | VMX_EXIT_LOAD_PAT, "exit control: save/load IA32_PAT" },
 	{ VMX_EXIT_SAVE_EFER | VMX_EXIT_LOAD_EFER, "exit control: save/load IA32_EFER" },
 };

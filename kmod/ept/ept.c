@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * 4-level EPT tables (SDM 3C 29.3.2): PML4, PDPT, PD and PT, 512 entries
+ * of 8 bytes in each 4 KiB table.  Only 4 KiB mappings, read, write and
+ * execute, write-back.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <asm/io.h>
+#include "ept.h"
+
+#define EPT_READ		BIT_ULL(0)
+#define EPT_WRITE		BIT_ULL(1)
+#define EPT_EXEC		BIT_ULL(2)
+#define EPT_RWX			(EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MEMTYPE_SHIFT	3
+#define EPT_MEMTYPE_WB		6ULL
+#define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
+#define EPT_LEVELS		4
+#define EPT_INDEX(gpa, level)	(((gpa) >> (12 + 9 * ((level) - 1))) & 511)
+
+/* EPTP (SDM 25.6.11): memory type WB, page-walk length 4 (encoded 3). */
+#define EPTP_MEMTYPE_WB		6ULL
+#define EPTP_WALK_4		(3ULL << 3)
+
+int vmmon_ept_init(struct vmmon_ept *ept)
+{
+	ept->root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!ept->root)
+		return -ENOMEM;
+	mutex_init(&ept->lock);
+	return 0;
+}
+
+static void vmmon_ept_free_table(u64 *table, int level)
+{
+	int i;
+
+	if (level > 1) {
+		for (i = 0; i < 512; i++)
+			if (table[i] & EPT_RWX)
+				vmmon_ept_free_table(phys_to_virt(table[i] & EPT_ADDR_MASK),
+						     level - 1);
+	}
+	free_page((unsigned long)table);
+}
+
+/* No vCPU of the VM is left to use the tables. */
+void vmmon_ept_destroy(struct vmmon_ept *ept)
+{
+	vmmon_ept_free_table(page_address(ept->root), EPT_LEVELS);
+}
+
+/* Map the 4 KiB guest page at @gpa to host-physical @hpa. */
+int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
+{
+	u64 *table = page_address(ept->root);
+	struct page *page;
+	int level;
+
+	mutex_lock(&ept->lock);
+	for (level = EPT_LEVELS; level > 1; level--) {
+		u64 *entry = &table[EPT_INDEX(gpa, level)];
+
+		if (!(*entry & EPT_RWX)) {
+			page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+			if (!page) {
+				mutex_unlock(&ept->lock);
+				return -ENOMEM;
+			}
+			*entry = page_to_phys(page) | EPT_RWX;
+		}
+		table = phys_to_virt(*entry & EPT_ADDR_MASK);
+	}
+	WRITE_ONCE(table[EPT_INDEX(gpa, 1)], (hpa & EPT_ADDR_MASK) | EPT_RWX |
+		   EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT);
+	mutex_unlock(&ept->lock);
+	return 0;
+}
+
+u64 vmmon_ept_pointer(struct vmmon_ept *ept)
+{
+	return page_to_phys(ept->root) | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
+}

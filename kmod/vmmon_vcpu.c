@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU objects.  As in KVM, a vCPU lives as long as its VM: its fd holds
+ * a reference to the VM's file, and the VM frees its vCPUs when it goes.
+ * The backend keeps its per-vCPU state (the VMCS) in vcpu->hw.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "vmmon_core.h"
+#include "vmmon_vm.h"
+
+static atomic_t vmmon_nr_vcpus = ATOMIC_INIT(0);
+
+unsigned int vmmon_vcpu_count(void)
+{
+	return atomic_read(&vmmon_nr_vcpus);
+}
+
+static int vmmon_vcpu_release(struct inode *inode, struct file *file)
+{
+	struct vmmon_vcpu *vcpu = file->private_data;
+
+	fput(vcpu->vm->file);
+	return 0;
+}
+
+/* Page 0 of a vCPU mapping is its struct vmmon_run. */
+static vm_fault_t vmmon_vcpu_fault(struct vm_fault *vmf)
+{
+	struct vmmon_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff != 0)
+		return VM_FAULT_SIGBUS;
+	page = virt_to_page(vcpu->run);
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct vmmon_vcpu_vm_ops = {
+	.fault = vmmon_vcpu_fault,
+};
+
+static int vmmon_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vma->vm_ops = &vmmon_vcpu_vm_ops;
+	return 0;
+}
+
+static long vmmon_vcpu_get_regs(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_regs regs;
+
+	vmmon_hw()->vcpu_get_regs(vcpu, &regs);
+	return copy_to_user(uarg, &regs, sizeof(regs)) ? -EFAULT : 0;
+}
+
+static long vmmon_vcpu_set_regs(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_regs regs;
+
+	if (copy_from_user(&regs, uarg, sizeof(regs)))
+		return -EFAULT;
+	vmmon_hw()->vcpu_set_regs(vcpu, &regs);
+	return 0;
+}
+
+static long vmmon_vcpu_get_sregs(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_sregs sregs;
+	int err;
+
+	memset(&sregs, 0, sizeof(sregs));
+	err = vmmon_hw()->vcpu_get_sregs(vcpu, &sregs);
+	if (err)
+		return err;
+	return copy_to_user(uarg, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+}
+
+static long vmmon_vcpu_set_sregs(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_sregs sregs;
+
+	if (copy_from_user(&sregs, uarg, sizeof(sregs)))
+		return -EFAULT;
+	return vmmon_hw()->vcpu_set_sregs(vcpu, &sregs);
+}
+
+static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct vmmon_vcpu *vcpu = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	if (mutex_lock_killable(&vcpu->lock))
+		return -EINTR;
+	switch (cmd) {
+	case VMMON_RUN:
+		ret = arg ? -EINVAL : vmmon_hw()->vcpu_run(vcpu);
+		break;
+	case VMMON_GET_REGS:
+		ret = vmmon_vcpu_get_regs(vcpu, uarg);
+		break;
+	case VMMON_SET_REGS:
+		ret = vmmon_vcpu_set_regs(vcpu, uarg);
+		break;
+	case VMMON_GET_SREGS:
+		ret = vmmon_vcpu_get_sregs(vcpu, uarg);
+		break;
+	case VMMON_SET_SREGS:
+		ret = vmmon_vcpu_set_sregs(vcpu, uarg);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&vcpu->lock);
+	return ret;
+}
+
+static const struct file_operations vmmon_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = vmmon_vcpu_release,
+	.unlocked_ioctl = vmmon_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vmmon_vcpu_mmap,
+	.llseek = noop_llseek,
+};
+
+/* Called by the VM's destruction only. */
+void vmmon_vcpu_destroy(struct vmmon_vcpu *vcpu)
+{
+	vmmon_hw()->vcpu_fini(vcpu);
+	atomic_dec(&vmmon_nr_vcpus);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+/* Returns the new vCPU's fd, or a negative errno. */
+int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
+{
+	struct vmmon_create_vcpu args;
+	struct vmmon_vcpu *vcpu;
+	struct file *file;
+	int err, fd;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.id >= VMMON_MAX_VCPUS)
+		return -EINVAL;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = args.id;
+	mutex_init(&vcpu->lock);
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run) {
+		err = -ENOMEM;
+		goto free_vcpu;
+	}
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[args.id]) {
+		err = -EEXIST;
+		goto unlock;
+	}
+	err = vmmon_hw()->vcpu_init(vcpu);
+	if (err)
+		goto unlock;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto fini_hw;
+	}
+	file = anon_inode_getfile("vmmon-vcpu", &vmmon_vcpu_fops, vcpu,
+				  O_RDWR | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto put_fd;
+	}
+	get_file(vm->file);
+	vm->vcpus[args.id] = vcpu;
+	atomic_inc(&vmmon_nr_vcpus);
+	mutex_unlock(&vm->lock);
+	fd_install(fd, file);
+	return fd;
+
+put_fd:
+	put_unused_fd(fd);
+fini_hw:
+	vmmon_hw()->vcpu_fini(vcpu);
+unlock:
+	mutex_unlock(&vm->lock);
+	free_page((unsigned long)vcpu->run);
+free_vcpu:
+	kfree(vcpu);
+	return err;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest registers the world switch saves and restores, as offsets
+ * that vmx_switch.S and C share (RSP, RIP and RFLAGS live in the VMCS).
+ */
+#ifndef VMMON_VMX_REGS_H
+#define VMMON_VMX_REGS_H
+
+#define VMX_REG_RAX	0
+#define VMX_REG_RBX	8
+#define VMX_REG_RCX	16
+#define VMX_REG_RDX	24
+#define VMX_REG_RSI	32
+#define VMX_REG_RDI	40
+#define VMX_REG_RBP	48
+#define VMX_REG_R8	56
+#define VMX_REG_R9	64
+#define VMX_REG_R10	72
+#define VMX_REG_R11	80
+#define VMX_REG_R12	88
+#define VMX_REG_R13	96
+#define VMX_REG_R14	104
+#define VMX_REG_R15	112
+
+#ifndef __ASSEMBLY__
+#include <linux/types.h>
+
+struct vmx_guest_regs {
+	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/*
+ * Enter the guest with @regs loaded; returns 0 after a VM exit with the
+ * guest's registers saved back into @regs, 1 when VMLAUNCH itself failed
+ * (VMfailInvalid or VMfailValid).  Interrupts must be off.
+ */
+int __vmx_vcpu_run(struct vmx_guest_regs *regs);
+#endif
+
+#endif /* VMMON_VMX_REGS_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The world switch: the only assembly in vmmon.
+ *
+ * int __vmx_vcpu_run(struct vmx_guest_regs *regs)
+ *   %rdi = regs.  The current VMCS is launched fresh on every call (the
+ *   caller VMCLEARs it after each exit), so this always uses VMLAUNCH.
+ *   Returns 0 after a VM exit, with the guest's general registers saved
+ *   in *regs and cleared from the CPU; 1 when VMLAUNCH failed, with the
+ *   host's callee-saved registers intact.
+ *
+ * Register contract: the C calling convention.  Callee-saved registers
+ * and the regs pointer are pushed before entry; HOST_RSP points at them,
+ * so at vmx_vmexit the stack is exactly as it was at VMLAUNCH.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/unwind_hints.h>
+#include "vmx_regs.h"
+
+#define VMCS_HOST_RSP	0x6c14
+
+.section .text, "ax"
+
+SYM_FUNC_START(__vmx_vcpu_run)
+	push %rbp
+	mov  %rsp, %rbp
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %rbx
+	push %rdi			/* regs, for after the exit */
+
+	mov  $VMCS_HOST_RSP, %eax
+	vmwrite %rsp, %rax
+	jbe  .Lfail_noguest
+
+	mov VMX_REG_RAX(%rdi), %rax
+	mov VMX_REG_RBX(%rdi), %rbx
+	mov VMX_REG_RCX(%rdi), %rcx
+	mov VMX_REG_RDX(%rdi), %rdx
+	mov VMX_REG_RSI(%rdi), %rsi
+	mov VMX_REG_RBP(%rdi), %rbp
+	mov VMX_REG_R8(%rdi),  %r8
+	mov VMX_REG_R9(%rdi),  %r9
+	mov VMX_REG_R10(%rdi), %r10
+	mov VMX_REG_R11(%rdi), %r11
+	mov VMX_REG_R12(%rdi), %r12
+	mov VMX_REG_R13(%rdi), %r13
+	mov VMX_REG_R14(%rdi), %r14
+	mov VMX_REG_R15(%rdi), %r15
+	mov VMX_REG_RDI(%rdi), %rdi
+
+	UNWIND_HINT_SAVE
+	vmlaunch
+	/* Only reached when VMLAUNCH failed: %rbp is the guest's now. */
+	jmp .Lfail
+
+SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
+	UNWIND_HINT_RESTORE
+	ENDBR
+	push %rax			/* guest RAX */
+	mov  8(%rsp), %rax		/* regs */
+	mov  %rbx, VMX_REG_RBX(%rax)
+	mov  %rcx, VMX_REG_RCX(%rax)
+	mov  %rdx, VMX_REG_RDX(%rax)
+	mov  %rsi, VMX_REG_RSI(%rax)
+	mov  %rdi, VMX_REG_RDI(%rax)
+	mov  %rbp, VMX_REG_RBP(%rax)
+	mov  %r8,  VMX_REG_R8(%rax)
+	mov  %r9,  VMX_REG_R9(%rax)
+	mov  %r10, VMX_REG_R10(%rax)
+	mov  %r11, VMX_REG_R11(%rax)
+	mov  %r12, VMX_REG_R12(%rax)
+	mov  %r13, VMX_REG_R13(%rax)
+	mov  %r14, VMX_REG_R14(%rax)
+	mov  %r15, VMX_REG_R15(%rax)
+	pop  VMX_REG_RAX(%rax)
+
+	/* No guest value may linger for speculation to find. */
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %eax, %eax
+	jmp .Lout
+
+.Lfail:
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+.Lfail_noguest:
+	mov $1, %eax
+.Lout:
+	pop %rdi
+	pop %rbx
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbp
+	RET
+SYM_FUNC_END(__vmx_vcpu_run)

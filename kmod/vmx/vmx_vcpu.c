@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A vCPU's VMCS: allocated, given a VPID, and filled with the controls
+ * computed from the capability MSRs when the vCPU is created.
+ *
+ * The VMCS is current on a CPU only between VMPTRLD and VMCLEAR with
+ * preemption off, so it never has to follow a thread to another CPU
+ * while it is active there.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bug.h>
+#include <linux/gfp.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/io.h>
+#include <asm/msr.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
+#include "vmmon_core.h"
+#include "vmmon_vm.h"
+#include "vmx.h"
+#include "vmx_arch.h"
+#include "vmx_regs.h"
+#include "vmx_vmcs.h"
+
+/* Where VM exits land, in vmx_switch.S. */
+extern const char vmx_vmexit[];
+
+/* VPID 0 is the host's (SDM 28.1); 16 bits wide. */
+#define VMX_VPID_FIRST	1
+#define VMX_VPID_LAST	0xffff
+
+/*
+ * Preemption-timer ticks per entry: the guest exits at least this often
+ * (scaled by IA32_VMX_MISC's rate), so the host can reschedule and see
+ * signals even when no interrupt comes.
+ */
+#define VMX_TIMER_SLICE	0x100000
+
+/* x86 reset state (SDM 3A 9.1.1) and the values VT-x requires. */
+#define VMX_RESET_RIP		0xfff0
+#define VMX_RESET_CS_SELECTOR	0xf000
+#define VMX_RESET_CS_BASE	0xffff0000
+#define VMX_RESET_RFLAGS	X86_EFLAGS_FIXED
+/* The flags RFLAGS defines (SDM 1 3.4.3): not bits 1, 3, 5, 15 or 22-63. */
+#define VMX_RFLAGS_DEFINED	0x3f7fd5ULL
+#define VMX_RESET_CR0		X86_CR0_ET
+#define VMX_RESET_DR7		0x400
+#define VMX_RESET_PAT		0x0007040600070406ULL
+#define VMX_AR_CODE		0x9b	/* present, S, execute/read, accessed */
+#define VMX_AR_DATA		0x93	/* present, S, read/write, accessed */
+#define VMX_AR_LDT		0x82	/* present, LDT */
+#define VMX_AR_TSS_BUSY		0x8b	/* present, busy 32-bit TSS */
+/* CR0 and CR4 bits the guest must keep set in VMX operation; it sees them
+ * through the read shadows as it left them (SDM 3C 23.8). */
+#define VMX_CR0_HOST_OWNED	X86_CR0_NE
+#define VMX_CR4_HOST_OWNED	X86_CR4_VMXE
+
+struct vmx_vcpu {
+	struct page *vmcs;
+	int vpid;
+	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
+	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
+	u8 pending_in_size;		/* an IN waiting for userspace's data */
+};
+
+/* What vmx_enter() read from the VMCS about an exit. */
+struct vmx_exit {
+	u32 reason;
+	u32 insn_len;
+	u32 intr_info;
+	u64 qualification;
+	u64 gpa;
+	u32 insn_error;		/* VM-instruction error when VMLAUNCH failed */
+	bool launch_failed;
+};
+
+static DEFINE_IDA(vmx_vpid_ida);
+/* Every bit set: every RDMSR and WRMSR of every guest exits (SDM 25.6.9). */
+static struct page *vmx_msr_bitmap;
+
+int vmx_vcpus_setup(void)
+{
+	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
+	if (!vmx_msr_bitmap)
+		return -ENOMEM;
+	memset(page_address(vmx_msr_bitmap), 0xff, PAGE_SIZE);
+	return 0;
+}
+
+void vmx_vcpus_teardown(void)
+{
+	__free_page(vmx_msr_bitmap);
+}
+
+void vmx_vmcs_error(const char *op, unsigned long field,
+		    enum vmx_insn_status st)
+{
+	u64 err = 0;
+
+	if (st == VMX_INSN_FAIL_VALID)
+		vmx_vmread(VMCS_VM_INSTRUCTION_ERROR, &err);
+	WARN_ONCE(1, "vmmon: %s of VMCS field 0x%lx failed: %s, VM-instruction error %llu\n",
+		  op, field, vmx_insn_status_name(st), err);
+}
+
+/* The fields that do not change while the vCPU lives. */
+static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
+{
+	vmcs_write16(VMCS_VPID, vx->vpid);
+	vmcs_write64(VMCS_EPT_POINTER, eptp);
+	vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_caps.pin);
+	/* The window exits are armed only when an event waits for one. */
+	vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_caps.proc &
+		     ~(VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING));
+	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, vmx_caps.proc2);
+	vmcs_write32(VMCS_EXIT_CONTROLS, vmx_caps.exit);
+	vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write64(VMCS_MSR_BITMAP, page_to_phys(vmx_msr_bitmap));
+	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
+	vmcs_write64(VMCS_TSC_OFFSET, 0);
+	vmcs_write32(VMCS_PAGE_FAULT_ERROR_MASK, 0);
+	vmcs_write32(VMCS_PAGE_FAULT_ERROR_MATCH, 0);
+	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, VMX_CR0_HOST_OWNED);
+	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, VMX_CR4_HOST_OWNED);
+	vmcs_writel(VMCS_HOST_RIP, (unsigned long)vmx_vmexit);
+}
+
+/* Each segment of struct vmmon_sregs and its VMCS fields. */
+static const struct {
+	size_t offset;
+	u16 selector, limit, ar, base;
+} vmx_seg_fields[] = {
+		{ offsetof(struct vmmon_sregs, cs), VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR, VMCS_GUEST_CS_BASE },
+		{ offsetof(struct vmmon_sregs, ds), VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR, VMCS_GUEST_DS_BASE },
+		{ offsetof(struct vmmon_sregs, es), VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR, VMCS_GUEST_ES_BASE },
+		{ offsetof(struct vmmon_sregs, fs), VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR, VMCS_GUEST_FS_BASE },
+		{ offsetof(struct vmmon_sregs, gs), VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR, VMCS_GUEST_GS_BASE },
+		{ offsetof(struct vmmon_sregs, ss), VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR, VMCS_GUEST_SS_BASE },
+		{ offsetof(struct vmmon_sregs, tr), VMCS_GUEST_TR_SELECTOR, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR, VMCS_GUEST_TR_BASE },
+		{ offsetof(struct vmmon_sregs, ldt), VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_LDTR_AR, VMCS_GUEST_LDTR_BASE },
+};
+
+static void vmx_write_segment(unsigned int i, const struct vmmon_segment *seg)
+{
+	vmcs_write16(vmx_seg_fields[i].selector, seg->selector);
+	vmcs_write32(vmx_seg_fields[i].limit, seg->limit);
+	vmcs_write32(vmx_seg_fields[i].ar,
+		     seg->unusable ? VMX_AR_UNUSABLE : seg->ar);
+	vmcs_writel(vmx_seg_fields[i].base, seg->base);
+}
+
+static void vmx_read_segment(unsigned int i, struct vmmon_segment *seg)
+{
+	u32 ar = vmcs_read32(vmx_seg_fields[i].ar);
+
+	seg->selector = vmcs_read16(vmx_seg_fields[i].selector);
+	seg->limit = vmcs_read32(vmx_seg_fields[i].limit);
+	seg->base = vmcs_readl(vmx_seg_fields[i].base);
+	seg->unusable = !!(ar & VMX_AR_UNUSABLE);
+	seg->ar = ar & 0xffff;
+}
+
+#define VMX_NR_SEGMENTS	ARRAY_SIZE(vmx_seg_fields)
+
+/* Load the VMCS on this CPU; preemption is off.  Pairs with vmx_put(). */
+static int vmx_load(struct vmx_vcpu *vx)
+{
+	enum vmx_insn_status st;
+
+	/* Suspend may have taken this CPU out of VMX root operation. */
+	if (!vmmon_hw_this_cpu_on())
+		return -EAGAIN;
+	st = vmx_vmptrld(page_to_phys(vx->vmcs));
+	if (st != VMX_INSN_OK) {
+		pr_err("cannot load a VMCS: %s\n", vmx_insn_status_name(st));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Flush the VMCS to memory and make it inactive, so another CPU may load it. */
+static void vmx_put(struct vmx_vcpu *vx)
+{
+	enum vmx_insn_status st = vmx_vmclear(page_to_phys(vx->vmcs));
+
+	if (st != VMX_INSN_OK)
+		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
+}
+
+/* The guest state of SET_SREGS, in the VMCS; the VMCS is loaded. */
+static void vmx_write_sregs(const struct vmmon_sregs *sregs)
+{
+	u32 entry = vmx_caps.entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
+	unsigned int i;
+
+	for (i = 0; i < VMX_NR_SEGMENTS; i++)
+		vmx_write_segment(i, (const void *)sregs +
+				     vmx_seg_fields[i].offset);
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_writel(VMCS_GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, sregs->idt.limit);
+	vmcs_writel(VMCS_GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_writel(VMCS_GUEST_CR0, sregs->cr0 | VMX_CR0_HOST_OWNED);
+	vmcs_writel(VMCS_CR0_READ_SHADOW, sregs->cr0);
+	vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
+	vmcs_writel(VMCS_GUEST_CR4, sregs->cr4 | VMX_CR4_HOST_OWNED);
+	vmcs_writel(VMCS_CR4_READ_SHADOW, sregs->cr4);
+	vmcs_write64(VMCS_GUEST_EFER, sregs->efer);
+	/* The guest is in IA-32e mode exactly when EFER.LMA says so. */
+	if (sregs->efer & EFER_LMA)
+		entry |= VMX_ENTRY_IA32E_MODE_GUEST;
+	vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+}
+
+static void vmx_read_sregs(struct vmmon_sregs *sregs)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMX_NR_SEGMENTS; i++)
+		vmx_read_segment(i, (void *)sregs + vmx_seg_fields[i].offset);
+	sregs->gdt.limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	sregs->gdt.base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
+	sregs->idt.limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
+	sregs->idt.base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
+	sregs->cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	sregs->cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	sregs->efer = vmcs_read64(VMCS_GUEST_EFER);
+}
+
+/* The x86 reset state (SDM 3A table 9-1), in real mode. */
+static void vmx_write_reset_state(struct vmx_vcpu *vx)
+{
+	struct vmmon_segment data = { .limit = 0xffff, .ar = VMX_AR_DATA };
+	struct vmmon_sregs sregs = {
+		.cs = { .selector = VMX_RESET_CS_SELECTOR,
+			.base = VMX_RESET_CS_BASE, .limit = 0xffff,
+			.ar = VMX_AR_CODE },
+		.ds = data, .es = data, .fs = data, .gs = data, .ss = data,
+		.tr = { .limit = 0xffff, .ar = VMX_AR_TSS_BUSY },
+		.ldt = { .limit = 0xffff, .ar = VMX_AR_LDT },
+		.gdt = { .limit = 0xffff },
+		.idt = { .limit = 0xffff },
+		.cr0 = VMX_RESET_CR0,
+	};
+
+	vmx_write_sregs(&sregs);
+	vmcs_writel(VMCS_GUEST_DR7, VMX_RESET_DR7);
+	vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
+	vmcs_write64(VMCS_GUEST_PAT, VMX_RESET_PAT);
+	vmcs_write32(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_writel(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vx->rip = VMX_RESET_RIP;
+	vx->rflags = VMX_RESET_RFLAGS;
+}
+
+static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
+{
+	enum vmx_insn_status st;
+	int err;
+
+	preempt_disable();
+	/* VMCLEAR first: it sets the launch state a new VMCS needs. */
+	st = vmx_vmclear(page_to_phys(vx->vmcs));
+	err = st == VMX_INSN_OK ? vmx_load(vx) : -EIO;
+	if (!err) {
+		vmx_vmcs_write_controls(vx, eptp);
+		vmx_write_reset_state(vx);
+		vmx_put(vx);
+	}
+	preempt_enable();
+	return err;
+}
+
+/*
+ * Host state (SDM 3C 25.5) as this CPU and task have it now: what VM exit
+ * loads.  Written before every entry, since the VMCS may have moved to
+ * another CPU since the last one.
+ */
+static void vmx_write_host_state(void)
+{
+	struct ldttss_desc *tss;
+	struct desc_ptr gdt, idt;
+	u64 msr;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
+
+	vmcs_writel(VMCS_HOST_CR0, read_cr0());
+	vmcs_writel(VMCS_HOST_CR3, __read_cr3());
+	vmcs_writel(VMCS_HOST_CR4, __read_cr4());
+	vmcs_write16(VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
+	/* Restored by hand after the exit where they were not null. */
+	vmcs_write16(VMCS_HOST_DS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_ES_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_FS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_GS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_writel(VMCS_HOST_TR_BASE, tss->base0 | (u64)tss->base1 << 16 |
+		    (u64)tss->base2 << 24 | (u64)tss->base3 << 32);
+	vmcs_writel(VMCS_HOST_GDTR_BASE, gdt.address);
+	vmcs_writel(VMCS_HOST_IDTR_BASE, idt.address);
+	rdmsrl(MSR_FS_BASE, msr);
+	vmcs_writel(VMCS_HOST_FS_BASE, msr);
+	rdmsrl(MSR_GS_BASE, msr);
+	vmcs_writel(VMCS_HOST_GS_BASE, msr);
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write32(VMCS_HOST_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_writel(VMCS_HOST_SYSENTER_ESP, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_writel(VMCS_HOST_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write64(VMCS_HOST_EFER, msr);
+	rdmsrl(MSR_IA32_CR_PAT, msr);
+	vmcs_write64(VMCS_HOST_PAT, msr);
+}
+
+static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
+{
+	vx->rip = vmcs_readl(VMCS_GUEST_RIP);
+	vx->rsp = vmcs_readl(VMCS_GUEST_RSP);
+	vx->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
+	exit->reason = vmcs_read32(VMCS_EXIT_REASON);
+	exit->insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+	exit->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+	exit->qualification = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	exit->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+}
+
+static bool vmx_exit_is_nmi(const struct vmx_exit *exit)
+{
+	return exit->reason == VMX_EXIT_EXCEPTION_NMI &&
+	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
+	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI;
+}
+
+/*
+ * One entry into the guest and the exit from it.  The host's FPU state is
+ * saved around it (kernel_fpu_begin); the guest's own FPU state is not
+ * kept across exits yet.
+ */
+static int vmx_enter(struct vmx_vcpu *vx, struct vmx_exit *exit)
+{
+	unsigned short ds, es;
+	int err;
+
+	memset(exit, 0, sizeof(*exit));
+	preempt_disable();
+	err = vmx_load(vx);
+	if (err)
+		goto out;
+	vmx_write_host_state();
+	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
+	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
+	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
+	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
+	savesegment(ds, ds);
+	savesegment(es, es);
+
+	kernel_fpu_begin();
+	local_irq_disable();
+	exit->launch_failed = __vmx_vcpu_run(&vx->regs);
+	if (!exit->launch_failed)
+		vmx_read_exit(vx, exit);
+	else
+		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
+	/* An NMI that exited the guest is the host's: deliver it. */
+	if (vmx_exit_is_nmi(exit))
+		asm volatile("int $2");
+	if (ds | es) {
+		loadsegment(ds, ds);
+		loadsegment(es, es);
+	}
+	/* External interrupts that exited the guest are taken here. */
+	local_irq_enable();
+	kernel_fpu_end();
+	vmx_put(vx);
+out:
+	preempt_enable();
+	return err;
+}
+
+static void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0,
+			      u64 d1)
+{
+	run->exit_reason = VMMON_EXIT_INTERNAL;
+	run->internal.suberror = suberror;
+	run->internal.data[0] = d0;
+	run->internal.data[1] = d1;
+}
+
+/* Port I/O, to userspace.  String forms are not handled yet. */
+static int vmx_exit_io(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmmon_run *run = vcpu->run;
+	u64 q = exit->qualification;
+	u8 size = (q & VMX_IO_QUAL_SIZE_MASK) + 1;
+
+	if (q & VMX_IO_QUAL_STRING) {
+		vmx_exit_internal(run, VMMON_INTERNAL_UNHANDLED_EXIT,
+				  exit->reason, q);
+		return 0;
+	}
+	run->exit_reason = VMMON_EXIT_IO;
+	run->io.port = q >> VMX_IO_QUAL_PORT_SHIFT;
+	run->io.size = size;
+	run->io.count = 1;
+	run->io.data_offset = offsetof(struct vmmon_run, data);
+	if (q & VMX_IO_QUAL_IN) {
+		run->io.direction = VMMON_IO_IN;
+		vx->pending_in_size = size;
+	} else {
+		run->io.direction = VMMON_IO_OUT;
+		memcpy(run->data, &vx->regs.rax, size);
+	}
+	vx->rip += exit->insn_len;
+	return 0;
+}
+
+/* A guest access to a page the EPT does not map yet. */
+static int vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
+				  const struct vmx_exit *exit)
+{
+	int err = vmmon_vm_fault_in(vcpu->vm, exit->gpa);
+
+	if (!err)
+		return 1;
+	vmx_exit_internal(vcpu->run, err == -ENOENT ? VMMON_INTERNAL_NOT_RAM :
+			  VMMON_INTERNAL_NO_MEMORY, exit->gpa, 0);
+	return 0;
+}
+
+/* Returns 1 to resume the guest, 0 to return to userspace. */
+static int vmx_handle_exit(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmmon_run *run = vcpu->run;
+
+	if (exit->launch_failed) {
+		vmx_exit_internal(run, VMMON_INTERNAL_ENTRY_INSN_FAILED,
+				  exit->insn_error, 0);
+		return 0;
+	}
+	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
+		run->exit_reason = VMMON_EXIT_FAIL_ENTRY;
+		run->fail_entry.hw_reason = exit->reason;
+		run->fail_entry.qualification = exit->qualification;
+		return 0;
+	}
+	switch (exit->reason & VMX_EXIT_REASON_BASIC_MASK) {
+	case VMX_EXIT_EXTERNAL_INTERRUPT:
+	case VMX_EXIT_PREEMPTION_TIMER:
+		return 1;
+	case VMX_EXIT_EXCEPTION_NMI:
+		if (vmx_exit_is_nmi(exit))
+			return 1;
+		break;
+	case VMX_EXIT_TRIPLE_FAULT:
+		run->exit_reason = VMMON_EXIT_SHUTDOWN;
+		return 0;
+	case VMX_EXIT_HLT:
+		vx->rip += exit->insn_len;
+		run->exit_reason = VMMON_EXIT_HLT;
+		return 0;
+	case VMX_EXIT_IO_INSTRUCTION:
+		return vmx_exit_io(vcpu, exit);
+	case VMX_EXIT_EPT_VIOLATION:
+		return vmx_exit_ept_violation(vcpu, exit);
+	}
+	/* Never resume a guest whose exit vmmon does not understand. */
+	vmx_exit_internal(run, VMMON_INTERNAL_UNHANDLED_EXIT, exit->reason,
+			  exit->qualification);
+	return 0;
+}
+
+int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmmon_run *run = vcpu->run;
+	struct vmx_exit exit;
+	int err;
+
+	/* Finish an IN with the data userspace left in the run page. */
+	if (vx->pending_in_size) {
+		memcpy(&vx->regs.rax, run->data, vx->pending_in_size);
+		vx->pending_in_size = 0;
+	}
+	run->exit_reason = VMMON_EXIT_NONE;
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = VMMON_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+		err = vmx_enter(vx, &exit);
+		if (err)
+			return err;
+		if (!vmx_handle_exit(vcpu, &exit))
+			return 0;
+	}
+}
+
+void vmx_vcpu_get_regs(struct vmmon_vcpu *vcpu, struct vmmon_regs *r)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	const struct vmx_guest_regs *g = &vx->regs;
+
+	*r = (struct vmmon_regs){
+		.rax = g->rax, .rbx = g->rbx, .rcx = g->rcx, .rdx = g->rdx,
+		.rsi = g->rsi, .rdi = g->rdi, .rbp = g->rbp, .rsp = vx->rsp,
+		.r8 = g->r8, .r9 = g->r9, .r10 = g->r10, .r11 = g->r11,
+		.r12 = g->r12, .r13 = g->r13, .r14 = g->r14, .r15 = g->r15,
+		.rip = vx->rip, .rflags = vx->rflags,
+	};
+}
+
+void vmx_vcpu_set_regs(struct vmmon_vcpu *vcpu,
+			      const struct vmmon_regs *r)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+
+	vx->regs = (struct vmx_guest_regs){
+		.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
+		.rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
+		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+	};
+	vx->rsp = r->rsp;
+	vx->rip = r->rip;
+	/* Bit 1 is always set; the reserved bits stay clear. */
+	vx->rflags = (r->rflags & VMX_RFLAGS_DEFINED) | X86_EFLAGS_FIXED;
+}
+
+int vmx_vcpu_get_sregs(struct vmmon_vcpu *vcpu,
+			      struct vmmon_sregs *sregs)
+{
+	int err;
+
+	preempt_disable();
+	err = vmx_load(vcpu->hw);
+	if (!err) {
+		vmx_read_sregs(sregs);
+		vmx_put(vcpu->hw);
+	}
+	preempt_enable();
+	return err;
+}
+
+static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
+{
+	const struct vmmon_segment *seg;
+	unsigned int i;
+
+	for (i = 0; i < VMX_NR_SEGMENTS; i++) {
+		seg = (const void *)sregs + vmx_seg_fields[i].offset;
+		if (seg->pad || seg->unusable > 1)
+			return false;
+	}
+	return !sregs->gdt.pad && !sregs->idt.pad &&
+	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
+	       !(sregs->cr0 >> 32) && !(sregs->cr4 & VMX_CR4_HOST_OWNED);
+}
+
+int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu,
+			      const struct vmmon_sregs *sregs)
+{
+	int err;
+
+	if (!vmx_sregs_valid(sregs))
+		return -EINVAL;
+	preempt_disable();
+	err = vmx_load(vcpu->hw);
+	if (!err) {
+		vmx_write_sregs(sregs);
+		vmx_put(vcpu->hw);
+	}
+	preempt_enable();
+	return err;
+}
+
+int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx;
+	int err;
+
+	vx = kzalloc(sizeof(*vx), GFP_KERNEL_ACCOUNT);
+	if (!vx)
+		return -ENOMEM;
+	vx->vmcs = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vx->vmcs) {
+		err = -ENOMEM;
+		goto free_vx;
+	}
+	*(u32 *)page_address(vx->vmcs) = vmx_caps.revision;
+	vx->vpid = ida_alloc_range(&vmx_vpid_ida, VMX_VPID_FIRST,
+				   VMX_VPID_LAST, GFP_KERNEL);
+	if (vx->vpid < 0) {
+		err = vx->vpid;
+		goto free_vmcs;
+	}
+	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(&vcpu->vm->ept));
+	if (err)
+		goto free_vpid;
+	vcpu->hw = vx;
+	return 0;
+
+free_vpid:
+	ida_free(&vmx_vpid_ida, vx->vpid);
+free_vmcs:
+	__free_page(vx->vmcs);
+free_vx:
+	kfree(vx);
+	return err;
+}
+
+/* The VMCS was left clear (not current, not active) on every CPU. */
+void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+
+	ida_free(&vmx_vpid_ida, vx->vpid);
+	__free_page(vx->vmcs);
+	kfree(vx);
+}

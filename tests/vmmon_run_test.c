@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running guest code: real-mode guests written as machine code in this
+ * file, run on a vCPU, with port I/O and HLT exits to this program, guest
+ * RAM faulted in through EPT, and a triple fault, an access outside RAM,
+ * an unhandled exit and a signal each ending RUN the way the ABI says.
+ * Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_util.h"
+
+#define GUEST_RAM	(64 * 1024)
+#define GUEST_CODE	0x1000
+
+struct guest {
+	int vm, vcpu;
+	uint8_t *ram;
+	struct vmmon_run *run;
+};
+
+static int dev = -1;
+
+/* A VM with 64 KiB of RAM at 0, @code at 0x1000, CS:IP = 0:0x1000. */
+static int guest_create(struct guest *g, const uint8_t *code, size_t len)
+{
+	struct vmmon_memory_region r = { .size = GUEST_RAM };
+	struct vmmon_create_vcpu c = { 0 };
+	struct vmmon_sregs sregs;
+	struct vmmon_regs regs;
+
+	g->vm = vmmon_create_vm(dev);
+	if (g->vm < 0 || ioctl(g->vm, VMMON_SET_MEMORY_REGION, &r))
+		return -1;
+	g->ram = mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vm, 0);
+	g->vcpu = ioctl(g->vm, VMMON_CREATE_VCPU, &c);
+	if (g->ram == MAP_FAILED || g->vcpu < 0)
+		return -1;
+	g->run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu, 0);
+	if (g->run == MAP_FAILED)
+		return -1;
+	memcpy(g->ram + GUEST_CODE, code, len);
+	if (ioctl(g->vcpu, VMMON_GET_SREGS, &sregs))
+		return -1;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(g->vcpu, VMMON_SET_SREGS, &sregs))
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE;
+	regs.rflags = 2;
+	return ioctl(g->vcpu, VMMON_SET_REGS, &regs);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	munmap(g->run, 4096);
+	munmap(g->ram, GUEST_RAM);
+	close(g->vcpu);
+	close(g->vm);
+}
+
+static int guest_run(struct guest *g)
+{
+	return ioctl(g->vcpu, VMMON_RUN, 0);
+}
+
+static void show_exit(const struct vmmon_run *run)
+{
+	ktap_diag("exit %u, internal %u data %#llx %#llx", run->exit_reason,
+		  run->internal.suberror,
+		  (unsigned long long)run->internal.data[0],
+		  (unsigned long long)run->internal.data[1]);
+}
+
+/* mov dx,0x3f8; mov al,'h'; out dx,al; mov al,'i'; out dx,al;
+ * in al,dx; mov bl,al; hlt */
+static const uint8_t io_guest[] = {
+	0xba, 0xf8, 0x03, 0xb0, 'h', 0xee, 0xb0, 'i', 0xee,
+	0xec, 0x88, 0xc3, 0xf4,
+};
+
+static enum ktap_result port_io_and_hlt(void)
+{
+	struct vmmon_regs regs;
+	struct guest g;
+	const char *want = "hi";
+	int i;
+
+	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
+	for (i = 0; i < 2; i++) {
+		ASSERT_OK(guest_run(&g));
+		if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO))
+			show_exit(g.run);
+		EXPECT_EQ(g.run->io.port, 0x3f8);
+		EXPECT_EQ(g.run->io.size, 1);
+		EXPECT_EQ(g.run->io.direction, VMMON_IO_OUT);
+		EXPECT_EQ(((uint8_t *)g.run)[g.run->io.data_offset], want[i]);
+	}
+	ASSERT_OK(guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.direction, VMMON_IO_IN);
+	((uint8_t *)g.run)[g.run->io.data_offset] = 0x42;
+	ASSERT_OK(guest_run(&g));
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
+		show_exit(g.run);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+	EXPECT_EQ(regs.rbx & 0xff, 0x42);	/* the IN got our byte */
+	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(io_guest));
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* mov ax,[0x2000]; add ax,ax; mov [0x2002],ax; hlt */
+static const uint8_t mem_guest[] = {
+	0xa1, 0x00, 0x20, 0x01, 0xc0, 0xa3, 0x02, 0x20, 0xf4,
+};
+
+static enum ktap_result guest_and_host_share_ram(void)
+{
+	struct vmmon_vm_stats st;
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, mem_guest, sizeof(mem_guest)));
+	g.ram[0x2000] = 0x34;
+	g.ram[0x2001] = 0x12;
+	ASSERT_OK(guest_run(&g));
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
+		show_exit(g.run);
+	EXPECT_EQ(g.ram[0x2002] | g.ram[0x2003] << 8, 0x2468);
+	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &st));
+	EXPECT_EQ(st.pages_resident, 2);	/* code page and data page */
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* mov ax,0xf000; mov ds,ax; mov al,[0]; hlt: reads 0xf0000, not RAM */
+static const uint8_t mmio_guest[] = {
+	0xb8, 0x00, 0xf0, 0x8e, 0xd8, 0xa0, 0x00, 0x00, 0xf4,
+};
+
+static enum ktap_result access_outside_ram_stops(void)
+{
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, mmio_guest, sizeof(mmio_guest)));
+	ASSERT_OK(guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
+	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_NOT_RAM);
+	EXPECT_EQ(g.run->internal.data[0], 0xf0000);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* int3 with an IDT limit of 0: #GP, #DF, then a triple fault. */
+static const uint8_t fault_guest[] = { 0xcc, 0xf4 };
+
+static enum ktap_result triple_fault_is_shutdown(void)
+{
+	struct vmmon_sregs sregs;
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, fault_guest, sizeof(fault_guest)));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.idt.limit = 0;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(guest_run(&g));
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_SHUTDOWN))
+		show_exit(g.run);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* cpuid; hlt: an exit vmmon does not handle yet stops the guest. */
+static const uint8_t cpuid_guest[] = { 0x0f, 0xa2, 0xf4 };
+
+static enum ktap_result unhandled_exit_is_reported(void)
+{
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, cpuid_guest, sizeof(cpuid_guest)));
+	ASSERT_OK(guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
+	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_UNHANDLED_EXIT);
+	EXPECT_EQ(g.run->internal.data[0], 10);	/* CPUID */
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* jmp $: spins until a signal ends RUN. */
+static const uint8_t spin_guest[] = { 0xeb, 0xfe };
+
+static enum ktap_result signal_interrupts_run(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct vmmon_regs regs;
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, spin_guest, sizeof(spin_guest)));
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT_ERRNO(guest_run(&g), EINTR);
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTR);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+	EXPECT_EQ(regs.rip, GUEST_CODE);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vcpu_ioctls_validate(void)
+{
+	struct vmmon_sregs sregs;
+	struct guest g;
+	void *p;
+
+	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_RUN, 1), EINVAL);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_REGS, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_REGS, (void *)1), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_SREGS, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, NULL), EFAULT);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.cs.pad = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cs.pad = 0;
+	sregs.cr4 = 1 << 13;			/* VMXE is the host's */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	EXPECT_ERRNO(ioctl(g.vm, VMMON_RUN, 0), ENOTTY);
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, g.vcpu, 0);
+	EXPECT_TRUE(p == MAP_FAILED && errno == EINVAL);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	close(dev);
+	dev = -1;
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(port_io_and_hlt),
+	KTAP_CASE(guest_and_host_share_ram),
+	KTAP_CASE(access_outside_ram_stops),
+	KTAP_CASE(triple_fault_is_shutdown),
+	KTAP_CASE(unhandled_exit_is_reported),
+	KTAP_CASE(signal_interrupts_run),
+	KTAP_CASE(vcpu_ioctls_validate),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	if (!module_loaded("vmmon") &&
+	    module_load(vmmon_module_path(argc, argv), NULL)) {
+		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
+		return 1;
+	}
+	dev = vmmon_open();
+	if (dev < 0) {
+		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
