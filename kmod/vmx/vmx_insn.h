@@ -77,6 +77,25 @@ static __always_inline enum vmx_insn_status vmx_vmwrite(unsigned long field,
 	VMX_INSN_RETURN_STATUS;
 }
 
+/* INVVPID types, SDM 3C 31.3 */
+#define VMX_INVVPID_SINGLE_CONTEXT	1
+#define VMX_INVVPID_ALL_CONTEXT		2
+
+/* Invalidate the TLB entries tagged with @vpid (or all, by @type). */
+static __always_inline enum vmx_insn_status vmx_invvpid(unsigned long type,
+							  u16 vpid)
+{
+	struct {
+		u64 vpid;
+		u64 linear_address;
+	} desc = { .vpid = vpid };
+
+	asm goto("1: invvpid %[desc], %[type]\n\t" VMX_INSN_BRANCHES
+		 : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory"
+		 : VMX_INSN_LABELS);
+	VMX_INSN_RETURN_STATUS;
+}
+
 /*
  * VMREAD has an output, and asm goto with outputs needs a newer compiler
  * than the kernels' minimum: read the flags with SETcc instead.

@@ -14,6 +14,7 @@
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/smp.h>
 #include <linux/slab.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -67,6 +68,7 @@ struct vmx_vcpu {
 	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
 	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
 	u8 pending_in_size;		/* an IN waiting for userspace's data */
+	int last_cpu;			/* where the guest ran last, or -1 */
 };
 
 /* What vmx_enter() read from the VMCS about an exit. */
@@ -346,6 +348,27 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	exit->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
 }
 
+/*
+ * TLB entries tagged with the vCPU's VPID that this CPU kept from an
+ * earlier run may be stale: the guest may have changed its page tables
+ * and flushed on another CPU since.  Drop them when the vCPU arrives.
+ */
+static void vmx_flush_tlb_on_migration(struct vmx_vcpu *vx)
+{
+	int cpu = smp_processor_id();
+	unsigned long type = vmx_caps.ept_vpid & VMX_VPID_CAP_INVVPID_SINGLE_CTX ?
+			     VMX_INVVPID_SINGLE_CONTEXT : VMX_INVVPID_ALL_CONTEXT;
+	enum vmx_insn_status st;
+
+	if (vx->last_cpu == cpu)
+		return;
+	st = vmx_invvpid(type, vx->vpid);
+	if (st != VMX_INSN_OK)
+		pr_err_ratelimited("INVVPID failed: %s\n",
+				   vmx_insn_status_name(st));
+	vx->last_cpu = cpu;
+}
+
 static bool vmx_exit_is_nmi(const struct vmx_exit *exit)
 {
 	return exit->reason == VMX_EXIT_EXCEPTION_NMI &&
@@ -368,6 +391,7 @@ static int vmx_enter(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	err = vmx_load(vx);
 	if (err)
 		goto out;
+	vmx_flush_tlb_on_migration(vx);
 	vmx_write_host_state();
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
@@ -612,6 +636,7 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 		goto free_vx;
 	}
 	*(u32 *)page_address(vx->vmcs) = vmx_caps.revision;
+	vx->last_cpu = -1;
 	vx->vpid = ida_alloc_range(&vmx_vpid_ida, VMX_VPID_FIRST,
 				   VMX_VPID_LAST, GFP_KERNEL);
 	if (vx->vpid < 0) {
