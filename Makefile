@@ -21,7 +21,8 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 VMCTL_SRCS := $(wildcard user/vmctl/*.c)
 TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c
-MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test
+MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
+		vmmon_bench_test
 
 .PHONY: all module userspace unit check check-host demo sparse install \
 	clean FORCE

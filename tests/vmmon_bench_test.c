@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmarks, not pass/fail timings: each prints emulated TSC cycles per
+ * event as a "# bench:" line, and fails only when the guest does not do
+ * what the measurement assumes.
+ *   port I/O round trip: an OUT exit handled in userspace, 10,000 times;
+ *   EPT fault-in: an exit handled in the kernel (a first touch of a guest
+ *   page: allocate, zero, map), 128 times.
+ * Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_util.h"
+
+#define GUEST_RAM	(1024 * 1024)
+#define GUEST_CODE	0x1000
+#define IO_ROUNDS	10000
+#define FAULT_PAGES	128
+
+static int dev = -1;
+
+struct guest {
+	int vm, vcpu;
+	struct vmmon_run *run;
+};
+
+/* A VM with 1 MiB of RAM at 0 and @code at CS:IP 0:0x1000. */
+static int guest_create(struct guest *g, const uint8_t *code, size_t len)
+{
+	struct vmmon_memory_region r = { .size = GUEST_RAM };
+	struct vmmon_create_vcpu c = { 0 };
+	struct vmmon_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
+	struct vmmon_sregs sregs;
+	uint8_t *ram;
+
+	g->vm = vmmon_create_vm(dev);
+	if (g->vm < 0 || ioctl(g->vm, VMMON_SET_MEMORY_REGION, &r))
+		return -1;
+	ram = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->vm, 0);
+	g->vcpu = ioctl(g->vm, VMMON_CREATE_VCPU, &c);
+	if (ram == MAP_FAILED || g->vcpu < 0)
+		return -1;
+	memcpy(ram + GUEST_CODE, code, len);
+	munmap(ram, 2 * 4096);
+	g->run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	if (g->run == MAP_FAILED || ioctl(g->vcpu, VMMON_GET_SREGS, &sregs))
+		return -1;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(g->vcpu, VMMON_SET_SREGS, &sregs))
+		return -1;
+	return ioctl(g->vcpu, VMMON_SET_REGS, &regs);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	munmap(g->run, 4096);
+	close(g->vcpu);
+	close(g->vm);
+}
+
+/* l: out 0x80,al; jmp l */
+static const uint8_t io_loop[] = { 0xe6, 0x80, 0xeb, 0xfc };
+
+static enum ktap_result bench_port_io_round_trip(void)
+{
+	uint64_t t0, t1;
+	struct guest g;
+	int i, bad = 0;
+
+	ASSERT_OK(guest_create(&g, io_loop, sizeof(io_loop)));
+	/* The first exits fault the code page in: not part of the figure. */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_RUN, 0));
+	t0 = __rdtsc();
+	for (i = 0; i < IO_ROUNDS; i++) {
+		if (ioctl(g.vcpu, VMMON_RUN, 0) ||
+		    g.run->exit_reason != VMMON_EXIT_IO || g.run->io.port != 0x80)
+			bad++;
+	}
+	t1 = __rdtsc();
+	EXPECT_EQ(bad, 0);
+	ktap_diag("bench: port I/O round trip (OUT to userspace and back): %llu TSC cycles, over %d exits",
+		  (unsigned long long)(t1 - t0) / IO_ROUNDS, IO_ROUNDS);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/*
+ * mov cx,128; mov ax,0x2000; l: mov es,ax; mov byte [es:0],1;
+ * add ax,0x100; loop l; hlt -- one first touch per 4 KiB page.
+ */
+static const uint8_t touch_loop[] = {
+	0xb9, FAULT_PAGES, 0x00, 0xb8, 0x00, 0x20, 0x8e, 0xc0,
+	0x26, 0xc6, 0x06, 0x00, 0x00, 0x01, 0x05, 0x00, 0x01,
+	0xe2, 0xf3, 0xf4,
+};
+
+static enum ktap_result bench_ept_fault_in(void)
+{
+	struct vmmon_vm_stats st;
+	uint64_t t0, t1;
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, touch_loop, sizeof(touch_loop)));
+	t0 = __rdtsc();
+	ASSERT_OK(ioctl(g.vcpu, VMMON_RUN, 0));
+	t1 = __rdtsc();
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT);
+	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &st));
+	EXPECT_EQ(st.pages_resident, 1 + FAULT_PAGES);
+	ktap_diag("bench: EPT fault-in of a guest page (in the kernel): %llu TSC cycles, over %d pages",
+		  (unsigned long long)(t1 - t0) / FAULT_PAGES, FAULT_PAGES);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	close(dev);
+	dev = -1;
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(bench_port_io_round_trip),
+	KTAP_CASE(bench_ept_fault_in),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	if (!module_loaded("vmmon") &&
+	    module_load(vmmon_module_path(argc, argv), NULL)) {
+		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
+		return 1;
+	}
+	dev = vmmon_open();
+	if (dev < 0) {
+		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
