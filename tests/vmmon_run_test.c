@@ -3,7 +3,8 @@
  * Running guest code: real-mode guests written as machine code in this
  * file, run on a vCPU, with port I/O and HLT exits to this program, guest
  * RAM faulted in through EPT, and a triple fault, an access outside RAM,
- * an unhandled exit and a signal each ending RUN the way the ABI says.
+ * an unhandled exit, an invalid guest state and a signal each ending RUN
+ * the way the ABI says.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
@@ -199,6 +200,35 @@ static enum ktap_result unhandled_exit_is_reported(void)
 	return KTAP_PASS;
 }
 
+/*
+ * CR0.PG without CR0.PE is a state VT-x refuses to enter: the entry
+ * fails, RUN says so, and the host carries on.
+ */
+static enum ktap_result invalid_state_fails_entry(void)
+{
+	struct vmmon_sregs sregs;
+	struct guest g;
+
+	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.cr0 = 0x80000000;			/* PG, no PE */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(guest_run(&g));
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_FAIL_ENTRY))
+		show_exit(g.run);
+	ktap_diag("failed entry: reason %#x, qualification %llu",
+		  g.run->fail_entry.hw_reason,
+		  (unsigned long long)g.run->fail_entry.qualification);
+	EXPECT_TRUE(g.run->fail_entry.hw_reason & 0x80000000u);
+	/* The same vCPU runs again once its state is valid. */
+	sregs.cr0 = 0x10;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	guest_destroy(&g);
+	return KTAP_PASS;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -266,6 +296,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(access_outside_ram_stops),
 	KTAP_CASE(triple_fault_is_shutdown),
 	KTAP_CASE(unhandled_exit_is_reported),
+	KTAP_CASE(invalid_state_fails_entry),
 	KTAP_CASE(signal_interrupts_run),
 	KTAP_CASE(vcpu_ioctls_validate),
 	KTAP_CASE(unload_clean),
