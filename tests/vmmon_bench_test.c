@@ -14,59 +14,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <x86intrin.h>
 #include <uapi/vmmon.h>
 #include "ktap.h"
+#include "vmmon_guest.h"
 #include "vmmon_util.h"
 
 #define GUEST_RAM	(1024 * 1024)
-#define GUEST_CODE	0x1000
 #define IO_ROUNDS	10000
 #define FAULT_PAGES	128
 
 static int dev = -1;
-
-struct guest {
-	int vm, vcpu;
-	struct vmmon_run *run;
-};
-
-/* A VM with 1 MiB of RAM at 0 and @code at CS:IP 0:0x1000. */
-static int guest_create(struct guest *g, const uint8_t *code, size_t len)
-{
-	struct vmmon_memory_region r = { .size = GUEST_RAM };
-	struct vmmon_create_vcpu c = { 0 };
-	struct vmmon_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
-	struct vmmon_sregs sregs;
-	uint8_t *ram;
-
-	g->vm = vmmon_create_vm(dev);
-	if (g->vm < 0 || ioctl(g->vm, VMMON_SET_MEMORY_REGION, &r))
-		return -1;
-	ram = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->vm, 0);
-	g->vcpu = ioctl(g->vm, VMMON_CREATE_VCPU, &c);
-	if (ram == MAP_FAILED || g->vcpu < 0)
-		return -1;
-	memcpy(ram + GUEST_CODE, code, len);
-	munmap(ram, 2 * 4096);
-	g->run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
-	if (g->run == MAP_FAILED || ioctl(g->vcpu, VMMON_GET_SREGS, &sregs))
-		return -1;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	if (ioctl(g->vcpu, VMMON_SET_SREGS, &sregs))
-		return -1;
-	return ioctl(g->vcpu, VMMON_SET_REGS, &regs);
-}
-
-static void guest_destroy(struct guest *g)
-{
-	munmap(g->run, 4096);
-	close(g->vcpu);
-	close(g->vm);
-}
 
 /* l: out 0x80,al; jmp l */
 static const uint8_t io_loop[] = { 0xe6, 0x80, 0xeb, 0xfc };
@@ -74,10 +33,10 @@ static const uint8_t io_loop[] = { 0xe6, 0x80, 0xeb, 0xfc };
 static enum ktap_result bench_port_io_round_trip(void)
 {
 	uint64_t t0, t1;
-	struct guest g;
+	struct vmmon_guest g;
 	int i, bad = 0;
 
-	ASSERT_OK(guest_create(&g, io_loop, sizeof(io_loop)));
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, io_loop, sizeof(io_loop)));
 	/* The first exits fault the code page in: not part of the figure. */
 	ASSERT_OK(ioctl(g.vcpu, VMMON_RUN, 0));
 	t0 = __rdtsc();
@@ -90,7 +49,7 @@ static enum ktap_result bench_port_io_round_trip(void)
 	EXPECT_EQ(bad, 0);
 	ktap_diag("bench: port I/O round trip (OUT to userspace and back): %llu TSC cycles, over %d exits",
 		  (unsigned long long)(t1 - t0) / IO_ROUNDS, IO_ROUNDS);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -108,9 +67,9 @@ static enum ktap_result bench_ept_fault_in(void)
 {
 	struct vmmon_vm_stats st;
 	uint64_t t0, t1;
-	struct guest g;
+	struct vmmon_guest g;
 
-	ASSERT_OK(guest_create(&g, touch_loop, sizeof(touch_loop)));
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, touch_loop, sizeof(touch_loop)));
 	t0 = __rdtsc();
 	ASSERT_OK(ioctl(g.vcpu, VMMON_RUN, 0));
 	t1 = __rdtsc();
@@ -119,7 +78,7 @@ static enum ktap_result bench_ept_fault_in(void)
 	EXPECT_EQ(st.pages_resident, 1 + FAULT_PAGES);
 	ktap_diag("bench: EPT fault-in of a guest page (in the kernel): %llu TSC cycles, over %d pages",
 		  (unsigned long long)(t1 - t0) / FAULT_PAGES, FAULT_PAGES);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 

@@ -19,63 +19,17 @@
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include "ktap.h"
+#include "vmmon_guest.h"
 #include "vmmon_util.h"
 
 #define GUEST_RAM	(64 * 1024)
-#define GUEST_CODE	0x1000
-
-struct guest {
-	int vm, vcpu;
-	uint8_t *ram;
-	struct vmmon_run *run;
-};
+#define GUEST_CODE	VMMON_GUEST_CODE
 
 static int dev = -1;
 
-/* A VM with 64 KiB of RAM at 0, @code at 0x1000, CS:IP = 0:0x1000. */
-static int guest_create(struct guest *g, const uint8_t *code, size_t len)
+static int guest_create(struct vmmon_guest *g, const uint8_t *code, size_t len)
 {
-	struct vmmon_memory_region r = { .size = GUEST_RAM };
-	struct vmmon_create_vcpu c = { 0 };
-	struct vmmon_sregs sregs;
-	struct vmmon_regs regs;
-
-	g->vm = vmmon_create_vm(dev);
-	if (g->vm < 0 || ioctl(g->vm, VMMON_SET_MEMORY_REGION, &r))
-		return -1;
-	g->ram = mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vm, 0);
-	g->vcpu = ioctl(g->vm, VMMON_CREATE_VCPU, &c);
-	if (g->ram == MAP_FAILED || g->vcpu < 0)
-		return -1;
-	g->run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vcpu, 0);
-	if (g->run == MAP_FAILED)
-		return -1;
-	memcpy(g->ram + GUEST_CODE, code, len);
-	if (ioctl(g->vcpu, VMMON_GET_SREGS, &sregs))
-		return -1;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	if (ioctl(g->vcpu, VMMON_SET_SREGS, &sregs))
-		return -1;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = GUEST_CODE;
-	regs.rflags = 2;
-	return ioctl(g->vcpu, VMMON_SET_REGS, &regs);
-}
-
-static void guest_destroy(struct guest *g)
-{
-	munmap(g->run, 4096);
-	munmap(g->ram, GUEST_RAM);
-	close(g->vcpu);
-	close(g->vm);
-}
-
-static int guest_run(struct guest *g)
-{
-	return ioctl(g->vcpu, VMMON_RUN, 0);
+	return vmmon_guest_create(g, dev, GUEST_RAM, code, len);
 }
 
 static void show_exit(const struct vmmon_run *run)
@@ -96,13 +50,13 @@ static const uint8_t io_guest[] = {
 static enum ktap_result port_io_and_hlt(void)
 {
 	struct vmmon_regs regs;
-	struct guest g;
+	struct vmmon_guest g;
 	const char *want = "hi";
 	int i;
 
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
 	for (i = 0; i < 2; i++) {
-		ASSERT_OK(guest_run(&g));
+		ASSERT_OK(vmmon_guest_run(&g));
 		if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO))
 			show_exit(g.run);
 		EXPECT_EQ(g.run->io.port, 0x3f8);
@@ -110,17 +64,17 @@ static enum ktap_result port_io_and_hlt(void)
 		EXPECT_EQ(g.run->io.direction, VMMON_IO_OUT);
 		EXPECT_EQ(((uint8_t *)g.run)[g.run->io.data_offset], want[i]);
 	}
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
 	EXPECT_EQ(g.run->io.direction, VMMON_IO_IN);
 	((uint8_t *)g.run)[g.run->io.data_offset] = 0x42;
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
 		show_exit(g.run);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rbx & 0xff, 0x42);	/* the IN got our byte */
 	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(io_guest));
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -132,18 +86,18 @@ static const uint8_t mem_guest[] = {
 static enum ktap_result guest_and_host_share_ram(void)
 {
 	struct vmmon_vm_stats st;
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, mem_guest, sizeof(mem_guest)));
 	g.ram[0x2000] = 0x34;
 	g.ram[0x2001] = 0x12;
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
 		show_exit(g.run);
 	EXPECT_EQ(g.ram[0x2002] | g.ram[0x2003] << 8, 0x2468);
 	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &st));
 	EXPECT_EQ(st.pages_resident, 2);	/* code page and data page */
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -154,14 +108,14 @@ static const uint8_t mmio_guest[] = {
 
 static enum ktap_result access_outside_ram_stops(void)
 {
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, mmio_guest, sizeof(mmio_guest)));
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
 	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_NOT_RAM);
 	EXPECT_EQ(g.run->internal.data[0], 0xf0000);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -171,16 +125,16 @@ static const uint8_t fault_guest[] = { 0xcc, 0xf4 };
 static enum ktap_result triple_fault_is_shutdown(void)
 {
 	struct vmmon_sregs sregs;
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, fault_guest, sizeof(fault_guest)));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
 	sregs.idt.limit = 0;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_SHUTDOWN))
 		show_exit(g.run);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -189,14 +143,14 @@ static const uint8_t cpuid_guest[] = { 0x0f, 0xa2, 0xf4 };
 
 static enum ktap_result unhandled_exit_is_reported(void)
 {
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, cpuid_guest, sizeof(cpuid_guest)));
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
 	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_UNHANDLED_EXIT);
 	EXPECT_EQ(g.run->internal.data[0], 10);	/* CPUID */
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -207,13 +161,13 @@ static enum ktap_result unhandled_exit_is_reported(void)
 static enum ktap_result invalid_state_fails_entry(void)
 {
 	struct vmmon_sregs sregs;
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
 	sregs.cr0 = 0x80000000;			/* PG, no PE */
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_FAIL_ENTRY))
 		show_exit(g.run);
 	ktap_diag("failed entry: reason %#x, qualification %llu",
@@ -223,9 +177,9 @@ static enum ktap_result invalid_state_fails_entry(void)
 	/* The same vCPU runs again once its state is valid. */
 	sregs.cr0 = 0x10;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(guest_run(&g));
+	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -242,23 +196,23 @@ static enum ktap_result signal_interrupts_run(void)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
 	struct vmmon_regs regs;
-	struct guest g;
+	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, spin_guest, sizeof(spin_guest)));
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
-	EXPECT_ERRNO(guest_run(&g), EINTR);
+	EXPECT_ERRNO(vmmon_guest_run(&g), EINTR);
 	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTR);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rip, GUEST_CODE);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
 static enum ktap_result vcpu_ioctls_validate(void)
 {
 	struct vmmon_sregs sregs;
-	struct guest g;
+	struct vmmon_guest g;
 	void *p;
 
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
@@ -276,7 +230,7 @@ static enum ktap_result vcpu_ioctls_validate(void)
 	EXPECT_ERRNO(ioctl(g.vm, VMMON_RUN, 0), ENOTTY);
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, g.vcpu, 0);
 	EXPECT_TRUE(p == MAP_FAILED && errno == EINVAL);
-	guest_destroy(&g);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
