@@ -284,9 +284,11 @@ static enum ktap_result kill_vm_process(void)
 }
 
 /*
- * Three times over: a leak would take 32 MiB from MemAvailable each
- * time, while the per-CPU free lists (which MemAvailable does not count,
- * and which 6.12 lets grow to megabytes) fill once.
+ * Three times over: a leak would take 32 MiB from MemAvailable at each
+ * round, while the kernel's own caches (per-CPU free lists, which
+ * MemAvailable does not count and which 6.12 lets grow to megabytes) move
+ * it by up to about 20 MiB once in a while.  So one round in which it
+ * did not fall by 16 MiB clears the module.
  */
 static enum ktap_result killed_process_frees_memory(void)
 {
@@ -300,7 +302,8 @@ static enum ktap_result killed_process_frees_memory(void)
 	}
 	ktap_diag("MemAvailable after each of three killed 32 MiB VMs: %ld, %ld, %ld kB",
 		  avail[0], avail[1], avail[2]);
-	EXPECT_TRUE(avail[0] - avail[2] < 16 * 1024);
+	EXPECT_TRUE(avail[0] - avail[1] < 16 * 1024 ||
+		    avail[1] - avail[2] < 16 * 1024);
 	return KTAP_PASS;
 }
 
