@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A vCPU's VMCS: allocated, given a VPID, and filled with the controls
- * computed from the capability MSRs when the vCPU is created.
+ * A vCPU on VT-x: its VMCS (controls from the capability MSRs, a VPID,
+ * the reset state), the run loop around the world switch, and the exits
+ * handled so far.
  *
  * The VMCS is current on a CPU only between VMPTRLD and VMCLEAR with
  * preemption off, so it never has to follow a thread to another CPU
- * while it is active there.
+ * while it is active there; the price is a VMLAUNCH and the host state
+ * written at every entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
