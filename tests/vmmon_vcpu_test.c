@@ -187,16 +187,6 @@ static const struct ktap_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	if (!module_loaded("vmmon") &&
-	    module_load(vmmon_module_path(argc, argv), NULL)) {
-		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
-		return 1;
-	}
-	dev = vmmon_open();
-	if (dev < 0) {
-		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
-		       strerror(errno));
-		return 1;
-	}
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+	return vmmon_suite_main(argc, argv, &dev, cases,
+				sizeof(cases) / sizeof(cases[0]));
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <uapi/vmmon.h>
+#include "ktap.h"
 #include "vmmon_util.h"
 
 /* Where the test image keeps the kernel's KVM modules (scripts/mkimage.sh). */
@@ -279,4 +280,21 @@ void kvm_release(void)
 			module_unload(kvm_names[i]);
 		kvm_loaded_here[i] = false;
 	}
+}
+
+int vmmon_suite_main(int argc, char **argv, int *dev,
+		     const struct ktap_case *cases, int n)
+{
+	if (!module_loaded("vmmon") &&
+	    module_load(vmmon_module_path(argc, argv), NULL)) {
+		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
+		return 1;
+	}
+	*dev = vmmon_open();
+	if (*dev < 0) {
+		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	return ktap_run(cases, n);
 }

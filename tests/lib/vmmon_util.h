@@ -52,4 +52,13 @@ bool kvm_can_try(void);
 int kvm_take_vmx(void);
 void kvm_release(void);
 
+struct ktap_case;
+
+/*
+ * main() of a suite that needs the module: load vmmon.ko if it is not
+ * loaded, open /dev/vmmon into *dev, run the cases; the exit status.
+ */
+int vmmon_suite_main(int argc, char **argv, int *dev,
+		     const struct ktap_case *cases, int n);
+
 #endif /* VMMON_UTIL_H */
