@@ -10,6 +10,7 @@
 #include <sys/klog.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <uapi/vmmon.h>
@@ -297,4 +298,23 @@ int vmmon_suite_main(int argc, char **argv, int *dev,
 		return 1;
 	}
 	return ktap_run(cases, n);
+}
+
+int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what)
+{
+	struct timespec settle = { .tv_nsec = 200 * 1000 * 1000 };
+	long kb[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (round(i ? n : warmup))
+			return -1;
+		nanosleep(&settle, NULL);	/* RCU-freed files, per-CPU caches */
+		kb[i] = meminfo_kb("SUnreclaim");
+		if (kb[i] <= 0)
+			return -1;
+	}
+	ktap_diag("SUnreclaim %ld kB, then %+ld kB and %+ld kB after two rounds of %d %s",
+		  kb[0], kb[1] - kb[0], kb[2] - kb[1], n, what);
+	return kb[1] - kb[0] < 32 || kb[2] - kb[1] < 32;
 }

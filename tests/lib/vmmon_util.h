@@ -52,6 +52,14 @@ bool kvm_can_try(void);
 int kvm_take_vmx(void);
 void kvm_release(void);
 
+/*
+ * Unreclaimable slab, where a leaked VM, vCPU, file or id would stay,
+ * over a warm-up round(@warmup) and two round(@n): 1 when one round grew
+ * it by less than 32 kB (a leak grows both, the slab caches' own growth
+ * one at most), 0 when both grew, -1 when a round failed.
+ */
+int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what);
+
 struct ktap_case;
 
 /*
