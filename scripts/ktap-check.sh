@@ -59,17 +59,23 @@ function text_line(s,   f, n) {
 }
 
 # A kernel problem is one report: the Oops or Call Trace lines that follow
-# a WARNING or BUG line belong to it.
-function scan(line, n,   i, s, head, last) {
+# a WARNING or BUG line belong to it.  Each is printed with where it
+# happened (RIP) and the first frames of its trace, so that a CI log,
+# which may hold nothing else, says what went wrong.
+function scan(line, n,   i, s, head, last, frames) {
 	last = -1000
 	for (i = 1; i <= n; i++) {
 		s = line[i]
 		if (s ~ /---\[ end Kernel panic/) continue
-		head = s ~ /WARNING: CPU:|BUG: |general protection fault|Kernel panic|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:/
+		head = s ~ /WARNING: CPU:|BUG: |general protection fault|Kernel panic|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:|INFO: task .* blocked for more than/
 		if (head || (s ~ /Oops/ && i - last > 10) || (s ~ /Call Trace:/ && i - last > 60)) {
-			problems++; print "kernel-log: " s
+			problems++; print "kernel-log: " s; frames = 0
 		}
 		if (head || s ~ /Oops|Call Trace:/) last = i
+		else if (i - last < 40 && frames < 8 &&
+			 (s ~ /\] RIP: / || s ~ /\]  [A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x/)) {
+			frames++; print "kernel-log:   " s
+		}
 	}
 }
 
