@@ -50,13 +50,28 @@ build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/vmx -o $@ \
 		$< kmod/vmx/vmx_caps.c tests/lib/ktap.c
 
+build/unit/x86_decode_test: tests/unit/x86_decode_test.c kmod/x86_decode.c \
+		kmod/x86_decode.h tests/lib/ktap.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
+		$< kmod/x86_decode.c tests/lib/ktap.c
+
+build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86_walk.c \
+		kmod/x86_walk.h tests/unit/shim/asm/*.h tests/lib/ktap.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
+		$< kmod/x86_walk.c tests/lib/ktap.c
+
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS)
 
 # Native suites, each between the markers scripts/ktap-check.sh reads.
-unit: build/unit/vmx_caps_test build/unit/vmctl
+unit: build/unit/vmx_caps_test build/unit/x86_decode_test \
+		build/unit/x86_walk_test build/unit/vmctl
 	@tests/suite.sh vmx_caps build/unit/vmx_caps_test
+	@tests/suite.sh x86_decode build/unit/x86_decode_test
+	@tests/suite.sh x86_walk build/unit/x86_walk_test
 	@tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
 
 check:

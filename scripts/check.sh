@@ -44,7 +44,7 @@ judge build "$out/build.log" --native build
 
 step "unit: native tests (ASan, UBSan)"
 make -s unit >"$out/unit.log" 2>&1
-judge unit "$out/unit.log" --native vmx_caps vmctl_cli
+judge unit "$out/unit.log" --native vmx_caps x86_decode x86_walk vmctl_cli
 
 # image FLAVOUR: build the test image for a kernel flavour; prints its path.
 image() {
