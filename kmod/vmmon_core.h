@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct vmmon_create_vm;
+struct vmmon_msr_entry;
 struct vmmon_regs;
 struct vmmon_sregs;
 struct vmmon_vcpu;
@@ -38,6 +39,9 @@ struct vmmon_vcpu;
  * @vcpu_get_regs, @vcpu_set_regs, @vcpu_get_sregs, @vcpu_set_sregs:
  *               the guest's registers; the setters give -EINVAL for a
  *               state the hardware cannot hold.
+ * @vcpu_msrs:   read (or, with @write, write) the MSRs of @e; all or
+ *               nothing: -EINVAL, and no change, when one index is not
+ *               emulated or one value is not valid.
  * The vcpu_* calls of one vCPU are serialized by the core.
  */
 struct vmmon_hw_ops {
@@ -57,6 +61,8 @@ struct vmmon_hw_ops {
 	int (*vcpu_get_sregs)(struct vmmon_vcpu *vcpu, struct vmmon_sregs *sregs);
 	int (*vcpu_set_sregs)(struct vmmon_vcpu *vcpu,
 			      const struct vmmon_sregs *sregs);
+	int (*vcpu_msrs)(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
+			 unsigned int n, bool write);
 };
 
 extern const struct vmmon_hw_ops vmx_hw_ops;

@@ -92,6 +92,20 @@ static bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
 }
 
 /*
+ * The host page behind @gfn if the guest or userspace touched it: 0 with
+ * *@page (NULL for a page never touched, which reads as zeros), -ENOENT
+ * when @gfn is not guest RAM.  Never allocates, so it serves atomic
+ * context.
+ */
+int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
+{
+	if (!vmmon_pmap_is_ram(pmap, gfn))
+		return -ENOENT;
+	*page = xa_load(&pmap->pages, gfn);
+	return 0;
+}
+
+/*
  * The host page behind @gfn, allocated on first touch.  NULL when @gfn
  * is not guest RAM, ERR_PTR(-ENOMEM) when memory is short.  The page
  * stays valid while the pmap does; take a reference to keep it longer.

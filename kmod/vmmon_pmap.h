@@ -40,6 +40,7 @@ void vmmon_pmap_destroy(struct vmmon_pmap *pmap);
 int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 			  const struct vmmon_memory_region *r);
 struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn);
+int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page);
 unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap);
 unsigned long vmmon_pmap_resident_all(void);
 

@@ -96,6 +96,73 @@ static long vmmon_vcpu_set_sregs(struct vmmon_vcpu *vcpu, void __user *uarg)
 	return vmmon_hw()->vcpu_set_sregs(vcpu, &sregs);
 }
 
+static long vmmon_vcpu_msrs(struct vmmon_vcpu *vcpu, void __user *uarg,
+			    bool write)
+{
+	struct vmmon_msrs __user *umsrs = uarg;
+	struct vmmon_msr_entry *e;
+	struct vmmon_msrs hdr;
+	size_t size;
+	long err;
+
+	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.pad || !hdr.nmsrs || hdr.nmsrs > VMMON_MAX_MSR_ENTRIES)
+		return -EINVAL;
+	size = hdr.nmsrs * sizeof(*e);
+	e = memdup_user(umsrs->entries, size);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	err = vmmon_hw()->vcpu_msrs(vcpu, e, hdr.nmsrs, write);
+	if (!err && !write && copy_to_user(umsrs->entries, e, size))
+		err = -EFAULT;
+	kfree(e);
+	return err;
+}
+
+static long vmmon_vcpu_interrupt(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_interrupt irq;
+
+	if (copy_from_user(&irq, uarg, sizeof(irq)))
+		return -EFAULT;
+	/* Vectors below 32 are exceptions, which a device cannot raise. */
+	if (irq.pad || irq.vector < 32 || irq.vector > 255)
+		return -EINVAL;
+	if (vcpu->irq_pending >= 0)
+		return -EBUSY;
+	vcpu->irq_pending = irq.vector;
+	return 0;
+}
+
+static void vmmon_vcpu_read_stats(const struct vmmon_vcpu *vcpu,
+				  struct vmmon_exit_stats *sum)
+{
+	unsigned int i;
+
+	sum->total += READ_ONCE(vcpu->stats.total);
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
+		sum->count[i] += READ_ONCE(vcpu->stats.count[i]);
+}
+
+/* The sum of the exits of @vm's vCPUs; vm->lock is held. */
+void vmmon_vcpu_sum_stats(struct vmmon_vm *vm, struct vmmon_exit_stats *sum)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMMON_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vmmon_vcpu_read_stats(vm->vcpus[i], sum);
+}
+
+static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
+{
+	struct vmmon_vcpu_stats stats = {};
+
+	vmmon_vcpu_read_stats(vcpu, &stats.exits);
+	return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
+}
+
 static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -121,6 +188,24 @@ static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case VMMON_SET_SREGS:
 		ret = vmmon_vcpu_set_sregs(vcpu, uarg);
 		break;
+	case VMMON_SET_CPUID:
+		ret = vmmon_cpuid_set(vcpu, uarg);
+		break;
+	case VMMON_GET_CPUID:
+		ret = vmmon_cpuid_get(vcpu, uarg);
+		break;
+	case VMMON_GET_MSRS:
+		ret = vmmon_vcpu_msrs(vcpu, uarg, false);
+		break;
+	case VMMON_SET_MSRS:
+		ret = vmmon_vcpu_msrs(vcpu, uarg, true);
+		break;
+	case VMMON_INTERRUPT:
+		ret = vmmon_vcpu_interrupt(vcpu, uarg);
+		break;
+	case VMMON_GET_VCPU_STATS:
+		ret = vmmon_vcpu_get_stats(vcpu, uarg);
+		break;
 	default:
 		ret = -ENOTTY;
 	}
@@ -143,6 +228,7 @@ void vmmon_vcpu_destroy(struct vmmon_vcpu *vcpu)
 	vmmon_hw()->vcpu_fini(vcpu);
 	atomic_dec(&vmmon_nr_vcpus);
 	free_page((unsigned long)vcpu->run);
+	kfree(vcpu->cpuid);
 	kfree(vcpu);
 }
 
@@ -164,6 +250,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->id = args.id;
+	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {

@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mm.h>
@@ -69,6 +70,66 @@ int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
 	return vmmon_ept_map(&vm->ept, gpa & PAGE_MASK, page_to_phys(page));
 }
 
+/*
+ * Guest-physical memory for the exits vmmon emulates (string I/O, MMIO
+ * instruction fetch, PAE page tables): 0, or -ENOENT outside RAM.  The
+ * range may cross pages.  Reading allocates nothing (a page never
+ * touched reads as zeros), so it may be called in atomic context.
+ */
+int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
+		       unsigned int len)
+{
+	unsigned int off, n;
+	struct page *page;
+	void *va;
+	int err;
+
+	while (len) {
+		err = vmmon_pmap_peek_page(&vm->pmap, gpa >> PAGE_SHIFT, &page);
+		if (err)
+			return err;
+		off = offset_in_page(gpa);
+		n = min_t(unsigned int, len, PAGE_SIZE - off);
+		if (page) {
+			va = kmap_local_page(page);
+			memcpy(buf, va + off, n);
+			kunmap_local(va);
+		} else {
+			memset(buf, 0, n);
+		}
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Writing allocates pages on first touch, as the guest does; may sleep. */
+int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
+			unsigned int len)
+{
+	unsigned int off, n;
+	struct page *page;
+	void *va;
+
+	while (len) {
+		page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
+		if (!page)
+			return -ENOENT;
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		off = offset_in_page(gpa);
+		n = min_t(unsigned int, len, PAGE_SIZE - off);
+		va = kmap_local_page(page);
+		memcpy(va + off, buf, n);
+		kunmap_local(va);
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* The file offset of a VM mapping is the guest-physical address. */
 static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 {
@@ -113,6 +174,9 @@ static long vmmon_vm_get_stats(struct vmmon_vm *vm, void __user *uarg)
 		.pages_resident = vmmon_pmap_resident(&vm->pmap),
 	};
 
+	mutex_lock(&vm->lock);
+	vmmon_vcpu_sum_stats(vm, &st.exits);
+	mutex_unlock(&vm->lock);
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

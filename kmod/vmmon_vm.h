@@ -4,6 +4,7 @@
 #define VMMON_VM_H
 
 #include <linux/fs.h>
+#include <linux/compiler.h>
 #include <linux/mutex.h>
 #include <uapi/vmmon.h>
 #include "ept/ept.h"
@@ -15,7 +16,22 @@ struct vmmon_vcpu {
 	struct mutex lock;	/* one ioctl at a time */
 	struct vmmon_run *run;	/* shared with userspace (mmap) */
 	void *hw;		/* the backend's state (struct vmx_vcpu) */
+	/* The guest's CPUID table (VMMON_SET_CPUID); replaced whole. */
+	struct vmmon_cpuid_entry *cpuid;
+	unsigned int cpuid_nent;
+	/* VMMON_INTERRUPT's vector until the guest takes it, or -1. */
+	int irq_pending;
+	/* Written by the vCPU's thread only; read by the stats ioctls. */
+	struct vmmon_exit_stats stats;
 };
+
+/* Count one exit of the kind @stat. */
+static inline void vmmon_vcpu_count_exit(struct vmmon_vcpu *vcpu,
+					 enum vmmon_stat_exit stat)
+{
+	WRITE_ONCE(vcpu->stats.total, vcpu->stats.total + 1);
+	WRITE_ONCE(vcpu->stats.count[stat], vcpu->stats.count[stat] + 1);
+}
 
 struct vmmon_vm {
 	int id;			/* small number for the log, unique among live VMs */
@@ -27,7 +43,18 @@ struct vmmon_vm {
 };
 
 int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa);
+int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
+		       unsigned int len);
+int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
+			unsigned int len);
+
+/* vmmon_cpuid.c */
+long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg);
+long vmmon_cpuid_get(struct vmmon_vcpu *vcpu, void __user *uarg);
+void vmmon_cpuid_lookup(struct vmmon_vcpu *vcpu, u32 function, u32 index,
+			u32 out[4]);
 int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg);
 void vmmon_vcpu_destroy(struct vmmon_vcpu *vcpu);
+void vmmon_vcpu_sum_stats(struct vmmon_vm *vm, struct vmmon_exit_stats *sum);
 
 #endif /* VMMON_VM_H */

@@ -101,20 +101,50 @@ static enum ktap_result guest_and_host_share_ram(void)
 	return KTAP_PASS;
 }
 
-/* mov ax,0xf000; mov ds,ax; mov al,[0]; hlt: reads 0xf0000, not RAM */
+/*
+ * mov ax,0xf000; mov ds,ax; mov al,[0]; mov [2],al; mov word [4],0x1234;
+ * hlt: 0xf0000 is not RAM, so each access is an MMIO exit.
+ */
 static const uint8_t mmio_guest[] = {
-	0xb8, 0x00, 0xf0, 0x8e, 0xd8, 0xa0, 0x00, 0x00, 0xf4,
+	0xb8, 0x00, 0xf0, 0x8e, 0xd8, 0xa0, 0x00, 0x00, 0xa2, 0x02, 0x00,
+	0xc7, 0x06, 0x04, 0x00, 0x34, 0x12, 0xf4,
 };
 
-static enum ktap_result access_outside_ram_stops(void)
+static void expect_mmio(const struct vmmon_run *run, uint64_t addr,
+			unsigned int len, int is_write)
 {
+	if (!EXPECT_EQ(run->exit_reason, VMMON_EXIT_MMIO))
+		show_exit(run);
+	EXPECT_EQ(run->mmio.phys_addr, addr);
+	EXPECT_EQ(run->mmio.len, len);
+	EXPECT_EQ(run->mmio.is_write, is_write);
+}
+
+static enum ktap_result mmio_read_and_write(void)
+{
+	struct vmmon_vcpu_stats stats;
+	struct vmmon_regs regs;
 	struct vmmon_guest g;
 
 	ASSERT_OK(guest_create(&g, mmio_guest, sizeof(mmio_guest)));
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
-	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_NOT_RAM);
-	EXPECT_EQ(g.run->internal.data[0], 0xf0000);
+	expect_mmio(g.run, 0xf0000, 1, 0);
+	g.run->mmio.data[0] = 0x5a;	/* what the guest's load reads */
+	ASSERT_OK(vmmon_guest_run(&g));
+	expect_mmio(g.run, 0xf0002, 1, 1);
+	EXPECT_EQ(g.run->mmio.data[0], 0x5a);
+	ASSERT_OK(vmmon_guest_run(&g));
+	expect_mmio(g.run, 0xf0004, 2, 1);
+	EXPECT_EQ(g.run->mmio.data[0] | g.run->mmio.data[1] << 8, 0x1234);
+	ASSERT_OK(vmmon_guest_run(&g));
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
+		show_exit(g.run);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+	EXPECT_EQ(regs.rax, 0xf05a);	/* AL loaded, AH kept */
+	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(mmio_guest));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &stats));
+	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_MMIO], 3);
+	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_HLT], 1);
 	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
@@ -138,18 +168,48 @@ static enum ktap_result triple_fault_is_shutdown(void)
 	return KTAP_PASS;
 }
 
-/* cpuid; hlt: an exit vmmon does not handle yet stops the guest. */
-static const uint8_t cpuid_guest[] = { 0x0f, 0xa2, 0xf4 };
+/* ljmp 0x18:0, a jump through a TSS descriptor: a task switch. */
+static const uint8_t task_switch_guest[] = {
+	0xea, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0xf4,
+};
 
+#define GDT_BASE	0x3000
+#define TSS_BASE	0x4000
+
+/*
+ * Task switches always exit (SDM 3C 26.4.2) and vmmon does not emulate
+ * them: the guest stops and userspace learns which exit it was.
+ */
 static enum ktap_result unhandled_exit_is_reported(void)
 {
+	const struct vmmon_segment code = {
+		.selector = 0x08, .limit = 0xffffffff, .ar = 0xc09b,
+	}, data = {
+		.selector = 0x10, .limit = 0xffffffff, .ar = 0xc093,
+	};
+	/* null, 32-bit code, data, available 32-bit TSS at TSS_BASE */
+	const uint64_t gdt[4] = {
+		0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL,
+		0x0000890000000067ULL | (uint64_t)TSS_BASE << 16,
+	};
+	struct vmmon_sregs sregs;
 	struct vmmon_guest g;
 
-	ASSERT_OK(guest_create(&g, cpuid_guest, sizeof(cpuid_guest)));
+	ASSERT_OK(guest_create(&g, task_switch_guest, sizeof(task_switch_guest)));
+	memcpy(g.ram + GDT_BASE, gdt, sizeof(gdt));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.cr0 |= 1;		/* PE */
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = data;
+	sregs.gdt.base = GDT_BASE;
+	sregs.gdt.limit = sizeof(gdt) - 1;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL);
+	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL))
+		show_exit(g.run);
 	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_UNHANDLED_EXIT);
-	EXPECT_EQ(g.run->internal.data[0], 10);	/* CPUID */
+	EXPECT_EQ(g.run->internal.data[0], 9);	/* task switch */
+	EXPECT_EQ(g.run->internal.data[1] & 0xffff, 0x18);	/* its selector */
 	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
@@ -247,7 +307,7 @@ static enum ktap_result unload_clean(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(port_io_and_hlt),
 	KTAP_CASE(guest_and_host_share_ram),
-	KTAP_CASE(access_outside_ram_stops),
+	KTAP_CASE(mmio_read_and_write),
 	KTAP_CASE(triple_fault_is_shutdown),
 	KTAP_CASE(unhandled_exit_is_reported),
 	KTAP_CASE(invalid_state_fails_entry),

@@ -166,6 +166,9 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_FAIL_ENTRY	= 4,	/* VM entry failed: run.fail_entry */
 	VMMON_EXIT_INTR		= 5,	/* a signal is pending; RUN gave EINTR */
 	VMMON_EXIT_INTERNAL	= 6,	/* vmmon cannot go on: run.internal */
+	VMMON_EXIT_MMIO		= 7,	/* access outside RAM: run.mmio */
+	VMMON_EXIT_HYPERCALL	= 8,	/* VMCALL: run.hypercall; RIP is past it */
+	VMMON_EXIT_IRQ_WINDOW	= 9,	/* the guest can take an interrupt now */
 };
 
 #define VMMON_IO_OUT		0
@@ -175,28 +178,67 @@ enum vmmon_exit_reason {
 enum vmmon_internal_error {
 	VMMON_INTERNAL_UNHANDLED_EXIT	= 1,	/* data[0]: hardware reason, [1]: qualification */
 	VMMON_INTERNAL_NO_MEMORY	= 2,	/* data[0]: guest-physical address */
-	VMMON_INTERNAL_NOT_RAM		= 3,	/* data[0]: guest-physical address (MMIO to come) */
 	VMMON_INTERNAL_ENTRY_INSN_FAILED = 4,	/* data[0]: VM-instruction error (SDM 3C 31.4) */
+	VMMON_INTERNAL_EMULATION	= 5,	/* data[0]: guest-physical address, [1]: RIP;
+						 * an MMIO instruction vmmon cannot decode,
+						 * or guest memory it cannot reach */
 };
 
 /*
  * struct vmmon_run - the page at offset 0 of a vCPU fd's mmap
- * Written by VMMON_RUN on its return.  For VMMON_EXIT_IO, the data of
- * @io.size bytes sits at @io.data_offset in this page: for OUT, what the
- * guest wrote; for IN, what userspace puts there before the next RUN,
- * which hands it to the guest.
+ * Written by VMMON_RUN on its return, except for the fields marked "in",
+ * which userspace sets before RUN.
+ *
+ * VMMON_EXIT_IO: @io.count items of @io.size bytes each sit at
+ * @io.data_offset in this page, in the order the guest accessed them:
+ * for OUT, what the guest wrote; for IN, what userspace puts there before
+ * the next RUN, which hands them to the guest.  A string instruction
+ * (OUTS/INS, with or without REP) may take several exits; each moves up
+ * to VMMON_IO_DATA_MAX bytes and vmmon steps RSI/RDI/RCX as the CPU would.
+ *
+ * VMMON_EXIT_MMIO: the guest read or wrote @mmio.len bytes at guest-
+ * physical @mmio.phys_addr, which no RAM region backs.  For a write,
+ * @mmio.data holds them (little-endian); for a read, userspace puts them
+ * there before the next RUN, which completes the guest's instruction.
+ *
+ * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
+ * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
+ * next RUN puts @hypercall.ret (in) into RAX.
+ *
+ * Interrupts (userspace emulates the interrupt controller): set
+ * @request_interrupt_window (in) to make RUN return VMMON_EXIT_IRQ_WINDOW
+ * as soon as the guest can take an external interrupt, then inject one
+ * with VMMON_INTERRUPT.  @ready_for_interrupt (out) says whether the
+ * guest could take one when RUN returned, and @if_flag its RFLAGS.IF.
  */
+#define VMMON_IO_DATA_MAX	2048
+
 struct vmmon_run {
 	__u32 exit_reason;
-	__u32 pad;
+	__u8 request_interrupt_window;	/* in */
+	__u8 ready_for_interrupt;
+	__u8 if_flag;
+	__u8 pad;
 	union {
 		struct {
 			__u16 port;
 			__u8 size;		/* 1, 2 or 4 */
 			__u8 direction;		/* VMMON_IO_OUT or _IN */
-			__u32 count;		/* 1 */
+			__u32 count;		/* items at data_offset */
 			__u64 data_offset;
 		} io;
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;		/* 1, 2, 4 or 8 */
+			__u8 is_write;
+			__u8 pad[3];
+		} mmio;
+		struct {
+			__u64 nr;
+			__u64 args[4];
+			__u64 ret;		/* in */
+		} hypercall;
 		struct {
 			__u32 hw_reason;	/* the exit reason, bit 31 set */
 			__u32 pad;
@@ -209,7 +251,7 @@ struct vmmon_run {
 		} internal;
 		__u8 padding[256];
 	};
-	__u8 data[64];		/* I/O data lands here (io.data_offset) */
+	__u8 data[VMMON_IO_DATA_MAX];	/* I/O data lands here (io.data_offset) */
 };
 
 /* Limits of one VM's guest-physical memory. */
@@ -235,13 +277,117 @@ struct vmmon_memory_region {
 };
 
 /*
+ * Exits counted by reason, per vCPU and per VM (the sum of its vCPUs):
+ * the index into vmmon_exit_stats.count.  Exits handled inside vmmon
+ * count as well as those that reach userspace.
+ */
+enum vmmon_stat_exit {
+	VMMON_STAT_EXIT_IO		= 0,	/* port I/O (each exit, not each item) */
+	VMMON_STAT_EXIT_MMIO		= 1,
+	VMMON_STAT_EXIT_HLT		= 2,
+	VMMON_STAT_EXIT_HYPERCALL	= 3,
+	VMMON_STAT_EXIT_CPUID		= 4,
+	VMMON_STAT_EXIT_MSR		= 5,	/* RDMSR and WRMSR */
+	VMMON_STAT_EXIT_CR		= 6,	/* control-register accesses */
+	VMMON_STAT_EXIT_EPT_FAULT	= 7,	/* a RAM page mapped on first use */
+	VMMON_STAT_EXIT_EXT_INTR	= 8,	/* a host interrupt */
+	VMMON_STAT_EXIT_PREEMPT		= 9,	/* the time slice ran out */
+	VMMON_STAT_EXIT_IRQ_WINDOW	= 10,
+	VMMON_STAT_EXIT_OTHER		= 11,	/* XSETBV, INVD, WBINVD, NMI, failures */
+	VMMON_STAT_EXIT_NR		= 16,	/* room for more */
+};
+
+struct vmmon_exit_stats {
+	__u64 total;
+	__u64 count[VMMON_STAT_EXIT_NR];
+};
+
+/*
  * struct vmmon_vm_stats - VMMON_GET_VM_STATS, on a VM fd
  * @pages_resident: guest pages backed by host memory now.
- * @reserved:       zero; room for counters to come.
+ * @exits:          exits of all its vCPUs.
  */
 struct vmmon_vm_stats {
 	__u64 pages_resident;
-	__u64 reserved[7];
+	__u64 reserved[7];		/* zero */
+	struct vmmon_exit_stats exits;
+};
+
+/* struct vmmon_vcpu_stats - VMMON_GET_VCPU_STATS, on a vCPU fd */
+struct vmmon_vcpu_stats {
+	struct vmmon_exit_stats exits;
+};
+
+/*
+ * struct vmmon_cpuid - VMMON_SET_CPUID / VMMON_GET_CPUID, on a vCPU fd
+ * The guest's CPUID table: CPUID exits are answered from it inside
+ * vmmon, exactly as set (no bit is computed), and a leaf/subleaf that
+ * is not in it reads as all zeros.  A new vCPU's table is empty.
+ * @nent:    SET: entries that follow (at most VMMON_MAX_CPUID_ENTRIES);
+ *           GET: in, room for entries; out, entries written.  E2BIG when
+ *           the table holds more than the room given (nent then says how
+ *           many it holds).
+ * An entry with VMMON_CPUID_FLAG_INDEX matches @function and @index;
+ * without it, @function whatever ECX is (and @index must be 0).  Two
+ * entries for the same leaf and subleaf give EINVAL.
+ */
+#define VMMON_MAX_CPUID_ENTRIES	256
+#define VMMON_CPUID_FLAG_INDEX	1
+
+struct vmmon_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 pad;
+};
+
+struct vmmon_cpuid {
+	__u32 nent;
+	__u32 pad;
+	struct vmmon_cpuid_entry entries[];
+};
+
+/*
+ * struct vmmon_msrs - VMMON_GET_MSRS / VMMON_SET_MSRS, on a vCPU fd
+ * @nmsrs: entries that follow, at most VMMON_MAX_MSR_ENTRIES.
+ * All or nothing: EINVAL when one index is not an MSR vmmon emulates, or
+ * (SET) when a value is one the guest could not write either; nothing is
+ * changed then.  The MSRs vmmon emulates, the guest's RDMSR and WRMSR
+ * included (any other gives the guest #GP):
+ *   IA32_TSC (0x10)            reads the host TSC plus the guest's offset
+ *   IA32_APIC_BASE (0x1b)      0xfee00000, enabled, BSP flag on vCPU 0
+ *   IA32_SYSENTER_CS/ESP/EIP (0x174-0x176), IA32_PAT (0x277)
+ *   IA32_EFER (0xc0000080)     SCE, LME, LMA (read-only), NXE
+ *   STAR, LSTAR, CSTAR, SFMASK (0xc0000081-0xc0000084)
+ *   FS_BASE, GS_BASE, KERNEL_GS_BASE (0xc0000100-0xc0000102)
+ */
+#define VMMON_MAX_MSR_ENTRIES	64
+
+struct vmmon_msr_entry {
+	__u32 index;
+	__u32 pad;
+	__u64 data;
+};
+
+struct vmmon_msrs {
+	__u32 nmsrs;
+	__u32 pad;
+	struct vmmon_msr_entry entries[];
+};
+
+/*
+ * struct vmmon_interrupt - VMMON_INTERRUPT, on a vCPU fd
+ * @vector: in, 32..255: an external interrupt, delivered through the
+ *          guest's IDT as soon as RFLAGS.IF and the interrupt shadow
+ *          allow (before the guest's next instruction if they do now).
+ * @pad:    in, zero.
+ * One interrupt waits at a time: EBUSY while the last one has not been
+ * delivered yet, EINVAL for a vector below 32.
+ */
+struct vmmon_interrupt {
+	__u32 vector;
+	__u32 pad;
 };
 
 #define VMMON_GET_API_VERSION	_IOR(VMMON_IOCTL_TYPE, 0x00, struct vmmon_version)
@@ -259,5 +405,11 @@ struct vmmon_vm_stats {
 #define VMMON_SET_REGS		_IOW(VMMON_IOCTL_TYPE, 0x22, struct vmmon_regs)
 #define VMMON_GET_SREGS		_IOR(VMMON_IOCTL_TYPE, 0x23, struct vmmon_sregs)
 #define VMMON_SET_SREGS		_IOW(VMMON_IOCTL_TYPE, 0x24, struct vmmon_sregs)
+#define VMMON_SET_CPUID		_IOW(VMMON_IOCTL_TYPE, 0x25, struct vmmon_cpuid)
+#define VMMON_GET_CPUID		_IOWR(VMMON_IOCTL_TYPE, 0x26, struct vmmon_cpuid)
+#define VMMON_GET_MSRS		_IOWR(VMMON_IOCTL_TYPE, 0x27, struct vmmon_msrs)
+#define VMMON_SET_MSRS		_IOW(VMMON_IOCTL_TYPE, 0x28, struct vmmon_msrs)
+#define VMMON_INTERRUPT		_IOW(VMMON_IOCTL_TYPE, 0x29, struct vmmon_interrupt)
+#define VMMON_GET_VCPU_STATS	_IOR(VMMON_IOCTL_TYPE, 0x2a, struct vmmon_vcpu_stats)
 
 #endif /* _UAPI_VMMON_H */

@@ -253,4 +253,5 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.vcpu_set_regs = vmx_vcpu_set_regs,
 	.vcpu_get_sregs = vmx_vcpu_get_sregs,
 	.vcpu_set_sregs = vmx_vcpu_set_sregs,
+	.vcpu_msrs = vmx_vcpu_msrs,
 };

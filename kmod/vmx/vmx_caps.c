@@ -26,6 +26,13 @@ static const struct vmx_req pin_required[] = {
 static const struct vmx_req proc_required[] = {
 	{ VMX_PROC_INTR_WINDOW_EXITING, "processor control: interrupt-window exiting" },
 	{ VMX_PROC_HLT_EXITING, "processor control: HLT exiting" },
+	/* Without these the guest would reach the host's own state. */
+	{ VMX_PROC_MWAIT_EXITING, "processor control: MWAIT exiting" },
+	{ VMX_PROC_RDPMC_EXITING, "processor control: RDPMC exiting" },
+	{ VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING,
+	  "processor control: CR8-load and CR8-store exiting" },
+	{ VMX_PROC_MOV_DR_EXITING, "processor control: MOV-DR exiting" },
+	{ VMX_PROC_MONITOR_EXITING, "processor control: MONITOR exiting" },
 	{ VMX_PROC_UNCOND_IO_EXITING, "processor control: unconditional I/O exiting" },
 	{ VMX_PROC_USE_MSR_BITMAPS, "processor control: MSR bitmaps" },
 	{ VMX_PROC_SECONDARY_CONTROLS, "processor control: secondary controls" },
@@ -58,8 +65,7 @@ static const struct vmx_req ept_vpid_required[] = {
 
 /* Used when present; vmmon works without them. */
 #define VMX_PROC_OPTIONAL	(VMX_PROC_NMI_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING)
-#define VMX_PROC2_OPTIONAL	(VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID | \
-				 VMX_PROC2_ENABLE_XSAVES)
+#define VMX_PROC2_OPTIONAL	(VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID)
 
 /*
  * Compute a control word: every control that must be 1, plus the

@@ -31,11 +31,12 @@ struct vmx_guest_regs {
 };
 
 /*
- * Enter the guest with @regs loaded; returns 0 after a VM exit with the
- * guest's registers saved back into @regs, 1 when VMLAUNCH itself failed
- * (VMfailInvalid or VMfailValid).  Interrupts must be off.
+ * Enter the guest with @regs loaded, by VMRESUME if @launched, else
+ * VMLAUNCH; returns 0 after a VM exit with the guest's registers saved
+ * back into @regs, 1 when the instruction itself failed (VMfailInvalid or
+ * VMfailValid).  Interrupts must be off.
  */
-int __vmx_vcpu_run(struct vmx_guest_regs *regs);
+int __vmx_vcpu_run(struct vmx_guest_regs *regs, bool launched);
 #endif
 
 #endif /* VMMON_VMX_REGS_H */

@@ -2,12 +2,12 @@
 /*
  * The world switch: the only assembly in vmmon.
  *
- * int __vmx_vcpu_run(struct vmx_guest_regs *regs)
- *   %rdi = regs.  The current VMCS is launched fresh on every call (the
- *   caller VMCLEARs it after each exit), so this always uses VMLAUNCH.
- *   Returns 0 after a VM exit, with the guest's general registers saved
- *   in *regs and cleared from the CPU; 1 when VMLAUNCH failed, with the
- *   host's callee-saved registers intact.
+ * int __vmx_vcpu_run(struct vmx_guest_regs *regs, bool launched)
+ *   %rdi = regs, %sil = launched: VMRESUME when the current VMCS was
+ *   launched since it was last loaded (VMPTRLD after VMCLEAR), VMLAUNCH
+ *   otherwise.  Returns 0 after a VM exit, with the guest's general
+ *   registers saved in *regs and cleared from the CPU; 1 when VMLAUNCH
+ *   or VMRESUME failed, with the host's callee-saved registers intact.
  *
  * Register contract: the C calling convention.  Callee-saved registers
  * and the regs pointer are pushed before entry; HOST_RSP points at them,
@@ -36,6 +36,8 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	vmwrite %rsp, %rax
 	jbe  .Lfail_noguest
 
+	/* The flags of this test survive the MOVs below. */
+	test %sil, %sil
 	mov VMX_REG_RAX(%rdi), %rax
 	mov VMX_REG_RBX(%rdi), %rbx
 	mov VMX_REG_RCX(%rdi), %rcx
@@ -53,8 +55,12 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	mov VMX_REG_RDI(%rdi), %rdi
 
 	UNWIND_HINT_SAVE
+	jnz .Lresume
 	vmlaunch
 	/* Only reached when VMLAUNCH failed: %rbp is the guest's now. */
+	jmp .Lfail
+.Lresume:
+	vmresume
 	jmp .Lfail
 
 SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A vCPU on VT-x: its VMCS (controls from the capability MSRs, a VPID,
- * the reset state), the run loop around the world switch, and the exits
- * handled so far.
+ * the reset state), its registers, and the run loop around the world
+ * switch.  Exits are handled in vmx_exit.c.
  *
  * The VMCS is current on a CPU only between VMPTRLD and VMCLEAR with
  * preemption off, so it never has to follow a thread to another CPU
- * while it is active there; the price is a VMLAUNCH and the host state
- * written at every entry.
+ * while it is active there.  Exits handled inside vmmon re-enter with
+ * VMRESUME without leaving that section; one that goes to userspace or
+ * may sleep clears the VMCS, and the next entry loads it (on whatever
+ * CPU the thread runs then) and writes the host state again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +20,7 @@
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/slab.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/io.h>
@@ -29,6 +32,7 @@
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_regs.h"
+#include "vmx_vcpu.h"
 #include "vmx_vmcs.h"
 
 /* Where VM exits land, in vmx_switch.S. */
@@ -53,43 +57,22 @@ extern const char vmx_vmexit[];
 /* The flags RFLAGS defines (SDM 1 3.4.3): not bits 1, 3, 5, 15 or 22-63. */
 #define VMX_RFLAGS_DEFINED	0x3f7fd5ULL
 #define VMX_RESET_CR0		X86_CR0_ET
-#define VMX_RESET_DR7		0x400
+#define VMX_RESET_DR6		0xffff0ff0ULL
 #define VMX_RESET_PAT		0x0007040600070406ULL
 #define VMX_AR_CODE		0x9b	/* present, S, execute/read, accessed */
 #define VMX_AR_DATA		0x93	/* present, S, read/write, accessed */
 #define VMX_AR_LDT		0x82	/* present, LDT */
 #define VMX_AR_TSS_BUSY		0x8b	/* present, busy 32-bit TSS */
-/* CR0 and CR4 bits the guest must keep set in VMX operation; it sees them
- * through the read shadows as it left them (SDM 3C 23.8). */
-#define VMX_CR0_HOST_OWNED	X86_CR0_NE
-#define VMX_CR4_HOST_OWNED	X86_CR4_VMXE
-
-struct vmx_vcpu {
-	struct page *vmcs;
-	int vpid;
-	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
-	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
-	u8 pending_in_size;		/* an IN waiting for userspace's data */
-	int last_cpu;			/* where the guest ran last, or -1 */
-};
-
-/* What vmx_enter() read from the VMCS about an exit. */
-struct vmx_exit {
-	u32 reason;
-	u32 insn_len;
-	u32 intr_info;
-	u64 qualification;
-	u64 gpa;
-	u32 insn_error;		/* VM-instruction error when VMLAUNCH failed */
-	bool launch_failed;
-};
-
 static DEFINE_IDA(vmx_vpid_ida);
 /* Every bit set: every RDMSR and WRMSR of every guest exits (SDM 25.6.9). */
 static struct page *vmx_msr_bitmap;
 
 int vmx_vcpus_setup(void)
 {
+	int err = vmmon_fpu_setup();
+
+	if (err)
+		return err;
 	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
 		return -ENOMEM;
@@ -272,6 +255,7 @@ static void vmx_write_reset_state(struct vmx_vcpu *vx)
 	vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vx->rip = VMX_RESET_RIP;
 	vx->rflags = VMX_RESET_RFLAGS;
+	vx->dr6 = VMX_RESET_DR6;
 }
 
 static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
@@ -338,16 +322,65 @@ static void vmx_write_host_state(void)
 	vmcs_write64(VMCS_HOST_PAT, msr);
 }
 
+/* Register @n of an exit qualification's numbering (SDM 3C table 28-3). */
+u64 *vmx_gpr(struct vmx_vcpu *vx, unsigned int n)
+{
+	struct vmx_guest_regs *g = &vx->regs;
+	u64 *const regs[16] = {
+		&g->rax, &g->rcx, &g->rdx, &g->rbx, &vx->rsp, &g->rbp,
+		&g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11,
+		&g->r12, &g->r13, &g->r14, &g->r15,
+	};
+
+	return regs[n & 15];
+}
+
+/* A fault the guest takes at its next entry, instead of its instruction. */
+void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
+			 u32 error_code)
+{
+	vx->event.info = VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_HW_EXCEPTION |
+			 vector | (has_error ? VMX_INTR_INFO_DELIVER_CODE : 0);
+	vx->event.error_code = error_code;
+	vx->event.insn_len = 0;
+}
+
 static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 {
+	u32 basic, idt;
+
 	vx->rip = vmcs_readl(VMCS_GUEST_RIP);
 	vx->rsp = vmcs_readl(VMCS_GUEST_RSP);
 	vx->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
+	vx->interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 	exit->reason = vmcs_read32(VMCS_EXIT_REASON);
 	exit->insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
 	exit->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 	exit->qualification = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+
+	/* An event cut short by the exit is delivered again at the next entry. */
+	idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (idt & VMX_INTR_INFO_VALID) {
+		vx->event.info = idt & ~VMX_INTR_INFO_NMI_UNBLOCKED;
+		vx->event.error_code = idt & VMX_INTR_INFO_DELIVER_CODE ?
+			vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE) : 0;
+		vx->event.insn_len = exit->insn_len;
+	}
+
+	basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
+	if (basic != VMX_EXIT_EPT_VIOLATION && basic != VMX_EXIT_IO_INSTRUCTION)
+		return;
+	/* What the handlers that run after vmx_put() need to know. */
 	exit->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	exit->gla = vmcs_readl(VMCS_GUEST_LINEAR_ADDRESS);
+	exit->insn_info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+	exit->paging.p.cr0 = vmcs_readl(VMCS_GUEST_CR0);
+	exit->paging.p.cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	exit->paging.p.cr4 = vmcs_readl(VMCS_GUEST_CR4);
+	exit->paging.p.efer = vmcs_read64(VMCS_GUEST_EFER);
+	exit->paging.cs_base = vmcs_readl(VMCS_GUEST_CS_BASE);
+	exit->paging.cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+	exit->paging.ss_ar = vmcs_read32(VMCS_GUEST_SS_AR);
 }
 
 /*
@@ -371,152 +404,133 @@ static void vmx_flush_tlb_on_migration(struct vmx_vcpu *vx)
 	vx->last_cpu = cpu;
 }
 
-static bool vmx_exit_is_nmi(const struct vmx_exit *exit)
+static bool vmx_exit_is_host_nmi(const struct vmx_exit *exit)
 {
-	return exit->reason == VMX_EXIT_EXCEPTION_NMI &&
+	return (exit->reason & VMX_EXIT_REASON_BASIC_MASK) ==
+		       VMX_EXIT_EXCEPTION_NMI &&
 	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
 	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI;
 }
 
-/*
- * One entry into the guest and the exit from it.  The host's FPU state is
- * saved around it (kernel_fpu_begin); the guest's own FPU state is not
- * kept across exits yet.
- */
-static int vmx_enter(struct vmx_vcpu *vx, struct vmx_exit *exit)
+static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
 {
+	return (vx->rflags & X86_EFLAGS_IF) &&
+	       !(vx->interruptibility &
+		 (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
+}
+
+/*
+ * The guest state vmmon keeps outside the VMCS, and the event to deliver:
+ * a re-delivered or injected exception first, else the interrupt
+ * userspace injected if the guest can take it now.  While an interrupt
+ * waits (or userspace asked for the window), the guest exits as soon as
+ * it can take one.
+ */
+static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	u32 proc = vmx_caps.proc &
+		   ~(VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING);
+
+	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
+	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
+	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
+	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
+	if (vx->event.info) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, vx->event.info);
+		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			     vx->event.error_code);
+		vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vx->event.insn_len);
+		vx->event.info = 0;
+	} else if (vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID |
+			     VMX_INTR_INFO_TYPE_EXT_INTR | vcpu->irq_pending);
+		vcpu->irq_pending = -1;
+	}
+	if (vcpu->irq_pending >= 0 || READ_ONCE(vcpu->run->request_interrupt_window))
+		proc |= VMX_PROC_INTR_WINDOW_EXITING;
+	vmcs_write32(VMCS_PROC_BASED_CONTROLS, proc);
+}
+
+/* Host state that VM exit does not restore, put back with interrupts off. */
+struct vmx_host_extra {
 	unsigned short ds, es;
+	u64 debugctl;
+	u64 msrs[VMX_NR_SWITCHED_MSRS];
+};
+
+/* One VM entry and exit; interrupts are off. */
+static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
+			     const struct vmx_host_extra *host, bool launched)
+{
+	if (native_read_cr2() != vx->cr2)
+		native_write_cr2(vx->cr2);
+	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, launched);
+	vx->cr2 = native_read_cr2();
+	if (!exit->entry_insn_failed)
+		vmx_read_exit(vx, exit);
+	else
+		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
+	/* An NMI that exited the guest is the host's: deliver it. */
+	if (vmx_exit_is_host_nmi(exit))
+		asm volatile("int $2");
+	if (host->ds | host->es) {
+		loadsegment(ds, host->ds);
+		loadsegment(es, host->es);
+	}
+	/* VM exit clears DEBUGCTL and DR7 (SDM 3C 28.5.1). */
+	if (host->debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, host->debugctl);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+}
+
+/*
+ * Run the guest on this CPU until an exit that userspace must see, that
+ * may sleep, or that gives the scheduler a turn.  The guest's FPU state
+ * and SYSCALL MSRs stay in the CPU across the exits handled here.
+ * Returns the handler's verdict or a negative errno.
+ */
+static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmx_host_extra host;
+	enum vmx_next next;
+	bool launched = false;
 	int err;
 
-	memset(exit, 0, sizeof(*exit));
 	preempt_disable();
 	err = vmx_load(vx);
 	if (err)
 		goto out;
 	vmx_flush_tlb_on_migration(vx);
 	vmx_write_host_state();
-	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
-	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
-	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
-	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
-	savesegment(ds, ds);
-	savesegment(es, es);
+	savesegment(ds, host.ds);
+	savesegment(es, host.es);
+	rdmsrl(MSR_IA32_DEBUGCTLMSR, host.debugctl);
 
 	kernel_fpu_begin();
-	local_irq_disable();
-	exit->launch_failed = __vmx_vcpu_run(&vx->regs);
-	if (!exit->launch_failed)
-		vmx_read_exit(vx, exit);
-	else
-		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
-	/* An NMI that exited the guest is the host's: deliver it. */
-	if (vmx_exit_is_nmi(exit))
-		asm volatile("int $2");
-	if (ds | es) {
-		loadsegment(ds, ds);
-		loadsegment(es, es);
-	}
-	/* External interrupts that exited the guest are taken here. */
-	local_irq_enable();
+	vmmon_fpu_load_guest(&vx->fpu);
+	vmx_msr_load_guest(vx, host.msrs);
+	do {
+		memset(exit, 0, sizeof(*exit));
+		vmx_prepare_entry(vcpu);
+		local_irq_disable();
+		vmx_world_switch(vx, exit, &host, launched);
+		/* External interrupts that exited the guest are taken here. */
+		local_irq_enable();
+		launched = true;
+		next = vmx_exit_atomic(vcpu, exit);
+	} while (next == VMX_NEXT_RESUME && !need_resched() &&
+		 !signal_pending(current));
+	vmx_msr_load_host(host.msrs);
+	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
 	vmx_put(vx);
+	err = next;
 out:
 	preempt_enable();
 	return err;
-}
-
-static void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0,
-			      u64 d1)
-{
-	run->exit_reason = VMMON_EXIT_INTERNAL;
-	run->internal.suberror = suberror;
-	run->internal.data[0] = d0;
-	run->internal.data[1] = d1;
-}
-
-/* Port I/O, to userspace.  String forms are not handled yet. */
-static int vmx_exit_io(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
-{
-	struct vmx_vcpu *vx = vcpu->hw;
-	struct vmmon_run *run = vcpu->run;
-	u64 q = exit->qualification;
-	u8 size = (q & VMX_IO_QUAL_SIZE_MASK) + 1;
-
-	if (q & VMX_IO_QUAL_STRING) {
-		vmx_exit_internal(run, VMMON_INTERNAL_UNHANDLED_EXIT,
-				  exit->reason, q);
-		return 0;
-	}
-	run->exit_reason = VMMON_EXIT_IO;
-	run->io.port = q >> VMX_IO_QUAL_PORT_SHIFT;
-	run->io.size = size;
-	run->io.count = 1;
-	run->io.data_offset = offsetof(struct vmmon_run, data);
-	if (q & VMX_IO_QUAL_IN) {
-		run->io.direction = VMMON_IO_IN;
-		vx->pending_in_size = size;
-	} else {
-		run->io.direction = VMMON_IO_OUT;
-		memcpy(run->data, &vx->regs.rax, size);
-	}
-	vx->rip += exit->insn_len;
-	return 0;
-}
-
-/* A guest access to a page the EPT does not map yet. */
-static int vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
-				  const struct vmx_exit *exit)
-{
-	int err = vmmon_vm_fault_in(vcpu->vm, exit->gpa);
-
-	if (!err)
-		return 1;
-	vmx_exit_internal(vcpu->run, err == -ENOENT ? VMMON_INTERNAL_NOT_RAM :
-			  VMMON_INTERNAL_NO_MEMORY, exit->gpa, 0);
-	return 0;
-}
-
-/* Returns 1 to resume the guest, 0 to return to userspace. */
-static int vmx_handle_exit(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
-{
-	struct vmx_vcpu *vx = vcpu->hw;
-	struct vmmon_run *run = vcpu->run;
-
-	if (exit->launch_failed) {
-		vmx_exit_internal(run, VMMON_INTERNAL_ENTRY_INSN_FAILED,
-				  exit->insn_error, 0);
-		return 0;
-	}
-	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
-		run->exit_reason = VMMON_EXIT_FAIL_ENTRY;
-		run->fail_entry.hw_reason = exit->reason;
-		run->fail_entry.qualification = exit->qualification;
-		return 0;
-	}
-	switch (exit->reason & VMX_EXIT_REASON_BASIC_MASK) {
-	case VMX_EXIT_EXTERNAL_INTERRUPT:
-	case VMX_EXIT_PREEMPTION_TIMER:
-		return 1;
-	case VMX_EXIT_EXCEPTION_NMI:
-		if (vmx_exit_is_nmi(exit))
-			return 1;
-		break;
-	case VMX_EXIT_TRIPLE_FAULT:
-		run->exit_reason = VMMON_EXIT_SHUTDOWN;
-		return 0;
-	case VMX_EXIT_HLT:
-		vx->rip += exit->insn_len;
-		run->exit_reason = VMMON_EXIT_HLT;
-		return 0;
-	case VMX_EXIT_IO_INSTRUCTION:
-		return vmx_exit_io(vcpu, exit);
-	case VMX_EXIT_EPT_VIOLATION:
-		return vmx_exit_ept_violation(vcpu, exit);
-	}
-	/* Never resume a guest whose exit vmmon does not understand. */
-	vmx_exit_internal(run, VMMON_INTERNAL_UNHANDLED_EXIT, exit->reason,
-			  exit->qualification);
-	return 0;
 }
 
 int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
@@ -524,26 +538,28 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 	struct vmx_vcpu *vx = vcpu->hw;
 	struct vmmon_run *run = vcpu->run;
 	struct vmx_exit exit;
-	int err;
+	int next;
 
-	/* Finish an IN with the data userspace left in the run page. */
-	if (vx->pending_in_size) {
-		memcpy(&vx->regs.rax, run->data, vx->pending_in_size);
-		vx->pending_in_size = 0;
-	}
+	next = vmx_exit_complete(vcpu);
+	if (next)
+		return next == -EFAULT ? 0 : next;
 	run->exit_reason = VMMON_EXIT_NONE;
-	for (;;) {
+	do {
 		if (signal_pending(current)) {
 			run->exit_reason = VMMON_EXIT_INTR;
 			return -EINTR;
 		}
 		cond_resched();
-		err = vmx_enter(vx, &exit);
-		if (err)
-			return err;
-		if (!vmx_handle_exit(vcpu, &exit))
-			return 0;
-	}
+		next = vmx_run_on_cpu(vcpu, &exit);
+		if (next == VMX_NEXT_SLEEPABLE)
+			next = vmx_exit_sleepable(vcpu, &exit);
+	} while (next >= 0 && next != VMX_NEXT_USER);
+	if (next < 0)
+		return next;
+	run->if_flag = !!(vx->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt = vmx_can_take_interrupt(vx) &&
+				   vcpu->irq_pending < 0;
+	return 0;
 }
 
 void vmx_vcpu_get_regs(struct vmmon_vcpu *vcpu, struct vmmon_regs *r)
@@ -645,12 +661,18 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 		err = vx->vpid;
 		goto free_vmcs;
 	}
-	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(&vcpu->vm->ept));
+	err = vmmon_fpu_init(&vx->fpu);
 	if (err)
 		goto free_vpid;
+	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(&vcpu->vm->ept));
+	if (err)
+		goto free_fpu;
 	vcpu->hw = vx;
+	vmx_msr_init(vcpu);
 	return 0;
 
+free_fpu:
+	vmmon_fpu_fini(&vx->fpu);
 free_vpid:
 	ida_free(&vmx_vpid_ida, vx->vpid);
 free_vmcs:
@@ -665,7 +687,35 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 
+	vmmon_fpu_fini(&vx->fpu);
 	ida_free(&vmx_vpid_ida, vx->vpid);
 	__free_page(vx->vmcs);
 	kfree(vx);
+}
+
+/* VMMON_GET_MSRS and VMMON_SET_MSRS: all checked before any is written. */
+int vmx_vcpu_msrs(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
+		  unsigned int n, bool write)
+{
+	unsigned int i;
+	u64 old;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if (e[i].pad)
+			return -EINVAL;
+	preempt_disable();
+	err = vmx_load(vcpu->hw);
+	if (err)
+		goto out;
+	for (i = 0; i < n && !err; i++)
+		err = vmx_msr_read(vcpu, e[i].index, write ? &old : &e[i].data);
+	for (i = 0; i < n && !err && write; i++)
+		err = vmx_msr_check(vcpu, e[i].index, e[i].data);
+	for (i = 0; i < n && !err && write; i++)
+		vmx_msr_write(vcpu, e[i].index, e[i].data, true);
+	vmx_put(vcpu->hw);
+out:
+	preempt_enable();
+	return err;
 }

@@ -59,6 +59,7 @@
 #define VMCS_GUEST_DEBUGCTL			0x2802
 #define VMCS_GUEST_PAT				0x2804
 #define VMCS_GUEST_EFER				0x2806
+#define VMCS_GUEST_PDPTE0			0x280a	/* PDPTE1..3 follow, 2 apart */
 
 /* 64-bit host-state fields */
 #define VMCS_HOST_PAT				0x2c00
@@ -77,13 +78,19 @@
 #define VMCS_ENTRY_CONTROLS			0x4012
 #define VMCS_ENTRY_MSR_LOAD_COUNT		0x4014
 #define VMCS_ENTRY_INTR_INFO			0x4016
+#define VMCS_ENTRY_EXCEPTION_ERROR_CODE		0x4018
+#define VMCS_ENTRY_INSTRUCTION_LEN		0x401a
 #define VMCS_PROC_BASED_CONTROLS2		0x401e
 
 /* 32-bit read-only data fields */
 #define VMCS_VM_INSTRUCTION_ERROR		0x4400
 #define VMCS_EXIT_REASON			0x4402
 #define VMCS_EXIT_INTR_INFO			0x4404
+#define VMCS_EXIT_INTR_ERROR_CODE		0x4406
+#define VMCS_IDT_VECTORING_INFO			0x4408
+#define VMCS_IDT_VECTORING_ERROR_CODE		0x440a
 #define VMCS_EXIT_INSTRUCTION_LEN		0x440c
+#define VMCS_EXIT_INSTRUCTION_INFO		0x440e
 
 /* 32-bit guest-state fields */
 #define VMCS_GUEST_ES_LIMIT			0x4800
@@ -118,8 +125,9 @@
 #define VMCS_CR0_READ_SHADOW			0x6004
 #define VMCS_CR4_READ_SHADOW			0x6006
 
-/* Natural-width read-only data field */
+/* Natural-width read-only data fields */
 #define VMCS_EXIT_QUALIFICATION			0x6400
+#define VMCS_GUEST_LINEAR_ADDRESS		0x640a
 
 /* Natural-width guest-state fields */
 #define VMCS_GUEST_CR0				0x6800
@@ -161,10 +169,36 @@
 #define VMX_EXIT_EXCEPTION_NMI			0
 #define VMX_EXIT_EXTERNAL_INTERRUPT		1
 #define VMX_EXIT_TRIPLE_FAULT			2
+#define VMX_EXIT_INTERRUPT_WINDOW		7
+#define VMX_EXIT_CPUID				10
+#define VMX_EXIT_GETSEC				11
 #define VMX_EXIT_HLT				12
+#define VMX_EXIT_INVD				13
+#define VMX_EXIT_RDPMC				15
+#define VMX_EXIT_VMCALL				18
+#define VMX_EXIT_VMCLEAR			19
+#define VMX_EXIT_VMLAUNCH			20
+#define VMX_EXIT_VMPTRLD			21
+#define VMX_EXIT_VMPTRST			22
+#define VMX_EXIT_VMREAD				23
+#define VMX_EXIT_VMRESUME			24
+#define VMX_EXIT_VMWRITE			25
+#define VMX_EXIT_VMXOFF				26
+#define VMX_EXIT_VMXON				27
+#define VMX_EXIT_CR_ACCESS			28
+#define VMX_EXIT_DR_ACCESS			29
 #define VMX_EXIT_IO_INSTRUCTION			30
+#define VMX_EXIT_RDMSR				31
+#define VMX_EXIT_WRMSR				32
+#define VMX_EXIT_MWAIT				36
+#define VMX_EXIT_MONITOR			39
 #define VMX_EXIT_EPT_VIOLATION			48
+#define VMX_EXIT_INVEPT				50
 #define VMX_EXIT_PREEMPTION_TIMER		52
+#define VMX_EXIT_INVVPID			53
+#define VMX_EXIT_WBINVD				54
+#define VMX_EXIT_XSETBV				55
+#define VMX_EXIT_VMFUNC				59
 #define VMX_EXIT_REASON_BASIC_MASK		0xffff
 #define VMX_EXIT_REASON_ENTRY_FAILED		BIT(31)
 
@@ -172,12 +206,45 @@
 #define VMX_IO_QUAL_SIZE_MASK			0x7	/* size - 1 */
 #define VMX_IO_QUAL_IN				BIT(3)
 #define VMX_IO_QUAL_STRING			BIT(4)
+#define VMX_IO_QUAL_REP				BIT(5)
 #define VMX_IO_QUAL_PORT_SHIFT			16
+/* VM-exit instruction information of INS/OUTS, SDM 3C table 28-8 */
+#define VMX_INSN_INFO_ADDR_SIZE_SHIFT		7	/* 0: 16, 1: 32, 2: 64 bits */
+#define VMX_INSN_INFO_ADDR_SIZE_MASK		0x7
+/* Exit qualification of control-register accesses, SDM 3C table 28-3 */
+#define VMX_CR_QUAL_CR_MASK			0xf
+#define VMX_CR_QUAL_TYPE_SHIFT			4
+#define VMX_CR_QUAL_TYPE_MASK			0x3
+#define VMX_CR_QUAL_TYPE_MOV_TO_CR		0
+#define VMX_CR_QUAL_TYPE_MOV_FROM_CR		1
+#define VMX_CR_QUAL_TYPE_CLTS			2
+#define VMX_CR_QUAL_TYPE_LMSW			3
+#define VMX_CR_QUAL_GPR_SHIFT			8
+#define VMX_CR_QUAL_GPR_MASK			0xf
+#define VMX_CR_QUAL_LMSW_SRC_SHIFT		16
+/* Exit qualification of debug-register accesses, SDM 3C table 28-4 */
+#define VMX_DR_QUAL_DR_MASK			0x7
+#define VMX_DR_QUAL_FROM_DR			BIT(4)
+#define VMX_DR_QUAL_GPR_SHIFT			8
+#define VMX_DR_QUAL_GPR_MASK			0xf
+/* Exit qualification of EPT violations, SDM 3C table 28-7 */
+#define VMX_EPT_QUAL_WRITE			BIT(1)
+#define VMX_EPT_QUAL_FETCH			BIT(2)
+/* Guest interruptibility state, SDM 3C table 25-3 */
+#define VMX_INTERRUPTIBILITY_STI		BIT(0)
+#define VMX_INTERRUPTIBILITY_MOV_SS		BIT(1)
 
 /* VM-exit interruption information, SDM 3C 25.9.2 */
 #define VMX_INTR_INFO_VECTOR_MASK		0xff
 #define VMX_INTR_INFO_TYPE_MASK			0x700
+#define VMX_INTR_INFO_TYPE_EXT_INTR		0x000
 #define VMX_INTR_INFO_TYPE_NMI			0x200
+#define VMX_INTR_INFO_TYPE_HW_EXCEPTION		0x300
+#define VMX_INTR_INFO_TYPE_SOFT_INTR		0x400
+#define VMX_INTR_INFO_TYPE_PRIV_SOFT_EXC	0x500
+#define VMX_INTR_INFO_TYPE_SOFT_EXC		0x600
+#define VMX_INTR_INFO_DELIVER_CODE		BIT(11)
+#define VMX_INTR_INFO_NMI_UNBLOCKED		BIT(12)
 #define VMX_INTR_INFO_VALID			BIT(31)
 #define VMX_NMI_VECTOR				2
 

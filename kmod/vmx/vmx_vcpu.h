@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A vCPU's VT-x state, shared by vmx_vcpu.c (the VMCS and the run loop),
+ * vmx_exit.c (exit handling) and vmx_msr.c (the emulated MSRs).
+ */
+#ifndef VMMON_VMX_VCPU_H
+#define VMMON_VMX_VCPU_H
+
+#include <linux/types.h>
+#include "vmmon_fpu.h"
+#include "x86_decode.h"
+#include "x86_walk.h"
+#include "vmx_regs.h"
+
+struct vmmon_run;
+struct vmmon_vcpu;
+struct page;
+
+#define VMX_RESET_DR7		0x400
+/* CR0 and CR4 bits the guest must keep set in VMX operation; it sees them
+ * through the read shadows as it left them (SDM 3C 23.8). */
+#define VMX_CR0_HOST_OWNED	X86_CR0_NE
+#define VMX_CR4_HOST_OWNED	X86_CR4_VMXE
+
+/* The MSRs SYSCALL, SWAPGS and 64-bit code use, switched around the guest. */
+enum vmx_switched_msr {
+	VMX_MSR_STAR,
+	VMX_MSR_LSTAR,
+	VMX_MSR_CSTAR,
+	VMX_MSR_SFMASK,
+	VMX_MSR_KERNEL_GS_BASE,
+	VMX_NR_SWITCHED_MSRS,
+};
+
+/* What RUN must finish with userspace's answer before entering again. */
+enum vmx_pending {
+	VMX_PENDING_NONE,
+	VMX_PENDING_IN,		/* IN: the data goes to RAX */
+	VMX_PENDING_INS,	/* INS: the data goes to guest memory */
+	VMX_PENDING_MMIO_READ,	/* a load from MMIO: the data goes to a GPR */
+	VMX_PENDING_HYPERCALL,	/* VMCALL: the result goes to RAX */
+};
+
+/* An event for the next VM entry (SDM 3C 26.6). */
+struct vmx_event {
+	u32 info;		/* VM-entry interruption information; 0: none */
+	u32 error_code;
+	u32 insn_len;		/* software interrupts and exceptions */
+};
+
+/* The guest's paging state and segments, for walking its page tables. */
+struct vmx_paging_state {
+	struct x86_paging p;
+	u64 cs_base;
+	u32 cs_ar, ss_ar;
+};
+
+/* A string I/O instruction between its exit and its completion. */
+struct vmx_string_io {
+	u64 gla;		/* linear address of the first item */
+	u64 count;		/* items this exit moves */
+	u8 size;
+	u8 addr_size;		/* 2, 4 or 8 bytes */
+	bool rep;
+	bool down;		/* RFLAGS.DF */
+};
+
+struct vmx_vcpu {
+	struct page *vmcs;
+	int vpid;
+	int last_cpu;			/* where the guest ran last, or -1 */
+	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
+	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
+	u64 cr2;			/* not in the VMCS: swapped by hand */
+	u32 interruptibility;		/* as the last exit left it */
+	struct vmx_event event;
+	struct vmmon_fpu fpu;
+	/* Emulated state that the VMCS does not hold. */
+	u64 msrs[VMX_NR_SWITCHED_MSRS];
+	u64 apic_base;
+	u64 tsc_offset;
+	u64 cr8;
+	u64 dr[4], dr6;
+	/* An exit userspace completes at the next RUN. */
+	enum vmx_pending pending;
+	struct vmx_string_io sio;	/* IN and INS */
+	u32 sio_insn_len;
+	struct x86_mmio_insn mmio;	/* MMIO read: the decoded load */
+	struct vmx_paging_state paging;	/* INS: to translate the address */
+};
+
+/*
+ * What the run loop read from the VMCS about an exit.  The paging
+ * state is read only for the exits handled after the VMCS is put away.
+ */
+struct vmx_exit {
+	u32 reason;
+	u32 insn_len;
+	u32 insn_info;
+	u32 intr_info;
+	u64 qualification;
+	u64 gpa;
+	u64 gla;
+	u32 insn_error;		/* VM-instruction error when the entry failed */
+	bool entry_insn_failed;
+	struct vmx_paging_state paging;
+};
+
+/* What an exit handler asks the run loop to do next. */
+enum vmx_next {
+	VMX_NEXT_RESUME,	/* enter the guest again at once */
+	VMX_NEXT_YIELD,		/* enter again after a look at the scheduler */
+	VMX_NEXT_SLEEPABLE,	/* finish in vmx_exit_sleepable() */
+	VMX_NEXT_USER,		/* return to userspace; vcpu->run says why */
+};
+
+/* vmx_vcpu.c */
+u64 *vmx_gpr(struct vmx_vcpu *vx, unsigned int n);
+void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
+			 u32 error_code);
+
+/* vmx_exit.c: the VMCS is loaded and preemption is off. */
+enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit);
+/* vmx_exit.c: after the VMCS is put away; may sleep. */
+enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
+				 const struct vmx_exit *exit);
+int vmx_exit_complete(struct vmmon_vcpu *vcpu);
+void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0, u64 d1);
+
+/* vmx_emulate.c: MMIO and string I/O, which need guest memory. */
+enum vmx_next vmx_exit_mmio(struct vmmon_vcpu *vcpu,
+			    const struct vmx_exit *exit);
+enum vmx_next vmx_exit_string_io(struct vmmon_vcpu *vcpu,
+				 const struct vmx_exit *exit);
+int vmx_mmio_complete(struct vmmon_vcpu *vcpu);
+int vmx_string_in_complete(struct vmmon_vcpu *vcpu);
+
+/* vmx_msr.c */
+void vmx_msr_init(struct vmmon_vcpu *vcpu);
+int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
+int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
+int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
+void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS]);
+void vmx_msr_load_host(const u64 host[VMX_NR_SWITCHED_MSRS]);
+
+#endif /* VMMON_VMX_VCPU_H */
