@@ -68,34 +68,49 @@ void vmmon_fpu_fini(struct vmmon_fpu *fpu)
 	free_pages((unsigned long)fpu->area, get_order(vmmon_fpu_size));
 }
 
+/*
+ * XSAVE and XRSTOR move only what XCR0 enables, and SSE state is live
+ * even when the guest's XCR0 leaves it out: both run under the host's
+ * XCR0, with the guest's in force only in between.
+ */
+static void vmmon_xrstor(void *area)
+{
+	u32 lo = vmmon_host_xcr0, hi = vmmon_host_xcr0 >> 32;
+
+	asm volatile("xrstor64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
+		     : "memory");
+}
+
+static void vmmon_xsave(void *area)
+{
+	u32 lo = vmmon_host_xcr0, hi = vmmon_host_xcr0 >> 32;
+
+	asm volatile("xsave64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
+		     : "memory");
+}
+
 /* After kernel_fpu_begin(): the guest's registers and XCR0. */
 void vmmon_fpu_load_guest(struct vmmon_fpu *fpu)
 {
-	u32 lo = fpu->xcr0, hi = fpu->xcr0 >> 32;
-
 	if (!vmmon_has_xsave) {
 		asm volatile("fxrstorq (%0)" : : "r" (fpu->area) : "memory");
 		return;
 	}
+	vmmon_xrstor(fpu->area);
 	if (fpu->xcr0 != vmmon_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, fpu->xcr0);
-	asm volatile("xrstor64 (%0)" : : "r" (fpu->area), "a" (lo), "d" (hi)
-		     : "memory");
 }
 
-/* Before kernel_fpu_end(): save the guest's, give the host its XCR0. */
+/* Before kernel_fpu_end(): give the host its XCR0, save the guest's state. */
 void vmmon_fpu_save_guest(struct vmmon_fpu *fpu)
 {
-	u32 lo = fpu->xcr0, hi = fpu->xcr0 >> 32;
-
 	if (!vmmon_has_xsave) {
 		asm volatile("fxsaveq (%0)" : : "r" (fpu->area) : "memory");
 		return;
 	}
-	asm volatile("xsave64 (%0)" : : "r" (fpu->area), "a" (lo), "d" (hi)
-		     : "memory");
 	if (fpu->xcr0 != vmmon_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmmon_host_xcr0);
+	vmmon_xsave(fpu->area);
 }
 
 /*

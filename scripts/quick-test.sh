@@ -32,7 +32,12 @@ rm -rf "$mod"
 mkdir -p "$mod"
 cp -r Kbuild kmod include "$mod/"
 make -s -C "$kdir" M="$top/$mod" W=1 modules
-make -s userspace O="$out/static" STATIC=1
+# Only the programs of the suites named: faster, and one suite that does
+# not build yet (someone else's work in progress) does not stop the rest.
+rm -rf "$out/static"
+progs="$out/static/vmctl $out/static/vmmon_load_test"
+for suite in "$@"; do progs="$progs $out/static/${suite}_test"; done
+make -s $progs O="$out/static" STATIC=1
 scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static"
 printf '%s\n' "$@" | grep -vx vmmon_load >"$out/payload/module-suites" || true
 scripts/mkimage.sh --flavour "$flavour" --payload "$out/payload" \

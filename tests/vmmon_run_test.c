@@ -2,13 +2,15 @@
 /*
  * Running guest code: real-mode guests written as machine code in this
  * file, run on a vCPU, with port I/O and HLT exits to this program, guest
- * RAM faulted in through EPT, and a triple fault, an access outside RAM,
- * an unhandled exit, an invalid guest state and a signal each ending RUN
- * the way the ABI says.
+ * RAM faulted in through EPT, MMIO exits for accesses outside RAM, and a
+ * triple fault, an unhandled exit, an invalid guest state and a signal
+ * each ending RUN the way the ABI says; two vCPUs and two VMs running at
+ * once, and a process killed in the middle of RUN.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include "ktap.h"
@@ -294,6 +297,149 @@ static enum ktap_result vcpu_ioctls_validate(void)
 	return KTAP_PASS;
 }
 
+#define COUNT_TO	200000
+
+/* mov ecx,COUNT_TO; l: inc dword [bx]; dec ecx; jnz l; hlt */
+static const uint8_t count_guest[] = {
+	0x66, 0xb9, COUNT_TO & 0xff, (COUNT_TO >> 8) & 0xff, COUNT_TO >> 16, 0,
+	0x66, 0xff, 0x07, 0x66, 0x49, 0x75, 0xf9, 0xf4,
+};
+
+struct runner {
+	int vcpu;
+	struct vmmon_run *run;
+	int ok;
+};
+
+static void *run_to_hlt(void *arg)
+{
+	struct runner *r = arg;
+
+	r->ok = ioctl(r->vcpu, VMMON_RUN, 0) == 0 &&
+		r->run->exit_reason == VMMON_EXIT_HLT;
+	return NULL;
+}
+
+/* Start each runner on its own thread; 0 when all reached HLT. */
+static int run_all(struct runner *r, int n)
+{
+	pthread_t t[4];
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, run_to_hlt, &r[i]))
+			return -1;
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		bad += !r[i].ok;
+	}
+	return bad ? -1 : 0;
+}
+
+static int set_rbx(int vcpu, uint64_t rbx)
+{
+	struct vmmon_regs regs;
+
+	if (ioctl(vcpu, VMMON_GET_REGS, &regs))
+		return -1;
+	regs.rbx = rbx;
+	return ioctl(vcpu, VMMON_SET_REGS, &regs);
+}
+
+/* Two vCPUs of one VM run at once, each counting in its own word. */
+static enum ktap_result two_vcpus_run_at_once(void)
+{
+	struct vmmon_create_vcpu c = { .id = 1 };
+	struct vmmon_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
+	struct vmmon_sregs sregs;
+	struct runner r[2];
+	struct vmmon_guest g;
+	uint32_t n0, n1;
+
+	ASSERT_OK(guest_create(&g, count_guest, sizeof(count_guest)));
+	r[0] = (struct runner){ .vcpu = g.vcpu, .run = g.run };
+	r[1].vcpu = ioctl(g.vm, VMMON_CREATE_VCPU, &c);
+	ASSERT_OK(r[1].vcpu);
+	r[1].run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			r[1].vcpu, 0);
+	ASSERT_TRUE(r[1].run != MAP_FAILED);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	ASSERT_OK(ioctl(r[1].vcpu, VMMON_SET_SREGS, &sregs));
+	regs.rbx = 0x2004;
+	ASSERT_OK(ioctl(r[1].vcpu, VMMON_SET_REGS, &regs));
+	ASSERT_OK(set_rbx(g.vcpu, 0x2000));
+	EXPECT_EQ(run_all(r, 2), 0);
+	memcpy(&n0, g.ram + 0x2000, 4);
+	memcpy(&n1, g.ram + 0x2004, 4);
+	EXPECT_EQ(n0, COUNT_TO);
+	EXPECT_EQ(n1, COUNT_TO);
+	munmap(r[1].run, 4096);
+	close(r[1].vcpu);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* Two VMs count at the same guest address at once: each sees only its own. */
+static enum ktap_result two_vms_isolated_while_running(void)
+{
+	struct vmmon_guest g[2];
+	struct runner r[2];
+	uint32_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_OK(guest_create(&g[i], count_guest, sizeof(count_guest)));
+		ASSERT_OK(set_rbx(g[i].vcpu, 0x2000));
+		r[i] = (struct runner){ .vcpu = g[i].vcpu, .run = g[i].run };
+	}
+	EXPECT_EQ(run_all(r, 2), 0);
+	for (i = 0; i < 2; i++) {
+		memcpy(&n, g[i].ram + 0x2000, 4);
+		EXPECT_EQ(n, COUNT_TO);
+		vmmon_guest_destroy(&g[i]);
+	}
+	return KTAP_PASS;
+}
+
+/*
+ * A process killed while its vCPU runs (a guest that never exits to
+ * userspace) leaves nothing behind: VM, vCPU and guest pages are freed.
+ */
+static enum ktap_result killed_mid_run_frees_all(void)
+{
+	struct vmmon_guest g;
+	int pipefd[2], status, i;
+	pid_t pid;
+	char c;
+
+	ASSERT_OK(pipe(pipefd));
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		if (guest_create(&g, spin_guest, sizeof(spin_guest)))
+			_exit(1);
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(1);
+		vmmon_guest_run(&g);
+		_exit(2);	/* never: only SIGKILL ends this RUN */
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	usleep(200000);
+	EXPECT_EQ(vmmon_counter("vms"), 1);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* The last fput runs as the task exits; allow it a moment. */
+	for (i = 0; i < 50 && vmmon_counter("vms"); i++)
+		usleep(20000);
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vcpus"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	return KTAP_PASS;
+}
+
 static enum ktap_result unload_clean(void)
 {
 	close(dev);
@@ -313,6 +459,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(invalid_state_fails_entry),
 	KTAP_CASE(signal_interrupts_run),
 	KTAP_CASE(vcpu_ioctls_validate),
+	KTAP_CASE(two_vcpus_run_at_once),
+	KTAP_CASE(two_vms_isolated_while_running),
+	KTAP_CASE(killed_mid_run_frees_all),
 	KTAP_CASE(unload_clean),
 };
 

@@ -165,6 +165,7 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	int sw = vmx_switched_msr(index);
+	u32 entry;
 
 	if (!vmx_msr_valid(vcpu, index, data, host))
 		return -EINVAL;
@@ -194,6 +195,11 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_EFER:
 		vmcs_write64(VMCS_GUEST_EFER, data);
+		/* Only userspace can change LMA; the entry must agree with it. */
+		entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~VMX_ENTRY_IA32E_MODE_GUEST;
+		if (data & EFER_LMA)
+			entry |= VMX_ENTRY_IA32E_MODE_GUEST;
+		vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
 		break;
 	case MSR_FS_BASE:
 		vmcs_writel(VMCS_GUEST_FS_BASE, data);

@@ -437,6 +437,9 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
 	if (vx->event.info) {
+		/* Real mode pushes no error code (SDM 3C 27.2.1.3). */
+		if (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
+			vx->event.info &= ~VMX_INTR_INFO_DELIVER_CODE;
 		vmcs_write32(VMCS_ENTRY_INTR_INFO, vx->event.info);
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
 			     vx->event.error_code);

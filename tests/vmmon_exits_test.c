@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exits vmmon handles itself (CPUID from the table userspace set,
+ * the emulated MSRs with #GP for the rest, XSETBV) and those it hands to
+ * userspace with their data (VMCALL, string port I/O, interrupt windows),
+ * with interrupt injection, the guest's own FPU state and the exit
+ * counters.  The guests are real-mode code in .code16 blocks of this
+ * file, copied to guest-physical VMMON_GUEST_CODE; their exception
+ * handlers sit in the real-mode interrupt vector table at address 0.
+ * Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_guest.h"
+#include "vmmon_util.h"
+
+#define GUEST_RAM	(64 * 1024)
+#define GUEST_CODE	VMMON_GUEST_CODE
+/* A word the #GP handler adds to the faulting IP: the length to skip. */
+#define GP_SKIP		0x500
+#define DATA		0x2000
+#define DATA2		0x3000
+
+static int dev = -1;
+
+/*
+ * Real-mode guest code, between NAME_start and NAME_end in .rodata.
+ * Addresses of labels inside are relative to NAME_start.
+ */
+#define GUEST16(name, body)						\
+	asm(".pushsection .rodata." #name ", \"a\"\n"			\
+	    ".code16\n" #name "_start:\n" body "\n" #name "_end:\n"	\
+	    ".code64\n.popsection\n");					\
+	extern const uint8_t name##_start[], name##_end[]
+
+#define GUEST_LABEL(name, label) \
+	(GUEST_CODE + (uint16_t)(label - name##_start))
+
+static int guest16(struct vmmon_guest *g, const uint8_t *start,
+		   const uint8_t *end)
+{
+	return vmmon_guest_create(g, dev, GUEST_RAM, start, end - start);
+}
+
+static void show_exit(const struct vmmon_run *run)
+{
+	ktap_diag("exit %u, internal %u data %#llx %#llx", run->exit_reason,
+		  run->internal.suberror,
+		  (unsigned long long)run->internal.data[0],
+		  (unsigned long long)run->internal.data[1]);
+}
+
+#define EXPECT_EXIT(g, reason) ({					\
+	bool __ok = EXPECT_EQ((g)->run->exit_reason, reason);		\
+	if (!__ok)							\
+		show_exit((g)->run);					\
+	__ok;								\
+})
+
+/* Real-mode interrupt vector @vec points at guest address @ip. */
+static void set_ivt(struct vmmon_guest *g, int vec, uint16_t ip)
+{
+	uint16_t entry[2] = { ip, 0 };
+
+	memcpy(g->ram + vec * 4, entry, sizeof(entry));
+}
+
+static uint64_t reg_after(struct vmmon_guest *g, size_t offset)
+{
+	struct vmmon_regs regs;
+
+	if (ioctl(g->vcpu, VMMON_GET_REGS, &regs))
+		return ~0ULL;
+	return *(uint64_t *)((char *)&regs + offset);
+}
+
+#define REG(g, r)	reg_after(g, offsetof(struct vmmon_regs, r))
+
+static uint64_t exits(struct vmmon_guest *g, enum vmmon_stat_exit kind)
+{
+	struct vmmon_vcpu_stats st;
+
+	if (ioctl(g->vcpu, VMMON_GET_VCPU_STATS, &st))
+		return ~0ULL;
+	return st.exits.count[kind];
+}
+
+GUEST16(cpuid_guest, "cpuid\n hlt\n");
+
+/* A table with an indexed leaf, a leaf for any ECX, and what is missing. */
+static enum ktap_result cpuid_answers_from_table(void)
+{
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[2];
+	} t = {
+		.hdr.nent = 2,
+		.e = {
+			{ .function = 7, .index = 3,
+			  .flags = VMMON_CPUID_FLAG_INDEX,
+			  .eax = 0x11, .ebx = 0x22, .ecx = 0x33, .edx = 0x44 },
+			{ .function = 0x40000000, .eax = 0xa1, .ebx = 0xb2,
+			  .ecx = 0xc3, .edx = 0xd4 },
+		},
+	};
+	static const uint32_t ask[][2] = {
+		{ 7, 3 }, { 0x40000000, 99 }, { 7, 0 }, { 1, 0 },
+	};
+	static const uint32_t want[][4] = {
+		{ 0x11, 0x22, 0x33, 0x44 }, { 0xa1, 0xb2, 0xc3, 0xd4 },
+		{ 0, 0, 0, 0 }, { 0, 0, 0, 0 },
+	};
+	struct vmmon_regs regs;
+	struct vmmon_guest g;
+	unsigned int i;
+
+	ASSERT_OK(guest16(&g, cpuid_guest_start, cpuid_guest_end));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	for (i = 0; i < 4; i++) {
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+		regs.rip = GUEST_CODE;
+		regs.rax = ask[i][0];
+		regs.rcx = ask[i][1];
+		regs.rbx = regs.rdx = 0xdead;
+		ASSERT_OK(ioctl(g.vcpu, VMMON_SET_REGS, &regs));
+		ASSERT_OK(vmmon_guest_run(&g));
+		EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+		EXPECT_EQ(regs.rax, want[i][0]);
+		EXPECT_EQ(regs.rbx, want[i][1]);
+		EXPECT_EQ(regs.rcx, want[i][2]);
+		EXPECT_EQ(regs.rdx, want[i][3]);
+	}
+	/* Handled inside vmmon: four CPUID exits, none seen here. */
+	EXPECT_EQ(exits(&g, VMMON_STAT_EXIT_CPUID), 4);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result cpuid_ioctls_validate(void)
+{
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[3];
+	} t = { .hdr.nent = 2, .e = { { .function = 1, .eax = 5 },
+				      { .function = 2, .edx = 6 } } }, out;
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest16(&g, cpuid_guest_start, cpuid_guest_end));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	memset(&out, 0xff, sizeof(out));
+	out.hdr.nent = 3;
+	out.hdr.pad = 0;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_CPUID, &out));
+	EXPECT_EQ(out.hdr.nent, 2);
+	EXPECT_EQ(memcmp(out.e, t.e, 2 * sizeof(t.e[0])), 0);
+	/* Too little room: E2BIG, and nent says how much is needed. */
+	out.hdr.nent = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_CPUID, &out), E2BIG);
+	EXPECT_EQ(out.hdr.nent, 2);
+
+	t.e[1].function = 1;		/* the same leaf twice */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, &t), EINVAL);
+	t.e[1].function = 2;
+	t.e[1].index = 1;		/* an index without the flag */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, &t), EINVAL);
+	t.e[1].index = 0;
+	t.e[1].flags = 2;		/* an unknown flag */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, &t), EINVAL);
+	t.e[1].flags = 0;
+	t.hdr.nent = VMMON_MAX_CPUID_ENTRIES + 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, &t), EINVAL);
+	t.hdr.nent = 2;
+	t.hdr.pad = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, &t), EINVAL);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_CPUID, NULL), EFAULT);
+	/* The failed calls left the table as it was. */
+	out.hdr.nent = 3;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_CPUID, &out));
+	EXPECT_EQ(out.hdr.nent, 2);
+	EXPECT_EQ(out.e[1].edx, 6);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/*
+ * WRMSR and RDMSR of STAR, then RDMSR of an MSR vmmon does not have,
+ * which must raise #GP in the guest: its handler (IVT vector 13) sets BX
+ * and skips the instruction by the length the host put at GP_SKIP.
+ */
+GUEST16(msr_guest,
+	"mov $0xc0000081, %ecx\n"
+	"mov $0x11223344, %eax\n"
+	"mov $0x55667788, %edx\n"
+	"wrmsr\n"
+	"xor %eax, %eax\n"
+	"xor %edx, %edx\n"
+	"rdmsr\n"
+	"mov %eax, %esi\n"
+	"mov %edx, %edi\n"
+	"mov $0x12345678, %ecx\n"
+	"rdmsr\n"
+	"hlt\n"
+	"msr_guest_gp:\n"
+	"mov $0x600d, %bx\n"
+	"push %bp\n"
+	"mov %sp, %bp\n"
+	"push %ax\n"
+	"mov " "0x500" ", %ax\n"
+	"add %ax, 2(%bp)\n"
+	"pop %ax\n"
+	"pop %bp\n"
+	"iret\n");
+extern const uint8_t msr_guest_gp[];
+
+static int set_msr(int vcpu, uint32_t index, uint64_t data)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e = { .index = index, .data = data } };
+
+	return ioctl(vcpu, VMMON_SET_MSRS, &m);
+}
+
+static uint64_t get_msr(int vcpu, uint32_t index)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e = { .index = index } };
+
+	if (ioctl(vcpu, VMMON_GET_MSRS, &m))
+		return ~0ULL;
+	return m.e.data;
+}
+
+static enum ktap_result msrs_emulated_unknown_is_gp(void)
+{
+	struct vmmon_guest g;
+	uint16_t skip = 2;	/* rdmsr is 0f 32 */
+
+	ASSERT_OK(guest16(&g, msr_guest_start, msr_guest_end));
+	set_ivt(&g, 13, GUEST_LABEL(msr_guest, msr_guest_gp));
+	memcpy(g.ram + GP_SKIP, &skip, sizeof(skip));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	EXPECT_EQ(REG(&g, rsi) & 0xffffffff, 0x11223344);
+	EXPECT_EQ(REG(&g, rdi) & 0xffffffff, 0x55667788);
+	EXPECT_EQ(REG(&g, rbx) & 0xffff, 0x600d);	/* the guest's #GP handler ran */
+	EXPECT_EQ(get_msr(g.vcpu, 0xc0000081), 0x5566778811223344ULL);
+	EXPECT_EQ(exits(&g, VMMON_STAT_EXIT_MSR), 3);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result msr_ioctls_all_or_nothing(void)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[2];
+	} m = { .hdr.nmsrs = 2, .e = { { .index = 0xc0000082, .data = 0x1000 },
+				       { .index = 0x12345678 } } };
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest16(&g, cpuid_guest_start, cpuid_guest_end));
+	/* vCPU 0 is the bootstrap processor, its APIC at the usual place. */
+	EXPECT_EQ(get_msr(g.vcpu, 0x1b), 0xfee00900);
+	EXPECT_EQ(get_msr(g.vcpu, 0x277), 0x0007040600070406ULL);	/* PAT */
+	EXPECT_EQ(get_msr(g.vcpu, 0x12345678), ~0ULL);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_MSRS, &m), EINVAL);
+	EXPECT_EQ(get_msr(g.vcpu, 0xc0000082), 0);	/* LSTAR untouched */
+	m.e[1].index = 0xc0000084;			/* SFMASK */
+	m.e[1].data = 0x700;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_MSRS, &m));
+	EXPECT_EQ(get_msr(g.vcpu, 0xc0000082), 0x1000);
+	EXPECT_EQ(get_msr(g.vcpu, 0xc0000084), 0x700);
+	/* Values the CPU would refuse are refused. */
+	EXPECT_ERRNO(set_msr(g.vcpu, 0xc0000082, 0x0000800000000000ULL), EINVAL);
+	EXPECT_ERRNO(set_msr(g.vcpu, 0x277, 0x0202020202020202ULL), EINVAL);
+	EXPECT_ERRNO(set_msr(g.vcpu, 0xc0000080, 1ULL << 20), EINVAL);
+	ASSERT_OK(set_msr(g.vcpu, 0x174, 0x10));	/* SYSENTER_CS */
+	EXPECT_EQ(get_msr(g.vcpu, 0x174), 0x10);
+	m.hdr.nmsrs = 0;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_MSRS, &m), EINVAL);
+	m.hdr.nmsrs = VMMON_MAX_MSR_ENTRIES + 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_MSRS, &m), EINVAL);
+	m.hdr.nmsrs = 1;
+	m.e[0].pad = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_MSRS, &m), EINVAL);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_MSRS, NULL), EFAULT);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/*
+ * Sum the 4096 bytes at DATA, report the sum with VMCALL (number 0x1234),
+ * store what the host answered at DATA2.
+ */
+GUEST16(vmcall_guest,
+	"xor %ebx, %ebx\n"
+	"mov $0x2000, %si\n"
+	"mov $4096, %cx\n"
+	"1: movzbl (%si), %eax\n"
+	"add %eax, %ebx\n"
+	"inc %si\n"
+	"loop 1b\n"
+	"mov $0x1234, %eax\n"
+	"mov $7, %ecx\n"
+	"vmcall\n"
+	"mov %eax, 0x3000\n"
+	"hlt\n");
+
+static enum ktap_result hypercall_checksum(void)
+{
+	struct vmmon_guest g;
+	uint32_t sum = 0, answer;
+	int i;
+
+	ASSERT_OK(guest16(&g, vmcall_guest_start, vmcall_guest_end));
+	for (i = 0; i < 4096; i++) {
+		g.ram[DATA + i] = (uint8_t)(i * 7 + 3);
+		sum += g.ram[DATA + i];
+	}
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HYPERCALL);
+	EXPECT_EQ(g.run->hypercall.nr, 0x1234);
+	EXPECT_EQ(g.run->hypercall.args[0], sum);	/* RBX */
+	EXPECT_EQ(g.run->hypercall.args[1], 7);		/* RCX */
+	g.run->hypercall.ret = 0xbeef;
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	memcpy(&answer, g.ram + DATA2, sizeof(answer));
+	EXPECT_EQ(answer, 0xbeef);
+	EXPECT_EQ(exits(&g, VMMON_STAT_EXIT_HYPERCALL), 1);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* "hello" from DATA to port 0x3f8 with REP OUTSB, then backwards (DF=1). */
+GUEST16(outs_guest,
+	"mov $0x3f8, %dx\n"
+	"mov $0x2000, %si\n"
+	"mov $5, %cx\n"
+	"cld\n"
+	"rep outsb\n"
+	"mov $0x2004, %si\n"
+	"mov $5, %cx\n"
+	"std\n"
+	"rep outsb\n"
+	"cld\n"
+	"hlt\n");
+
+static enum ktap_result rep_outsb_hello(void)
+{
+	struct vmmon_guest g;
+	const char *data;
+
+	ASSERT_OK(guest16(&g, outs_guest_start, outs_guest_end));
+	memcpy(g.ram + DATA, "hello", 5);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	data = (const char *)g.run + g.run->io.data_offset;
+	EXPECT_EQ(g.run->io.port, 0x3f8);
+	EXPECT_EQ(g.run->io.direction, VMMON_IO_OUT);
+	EXPECT_EQ(g.run->io.size, 1);
+	EXPECT_EQ(g.run->io.count, 5);
+	EXPECT_EQ(memcmp(data, "hello", 5), 0);
+	EXPECT_EQ(REG(&g, rsi) & 0xffff, DATA + 5);
+	EXPECT_EQ(REG(&g, rcx) & 0xffff, 0);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.count, 5);
+	EXPECT_EQ(memcmp(data, "olleh", 5), 0);		/* in the guest's order */
+	EXPECT_EQ(REG(&g, rsi) & 0xffff, DATA - 1);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* 5000 words out (more than one exit carries), then 4 bytes in with REP INSB. */
+GUEST16(big_string_guest,
+	"mov $0x60, %dx\n"
+	"mov $0x4000, %si\n"
+	"mov $5000, %cx\n"
+	"rep outsw\n"
+	"mov $0x3000, %di\n"
+	"mov $4, %cx\n"
+	"rep insb\n"
+	"hlt\n");
+
+static enum ktap_result string_io_in_pieces(void)
+{
+	uint16_t *words = malloc(5000 * 2), got[5000];
+	struct vmmon_guest g;
+	unsigned int n = 0, rounds = 0;
+
+	ASSERT_TRUE(words != NULL);
+	ASSERT_OK(guest16(&g, big_string_guest_start, big_string_guest_end));
+	for (n = 0; n < 5000; n++)
+		words[n] = n * 3 + 1;
+	memcpy(g.ram + 0x4000, words, 5000 * 2);
+	n = 0;
+	while (n < 5000 && rounds++ < 10) {
+		ASSERT_OK(vmmon_guest_run(&g));
+		if (!EXPECT_EXIT(&g, VMMON_EXIT_IO))
+			break;
+		EXPECT_EQ(g.run->io.size, 2);
+		EXPECT_TRUE(g.run->io.count * 2 <= VMMON_IO_DATA_MAX);
+		EXPECT_TRUE(n + g.run->io.count <= 5000);
+		if (n + g.run->io.count > 5000)
+			break;
+		memcpy(got + n, (char *)g.run + g.run->io.data_offset,
+		       g.run->io.count * 2);
+		n += g.run->io.count;
+	}
+	EXPECT_EQ(n, 5000);
+	EXPECT_EQ(memcmp(got, words, sizeof(got)), 0);
+	EXPECT_TRUE(rounds >= 5);	/* 10,000 bytes in 2,048-byte exits */
+	free(words);
+
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.direction, VMMON_IO_IN);
+	EXPECT_EQ(g.run->io.count, 4);
+	memcpy((char *)g.run + g.run->io.data_offset, "abcd", 4);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	EXPECT_EQ(memcmp(g.ram + DATA2, "abcd", 4), 0);
+	EXPECT_EQ(REG(&g, rdi) & 0xffff, DATA2 + 4);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/*
+ * With interrupts off the guest reports on port 0x10; it then enables
+ * them (STI, NOP) and halts.  The interrupt injected at the first exit
+ * must wait for the window and then run its handler (vector 0x40: OUT
+ * to port 0x11).  Then port 0x13 with interrupts off again, STI, NOP,
+ * HLT, for userspace's own window request.
+ */
+GUEST16(irq_guest,
+	"cli\n"
+	"out %al, $0x10\n"
+	"sti\n"
+	"nop\n"
+	"hlt\n"
+	"cli\n"
+	"out %al, $0x13\n"
+	"sti\n"
+	"nop\n"
+	"hlt\n"
+	"irq_guest_handler:\n"
+	"out %al, $0x11\n"
+	"iret\n");
+extern const uint8_t irq_guest_handler[];
+
+static enum ktap_result interrupt_waits_for_window(void)
+{
+	struct vmmon_interrupt irq = { .vector = 0x40 };
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest16(&g, irq_guest_start, irq_guest_end));
+	set_ivt(&g, 0x40, GUEST_LABEL(irq_guest, irq_guest_handler));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x10);
+	EXPECT_EQ(g.run->if_flag, 0);
+	EXPECT_EQ(g.run->ready_for_interrupt, 0);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_INTERRUPT, &irq));
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_INTERRUPT, &irq), EBUSY);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x11);		/* the handler ran */
+	EXPECT_TRUE(exits(&g, VMMON_STAT_EXIT_IRQ_WINDOW) >= 1);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	EXPECT_EQ(REG(&g, rip), GUEST_CODE + 6);	/* past the first HLT */
+
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x13);
+	g.run->request_interrupt_window = 1;
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IRQ_WINDOW);
+	EXPECT_EQ(g.run->if_flag, 1);
+	EXPECT_EQ(g.run->ready_for_interrupt, 1);
+	g.run->request_interrupt_window = 0;
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+
+	irq.vector = 31;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_INTERRUPT, &irq), EINVAL);
+	irq.vector = 256;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_INTERRUPT, &irq), EINVAL);
+	irq.vector = 0x40;
+	irq.pad = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_INTERRUPT, &irq), EINVAL);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/*
+ * XMM0 from DATA, an exit, XMM0 to DATA + 16; then XCR0 from DATA2 with
+ * XSETBV, read back with XGETBV to DATA2 + 8, and XSETBV of 0, which is
+ * #GP (handler as in msr_guest, 3 bytes to skip).
+ */
+GUEST16(fpu_guest,
+	"movups 0x2000, %xmm0\n"
+	"out %al, $0x10\n"
+	"movups %xmm0, 0x2010\n"
+	"xor %ecx, %ecx\n"
+	"mov 0x3000, %eax\n"
+	"xor %edx, %edx\n"
+	"xsetbv\n"
+	"xgetbv\n"
+	"mov %eax, 0x3008\n"
+	"xor %eax, %eax\n"
+	"xsetbv\n"
+	"hlt\n"
+	"fpu_guest_gp:\n"
+	"mov $0x600d, %bx\n"
+	"push %bp\n"
+	"mov %sp, %bp\n"
+	"addw $3, 2(%bp)\n"
+	"pop %bp\n"
+	"iret\n");
+extern const uint8_t fpu_guest_gp[];
+
+static enum ktap_result guest_fpu_state_is_its_own(void)
+{
+	static const uint8_t guest_xmm[16] = "guest's xmm0 !!";
+	static const uint8_t host_xmm[16] = "host's xmm0 ...";
+	uint8_t now[16];
+	struct vmmon_sregs sregs;
+	struct vmmon_guest g;
+	uint32_t xcr0, back;
+
+	ASSERT_OK(guest16(&g, fpu_guest_start, fpu_guest_end));
+	set_ivt(&g, 13, GUEST_LABEL(fpu_guest, fpu_guest_gp));
+	memcpy(g.ram + DATA, guest_xmm, 16);
+	asm volatile("xgetbv" : "=a"(xcr0) : "c"(0) : "edx");
+	xcr0 &= 0xe7;	/* x87, SSE, AVX, AVX-512: what vmmon lets a guest have */
+	memcpy(g.ram + DATA2, &xcr0, 4);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.cr4 |= 1 << 9 | 1 << 10 | 1 << 18;	/* OSFXSR, OSXMMEXCPT, OSXSAVE */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+
+	/* The host uses XMM0 between the exits; the guest must not see it. */
+	asm volatile("movups %0, %%xmm0" : : "m"(host_xmm) : "xmm0");
+	ASSERT_OK(vmmon_guest_run(&g));
+	asm volatile("movups %%xmm0, %0" : "=m"(now) : : "xmm0");
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	EXPECT_EQ(memcmp(g.ram + DATA + 16, guest_xmm, 16), 0);
+	EXPECT_EQ(memcmp(now, host_xmm, 16), 0);	/* and the other way */
+	memcpy(&back, g.ram + DATA2 + 8, 4);
+	EXPECT_EQ(back, xcr0);				/* XSETBV took */
+	EXPECT_EQ(REG(&g, rbx) & 0xffff, 0x600d);	/* XSETBV of 0: #GP */
+	ktap_diag("host XCR0 %#x", xcr0);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result vm_stats_sum_vcpus(void)
+{
+	struct vmmon_vm_stats vst;
+	struct vmmon_vcpu_stats cst;
+	struct vmmon_guest g;
+	unsigned int i;
+
+	ASSERT_OK(guest16(&g, cpuid_guest_start, cpuid_guest_end));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &cst));
+	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &vst));
+	EXPECT_EQ(cst.exits.count[VMMON_STAT_EXIT_CPUID], 1);
+	EXPECT_EQ(cst.exits.count[VMMON_STAT_EXIT_HLT], 1);
+	EXPECT_TRUE(cst.exits.count[VMMON_STAT_EXIT_EPT_FAULT] >= 1);
+	EXPECT_EQ(vst.exits.total, cst.exits.total);
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
+		EXPECT_EQ(vst.exits.count[i], cst.exits.count[i]);
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, NULL), EFAULT);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	close(dev);
+	dev = -1;
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(cpuid_answers_from_table),
+	KTAP_CASE(cpuid_ioctls_validate),
+	KTAP_CASE(msrs_emulated_unknown_is_gp),
+	KTAP_CASE(msr_ioctls_all_or_nothing),
+	KTAP_CASE(hypercall_checksum),
+	KTAP_CASE(rep_outsb_hello),
+	KTAP_CASE(string_io_in_pieces),
+	KTAP_CASE(interrupt_waits_for_window),
+	KTAP_CASE(guest_fpu_state_is_its_own),
+	KTAP_CASE(vm_stats_sum_vcpus),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	return vmmon_suite_main(argc, argv, &dev, cases,
+				sizeof(cases) / sizeof(cases[0]));
+}
