@@ -20,9 +20,10 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 
 VMCTL_SRCS := $(wildcard user/vmctl/*.c)
-TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c
+TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
+	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
-		vmmon_bench_test
+		vmmon_bench_test vmmon_modes_test
 
 .PHONY: all module userspace unit check check-host demo sparse install \
 	clean FORCE
