@@ -23,7 +23,8 @@ VMCTL_SRCS := $(wildcard user/vmctl/*.c)
 TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
-		vmmon_bench_test vmmon_modes_test
+		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
+		vmmon_long_test
 
 .PHONY: all module userspace unit check check-host demo sparse install \
 	clean FORCE

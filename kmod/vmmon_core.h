@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct vmmon_create_vm;
+struct vmmon_ept;
 struct vmmon_msr_entry;
 struct vmmon_regs;
 struct vmmon_sregs;
@@ -42,6 +43,8 @@ struct vmmon_vcpu;
  * @vcpu_msrs:   read (or, with @write, write) the MSRs of @e; all or
  *               nothing: -EINVAL, and no change, when one index is not
  *               emulated or one value is not valid.
+ * @flush_ept:   drop what every CPU cached of @ept's translations, after
+ *               entries were removed; may sleep.
  * The vcpu_* calls of one vCPU are serialized by the core.
  */
 struct vmmon_hw_ops {
@@ -63,6 +66,7 @@ struct vmmon_hw_ops {
 			      const struct vmmon_sregs *sregs);
 	int (*vcpu_msrs)(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 			 unsigned int n, bool write);
+	void (*flush_ept)(struct vmmon_ept *ept);
 };
 
 extern const struct vmmon_hw_ops vmx_hw_ops;

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
+#include "vmmon_vm.h"
 #include "vmmon_pmap.h"
 
 static const struct vmmon_hw_ops *vmmon_backend = &vmx_hw_ops;
@@ -128,16 +129,21 @@ static int __init vmmon_init(void)
 	err = vmmon_hw_setup(vmmon_backend);
 	if (err)
 		goto fini_backend;
+	err = vmmon_vm_setup();
+	if (err)
+		goto teardown_hw;
 	err = misc_register(&vmmon_miscdev);
 	if (err) {
 		pr_err("cannot register /dev/vmmon (%d)\n", err);
-		goto teardown_hw;
+		goto teardown_vm;
 	}
 	pr_info("%s ready on %u CPU%s, API %d: %s\n", vmmon_backend->name,
 		num_online_cpus(), num_online_cpus() == 1 ? "" : "s",
 		VMMON_API_VERSION, vmmon_backend->describe());
 	return 0;
 
+teardown_vm:
+	vmmon_vm_teardown();
 teardown_hw:
 	vmmon_hw_teardown();
 fini_backend:
@@ -148,6 +154,7 @@ fini_backend:
 static void __exit vmmon_exit(void)
 {
 	misc_deregister(&vmmon_miscdev);
+	vmmon_vm_teardown();
 	vmmon_hw_teardown();
 	vmmon_backend->fini();
 	pr_info("unloaded\n");

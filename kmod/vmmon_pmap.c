@@ -81,7 +81,7 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 	return err;
 }
 
-static bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
+bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
 {
 	unsigned int i, n = smp_load_acquire(&pmap->nr_regions);
 
@@ -95,7 +95,7 @@ static bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
  * The host page behind @gfn if the guest or userspace touched it: 0 with
  * *@page (NULL for a page never touched, which reads as zeros), -ENOENT
  * when @gfn is not guest RAM.  Never allocates, so it serves atomic
- * context.
+ * context; the caller holds rcu_read_lock() while it uses the page.
  */
 int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
 {
@@ -131,6 +131,23 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 	}
 	atomic_long_inc(&pmap->resident);
 	atomic_long_inc(&vmmon_pmap_resident_total);
+	return page;
+}
+
+/*
+ * Take the page behind @gfn out of the map (NULL if it has none): the
+ * guest page is zero again at its next touch.  The caller removes the
+ * page from every view (EPT, userspace mappings, RCU readers of
+ * vmmon_pmap_peek_page()) before dropping the reference it returns.
+ */
+struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct page *page = xa_erase(&pmap->pages, gfn);
+
+	if (page) {
+		atomic_long_dec(&pmap->resident);
+		atomic_long_dec(&vmmon_pmap_resident_total);
+	}
 	return page;
 }
 

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The pmap: a VM's guest-physical pages and the host pages behind them,
- * as in ESX.  The module owns guest memory; userspace (mmap of the VM fd)
- * and, later, EPT both reach a guest page only through here, so that
- * ballooning, page sharing and idle-memory sampling can change the map
- * in one place.
+ * as in ESX.  The module owns guest memory; userspace (mmap of the VM fd),
+ * EPT and vmmon's own emulation reach a guest page only through here, so
+ * that ballooning, page sharing and idle-memory sampling can change the
+ * map in one place.
+ *
+ * Changing it (vmmon_vm_discard() in vmmon_vm.c shows the protocol):
+ * under the VM's mmu_lock, take the page out (vmmon_pmap_remove) and out
+ * of EPT, flush every CPU's EPT translations, zap the userspace mappings,
+ * wait for RCU readers, and only then drop the page.  Sharing one page
+ * read-only among guests and sampling accessed bits will follow the same
+ * path with an EPT entry changed instead of removed.
  */
 #ifndef VMMON_PMAP_H
 #define VMMON_PMAP_H
@@ -41,6 +48,8 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 			  const struct vmmon_memory_region *r);
 struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn);
 int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page);
+struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn);
+bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn);
 unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap);
 unsigned long vmmon_pmap_resident_all(void);
 

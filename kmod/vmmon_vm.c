@@ -8,7 +8,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/anon_inodes.h>
 #include <linux/atomic.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -16,6 +15,10 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -23,8 +26,41 @@
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 
+/* "vmmn": the pseudo filesystem that gives each VM file its own inode. */
+#define VMMON_FS_MAGIC	0x766d6d6e
+/* Pages a discard takes out between two flushes of the TLBs. */
+#define VMMON_DISCARD_BATCH	64
+
 static DEFINE_IDA(vmmon_vm_ida);
 static atomic_t vmmon_nr_vms = ATOMIC_INIT(0);
+static struct vfsmount *vmmon_mnt;
+
+static int vmmon_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VMMON_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vmmon_fs_type = {
+	.name = "vmmon",
+	.init_fs_context = vmmon_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/*
+ * A VM's file needs an inode of its own (anon_inode_getfile() shares
+ * one among all its users), so that zapping the mappings of guest pages
+ * reaches this VM's mappings only.
+ */
+int vmmon_vm_setup(void)
+{
+	vmmon_mnt = kern_mount(&vmmon_fs_type);
+	return PTR_ERR_OR_ZERO(vmmon_mnt);
+}
+
+void vmmon_vm_teardown(void)
+{
+	kern_unmount(vmmon_mnt);
+}
 
 unsigned int vmmon_vm_count(void)
 {
@@ -56,18 +92,26 @@ static int vmmon_vm_release(struct inode *inode, struct file *file)
 
 /*
  * Give the guest page at @gpa its host page and map it for the hardware:
- * 0, -ENOENT when @gpa is not guest RAM, -ENOMEM.  Pages are never moved
- * while mapped yet, so adding an entry needs no TLB invalidation.
+ * 0, -ENOENT when @gpa is not guest RAM, -ENOMEM.  Adding an entry needs
+ * no TLB invalidation; mmu_lock keeps a discard from removing the page
+ * between the lookup and the new entry.
  */
 int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
 {
-	struct page *page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
+	struct page *page;
+	int err;
 
+	mutex_lock(&vm->mmu_lock);
+	page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
 	if (!page)
-		return -ENOENT;
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-	return vmmon_ept_map(&vm->ept, gpa & PAGE_MASK, page_to_phys(page));
+		err = -ENOENT;
+	else if (IS_ERR(page))
+		err = PTR_ERR(page);
+	else
+		err = vmmon_ept_map(&vm->ept, gpa & PAGE_MASK,
+				    page_to_phys(page));
+	mutex_unlock(&vm->mmu_lock);
+	return err;
 }
 
 /*
@@ -85,18 +129,21 @@ int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
 	int err;
 
 	while (len) {
-		err = vmmon_pmap_peek_page(&vm->pmap, gpa >> PAGE_SHIFT, &page);
-		if (err)
-			return err;
 		off = offset_in_page(gpa);
 		n = min_t(unsigned int, len, PAGE_SIZE - off);
-		if (page) {
+		/* A discard frees the page only after the readers are done. */
+		rcu_read_lock();
+		err = vmmon_pmap_peek_page(&vm->pmap, gpa >> PAGE_SHIFT, &page);
+		if (!err && page) {
 			va = kmap_local_page(page);
 			memcpy(buf, va + off, n);
 			kunmap_local(va);
-		} else {
+		} else if (!err) {
 			memset(buf, 0, n);
 		}
+		rcu_read_unlock();
+		if (err)
+			return err;
 		gpa += n;
 		buf += n;
 		len -= n;
@@ -110,14 +157,16 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 {
 	unsigned int off, n;
 	struct page *page;
+	int err = 0;
 	void *va;
 
+	mutex_lock(&vm->mmu_lock);
 	while (len) {
 		page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
-		if (!page)
-			return -ENOENT;
-		if (IS_ERR(page))
-			return PTR_ERR(page);
+		if (IS_ERR_OR_NULL(page)) {
+			err = page ? PTR_ERR(page) : -ENOENT;
+			break;
+		}
 		off = offset_in_page(gpa);
 		n = min_t(unsigned int, len, PAGE_SIZE - off);
 		va = kmap_local_page(page);
@@ -127,6 +176,72 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 		buf += n;
 		len -= n;
 	}
+	mutex_unlock(&vm->mmu_lock);
+	return err;
+}
+
+/*
+ * Take @n pages from @first_gfn out of the guest: out of the pmap and
+ * EPT, out of every CPU's TLB, out of userspace's mappings, then freed.
+ * The guest and userspace find zeroed pages there at their next touch.
+ */
+static void vmmon_vm_discard_batch(struct vmmon_vm *vm, u64 first_gfn,
+				   unsigned int n)
+{
+	struct page *pages[VMMON_DISCARD_BATCH];
+	unsigned int i, nr = 0;
+	bool flush = false;
+
+	mutex_lock(&vm->mmu_lock);
+	for (i = 0; i < n; i++) {
+		pages[nr] = vmmon_pmap_remove(&vm->pmap, first_gfn + i);
+		if (!pages[nr])
+			continue;
+		flush |= vmmon_ept_unmap(&vm->ept, (first_gfn + i) << PAGE_SHIFT);
+		nr++;
+	}
+	if (flush)
+		vmmon_hw()->flush_ept(&vm->ept);
+	mutex_unlock(&vm->mmu_lock);
+	if (!nr)
+		return;
+	/*
+	 * A userspace fault that found a page before it left the pmap holds
+	 * it locked until its PTE is in (vmmon_vm_fault): wait for it, then
+	 * zap, so that no PTE is left pointing at a page the VM gave up.
+	 */
+	for (i = 0; i < nr; i++) {
+		lock_page(pages[i]);
+		unlock_page(pages[i]);
+	}
+	unmap_mapping_range(vm->file->f_mapping, first_gfn << PAGE_SHIFT,
+			    (u64)n << PAGE_SHIFT, 1);
+	synchronize_rcu();
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]);
+}
+
+static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
+{
+	struct vmmon_memory_range r;
+	u64 gfn, end, n;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (r.flags || r.pad || !r.size || !PAGE_ALIGNED(r.guest_phys) ||
+	    !PAGE_ALIGNED(r.size) || r.guest_phys + r.size < r.guest_phys)
+		return -EINVAL;
+	end = (r.guest_phys + r.size) >> PAGE_SHIFT;
+	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn++)
+		if (!vmmon_pmap_is_ram(&vm->pmap, gfn))
+			return -EINVAL;
+	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn += n) {
+		n = min_t(u64, end - gfn, VMMON_DISCARD_BATCH);
+		vmmon_vm_discard_batch(vm, gfn, n);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
 	return 0;
 }
 
@@ -134,15 +249,26 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 {
 	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
-	struct page *page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff);
+	struct page *page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff), *cur;
 
 	if (!page)
 		return VM_FAULT_SIGBUS;
 	if (IS_ERR(page))
 		return VM_FAULT_OOM;
 	get_page(page);
+	/*
+	 * Locked until the core has installed the PTE; a discard waits for
+	 * that before it zaps.  A page that left the pmap meanwhile is not
+	 * mapped: the fault is taken again.
+	 */
+	lock_page(page);
+	if (vmmon_pmap_peek_page(&vm->pmap, vmf->pgoff, &cur) || cur != page) {
+		unlock_page(page);
+		put_page(page);
+		return VM_FAULT_NOPAGE;
+	}
 	vmf->page = page;
-	return 0;
+	return VM_FAULT_LOCKED;
 }
 
 static const struct vm_operations_struct vmmon_vm_vm_ops = {
@@ -193,6 +319,8 @@ static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 		return vmmon_vm_get_stats(vm, uarg);
 	case VMMON_CREATE_VCPU:
 		return vmmon_vcpu_create(vm, uarg);
+	case VMMON_DISCARD_MEMORY:
+		return vmmon_vm_discard(vm, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -210,6 +338,7 @@ static const struct file_operations vmmon_vm_fops = {
 /* Returns the new VM's fd, or a negative errno. */
 int vmmon_vm_create(const struct vmmon_create_vm *args)
 {
+	struct inode *inode;
 	struct vmmon_vm *vm;
 	int err, fd;
 
@@ -221,6 +350,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 		return -ENOMEM;
 	vmmon_pmap_init(&vm->pmap);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->mmu_lock);
 	err = vmmon_ept_init(&vm->ept);
 	if (err)
 		goto free_vm;
@@ -238,12 +368,22 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 		err = fd;
 		goto put_hw;
 	}
-	vm->file = anon_inode_getfile("vmmon-vm", &vmmon_vm_fops, vm,
-				      O_RDWR | O_CLOEXEC);
+	inode = alloc_anon_inode(vmmon_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto put_fd;
+	}
+	/* The file's final fput drops this (fops_put), as for any open. */
+	__module_get(THIS_MODULE);
+	vm->file = alloc_file_pseudo(inode, vmmon_mnt, "vmmon-vm", O_RDWR,
+				     &vmmon_vm_fops);
 	if (IS_ERR(vm->file)) {
+		module_put(THIS_MODULE);
+		iput(inode);
 		err = PTR_ERR(vm->file);
 		goto put_fd;
 	}
+	vm->file->private_data = vm;
 	/* Counted before the fd exists: another thread may close it at once. */
 	atomic_inc(&vmmon_nr_vms);
 	fd_install(fd, vm->file);

@@ -39,10 +39,14 @@ struct vmmon_vm {
 	struct vmmon_pmap pmap;
 	struct vmmon_ept ept;	/* the hardware's view of the pmap */
 	struct mutex lock;	/* vcpus[] */
+	/* Changes of the pmap against EPT entries made from it. */
+	struct mutex mmu_lock;
 	struct vmmon_vcpu *vcpus[VMMON_MAX_VCPUS];
 };
 
 int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa);
+int vmmon_vm_setup(void);
+void vmmon_vm_teardown(void);
 int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
 		       unsigned int len);
 int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,

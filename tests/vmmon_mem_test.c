@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest memory owned by the module: regions, mmap of the VM fd, pages
- * allocated on first touch, isolation between VMs, and every page freed
+ * allocated on first touch, isolation between VMs, pages discarded (out
+ * of EPT and the mappings) while the guest runs, and every page freed
  * with the VM, however its process ends.  Loads vmmon.ko if needed; the
  * last test unloads it.
  */
@@ -19,7 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
+#include <pthread.h>
 #include "ktap.h"
+#include "vmmon_guest.h"
 #include "vmmon_util.h"
 
 #define PAGE	4096UL
@@ -382,6 +385,109 @@ static enum ktap_result guest_memory_charged_to_memcg(void)
 	return KTAP_PASS;
 }
 
+/* l: mov al,[0x2000]; out 0x10,al; jmp l */
+static const uint8_t read_loop[] = { 0xa0, 0x00, 0x20, 0xe6, 0x10, 0xeb, 0xf9 };
+
+static int discard(int vm, uint64_t gpa, uint64_t size)
+{
+	struct vmmon_memory_range r = { .guest_phys = gpa, .size = size };
+
+	return ioctl(vm, VMMON_DISCARD_MEMORY, &r);
+}
+
+static int run_read(struct vmmon_guest *g)
+{
+	if (vmmon_guest_run(g) || g->run->exit_reason != VMMON_EXIT_IO)
+		return -1;
+	return ((uint8_t *)g->run)[g->run->io.data_offset];
+}
+
+/*
+ * A discarded page leaves the pmap, EPT and the userspace mapping: the
+ * guest faults a zeroed page in at its next read, the mapping sees that
+ * same page, and the host page is freed.
+ */
+static enum ktap_result discard_gives_pages_back(void)
+{
+	struct vmmon_vcpu_stats st;
+	struct vmmon_guest g;
+	uint64_t faults;
+
+	ASSERT_OK(vmmon_guest_create(&g, dev, 64 * 1024, read_loop,
+				     sizeof(read_loop)));
+	g.ram[0x2000] = 0x77;
+	EXPECT_EQ(run_read(&g), 0x77);
+	EXPECT_EQ(resident(g.vm), 2);		/* code and data */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &st));
+	faults = st.exits.count[VMMON_STAT_EXIT_EPT_FAULT];
+	ASSERT_OK(discard(g.vm, 0x2000, 0x1000));
+	EXPECT_EQ(resident(g.vm), 1);
+	EXPECT_EQ(run_read(&g), 0);		/* a new, zeroed page */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &st));
+	EXPECT_EQ(st.exits.count[VMMON_STAT_EXIT_EPT_FAULT], faults + 1);
+	EXPECT_EQ(g.ram[0x2000], 0);		/* the mapping sees it too */
+	g.ram[0x2000] = 0x55;
+	EXPECT_EQ(run_read(&g), 0x55);
+	EXPECT_EQ(resident(g.vm), 2);
+	/* Discarding pages never touched, or twice, is harmless. */
+	ASSERT_OK(discard(g.vm, 0, 64 * 1024));
+	EXPECT_EQ(resident(g.vm), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(discard(g.vm, 0, 64 * 1024));
+
+	EXPECT_ERRNO(discard(g.vm, 0x2001, 0x1000), EINVAL);
+	EXPECT_ERRNO(discard(g.vm, 0x2000, 0x800), EINVAL);
+	EXPECT_ERRNO(discard(g.vm, 0x2000, 0), EINVAL);
+	EXPECT_ERRNO(discard(g.vm, 0xf000, 0x2000), EINVAL);	/* past RAM */
+	EXPECT_ERRNO(discard(g.vm, ~0xfffULL, 0x2000), EINVAL);	/* wraps */
+	EXPECT_ERRNO(ioctl(g.vm, VMMON_DISCARD_MEMORY, NULL), EFAULT);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+struct reader {
+	struct vmmon_guest *g;
+	int rounds, bad;
+};
+
+/* The guest reads its page while the host writes and discards it. */
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	int i, v;
+
+	for (i = 0; i < r->rounds; i++) {
+		v = run_read(r->g);
+		if (v != 0 && v != 0x33)
+			r->bad++;
+	}
+	return NULL;
+}
+
+static enum ktap_result discard_while_guest_runs(void)
+{
+	struct reader r = { .rounds = 3000 };
+	struct vmmon_guest g;
+	pthread_t t;
+	int i;
+
+	ASSERT_OK(vmmon_guest_create(&g, dev, 64 * 1024, read_loop,
+				     sizeof(read_loop)));
+	r.g = &g;
+	ASSERT_OK(pthread_create(&t, NULL, reader_thread, &r));
+	for (i = 0; i < 300; i++) {
+		g.ram[0x2000] = 0x33;
+		if (discard(g.vm, 0x2000, 0x1000))
+			break;
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(i, 300);
+	EXPECT_EQ(r.bad, 0);	/* only ever the value written, or zero */
+	vmmon_guest_destroy(&g);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	return KTAP_PASS;
+}
+
 static enum ktap_result unload_after_memory_freed(void)
 {
 	close(dev);
@@ -401,6 +507,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(mapping_keeps_vm_alive),
 	KTAP_CASE(killed_process_frees_memory),
 	KTAP_CASE(guest_memory_charged_to_memcg),
+	KTAP_CASE(discard_gives_pages_back),
+	KTAP_CASE(discard_while_guest_runs),
 	KTAP_CASE(unload_after_memory_freed),
 };
 

@@ -277,6 +277,23 @@ struct vmmon_memory_region {
 };
 
 /*
+ * struct vmmon_memory_range - VMMON_DISCARD_MEMORY, on a VM fd
+ * @guest_phys, @size: in, page-aligned, not zero, inside guest RAM.
+ * @flags, @pad:       in, zero.
+ * Gives the host pages behind the range back (as the guest's balloon
+ * will): the guest and userspace's mappings find zeroed pages there at
+ * their next touch, allocated anew.  EINVAL when the range is misaligned
+ * or not all RAM.  Safe while vCPUs run: every CPU drops its cached
+ * translations of those pages before they are freed.
+ */
+struct vmmon_memory_range {
+	__u64 guest_phys;
+	__u64 size;
+	__u32 flags;
+	__u32 pad;
+};
+
+/*
  * Exits counted by reason, per vCPU and per VM (the sum of its vCPUs):
  * the index into vmmon_exit_stats.count.  Exits handled inside vmmon
  * count as well as those that reach userspace.
@@ -398,6 +415,7 @@ struct vmmon_interrupt {
 #define VMMON_SET_MEMORY_REGION	_IOW(VMMON_IOCTL_TYPE, 0x10, struct vmmon_memory_region)
 #define VMMON_GET_VM_STATS	_IOR(VMMON_IOCTL_TYPE, 0x11, struct vmmon_vm_stats)
 #define VMMON_CREATE_VCPU	_IOW(VMMON_IOCTL_TYPE, 0x12, struct vmmon_create_vcpu)
+#define VMMON_DISCARD_MEMORY	_IOW(VMMON_IOCTL_TYPE, 0x13, struct vmmon_memory_range)
 
 /* On a vCPU fd */
 #define VMMON_RUN		_IO(VMMON_IOCTL_TYPE, 0x20)

@@ -78,6 +78,32 @@ int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
 	return 0;
 }
 
+/*
+ * Remove the mapping of the guest page at @gpa, if there is one; the
+ * caller flushes the TLBs (vmmon_hw()->flush_ept) before freeing it.
+ * Tables stay allocated.  Returns whether an entry was removed.
+ */
+bool vmmon_ept_unmap(struct vmmon_ept *ept, u64 gpa)
+{
+	u64 *table = page_address(ept->root), *entry;
+	bool was_mapped = false;
+	int level;
+
+	mutex_lock(&ept->lock);
+	for (level = EPT_LEVELS; level > 1; level--) {
+		entry = &table[EPT_INDEX(gpa, level)];
+		if (!(*entry & EPT_RWX))
+			goto out;
+		table = phys_to_virt(*entry & EPT_ADDR_MASK);
+	}
+	entry = &table[EPT_INDEX(gpa, 1)];
+	was_mapped = *entry & EPT_RWX;
+	WRITE_ONCE(*entry, 0);
+out:
+	mutex_unlock(&ept->lock);
+	return was_mapped;
+}
+
 u64 vmmon_ept_pointer(struct vmmon_ept *ept)
 {
 	return page_to_phys(ept->root) | EPTP_WALK_4 | EPTP_MEMTYPE_WB;

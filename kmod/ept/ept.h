@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Extended page tables: the hardware's view of a VM's pmap.  Entries are
- * made only from pages the pmap hands out (vmmon_vm_fault_in()), so the
- * pmap stays the one owner of guest memory.
+ * made only from pages the pmap hands out (vmmon_vm_fault_in()) and
+ * removed when the pmap gives a page up, so the pmap stays the one owner
+ * of guest memory.
  */
 #ifndef VMMON_EPT_H
 #define VMMON_EPT_H
@@ -20,6 +21,7 @@ struct vmmon_ept {
 int vmmon_ept_init(struct vmmon_ept *ept);
 void vmmon_ept_destroy(struct vmmon_ept *ept);
 int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa);
+bool vmmon_ept_unmap(struct vmmon_ept *ept, u64 gpa);
 u64 vmmon_ept_pointer(struct vmmon_ept *ept);
 
 #endif /* VMMON_EPT_H */

@@ -6,6 +6,7 @@
 #include "vmx_caps.h"
 #include "vmx_insn.h"
 
+struct vmmon_ept;
 struct vmmon_msr_entry;
 struct vmmon_regs;
 struct vmmon_sregs;
@@ -25,6 +26,7 @@ void vmx_vcpu_get_regs(struct vmmon_vcpu *vcpu, struct vmmon_regs *regs);
 void vmx_vcpu_set_regs(struct vmmon_vcpu *vcpu, const struct vmmon_regs *regs);
 int vmx_vcpu_get_sregs(struct vmmon_vcpu *vcpu, struct vmmon_sregs *sregs);
 int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu, const struct vmmon_sregs *sregs);
+void vmx_flush_ept(struct vmmon_ept *ept);
 int vmx_vcpu_msrs(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 		  unsigned int n, bool write);
 

@@ -254,4 +254,5 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.vcpu_get_sregs = vmx_vcpu_get_sregs,
 	.vcpu_set_sregs = vmx_vcpu_set_sregs,
 	.vcpu_msrs = vmx_vcpu_msrs,
+	.flush_ept = vmx_flush_ept,
 };

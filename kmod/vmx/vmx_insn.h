@@ -80,6 +80,9 @@ static __always_inline enum vmx_insn_status vmx_vmwrite(unsigned long field,
 /* INVVPID types, SDM 3C 31.3 */
 #define VMX_INVVPID_SINGLE_CONTEXT	1
 #define VMX_INVVPID_ALL_CONTEXT		2
+/* INVEPT types (SDM 3C 31.3) */
+#define VMX_INVEPT_SINGLE_CONTEXT	1
+#define VMX_INVEPT_ALL_CONTEXT		2
 
 /* Invalidate the TLB entries tagged with @vpid (or all, by @type). */
 static __always_inline enum vmx_insn_status vmx_invvpid(unsigned long type,
@@ -91,6 +94,20 @@ static __always_inline enum vmx_insn_status vmx_invvpid(unsigned long type,
 	} desc = { .vpid = vpid };
 
 	asm goto("1: invvpid %[desc], %[type]\n\t" VMX_INSN_BRANCHES
+		 : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory"
+		 : VMX_INSN_LABELS);
+	VMX_INSN_RETURN_STATUS;
+}
+
+static __always_inline enum vmx_insn_status vmx_invept(unsigned long type,
+							 u64 eptp)
+{
+	struct {
+		u64 eptp;
+		u64 reserved;
+	} desc = { .eptp = eptp };
+
+	asm goto("1: invept %[desc], %[type]\n\t" VMX_INSN_BRANCHES
 		 : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory"
 		 : VMX_INSN_LABELS);
 	VMX_INSN_RETURN_STATUS;

@@ -17,6 +17,7 @@
 #include <linux/gfp.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/slab.h>
@@ -468,6 +469,13 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 {
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
+	/*
+	 * Guest mode is a quiescent state for RCU, as user mode is (and as
+	 * KVM reports it): vmmon holds no RCU reference across the entry,
+	 * and a vCPU that runs for long would otherwise hold up every grace
+	 * period (a discard waits for one).
+	 */
+	rcu_note_context_switch(false);
 	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, launched);
 	vx->cr2 = native_read_cr2();
 	if (!exit->entry_insn_failed)
@@ -694,6 +702,31 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 	ida_free(&vmx_vpid_ida, vx->vpid);
 	__free_page(vx->vmcs);
 	kfree(vx);
+}
+
+static void vmx_invept_ipi(void *eptp)
+{
+	unsigned long type = vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE_CTX ?
+			     VMX_INVEPT_SINGLE_CONTEXT : VMX_INVEPT_ALL_CONTEXT;
+	enum vmx_insn_status st;
+
+	/* A CPU that suspend took out of VMX root has no translations left. */
+	if (!vmmon_hw_this_cpu_on())
+		return;
+	st = vmx_invept(type, *(u64 *)eptp);
+	if (st != VMX_INSN_OK)
+		pr_err_ratelimited("INVEPT failed: %s\n", vmx_insn_status_name(st));
+}
+
+/*
+ * Every CPU may hold translations of @ept (a vCPU ran there, or runs
+ * there now: the IPI makes it exit first), so each one invalidates them.
+ */
+void vmx_flush_ept(struct vmmon_ept *ept)
+{
+	u64 eptp = vmmon_ept_pointer(ept);
+
+	on_each_cpu(vmx_invept_ipi, &eptp, 1);
 }
 
 /* VMMON_GET_MSRS and VMMON_SET_MSRS: all checked before any is written. */

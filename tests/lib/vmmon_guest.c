@@ -291,6 +291,21 @@ static int map_page(struct vmmon_guest *g, uint64_t gva, uint64_t gpa,
 	return add_map(g, gva, gpa, PAGE_SIZE);
 }
 
+int vmmon_guest_map_device(struct vmmon_guest *g, uint64_t gva, uint64_t gpa)
+{
+	uint64_t *pte;
+
+	if (gpa < g->ram_size || (gpa | gva) & (PAGE_SIZE - 1))
+		return guest_fail(g, EINVAL, "device page %#llx is RAM or unaligned",
+				  (unsigned long long)gpa);
+	pte = pte_of(g, gva);
+	if (!pte)
+		return guest_fail(g, ENOMEM, "guest page-table pool full");
+	/* Not in g->maps: the host library never reads it as RAM. */
+	*pte = gpa | PTE_P | PTE_RW;
+	return 0;
+}
+
 static int map_identity(struct vmmon_guest *g, uint64_t start, uint64_t end)
 {
 	for (; start < end; start += PAGE_SIZE)

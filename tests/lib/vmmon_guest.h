@@ -145,6 +145,11 @@ int vmmon_guest_run(struct vmmon_guest *g);
  */
 int vmmon_guest_gva_to_gpa(const struct vmmon_guest *g, uint64_t gva,
 			   uint64_t *gpa);
+/*
+ * Long mode: map guest-virtual @gva to guest-physical @gpa, a page
+ * outside RAM, so that guest accesses there are MMIO exits.
+ */
+int vmmon_guest_map_device(struct vmmon_guest *g, uint64_t gva, uint64_t gpa);
 int vmmon_guest_read(const struct vmmon_guest *g, uint64_t gva, void *buf,
 		     size_t len);
 int vmmon_guest_write(struct vmmon_guest *g, uint64_t gva, const void *buf,

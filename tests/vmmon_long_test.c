@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exits of 64-bit guests written in C (tests/lib/vmmon_guest.h runs
+ * functions of this program in long mode, with paging): "hello" through
+ * OUT and through REP OUTSB from a string the guest's page tables map
+ * away from its guest-physical address, CPUID from the table, #GP for an
+ * unknown MSR caught by the guest's own handler, MMIO loads and stores
+ * of several sizes through a device page, and VMCALL.
+ * Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "ktap.h"
+#include "vmmon_guest.h"
+#include "vmmon_util.h"
+
+#define COM1		0x3f8
+#define DEVICE_GVA	0x40000000ULL
+#define DEVICE_GPA	0xd0000000ULL
+
+static int dev = -1;
+
+static void show_exit(const struct vmmon_guest *g)
+{
+	ktap_diag("exit %u, internal %u data %#llx %#llx (%s)",
+		  g->run->exit_reason, g->run->internal.suberror,
+		  (unsigned long long)g->run->internal.data[0],
+		  (unsigned long long)g->run->internal.data[1], g->error);
+}
+
+/* Run to the next exit that is not a ucall; false (and why) otherwise. */
+static bool run_to_exit(struct vmmon_guest *g, uint32_t reason)
+{
+	struct vmmon_ucall uc;
+	char buf[256];
+	int kind = vmmon_guest_run_ucall(g, &uc);
+
+	if (kind == VMMON_UCALL_NONE && g->run->exit_reason == reason)
+		return true;
+	if (kind > 0)
+		ktap_diag("ucall: %s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+	else
+		show_exit(g);
+	ktap_check_failed(__FILE__, __LINE__, "expected exit %u", reason);
+	return false;
+}
+
+/* Run to the next ucall of kind @cmd, into *@uc. */
+static bool run_to_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc,
+			 uint32_t cmd)
+{
+	char buf[256];
+	int kind = vmmon_guest_run_ucall(g, uc);
+
+	if (kind == (int)cmd)
+		return true;
+	if (kind > 0)
+		ktap_diag("ucall: %s", vmmon_ucall_describe(uc, buf, sizeof(buf)));
+	else
+		show_exit(g);
+	ktap_check_failed(__FILE__, __LINE__, "expected ucall %u", cmd);
+	return false;
+}
+
+static const char *io_data(const struct vmmon_guest *g)
+{
+	return (const char *)g->run + g->run->io.data_offset;
+}
+
+static void guest_hello(void)
+{
+	const char *s = "hello";
+	uint64_t n = 5;
+
+	while (*s)
+		guest_outb(COM1, *s++);
+	s = "hello";
+	asm volatile("cld; rep outsb" : "+S"(s), "+c"(n) : "d"(COM1) : "memory");
+	GUEST_SYNC((uint64_t)s, n);
+	GUEST_DONE();
+}
+
+static enum ktap_result hello_out_and_rep_outsb(void)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	int i;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hello, 0, 0));
+	for (i = 0; i < 5; i++) {
+		if (!run_to_exit(&g, VMMON_EXIT_IO))
+			break;
+		EXPECT_EQ(g.run->io.port, COM1);
+		EXPECT_EQ(g.run->io.count, 1);
+		EXPECT_EQ(io_data(&g)[0], "hello"[i]);
+	}
+	/* The string sits in this program's image, which the guest's page
+	 * tables map at its address here, not at its guest-physical one. */
+	if (run_to_exit(&g, VMMON_EXIT_IO)) {
+		EXPECT_EQ(g.run->io.port, COM1);
+		EXPECT_EQ(g.run->io.size, 1);
+		EXPECT_EQ(g.run->io.count, 5);
+		EXPECT_EQ(memcmp(io_data(&g), "hello", 5), 0);
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[1], 0);	/* RCX counted down */
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static void cpuid_of(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+		     : "a"(leaf), "c"(sub));
+}
+
+static void guest_cpuid(void)
+{
+	uint32_t r[4];
+
+	cpuid_of(0, 0, r);
+	GUEST_SYNC(r[0], r[1], r[2], r[3]);
+	cpuid_of(0xd, 1, r);
+	GUEST_SYNC(r[0], r[1], r[2], r[3]);
+	cpuid_of(0xd, 2, r);		/* not in the table */
+	GUEST_SYNC(r[0], r[1], r[2], r[3]);
+	GUEST_DONE();
+}
+
+static enum ktap_result cpuid_exactly_the_table(void)
+{
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[2];
+	} t = { .hdr.nent = 2, .e = {
+		{ .function = 0, .eax = 0xd, .ebx = 0x6d6d7600,
+		  .ecx = 0x1, .edx = 0x2 },
+		{ .function = 0xd, .index = 1, .flags = VMMON_CPUID_FLAG_INDEX,
+		  .eax = 0xa, .ebx = 0xb, .ecx = 0xc, .edx = 0xd },
+	} };
+	const uint64_t want[3][4] = {
+		{ 0xd, 0x6d6d7600, 1, 2 }, { 0xa, 0xb, 0xc, 0xd }, { 0 },
+	};
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	int i, j;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_cpuid, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	for (i = 0; i < 3; i++) {
+		if (!run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+			break;
+		for (j = 0; j < 4; j++)
+			EXPECT_EQ(uc.args[j], want[i][j]);
+	}
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static volatile uint64_t gp_count;
+
+/* #GP from RDMSR or WRMSR (2 bytes): count it and go on. */
+static void guest_gp_handler(struct vmmon_guest_frame *frame)
+{
+	gp_count++;
+	frame->rip += 2;
+	frame->rax = 0x5a5a;
+}
+
+static void guest_msrs(void)
+{
+	uint32_t lo, hi;
+
+	guest_install_handler(13, guest_gp_handler);
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x12345678));
+	asm volatile("wrmsr" : : "a"(1), "d"(0), "c"(0x12345678));
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));	/* EFER */
+	GUEST_SYNC(gp_count, lo);
+	asm volatile("wrmsr" : : "a"(0xfff0), "d"(0), "c"(0xc0000102));
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000102));
+	GUEST_SYNC(gp_count, lo);
+	GUEST_DONE();
+}
+
+static enum ktap_result unknown_msr_is_gp_in_guest(void)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_msrs, 0, 0));
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 2);		/* both #GP caught */
+		EXPECT_EQ(uc.args[1] & 0x500, 0x500);	/* EFER.LME, LMA */
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 2);
+		EXPECT_EQ(uc.args[1], 0xfff0);		/* KERNEL_GS_BASE kept */
+	}
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static void guest_mmio(void)
+{
+	volatile uint8_t *dev8 = (volatile uint8_t *)DEVICE_GVA;
+	uint64_t q;
+	uint32_t b;
+	int16_t w;
+
+	*(volatile uint32_t *)(dev8 + 0x10) = 0xcafef00d;
+	q = *(volatile uint64_t *)(dev8 + 0x20);
+	b = dev8[1];				/* MOVZX */
+	w = *(volatile int16_t *)(dev8 + 0x30);	/* 16-bit load */
+	*(volatile uint8_t *)(dev8 + 0x40) = 0x7f;	/* immediate store */
+	GUEST_SYNC(q, b, (uint64_t)(int64_t)w);
+	GUEST_DONE();
+}
+
+static bool expect_mmio(struct vmmon_guest *g, uint64_t addr, uint32_t len,
+			int is_write)
+{
+	if (!run_to_exit(g, VMMON_EXIT_MMIO))
+		return false;
+	EXPECT_EQ(g->run->mmio.phys_addr, addr);
+	EXPECT_EQ(g->run->mmio.len, len);
+	EXPECT_EQ(g->run->mmio.is_write, is_write);
+	return true;
+}
+
+static enum ktap_result mmio_from_long_mode(void)
+{
+	const uint64_t q = 0x1122334455667788ULL;
+	const uint16_t w = 0x8001;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	uint32_t d;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_mmio, 0, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, DEVICE_GVA, DEVICE_GPA));
+	if (expect_mmio(&g, DEVICE_GPA + 0x10, 4, 1)) {
+		memcpy(&d, g.run->mmio.data, 4);
+		EXPECT_EQ(d, 0xcafef00d);
+	}
+	if (expect_mmio(&g, DEVICE_GPA + 0x20, 8, 0))
+		memcpy(g.run->mmio.data, &q, 8);
+	if (expect_mmio(&g, DEVICE_GPA + 0x1, 1, 0))
+		g.run->mmio.data[0] = 0x9a;
+	if (expect_mmio(&g, DEVICE_GPA + 0x30, 2, 0))
+		memcpy(g.run->mmio.data, &w, 2);
+	if (expect_mmio(&g, DEVICE_GPA + 0x40, 1, 1))
+		EXPECT_EQ(g.run->mmio.data[0], 0x7f);
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], q);
+		EXPECT_EQ(uc.args[1], 0x9a);
+		EXPECT_EQ(uc.args[2], (uint64_t)(int64_t)(int16_t)w);
+	}
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static void guest_vmcall(uint64_t a, uint64_t b)
+{
+	uint64_t ret;
+
+	asm volatile("vmcall" : "=a"(ret)
+		     : "a"(42), "b"(a), "c"(b), "d"(3), "S"(4) : "memory");
+	GUEST_SYNC(ret);
+	GUEST_DONE();
+}
+
+static enum ktap_result vmcall_from_long_mode(void)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_vmcall, 1, 2));
+	if (run_to_exit(&g, VMMON_EXIT_HYPERCALL)) {
+		EXPECT_EQ(g.run->hypercall.nr, 42);
+		EXPECT_EQ(g.run->hypercall.args[0], 1);
+		EXPECT_EQ(g.run->hypercall.args[1], 2);
+		EXPECT_EQ(g.run->hypercall.args[2], 3);
+		EXPECT_EQ(g.run->hypercall.args[3], 4);
+		g.run->hypercall.ret = 0x600dcafe;
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 0x600dcafe);
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	close(dev);
+	dev = -1;
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(hello_out_and_rep_outsb),
+	KTAP_CASE(cpuid_exactly_the_table),
+	KTAP_CASE(unknown_msr_is_gp_in_guest),
+	KTAP_CASE(mmio_from_long_mode),
+	KTAP_CASE(vmcall_from_long_mode),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	return vmmon_suite_main(argc, argv, &dev, cases,
+				sizeof(cases) / sizeof(cases[0]));
+}
