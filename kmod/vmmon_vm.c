@@ -351,7 +351,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	vmmon_pmap_init(&vm->pmap);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
-	err = vmmon_ept_init(&vm->ept);
+	err = vmmon_ept_init(&vm->ept, vmmon_hw_cap(VMMON_CAP_EPT_AD_BITS));
 	if (err)
 		goto free_vm;
 	vm->id = ida_alloc(&vmmon_vm_ida, GFP_KERNEL);

@@ -301,12 +301,7 @@ static enum ktap_result vmcall_from_long_mode(void)
 
 static enum ktap_result unload_clean(void)
 {
-	close(dev);
-	dev = -1;
-	EXPECT_EQ(vmmon_counter("vms"), 0);
-	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
-	ASSERT_OK(module_unload("vmmon"));
-	return KTAP_PASS;
+	return vmmon_unload_clean(&dev);
 }
 
 static const struct ktap_case cases[] = {

@@ -490,11 +490,7 @@ static enum ktap_result discard_while_guest_runs(void)
 
 static enum ktap_result unload_after_memory_freed(void)
 {
-	close(dev);
-	dev = -1;
-	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
-	ASSERT_OK(module_unload("vmmon"));
-	return KTAP_PASS;
+	return vmmon_unload_clean(&dev);
 }
 
 static const struct ktap_case cases[] = {

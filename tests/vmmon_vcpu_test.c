@@ -152,11 +152,7 @@ static enum ktap_result vcpus_freed_no_leak(void)
 
 static enum ktap_result unload_clean(void)
 {
-	close(dev);
-	dev = -1;
-	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	ASSERT_OK(module_unload("vmmon"));
-	return KTAP_PASS;
+	return vmmon_unload_clean(&dev);
 }
 
 static const struct ktap_case cases[] = {

@@ -22,9 +22,15 @@
 /* EPTP (SDM 25.6.11): memory type WB, page-walk length 4 (encoded 3). */
 #define EPTP_MEMTYPE_WB		6ULL
 #define EPTP_WALK_4		(3ULL << 3)
+#define EPTP_AD_ENABLE		BIT_ULL(6)
 
-int vmmon_ept_init(struct vmmon_ept *ept)
+/*
+ * @ad: the CPU sets accessed and dirty flags in the entries, which
+ * idle-memory sampling will read and clear.
+ */
+int vmmon_ept_init(struct vmmon_ept *ept, bool ad)
 {
+	ept->ad = ad;
 	ept->root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!ept->root)
 		return -ENOMEM;
@@ -106,5 +112,6 @@ out:
 
 u64 vmmon_ept_pointer(struct vmmon_ept *ept)
 {
-	return page_to_phys(ept->root) | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
+	return page_to_phys(ept->root) | EPTP_WALK_4 | EPTP_MEMTYPE_WB |
+	       (ept->ad ? EPTP_AD_ENABLE : 0);
 }

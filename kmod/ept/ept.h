@@ -16,9 +16,10 @@ struct page;
 struct vmmon_ept {
 	struct page *root;	/* the PML4 table */
 	struct mutex lock;	/* table allocation and entry updates */
+	bool ad;		/* accessed/dirty flags on */
 };
 
-int vmmon_ept_init(struct vmmon_ept *ept);
+int vmmon_ept_init(struct vmmon_ept *ept, bool ad);
 void vmmon_ept_destroy(struct vmmon_ept *ept);
 int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa);
 bool vmmon_ept_unmap(struct vmmon_ept *ept, u64 gpa);

@@ -318,3 +318,14 @@ int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what)
 		  kb[0], kb[1] - kb[0], kb[2] - kb[1], n, what);
 	return kb[1] - kb[0] < 32 || kb[2] - kb[1] < 32;
 }
+
+enum ktap_result vmmon_unload_clean(int *dev)
+{
+	close(*dev);
+	*dev = -1;
+	EXPECT_EQ(vmmon_counter("vms"), 0);
+	EXPECT_EQ(vmmon_counter("vcpus"), 0);
+	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	ASSERT_OK(module_unload("vmmon"));
+	return KTAP_PASS;
+}

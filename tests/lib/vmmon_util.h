@@ -63,6 +63,12 @@ int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what);
 struct ktap_case;
 
 /*
+ * The last case of a suite: close *@dev, check that no VM, vCPU or guest
+ * page is left, and unload the module; returns the case's result.
+ */
+enum ktap_result vmmon_unload_clean(int *dev);
+
+/*
  * main() of a suite that needs the module: load vmmon.ko if it is not
  * loaded, open /dev/vmmon into *dev, run the cases; the exit status.
  */
