@@ -67,6 +67,10 @@ find "$rootfs" -exec touch -h -d @0 {} +
 
 cp "$kern/vmlinuz" "$iso/vmlinuz"
 cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+# idle=halt: CPUs idle in HLT, so a wakeup is always an IPI.  Under
+# Bochs 2.7 a CPU idling in MWAIT sometimes missed the write that should
+# have woken it (a 2-CPU run then waited forever in synchronize_rcu(),
+# with both CPUs idle and nothing on the console).
 cat >"$iso/isolinux/isolinux.cfg" <<CFG
 DEFAULT vmmon
 PROMPT 0
@@ -74,7 +78,7 @@ TIMEOUT 0
 LABEL vmmon
   KERNEL /vmlinuz
   INITRD /initrd.img
-  APPEND console=ttyS0,115200 quiet panic=-1${append:+ $append}
+  APPEND console=ttyS0,115200 quiet panic=-1 idle=halt${append:+ $append}
 CFG
 find "$iso" -exec touch -h -d @0 {} +
 genisoimage -quiet -o "$out" -V VMMON -R \

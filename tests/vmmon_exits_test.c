@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include "ktap.h"
@@ -595,6 +596,62 @@ static enum ktap_result vm_stats_sum_vcpus(void)
 	return KTAP_PASS;
 }
 
+/* Every ioctl with an argument, on the fd it belongs to. */
+static const struct {
+	unsigned long cmd;
+	bool on_vcpu;
+} arg_ioctls[] = {
+	{ VMMON_SET_MEMORY_REGION, false }, { VMMON_GET_VM_STATS, false },
+	{ VMMON_CREATE_VCPU, false }, { VMMON_DISCARD_MEMORY, false },
+	{ VMMON_GET_REGS, true }, { VMMON_SET_REGS, true },
+	{ VMMON_GET_SREGS, true }, { VMMON_SET_SREGS, true },
+	{ VMMON_SET_CPUID, true }, { VMMON_GET_CPUID, true },
+	{ VMMON_GET_MSRS, true }, { VMMON_SET_MSRS, true },
+	{ VMMON_INTERRUPT, true }, { VMMON_GET_VCPU_STATS, true },
+};
+
+/*
+ * Null, unmapped and kernel pointers give EFAULT; an ioctl on the wrong
+ * kind of fd gives ENOTTY; a vCPU run before the VM has any memory stops
+ * with an internal error.  None of it may hurt the host.
+ */
+static enum ktap_result bad_input_to_every_ioctl(void)
+{
+	static void *const bad[] = {
+		NULL, (void *)1, (void *)0xffffffff81000000ULL,
+	};
+	struct vmmon_create_vcpu c = { 0 };
+	struct vmmon_run *run;
+	unsigned int i, j;
+	int vm, vcpu, fd;
+
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	vcpu = ioctl(vm, VMMON_CREATE_VCPU, &c);
+	ASSERT_OK(vcpu);
+	for (i = 0; i < sizeof(arg_ioctls) / sizeof(arg_ioctls[0]); i++) {
+		fd = arg_ioctls[i].on_vcpu ? vcpu : vm;
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++)
+			if (!EXPECT_ERRNO(ioctl(fd, arg_ioctls[i].cmd, bad[j]), EFAULT))
+				ktap_diag("ioctl %#lx, pointer %p", arg_ioctls[i].cmd, bad[j]);
+		EXPECT_ERRNO(ioctl(arg_ioctls[i].on_vcpu ? vm : vcpu,
+				   arg_ioctls[i].cmd, bad[0]), ENOTTY);
+		EXPECT_ERRNO(ioctl(dev, arg_ioctls[i].cmd, bad[0]), ENOTTY);
+	}
+	/* No RAM at all: the reset vector is not even fetchable. */
+	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	ASSERT_TRUE(run != MAP_FAILED);
+	ASSERT_OK(ioctl(vcpu, VMMON_RUN, 0));
+	EXPECT_EQ(run->exit_reason, VMMON_EXIT_INTERNAL);
+	EXPECT_EQ(run->internal.suberror, VMMON_INTERNAL_EMULATION);
+	ktap_diag("RUN without memory: internal error %u at %#llx",
+		  run->internal.suberror, (unsigned long long)run->internal.data[0]);
+	munmap(run, 4096);
+	close(vcpu);
+	close(vm);
+	return KTAP_PASS;
+}
+
 static enum ktap_result unload_clean(void)
 {
 	return vmmon_unload_clean(&dev);
@@ -611,6 +668,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(interrupt_waits_for_window),
 	KTAP_CASE(guest_fpu_state_is_its_own),
 	KTAP_CASE(vm_stats_sum_vcpus),
+	KTAP_CASE(bad_input_to_every_ioctl),
 	KTAP_CASE(unload_clean),
 };
 

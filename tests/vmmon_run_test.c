@@ -409,15 +409,20 @@ static enum ktap_result killed_mid_run_frees_all(void)
 {
 	struct vmmon_guest g;
 	int pipefd[2], status, i;
+	long avail, after;
 	pid_t pid;
 	char c;
 
 	ASSERT_OK(pipe(pipefd));
+	avail = meminfo_kb("MemAvailable");
 	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
-		if (guest_create(&g, spin_guest, sizeof(spin_guest)))
+		/* 8 MiB of guest RAM, all of it touched, behind the spinning vCPU. */
+		if (vmmon_guest_create(&g, dev, 8 << 20, spin_guest,
+				       sizeof(spin_guest)))
 			_exit(1);
+		memset(g.ram + 0x10000, 0x5a, (8 << 20) - 0x10000);
 		if (write(pipefd[1], "r", 1) != 1)
 			_exit(1);
 		vmmon_guest_run(&g);
@@ -437,6 +442,10 @@ static enum ktap_result killed_mid_run_frees_all(void)
 	EXPECT_EQ(vmmon_counter("vms"), 0);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
 	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+	/* The 8 MiB came back (per-CPU page lists may keep a little). */
+	after = meminfo_kb("MemAvailable");
+	ktap_diag("MemAvailable %ld kB before, %ld kB after", avail, after);
+	EXPECT_TRUE(after > avail - 2048);
 	return KTAP_PASS;
 }
 

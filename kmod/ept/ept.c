@@ -31,6 +31,7 @@
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad)
 {
 	ept->ad = ad;
+	atomic64_set(&ept->flush_gen, 0);
 	ept->root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!ept->root)
 		return -ENOMEM;

@@ -8,6 +8,7 @@
 #ifndef VMMON_EPT_H
 #define VMMON_EPT_H
 
+#include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -17,6 +18,8 @@ struct vmmon_ept {
 	struct page *root;	/* the PML4 table */
 	struct mutex lock;	/* table allocation and entry updates */
 	bool ad;		/* accessed/dirty flags on */
+	/* Bumped when entries were removed: CPUs flush before their next entry. */
+	atomic64_t flush_gen;
 };
 
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad);

@@ -403,6 +403,29 @@ static void vmx_flush_tlb_on_migration(struct vmx_vcpu *vx)
 		pr_err_ratelimited("INVVPID failed: %s\n",
 				   vmx_insn_status_name(st));
 	vx->last_cpu = cpu;
+	/* Another vCPU of the VM may have left EPT translations here. */
+	vx->ept_gen = -1;
+}
+
+/*
+ * Drop this CPU's EPT translations if entries were removed since the
+ * last flush here.  Called with interrupts off just before the entry:
+ * a removal after this point sends an IPI that makes the guest exit, and
+ * the next entry comes back here.
+ */
+static void vmx_flush_ept_if_changed(struct vmx_vcpu *vx)
+{
+	unsigned long type = vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE_CTX ?
+			     VMX_INVEPT_SINGLE_CONTEXT : VMX_INVEPT_ALL_CONTEXT;
+	s64 gen = atomic64_read(&vx->ept->flush_gen);
+	enum vmx_insn_status st;
+
+	if (gen == vx->ept_gen)
+		return;
+	st = vmx_invept(type, vmmon_ept_pointer(vx->ept));
+	if (st != VMX_INSN_OK)
+		pr_err_ratelimited("INVEPT failed: %s\n", vmx_insn_status_name(st));
+	vx->ept_gen = gen;
 }
 
 static bool vmx_exit_is_host_nmi(const struct vmx_exit *exit)
@@ -467,6 +490,7 @@ struct vmx_host_extra {
 static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 			     const struct vmx_host_extra *host, bool launched)
 {
+	vmx_flush_ept_if_changed(vx);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
 	/*
@@ -679,6 +703,8 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 	if (err)
 		goto free_fpu;
 	vcpu->hw = vx;
+	vx->ept = &vcpu->vm->ept;
+	vx->ept_gen = -1;
 	vmx_msr_init(vcpu);
 	return 0;
 
@@ -704,29 +730,22 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 	kfree(vx);
 }
 
-static void vmx_invept_ipi(void *eptp)
+/* The interrupt alone does the work: a guest running there exits. */
+static void vmx_kick_ipi(void *unused)
 {
-	unsigned long type = vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE_CTX ?
-			     VMX_INVEPT_SINGLE_CONTEXT : VMX_INVEPT_ALL_CONTEXT;
-	enum vmx_insn_status st;
-
-	/* A CPU that suspend took out of VMX root has no translations left. */
-	if (!vmmon_hw_this_cpu_on())
-		return;
-	st = vmx_invept(type, *(u64 *)eptp);
-	if (st != VMX_INSN_OK)
-		pr_err_ratelimited("INVEPT failed: %s\n", vmx_insn_status_name(st));
 }
 
 /*
- * Every CPU may hold translations of @ept (a vCPU ran there, or runs
- * there now: the IPI makes it exit first), so each one invalidates them.
+ * Entries of @ept were removed.  Every vCPU flushes its CPU's cached
+ * translations before it enters again (vmx_flush_ept_if_changed); the
+ * IPI, waited for, makes those in the guest now exit first, so no guest
+ * uses a removed translation once this returns.
  */
 void vmx_flush_ept(struct vmmon_ept *ept)
 {
-	u64 eptp = vmmon_ept_pointer(ept);
-
-	on_each_cpu(vmx_invept_ipi, &eptp, 1);
+	atomic64_inc(&ept->flush_gen);
+	smp_mb__after_atomic();
+	on_each_cpu(vmx_kick_ipi, NULL, 1);
 }
 
 /* VMMON_GET_MSRS and VMMON_SET_MSRS: all checked before any is written. */

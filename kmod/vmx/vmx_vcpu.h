@@ -12,6 +12,7 @@
 #include "x86_walk.h"
 #include "vmx_regs.h"
 
+struct vmmon_ept;
 struct vmmon_run;
 struct vmmon_vcpu;
 struct page;
@@ -69,6 +70,8 @@ struct vmx_vcpu {
 	struct page *vmcs;
 	int vpid;
 	int last_cpu;			/* where the guest ran last, or -1 */
+	struct vmmon_ept *ept;
+	s64 ept_gen;			/* ept->flush_gen at the last INVEPT here */
 	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
 	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
 	u64 cr2;			/* not in the VMCS: swapped by hand */
