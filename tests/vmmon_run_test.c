@@ -11,10 +11,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -401,51 +403,106 @@ static enum ktap_result two_vms_isolated_while_running(void)
 	return KTAP_PASS;
 }
 
-/*
- * A process killed while its vCPU runs (a guest that never exits to
- * userspace) leaves nothing behind: VM, vCPU and guest pages are freed.
- */
-static enum ktap_result killed_mid_run_frees_all(void)
+#define KILL_RAM	(32 << 20)
+#define KILL_ROUNDS	3
+
+/* A child with KILL_RAM of guest RAM, all touched, killed in RUN; 0 if so. */
+static int kill_one_mid_run(void)
 {
 	struct vmmon_guest g;
 	int pipefd[2], status, i;
-	long avail, after;
 	pid_t pid;
 	char c;
 
-	ASSERT_OK(pipe(pipefd));
-	avail = meminfo_kb("MemAvailable");
+	if (pipe(pipefd))
+		return -1;
 	pid = fork();
-	ASSERT_TRUE(pid >= 0);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		/* 8 MiB of guest RAM, all of it touched, behind the spinning vCPU. */
-		if (vmmon_guest_create(&g, dev, 8 << 20, spin_guest,
+		if (vmmon_guest_create(&g, dev, KILL_RAM, spin_guest,
 				       sizeof(spin_guest)))
 			_exit(1);
-		memset(g.ram + 0x10000, 0x5a, (8 << 20) - 0x10000);
+		memset(g.ram + 0x10000, 0x5a, KILL_RAM - 0x10000);
 		if (write(pipefd[1], "r", 1) != 1)
 			_exit(1);
 		vmmon_guest_run(&g);
 		_exit(2);	/* never: only SIGKILL ends this RUN */
 	}
 	close(pipefd[1]);
-	ASSERT_EQ(read(pipefd[0], &c, 1), 1);
+	i = read(pipefd[0], &c, 1);
 	close(pipefd[0]);
 	usleep(200000);
 	EXPECT_EQ(vmmon_counter("vms"), 1);
 	kill(pid, SIGKILL);
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (i != 1 || waitpid(pid, &status, 0) != pid ||
+	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return -1;
 	/* The last fput runs as the task exits; allow it a moment. */
 	for (i = 0; i < 50 && vmmon_counter("vms"); i++)
 		usleep(20000);
-	EXPECT_EQ(vmmon_counter("vms"), 0);
-	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
-	/* The 8 MiB came back (per-CPU page lists may keep a little). */
-	after = meminfo_kb("MemAvailable");
-	ktap_diag("MemAvailable %ld kB before, %ld kB after", avail, after);
-	EXPECT_TRUE(after > avail - 2048);
+	return 0;
+}
+
+/*
+ * A process killed while its vCPU runs (a guest that never exits to
+ * userspace) leaves nothing behind: VM, vCPU and guest pages are freed,
+ * and the system's memory comes back.  Judged as vmmon_mem judges its
+ * killed VMs: a leak lowers MemAvailable by the guest's size every
+ * round, 6.12's per-CPU page lists by a few MiB once in a while.
+ */
+static enum ktap_result killed_mid_run_frees_all(void)
+{
+	long avail[KILL_ROUNDS];
+	int round;
+
+	for (round = 0; round < KILL_ROUNDS; round++) {
+		ASSERT_OK(kill_one_mid_run());
+		EXPECT_EQ(vmmon_counter("vms"), 0);
+		EXPECT_EQ(vmmon_counter("vcpus"), 0);
+		EXPECT_EQ(vmmon_counter("guest_pages"), 0);
+		avail[round] = meminfo_kb("MemAvailable");
+	}
+	ktap_diag("MemAvailable after each of three %d MiB guests killed in RUN: %ld, %ld, %ld kB",
+		  KILL_RAM >> 20, avail[0], avail[1], avail[2]);
+	EXPECT_TRUE(avail[0] - avail[1] < (KILL_RAM >> 11) ||
+		    avail[1] - avail[2] < (KILL_RAM >> 11));
+	return KTAP_PASS;
+}
+
+static sigjmp_buf io_fault;
+
+static void on_sigsegv(int sig)
+{
+	(void)sig;
+	siglongjmp(io_fault, 1);
+}
+
+/*
+ * A VM exit leaves the CPU's TSS limit without the I/O bitmap; a process
+ * that was given ports with ioperm() must still reach them after its
+ * vCPU ran (vmmon has the limit reloaded, as KVM does).
+ */
+static enum ktap_result ioperm_works_after_guest_ran(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigsegv }, old;
+	struct vmmon_guest g;
+	volatile int faulted = 0;
+
+	if (ioperm(0x80, 1, 1))
+		return ktap_skip("ioperm: %s", strerror(errno));
+	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(io_fault, 1) == 0)
+		asm volatile("outb %%al, $0x80" : : "a"(0));
+	else
+		faulted = 1;
+	sigaction(SIGSEGV, &old, NULL);
+	EXPECT_EQ(faulted, 0);
+	ioperm(0x80, 1, 0);
+	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
 
@@ -466,6 +523,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(two_vcpus_run_at_once),
 	KTAP_CASE(two_vms_isolated_while_running),
 	KTAP_CASE(killed_mid_run_frees_all),
+	KTAP_CASE(ioperm_works_after_guest_ran),
 	KTAP_CASE(unload_clean),
 };
 

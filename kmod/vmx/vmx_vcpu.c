@@ -561,6 +561,13 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	vmx_msr_load_host(host.msrs);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
+	/*
+	 * VM exit left the TR limit at 0x67 (no I/O bitmap for ioperm()
+	 * users) and the GDTR limit at 0xffff (SDM 3C 28.5.2): as KVM does,
+	 * have the TSS limit reloaded before it matters, and reload the GDT.
+	 */
+	invalidate_tss_limit();
+	load_fixmap_gdt(smp_processor_id());
 	vmx_put(vx);
 	err = next;
 out:
