@@ -221,6 +221,50 @@ static void vmmon_vm_discard_batch(struct vmmon_vm *vm, u64 first_gfn,
 		put_page(pages[i]);
 }
 
+/* Pages of one VMMON_SAMPLE_ACCESSED step: one bitmap chunk. */
+#define VMMON_SAMPLE_CHUNK	512
+
+static long vmmon_vm_sample_accessed(struct vmmon_vm *vm, void __user *uarg)
+{
+	u8 bits[VMMON_SAMPLE_CHUNK / 8];
+	struct vmmon_accessed a;
+	u8 __user *ubits;
+	bool cleared = false;
+	u64 i, n, first;
+	long err = 0;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.pad || !a.nr_pages ||
+	    a.nr_pages > VMMON_MAX_SAMPLE_PAGES || !PAGE_ALIGNED(a.guest_phys))
+		return -EINVAL;
+	if (!vm->ept.ad)
+		return -EOPNOTSUPP;
+	first = a.guest_phys >> PAGE_SHIFT;
+	for (i = 0; i < a.nr_pages; i++)
+		if (!vmmon_pmap_is_ram(&vm->pmap, first + i))
+			return -EINVAL;
+	ubits = u64_to_user_ptr(a.bitmap);
+	for (i = 0; i < a.nr_pages && !err; i += n) {
+		n = min_t(u64, a.nr_pages - i, VMMON_SAMPLE_CHUNK);
+		memset(bits, 0, sizeof(bits));
+		for (u64 j = 0; j < n; j++) {
+			if (!vmmon_ept_test_and_clear_accessed(&vm->ept,
+					(first + i + j) << PAGE_SHIFT))
+				continue;
+			bits[j / 8] |= 1 << (j % 8);
+			cleared = true;
+		}
+		if (copy_to_user(ubits + i / 8, bits, DIV_ROUND_UP(n, 8)))
+			err = -EFAULT;
+		cond_resched();
+	}
+	/* Cached translations would keep the flags from being set again. */
+	if (cleared)
+		vmmon_hw()->flush_ept(&vm->ept);
+	return err;
+}
+
 static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 {
 	struct vmmon_memory_range r;
@@ -321,6 +365,8 @@ static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 		return vmmon_vcpu_create(vm, uarg);
 	case VMMON_DISCARD_MEMORY:
 		return vmmon_vm_discard(vm, uarg);
+	case VMMON_SAMPLE_ACCESSED:
+		return vmmon_vm_sample_accessed(vm, uarg);
 	default:
 		return -ENOTTY;
 	}

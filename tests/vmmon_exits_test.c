@@ -603,6 +603,7 @@ static const struct {
 } arg_ioctls[] = {
 	{ VMMON_SET_MEMORY_REGION, false }, { VMMON_GET_VM_STATS, false },
 	{ VMMON_CREATE_VCPU, false }, { VMMON_DISCARD_MEMORY, false },
+	{ VMMON_SAMPLE_ACCESSED, false },
 	{ VMMON_GET_REGS, true }, { VMMON_SET_REGS, true },
 	{ VMMON_GET_SREGS, true }, { VMMON_SET_SREGS, true },
 	{ VMMON_SET_CPUID, true }, { VMMON_GET_CPUID, true },

@@ -488,6 +488,71 @@ static enum ktap_result discard_while_guest_runs(void)
 	return KTAP_PASS;
 }
 
+/* mov al,[bx]; hlt */
+static const uint8_t touch_guest[] = { 0x8a, 0x07, 0xf4 };
+
+static int sample(int vm, uint64_t gpa, uint64_t pages, void *bitmap)
+{
+	struct vmmon_accessed a = {
+		.guest_phys = gpa, .nr_pages = pages,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	return ioctl(vm, VMMON_SAMPLE_ACCESSED, &a);
+}
+
+static int touch(struct vmmon_guest *g, uint64_t addr)
+{
+	struct vmmon_regs regs;
+
+	if (ioctl(g->vcpu, VMMON_GET_REGS, &regs))
+		return -1;
+	regs.rip = VMMON_GUEST_CODE;
+	regs.rbx = addr;
+	if (ioctl(g->vcpu, VMMON_SET_REGS, &regs) || vmmon_guest_run(g))
+		return -1;
+	return g->run->exit_reason == VMMON_EXIT_HLT ? 0 : -1;
+}
+
+/*
+ * Idle-memory sampling: the accessed flags of the EPT say which pages the
+ * guest touched since the last sample (its code page, and the page it
+ * read), and sampling clears them.
+ */
+static enum ktap_result sample_accessed_pages(void)
+{
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_EPT_AD_BITS };
+	struct vmmon_guest g;
+	uint16_t bits;
+
+	ASSERT_OK(vmmon_guest_create(&g, dev, 64 * 1024, touch_guest,
+				     sizeof(touch_guest)));
+	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
+	if (!q.value) {
+		EXPECT_ERRNO(sample(g.vm, 0, 16, &bits), EOPNOTSUPP);
+		vmmon_guest_destroy(&g);
+		return ktap_skip("no EPT accessed/dirty flags on this CPU");
+	}
+	ASSERT_OK(touch(&g, 0x3000));
+	ASSERT_OK(sample(g.vm, 0, 16, &bits));
+	EXPECT_EQ(bits, 1 << 1 | 1 << 3);	/* code at 0x1000, data at 0x3000 */
+	ASSERT_OK(sample(g.vm, 0, 16, &bits));
+	EXPECT_EQ(bits, 0);			/* cleared, and nothing ran */
+	ASSERT_OK(touch(&g, 0x5000));
+	ASSERT_OK(sample(g.vm, 0, 16, &bits));
+	EXPECT_EQ(bits, 1 << 1 | 1 << 5);
+	ASSERT_OK(sample(g.vm, 0x5000, 1, &bits));
+	EXPECT_EQ(bits & 1, 0);
+
+	EXPECT_ERRNO(sample(g.vm, 0, 17, &bits), EINVAL);	/* past RAM */
+	EXPECT_ERRNO(sample(g.vm, 0, 0, &bits), EINVAL);
+	EXPECT_ERRNO(sample(g.vm, 0x800, 1, &bits), EINVAL);
+	EXPECT_ERRNO(sample(g.vm, 0, 16, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vm, VMMON_SAMPLE_ACCESSED, NULL), EFAULT);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
 static enum ktap_result unload_after_memory_freed(void)
 {
 	return vmmon_unload_clean(&dev);
@@ -505,6 +570,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(guest_memory_charged_to_memcg),
 	KTAP_CASE(discard_gives_pages_back),
 	KTAP_CASE(discard_while_guest_runs),
+	KTAP_CASE(sample_accessed_pages),
 	KTAP_CASE(unload_after_memory_freed),
 };
 

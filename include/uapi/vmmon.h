@@ -294,6 +294,29 @@ struct vmmon_memory_range {
 };
 
 /*
+ * struct vmmon_accessed - VMMON_SAMPLE_ACCESSED, on a VM fd
+ * @guest_phys: in, page-aligned start, inside guest RAM.
+ * @nr_pages:   in, 1 .. VMMON_MAX_SAMPLE_PAGES, all of them RAM.
+ * @bitmap:     in, user pointer to (nr_pages + 7) / 8 bytes: bit i set
+ *              when the guest touched page i since the last sample.
+ * @flags, @pad: in, zero.
+ * Reads and clears the accessed flags of the hardware's page tables, as
+ * ESX samples idle memory.  EOPNOTSUPP when the CPU has no EPT A/D flags
+ * (VMMON_CAP_EPT_AD_BITS); EINVAL for a range that is not all RAM;
+ * EFAULT for a bitmap it cannot write, after which the flags of the range
+ * may have been cleared already.
+ */
+#define VMMON_MAX_SAMPLE_PAGES	(1U << 20)
+
+struct vmmon_accessed {
+	__u64 guest_phys;
+	__u64 nr_pages;
+	__u64 bitmap;
+	__u32 flags;
+	__u32 pad;
+};
+
+/*
  * Exits counted by reason, per vCPU and per VM (the sum of its vCPUs):
  * the index into vmmon_exit_stats.count.  Exits handled inside vmmon
  * count as well as those that reach userspace.
@@ -416,6 +439,7 @@ struct vmmon_interrupt {
 #define VMMON_GET_VM_STATS	_IOR(VMMON_IOCTL_TYPE, 0x11, struct vmmon_vm_stats)
 #define VMMON_CREATE_VCPU	_IOW(VMMON_IOCTL_TYPE, 0x12, struct vmmon_create_vcpu)
 #define VMMON_DISCARD_MEMORY	_IOW(VMMON_IOCTL_TYPE, 0x13, struct vmmon_memory_range)
+#define VMMON_SAMPLE_ACCESSED	_IOW(VMMON_IOCTL_TYPE, 0x14, struct vmmon_accessed)
 
 /* On a vCPU fd */
 #define VMMON_RUN		_IO(VMMON_IOCTL_TYPE, 0x20)

@@ -4,6 +4,7 @@
  * of 8 bytes in each 4 KiB table.  Only 4 KiB mappings, read, write and
  * execute, write-back.
  */
+#include <linux/bitops.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <asm/io.h>
@@ -13,6 +14,7 @@
 #define EPT_WRITE		BIT_ULL(1)
 #define EPT_EXEC		BIT_ULL(2)
 #define EPT_RWX			(EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_ACCESSED_BIT	8		/* with EPTP_AD_ENABLE */
 #define EPT_MEMTYPE_SHIFT	3
 #define EPT_MEMTYPE_WB		6ULL
 #define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
@@ -85,6 +87,43 @@ int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
 	return 0;
 }
 
+/* The leaf entry for @gpa, or NULL when a table on the way is missing. */
+static u64 *vmmon_ept_leaf(struct vmmon_ept *ept, u64 gpa)
+{
+	u64 *table = page_address(ept->root), *entry;
+	int level;
+
+	for (level = EPT_LEVELS; level > 1; level--) {
+		entry = &table[EPT_INDEX(gpa, level)];
+		if (!(*entry & EPT_RWX))
+			return NULL;
+		table = phys_to_virt(*entry & EPT_ADDR_MASK);
+	}
+	return &table[EPT_INDEX(gpa, 1)];
+}
+
+/*
+ * Whether the guest used the page at @gpa since the last call (the CPU
+ * sets the accessed flag of the entry, with A/D flags on), and clear it.
+ * The caller flushes the TLBs after a batch, or cached translations keep
+ * the flag from being set again.
+ */
+bool vmmon_ept_test_and_clear_accessed(struct vmmon_ept *ept, u64 gpa)
+{
+	bool accessed = false;
+	u64 *entry;
+
+	mutex_lock(&ept->lock);
+	entry = vmmon_ept_leaf(ept, gpa);
+	if (entry && (READ_ONCE(*entry) & BIT_ULL(EPT_ACCESSED_BIT))) {
+		/* The CPU sets flags atomically; so must the clearing be. */
+		clear_bit(EPT_ACCESSED_BIT, (unsigned long *)entry);
+		accessed = true;
+	}
+	mutex_unlock(&ept->lock);
+	return accessed;
+}
+
 /*
  * Remove the mapping of the guest page at @gpa, if there is one; the
  * caller flushes the TLBs (vmmon_hw()->flush_ept) before freeing it.
@@ -92,21 +131,15 @@ int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
  */
 bool vmmon_ept_unmap(struct vmmon_ept *ept, u64 gpa)
 {
-	u64 *table = page_address(ept->root), *entry;
 	bool was_mapped = false;
-	int level;
+	u64 *entry;
 
 	mutex_lock(&ept->lock);
-	for (level = EPT_LEVELS; level > 1; level--) {
-		entry = &table[EPT_INDEX(gpa, level)];
-		if (!(*entry & EPT_RWX))
-			goto out;
-		table = phys_to_virt(*entry & EPT_ADDR_MASK);
+	entry = vmmon_ept_leaf(ept, gpa);
+	if (entry) {
+		was_mapped = *entry & EPT_RWX;
+		WRITE_ONCE(*entry, 0);
 	}
-	entry = &table[EPT_INDEX(gpa, 1)];
-	was_mapped = *entry & EPT_RWX;
-	WRITE_ONCE(*entry, 0);
-out:
 	mutex_unlock(&ept->lock);
 	return was_mapped;
 }
