@@ -51,18 +51,10 @@ static int guest16(struct vmmon_guest *g, const uint8_t *start,
 	return vmmon_guest_create(g, dev, GUEST_RAM, start, end - start);
 }
 
-static void show_exit(const struct vmmon_run *run)
-{
-	ktap_diag("exit %u, internal %u data %#llx %#llx", run->exit_reason,
-		  run->internal.suberror,
-		  (unsigned long long)run->internal.data[0],
-		  (unsigned long long)run->internal.data[1]);
-}
-
 #define EXPECT_EXIT(g, reason) ({					\
 	bool __ok = EXPECT_EQ((g)->run->exit_reason, reason);		\
 	if (!__ok)							\
-		show_exit((g)->run);					\
+		vmmon_show_exit((g)->run);					\
 	__ok;								\
 })
 

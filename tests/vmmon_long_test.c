@@ -28,10 +28,9 @@ static int dev = -1;
 
 static void show_exit(const struct vmmon_guest *g)
 {
-	ktap_diag("exit %u, internal %u data %#llx %#llx (%s)",
-		  g->run->exit_reason, g->run->internal.suberror,
-		  (unsigned long long)g->run->internal.data[0],
-		  (unsigned long long)g->run->internal.data[1], g->error);
+	vmmon_show_exit(g->run);
+	if (g->error[0])
+		ktap_diag("library: %s", g->error);
 }
 
 /* Run to the next exit that is not a ucall; false (and why) otherwise. */

@@ -79,33 +79,6 @@ extern const uint8_t modes_real_hello[], modes_real_msg[], modes_real_end[];
 extern const uint8_t modes_prot32_hello[], modes_prot32_msg[];
 extern const uint8_t modes_prot32_end[];
 
-static void show_exit(const struct vmmon_guest *g)
-{
-	const struct vmmon_run *run = g->run;
-
-	switch (run->exit_reason) {
-	case VMMON_EXIT_IO:
-		ktap_diag("exit: I/O port %#x, size %u, %s, first byte %#x",
-			  run->io.port, run->io.size,
-			  run->io.direction == VMMON_IO_OUT ? "out" : "in",
-			  ((const uint8_t *)run)[run->io.data_offset]);
-		break;
-	case VMMON_EXIT_FAIL_ENTRY:
-		ktap_diag("exit: entry failed, reason %#x, qualification %#llx",
-			  run->fail_entry.hw_reason,
-			  (unsigned long long)run->fail_entry.qualification);
-		break;
-	case VMMON_EXIT_INTERNAL:
-		ktap_diag("exit: internal error %u, data %#llx %#llx",
-			  run->internal.suberror,
-			  (unsigned long long)run->internal.data[0],
-			  (unsigned long long)run->internal.data[1]);
-		break;
-	default:
-		ktap_diag("exit %u", run->exit_reason);
-	}
-}
-
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -148,7 +121,7 @@ static bool expect_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc,
 	else if (got < 0)
 		ktap_diag("%s", g->error);
 	else if (got == VMMON_UCALL_NONE)
-		show_exit(g);
+		vmmon_show_exit(g->run);
 	else
 		ktap_diag("%s", vmmon_ucall_describe(uc, text, sizeof(text)));
 	return false;
@@ -169,7 +142,7 @@ static bool expect_hello(struct vmmon_guest *g)
 		    !EXPECT_EQ(run->io.direction, VMMON_IO_OUT) ||
 		    !EXPECT_EQ(((const uint8_t *)run)[run->io.data_offset],
 			       HELLO[i])) {
-			show_exit(g);
+			vmmon_show_exit(g->run);
 			return false;
 		}
 	}
@@ -205,7 +178,7 @@ static enum ktap_result hello_then_hlt(struct vmmon_guest *g,
 	ASSERT_TRUE(expect_hello(g));
 	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_NONE));
 	if (!EXPECT_EQ(g->run->exit_reason, VMMON_EXIT_HLT))
-		show_exit(g);
+		vmmon_show_exit(g->run);
 	ASSERT_OK(ioctl(g->vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rip, VMMON_GUEST_CODE + (msg - start));
 	return KTAP_PASS;

@@ -37,14 +37,6 @@ static int guest_create(struct vmmon_guest *g, const uint8_t *code, size_t len)
 	return vmmon_guest_create(g, dev, GUEST_RAM, code, len);
 }
 
-static void show_exit(const struct vmmon_run *run)
-{
-	ktap_diag("exit %u, internal %u data %#llx %#llx", run->exit_reason,
-		  run->internal.suberror,
-		  (unsigned long long)run->internal.data[0],
-		  (unsigned long long)run->internal.data[1]);
-}
-
 /* mov dx,0x3f8; mov al,'h'; out dx,al; mov al,'i'; out dx,al;
  * in al,dx; mov bl,al; hlt */
 static const uint8_t io_guest[] = {
@@ -63,7 +55,7 @@ static enum ktap_result port_io_and_hlt(void)
 	for (i = 0; i < 2; i++) {
 		ASSERT_OK(vmmon_guest_run(&g));
 		if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO))
-			show_exit(g.run);
+			vmmon_show_exit(g.run);
 		EXPECT_EQ(g.run->io.port, 0x3f8);
 		EXPECT_EQ(g.run->io.size, 1);
 		EXPECT_EQ(g.run->io.direction, VMMON_IO_OUT);
@@ -75,7 +67,7 @@ static enum ktap_result port_io_and_hlt(void)
 	((uint8_t *)g.run)[g.run->io.data_offset] = 0x42;
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rbx & 0xff, 0x42);	/* the IN got our byte */
 	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(io_guest));
@@ -98,7 +90,7 @@ static enum ktap_result guest_and_host_share_ram(void)
 	g.ram[0x2001] = 0x12;
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	EXPECT_EQ(g.ram[0x2002] | g.ram[0x2003] << 8, 0x2468);
 	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &st));
 	EXPECT_EQ(st.pages_resident, 2);	/* code page and data page */
@@ -119,7 +111,7 @@ static void expect_mmio(const struct vmmon_run *run, uint64_t addr,
 			unsigned int len, int is_write)
 {
 	if (!EXPECT_EQ(run->exit_reason, VMMON_EXIT_MMIO))
-		show_exit(run);
+		vmmon_show_exit(run);
 	EXPECT_EQ(run->mmio.phys_addr, addr);
 	EXPECT_EQ(run->mmio.len, len);
 	EXPECT_EQ(run->mmio.is_write, is_write);
@@ -143,7 +135,7 @@ static enum ktap_result mmio_read_and_write(void)
 	EXPECT_EQ(g.run->mmio.data[0] | g.run->mmio.data[1] << 8, 0x1234);
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rax, 0xf05a);	/* AL loaded, AH kept */
 	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(mmio_guest));
@@ -168,7 +160,7 @@ static enum ktap_result triple_fault_is_shutdown(void)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_SHUTDOWN))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	vmmon_guest_destroy(&g);
 	return KTAP_PASS;
 }
@@ -211,7 +203,7 @@ static enum ktap_result unhandled_exit_is_reported(void)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_UNHANDLED_EXIT);
 	EXPECT_EQ(g.run->internal.data[0], 9);	/* task switch */
 	EXPECT_EQ(g.run->internal.data[1] & 0xffff, 0x18);	/* its selector */
@@ -234,7 +226,7 @@ static enum ktap_result invalid_state_fails_entry(void)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
 	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_FAIL_ENTRY))
-		show_exit(g.run);
+		vmmon_show_exit(g.run);
 	ktap_diag("failed entry: reason %#x, qualification %llu",
 		  g.run->fail_entry.hw_reason,
 		  (unsigned long long)g.run->fail_entry.qualification);

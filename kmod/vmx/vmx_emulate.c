@@ -188,8 +188,7 @@ static u64 vmx_addr_mask(unsigned int addr_size)
  * After @sio.count items: step RSI or RDI and RCX, and move past the
  * instruction unless a REP has items left (it then exits again).
  */
-static void vmx_string_io_done(struct vmx_vcpu *vx, const struct vmx_exit *exit,
-			       u64 *index_reg)
+static void vmx_string_io_done(struct vmx_vcpu *vx, u64 *index_reg)
 {
 	const struct vmx_string_io *sio = &vx->sio;
 	s64 bytes = sio->count * sio->size;
@@ -200,7 +199,7 @@ static void vmx_string_io_done(struct vmx_vcpu *vx, const struct vmx_exit *exit,
 		if (vx->regs.rcx & vmx_addr_mask(sio->addr_size))
 			return;
 	}
-	vx->rip += exit ? exit->insn_len : vx->sio_insn_len;
+	vx->rip += sio->insn_len;
 }
 
 /*
@@ -244,6 +243,7 @@ enum vmx_next vmx_exit_string_io(struct vmmon_vcpu *vcpu,
 	sio->rep = q & VMX_IO_QUAL_REP;
 	sio->down = vx->rflags & X86_EFLAGS_DF;
 	sio->gla = exit->gla;
+	sio->insn_len = exit->insn_len;
 	count = sio->rep ? vx->regs.rcx & vmx_addr_mask(sio->addr_size) : 1;
 	if (!count) {
 		vx->rip += exit->insn_len;
@@ -274,12 +274,11 @@ enum vmx_next vmx_exit_string_io(struct vmmon_vcpu *vcpu,
 	if (in) {
 		vx->pending = VMX_PENDING_INS;
 		vx->paging = exit->paging;
-		vx->sio_insn_len = exit->insn_len;
 		return VMX_NEXT_USER;
 	}
 	if (sio->down)
 		vmx_string_io_reverse(run->data, sio);
-	vmx_string_io_done(vx, exit, &vx->regs.rsi);
+	vmx_string_io_done(vx, &vx->regs.rsi);
 	return VMX_NEXT_USER;
 }
 
@@ -302,6 +301,6 @@ int vmx_string_in_complete(struct vmmon_vcpu *vcpu)
 		vmx_emulation_failed(vcpu, 0);
 		return -EFAULT;
 	}
-	vmx_string_io_done(vx, NULL, &vx->regs.rdi);
+	vmx_string_io_done(vx, &vx->regs.rdi);
 	return 0;
 }

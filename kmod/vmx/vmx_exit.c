@@ -18,9 +18,6 @@
 #include "vmx_vcpu.h"
 #include "vmx_vmcs.h"
 
-/* DR6 of the x86 reset state. */
-#define VMX_RESET_DR6		0xffff0ff0ULL
-
 void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0, u64 d1)
 {
 	run->exit_reason = VMMON_EXIT_INTERNAL;
@@ -99,7 +96,6 @@ static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 	u64 old = vmcs_readl(VMCS_CR0_READ_SHADOW);
 	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
 	u64 cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
-	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
 	bool paging_on = (val & X86_CR0_PG) && !(old & X86_CR0_PG);
 
 	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
@@ -109,16 +105,13 @@ static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 		if (!(cr4 & X86_CR4_PAE))
 			return -EINVAL;
 		efer |= EFER_LMA;
-		entry |= VMX_ENTRY_IA32E_MODE_GUEST;
 	} else if (!(val & X86_CR0_PG) && (efer & EFER_LMA)) {
 		efer &= ~EFER_LMA;
-		entry &= ~VMX_ENTRY_IA32E_MODE_GUEST;
 	} else if (paging_on && (cr4 & X86_CR4_PAE) &&
 		   vmx_load_pdptes(vcpu, vmcs_readl(VMCS_GUEST_CR3))) {
 		return -EINVAL;
 	}
-	vmcs_write64(VMCS_GUEST_EFER, efer);
-	vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+	vmx_set_efer(efer);
 	vmcs_writel(VMCS_GUEST_CR0, val | VMX_CR0_HOST_OWNED);
 	vmcs_writel(VMCS_CR0_READ_SHADOW, val);
 	return 0;
@@ -257,14 +250,6 @@ static enum vmx_next vmx_exit_vmcall(struct vmmon_vcpu *vcpu,
 	vx->pending = VMX_PENDING_HYPERCALL;
 	vx->rip += exit->insn_len;
 	return VMX_NEXT_USER;
-}
-
-static bool vmx_exit_is_nmi(const struct vmx_exit *exit)
-{
-	return (exit->reason & VMX_EXIT_REASON_BASIC_MASK) ==
-		       VMX_EXIT_EXCEPTION_NMI &&
-	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
-	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI;
 }
 
 /* The kind of exit, for the counters. */

@@ -7,6 +7,7 @@
  * loaded on this CPU whenever these run.
  */
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
@@ -68,14 +69,42 @@ static bool vmx_pat_valid(u64 pat)
 	return true;
 }
 
+/* The MSRs whose guest values live in the VMCS (EFER: vmx_set_efer()). */
+static const struct {
+	u32 index;
+	u16 field;
+} vmx_vmcs_msrs[] = {
+	{ MSR_IA32_SYSENTER_CS, VMCS_GUEST_SYSENTER_CS },
+	{ MSR_IA32_SYSENTER_ESP, VMCS_GUEST_SYSENTER_ESP },
+	{ MSR_IA32_SYSENTER_EIP, VMCS_GUEST_SYSENTER_EIP },
+	{ MSR_IA32_CR_PAT, VMCS_GUEST_PAT },
+	{ MSR_EFER, VMCS_GUEST_EFER },
+	{ MSR_FS_BASE, VMCS_GUEST_FS_BASE },
+	{ MSR_GS_BASE, VMCS_GUEST_GS_BASE },
+};
+
+static int vmx_vmcs_msr(u32 index)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_vmcs_msrs); i++)
+		if (vmx_vmcs_msrs[i].index == index)
+			return i;
+	return -1;
+}
+
 /* 0, or -EINVAL when @index is not an MSR vmmon emulates. */
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
-	int sw = vmx_switched_msr(index);
+	int sw = vmx_switched_msr(index), vm = vmx_vmcs_msr(index);
 
 	if (sw >= 0) {
 		*data = vx->msrs[sw];
+		return 0;
+	}
+	if (vm >= 0) {
+		*data = __vmcs_read(vmx_vmcs_msrs[vm].field);
 		return 0;
 	}
 	switch (index) {
@@ -84,27 +113,6 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 		return 0;
 	case MSR_IA32_APICBASE:
 		*data = vx->apic_base;
-		return 0;
-	case MSR_IA32_SYSENTER_CS:
-		*data = vmcs_read32(VMCS_GUEST_SYSENTER_CS);
-		return 0;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = vmcs_readl(VMCS_GUEST_SYSENTER_ESP);
-		return 0;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = vmcs_readl(VMCS_GUEST_SYSENTER_EIP);
-		return 0;
-	case MSR_IA32_CR_PAT:
-		*data = vmcs_read64(VMCS_GUEST_PAT);
-		return 0;
-	case MSR_EFER:
-		*data = vmcs_read64(VMCS_GUEST_EFER);
-		return 0;
-	case MSR_FS_BASE:
-		*data = vmcs_readl(VMCS_GUEST_FS_BASE);
-		return 0;
-	case MSR_GS_BASE:
-		*data = vmcs_readl(VMCS_GUEST_GS_BASE);
 		return 0;
 	}
 	return -EINVAL;
@@ -164,72 +172,62 @@ int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data)
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
-	int sw = vmx_switched_msr(index);
-	u32 entry;
+	int sw = vmx_switched_msr(index), vm = vmx_vmcs_msr(index);
 
 	if (!vmx_msr_valid(vcpu, index, data, host))
 		return -EINVAL;
 	if (sw >= 0) {
 		vx->msrs[sw] = data;
-		return 0;
-	}
-	switch (index) {
-	case MSR_IA32_TSC:
+	} else if (index == MSR_EFER) {
+		vmx_set_efer(data);	/* only userspace can change LMA */
+	} else if (vm >= 0) {
+		__vmcs_write(vmx_vmcs_msrs[vm].field, data);
+	} else if (index == MSR_IA32_TSC) {
 		vx->tsc_offset = data - rdtsc();
 		vmcs_write64(VMCS_TSC_OFFSET, vx->tsc_offset);
-		break;
-	case MSR_IA32_APICBASE:
-		vx->apic_base = data;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		vmcs_write32(VMCS_GUEST_SYSENTER_CS, data);
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		vmcs_writel(VMCS_GUEST_SYSENTER_ESP, data);
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		vmcs_writel(VMCS_GUEST_SYSENTER_EIP, data);
-		break;
-	case MSR_IA32_CR_PAT:
-		vmcs_write64(VMCS_GUEST_PAT, data);
-		break;
-	case MSR_EFER:
-		vmcs_write64(VMCS_GUEST_EFER, data);
-		/* Only userspace can change LMA; the entry must agree with it. */
-		entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~VMX_ENTRY_IA32E_MODE_GUEST;
-		if (data & EFER_LMA)
-			entry |= VMX_ENTRY_IA32E_MODE_GUEST;
-		vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
-		break;
-	case MSR_FS_BASE:
-		vmcs_writel(VMCS_GUEST_FS_BASE, data);
-		break;
-	case MSR_GS_BASE:
-		vmcs_writel(VMCS_GUEST_GS_BASE, data);
-		break;
+	} else {
+		vx->apic_base = data;	/* the last one vmx_msr_valid() knows */
 	}
 	return 0;
 }
 
 /*
- * Before the guest runs, with preemption off: its SYSCALL MSRs in the
- * CPU, the host's in @host.  The host's are needed only on the way back
- * to its userspace, so they stay out while vmmon handles exits.
+ * The host's values of STAR, LSTAR, CSTAR and SFMASK: set once at boot,
+ * the same on every CPU (syscall_init()), so read once.  KERNEL_GS_BASE
+ * holds the current task's user GS base and is read at each switch.
  */
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS])
-{
-	int i;
+static u64 vmx_host_msrs[VMX_NR_SWITCHED_MSRS];
 
-	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++) {
-		rdmsrl(vmx_switched_msr_index[i], host[i]);
-		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
-	}
-}
-
-void vmx_msr_load_host(const u64 host[VMX_NR_SWITCHED_MSRS])
+void vmx_msr_setup(void)
 {
 	int i;
 
 	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
-		wrmsrl(vmx_switched_msr_index[i], host[i]);
+		if (i != VMX_MSR_KERNEL_GS_BASE)
+			rdmsrl(vmx_switched_msr_index[i], vmx_host_msrs[i]);
+}
+
+/*
+ * Before the guest runs, with preemption off: its SYSCALL MSRs in the
+ * CPU, the host's KERNEL_GS_BASE in @host_kernel_gs_base.  The host's are
+ * needed only on the way back to its userspace, so they stay out while
+ * vmmon handles exits.
+ */
+void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base)
+{
+	int i;
+
+	rdmsrl(MSR_KERNEL_GS_BASE, *host_kernel_gs_base);
+	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
+		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
+}
+
+void vmx_msr_load_host(u64 host_kernel_gs_base)
+{
+	int i;
+
+	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
+		wrmsrl(vmx_switched_msr_index[i],
+		       i == VMX_MSR_KERNEL_GS_BASE ? host_kernel_gs_base :
+						     vmx_host_msrs[i]);
 }

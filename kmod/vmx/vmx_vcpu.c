@@ -39,6 +39,10 @@
 /* Where VM exits land, in vmx_switch.S. */
 extern const char vmx_vmexit[];
 
+/* Armed only while an event waits for its window. */
+#define VMX_PROC_WINDOW_EXITS	(VMX_PROC_INTR_WINDOW_EXITING | \
+				 VMX_PROC_NMI_WINDOW_EXITING)
+
 /* VPID 0 is the host's (SDM 28.1); 16 bits wide. */
 #define VMX_VPID_FIRST	1
 #define VMX_VPID_LAST	0xffff
@@ -58,7 +62,6 @@ extern const char vmx_vmexit[];
 /* The flags RFLAGS defines (SDM 1 3.4.3): not bits 1, 3, 5, 15 or 22-63. */
 #define VMX_RFLAGS_DEFINED	0x3f7fd5ULL
 #define VMX_RESET_CR0		X86_CR0_ET
-#define VMX_RESET_DR6		0xffff0ff0ULL
 #define VMX_RESET_PAT		0x0007040600070406ULL
 #define VMX_AR_CODE		0x9b	/* present, S, execute/read, accessed */
 #define VMX_AR_DATA		0x93	/* present, S, read/write, accessed */
@@ -74,6 +77,7 @@ int vmx_vcpus_setup(void)
 
 	if (err)
 		return err;
+	vmx_msr_setup();
 	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
 		return -ENOMEM;
@@ -104,8 +108,8 @@ static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 	vmcs_write64(VMCS_EPT_POINTER, eptp);
 	vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_caps.pin);
 	/* The window exits are armed only when an event waits for one. */
-	vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_caps.proc &
-		     ~(VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING));
+	vx->proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
+	vmcs_write32(VMCS_PROC_BASED_CONTROLS, vx->proc);
 	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, vmx_caps.proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
@@ -187,10 +191,24 @@ static void vmx_put(struct vmx_vcpu *vx)
 		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
 }
 
+/*
+ * The guest's IA32_EFER; the VMCS is loaded.  The guest is in IA-32e mode
+ * exactly when EFER.LMA says so, and VM entry checks that the entry
+ * control agrees.
+ */
+void vmx_set_efer(u64 efer)
+{
+	u32 entry = vmx_caps.entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
+
+	if (efer & EFER_LMA)
+		entry |= VMX_ENTRY_IA32E_MODE_GUEST;
+	vmcs_write64(VMCS_GUEST_EFER, efer);
+	vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+}
+
 /* The guest state of SET_SREGS, in the VMCS; the VMCS is loaded. */
 static void vmx_write_sregs(const struct vmmon_sregs *sregs)
 {
-	u32 entry = vmx_caps.entry & ~VMX_ENTRY_IA32E_MODE_GUEST;
 	unsigned int i;
 
 	for (i = 0; i < VMX_NR_SEGMENTS; i++)
@@ -205,11 +223,7 @@ static void vmx_write_sregs(const struct vmmon_sregs *sregs)
 	vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
 	vmcs_writel(VMCS_GUEST_CR4, sregs->cr4 | VMX_CR4_HOST_OWNED);
 	vmcs_writel(VMCS_CR4_READ_SHADOW, sregs->cr4);
-	vmcs_write64(VMCS_GUEST_EFER, sregs->efer);
-	/* The guest is in IA-32e mode exactly when EFER.LMA says so. */
-	if (sregs->efer & EFER_LMA)
-		entry |= VMX_ENTRY_IA32E_MODE_GUEST;
-	vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+	vmx_set_efer(sregs->efer);
 }
 
 static void vmx_read_sregs(struct vmmon_sregs *sregs)
@@ -428,14 +442,6 @@ static void vmx_flush_ept_if_changed(struct vmx_vcpu *vx)
 	vx->ept_gen = gen;
 }
 
-static bool vmx_exit_is_host_nmi(const struct vmx_exit *exit)
-{
-	return (exit->reason & VMX_EXIT_REASON_BASIC_MASK) ==
-		       VMX_EXIT_EXCEPTION_NMI &&
-	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
-	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI;
-}
-
 static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
 {
 	return (vx->rflags & X86_EFLAGS_IF) &&
@@ -453,8 +459,7 @@ static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
 static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
-	u32 proc = vmx_caps.proc &
-		   ~(VMX_PROC_INTR_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING);
+	u32 proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
 
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
@@ -476,14 +481,18 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	}
 	if (vcpu->irq_pending >= 0 || READ_ONCE(vcpu->run->request_interrupt_window))
 		proc |= VMX_PROC_INTR_WINDOW_EXITING;
-	vmcs_write32(VMCS_PROC_BASED_CONTROLS, proc);
+	/* The VMCS keeps the field across VMCLEAR: write it when it changes. */
+	if (proc != vx->proc) {
+		vmcs_write32(VMCS_PROC_BASED_CONTROLS, proc);
+		vx->proc = proc;
+	}
 }
 
 /* Host state that VM exit does not restore, put back with interrupts off. */
 struct vmx_host_extra {
 	unsigned short ds, es;
 	u64 debugctl;
-	u64 msrs[VMX_NR_SWITCHED_MSRS];
+	u64 kernel_gs_base;
 };
 
 /* One VM entry and exit; interrupts are off. */
@@ -507,7 +516,7 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 	else
 		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
 	/* An NMI that exited the guest is the host's: deliver it. */
-	if (vmx_exit_is_host_nmi(exit))
+	if (vmx_exit_is_nmi(exit))
 		asm volatile("int $2");
 	if (host->ds | host->es) {
 		loadsegment(ds, host->ds);
@@ -546,7 +555,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 
 	kernel_fpu_begin();
 	vmmon_fpu_load_guest(&vx->fpu);
-	vmx_msr_load_guest(vx, host.msrs);
+	vmx_msr_load_guest(vx, &host.kernel_gs_base);
 	do {
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
@@ -558,7 +567,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
 		 !signal_pending(current));
-	vmx_msr_load_host(host.msrs);
+	vmx_msr_load_host(host.kernel_gs_base);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
 	/*

@@ -11,12 +11,14 @@
 #include "x86_decode.h"
 #include "x86_walk.h"
 #include "vmx_regs.h"
+#include "vmx_vmcs.h"
 
 struct vmmon_ept;
 struct vmmon_run;
 struct vmmon_vcpu;
 struct page;
 
+#define VMX_RESET_DR6		0xffff0ff0ULL
 #define VMX_RESET_DR7		0x400
 /* CR0 and CR4 bits the guest must keep set in VMX operation; it sees them
  * through the read shadows as it left them (SDM 3C 23.8). */
@@ -62,6 +64,7 @@ struct vmx_string_io {
 	u64 count;		/* items this exit moves */
 	u8 size;
 	u8 addr_size;		/* 2, 4 or 8 bytes */
+	u32 insn_len;
 	bool rep;
 	bool down;		/* RFLAGS.DF */
 };
@@ -76,6 +79,7 @@ struct vmx_vcpu {
 	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
 	u64 cr2;			/* not in the VMCS: swapped by hand */
 	u32 interruptibility;		/* as the last exit left it */
+	u32 proc;			/* the processor-based controls in the VMCS */
 	struct vmx_event event;
 	struct vmmon_fpu fpu;
 	/* Emulated state that the VMCS does not hold. */
@@ -87,7 +91,6 @@ struct vmx_vcpu {
 	/* An exit userspace completes at the next RUN. */
 	enum vmx_pending pending;
 	struct vmx_string_io sio;	/* IN and INS */
-	u32 sio_insn_len;
 	struct x86_mmio_insn mmio;	/* MMIO read: the decoded load */
 	struct vmx_paging_state paging;	/* INS: to translate the address */
 };
@@ -117,8 +120,18 @@ enum vmx_next {
 	VMX_NEXT_USER,		/* return to userspace; vcpu->run says why */
 };
 
+/* An NMI exited the guest: it is the host's, delivered at once. */
+static inline bool vmx_exit_is_nmi(const struct vmx_exit *exit)
+{
+	return (exit->reason & VMX_EXIT_REASON_BASIC_MASK) ==
+		       VMX_EXIT_EXCEPTION_NMI &&
+	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
+	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI;
+}
+
 /* vmx_vcpu.c */
 u64 *vmx_gpr(struct vmx_vcpu *vx, unsigned int n);
+void vmx_set_efer(u64 efer);
 void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
 
@@ -143,7 +156,8 @@ void vmx_msr_init(struct vmmon_vcpu *vcpu);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS]);
-void vmx_msr_load_host(const u64 host[VMX_NR_SWITCHED_MSRS]);
+void vmx_msr_setup(void);
+void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base);
+void vmx_msr_load_host(u64 host_kernel_gs_base);
 
 #endif /* VMMON_VMX_VCPU_H */

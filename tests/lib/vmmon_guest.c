@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "ktap.h"
 #include "vmmon_guest.h"
 #include "vmmon_util.h"
 
@@ -619,4 +620,30 @@ const char *vmmon_ucall_describe(const struct vmmon_ucall *uc, char *buf,
 	if (uc->nargs && n < size)
 		snprintf(buf + n, size - n, ")");
 	return buf;
+}
+
+/* One diagnostic line on why RUN returned, for a test that did not expect it. */
+void vmmon_show_exit(const struct vmmon_run *run)
+{
+	switch (run->exit_reason) {
+	case VMMON_EXIT_IO:
+		ktap_diag("exit: I/O port %#x, size %u, %s, first byte %#x",
+			  run->io.port, run->io.size,
+			  run->io.direction == VMMON_IO_OUT ? "out" : "in",
+			  ((const uint8_t *)run)[run->io.data_offset]);
+		break;
+	case VMMON_EXIT_FAIL_ENTRY:
+		ktap_diag("exit: entry failed, reason %#x, qualification %#llx",
+			  run->fail_entry.hw_reason,
+			  (unsigned long long)run->fail_entry.qualification);
+		break;
+	case VMMON_EXIT_INTERNAL:
+		ktap_diag("exit: internal error %u, data %#llx %#llx",
+			  run->internal.suberror,
+			  (unsigned long long)run->internal.data[0],
+			  (unsigned long long)run->internal.data[1]);
+		break;
+	default:
+		ktap_diag("exit %u", run->exit_reason);
+	}
 }
