@@ -20,6 +20,9 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 
 VMCTL_SRCS := $(wildcard user/vmctl/*.c)
+# Device models: plain C, unit-tested natively (tests/unit/dev_*_test.c).
+DEV_SRCS := $(wildcard user/vmctl/machine_*.c user/vmctl/dev_*.c)
+DEV_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/dev_*_test.c))
 TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
@@ -67,6 +70,12 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86_walk.c \
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS)
+
+build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
+		tests/lib/ktap.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS) \
+		tests/lib/ktap.c
 
 # Native suites, each between the markers scripts/ktap-check.sh reads.
 unit: build/unit/vmx_caps_test build/unit/x86_decode_test \
