@@ -210,6 +210,11 @@ enum vmmon_internal_error {
  * as soon as the guest can take an external interrupt, then inject one
  * with VMMON_INTERRUPT.  @ready_for_interrupt (out) says whether the
  * guest could take one when RUN returned, and @if_flag its RFLAGS.IF.
+ *
+ * @immediate_exit (in): when set, RUN completes a pending I/O or MMIO
+ * read and returns VMMON_EXIT_INTR (EINTR) without entering the guest.
+ * A launcher's signal handler sets it, so that a kick that lands just
+ * before RUN is not lost (a signal that lands during RUN ends it anyway).
  */
 #define VMMON_IO_DATA_MAX	2048
 
@@ -218,7 +223,7 @@ struct vmmon_run {
 	__u8 request_interrupt_window;	/* in */
 	__u8 ready_for_interrupt;
 	__u8 if_flag;
-	__u8 pad;
+	__u8 immediate_exit;		/* in */
 	union {
 		struct {
 			__u16 port;

@@ -23,6 +23,14 @@
 				 MSR_IA32_APICBASE_ENABLE | \
 				 MSR_IA32_APICBASE_BASE)
 #define VMX_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+/*
+ * IA32_MISC_ENABLE as the guest sees it: fast strings on, no branch trace
+ * or PEBS.  Linux reads it with a plain RDMSR on every Intel CPU and
+ * only ever writes back what it read, so writes must keep the value.
+ */
+#define VMX_MISC_ENABLE		(MSR_IA32_MISC_ENABLE_FAST_STRING | \
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
 
 static const u32 vmx_switched_msr_index[VMX_NR_SWITCHED_MSRS] = {
 	[VMX_MSR_STAR] = MSR_STAR,
@@ -38,6 +46,7 @@ void vmx_msr_init(struct vmmon_vcpu *vcpu)
 
 	vx->apic_base = VMX_APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
 			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vx->misc_enable = VMX_MISC_ENABLE;
 }
 
 static int vmx_switched_msr(u32 index)
@@ -114,6 +123,13 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_APICBASE:
 		*data = vx->apic_base;
 		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vx->misc_enable;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		/* No microcode update was loaded (Linux reads it unchecked). */
+		*data = 0;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -148,6 +164,11 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 		return !(data & ~VMX_APIC_BASE_VALID);
 	case MSR_IA32_CR_PAT:
 		return vmx_pat_valid(data);
+	case MSR_IA32_MISC_ENABLE:
+		return data == ((struct vmx_vcpu *)vcpu->hw)->misc_enable;
+	case MSR_IA32_UCODE_REV:
+		/* Writing 0 before CPUID is how a revision is read. */
+		return !host && !data;
 	case MSR_EFER:
 		if (data & ~VMX_EFER_VALID)
 			return false;
@@ -185,9 +206,10 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 	} else if (index == MSR_IA32_TSC) {
 		vx->tsc_offset = data - rdtsc();
 		vmcs_write64(VMCS_TSC_OFFSET, vx->tsc_offset);
-	} else {
-		vx->apic_base = data;	/* the last one vmx_msr_valid() knows */
+	} else if (index == MSR_IA32_APICBASE) {
+		vx->apic_base = data;
 	}
+	/* MISC_ENABLE and UCODE_REV: only their current values are valid. */
 	return 0;
 }
 

@@ -596,7 +596,7 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 		return next == -EFAULT ? 0 : next;
 	run->exit_reason = VMMON_EXIT_NONE;
 	do {
-		if (signal_pending(current)) {
+		if (signal_pending(current) || READ_ONCE(run->immediate_exit)) {
 			run->exit_reason = VMMON_EXIT_INTR;
 			return -EINTR;
 		}

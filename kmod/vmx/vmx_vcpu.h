@@ -85,6 +85,7 @@ struct vmx_vcpu {
 	/* Emulated state that the VMCS does not hold. */
 	u64 msrs[VMX_NR_SWITCHED_MSRS];
 	u64 apic_base;
+	u64 misc_enable;
 	u64 tsc_offset;
 	u64 cr8;
 	u64 dr[4], dr6;
