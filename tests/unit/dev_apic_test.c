@@ -1,0 +1,988 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the local APIC, I/O APIC and APIC bus models, with a
+ * fake clock.  The guest side is driven the way Linux 6.1 programs the
+ * xAPIC (flat logical mode, one LDR bit per CPU), through the same MMIO
+ * bus dispatch the machine uses.
+ */
+#include <stdio.h>
+#include "dev_apic_bus.h"
+#include "dev_ioapic.h"
+#include "dev_lapic.h"
+#include "ktap.h"
+#include "machine.h"
+
+#define NR_CPUS		2
+
+/* What Linux writes: APIC enabled, spurious vector 0xff. */
+#define SVR_ON		(LAPIC_SVR_ENABLE | 0xff)
+
+/* ICR low words as Linux builds them. */
+#define ICR_FIXED(v)	(APIC_DM_FIXED << LAPIC_ICR_DM_SHIFT | (v))
+#define ICR_SH(sh)	((uint32_t)(sh) << LAPIC_ICR_SH_SHIFT)
+#define ICR_INIT_ASSERT	(APIC_DM_INIT << LAPIC_ICR_DM_SHIFT | \
+			 LAPIC_ICR_TRIGGER_LEVEL | LAPIC_ICR_ASSERT)
+#define ICR_INIT_DEASSERT (APIC_DM_INIT << LAPIC_ICR_DM_SHIFT | \
+			   LAPIC_ICR_TRIGGER_LEVEL)
+#define ICR_SIPI(v)	(APIC_DM_STARTUP << LAPIC_ICR_DM_SHIFT | (v))
+#define ICR_NMI		(APIC_DM_NMI << LAPIC_ICR_DM_SHIFT)
+
+/* Timer LVT modes. */
+#define TIMER_ONESHOT(v)	(v)
+#define TIMER_PERIODIC(v)	(LAPIC_LVT_PERIODIC | (v))
+#define DIV_16			0x3	/* divide configuration code */
+
+/* Redirection entry words. */
+#define RTE_LEVEL(v)	(IOAPIC_RTE_LEVEL | (v))
+#define RTE_EDGE(v)	(v)
+
+static struct {
+	struct vm_clock clock;
+	struct apic_bus apic_bus;
+	struct lapic lapic[NR_CPUS];
+	struct ioapic ioapic;
+	struct bus mmio[NR_CPUS];	/* each vCPU sees its own APIC page */
+	unsigned int kicks[NR_CPUS];
+	unsigned int inits[NR_CPUS];
+	unsigned int sipis[NR_CPUS];
+	uint8_t sipi_vector[NR_CPUS];
+} t;
+
+static void on_kick(void *opaque, unsigned int cpu)
+{
+	(void)opaque;
+	t.kicks[cpu]++;
+}
+
+static void on_init(void *opaque, unsigned int cpu)
+{
+	(void)opaque;
+	t.inits[cpu]++;
+}
+
+static void on_sipi(void *opaque, unsigned int cpu, uint8_t vector)
+{
+	(void)opaque;
+	t.sipis[cpu]++;
+	t.sipi_vector[cpu] = vector;
+}
+
+/* A fresh machine: vCPU n has APIC ID @ids[n]. */
+static void setup_ids(uint8_t id0, uint8_t id1)
+{
+	const uint8_t ids[NR_CPUS] = { id0, id1 };
+	unsigned int cpu;
+
+	memset(&t, 0, sizeof(t));
+	vm_clock_init_fake(&t.clock);
+	t.apic_bus.kick = on_kick;
+	t.apic_bus.init = on_init;
+	t.apic_bus.sipi = on_sipi;
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		lapic_init(&t.lapic[cpu], cpu, ids[cpu], &t.apic_bus, &t.clock);
+		t.mmio[cpu].name = "mmio";
+		bus_register(&t.mmio[cpu], LAPIC_MMIO_BASE, LAPIC_MMIO_SIZE,
+			     lapic_mmio, &t.lapic[cpu]);
+		bus_register(&t.mmio[cpu], IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE,
+			     ioapic_mmio, &t.ioapic);
+	}
+	ioapic_init(&t.ioapic, &t.apic_bus);
+}
+
+static void setup(void)
+{
+	setup_ids(0, 1);
+}
+
+static uint32_t rd(unsigned int cpu, unsigned int reg)
+{
+	uint32_t val;
+
+	bus_access(&t.mmio[cpu], LAPIC_MMIO_BASE + reg, &val, sizeof(val),
+		   false);
+	return val;
+}
+
+static void wr(unsigned int cpu, unsigned int reg, uint32_t val)
+{
+	bus_access(&t.mmio[cpu], LAPIC_MMIO_BASE + reg, &val, sizeof(val),
+		   true);
+}
+
+/* Bit @vector of a 256-bit ISR/TMR/IRR read through MMIO. */
+static bool vec_bit(unsigned int cpu, unsigned int base, uint8_t vector)
+{
+	return rd(cpu, base + vector / 32 * LAPIC_REG_STRIDE) &
+	       1u << (vector % 32);
+}
+
+/* What Linux's setup_local_APIC() leaves in flat logical mode. */
+static void linux_setup(unsigned int cpu)
+{
+	wr(cpu, LAPIC_DFR, 0xffffffff);
+	wr(cpu, LAPIC_LDR, 1u << (LAPIC_LDR_SHIFT + cpu));
+	wr(cpu, LAPIC_TPR, 0);
+	wr(cpu, LAPIC_SVR, SVR_ON);
+}
+
+static void send_ipi(unsigned int cpu, uint8_t dest, uint32_t low)
+{
+	wr(cpu, LAPIC_ICR_HIGH, (uint32_t)dest << LAPIC_ICR_DEST_SHIFT);
+	wr(cpu, LAPIC_ICR_LOW, low);
+}
+
+/* The vCPU takes what is pending, as the machine does before entry. */
+static int take(unsigned int cpu)
+{
+	int vector = lapic_pending(&t.lapic[cpu]);
+
+	if (vector >= 0)
+		lapic_accept(&t.lapic[cpu], vector);
+	return vector;
+}
+
+static void io_wr(unsigned int reg, uint32_t val)
+{
+	uint32_t sel = reg;
+
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_REGSEL, &sel,
+		   sizeof(sel), true);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_WINDOW, &val,
+		   sizeof(val), true);
+}
+
+static uint32_t io_rd(unsigned int reg)
+{
+	uint32_t sel = reg, val;
+
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_REGSEL, &sel,
+		   sizeof(sel), true);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_WINDOW, &val,
+		   sizeof(val), false);
+	return val;
+}
+
+/* Route @pin to @vector on the APIC with physical ID @dest. */
+static void route(unsigned int pin, uint32_t low, uint8_t dest)
+{
+	io_wr(IOAPIC_REG_REDTBL + 2 * pin + 1,
+	      (uint32_t)dest << (IOAPIC_RTE_DEST_SHIFT - 32));
+	io_wr(IOAPIC_REG_REDTBL + 2 * pin, low);
+}
+
+static uint32_t rte_low(unsigned int pin)
+{
+	return io_rd(IOAPIC_REG_REDTBL + 2 * pin);
+}
+
+static enum ktap_result lapic_reset_values(void)
+{
+	unsigned int i;
+
+	setup_ids(0, 7);
+	EXPECT_EQ(rd(0, LAPIC_ID), 0);
+	EXPECT_EQ(rd(1, LAPIC_ID), 0x07000000);
+	EXPECT_EQ(rd(1, LAPIC_VERSION), 0x00050014);
+	EXPECT_EQ(rd(1, LAPIC_TPR), 0);
+	EXPECT_EQ(rd(1, LAPIC_APR), 0);
+	EXPECT_EQ(rd(1, LAPIC_PPR), 0);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0);
+	EXPECT_EQ(rd(1, LAPIC_DFR), 0xffffffff);
+	EXPECT_EQ(rd(1, LAPIC_SVR), 0xff);
+	EXPECT_EQ(rd(1, LAPIC_ESR), 0);
+	EXPECT_EQ(rd(1, LAPIC_ICR_LOW), 0);
+	EXPECT_EQ(rd(1, LAPIC_ICR_HIGH), 0);
+	for (i = 0; i < LAPIC_VEC_REGS; i++) {
+		EXPECT_EQ(rd(1, LAPIC_ISR + i * LAPIC_REG_STRIDE), 0);
+		EXPECT_EQ(rd(1, LAPIC_TMR + i * LAPIC_REG_STRIDE), 0);
+		EXPECT_EQ(rd(1, LAPIC_IRR + i * LAPIC_REG_STRIDE), 0);
+	}
+	for (i = LAPIC_LVT_TIMER; i <= LAPIC_LVT_ERROR; i += LAPIC_REG_STRIDE)
+		EXPECT_EQ(rd(1, i), LAPIC_LVT_MASKED);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_INIT), 0);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_CUR), 0);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_DIV), 0);
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	/* Virtual wire until the OS sets the APIC up. */
+	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[0]));
+	return KTAP_PASS;
+}
+
+static enum ktap_result lapic_register_masks(void)
+{
+	setup();
+	wr(0, LAPIC_DFR, 0);
+	EXPECT_EQ(rd(0, LAPIC_DFR), 0x0fffffff);
+	wr(0, LAPIC_LDR, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_LDR), 0xff000000);
+	wr(0, LAPIC_TPR, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_TPR), 0xff);
+	wr(0, LAPIC_SVR, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_SVR), 0x3ff);
+	wr(0, LAPIC_LVT_TIMER, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x300ff);	/* no TSC deadline */
+	wr(0, LAPIC_LVT_LINT0, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0), 0x1a7ff);
+	wr(0, LAPIC_LVT_ERROR, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_LVT_ERROR), 0x100ff);
+	wr(0, LAPIC_TIMER_DIV, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_DIV), 0xb);
+	wr(0, LAPIC_ICR_HIGH, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 0xff000000);
+	/* Read-only registers. */
+	wr(0, LAPIC_VERSION, 0);
+	EXPECT_EQ(rd(0, LAPIC_VERSION), 0x00050014);
+	wr(0, LAPIC_PPR, 0x40);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0xff);
+	wr(0, LAPIC_IRR + 0x70, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_IRR + 0x70), 0);
+	wr(0, LAPIC_TIMER_CUR, 1234);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result lapic_sw_disable_masks_lvts(void)
+{
+	setup();
+	wr(0, LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	/* Software-disabled: the mask cannot be cleared. */
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0),
+		  LAPIC_LVT_MASKED | APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	wr(0, LAPIC_SVR, SVR_ON);
+	EXPECT_TRUE(!lapic_accepts_pic(&t.lapic[0]));
+	wr(0, LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0), APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[0]));
+	wr(0, LAPIC_LVT_TIMER, 0x30);
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x30);
+	/* Disabling sets every mask bit again. */
+	wr(0, LAPIC_SVR, 0xff);
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), LAPIC_LVT_MASKED | 0x30);
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0),
+		  LAPIC_LVT_MASKED | APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	/* A fixed interrupt does not reach a disabled APIC. */
+	apic_bus_deliver(&t.apic_bus, 0, false, APIC_DM_FIXED, 0x40, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x40));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	return KTAP_PASS;
+}
+
+static enum ktap_result flat_logical_delivery(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0x02000000);
+	apic_bus_deliver(&t.apic_bus, 0x02, true, APIC_DM_FIXED, 0x41, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x41));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x41));
+	apic_bus_deliver(&t.apic_bus, 0x03, true, APIC_DM_FIXED, 0x42, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x42));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x42));
+	/* Lowest priority: one of the two only. */
+	apic_bus_deliver(&t.apic_bus, 0x03, true, APIC_DM_LOWEST, 0x43, false,
+			 APIC_SH_NONE, 1);
+	EXPECT_EQ(vec_bit(0, LAPIC_IRR, 0x43) + vec_bit(1, LAPIC_IRR, 0x43), 1);
+	/* No LDR bit in common: nobody. */
+	apic_bus_deliver(&t.apic_bus, 0x04, true, APIC_DM_FIXED, 0x44, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x44));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x44));
+	/* Logical 0xff reaches all. */
+	apic_bus_deliver(&t.apic_bus, 0xff, true, APIC_DM_FIXED, 0x45, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x45));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x45));
+	return KTAP_PASS;
+}
+
+static enum ktap_result cluster_logical_delivery(void)
+{
+	setup();
+	wr(0, LAPIC_SVR, SVR_ON);
+	wr(1, LAPIC_SVR, SVR_ON);
+	wr(0, LAPIC_DFR, LAPIC_DFR_CLUSTER);
+	wr(1, LAPIC_DFR, LAPIC_DFR_CLUSTER);
+	wr(0, LAPIC_LDR, 0x11000000);	/* cluster 1, member 0 */
+	wr(1, LAPIC_LDR, 0x21000000);	/* cluster 2, member 0 */
+	apic_bus_deliver(&t.apic_bus, 0x21, true, APIC_DM_FIXED, 0x50, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x50));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x50));
+	/* Right cluster, other member. */
+	apic_bus_deliver(&t.apic_bus, 0x12, true, APIC_DM_FIXED, 0x51, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x51));
+	apic_bus_deliver(&t.apic_bus, 0x1f, true, APIC_DM_FIXED, 0x52, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x52));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x52));
+	return KTAP_PASS;
+}
+
+static enum ktap_result physical_delivery(void)
+{
+	setup_ids(0, 5);
+	linux_setup(0);
+	linux_setup(1);
+	/* By APIC ID, not vCPU index. */
+	apic_bus_deliver(&t.apic_bus, 1, false, APIC_DM_FIXED, 0x60, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x60));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x60));
+	apic_bus_deliver(&t.apic_bus, 5, false, APIC_DM_FIXED, 0x61, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x61));
+	EXPECT_EQ(t.kicks[1], 1);
+	EXPECT_EQ(t.kicks[0], 0);
+	/* Only the low 8 bits of a destination count. */
+	apic_bus_deliver(&t.apic_bus, 0x105, false, APIC_DM_FIXED, 0x62, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x62));
+	apic_bus_deliver(&t.apic_bus, 0xff, false, APIC_DM_FIXED, 0x63, false,
+			 APIC_SH_NONE, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x63));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x63));
+	return KTAP_PASS;
+}
+
+static enum ktap_result ipi_fixed_physical(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	send_ipi(0, 1, ICR_FIXED(0xfd));
+	EXPECT_EQ(t.kicks[1], 1);
+	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xfd));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xfd));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0xfd));
+	/* Delivery status reads idle at once. */
+	EXPECT_EQ(rd(0, LAPIC_ICR_LOW), ICR_FIXED(0xfd));
+	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 0x01000000);
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), 0xfd);
+	EXPECT_EQ(take(1), 0xfd);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xfd));
+	EXPECT_TRUE(vec_bit(1, LAPIC_ISR, 0xfd));
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_ISR, 0xfd));
+	return KTAP_PASS;
+}
+
+static enum ktap_result ipi_fixed_logical(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	send_ipi(0, 0x02, ICR_FIXED(0xfb) | LAPIC_ICR_DEST_LOGICAL);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xfb));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xfb));
+	send_ipi(1, 0x01, ICR_FIXED(0xfa) | LAPIC_ICR_DEST_LOGICAL);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xfa));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xfa));
+	EXPECT_EQ(t.kicks[0], 1);
+	EXPECT_EQ(t.kicks[1], 1);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ipi_shorthands(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	/* The destination field is ignored with a shorthand. */
+	send_ipi(1, 0, ICR_FIXED(0xf0) | ICR_SH(APIC_SH_SELF));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf0));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xf0));
+	send_ipi(0, 0, ICR_FIXED(0xf1) | ICR_SH(APIC_SH_OTHERS));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf1));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xf1));
+	send_ipi(1, 0, ICR_FIXED(0xf2) | ICR_SH(APIC_SH_OTHERS));
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xf2));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xf2));
+	send_ipi(0, 0, ICR_FIXED(0xf3) | ICR_SH(APIC_SH_ALL));
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xf3));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf3));
+	return KTAP_PASS;
+}
+
+static enum ktap_result ipi_nmi(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	send_ipi(0, 1, ICR_NMI);
+	EXPECT_EQ(t.kicks[1], 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	return KTAP_PASS;
+}
+
+/* Linux's wakeup_secondary_cpu_via_init(): INIT, INIT de-assert, 2 SIPIs. */
+static enum ktap_result init_sipi_sequence(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	send_ipi(0, 1, ICR_FIXED(0x70));
+	send_ipi(0, 1, ICR_INIT_ASSERT);
+	EXPECT_EQ(t.inits[1], 1);
+	EXPECT_EQ(t.inits[0], 0);
+	/* INIT reset the target's APIC, but not its ID. */
+	EXPECT_EQ(rd(1, LAPIC_SVR), 0xff);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0);
+	EXPECT_EQ(rd(1, LAPIC_ID), 0x01000000);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x70));
+	send_ipi(0, 1, ICR_INIT_DEASSERT);
+	EXPECT_EQ(t.inits[1], 1);
+	send_ipi(0, 1, ICR_SIPI(0x9a));
+	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipi_vector[1], 0x9a);
+	send_ipi(0, 1, ICR_SIPI(0x9b));
+	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipi_vector[1], 0x9a);
+	EXPECT_EQ(t.sipis[0], 0);
+	EXPECT_EQ(t.inits[1], 1);
+	/* A new INIT re-arms the SIPI. */
+	send_ipi(0, 1, ICR_INIT_ASSERT);
+	send_ipi(0, 1, ICR_SIPI(0x10));
+	EXPECT_EQ(t.inits[1], 2);
+	EXPECT_EQ(t.sipis[1], 2);
+	EXPECT_EQ(t.sipi_vector[1], 0x10);
+	/* vCPU 0 (the BSP) never waits for a SIPI it was not INITed for. */
+	send_ipi(1, 0, ICR_SIPI(0x20));
+	EXPECT_EQ(t.sipis[0], 0);
+	return KTAP_PASS;
+}
+
+/* An AP powers up in wait-for-SIPI: a SIPI without INIT starts it. */
+static enum ktap_result sipi_at_power_up(void)
+{
+	setup();
+	send_ipi(0, 1, ICR_SIPI(0x08));
+	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipi_vector[1], 0x08);
+	EXPECT_EQ(t.inits[1], 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result tpr_masks_lower_classes(void)
+{
+	setup();
+	linux_setup(0);
+	wr(0, LAPIC_TPR, 0x50);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50);
+	send_ipi(0, 0, ICR_FIXED(0x5f) | ICR_SH(APIC_SH_SELF));
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x5f));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	EXPECT_EQ(t.kicks[0], 0);
+	send_ipi(0, 0, ICR_FIXED(0x60) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), 0x60);
+	EXPECT_EQ(t.kicks[0], 1);
+	EXPECT_EQ(take(0), 0x60);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x60);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Lowering TPR lets 0x5f in, and says so. */
+	wr(0, LAPIC_TPR, 0x40);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), 0x5f);
+	EXPECT_EQ(t.kicks[0], 2);
+	return KTAP_PASS;
+}
+
+static enum ktap_result isr_nesting_eoi_order(void)
+{
+	setup();
+	linux_setup(0);
+	send_ipi(0, 0, ICR_FIXED(0x41) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(take(0), 0x41);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x40);
+	/* Same class: blocked while 0x41 is in service. */
+	send_ipi(0, 0, ICR_FIXED(0x4f) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Higher class nests. */
+	send_ipi(0, 0, ICR_FIXED(0x81) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(take(0), 0x81);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x80);
+	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x41));
+	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x81));
+	/* EOI retires the highest in service first. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x81));
+	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x41));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x41));
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0);
+	EXPECT_EQ(take(0), 0x4f);
+	wr(0, LAPIC_EOI, 0);
+	/* EOI with nothing in service is harmless. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0);
+	/* accept() of a vector not requested changes nothing. */
+	lapic_accept(&t.lapic[0], 0x99);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x99));
+	return KTAP_PASS;
+}
+
+static enum ktap_result illegal_vectors(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	wr(1, LAPIC_LVT_ERROR, 0xfe);
+	send_ipi(0, 1, ICR_FIXED(0x0f));
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
+	wr(0, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
+	/* Latched: the next write clears it. */
+	wr(0, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0);
+	/* Received through MSI: the receiver's error, through LVT Error. */
+	apic_bus_msi(&t.apic_bus, MSI_ADDR_BASE | 1 << MSI_ADDR_DEST_SHIFT, 0x05);
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), 0xfe);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+	return KTAP_PASS;
+}
+
+static enum ktap_result bad_offsets_and_sizes(void)
+{
+	uint64_t v64 = 0x1234;
+	uint16_t v16 = 0x1234;
+	uint8_t v8 = 0x12;
+	uint32_t v32;
+
+	setup();
+	linux_setup(0);
+	/* Other sizes: read 0, writes dropped. */
+	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v64, 8, false);
+	EXPECT_EQ(v64, 0);
+	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_SVR, &v16, 2, false);
+	EXPECT_EQ(v16, 0);
+	v16 = 0x50;
+	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v16, 2, true);
+	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v8, 1, true);
+	v64 = 0x50;
+	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v64, 8, true);
+	EXPECT_EQ(rd(0, LAPIC_TPR), 0);
+	/* Unaligned and in-between offsets. */
+	EXPECT_EQ(rd(0, LAPIC_SVR + 4), 0);
+	EXPECT_EQ(rd(0, LAPIC_SVR + 1), 0);
+	wr(0, LAPIC_TPR + 4, 0x50);
+	wr(0, LAPIC_TPR + 2, 0x50);
+	EXPECT_EQ(rd(0, LAPIC_TPR), 0);
+	/* Reserved registers and the top of the page. */
+	EXPECT_EQ(rd(0, 0x3f0), 0);
+	EXPECT_EQ(rd(0, 0xff0), 0);
+	wr(0, 0xff0, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_MMIO_SIZE - 4), 0);
+	/* The bus refuses what crosses the page; the model holds anyway. */
+	v32 = 0xffffffff;
+	lapic_mmio(&t.lapic[0], LAPIC_MMIO_SIZE, &v32, 4, true);
+	lapic_mmio(&t.lapic[0], UINT64_MAX - 0xf, &v32, 4, true);
+	v32 = 0;
+	lapic_mmio(&t.lapic[0], UINT64_MAX - 0xf, &v32, 4, false);
+	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(rd(0, LAPIC_SVR), SVR_ON);
+	return KTAP_PASS;
+}
+
+static enum ktap_result timer_oneshot_divide16(void)
+{
+	setup();
+	linux_setup(0);
+	vm_clock_fake_advance(&t.clock, 1000);
+	wr(0, LAPIC_TIMER_DIV, DIV_16);
+	wr(0, LAPIC_LVT_TIMER, TIMER_ONESHOT(0xec));
+	wr(0, LAPIC_TIMER_INIT, 1000);	/* 16000 ticks of 1 ns */
+	EXPECT_EQ(rd(0, LAPIC_TIMER_INIT), 1000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1000);
+	vm_clock_fake_advance(&t.clock, 1000 + 8000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 500);
+	vm_clock_fake_advance(&t.clock, 1000 + 15999);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 0);
+	vm_clock_fake_advance(&t.clock, 1000 + 16000);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 1);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	/* It does not fire again. */
+	EXPECT_EQ(take(0), 0xec);
+	vm_clock_fake_advance(&t.clock, 1000000);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	return KTAP_PASS;
+}
+
+static enum ktap_result timer_periodic(void)
+{
+	setup();
+	linux_setup(0);
+	wr(0, LAPIC_TIMER_DIV, DIV_16);
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
+	wr(0, LAPIC_TIMER_INIT, 10000);	/* a period of 160000 ns */
+	vm_clock_fake_advance(&t.clock, 160000);
+	EXPECT_EQ(take(0), 0xec);
+	wr(0, LAPIC_EOI, 0);
+	/* Counting down again from the top. */
+	vm_clock_fake_advance(&t.clock, 160000 + 40000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7500);
+	vm_clock_fake_advance(&t.clock, 319999);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	vm_clock_fake_advance(&t.clock, 320000);
+	EXPECT_EQ(take(0), 0xec);
+	wr(0, LAPIC_EOI, 0);
+	/* A late timer thread skips the missed periods, staying in phase. */
+	vm_clock_fake_advance(&t.clock, 800000 + 5);
+	EXPECT_EQ(take(0), 0xec);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 960000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 10000);
+	/* Initial count 0 stops it. */
+	wr(0, LAPIC_TIMER_INIT, 0);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	return KTAP_PASS;
+}
+
+static enum ktap_result timer_periodic_rate_limited(void)
+{
+	setup();
+	linux_setup(0);
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
+	wr(0, LAPIC_TIMER_DIV, LAPIC_DIV_LOW | LAPIC_DIV_HIGH);	/* by 1 */
+	wr(0, LAPIC_TIMER_INIT, 10);
+	vm_clock_fake_advance(&t.clock, 10);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
+	/* Not every 10 ns: the timer thread would never rest. */
+	EXPECT_EQ(t.lapic[0].timer.deadline, 10 + 100000);
+	/* The guest's count still runs at its own rate. */
+	vm_clock_fake_advance(&t.clock, 23);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7);
+	return KTAP_PASS;
+}
+
+static enum ktap_result timer_masked_sets_no_irr(void)
+{
+	setup();
+	linux_setup(0);
+	wr(0, LAPIC_LVT_TIMER, TIMER_ONESHOT(0xec) | LAPIC_LVT_MASKED);
+	wr(0, LAPIC_TIMER_INIT, 100);
+	vm_clock_fake_advance(&t.clock, 200);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	/* Divide 2 (code 0) is the reset value. */
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec) | LAPIC_LVT_MASKED);
+	wr(0, LAPIC_TIMER_INIT, 100000);
+	vm_clock_fake_advance(&t.clock, 200 + 100000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 50000);
+	vm_clock_fake_advance(&t.clock, 200 + 600000);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	/* Still counting: unmasked, the next period delivers. */
+	EXPECT_TRUE(t.lapic[0].timer.armed);
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
+	vm_clock_fake_advance(&t.clock, 200 + 800000);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
+	return KTAP_PASS;
+}
+
+static enum ktap_result divide_values(void)
+{
+	static const struct {
+		uint32_t conf;
+		unsigned int div;
+	} divs[] = {
+		{ 0x0, 2 }, { 0x1, 4 }, { 0x2, 8 }, { 0x3, 16 },
+		{ 0x8, 32 }, { 0x9, 64 }, { 0xa, 128 }, { 0xb, 1 },
+	};
+	unsigned int i;
+
+	setup();
+	linux_setup(0);
+	for (i = 0; i < sizeof(divs) / sizeof(divs[0]); i++) {
+		uint64_t start = i * 1000000;
+
+		vm_clock_fake_advance(&t.clock, start);
+		wr(0, LAPIC_TIMER_DIV, divs[i].conf);
+		wr(0, LAPIC_TIMER_INIT, 1000);
+		vm_clock_fake_advance(&t.clock, start + 100 * divs[i].div);
+		EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 900);
+	}
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_registers(void)
+{
+	unsigned int pin;
+
+	setup();
+	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0);
+	io_wr(IOAPIC_REG_ID, 0xffffffff);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0x0f000000);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ARB), 0x0f000000);
+	io_wr(IOAPIC_REG_VERSION, 0);
+	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011);
+	for (pin = 0; pin < IOAPIC_NR_PINS; pin++) {
+		EXPECT_EQ(rte_low(pin), IOAPIC_RTE_MASKED);
+		EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * pin + 1), 0);
+	}
+	/* Delivery status and Remote IRR are read-only. */
+	io_wr(IOAPIC_REG_REDTBL + 2 * 23, 0xffffffff);
+	EXPECT_EQ(rte_low(23), 0x1afff);
+	io_wr(IOAPIC_REG_REDTBL + 2 * 23 + 1, 0xffffffff);
+	EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * 23 + 1), 0xff000000);
+	/* Past the table, and IOREGSEL's own width. */
+	io_wr(IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS, 0xffffffff);
+	EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS), 0);
+	EXPECT_EQ(io_rd(0xff), 0);
+	io_wr(0x1234, 0);	/* IOREGSEL keeps 8 bits: 0x34 */
+	EXPECT_EQ(t.ioapic.regsel, 0x34);
+	EXPECT_EQ(io_rd(0x03), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_bad_accesses(void)
+{
+	uint64_t v64 = 0;
+	uint8_t v8 = IOAPIC_REG_VERSION;
+	uint32_t v32 = 0x12345678;
+
+	setup();
+	/* Only 32-bit accesses at the three registers do anything. */
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_REGSEL, &v8, 1, true);
+	EXPECT_EQ(t.ioapic.regsel, 0);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_WINDOW, &v64, 8,
+		   false);
+	EXPECT_EQ(v64, 0);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x20, &v32, 4, false);
+	EXPECT_EQ(v32, 0);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_EOI, &v32, 4, false);
+	EXPECT_EQ(v32, 0);
+	v32 = 0xffffffff;
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x04, &v32, 4, true);
+	EXPECT_EQ(t.ioapic.regsel, 0);
+	ioapic_mmio(&t.ioapic, UINT64_MAX, &v32, 4, true);
+	/* Out-of-range pins are ignored. */
+	ioapic_set_irq(&t.ioapic, IOAPIC_NR_PINS, 1);
+	ioapic_set_irq(&t.ioapic, UINT32_MAX, 1);
+	EXPECT_EQ(t.ioapic.asserted, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_level_redelivered_after_eoi(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	route(9, RTE_LEVEL(0x39), 1);
+	ioapic_set_irq(&t.ioapic, 9, 1);
+	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_TRUE(vec_bit(1, LAPIC_TMR, 0x39));
+	EXPECT_EQ(take(1), 0x39);
+	EXPECT_EQ(t.kicks[1], 1);
+	/* Line still high: the EOI brings it back. */
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_EQ(t.kicks[1], 2);
+	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_EQ(take(1), 0x39);
+	/* Lowered before the EOI: done. */
+	ioapic_set_irq(&t.ioapic, 9, 0);
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rte_low(9) & IOAPIC_RTE_REMOTE_IRR));
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	EXPECT_EQ(t.kicks[1], 2);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_remote_irr_blocks(void)
+{
+	setup();
+	linux_setup(0);
+	route(10, RTE_LEVEL(0x3a), 0);
+	ioapic_set_irq(&t.ioapic, 10, 1);
+	EXPECT_EQ(take(0), 0x3a);
+	/* Toggling the line while in service sends nothing. */
+	ioapic_set_irq(&t.ioapic, 10, 0);
+	ioapic_set_irq(&t.ioapic, 10, 1);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3a));
+	EXPECT_EQ(t.kicks[0], 1);
+	/* Rewriting the entry (Linux does, on affinity changes) keeps it. */
+	io_wr(IOAPIC_REG_REDTBL + 2 * 10, RTE_LEVEL(0x3a));
+	EXPECT_TRUE(rte_low(10) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3a));
+	/* The EOI lets the still-high line through again. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x3a));
+	EXPECT_EQ(take(0), 0x3a);
+	/* Switching to edge and back clears a stuck Remote IRR (Linux). */
+	io_wr(IOAPIC_REG_REDTBL + 2 * 10, RTE_EDGE(0x3a) | IOAPIC_RTE_MASKED);
+	EXPECT_TRUE(!(rte_low(10) & IOAPIC_RTE_REMOTE_IRR));
+	ioapic_set_irq(&t.ioapic, 10, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_eoi_register(void)
+{
+	uint32_t vector = 0x3b;
+
+	setup();
+	linux_setup(0);
+	route(11, RTE_LEVEL(0x3b), 0);
+	ioapic_set_irq(&t.ioapic, 11, 1);
+	EXPECT_EQ(take(0), 0x3b);
+	ioapic_set_irq(&t.ioapic, 11, 0);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_EOI, &vector,
+		   sizeof(vector), true);
+	EXPECT_TRUE(!(rte_low(11) & IOAPIC_RTE_REMOTE_IRR));
+	/* An EOI for another vector leaves Remote IRR alone. */
+	ioapic_set_irq(&t.ioapic, 11, 1);
+	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
+	ioapic_eoi(&t.ioapic, 0x3c);
+	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_masked_pin(void)
+{
+	setup();
+	linux_setup(0);
+	route(4, RTE_LEVEL(0x34) | IOAPIC_RTE_MASKED, 0);
+	ioapic_set_irq(&t.ioapic, 4, 1);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x34));
+	EXPECT_TRUE(!(rte_low(4) & IOAPIC_RTE_REMOTE_IRR));
+	/* Unmasking an asserted level pin delivers it. */
+	route(4, RTE_LEVEL(0x34), 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x34));
+	/* A masked edge pin loses its edge, even once unmasked. */
+	route(5, RTE_EDGE(0x35) | IOAPIC_RTE_MASKED, 0);
+	ioapic_set_irq(&t.ioapic, 5, 1);
+	route(5, RTE_EDGE(0x35), 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x35));
+	return KTAP_PASS;
+}
+
+static enum ktap_result ioapic_edge_pin(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	/* Logical destination, as Linux routes in flat mode. */
+	route(1, RTE_EDGE(0x31) | IOAPIC_RTE_LOGICAL, 0x02);
+	ioapic_set_irq(&t.ioapic, 1, 1);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x31));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0x31));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x31));
+	EXPECT_TRUE(!(rte_low(1) & IOAPIC_RTE_REMOTE_IRR));
+	EXPECT_EQ(take(1), 0x31);
+	/* Still high: no new edge. */
+	ioapic_set_irq(&t.ioapic, 1, 1);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x31));
+	/* EOI of an edge vector is not broadcast: nothing happens. */
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x31));
+	ioapic_set_irq(&t.ioapic, 1, 0);
+	ioapic_set_irq(&t.ioapic, 1, 1);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x31));
+	EXPECT_EQ(t.kicks[1], 2);
+	return KTAP_PASS;
+}
+
+/* Polarity is kept for the guest; the level given is the logical one. */
+static enum ktap_result ioapic_active_low(void)
+{
+	setup();
+	linux_setup(0);
+	route(12, RTE_LEVEL(0x3c) | IOAPIC_RTE_ACTIVE_LOW, 0);
+	EXPECT_TRUE(rte_low(12) & IOAPIC_RTE_ACTIVE_LOW);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3c));
+	ioapic_set_irq(&t.ioapic, 12, 1);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x3c));
+	return KTAP_PASS;
+}
+
+static enum ktap_result msi_decode(void)
+{
+	setup_ids(0, 3);
+	linux_setup(0);
+	linux_setup(1);
+	/* Physical destination 3, fixed, edge. */
+	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0041);
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x41));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x41));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0x41));
+	/* Logical destination 0x01 (vCPU 0's LDR), level-triggered. */
+	apic_bus_msi(&t.apic_bus, 0xfee01004, 0x8042);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x42));
+	EXPECT_TRUE(vec_bit(0, LAPIC_TMR, 0x42));
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x42));
+	/* Lowest priority to both: one gets it. */
+	apic_bus_msi(&t.apic_bus, 0xfee03004, 0x0143);
+	EXPECT_EQ(vec_bit(0, LAPIC_IRR, 0x43) + vec_bit(1, LAPIC_IRR, 0x43), 1);
+	/* NMI by MSI. */
+	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0400);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	/* Not the MSI window: dropped. */
+	apic_bus_msi(&t.apic_bus, 0xfed03000, 0x0044);
+	apic_bus_msi(&t.apic_bus, 0x1fee03000ULL, 0x0044);
+	apic_bus_msi(&t.apic_bus, 0xfef03000, 0x0044);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x44));
+	/* Top of the window, broadcast. */
+	apic_bus_msi(&t.apic_bus, 0xfeeff000 | 0xffc, 0x0045);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x45));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x45));
+	/* SMI and ExtINT messages do nothing. */
+	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0246);
+	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0746);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x46));
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(lapic_reset_values),
+	KTAP_CASE(lapic_register_masks),
+	KTAP_CASE(lapic_sw_disable_masks_lvts),
+	KTAP_CASE(flat_logical_delivery),
+	KTAP_CASE(cluster_logical_delivery),
+	KTAP_CASE(physical_delivery),
+	KTAP_CASE(ipi_fixed_physical),
+	KTAP_CASE(ipi_fixed_logical),
+	KTAP_CASE(ipi_shorthands),
+	KTAP_CASE(ipi_nmi),
+	KTAP_CASE(init_sipi_sequence),
+	KTAP_CASE(sipi_at_power_up),
+	KTAP_CASE(tpr_masks_lower_classes),
+	KTAP_CASE(isr_nesting_eoi_order),
+	KTAP_CASE(illegal_vectors),
+	KTAP_CASE(bad_offsets_and_sizes),
+	KTAP_CASE(timer_oneshot_divide16),
+	KTAP_CASE(timer_periodic),
+	KTAP_CASE(timer_periodic_rate_limited),
+	KTAP_CASE(timer_masked_sets_no_irr),
+	KTAP_CASE(divide_values),
+	KTAP_CASE(ioapic_registers),
+	KTAP_CASE(ioapic_bad_accesses),
+	KTAP_CASE(ioapic_level_redelivered_after_eoi),
+	KTAP_CASE(ioapic_remote_irr_blocks),
+	KTAP_CASE(ioapic_eoi_register),
+	KTAP_CASE(ioapic_masked_pin),
+	KTAP_CASE(ioapic_edge_pin),
+	KTAP_CASE(ioapic_active_low),
+	KTAP_CASE(msi_decode),
+};
+
+int main(void)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
