@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the i8259A pair: Linux's i8259 driver sequences (probe,
+ * init, mask/ack, spurious check), priorities, cascade, trigger modes.
+ */
+#include <stdio.h>
+#include "ktap.h"
+#include "dev_pic.h"
+
+#define MASTER_CMD	0x20
+#define MASTER_IMR	0x21
+#define SLAVE_CMD	0xa0
+#define SLAVE_IMR	0xa1
+#define ELCR_MASTER	0x4d0
+#define ELCR_SLAVE	0x4d1
+
+#define VEC_MASTER	0x30	/* Linux's ISA_IRQ_VECTOR(0) on x86-64 */
+#define VEC_SLAVE	0x38
+
+#define OCW3_READ_IRR	0x0a
+#define OCW3_READ_ISR	0x0b
+#define OCW3_POLL	0x0c
+#define EOI		0x20
+#define SPECIFIC_EOI	0x60
+
+static struct {
+	struct pic pic;
+	int intr;
+	int calls;
+} t;
+
+static void output(void *opaque, int level)
+{
+	EXPECT_TRUE(opaque == &t);
+	EXPECT_TRUE(level != t.intr);	/* only changes are told */
+	t.intr = level;
+	t.calls++;
+}
+
+static void out(unsigned int port, uint8_t v)
+{
+	if (port >= ELCR_MASTER)
+		pic_elcr_io(&t.pic, port - ELCR_MASTER, &v, 1, true);
+	else if (port >= SLAVE_CMD)
+		pic_slave_io(&t.pic, port - SLAVE_CMD, &v, 1, true);
+	else
+		pic_master_io(&t.pic, port - MASTER_CMD, &v, 1, true);
+}
+
+static uint8_t in(unsigned int port)
+{
+	uint8_t v = 0;
+
+	if (port >= ELCR_MASTER)
+		pic_elcr_io(&t.pic, port - ELCR_MASTER, &v, 1, false);
+	else if (port >= SLAVE_CMD)
+		pic_slave_io(&t.pic, port - SLAVE_CMD, &v, 1, false);
+	else
+		pic_master_io(&t.pic, port - MASTER_CMD, &v, 1, false);
+	return v;
+}
+
+/* Linux's init_8259A(false) after probe_8259A(), all IRQs unmasked. */
+static enum ktap_result linux_program(uint8_t master_icw4)
+{
+	out(MASTER_IMR, 0xff);
+	out(SLAVE_IMR, 0xff);
+	out(MASTER_IMR, 0xfb);			/* probe */
+	if (!EXPECT_EQ(in(MASTER_IMR), 0xfb))
+		return KTAP_FAIL;
+	out(MASTER_IMR, 0xff);
+
+	out(MASTER_CMD, 0x11);			/* ICW1: edge, cascade, ICW4 */
+	out(MASTER_IMR, VEC_MASTER);		/* ICW2 */
+	out(MASTER_IMR, 1 << 2);		/* ICW3: slave on IR2 */
+	out(MASTER_IMR, master_icw4);		/* ICW4: 8086 mode */
+	out(SLAVE_CMD, 0x11);
+	out(SLAVE_IMR, VEC_SLAVE);
+	out(SLAVE_IMR, 2);			/* ICW3: slave ID 2 */
+	out(SLAVE_IMR, 0x01);
+
+	out(MASTER_IMR, 0);
+	out(SLAVE_IMR, 0);
+	EXPECT_EQ(in(MASTER_IMR), 0);
+	EXPECT_EQ(t.calls, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result linux_init(uint8_t master_icw4)
+{
+	memset(&t, 0, sizeof(t));
+	pic_init(&t.pic, output, &t);
+	return linux_program(master_icw4);
+}
+
+static enum ktap_result init_sequence_and_vectors(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 0, 1);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_TRUE(pic_output(&t.pic));
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER);
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0x01);
+	out(MASTER_CMD, OCW3_READ_IRR);
+	EXPECT_EQ(in(MASTER_CMD), 0);
+	out(MASTER_CMD, SPECIFIC_EOI + 0);
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result priority_and_nesting(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 4, 1);
+	pic_set_irq(&t.pic, 1, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
+	/* IRQ 4 waits: IRQ 1, of higher priority, is in service. */
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_CMD, OCW3_READ_IRR);
+	EXPECT_EQ(in(MASTER_CMD), 0x10);
+	out(MASTER_CMD, EOI);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 4);
+	/* But IRQ 0 may interrupt IRQ 4's handler. */
+	pic_set_irq(&t.pic, 0, 1);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER);
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0x11);
+	out(MASTER_CMD, EOI);			/* the highest: IRQ 0 */
+	EXPECT_EQ(in(MASTER_CMD), 0x10);
+	return KTAP_PASS;
+}
+
+static enum ktap_result mask_holds_request(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(MASTER_IMR, 0x08);
+	pic_set_irq(&t.pic, 3, 1);
+	pic_set_irq(&t.pic, 3, 0);		/* an edge, latched */
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_IMR, 0);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
+	out(MASTER_CMD, SPECIFIC_EOI + 3);
+	EXPECT_EQ(t.intr, 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result cascade_irq12(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 12, 1);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 4);
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0x04);
+	out(SLAVE_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(SLAVE_CMD), 0x10);
+
+	/* Another slave IRQ meanwhile waits for both EOIs. */
+	pic_set_irq(&t.pic, 12, 0);
+	pic_set_irq(&t.pic, 9, 1);
+	EXPECT_EQ(t.intr, 0);
+	out(SLAVE_CMD, SPECIFIC_EOI + 4);	/* mask_and_ack_8259A order */
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_CMD, SPECIFIC_EOI + 2);
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 1);
+
+	/* Masking the cascade masks the whole slave. */
+	out(SLAVE_CMD, SPECIFIC_EOI + 1);
+	out(MASTER_IMR, 1 << 2);
+	out(MASTER_CMD, SPECIFIC_EOI + 2);
+	pic_set_irq(&t.pic, 15, 1);
+	EXPECT_EQ(t.intr, 0);
+	out(MASTER_IMR, 0);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 7);
+	return KTAP_PASS;
+}
+
+static enum ktap_result edge_needs_new_edge(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 6, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 6);
+	out(MASTER_CMD, EOI);
+	/* Still high, but no new edge: nothing. */
+	EXPECT_EQ(t.intr, 0);
+	pic_set_irq(&t.pic, 6, 0);
+	pic_set_irq(&t.pic, 6, 1);
+	EXPECT_EQ(t.intr, 1);
+	return KTAP_PASS;
+}
+
+static enum ktap_result level_via_elcr(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(ELCR_MASTER, 0xff);
+	EXPECT_EQ(in(ELCR_MASTER), 0xf8);	/* IRQ 0-2 always edge */
+	out(ELCR_SLAVE, 0xff);
+	EXPECT_EQ(in(ELCR_SLAVE), 0xde);	/* IRQ 8 and 13 too */
+	out(ELCR_MASTER, 0);
+	out(ELCR_SLAVE, 1 << 3);		/* IRQ 11 level */
+
+	pic_set_irq(&t.pic, 11, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 3);
+	out(SLAVE_CMD, EOI);
+	out(MASTER_CMD, EOI);
+	/* The line is still high: requested again. */
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 3);
+	pic_set_irq(&t.pic, 11, 0);
+	out(SLAVE_CMD, EOI);
+	out(MASTER_CMD, EOI);
+	EXPECT_EQ(t.intr, 0);
+	out(SLAVE_CMD, OCW3_READ_IRR);
+	EXPECT_EQ(in(SLAVE_CMD), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result spurious_irq7(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(ELCR_MASTER, 1 << 5);
+	pic_set_irq(&t.pic, 5, 1);
+	EXPECT_EQ(t.intr, 1);
+	pic_set_irq(&t.pic, 5, 0);		/* gone before INTA */
+	EXPECT_EQ(t.intr, 0);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 7);
+	/* Linux's i8259A_irq_real(): ISR bit 7 clear means spurious. */
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result auto_eoi(void)
+{
+	ASSERT_EQ(linux_init(0x03), KTAP_PASS);
+	pic_set_irq(&t.pic, 1, 1);
+	pic_set_irq(&t.pic, 3, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0);
+	/* Nothing in service: IRQ 3 follows without an EOI. */
+	EXPECT_EQ(t.intr, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
+	return KTAP_PASS;
+}
+
+static enum ktap_result rotation(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(MASTER_CMD, 0xc0 | 3);		/* IRQ 3 lowest, 4 highest */
+	pic_set_irq(&t.pic, 1, 1);
+	pic_set_irq(&t.pic, 5, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 5);
+	out(MASTER_CMD, 0xa0);			/* rotate on EOI: 5 lowest */
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
+	out(MASTER_CMD, 0xe0 | 1);		/* rotate on specific EOI */
+	pic_set_irq(&t.pic, 0, 1);
+	pic_set_irq(&t.pic, 3, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
+	return KTAP_PASS;
+}
+
+static enum ktap_result poll_mode(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(MASTER_CMD, OCW3_POLL);
+	EXPECT_EQ(in(MASTER_CMD), 0);		/* nothing */
+	pic_set_irq(&t.pic, 6, 1);
+	out(MASTER_CMD, OCW3_POLL);
+	EXPECT_EQ(in(MASTER_IMR), 0x86);
+	EXPECT_EQ(t.intr, 0);
+	EXPECT_EQ(in(MASTER_IMR), 0);		/* a normal read again */
+	out(MASTER_CMD, OCW3_READ_ISR);
+	EXPECT_EQ(in(MASTER_CMD), 0x40);
+	return KTAP_PASS;
+}
+
+static enum ktap_result icw1_forgets_edges(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	out(MASTER_IMR, 0xff);
+	pic_set_irq(&t.pic, 4, 1);
+	/* ICW1 clears IRR's edges, and the mask: IRQ 4 would show. */
+	out(MASTER_CMD, 0x11);
+	EXPECT_EQ(in(MASTER_IMR), 0);
+	out(MASTER_IMR, VEC_MASTER);
+	out(MASTER_IMR, 1 << 2);
+	out(MASTER_IMR, 0x01);
+	EXPECT_EQ(t.intr, 0);
+	/* Level inputs are still requesting, though. */
+	out(ELCR_SLAVE, 1 << 2);
+	pic_set_irq(&t.pic, 10, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 2);
+	out(SLAVE_CMD, 0x11);
+	out(SLAVE_IMR, VEC_SLAVE);
+	out(SLAVE_IMR, 2);
+	out(SLAVE_IMR, 0x01);
+	out(MASTER_CMD, EOI);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 2);
+	return KTAP_PASS;
+}
+
+static enum ktap_result malformed_accesses(void)
+{
+	uint64_t v = ~0ULL;
+
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 16, 1);
+	pic_set_irq(&t.pic, ~0u, 1);
+	pic_set_irq(&t.pic, 2, 1);		/* the cascade is internal */
+	EXPECT_EQ(t.intr, 0);
+	pic_master_io(&t.pic, 2, &v, 1, true);
+	pic_master_io(&t.pic, ~0ULL, &v, 8, false);
+	pic_slave_io(&t.pic, 1, &v, 8, false);
+	pic_elcr_io(&t.pic, 1, &v, 8, true);
+	pic_elcr_io(&t.pic, 7, &v, 4, false);
+	/* A word write reaches both ports: OCW3, then the IMR. */
+	v = 0xff0b;
+	pic_master_io(&t.pic, 0, &v, 2, true);
+	EXPECT_EQ(in(MASTER_IMR), 0xff);
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(init_sequence_and_vectors),
+	KTAP_CASE(priority_and_nesting),
+	KTAP_CASE(mask_holds_request),
+	KTAP_CASE(cascade_irq12),
+	KTAP_CASE(edge_needs_new_edge),
+	KTAP_CASE(level_via_elcr),
+	KTAP_CASE(spurious_irq7),
+	KTAP_CASE(auto_eoi),
+	KTAP_CASE(rotation),
+	KTAP_CASE(poll_mode),
+	KTAP_CASE(icw1_forgets_edges),
+	KTAP_CASE(malformed_accesses),
+};
+
+int main(void)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
