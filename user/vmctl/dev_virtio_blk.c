@@ -225,7 +225,8 @@ int virtio_blk_init(struct virtio_blk *b, int fd, bool read_only,
 	b->fd = fd;
 	b->read_only = read_only;
 	b->capacity = size / VIRTIO_BLK_SECTOR_SIZE;
-	strncpy(b->serial, serial, sizeof(b->serial));
+	/* NUL-padded by the memset; a 20-byte serial has no terminator. */
+	memcpy(b->serial, serial, strnlen(serial, sizeof(b->serial)));
 	b->config.capacity = htole64(b->capacity);
 	b->config.seg_max = htole32(BLK_SEG_MAX);
 	b->config.blk_size = htole32(VIRTIO_BLK_SECTOR_SIZE);
