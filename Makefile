@@ -38,11 +38,19 @@ module:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS))
+userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
+	   $(O)/multiboot_hello.elf
 
-$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
+$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
+
+# A multiboot test kernel for vmctl run (32-bit, linked at 1 MiB).
+$(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
+	@mkdir -p $(@D)
+	$(CC) -m32 -c -o $(@:.elf=.o) $<
+	$(LD) -m elf_i386 -N -Ttext=0x100000 -e _start --build-id=none \
+		--no-warn-rwx-segments -o $@ $(@:.elf=.o)
 
 $(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
@@ -67,9 +75,9 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86_walk.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
 		$< kmod/x86_walk.c tests/lib/ktap.c
 
-build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/vmctl.h include/uapi/vmmon.h
+build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
 
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
 		tests/lib/ktap.c
@@ -79,11 +87,12 @@ build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
 
 # Native suites, each between the markers scripts/ktap-check.sh reads.
 unit: build/unit/vmx_caps_test build/unit/x86_decode_test \
-		build/unit/x86_walk_test build/unit/vmctl
+		build/unit/x86_walk_test build/unit/vmctl $(O)/multiboot_hello.elf
 	@tests/suite.sh vmx_caps build/unit/vmx_caps_test
 	@tests/suite.sh x86_decode build/unit/x86_decode_test
 	@tests/suite.sh x86_walk build/unit/x86_walk_test
-	@tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
+	@MULTIBOOT_KERNEL=$(O)/multiboot_hello.elf \
+		tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
 
 check:
 	scripts/check.sh
@@ -100,6 +109,7 @@ sparse:
 install: module $(O)/vmctl
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	install -D -m 0755 $(O)/vmctl $(DESTDIR)/usr/local/bin/vmctl
+	install -D -m 0644 doc/vmctl.1 $(DESTDIR)/usr/local/share/man/man1/vmctl.1
 	install -D -m 0644 udev/60-vmmon.rules $(DESTDIR)/etc/udev/rules.d/60-vmmon.rules
 	getent group vmmon >/dev/null || groupadd --system vmmon
 	-udevadm control --reload-rules && udevadm trigger --name-match=vmmon
