@@ -208,6 +208,93 @@ static enum ktap_result unknown_msr_is_gp_in_guest(void)
 	return KTAP_PASS;
 }
 
+#define MSR_MISC_ENABLE		0x1a0
+#define MSR_UCODE_REV		0x8b
+#define CPUID1_ECX_OSXSAVE	(1U << 27)
+#define CR4_OSXSAVE		(1ULL << 18)
+
+static uint32_t guest_cpuid1_ecx(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return c;
+}
+
+/*
+ * What Linux touches unchecked at boot: MISC_ENABLE (read, written back
+ * unchanged) and UCODE_REV (written 0, read); and CPUID.1:ECX.OSXSAVE
+ * following CR4.OSXSAVE both ways.
+ */
+static void guest_linux_msrs(void)
+{
+	uint32_t lo, hi, misc;
+	uint64_t cr4;
+
+	guest_install_handler(13, guest_gp_handler);
+	asm volatile("rdmsr" : "=a"(misc), "=d"(hi) : "c"(MSR_MISC_ENABLE));
+	asm volatile("wrmsr" : : "a"(misc), "d"(0), "c"(MSR_MISC_ENABLE));
+	asm volatile("wrmsr" : : "a"(0), "d"(0), "c"(MSR_UCODE_REV));
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_UCODE_REV));
+	GUEST_SYNC(gp_count, misc, hi);
+	asm volatile("wrmsr" : : "a"(misc ^ 1), "d"(0), "c"(MSR_MISC_ENABLE));
+	GUEST_SYNC(gp_count);
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	GUEST_SYNC(!!(cr4 & CR4_OSXSAVE), !!(guest_cpuid1_ecx() & CPUID1_ECX_OSXSAVE));
+	cr4 ^= CR4_OSXSAVE;
+	asm volatile("mov %0, %%cr4" : : "r"(cr4));
+	GUEST_SYNC(!!(cr4 & CR4_OSXSAVE), !!(guest_cpuid1_ecx() & CPUID1_ECX_OSXSAVE));
+	GUEST_DONE();
+}
+
+static enum ktap_result linux_msrs_and_osxsave(void)
+{
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[1];
+	} t = { .hdr.nent = 1, .e = { { .function = 1, .ecx = 1 } } };
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	int i;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_linux_msrs, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	gp_count = 0;
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0);		/* no #GP */
+		EXPECT_EQ(uc.args[1] & 1, 1);		/* fast strings */
+		EXPECT_EQ(uc.args[2], 0);		/* no microcode loaded */
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 1);		/* a change is refused */
+	for (i = 0; i < 2; i++)
+		if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+			EXPECT_EQ(uc.args[0], uc.args[1]);
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+/* immediate_exit: RUN returns EINTR at once, the guest not entered. */
+static enum ktap_result immediate_exit_skips_entry(void)
+{
+	struct vmmon_regs before, after;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hello, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &before));
+	g.run->immediate_exit = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_RUN, 0), EINTR);
+	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTR);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &after));
+	EXPECT_EQ(after.rip, before.rip);
+	g.run->immediate_exit = 0;
+	if (run_to_exit(&g, VMMON_EXIT_IO))	/* the guest's first OUT */
+		EXPECT_EQ(io_data(&g)[0], 'h');
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
 static void guest_mmio(void)
 {
 	volatile uint8_t *dev8 = (volatile uint8_t *)DEVICE_GVA;
@@ -309,6 +396,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unknown_msr_is_gp_in_guest),
 	KTAP_CASE(mmio_from_long_mode),
 	KTAP_CASE(vmcall_from_long_mode),
+	KTAP_CASE(linux_msrs_and_osxsave),
+	KTAP_CASE(immediate_exit_skips_entry),
 	KTAP_CASE(unload_clean),
 };
 

@@ -38,6 +38,8 @@ static enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)
 	return VMX_NEXT_RESUME;
 }
 
+#define VMX_CPUID1_ECX_OSXSAVE	BIT(X86_FEATURE_OSXSAVE & 31)
+
 static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 				    const struct vmx_exit *exit)
 {
@@ -45,6 +47,12 @@ static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 	u32 out[4];
 
 	vmmon_cpuid_lookup(vcpu, vx->regs.rax, vx->regs.rcx, out);
+	/* As on hardware, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE. */
+	if ((u32)vx->regs.rax == 1) {
+		out[2] &= ~VMX_CPUID1_ECX_OSXSAVE;
+		if (vmcs_readl(VMCS_CR4_READ_SHADOW) & X86_CR4_OSXSAVE)
+			out[2] |= VMX_CPUID1_ECX_OSXSAVE;
+	}
 	vx->regs.rax = out[0];
 	vx->regs.rbx = out[1];
 	vx->regs.rcx = out[2];
