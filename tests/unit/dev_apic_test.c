@@ -521,7 +521,11 @@ static enum ktap_result isr_nesting_eoi_order(void)
 	wr(0, LAPIC_EOI, 0);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x41));
 	EXPECT_EQ(rd(0, LAPIC_PPR), 0);
+	/* TPR in the class in service: PPR is all of TPR. */
 	EXPECT_EQ(take(0), 0x4f);
+	wr(0, LAPIC_TPR, 0x45);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x45);
+	wr(0, LAPIC_TPR, 0);
 	wr(0, LAPIC_EOI, 0);
 	/* EOI with nothing in service is harmless. */
 	wr(0, LAPIC_EOI, 0);
@@ -546,7 +550,7 @@ static enum ktap_result illegal_vectors(void)
 	wr(0, LAPIC_ESR, 0);
 	EXPECT_EQ(rd(0, LAPIC_ESR), 0);
 	/* Received through MSI: the receiver's error, through LVT Error. */
-	apic_bus_msi(&t.apic_bus, MSI_ADDR_BASE | 1 << MSI_ADDR_DEST_SHIFT, 0x05);
+	apic_bus_msi(&t.apic_bus, 0xfee01000, 0x0005);
 	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), 0xfe);
 	wr(1, LAPIC_ESR, 0);
@@ -659,7 +663,7 @@ static enum ktap_result timer_periodic_rate_limited(void)
 	setup();
 	linux_setup(0);
 	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
-	wr(0, LAPIC_TIMER_DIV, LAPIC_DIV_LOW | LAPIC_DIV_HIGH);	/* by 1 */
+	wr(0, LAPIC_TIMER_DIV, 0xb);	/* divide by 1 */
 	wr(0, LAPIC_TIMER_INIT, 10);
 	vm_clock_fake_advance(&t.clock, 10);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
@@ -847,6 +851,7 @@ static enum ktap_result ioapic_eoi_register(void)
 	EXPECT_TRUE(!(rte_low(11) & IOAPIC_RTE_REMOTE_IRR));
 	/* An EOI for another vector leaves Remote IRR alone. */
 	ioapic_set_irq(&t.ioapic, 11, 1);
+	ioapic_set_irq(&t.ioapic, 11, 0);
 	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
 	ioapic_eoi(&t.ioapic, 0x3c);
 	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
@@ -895,6 +900,28 @@ static enum ktap_result ioapic_edge_pin(void)
 	ioapic_set_irq(&t.ioapic, 1, 1);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x31));
 	EXPECT_EQ(t.kicks[1], 2);
+	return KTAP_PASS;
+}
+
+/* Only the EOI of a level-triggered vector (TMR) reaches the I/O APIC. */
+static enum ktap_result edge_eoi_not_broadcast(void)
+{
+	setup();
+	linux_setup(0);
+	linux_setup(1);
+	route(9, RTE_LEVEL(0x39), 0);
+	ioapic_set_irq(&t.ioapic, 9, 1);
+	ioapic_set_irq(&t.ioapic, 9, 0);
+	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	/* The same vector as an edge IPI on vCPU 1, EOIed there. */
+	send_ipi(0, 1, ICR_FIXED(0x39));
+	EXPECT_EQ(take(1), 0x39);
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	/* vCPU 0's EOI of the level one is. */
+	EXPECT_EQ(take(0), 0x39);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rte_low(9) & IOAPIC_RTE_REMOTE_IRR));
 	return KTAP_PASS;
 }
 
@@ -978,6 +1005,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(ioapic_eoi_register),
 	KTAP_CASE(ioapic_masked_pin),
 	KTAP_CASE(ioapic_edge_pin),
+	KTAP_CASE(edge_eoi_not_broadcast),
 	KTAP_CASE(ioapic_active_low),
 	KTAP_CASE(msi_decode),
 };

@@ -51,7 +51,8 @@ void apic_bus_msi(struct apic_bus *bus, uint64_t addr, uint32_t data)
 	if ((addr & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE)
 		return;
 	/* The redirection hint (bit 3) only allows lowest priority: unused. */
-	apic_bus_deliver(bus, (addr >> MSI_ADDR_DEST_SHIFT) & MSI_ADDR_DEST_MASK,
+	apic_bus_deliver(bus,
+			 (addr >> MSI_ADDR_DEST_SHIFT) & MSI_ADDR_DEST_MASK,
 			 addr & MSI_ADDR_DM_LOGICAL,
 			 (data >> MSI_DATA_DM_SHIFT) & MSI_DATA_DM_MASK,
 			 data & MSI_DATA_VECTOR_MASK,

@@ -38,7 +38,8 @@
 
 /* MSI address and data layout (SDM vol. 3 section 11.11). */
 #define MSI_ADDR_BASE		0xfee00000ULL
-#define MSI_ADDR_BASE_MASK	(~0xfffffULL)	/* all 64 bits are compared */
+/* All 64 address bits are compared: 0x1_fee00000 is no MSI. */
+#define MSI_ADDR_BASE_MASK	(~0xfffffULL)
 #define MSI_ADDR_DEST_SHIFT	12
 #define MSI_ADDR_DEST_MASK	0xff
 #define MSI_ADDR_DM_LOGICAL	(1u << 2)

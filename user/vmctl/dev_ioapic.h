@@ -24,22 +24,24 @@
 #define IOAPIC_REG_ID		0x00
 #define IOAPIC_REG_VERSION	0x01
 #define IOAPIC_REG_ARB		0x02
-#define IOAPIC_REG_REDTBL	0x10	/* low, then high half of each pin */
+#define IOAPIC_REG_REDTBL	0x10	/* each pin: low, then high half */
 
 #define IOAPIC_ID_MASK		0x0f000000u
 #define IOAPIC_VERSION_ID	0x11
 #define IOAPIC_MAX_REDIR_SHIFT	16
-#define IOAPIC_VERSION_VALUE	((IOAPIC_NR_PINS - 1) << IOAPIC_MAX_REDIR_SHIFT | \
-				 IOAPIC_VERSION_ID)
+#define IOAPIC_VERSION_VALUE	((IOAPIC_NR_PINS - 1) << \
+				 IOAPIC_MAX_REDIR_SHIFT | IOAPIC_VERSION_ID)
 #define IOAPIC_EOI_VECTOR	0xff
 
-/* Redirection table entry. */
+/*
+ * Redirection table entry.  Delivery status (bit 12) always reads idle:
+ * messages are delivered the moment they are sent.
+ */
 #define IOAPIC_RTE_VECTOR	0xffULL
 #define IOAPIC_RTE_DM_SHIFT	8
-#define IOAPIC_RTE_DM_MASK	0x7
-#define IOAPIC_RTE_DM_BITS	((uint64_t)IOAPIC_RTE_DM_MASK << IOAPIC_RTE_DM_SHIFT)
+#define IOAPIC_RTE_DM_MASK	0x7ULL
+#define IOAPIC_RTE_DM_BITS	(IOAPIC_RTE_DM_MASK << IOAPIC_RTE_DM_SHIFT)
 #define IOAPIC_RTE_LOGICAL	(1ULL << 11)
-#define IOAPIC_RTE_DELIVS	(1ULL << 12)	/* never set: sent at once */
 #define IOAPIC_RTE_ACTIVE_LOW	(1ULL << 13)
 #define IOAPIC_RTE_REMOTE_IRR	(1ULL << 14)
 #define IOAPIC_RTE_LEVEL	(1ULL << 15)
@@ -54,7 +56,7 @@
 struct ioapic {
 	struct apic_bus *bus;
 	uint32_t regsel;
-	uint32_t id;				/* the register: ID in 27:24 */
+	uint32_t id;			/* the register: ID in 27:24 */
 	uint64_t rte[IOAPIC_NR_PINS];
 	uint32_t asserted;			/* pin bitmap: line levels */
 };

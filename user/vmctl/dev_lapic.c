@@ -60,7 +60,8 @@ static int vec_highest(const uint32_t *bits)
 
 	for (i = LAPIC_VEC_REGS - 1; i >= 0; i--)
 		if (bits[i])
-			return i * VEC_REG_BITS + 31 - __builtin_clz(bits[i]);
+			return i * VEC_REG_BITS + VEC_REG_BITS - 1 -
+			       __builtin_clz(bits[i]);
 	return -1;
 }
 
@@ -377,7 +378,8 @@ static void lapic_write(struct lapic *l, unsigned int offset, uint32_t val)
 		l->icr_high = val & LAPIC_ICR_HIGH_MASK;
 		break;
 	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
-		lapic_write_lvt(l, (offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE,
+		lapic_write_lvt(l,
+				(offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE,
 				val);
 		break;
 	case LAPIC_TIMER_INIT:

@@ -50,7 +50,8 @@
 #define LAPIC_TIMER_DIV		0x3e0
 
 #define LAPIC_REG_STRIDE	0x10
-#define LAPIC_VEC_REGS		8	/* ISR, TMR, IRR: 256 bits each */
+/* ISR, TMR and IRR: 256 bits each, in 8 registers. */
+#define LAPIC_VEC_REGS		8
 
 /* Version register: integrated APIC 0x14, six LVT entries (max 5). */
 #define LAPIC_VERSION_VALUE	0x00050014
@@ -58,7 +59,7 @@
 #define LAPIC_ID_SHIFT		24
 #define LAPIC_ID_MASK		0xff000000u
 #define LAPIC_TPR_MASK		0xff
-#define LAPIC_PRIO_CLASS	0xf0	/* priority class bits of a vector */
+#define LAPIC_PRIO_CLASS	0xf0	/* a vector's priority class */
 #define LAPIC_LDR_MASK		0xff000000u
 #define LAPIC_LDR_SHIFT		24
 #define LAPIC_DFR_MODEL_MASK	0xf0000000u
@@ -107,15 +108,15 @@
 				 LAPIC_LVT_MASKED)
 #define LAPIC_LVT_POLARITY	(1u << 13)
 #define LAPIC_LVT_TRIGGER_LEVEL	(1u << 15)
-#define LAPIC_LVT_LINT_MASK	(LAPIC_LVT_LOCAL_MASK | LAPIC_LVT_POLARITY | \
-				 LAPIC_LVT_TRIGGER_LEVEL)
+#define LAPIC_LVT_LINT_MASK	(LAPIC_LVT_LOCAL_MASK | \
+				 LAPIC_LVT_POLARITY | LAPIC_LVT_TRIGGER_LEVEL)
 #define LAPIC_LVT_ERROR_MASK	(LAPIC_LVT_VECTOR | LAPIC_LVT_MASKED)
 
 /* Divide configuration: bits 0, 1 and 3 select 2, 4, ... 128, or 1. */
 #define LAPIC_DIV_MASK		0xb
 #define LAPIC_DIV_LOW		0x3
 #define LAPIC_DIV_HIGH		0x8
-#define LAPIC_DIV_BY_1		0x7	/* the 3-bit code for divide by 1 */
+#define LAPIC_DIV_BY_1		0x7	/* 3-bit code of divide by 1 */
 
 enum lapic_lvt {
 	LVT_TIMER,
@@ -140,7 +141,7 @@ struct lapic {
 	uint32_t isr[LAPIC_VEC_REGS];
 	uint32_t tmr[LAPIC_VEC_REGS];
 	uint32_t irr[LAPIC_VEC_REGS];
-	uint32_t esr;			/* as last latched by an ESR write */
+	uint32_t esr;			/* latched by the last ESR write */
 	uint32_t esr_pending;		/* errors seen since */
 	uint32_t icr_low;
 	uint32_t icr_high;
@@ -148,7 +149,7 @@ struct lapic {
 	uint32_t div_conf;
 	uint32_t timer_initial;
 	uint64_t timer_start;		/* ns when the count was loaded */
-	uint64_t timer_tick_ns;		/* bus ticks x divisor, at load */
+	uint64_t timer_tick_ns;		/* ns per count, set at load */
 	struct vm_timer timer;
 
 	bool nmi_pending;
