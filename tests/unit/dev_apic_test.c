@@ -5,7 +5,7 @@
  * xAPIC (flat logical mode, one LDR bit per CPU), through the same MMIO
  * bus dispatch the machine uses.
  */
-#include <stdio.h>
+#include <string.h>
 #include "dev_apic_bus.h"
 #include "dev_ioapic.h"
 #include "dev_lapic.h"

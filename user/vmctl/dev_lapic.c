@@ -199,8 +199,8 @@ static uint32_t lapic_timer_current(const struct lapic *l)
 }
 
 /*
- * The LVT's mode and mask are read when the timer fires, so a change to
- * them takes effect at the end of the current count, as on hardware.
+ * The LVT's mode and mask are read when the timer fires: a change to
+ * them applies from the end of the current count.
  */
 static void lapic_timer_fire(void *opaque, uint64_t now)
 {
@@ -224,8 +224,8 @@ static void lapic_timer_fire(void *opaque, uint64_t now)
 
 /*
  * Writing the initial count (re)starts the timer, 0 stops it.  The
- * divisor is taken now, as KVM does: a divide configuration written
- * while the timer runs applies from the next start.
+ * divisor is latched here, so a divide configuration written while the
+ * timer runs applies from the next start (Linux writes it first).
  */
 static void lapic_timer_load(struct lapic *l, uint32_t count)
 {
@@ -300,7 +300,7 @@ static void lapic_write_svr(struct lapic *l, uint32_t val)
 	lapic_update(l);
 }
 
-static uint32_t lapic_read(struct lapic *l, unsigned int offset)
+static uint32_t lapic_read(const struct lapic *l, unsigned int offset)
 {
 	switch (offset) {
 	case LAPIC_ID:
