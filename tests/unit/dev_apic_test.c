@@ -589,6 +589,16 @@ static enum ktap_result bad_offsets_and_sizes(void)
 	EXPECT_EQ(rd(0, 0xff0), 0);
 	wr(0, 0xff0, 0xffffffff);
 	EXPECT_EQ(rd(0, LAPIC_MMIO_SIZE - 4), 0);
+	/* Called directly (as vCPU threads do), reads are zeroed too. */
+	v32 = 0xaaaaaaaa;
+	lapic_mmio(&t.lapic[0], LAPIC_SVR + 4, &v32, 4, false);
+	EXPECT_EQ(v32, 0);
+	v64 = ~0ULL;
+	lapic_mmio(&t.lapic[0], LAPIC_SVR, &v64, 8, false);
+	EXPECT_EQ(v64, 0);
+	v32 = 0xaaaaaaaa;
+	ioapic_mmio(&t.ioapic, IOAPIC_EOI, &v32, 4, false);
+	EXPECT_EQ(v32, 0);
 	/* The bus refuses what crosses the page; the model holds anyway. */
 	v32 = 0xffffffff;
 	lapic_mmio(&t.lapic[0], LAPIC_MMIO_SIZE, &v32, 4, true);

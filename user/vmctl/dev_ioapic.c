@@ -140,6 +140,9 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	struct ioapic *io = opaque;
 	uint32_t val;
 
+	/* As the local APIC: what no register fills reads as 0. */
+	if (!is_write)
+		memset(data, 0, len);
 	if (len != sizeof(val))
 		return;
 	if (is_write) {

@@ -400,6 +400,12 @@ void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	struct lapic *l = opaque;
 	uint32_t val;
 
+	/*
+	 * Zeroed here too: vCPU threads call in directly, not through
+	 * bus_access(), and what no register fills reads as 0.
+	 */
+	if (!is_write)
+		memset(data, 0, len);
 	/* SDM 11.4.1: registers are 32 bits wide, on 16-byte boundaries. */
 	if (len != sizeof(val) || offset % LAPIC_REG_STRIDE ||
 	    offset >= LAPIC_MMIO_SIZE)

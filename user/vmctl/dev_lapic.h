@@ -165,8 +165,9 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 		struct apic_bus *bus, struct vm_clock *clock);
 
 /*
- * The MMIO page (bus_access_fn, opaque = the struct lapic).  Only aligned
- * 32-bit accesses to a register reach it; others read 0 and are dropped.
+ * The MMIO page (bus_access_fn, opaque = the struct lapic), also called
+ * directly with the offset in the page and @len bytes at @data.  Only
+ * aligned 32-bit accesses reach a register; others read 0 or are dropped.
  * May call, through the bus: kick (TPR, EOI, SVR writes on this vCPU; ICR
  * writes on the targets), init and sipi (ICR writes), and through EOI the
  * I/O APIC, which may kick any vCPU.
