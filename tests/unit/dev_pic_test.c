@@ -268,6 +268,25 @@ static enum ktap_result rotation(void)
 	return KTAP_PASS;
 }
 
+static enum ktap_result special_mask_mode(void)
+{
+	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	pic_set_irq(&t.pic, 3, 1);
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
+	pic_set_irq(&t.pic, 5, 1);
+	EXPECT_EQ(t.intr, 0);			/* below IRQ 3 in service */
+	out(MASTER_CMD, 0x68);			/* set special mask */
+	out(MASTER_IMR, 1 << 3);
+	EXPECT_EQ(t.intr, 1);			/* masked: IRQ 3 blocks none */
+	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 5);
+	out(MASTER_CMD, SPECIFIC_EOI + 5);
+	pic_set_irq(&t.pic, 5, 0);
+	pic_set_irq(&t.pic, 5, 1);
+	out(MASTER_CMD, 0x48);			/* reset special mask */
+	EXPECT_EQ(t.intr, 0);
+	return KTAP_PASS;
+}
+
 static enum ktap_result poll_mode(void)
 {
 	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
@@ -339,6 +358,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(spurious_irq7),
 	KTAP_CASE(auto_eoi),
 	KTAP_CASE(rotation),
+	KTAP_CASE(special_mask_mode),
 	KTAP_CASE(poll_mode),
 	KTAP_CASE(icw1_forgets_edges),
 	KTAP_CASE(malformed_accesses),

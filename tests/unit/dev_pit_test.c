@@ -130,6 +130,31 @@ static enum ktap_result mode2_periodic_irq(void)
 	return KTAP_PASS;
 }
 
+/* A tiny period must not flood the timer thread: at most 5 kHz. */
+static enum ktap_result irq_rate_is_bounded(void)
+{
+	uint64_t ns;
+
+	setup();
+	out(CONTROL, CH0_MODE2);
+	load(CH0, 2);
+	for (ns = 0; ns <= 10000000; ns += 1000)
+		advance(ns);
+	EXPECT_TRUE(t.pulses >= 45 && t.pulses <= 51);
+	/* Linux's fastest periodic tick (HZ=1000) is unaffected. */
+	advance(at(20000));
+	out(CONTROL, CH0_MODE2);
+	load(CH0, 1193);
+	t.pulses = 0;
+	advance(at(20000 + 1193) - 1);
+	EXPECT_EQ(t.pulses, 0);
+	advance(at(20000 + 1193));
+	EXPECT_EQ(t.pulses, 1);
+	advance(at(20000 + 2 * 1193));
+	EXPECT_EQ(t.pulses, 2);
+	return KTAP_PASS;
+}
+
 static enum ktap_result mode4_oneshot_irq(void)
 {
 	setup();
@@ -372,6 +397,7 @@ static enum ktap_result malformed_accesses(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(mode2_periodic_irq),
+	KTAP_CASE(irq_rate_is_bounded),
 	KTAP_CASE(mode4_oneshot_irq),
 	KTAP_CASE(mode0_irq_once),
 	KTAP_CASE(latch_reads_counter),

@@ -56,6 +56,7 @@
 #define BYTE_BITS	8
 #define BYTE_MASK	0xff
 #define NO_EDGE		UINT64_MAX
+#define MIN_IRQ_PERIOD_NS 200000ULL	/* KVM's min_timer_period_us */
 
 /* Floor, without overflowing for any plausible uptime. */
 static uint64_t ns_to_ticks(uint64_t ns)
@@ -161,7 +162,11 @@ static void pit_arm(struct pit *p, uint64_t now)
 		     ticks_to_ns(c->start + p->next_edge - c->counted));
 }
 
-/* IRQ 0 is edge-triggered on the PIC and I/O APIC: a pulse is an edge. */
+/*
+ * IRQ 0 is edge-triggered on the PIC and I/O APIC: a pulse is an edge.
+ * Edges closer together than MIN_IRQ_PERIOD_NS merge into one, or a tiny
+ * periodic count would keep the timer thread and the machine lock busy.
+ */
 static void pit_fire(void *opaque, uint64_t now)
 {
 	struct pit *p = opaque;
@@ -171,6 +176,8 @@ static void pit_fire(void *opaque, uint64_t now)
 		irq_line_set(&p->irq0, 0);
 	}
 	pit_arm(p, now);
+	if (p->timer.armed && p->timer.deadline < now + MIN_IRQ_PERIOD_NS)
+		vm_timer_arm(&p->timer, now + MIN_IRQ_PERIOD_NS);
 }
 
 static void pit_load(struct pit *p, unsigned int n, uint32_t count)

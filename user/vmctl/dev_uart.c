@@ -213,13 +213,13 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t val)
 	switch (reg) {
 	case UART_THR:
 		if (dlab)
-			u->divisor = (u->divisor & 0xff00) | val;
+			u->dll = val;
 		else
 			uart_write_thr(u, val);
 		break;
 	case UART_IER:
 		if (dlab)
-			u->divisor = (u->divisor & 0x00ff) | (val << 8);
+			u->dlm = val;
 		else
 			uart_write_ier(u, val);
 		break;
@@ -273,9 +273,9 @@ static uint8_t uart_read(struct uart *u, unsigned int reg)
 
 	switch (reg) {
 	case UART_RBR:
-		return dlab ? u->divisor & 0xff : uart_rx_pop(u);
+		return dlab ? u->dll : uart_rx_pop(u);
 	case UART_IER:
-		return dlab ? u->divisor >> 8 : u->ier;
+		return dlab ? u->dlm : u->ier;
 	case UART_IIR:
 		return uart_read_iir(u);
 	case UART_LCR:

@@ -34,7 +34,8 @@ struct uart {
 	uint8_t msr_delta;	/* DCTS, DDSR, TERI, DDCD */
 	uint8_t scr;
 	uint8_t fcr;		/* FIFO enable and trigger level */
-	uint16_t divisor;
+	uint8_t dll;		/* divisor latch, low and high byte */
+	uint8_t dlm;
 	bool thr_ipending;	/* THRE interrupt not yet acknowledged */
 	bool irq_level;		/* what the IRQ line was last set to */
 };
