@@ -10,5 +10,6 @@ dir=${1:?usage: stage-payload.sh DIR VMMON.KO BINDIR} ko=${2:?} bin=${3:?}
 top=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$dir"
 mkdir -p "$dir"
-cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$top/tests/run.sh" \
+cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$bin"/vmctl_*_test \
+   "$bin/multiboot_hello.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
