@@ -35,7 +35,7 @@ make -s -C "$kdir" M="$top/$mod" W=1 modules
 # Only the programs of the suites named: faster, and one suite that does
 # not build yet (someone else's work in progress) does not stop the rest.
 rm -rf "$out/static"
-progs="$out/static/vmctl $out/static/vmmon_load_test"
+progs="$out/static/vmctl $out/static/vmmon_load_test $out/static/multiboot_hello.elf"
 for suite in "$@"; do progs="$progs $out/static/${suite}_test"; done
 make -s $progs O="$out/static" STATIC=1
 scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static"
