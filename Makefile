@@ -27,7 +27,7 @@ TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
-		vmmon_long_test
+		vmmon_long_test vmctl_console_test
 
 .PHONY: all module userspace unit check check-host demo sparse install \
 	clean FORCE
@@ -39,7 +39,12 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
-	   $(O)/multiboot_hello.elf
+	   $(O)/multiboot_hello.elf $(O)/vmctl_run_test
+
+# Suites written in shell: installed beside the C ones.
+$(O)/vmctl_%_test: tests/vmctl_%_test.sh
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
 
 $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)

@@ -27,7 +27,15 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+# Files for vmctl run's checks, which come before the device is opened.
+printf 'not a kernel' >"$tmp/junk"
+head -c 4096 /dev/zero >"$tmp/disk.img"
+# A bzImage header claiming boot protocol 2.02 (no 64-bit entry point).
+head -c 8192 /dev/zero >"$tmp/old.bzImage"
+printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
+printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
+mb=${MULTIBOOT_KERNEL:-}
+echo "1..23"
 expect help 0 "^  check " -- --help
 expect no_command 2 "^usage: vmctl" --
 expect unknown_command 2 "unknown command 'frob'" -- frob
@@ -36,5 +44,31 @@ expect no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" info
 expect not_vmmon 1 "/dev/null is not a vmmon device" -- --device /dev/null info
 expect check_not_vmmon 1 "is not a vmmon device" -- --device /dev/null check
 expect info_extra_args 2 "info takes no arguments" -- info extra
+expect run_help 0 "^usage: vmctl run" -- run --help
+expect run_help_status 0 "128+N" -- run --help
+expect run_needs_kernel 2 "--kernel is required" -- run "$tmp/disk.img"
+expect run_bad_option 2 "unknown or incomplete option '--frob'" -- run --frob
+expect run_bad_memory 2 "bad memory size '12X'" -- run -m 12X --kernel "$tmp/junk"
+expect run_too_much_memory 2 "from 16M to 64G" -- run -m 65G --kernel "$tmp/junk"
+expect run_too_little_memory 2 "from 16M to 64G" -- run -m 8M --kernel "$tmp/junk"
+expect run_bad_cpus 2 "bad vCPU count '0'" -- run -c 0 --kernel "$tmp/junk"
+expect run_missing_kernel 1 "cannot open kernel $tmp/none" -- run --kernel "$tmp/none"
+expect run_not_a_kernel 1 "neither a bzImage nor a multiboot kernel" -- run --kernel "$tmp/junk"
+expect run_old_bzimage 1 "boot protocol 2.02 without a 64-bit entry point" -- run --kernel "$tmp/old.bzImage"
+expect run_missing_initrd 1 "cannot read initrd $tmp/none" -- run --kernel "$mb" --initrd "$tmp/none"
+expect run_missing_disk 1 "cannot open disk $tmp/none" -- run --kernel "$mb" "$tmp/none"
+expect run_no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" "$tmp/disk.img"
+# A disk that another vmctl (here flock(1), the same lock) holds.
+n=$((n + 1))
+if command -v flock >/dev/null; then
+	flock -x "$tmp/disk.img" sh -c "'$vmctl' --device '$tmp/none' run --kernel '$mb' '$tmp/disk.img' >'$tmp/out' 2>&1; echo \$? >'$tmp/rc'"
+	if [ "$(cat "$tmp/rc")" = 1 ] && grep -q "disk $tmp/disk.img is in use by another vmctl" "$tmp/out"; then
+		echo "ok $n run_disk_locked"; pass=$((pass + 1))
+	else
+		sed 's/^/# /' "$tmp/out"; echo "not ok $n run_disk_locked"; fail=$((fail + 1))
+	fi
+else
+	echo "not ok $n run_disk_locked # flock(1) missing"; fail=$((fail + 1))
+fi
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

@@ -6,6 +6,7 @@
 static const struct vmctl_cmd *const vmctl_cmds[] = {
 	&vmctl_cmd_info,
 	&vmctl_cmd_check,
+	&vmctl_cmd_run,
 };
 
 #define NR_CMDS	(sizeof(vmctl_cmds) / sizeof(vmctl_cmds[0]))

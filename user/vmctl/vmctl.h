@@ -21,6 +21,7 @@ struct vmctl_cmd {
 
 extern const struct vmctl_cmd vmctl_cmd_info;
 extern const struct vmctl_cmd vmctl_cmd_check;
+extern const struct vmctl_cmd vmctl_cmd_run;
 
 /* Print "vmctl: ..." to stderr. */
 void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmctl run's console on a terminal (a pty here): Ctrl-A x quits with
+ * status 4, Ctrl-A h prints help, and the terminal's modes come back on
+ * every way out (quit, SIGTERM, guest power-off).  The guest is the
+ * multiboot test kernel beside this program.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "ktap.h"
+#include "vmmon_util.h"
+
+#define WAIT_MS		20000
+
+static int dev = -1;
+static char vmctl[PATH_MAX], kernel[PATH_MAX];
+
+struct session {
+	int master, slave;
+	pid_t pid;
+	char out[8192];
+	size_t len;
+	struct termios before;
+};
+
+/* vmctl run on a new pty, the guest's command line @append. */
+static int session_start(struct session *s, const char *append)
+{
+	memset(s, 0, sizeof(*s));
+	s->master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (s->master < 0 || grantpt(s->master) || unlockpt(s->master))
+		return -1;
+	s->slave = open(ptsname(s->master), O_RDWR | O_NOCTTY);
+	if (s->slave < 0 || tcgetattr(s->slave, &s->before))
+		return -1;
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (!s->pid) {
+		setsid();
+		ioctl(s->slave, TIOCSCTTY, 0);
+		dup2(s->slave, 0);
+		dup2(s->slave, 1);
+		dup2(s->slave, 2);
+		execl(vmctl, "vmctl", "run", "--kernel", kernel, "--append",
+		      append, "-m", "32M", (char *)NULL);
+		_exit(127);
+	}
+	return 0;
+}
+
+/* Read the pty until @text shows up (true) or time runs out. */
+static bool session_expect(struct session *s, const char *text)
+{
+	struct pollfd p = { .fd = s->master, .events = POLLIN };
+	struct timespec t0, t;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		s->out[s->len] = 0;
+		if (strstr(s->out, text))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 > WAIT_MS ||
+		    s->len == sizeof(s->out) - 1)
+			break;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(s->master, s->out + s->len, sizeof(s->out) - 1 - s->len);
+		if (n <= 0)
+			break;
+		s->len += n;
+	}
+	ktap_diag("no \"%s\" in: %s", text, s->out);
+	return false;
+}
+
+/* vmctl's exit status (-1 if it did not end in time), pty then closed. */
+static int session_end(struct session *s, bool *restored)
+{
+	struct termios after;
+	int status, i;
+
+	for (i = 0; i < WAIT_MS / 100; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			break;
+		session_expect(s, "\1");	/* drain, so vmctl never blocks */
+		usleep(100000);
+	}
+	if (i == WAIT_MS / 100) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+		status = -1;
+	}
+	*restored = !tcgetattr(s->slave, &after) &&
+		    after.c_lflag == s->before.c_lflag &&
+		    after.c_iflag == s->before.c_iflag &&
+		    after.c_oflag == s->before.c_oflag;
+	close(s->slave);
+	close(s->master);
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static enum ktap_result ctrl_a_x_quits_and_restores(void)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "halt"));
+	EXPECT_TRUE(session_expect(&s, "multiboot ok: halt"));
+	EXPECT_TRUE(session_expect(&s, "Ctrl-A x quits"));
+	EXPECT_EQ(write(s.master, "\001h", 2), 2);
+	EXPECT_TRUE(session_expect(&s, "console escapes"));
+	EXPECT_EQ(write(s.master, "\001x", 2), 2);
+	EXPECT_EQ(session_end(&s, &restored), 4);
+	EXPECT_TRUE(restored);
+	return KTAP_PASS;
+}
+
+static enum ktap_result sigterm_restores(void)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "halt"));
+	EXPECT_TRUE(session_expect(&s, "multiboot ok: halt"));
+	kill(s.pid, SIGTERM);
+	EXPECT_EQ(session_end(&s, &restored), 128 + SIGTERM);
+	EXPECT_TRUE(restored);
+	return KTAP_PASS;
+}
+
+static enum ktap_result poweroff_restores(void)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "poweroff"));
+	EXPECT_TRUE(session_expect(&s, "multiboot ok: poweroff"));
+	EXPECT_EQ(session_end(&s, &restored), 0);
+	EXPECT_TRUE(restored);
+	return KTAP_PASS;
+}
+
+static enum ktap_result unload_clean(void)
+{
+	return vmmon_unload_clean(&dev);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(ctrl_a_x_quits_and_restores),
+	KTAP_CASE(sigterm_restores),
+	KTAP_CASE(poweroff_restores),
+	KTAP_CASE(unload_clean),
+};
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	const char *dir;
+
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	dir = dirname(self);
+	snprintf(vmctl, sizeof(vmctl), "%s/vmctl", dir);
+	snprintf(kernel, sizeof(kernel), "%s/multiboot_hello.elf", dir);
+	return vmmon_suite_main(argc, argv, &dev, cases,
+				sizeof(cases) / sizeof(cases[0]));
+}

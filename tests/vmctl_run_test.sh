@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# vmctl run with vmmon loaded: the multiboot loader, the ways a guest
+# ends and the exit status each gives, signals, the disk lock and --stats
+# (the console on a terminal: vmctl_console_test).  Guests are tests/vmctl/multiboot_hello.S (its
+# command line picks how it ends), so each case takes well under a second.
+# usage: vmctl_run_test [--module vmmon.ko]  (vmctl and the kernel beside it)
+here=${0%/*}
+vmctl=${VMCTL:-$here/vmctl}
+mb=${MULTIBOOT_KERNEL:-$here/multiboot_hello.elf}
+module=
+[ "${1:-}" = --module ] && module=$2
+tmp=$(mktemp -d)
+n=0 pass=0 fail=0
+
+finish() {
+	[ -n "$module" ] && rmmod vmmon 2>/dev/null
+	rm -rf "$tmp"
+}
+trap finish EXIT
+
+# check NAME WANT_STATUS PATTERN: judge the last run ($tmp/out, $tmp/rc).
+check() {
+	n=$((n + 1))
+	got=$(cat "$tmp/rc")
+	if [ "$got" = "$2" ] && grep -q -- "$3" "$tmp/out"; then
+		echo "ok $n $1"
+		pass=$((pass + 1))
+	else
+		tail -n 20 "$tmp/out" | sed 's/^/# /'
+		echo "# exit status $got, expected $2; expected output matching: $3"
+		echo "not ok $n $1"
+		fail=$((fail + 1))
+	fi
+}
+
+# run ARGS...: vmctl run with a 20 s limit, output and status kept.
+run() {
+	timeout 20 "$vmctl" run "$@" >"$tmp/out" 2>&1 </dev/null
+	echo $? >"$tmp/rc"
+}
+
+echo "TAP version 13"
+echo "1..9"
+if [ -n "$module" ] && ! insmod "$module"; then
+	echo "Bail out! insmod $module failed"
+	exit 1
+fi
+
+run --kernel "$mb" --debug-exit --append "go" -m 32M
+check multiboot_debug_exit 67 "^multiboot ok: go$"
+run --kernel "$mb" --append "poweroff" -m 32M
+check acpi_poweroff_is_0 0 "^multiboot ok: poweroff$"
+run --kernel "$mb" --append "reset" -m 32M
+check cf9_reset_is_3 3 "^multiboot ok: reset$"
+run --kernel "$mb" --append "triple" -m 32M
+check triple_fault_is_3 3 "^multiboot ok: triple$"
+run --kernel "$mb" --debug-exit=0x501 --append "go" -m 32M
+check debug_exit_port_option 1 "^multiboot ok: go$"
+run --kernel "$mb" --debug-exit --append "go" -m 32M -c 4 --stats
+check four_vcpus_and_stats 67 "^vmctl: exits io=[1-9]"
+
+# A guest that halts with interrupts off forever ends by signal.
+"$vmctl" run --kernel "$mb" --append "halt" -m 32M >"$tmp/out" 2>&1 </dev/null &
+pid=$!
+sleep 2
+kill -TERM $pid
+wait $pid
+echo $? >"$tmp/rc"
+check sigterm_is_143 143 "^multiboot ok: halt$"
+
+# The disk lock: a second vmctl on the same image is refused.
+head -c 1048576 /dev/zero >"$tmp/disk.img"
+"$vmctl" run --kernel "$mb" --append "halt" -m 32M "$tmp/disk.img" \
+	>"$tmp/first" 2>&1 </dev/null &
+pid=$!
+sleep 2
+run --kernel "$mb" --append "poweroff" -m 32M "$tmp/disk.img"
+check disk_in_use_refused 1 "disk $tmp/disk.img is in use by another vmctl"
+run --kernel "$mb" --append "poweroff" -m 32M --disk "$tmp/disk.img,ro"
+check disk_ro_refused_while_written 1 "in use by another vmctl"
+kill -TERM $pid
+wait $pid
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Pick the loader for --kernel, and what every loader shares. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "boot.h"
+#include "vmctl.h"
+
+/* Linux and multiboot kernels both need room above 1 MiB. */
+#define BOOT_FILE_MAX		(1ULL << 30)
+
+int boot_read_file(const char *path, const char *what, uint8_t **data,
+		   size_t *size)
+{
+	struct stat st;
+	ssize_t n;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		vmctl_err("cannot open %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > BOOT_FILE_MAX) {
+		vmctl_err("%s %s is not a regular file of at most 1 GiB", what,
+			  path);
+		goto err;
+	}
+	*size = st.st_size;
+	*data = malloc(*size ? *size : 1);
+	if (!*data) {
+		vmctl_err("no memory to read %s %s", what, path);
+		goto err;
+	}
+	while (done < *size) {
+		n = read(fd, *data + done, *size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vmctl_err("cannot read %s %s: %s", what, path,
+				  n ? strerror(errno) : "file shrank");
+			free(*data);
+			goto err;
+		}
+		done += n;
+	}
+	close(fd);
+	return 0;
+err:
+	close(fd);
+	return -1;
+}
+
+unsigned int boot_memory_map(const struct vm *vm,
+			     struct boot_mem_range r[BOOT_MAX_RANGES])
+{
+	const struct guest_mem *m = &vm->mem;
+	unsigned int n = 0;
+
+	r[n++] = (struct boot_mem_range){ 0, BOOT_EBDA, E820_RAM };
+	r[n++] = (struct boot_mem_range){ BOOT_EBDA, BOOT_HIGH - BOOT_EBDA,
+					  E820_RESERVED };
+	r[n++] = (struct boot_mem_range){ BOOT_HIGH, m->low_size - BOOT_HIGH,
+					  E820_RAM };
+	if (m->high_size)
+		r[n++] = (struct boot_mem_range){ GUEST_MEM_HIGH_START,
+						  m->high_size, E820_RAM };
+	return n;
+}
+
+int boot_probe(struct boot_image *img, const char *path)
+{
+	int err = 0;
+
+	if (boot_read_file(path, "kernel", &img->data, &img->size))
+		return -1;
+	if (boot_linux_probe(path, img->data, img->size, &err)) {
+		img->kind = BOOT_LINUX;
+	} else if (!err &&
+		   boot_multiboot_probe(path, img->data, img->size, &err)) {
+		img->kind = BOOT_MULTIBOOT;
+	} else {
+		if (!err)
+			vmctl_err("%s is neither a bzImage nor a multiboot kernel",
+				  path);
+		boot_image_free(img);
+		return -1;
+	}
+	return 0;
+}
+
+void boot_image_free(struct boot_image *img)
+{
+	free(img->data);
+	img->data = NULL;
+}
+
+int boot_load(struct vm *vm, const struct boot_image *img)
+{
+	if (img->kind == BOOT_LINUX)
+		return boot_linux(vm, img->data, img->size);
+	return boot_multiboot(vm, img->data, img->size);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One virtual machine as `vmctl run` builds it: the VM and vCPU fds of
+ * vmmon, guest RAM, the PC's devices, and the threads that drive them
+ * (one per vCPU, one for timers, one for console input).
+ */
+#ifndef VMCTL_VM_H
+#define VMCTL_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uapi/vmmon.h>
+#include "machine.h"
+#include "dev_acpi_pm.h"
+#include "dev_apic_bus.h"
+#include "dev_ioapic.h"
+#include "dev_lapic.h"
+#include "dev_pci.h"
+#include "dev_pic.h"
+#include "dev_pit.h"
+#include "dev_rtc.h"
+#include "dev_sysctl.h"
+#include "dev_uart.h"
+#include "dev_virtio_blk.h"
+
+#define VM_MAX_VCPUS		16
+#define VM_MAX_DISKS		4
+/* RAM below 4 GiB ends here; the rest of it goes above 4 GiB. */
+#define VM_LOW_RAM_MAX		0xc0000000ULL
+#define VM_PCI_MMIO_START	0xe0000000ULL
+#define VM_PCI_MMIO_END		0xfec00000ULL
+#define VM_IOAPIC_BASE		0xfec00000ULL
+#define VM_LAPIC_BASE		0xfee00000ULL
+#define VM_LAPIC_SIZE		0x1000
+#define VM_COM1_PORT		0x3f8
+#define VM_COM1_IRQ		4
+#define VM_SCI_IRQ		9
+
+/* How `vmctl run` ends: its exit status (documented in vmctl-run.1). */
+enum vm_end {
+	VM_END_NONE = -1,
+	VM_END_POWEROFF = 0,	/* the guest powered off */
+	VM_END_ERROR = 1,	/* setup failed, or vmmon stopped the guest */
+	VM_END_RESET = 3,	/* the guest reset itself or triple-faulted */
+	VM_END_QUIT = 4,	/* Ctrl-A x on the console */
+	VM_END_DEBUG_EXIT = 5,	/* status (value << 1) | 1 */
+	VM_END_SIGNAL = 128,	/* + the signal number */
+};
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_WAIT_SIPI,		/* an AP after reset or INIT */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct vmmon_run *run;
+	pthread_t thread;
+	pthread_cond_t wake;		/* with vm->lock: halted or waiting */
+	enum vcpu_state state;
+	bool in_run;			/* between deciding and RUN returning */
+	bool sipi_pending;
+	uint8_t sipi_vector;
+	struct vmmon_sregs reset_sregs;	/* as vmmon created it */
+	struct lapic lapic;
+};
+
+struct vm_disk {
+	const char *path;
+	bool read_only;
+	int fd;
+	char serial[24];		/* what GET_ID returns: vmmon-diskN */
+	struct virtio_blk blk;
+};
+
+struct vm_options {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	uint64_t mem_size;
+	unsigned int nr_vcpus;
+	unsigned int nr_disks;
+	struct {
+		const char *path;
+		bool read_only;
+	} disks[VM_MAX_DISKS];
+	int debug_exit_port;		/* -1: none */
+	bool stats;
+};
+
+struct vm {
+	const struct vm_options *opts;
+	int dev_fd, vm_fd;
+	struct guest_mem mem;
+	size_t map_size;
+
+	pthread_mutex_t lock;		/* the machine lock (machine.h) */
+	struct vm_clock clock;
+	pthread_cond_t timer_wake;
+	pthread_t timer_thread;
+	pthread_t main_thread;		/* woken by SIGUSR2 at the end */
+	enum vm_end end;		/* set once, under lock */
+	int end_detail;			/* debug-exit status, signal number */
+
+	struct bus pio, mmio;
+	struct pic pic;
+	struct pit pit;
+	struct rtc rtc;
+	struct uart uart;
+	struct ioapic ioapic;
+	struct apic_bus apic_bus;
+	struct acpi_pm acpi_pm;
+	struct sysctl sysctl;
+	struct pci_bus pci;
+	unsigned int nr_disks;
+	struct vm_disk disks[VM_MAX_DISKS];
+
+	unsigned int nr_vcpus;
+	unsigned int nr_started;	/* vCPU threads running */
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	uint64_t unclaimed_io;		/* accesses no device took */
+};
+
+/* vm_create.c */
+int vm_create(struct vm *vm, const struct vm_options *opts,
+	      const char *device);
+void vm_destroy(struct vm *vm);
+
+/* vm_devices.c */
+int vm_devices_init(struct vm *vm);
+void vm_devices_exit(struct vm *vm);
+/* End the VM with @end (first caller wins) and wake every thread. */
+void vm_request_end(struct vm *vm, enum vm_end end, int detail);
+/* Wake vCPU @cpu: out of HLT, or out of RUN (machine lock held). */
+void vm_kick(struct vm *vm, unsigned int cpu);
+int vm_timer_thread_start(struct vm *vm);
+void vm_timer_thread_stop(struct vm *vm);
+
+/* vm_vcpu.c */
+int vm_vcpus_start(struct vm *vm);
+void vm_vcpus_join(struct vm *vm);
+
+/* vm_cpuid.c: the guest's CPUID table, from the host's, for vCPU @id. */
+int vm_cpuid_set(struct vm *vm, struct vcpu *vcpu);
+
+/* boot_acpi.c: the ACPI tables; their RSDP's address in @rsdp_addr. */
+int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr);
+
+/* vm_console.c */
+int vm_console_start(struct vm *vm);
+void vm_console_stop(void);
+void vm_console_output(void *opaque, uint8_t byte);
+void vm_console_flush(void);
+
+#endif /* VMCTL_VM_H */

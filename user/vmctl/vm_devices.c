@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The PC around the vCPUs: which device sits at which port and address,
+ * how interrupt lines reach the PICs and the I/O APIC, how the machine
+ * wakes vCPUs, the timer thread, and how the VM ends.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "vm.h"
+#include "vmctl.h"
+
+#define PCI_IO_START		0xc000
+#define PCI_IO_END		0x10000
+#define PORT_POST		0x80
+#define PORT_A20		0x92
+#define PORT_RTC		0x70
+#define PORT_PIT		0x40
+#define PORT_SPEAKER		0x61
+#define PORT_PIC_MASTER		0x20
+#define PORT_PIC_SLAVE		0xa0
+#define PORT_ELCR		0x4d0
+#define ISA_IRQ_PIT		0
+#define IOAPIC_PIN_PIT		2	/* the MADT's interrupt source override */
+#define ISA_IRQS		16
+
+void vm_request_end(struct vm *vm, enum vm_end end, int detail)
+{
+	unsigned int i;
+
+	if (vm->end != VM_END_NONE)
+		return;
+	vm->end = end;
+	vm->end_detail = detail;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm_kick(vm, i);
+	pthread_cond_signal(&vm->timer_wake);
+	pthread_kill(vm->main_thread, SIGUSR2);
+}
+
+void vm_kick(struct vm *vm, unsigned int cpu)
+{
+	struct vcpu *v;
+
+	if (cpu >= vm->nr_vcpus)
+		return;
+	v = &vm->vcpus[cpu];
+	pthread_cond_signal(&v->wake);
+	if (v->in_run)
+		pthread_kill(v->thread, SIGUSR1);
+}
+
+/* ISA IRQs reach both PICs and the I/O APIC; PCI ones only the latter. */
+static void vm_irq_set(void *opaque, unsigned int gsi, int level)
+{
+	struct vm *vm = opaque;
+
+	if (gsi < ISA_IRQS)
+		pic_set_irq(&vm->pic, gsi, level);
+	ioapic_set_irq(&vm->ioapic, gsi == ISA_IRQ_PIT ? IOAPIC_PIN_PIT : gsi,
+		       level);
+}
+
+static struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
+{
+	return (struct irq_line){ .set = vm_irq_set, .opaque = vm, .gsi = gsi };
+}
+
+/* The PIC's INTR pin goes to vCPU 0 (through LINT0, as ExtINT). */
+static void vm_pic_output(void *opaque, int level)
+{
+	struct vm *vm = opaque;
+
+	if (level)
+		vm_kick(vm, 0);
+}
+
+static void vm_apic_kick(void *opaque, unsigned int cpu)
+{
+	vm_kick(opaque, cpu);
+}
+
+static void vm_apic_init(void *opaque, unsigned int cpu)
+{
+	struct vm *vm = opaque;
+
+	if (cpu >= vm->nr_vcpus)
+		return;
+	vm->vcpus[cpu].state = VCPU_WAIT_SIPI;
+	vm->vcpus[cpu].sipi_pending = false;
+	vm_kick(vm, cpu);
+}
+
+static void vm_apic_sipi(void *opaque, unsigned int cpu, uint8_t vector)
+{
+	struct vm *vm = opaque;
+
+	if (cpu >= vm->nr_vcpus)
+		return;
+	vm->vcpus[cpu].sipi_pending = true;
+	vm->vcpus[cpu].sipi_vector = vector;
+	vm_kick(vm, cpu);
+}
+
+static void vm_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+
+	apic_bus_msi(&vm->apic_bus, addr, data);
+}
+
+static void vm_poweroff(void *opaque)
+{
+	vm_request_end(opaque, VM_END_POWEROFF, 0);
+}
+
+static void vm_reset(void *opaque)
+{
+	vm_request_end(opaque, VM_END_RESET, 0);
+}
+
+static void vm_debug_exit(void *opaque, uint32_t value)
+{
+	vm_request_end(opaque, VM_END_DEBUG_EXIT, value);
+}
+
+static const struct sysctl_ops vm_sysctl_ops = {
+	.reset = vm_reset,
+	.debug_exit = vm_debug_exit,
+};
+
+static uint64_t vm_monotonic_ns(struct vm_clock *clock)
+{
+	struct timespec ts;
+
+	(void)clock;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void vm_clock_changed(struct vm_clock *clock)
+{
+	struct vm *vm = (struct vm *)((char *)clock - offsetof(struct vm, clock));
+
+	pthread_cond_signal(&vm->timer_wake);
+}
+
+static int port(struct vm *vm, uint64_t base, uint64_t len, bus_access_fn fn,
+		void *opaque)
+{
+	if (bus_register(&vm->pio, base, len, fn, opaque)) {
+		vmctl_err("port %#llx is taken twice (a --debug-exit port clash?)",
+			  (unsigned long long)base);
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_legacy_devices(struct vm *vm)
+{
+	pic_init(&vm->pic, vm_pic_output, vm);
+	pit_init(&vm->pit, &vm->clock, vm_irq_line(vm, ISA_IRQ_PIT));
+	rtc_init(&vm->rtc, NULL);
+	rtc_set_mem_size(&vm->rtc, vm->mem.low_size, vm->mem.high_size);
+	uart_init(&vm->uart, vm_irq_line(vm, VM_COM1_IRQ), vm_console_output,
+		  vm);
+	acpi_pm_init(&vm->acpi_pm, &vm->clock, vm_poweroff, vm);
+	sysctl_init(&vm->sysctl, &vm_sysctl_ops, vm);
+
+	if (port(vm, PORT_PIC_MASTER, 2, pic_master_io, &vm->pic) ||
+	    port(vm, PORT_PIC_SLAVE, 2, pic_slave_io, &vm->pic) ||
+	    port(vm, PORT_ELCR, 2, pic_elcr_io, &vm->pic) ||
+	    port(vm, PORT_PIT, 4, pit_io, &vm->pit) ||
+	    port(vm, PORT_SPEAKER, 1, pit_port61_io, &vm->pit) ||
+	    port(vm, PORT_RTC, 2, rtc_io, &vm->rtc) ||
+	    port(vm, VM_COM1_PORT, 8, uart_io, &vm->uart) ||
+	    port(vm, ACPI_PM_BASE, ACPI_PM_LEN, acpi_pm_io, &vm->acpi_pm) ||
+	    port(vm, PORT_POST, 1, sysctl_port80_io, &vm->sysctl) ||
+	    port(vm, PORT_A20, 1, sysctl_port92_io, &vm->sysctl) ||
+	    port(vm, SYSCTL_KBC_DATA, 1, sysctl_kbc_data_io, &vm->sysctl) ||
+	    port(vm, SYSCTL_KBC_CMD, 1, sysctl_kbc_cmd_io, &vm->sysctl))
+		return -1;
+	if (vm->opts->debug_exit_port >= 0 &&
+	    port(vm, vm->opts->debug_exit_port, SYSCTL_DEBUG_EXIT_LEN,
+		 sysctl_debug_exit_io, &vm->sysctl))
+		return -1;
+	return 0;
+}
+
+static int vm_apics(struct vm *vm)
+{
+	unsigned int i;
+
+	vm->apic_bus.kick = vm_apic_kick;
+	vm->apic_bus.init = vm_apic_init;
+	vm->apic_bus.sipi = vm_apic_sipi;
+	vm->apic_bus.opaque = vm;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		lapic_init(&vm->vcpus[i].lapic, i, i, &vm->apic_bus, &vm->clock);
+	ioapic_init(&vm->ioapic, &vm->apic_bus);
+	return bus_register(&vm->mmio, VM_IOAPIC_BASE, IOAPIC_MMIO_SIZE,
+			    ioapic_mmio, &vm->ioapic);
+}
+
+static int vm_disks(struct vm *vm)
+{
+	const struct virtio_pci_host host = {
+		.mem = &vm->mem,
+		.msi = { .send = vm_msi, .opaque = vm },
+	};
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_disks; i++) {
+		struct vm_disk *d = &vm->disks[i];
+
+		snprintf(d->serial, sizeof(d->serial), "vmmon-disk%u", i);
+		if (virtio_blk_init(&d->blk, d->fd, d->read_only, d->serial,
+				    &host)) {
+			vmctl_err("disk %s: %s", d->path, strerror(errno));
+			return -1;
+		}
+		if (pci_bus_add_device(&vm->pci, &d->blk.vp.pci) < 0) {
+			vmctl_err("no room on the PCI bus for disk %s", d->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int vm_devices_init(struct vm *vm)
+{
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutex_init(&vm->lock, &ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->timer_wake, &ca);
+	vm->clock = (struct vm_clock){ .now = vm_monotonic_ns,
+				       .changed = vm_clock_changed };
+	vm->pio.name = "port";
+	vm->mmio.name = "mmio";
+	if (vm_legacy_devices(vm) || vm_apics(vm))
+		return -1;
+	if (pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, VM_PCI_MMIO_START,
+			 VM_PCI_MMIO_END, PCI_IO_START, PCI_IO_END)) {
+		vmctl_err("cannot set up the PCI bus");
+		return -1;
+	}
+	return vm_disks(vm);
+}
+
+void vm_devices_exit(struct vm *vm)
+{
+	pthread_cond_destroy(&vm->timer_wake);
+	pthread_mutex_destroy(&vm->lock);
+}
+
+static void *vm_timer_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct timespec ts;
+	uint64_t next;
+
+	pthread_mutex_lock(&vm->lock);
+	while (vm->end == VM_END_NONE) {
+		next = vm_clock_run(&vm->clock, vm_clock_now(&vm->clock));
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&vm->timer_wake, &vm->lock);
+			continue;
+		}
+		ts.tv_sec = next / 1000000000ULL;
+		ts.tv_nsec = next % 1000000000ULL;
+		pthread_cond_timedwait(&vm->timer_wake, &vm->lock, &ts);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+int vm_timer_thread_start(struct vm *vm)
+{
+	int err = pthread_create(&vm->timer_thread, NULL, vm_timer_thread, vm);
+
+	if (err) {
+		vmctl_err("cannot start the timer thread: %s", strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+void vm_timer_thread_stop(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	pthread_cond_signal(&vm->timer_wake);
+	pthread_mutex_unlock(&vm->lock);
+	pthread_join(vm->timer_thread, NULL);
+}

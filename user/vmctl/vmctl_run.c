@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmctl run: boot a kernel in a new VM, its console on this terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "boot.h"
+#include "vm.h"
+#include "vmctl.h"
+
+#define RUN_DEFAULT_MEM		(512ULL << 20)
+#define RUN_MIN_MEM		(16ULL << 20)
+#define RUN_DEBUG_EXIT_PORT	0xf4
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmctl run [OPTIONS] [DISK.IMG]\n"
+		"\n"
+		"Boot a kernel in a new VM.  The guest's serial console (COM1) is this\n"
+		"terminal, raw while the guest runs: Ctrl-A x quits, Ctrl-A h helps.\n"
+		"DISK.IMG, if given, is the first virtio-blk disk (/dev/vda in Linux).\n"
+		"\n"
+		"Options:\n"
+		"  --kernel FILE      a bzImage (Linux boot protocol 2.12+, 64-bit) or a\n"
+		"                     multiboot (v1) ELF32 kernel; required\n"
+		"  --initrd FILE      initial ramdisk (multiboot: module 0)\n"
+		"  --append CMDLINE   kernel command line\n"
+		"  -m, --memory SIZE  guest RAM, with suffix K, M or G (a bare number is\n"
+		"                     MiB); default 512M, at least 16M, at most 64G\n"
+		"  -c, --cpus N       vCPUs, 1 to %d; default 1\n"
+		"  --disk FILE[,ro]   one more virtio-blk disk (up to %d in all); ,ro makes\n"
+		"                     it read-only.  A disk in use by another vmctl is refused.\n"
+		"  --debug-exit[=PORT] a port (default 0xf4) where a guest write of V ends\n"
+		"                     vmctl with status (V << 1) | 1, as QEMU's isa-debug-exit\n"
+		"  --stats            print the VM's exit counts to stderr at the end\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"Exit status:\n"
+		"  0    the guest powered off\n"
+		"  1    setup failed, or vmmon stopped the guest (the reason is printed)\n"
+		"  2    bad command line\n"
+		"  3    the guest reset itself (reboot, triple fault)\n"
+		"  4    quit from the console (Ctrl-A x)\n"
+		"  128+N  ended by signal N (130 for SIGINT, 143 for SIGTERM)\n"
+		"  (V << 1) | 1  the guest wrote V to the --debug-exit port\n",
+		VM_MAX_VCPUS, VM_MAX_DISKS);
+}
+
+/* SIZE with an optional K/M/G suffix; a bare number is MiB. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* FILE[,ro]: the option's own string is cut at the comma. */
+static int add_disk(struct vm_options *o, char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (o->nr_disks == VM_MAX_DISKS) {
+		vmctl_err("at most %d disks", VM_MAX_DISKS);
+		return -1;
+	}
+	if (len > 3 && !strcmp(arg + len - 3, ",ro")) {
+		arg[len - 3] = 0;
+		o->disks[o->nr_disks].read_only = true;
+	}
+	o->disks[o->nr_disks++].path = arg;
+	return 0;
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
+       OPT_STATS };
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "debug-exit", optional_argument, NULL, OPT_DEBUG_EXIT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* 0, 1 for --help, or -1 after a message. */
+static int parse_run_options(struct vm_options *o, int argc, char **argv)
+{
+	unsigned long n;
+	char *end;
+	int c;
+
+	*o = (struct vm_options){ .mem_size = RUN_DEFAULT_MEM, .nr_vcpus = 1,
+				  .debug_exit_port = -1 };
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+m:c:h", run_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_INITRD: o->initrd = optarg; break;
+		case OPT_APPEND: o->append = optarg; break;
+		case OPT_STATS: o->stats = true; break;
+		case OPT_DISK:
+			if (add_disk(o, optarg))
+				return -1;
+			break;
+		case 'm':
+			if (parse_size(optarg, &o->mem_size)) {
+				vmctl_err("bad memory size '%s' (examples: 512M, 2G)", optarg);
+				return -1;
+			}
+			break;
+		case 'c':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || !n || n > VM_MAX_VCPUS) {
+				vmctl_err("bad vCPU count '%s' (1 to %d)", optarg, VM_MAX_VCPUS);
+				return -1;
+			}
+			o->nr_vcpus = n;
+			break;
+		case OPT_DEBUG_EXIT:
+			o->debug_exit_port = RUN_DEBUG_EXIT_PORT;
+			if (optarg) {
+				errno = 0;
+				n = strtoul(optarg, &end, 0);
+				if (errno || *end || end == optarg || n > 0xfffc) {
+					vmctl_err("bad debug-exit port '%s'", optarg);
+					return -1;
+				}
+				o->debug_exit_port = n;
+			}
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 1;
+		default:
+			vmctl_err("run: unknown or incomplete option '%s' (see vmctl run --help)",
+				  argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc && add_disk(o, argv[optind++]))
+		return -1;
+	if (optind < argc) {
+		vmctl_err("run: one DISK.IMG at most; more disks with --disk");
+		return -1;
+	}
+	if (!o->kernel) {
+		vmctl_err("run: --kernel is required (vmctl boots kernels directly; there is no BIOS to boot a disk)");
+		return -1;
+	}
+	if (o->mem_size < RUN_MIN_MEM || o->mem_size > VMMON_MAX_GUEST_MEMORY ||
+	    o->mem_size & 0xfff) {
+		vmctl_err("guest memory must be a whole number of 4 KiB pages from 16M to 64G, not %" PRIu64 " bytes",
+			  o->mem_size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open and lock the disks before anything else: a disk that another vmctl
+ * writes is refused (flock: exclusive for read-write, shared for ro).
+ */
+static int open_disks(struct vm *vm, const struct vm_options *o)
+{
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < o->nr_disks; i++) {
+		struct vm_disk *d = &vm->disks[i];
+
+		d->path = o->disks[i].path;
+		d->read_only = o->disks[i].read_only;
+		fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0) {
+			vmctl_err("cannot open disk %s: %s", d->path, strerror(errno));
+			goto err;
+		}
+		if (flock(fd, (d->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+			vmctl_err("disk %s is in use by another vmctl (locked%s)",
+				  d->path, d->read_only ? " for writing" : "");
+			close(fd);
+			goto err;
+		}
+		d->fd = fd;
+		vm->nr_disks++;
+	}
+	return 0;
+err:
+	while (vm->nr_disks)
+		close(vm->disks[--vm->nr_disks].fd);
+	return -1;
+}
+
+static void print_stats(struct vm *vm)
+{
+	static const char *const names[VMMON_STAT_EXIT_NR] = {
+		[VMMON_STAT_EXIT_IO] = "io",
+		[VMMON_STAT_EXIT_MMIO] = "mmio",
+		[VMMON_STAT_EXIT_HLT] = "hlt",
+		[VMMON_STAT_EXIT_HYPERCALL] = "hypercall",
+		[VMMON_STAT_EXIT_CPUID] = "cpuid",
+		[VMMON_STAT_EXIT_MSR] = "msr",
+		[VMMON_STAT_EXIT_CR] = "cr",
+		[VMMON_STAT_EXIT_EPT_FAULT] = "ept_fault",
+		[VMMON_STAT_EXIT_EXT_INTR] = "ext_intr",
+		[VMMON_STAT_EXIT_PREEMPT] = "preempt",
+		[VMMON_STAT_EXIT_IRQ_WINDOW] = "irq_window",
+		[VMMON_STAT_EXIT_OTHER] = "other",
+	};
+	struct vmmon_vm_stats st;
+	uint64_t total = 0;
+	unsigned int i;
+
+	if (ioctl(vm->vm_fd, VMMON_GET_VM_STATS, &st)) {
+		vmctl_err("cannot read the VM's statistics: %s", strerror(errno));
+		return;
+	}
+	fprintf(stderr, "vmctl: exits");
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++) {
+		total += st.exits.count[i];
+		if (names[i])
+			fprintf(stderr, " %s=%llu", names[i],
+				(unsigned long long)st.exits.count[i]);
+	}
+	fprintf(stderr, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64 "\n",
+		total, (unsigned long long)st.pages_resident, vm->unclaimed_io);
+}
+
+static int end_status(const struct vm *vm)
+{
+	switch (vm->end) {
+	case VM_END_SIGNAL:
+		return VM_END_SIGNAL + vm->end_detail;
+	case VM_END_DEBUG_EXIT:
+		return ((vm->end_detail << 1) | 1) & 0xff;
+	case VM_END_NONE:
+		return VM_END_ERROR;
+	default:
+		return vm->end;
+	}
+}
+
+/* Until the VM ends: signals to this process end it too. */
+static void wait_for_end(struct vm *vm, const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		pthread_mutex_lock(&vm->lock);
+		if (vm->end != VM_END_NONE) {
+			pthread_mutex_unlock(&vm->lock);
+			return;
+		}
+		pthread_mutex_unlock(&vm->lock);
+		if (sigwait(set, &sig))
+			continue;
+		if (sig != SIGUSR2) {
+			pthread_mutex_lock(&vm->lock);
+			vm_request_end(vm, VM_END_SIGNAL, sig);
+			pthread_mutex_unlock(&vm->lock);
+		}
+	}
+}
+
+static int run_run(const char *device, int argc, char **argv)
+{
+	static struct vm vm;
+	struct boot_image img;
+	struct vm_options o;
+	sigset_t set;
+	int status = VM_END_ERROR, r;
+
+	r = parse_run_options(&o, argc, argv);
+	if (r)
+		return r > 0 ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+	if (boot_probe(&img, o.kernel))
+		return VMCTL_EXIT_ERROR;
+	if (o.initrd && access(o.initrd, R_OK)) {
+		vmctl_err("cannot read initrd %s: %s", o.initrd, strerror(errno));
+		goto out_img;
+	}
+	if (open_disks(&vm, &o))
+		goto out_img;
+	/* Signals reach the main thread only, by sigwait(). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm.main_thread = pthread_self();
+	if (vm_create(&vm, &o, device))
+		goto out_disks;
+	if (vm_devices_init(&vm))
+		goto out_vm;
+	if (boot_load(&vm, &img) || vm_console_start(&vm))
+		goto out_devices;
+	if (vm_timer_thread_start(&vm))
+		goto out_console;
+	vm_vcpus_start(&vm);
+	wait_for_end(&vm, &set);
+	vm_vcpus_join(&vm);
+	status = end_status(&vm);
+	vm_timer_thread_stop(&vm);
+out_console:
+	vm_console_stop();
+	if (o.stats)
+		print_stats(&vm);
+out_devices:
+	vm_devices_exit(&vm);
+out_vm:
+	vm_destroy(&vm);
+out_disks:
+	while (vm.nr_disks)
+		close(vm.disks[--vm.nr_disks].fd);
+out_img:
+	boot_image_free(&img);
+	return status;
+}
+
+const struct vmctl_cmd vmctl_cmd_run = {
+	.name = "run",
+	.summary = "boot a kernel in a new VM (vmctl run --help)",
+	.run = run_run,
+};
