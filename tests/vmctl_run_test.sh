@@ -55,8 +55,8 @@ run --kernel "$mb" --append "reset" -m 32M
 check cf9_reset_is_3 3 "^multiboot ok: reset$"
 run --kernel "$mb" --append "triple" -m 32M
 check triple_fault_is_3 3 "^multiboot ok: triple$"
-run --kernel "$mb" --debug-exit=0x501 --append "go" -m 32M
-check debug_exit_port_option 1 "^multiboot ok: go$"
+run --kernel "$mb" --debug-exit=0xf4 --append "go" -m 32M
+check debug_exit_port_option 67 "^multiboot ok: go$"
 run --kernel "$mb" --debug-exit --append "go" -m 32M -c 4 --stats
 check four_vcpus_and_stats 67 "^vmctl: exits io=[1-9]"
 

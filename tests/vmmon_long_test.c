@@ -253,6 +253,7 @@ static enum ktap_result linux_msrs_and_osxsave(void)
 		struct vmmon_cpuid hdr;
 		struct vmmon_cpuid_entry e[1];
 	} t = { .hdr.nent = 1, .e = { { .function = 1, .ecx = 1 } } };
+	struct vmmon_sregs sregs;
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
 	int i;
@@ -267,9 +268,14 @@ static enum ktap_result linux_msrs_and_osxsave(void)
 	}
 	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
 		EXPECT_EQ(uc.args[0], 1);		/* a change is refused */
-	for (i = 0; i < 2; i++)
-		if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
-			EXPECT_EQ(uc.args[0], uc.args[1]);
+	for (i = 0; i < 2; i++) {
+		if (!run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+			break;
+		EXPECT_EQ(uc.args[0], uc.args[1]);
+		/* GET_SREGS sees the guest's own CR4 writes too. */
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+		EXPECT_EQ(!!(sregs.cr4 & CR4_OSXSAVE), uc.args[0]);
+	}
 	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
 	return KTAP_PASS;

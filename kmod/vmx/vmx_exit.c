@@ -50,7 +50,7 @@ static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 	/* As on hardware, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE. */
 	if ((u32)vx->regs.rax == 1) {
 		out[2] &= ~VMX_CPUID1_ECX_OSXSAVE;
-		if (vmcs_readl(VMCS_CR4_READ_SHADOW) & X86_CR4_OSXSAVE)
+		if (vmx_guest_cr4() & X86_CR4_OSXSAVE)
 			out[2] |= VMX_CPUID1_ECX_OSXSAVE;
 	}
 	vx->regs.rax = out[0];
@@ -101,9 +101,9 @@ static int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
  */
 static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 {
-	u64 old = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	u64 old = vmx_guest_cr0();
 	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
-	u64 cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	u64 cr4 = vmx_guest_cr4();
 	bool paging_on = (val & X86_CR0_PG) && !(old & X86_CR0_PG);
 
 	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
@@ -151,7 +151,7 @@ static enum vmx_next vmx_exit_cr(struct vmmon_vcpu *vcpu,
 		break;
 	case VMX_CR_QUAL_TYPE_LMSW:
 		/* LMSW sets PE but never clears it. */
-		cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+		cr0 = vmx_guest_cr0();
 		err = vmx_set_cr0(vcpu, (cr0 & ~0xeULL) | (cr0 & X86_CR0_PE) |
 				  ((q >> VMX_CR_QUAL_LMSW_SRC_SHIFT) & 0xf));
 		break;

@@ -236,9 +236,9 @@ static void vmx_read_sregs(struct vmmon_sregs *sregs)
 	sregs->gdt.base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
 	sregs->idt.limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
 	sregs->idt.base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
-	sregs->cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	sregs->cr0 = vmx_guest_cr0();
 	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
-	sregs->cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	sregs->cr4 = vmx_guest_cr4();
 	sregs->efer = vmcs_read64(VMCS_GUEST_EFER);
 }
 

@@ -25,6 +25,23 @@ struct page;
 #define VMX_CR0_HOST_OWNED	X86_CR0_NE
 #define VMX_CR4_HOST_OWNED	X86_CR4_VMXE
 
+/*
+ * CR0 and CR4 as the guest sees them: the bits it owns change without
+ * an exit, so they come from the guest fields, the host-owned ones from
+ * the read shadows.  The VMCS must be loaded.
+ */
+static inline unsigned long vmx_guest_cr0(void)
+{
+	return (vmcs_readl(VMCS_GUEST_CR0) & ~VMX_CR0_HOST_OWNED) |
+	       (vmcs_readl(VMCS_CR0_READ_SHADOW) & VMX_CR0_HOST_OWNED);
+}
+
+static inline unsigned long vmx_guest_cr4(void)
+{
+	return (vmcs_readl(VMCS_GUEST_CR4) & ~VMX_CR4_HOST_OWNED) |
+	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & VMX_CR4_HOST_OWNED);
+}
+
 /* The MSRs SYSCALL, SWAPGS and 64-bit code use, switched around the guest. */
 enum vmx_switched_msr {
 	VMX_MSR_STAR,
