@@ -132,6 +132,9 @@ static enum ktap_result config_address_latch(void)
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), PCI_CONF1_ENABLE);
 	out(PCI_CONFIG_ADDRESS_PORT + 3, 0x01, 1);
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), PCI_CONF1_ENABLE);
+	out(PCI_CONFIG_ADDRESS_PORT, 0x1234, 2);
+	out(PCI_CONFIG_ADDRESS_PORT, 0x56, 1);
+	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), PCI_CONF1_ENABLE);
 	/* Reserved bits 30:24 and 1:0 do not stick. */
 	outl(PCI_CONFIG_ADDRESS_PORT, 0xff0008ffu);
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), 0x800008fcu);
@@ -439,6 +442,19 @@ static enum ktap_result bad_bars_and_full_bus(void)
 				     test_bar_access, NULL), 0);
 	ASSERT_EQ(pci_device_add_bar(&d, 1, PCI_BAR_MEM32, 1ULL << 31,
 				     test_bar_access, NULL), 0);
+	nr = mmio_bus.nr;
+	EXPECT_EQ(pci_bus_add_device(&pci, &d), -1);
+	EXPECT_EQ(mmio_bus.nr, nr);
+
+	/* A BAR that clashes with another range: nothing stays mapped. */
+	pci_device_init(&d, TEST_VENDOR, TEST_DEVICE, 0, TEST_CLASS, 0, 0);
+	ASSERT_EQ(pci_device_add_bar(&d, 0, PCI_BAR_MEM32, 0x1000,
+				     test_bar_access, NULL), 0);
+	ASSERT_EQ(pci_device_add_bar(&d, 1, PCI_BAR_MEM32, 0x1000,
+				     test_bar_access, NULL), 0);
+	ASSERT_EQ(bus_register(&mmio_bus,
+			       ((pci.mem_next + 0xfff) & ~0xfffULL) + 0x1000,
+			       0x1000, test_bar_access, NULL), 0);
 	nr = mmio_bus.nr;
 	EXPECT_EQ(pci_bus_add_device(&pci, &d), -1);
 	EXPECT_EQ(mmio_bus.nr, nr);

@@ -1,0 +1,1227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk on modern virtio-pci, driven as Linux's virtio_pci_modern
+ * and virtio_blk drive it: found by the conf1 scan, capabilities walked,
+ * initialised, disk I/O through a temporary image, MSI-X and INTx, and
+ * the malformed rings a broken or hostile driver can produce.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+#include "ktap.h"
+#include "dev_virtio_blk.h"
+
+#define RAM_SIZE	(1u << 20)
+#define DESC_GPA	0x10000
+#define AVAIL_GPA	0x11000
+#define USED_GPA	0x12000
+#define HDR_GPA		0x20000
+#define STATUS_GPA	0x20100
+#define ID_GPA		0x20200
+#define HDR_DATA_GPA	0x21000		/* header and data in one buffer */
+#define DATA_GPA	0x30000
+
+#define DISK_SECTORS	64
+#define QSIZE		16	/* what the driver lowers the queue to */
+#define SERIAL		"vmmon-blk0"
+
+#define MEM_WINDOW	0xe0000000ULL
+#define MEM_WINDOW_END	0xfec00000ULL
+#define IO_WINDOW	0xc000
+#define IO_WINDOW_END	0x10000
+#define INTX_GSI	11
+
+/* MSI-X: vector 0 for configuration changes, 1 for the queue. */
+#define MSI_ADDR	0xfee01000ULL
+#define MSI_DATA_CONFIG	0x41
+#define MSI_DATA_QUEUE	0x42
+#define VEC_CONFIG	0
+#define VEC_QUEUE	1
+
+#define STATUS_INIT	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)
+#define DRIVER_FEATURES	(1ULL << VIRTIO_F_VERSION_1 | \
+			 1ULL << VIRTIO_BLK_F_FLUSH | \
+			 1ULL << VIRTIO_BLK_F_SEG_MAX | \
+			 1ULL << VIRTIO_BLK_F_BLK_SIZE)
+
+static struct {
+	struct bus port, mmio;
+	uint8_t *ram;
+	struct guest_mem mem;
+	struct pci_bus pci;
+	struct virtio_blk blk;
+	char path[64];
+	int fd;
+	unsigned int slot;
+	uint64_t bar;
+	/* Where the capabilities put the regions, as offsets in the BAR. */
+	uint32_t common, isr, device, notify, notify_mult;
+	unsigned int msix_cap;
+	uint16_t avail_idx;
+	/* What the machine got. */
+	unsigned int msi_count;
+	uint64_t msi_addr;
+	uint32_t msi_data;
+	int intx_level;
+	unsigned int intx_raises;
+} t;
+
+static void msi_send(void *opaque, uint64_t addr, uint32_t data)
+{
+	(void)opaque;
+	t.msi_count++;
+	t.msi_addr = addr;
+	t.msi_data = data;
+}
+
+static void intx_set(void *opaque, unsigned int gsi, int level)
+{
+	(void)opaque;
+	if (gsi == INTX_GSI) {
+		t.intx_raises += level && !t.intx_level;
+		t.intx_level = level;
+	}
+}
+
+static uint8_t disk_byte(uint64_t sector, unsigned int i)
+{
+	return sector * 13 + i * 7 + 1;
+}
+
+/* Config space through the ports, as the guest does. */
+static uint32_t cfg_read(unsigned int slot, unsigned int reg,
+			 unsigned int len)
+{
+	uint32_t a = PCI_CONF1_ADDRESS(slot, reg), v = 0;
+
+	bus_access(&t.port, PCI_CONFIG_ADDRESS_PORT, &a, 4, true);
+	bus_access(&t.port, PCI_CONFIG_DATA_PORT + (reg & 3), &v, len, false);
+	return v;
+}
+
+static void cfg_write(unsigned int slot, unsigned int reg, uint32_t v,
+		      unsigned int len)
+{
+	uint32_t a = PCI_CONF1_ADDRESS(slot, reg);
+
+	bus_access(&t.port, PCI_CONFIG_ADDRESS_PORT, &a, 4, true);
+	bus_access(&t.port, PCI_CONFIG_DATA_PORT + (reg & 3), &v, len, true);
+}
+
+static uint32_t rd(uint32_t off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	bus_access(&t.mmio, t.bar + off, &v, len, false);
+	return v;
+}
+
+static void wr(uint32_t off, uint32_t v, unsigned int len)
+{
+	bus_access(&t.mmio, t.bar + off, &v, len, true);
+}
+
+static uint32_t common_rd(unsigned int field, unsigned int len)
+{
+	return rd(t.common + field, len);
+}
+
+static void common_wr(unsigned int field, uint32_t v, unsigned int len)
+{
+	wr(t.common + field, v, len);
+}
+
+static uint16_t used_idx(void)
+{
+	uint16_t v;
+
+	memcpy(&v, t.ram + USED_GPA + offsetof(struct vring_used, idx), 2);
+	return v;
+}
+
+static struct vring_used_elem used_elem(uint16_t idx)
+{
+	struct vring_used_elem e;
+
+	memcpy(&e, t.ram + USED_GPA + offsetof(struct vring_used, ring) +
+	       (idx % QSIZE) * sizeof(e), sizeof(e));
+	return e;
+}
+
+static void teardown(void)
+{
+	if (!t.ram)
+		return;
+	close(t.fd);
+	if (t.path[0])
+		unlink(t.path);
+	free(t.ram);
+	t.ram = NULL;
+}
+
+/*
+ * A machine with the host bridge and a virtio-blk on @image, or on a
+ * temporary DISK_SECTORS image when NULL, and the regions found by
+ * walking the capabilities.
+ */
+static bool setup_image(bool read_only, bool with_intx, const char *image)
+{
+	struct virtio_pci_host host = {
+		.mem = &t.mem,
+		.msi = { msi_send, NULL },
+	};
+	uint8_t sector[VIRTIO_BLK_SECTOR_SIZE];
+	unsigned int s, i, pos;
+	int slot;
+
+	teardown();
+	memset(&t, 0, sizeof(t));
+	t.port.name = "port";
+	t.mmio.name = "mmio";
+	t.ram = aligned_alloc(4096, RAM_SIZE);
+	if (!t.ram)
+		return false;
+	memset(t.ram, 0, RAM_SIZE);
+	t.mem.base = t.ram;
+	t.mem.low_size = RAM_SIZE;
+	if (with_intx)
+		host.intx = (struct irq_line){ intx_set, NULL, INTX_GSI };
+
+	if (image) {
+		t.fd = open(image, O_RDWR);
+		if (t.fd < 0)
+			return false;
+	} else {
+		snprintf(t.path, sizeof(t.path), "/tmp/dev_virtio_test.XXXXXX");
+		t.fd = mkstemp(t.path);
+		if (t.fd < 0)
+			return false;
+	}
+	for (s = 0; !image && s < DISK_SECTORS; s++) {
+		for (i = 0; i < sizeof(sector); i++)
+			sector[i] = disk_byte(s, i);
+		if (pwrite(t.fd, sector, sizeof(sector), s * sizeof(sector)) !=
+		    sizeof(sector))
+			return false;
+	}
+
+	if (pci_bus_init(&t.pci, &t.port, &t.mmio, MEM_WINDOW, MEM_WINDOW_END,
+			 IO_WINDOW, IO_WINDOW_END) ||
+	    virtio_blk_init(&t.blk, t.fd, read_only, SERIAL, &host))
+		return false;
+	slot = pci_bus_add_device(&t.pci, &t.blk.vp.pci);
+	if (slot < 0)
+		return false;
+	t.slot = slot;
+	t.bar = (cfg_read(t.slot, PCI_BASE_ADDRESS_0, 4) &
+		 PCI_BASE_ADDRESS_MEM_MASK) |
+		(uint64_t)cfg_read(t.slot, PCI_BASE_ADDRESS_1, 4) << 32;
+
+	/* virtio_pci_find_capability(): the first of each type wins. */
+	for (pos = cfg_read(t.slot, PCI_CAPABILITY_LIST, 1); pos;
+	     pos = cfg_read(t.slot, pos + PCI_CAP_LIST_NEXT, 1)) {
+		uint32_t off = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_OFFSET, 4);
+
+		if (cfg_read(t.slot, pos, 1) == PCI_CAP_ID_MSIX) {
+			t.msix_cap = pos;
+			continue;
+		}
+		switch (cfg_read(t.slot, pos + VIRTIO_PCI_CAP_CFG_TYPE, 1)) {
+		case VIRTIO_PCI_CAP_COMMON_CFG:
+			t.common = off;
+			break;
+		case VIRTIO_PCI_CAP_ISR_CFG:
+			t.isr = off;
+			break;
+		case VIRTIO_PCI_CAP_DEVICE_CFG:
+			t.device = off;
+			break;
+		case VIRTIO_PCI_CAP_NOTIFY_CFG:
+			t.notify = off;
+			t.notify_mult = cfg_read(t.slot, pos +
+						 VIRTIO_PCI_NOTIFY_CAP_MULT, 4);
+			break;
+		}
+	}
+	return t.msix_cap && t.notify;
+}
+
+static bool setup(bool read_only, bool with_intx)
+{
+	return setup_image(read_only, with_intx, NULL);
+}
+
+static void msix_entry(unsigned int vector, uint32_t data, bool masked)
+{
+	uint32_t e = VIRTIO_PCI_MSIX_TABLE_OFFSET + vector * PCI_MSIX_ENTRY_SIZE;
+
+	wr(e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)MSI_ADDR, 4);
+	wr(e + PCI_MSIX_ENTRY_UPPER_ADDR, MSI_ADDR >> 32, 4);
+	wr(e + PCI_MSIX_ENTRY_DATA, data, 4);
+	wr(e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+	   masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0, 4);
+}
+
+static void msix_control(uint16_t flags)
+{
+	cfg_write(t.slot, t.msix_cap + PCI_MSIX_FLAGS, flags, 2);
+}
+
+/* The status after FEATURES_OK, so callers can see a refusal. */
+static uint8_t negotiate(uint64_t features)
+{
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	if (common_rd(VIRTIO_PCI_COMMON_STATUS, 1))
+		return 0;
+	common_wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, STATUS_INIT, 1);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	common_wr(VIRTIO_PCI_COMMON_GF, (uint32_t)features, 4);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	common_wr(VIRTIO_PCI_COMMON_GF, features >> 32, 4);
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  STATUS_INIT | VIRTIO_CONFIG_S_FEATURES_OK, 1);
+	return common_rd(VIRTIO_PCI_COMMON_STATUS, 1);
+}
+
+static void set_queue_rings(uint64_t desc, uint64_t avail, uint64_t used)
+{
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)desc, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCHI, desc >> 32, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)avail, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_AVAILHI, avail >> 32, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)used, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_USEDHI, used >> 32, 4);
+}
+
+/* Linux's order: features, MSI-X vectors, queue 0, DRIVER_OK. */
+static bool driver_init(bool msix)
+{
+	uint8_t status;
+
+	memset(t.ram + DESC_GPA, 0, USED_GPA + 0x1000 - DESC_GPA);
+	t.avail_idx = 0;
+	if (!(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK))
+		return false;
+	if (msix) {
+		msix_control(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+		msix_entry(VEC_CONFIG, MSI_DATA_CONFIG, false);
+		msix_entry(VEC_QUEUE, MSI_DATA_QUEUE, false);
+		msix_control(PCI_MSIX_FLAGS_ENABLE);
+		common_wr(VIRTIO_PCI_COMMON_MSIX, VEC_CONFIG, 2);
+		if (common_rd(VIRTIO_PCI_COMMON_MSIX, 2) != VEC_CONFIG)
+			return false;
+	}
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	if (common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2) != VIRTIO_BLK_QUEUE_SIZE)
+		return false;
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
+	set_queue_rings(DESC_GPA, AVAIL_GPA, USED_GPA);
+	if (msix) {
+		common_wr(VIRTIO_PCI_COMMON_Q_MSIX, VEC_QUEUE, 2);
+		if (common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2) != VEC_QUEUE)
+			return false;
+	}
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	status = common_rd(VIRTIO_PCI_COMMON_STATUS, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  status | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	return common_rd(VIRTIO_PCI_COMMON_STATUS, 1) ==
+		(STATUS_INIT | VIRTIO_CONFIG_S_FEATURES_OK |
+		 VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
+{
+	struct vring_desc d = {
+		.addr = addr, .len = len, .flags = flags, .next = next,
+	};
+
+	memcpy(t.ram + DESC_GPA + i * sizeof(d), &d, sizeof(d));
+}
+
+/* Offer @head and notify queue 0, as virtqueue_add() + kick. */
+static void kick(uint16_t head)
+{
+	uint8_t *avail = t.ram + AVAIL_GPA;
+
+	memcpy(avail + offsetof(struct vring_avail, ring) +
+	       (t.avail_idx % QSIZE) * 2, &head, 2);
+	t.avail_idx++;
+	memcpy(avail + offsetof(struct vring_avail, idx), &t.avail_idx, 2);
+	wr(t.notify + 0 * t.notify_mult, 0, 2);
+}
+
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+};
+
+/* A chain of @n segments from descriptor 0, offered and kicked. */
+static void submit(const struct seg *segs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		put_desc(i, segs[i].addr, segs[i].len,
+			 segs[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			 i + 1);
+	kick(0);
+}
+
+static void put_hdr(uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+
+	memcpy(t.ram + HDR_GPA, &h, sizeof(h));
+}
+
+/*
+ * One request the way virtio_blk sends it: header, data (device-writable
+ * for IN and GET_ID), status.  Returns the status byte, or -1 when the
+ * device did not complete it; *@used_len gets the used element's length.
+ */
+static int blk_request(uint32_t type, uint64_t sector, uint64_t data,
+		       uint32_t len, uint32_t *used_len)
+{
+	bool to_guest = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
+	struct seg segs[3] = { { HDR_GPA, sizeof(struct virtio_blk_outhdr), 0 } };
+	uint16_t before = used_idx();
+	struct vring_used_elem e;
+	unsigned int n = 1;
+
+	put_hdr(type, sector);
+	t.ram[STATUS_GPA] = 0xff;
+	if (len)
+		segs[n++] = (struct seg){ data, len,
+			to_guest ? VRING_DESC_F_WRITE : 0 };
+	segs[n++] = (struct seg){ STATUS_GPA, 1, VRING_DESC_F_WRITE };
+	submit(segs, n);
+	if (used_idx() != (uint16_t)(before + 1))
+		return -1;
+	e = used_elem(before);
+	if (e.id != 0)
+		return -1;
+	if (used_len)
+		*used_len = e.len;
+	return t.ram[STATUS_GPA];
+}
+
+static bool sector_matches(const uint8_t *buf, uint64_t sector)
+{
+	unsigned int i;
+
+	for (i = 0; i < VIRTIO_BLK_SECTOR_SIZE; i++)
+		if (buf[i] != disk_byte(sector, i))
+			return false;
+	return true;
+}
+
+static enum ktap_result scan_finds_blk(void)
+{
+	unsigned int slot, found = 0;
+
+	ASSERT_TRUE(setup(false, false));
+	for (slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		uint32_t id = cfg_read(slot, PCI_VENDOR_ID, 4);
+
+		if (id == 0xffffffffu)
+			continue;
+		found++;
+		if (slot == 0) {
+			EXPECT_EQ(id, PCI_DEVICE_INTEL_82441 << 16 |
+				  PCI_VENDOR_INTEL);
+			EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4) >> 8,
+				  PCI_CLASS_HOST_BRIDGE);
+			continue;
+		}
+		EXPECT_EQ(slot, t.slot);
+		EXPECT_EQ(id, 0x1042u << 16 | 0x1af4);
+		EXPECT_EQ(cfg_read(slot, PCI_REVISION_ID, 1), 1);
+		EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4) >> 8, 0x018000);
+		EXPECT_EQ(cfg_read(slot, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
+		EXPECT_EQ(cfg_read(slot, PCI_HEADER_TYPE, 1),
+			  PCI_HEADER_TYPE_NORMAL);
+		EXPECT_EQ(cfg_read(slot, PCI_BASE_ADDRESS_0, 4) &
+			  ~PCI_BASE_ADDRESS_MEM_MASK,
+			  PCI_BASE_ADDRESS_MEM_TYPE_64);
+		EXPECT_TRUE(cfg_read(slot, PCI_COMMAND, 2) &
+			    PCI_COMMAND_MEMORY);
+		/* MSI-X only: no INTx pin. */
+		EXPECT_EQ(cfg_read(slot, PCI_INTERRUPT_PIN, 1), 0);
+	}
+	EXPECT_EQ(found, 2);
+	EXPECT_EQ(t.slot, 1);
+	return KTAP_PASS;
+}
+
+static enum ktap_result capabilities_as_linux_probes(void)
+{
+	unsigned int pos, types = 0, ttl = 48;
+	uint32_t lo, bar_size, table, pba;
+
+	ASSERT_TRUE(setup(false, false));
+	/* The BAR's size, by the sizing protocol (decode off meanwhile). */
+	cfg_write(t.slot, PCI_COMMAND, 0, 2);
+	lo = cfg_read(t.slot, PCI_BASE_ADDRESS_0, 4);
+	cfg_write(t.slot, PCI_BASE_ADDRESS_0, 0xffffffffu, 4);
+	bar_size = ~(cfg_read(t.slot, PCI_BASE_ADDRESS_0, 4) &
+		     PCI_BASE_ADDRESS_MEM_MASK) + 1;
+	cfg_write(t.slot, PCI_BASE_ADDRESS_0, lo, 4);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	EXPECT_EQ(bar_size, VIRTIO_PCI_BAR_SIZE);
+	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+
+	for (pos = cfg_read(t.slot, PCI_CAPABILITY_LIST, 1); pos && ttl--;
+	     pos = cfg_read(t.slot, pos + PCI_CAP_LIST_NEXT, 1)) {
+		unsigned int type, bar, cap_len;
+		uint32_t off, len;
+
+		ASSERT_TRUE(pos >= PCI_STD_HEADER_SIZEOF && !(pos & 3));
+		if (cfg_read(t.slot, pos, 1) != PCI_CAP_ID_VNDR)
+			continue;
+		type = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_CFG_TYPE, 1);
+		bar = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_BAR, 1);
+		cap_len = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_LEN, 1);
+		off = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_OFFSET, 4);
+		len = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_LENGTH, 4);
+		/* vp_modern_map_capability()'s checks. */
+		EXPECT_EQ(bar, 0);
+		EXPECT_TRUE(cap_len >= sizeof(struct virtio_pci_cap));
+		EXPECT_TRUE((uint64_t)off + len <= bar_size);
+		types |= 1u << type;
+		switch (type) {
+		case VIRTIO_PCI_CAP_COMMON_CFG:
+			EXPECT_TRUE(len >= sizeof(struct virtio_pci_common_cfg));
+			EXPECT_EQ(off % 4, 0);
+			break;
+		case VIRTIO_PCI_CAP_ISR_CFG:
+			EXPECT_TRUE(len >= 1);
+			break;
+		case VIRTIO_PCI_CAP_DEVICE_CFG:
+			EXPECT_EQ(off % 4, 0);
+			EXPECT_EQ(len, sizeof(struct virtio_blk_config));
+			break;
+		case VIRTIO_PCI_CAP_NOTIFY_CFG:
+			EXPECT_TRUE(cap_len >=
+				    sizeof(struct virtio_pci_notify_cap));
+			EXPECT_EQ(off % 2, 0);
+			EXPECT_EQ(cfg_read(t.slot,
+					   pos + VIRTIO_PCI_NOTIFY_CAP_MULT, 4),
+				  4);
+			/* Queue 0's notify_off * multiplier + 2 fits. */
+			EXPECT_TRUE(len >= 2);
+			break;
+		default:
+			ktap_diag("unexpected cfg_type %u", type);
+			return KTAP_FAIL;
+		}
+	}
+	EXPECT_EQ(types, 1u << VIRTIO_PCI_CAP_COMMON_CFG |
+		  1u << VIRTIO_PCI_CAP_ISR_CFG |
+		  1u << VIRTIO_PCI_CAP_DEVICE_CFG |
+		  1u << VIRTIO_PCI_CAP_NOTIFY_CFG);
+
+	/* MSI-X: a vector per queue plus config, table and PBA in BAR 0. */
+	ASSERT_TRUE(t.msix_cap);
+	EXPECT_EQ(cfg_read(t.slot, t.msix_cap + PCI_MSIX_FLAGS, 2), 1);
+	table = cfg_read(t.slot, t.msix_cap + PCI_MSIX_TABLE, 4);
+	pba = cfg_read(t.slot, t.msix_cap + PCI_MSIX_PBA, 4);
+	EXPECT_EQ(table & PCI_MSIX_TABLE_BIR, 0);
+	EXPECT_EQ(pba & PCI_MSIX_PBA_BIR, 0);
+	EXPECT_EQ(table & PCI_MSIX_TABLE_OFFSET, VIRTIO_PCI_MSIX_TABLE_OFFSET);
+	EXPECT_EQ(pba & PCI_MSIX_PBA_OFFSET, VIRTIO_PCI_MSIX_PBA_OFFSET);
+	EXPECT_TRUE(VIRTIO_PCI_MSIX_PBA_OFFSET + 8 <= bar_size);
+	/* Entries come up masked. */
+	EXPECT_EQ(rd(VIRTIO_PCI_MSIX_TABLE_OFFSET + PCI_MSIX_ENTRY_VECTOR_CTRL,
+		     4), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	return KTAP_PASS;
+}
+
+static enum ktap_result driver_init_and_io(void)
+{
+	uint8_t buf[2 * VIRTIO_BLK_SECTOR_SIZE];
+	uint32_t lo, hi, used_len;
+	uint64_t features, cap;
+	unsigned int i;
+
+	ASSERT_TRUE(setup(false, false));
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+	lo = common_rd(VIRTIO_PCI_COMMON_DF, 4);
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	hi = common_rd(VIRTIO_PCI_COMMON_DF, 4);
+	features = lo | (uint64_t)hi << 32;
+	EXPECT_EQ(features, DRIVER_FEATURES);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 1, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 0);
+	/* Config space, read in halves as virtio_cread64() may. */
+	cap = rd(t.device + offsetof(struct virtio_blk_config, capacity), 4) |
+		(uint64_t)rd(t.device + offsetof(struct virtio_blk_config,
+						 capacity) + 4, 4) << 32;
+	EXPECT_EQ(cap, DISK_SECTORS);
+	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, blk_size),
+		     4), VIRTIO_BLK_SECTOR_SIZE);
+	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, seg_max),
+		     4), VIRTIO_BLK_QUEUE_SIZE - 2);
+	ASSERT_TRUE(driver_init(true));
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_NOFF, 2), 0);
+
+	/* Read sector 0 and 1. */
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA,
+			      2 * VIRTIO_BLK_SECTOR_SIZE, &used_len),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(used_len, 2 * VIRTIO_BLK_SECTOR_SIZE + 1);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 0));
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA + 512, 1));
+
+	/* Write sectors 5-6, flush, find them in the image. */
+	for (i = 0; i < sizeof(buf); i++)
+		t.ram[DATA_GPA + i] = i ^ 0x5a;
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_OUT, 5, DATA_GPA, sizeof(buf),
+			      &used_len), VIRTIO_BLK_S_OK);
+	EXPECT_EQ(used_len, 1);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
+		  VIRTIO_BLK_S_OK);
+	ASSERT_EQ(pread(t.fd, buf, sizeof(buf), 5 * VIRTIO_BLK_SECTOR_SIZE),
+		  sizeof(buf));
+	EXPECT_TRUE(!memcmp(buf, t.ram + DATA_GPA, sizeof(buf)));
+
+	/* And back through the device. */
+	memset(t.ram + DATA_GPA, 0, sizeof(buf));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 5, DATA_GPA, sizeof(buf), NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(!memcmp(buf, t.ram + DATA_GPA, sizeof(buf)));
+	/* The neighbours are untouched. */
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 4, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 4));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 7, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 7));
+
+	/* GET_ID: the serial, NUL-padded to 20 bytes. */
+	memset(t.ram + ID_GPA, 0xee, VIRTIO_BLK_ID_BYTES);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_GET_ID, 0, ID_GPA,
+			      VIRTIO_BLK_ID_BYTES, &used_len),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(used_len, VIRTIO_BLK_ID_BYTES + 1);
+	EXPECT_TRUE(!memcmp(t.ram + ID_GPA, SERIAL, sizeof(SERIAL)));
+	EXPECT_EQ(t.ram[ID_GPA + VIRTIO_BLK_ID_BYTES - 1], 0);
+	EXPECT_EQ(used_idx(), 7);
+	/* Every completion interrupted on the queue's vector. */
+	EXPECT_EQ(t.msi_count, 7);
+	EXPECT_EQ(t.msi_addr, MSI_ADDR);
+	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
+	return KTAP_PASS;
+}
+
+/* A chain the way a driver free to lay out buffers might send it. */
+static enum ktap_result any_layout(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 4, 0 },
+		{ HDR_GPA + 4, 12, 0 },
+		{ DATA_GPA, 100, VRING_DESC_F_WRITE },
+		{ DATA_GPA + 100, 412, VRING_DESC_F_WRITE },
+		{ DATA_GPA + 512, 1, VRING_DESC_F_WRITE },
+	};
+
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(driver_init(true));
+	put_hdr(VIRTIO_BLK_T_IN, 9);
+	t.ram[DATA_GPA + 512] = 0xff;
+	submit(segs, sizeof(segs) / sizeof(segs[0]));
+	ASSERT_EQ(used_idx(), 1);
+	EXPECT_EQ(used_elem(0).len, 513);
+	EXPECT_EQ(t.ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 9));
+
+	/*
+	 * Header and half the data in one buffer, the rest elsewhere (after
+	 * the first buffer lies junk); then data and status in one buffer.
+	 */
+	put_hdr(VIRTIO_BLK_T_OUT, 10);
+	memcpy(t.ram + HDR_DATA_GPA, t.ram + HDR_GPA, 16);
+	memcpy(t.ram + HDR_DATA_GPA + 16, t.ram + DATA_GPA, 256);
+	memset(t.ram + HDR_DATA_GPA + 16 + 256, 0xee, 256);
+	memcpy(t.ram + ID_GPA, t.ram + DATA_GPA + 256, 256);
+	segs[0] = (struct seg){ HDR_DATA_GPA, 16 + 256, 0 };
+	segs[1] = (struct seg){ ID_GPA, 256, 0 };
+	segs[2] = (struct seg){ STATUS_GPA, 1, VRING_DESC_F_WRITE };
+	t.ram[STATUS_GPA] = 0xff;
+	submit(segs, 3);
+	ASSERT_EQ(used_idx(), 2);
+	EXPECT_EQ(t.ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	put_hdr(VIRTIO_BLK_T_IN, 10);
+	memset(t.ram + DATA_GPA, 0, 513);
+	segs[0] = (struct seg){ HDR_GPA, 16, 0 };
+	segs[1] = (struct seg){ DATA_GPA, 513, VRING_DESC_F_WRITE };
+	submit(segs, 2);
+	ASSERT_EQ(used_idx(), 3);
+	EXPECT_EQ(t.ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 9));
+	return KTAP_PASS;
+}
+
+/* The ring layer alone, as a device model sees it. */
+static enum ktap_result ring_pop_and_push(void)
+{
+	static struct virtq_req req;
+	struct virtq vq;
+
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(virtq_rings_valid(&t.mem, QSIZE, DESC_GPA, AVAIL_GPA,
+				      USED_GPA));
+	EXPECT_TRUE(!virtq_rings_valid(&t.mem, 3, DESC_GPA, AVAIL_GPA,
+				       USED_GPA));
+	EXPECT_TRUE(!virtq_rings_valid(&t.mem, 2 * VIRTQ_MAX_SIZE, DESC_GPA,
+				       AVAIL_GPA, USED_GPA));
+	EXPECT_TRUE(!virtq_rings_valid(&t.mem, QSIZE, DESC_GPA, AVAIL_GPA + 1,
+				       USED_GPA));
+	virtq_init(&vq, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA);
+	EXPECT_EQ(virtq_pop(&vq, &t.mem, &req), 0);
+
+	put_desc(5, HDR_GPA, 16, VRING_DESC_F_NEXT, 2);
+	put_desc(2, DATA_GPA, 0, VRING_DESC_F_NEXT, 9);
+	put_desc(9, DATA_GPA + 512, 300, VRING_DESC_F_WRITE, 0);
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, ring),
+	       "\5\0", 2);
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, idx),
+	       "\1\0", 2);
+	ASSERT_EQ(virtq_pop(&vq, &t.mem, &req), 1);
+	EXPECT_EQ(req.head, 5);
+	EXPECT_EQ(req.nr_out, 2);
+	EXPECT_EQ(req.nr_in, 1);
+	EXPECT_EQ(req.out_len, 16);
+	EXPECT_EQ(req.in_len, 300);
+	EXPECT_TRUE(req.bufs[0].ptr == t.ram + HDR_GPA);
+	EXPECT_TRUE(req.bufs[2].ptr == t.ram + DATA_GPA + 512);
+	EXPECT_EQ(req.bufs[2].len, 300);
+	EXPECT_EQ(virtq_pop(&vq, &t.mem, &req), 0);
+	ASSERT_EQ(virtq_push(&vq, &t.mem, 5, 123), 0);
+	EXPECT_EQ(used_idx(), 1);
+	EXPECT_EQ(used_elem(0).id, 5);
+	EXPECT_EQ(used_elem(0).len, 123);
+
+	/* Zero bytes in all is no request, and is not consumed. */
+	put_desc(5, HDR_GPA, 0, VRING_DESC_F_NEXT, 2);
+	put_desc(2, DATA_GPA, 0, 0, 0);
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, ring) + 2,
+	       "\5\0", 2);
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, idx),
+	       "\2\0", 2);
+	EXPECT_EQ(virtq_pop(&vq, &t.mem, &req), -1);
+	EXPECT_EQ(vq.last_avail, 1);
+	/* A used ring that is not in RAM takes nothing. */
+	vq.used_addr = RAM_SIZE;
+	EXPECT_EQ(virtq_push(&vq, &t.mem, 5, 1), -1);
+	return KTAP_PASS;
+}
+
+static enum ktap_result features_refused(void)
+{
+	ASSERT_TRUE(setup(false, false));
+	EXPECT_EQ(negotiate(DRIVER_FEATURES & ~(1ULL << VIRTIO_F_VERSION_1)) &
+		  VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	EXPECT_EQ(negotiate(DRIVER_FEATURES |
+			    1ULL << VIRTIO_RING_F_INDIRECT_DESC) &
+		  VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	EXPECT_EQ(negotiate(DRIVER_FEATURES | 1ULL << VIRTIO_BLK_F_RO) &
+		  VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	EXPECT_EQ(negotiate(1ULL << VIRTIO_F_VERSION_1),
+		  STATUS_INIT | VIRTIO_CONFIG_S_FEATURES_OK);
+	/* Once accepted, the features are fixed. */
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	common_wr(VIRTIO_PCI_COMMON_GF, 1u << VIRTIO_BLK_F_FLUSH, 4);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result reset_clears_state(void)
+{
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(driver_init(true));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 1), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+		  VIRTIO_BLK_QUEUE_SIZE);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_USEDLO, 4), 0);
+	/* A notify now finds no live queue. */
+	put_hdr(VIRTIO_BLK_T_IN, 0);
+	kick(0);
+	EXPECT_EQ(used_idx(), 1);
+	/* And the driver can start over from index 0. */
+	ASSERT_TRUE(driver_init(true));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 3, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 3));
+	return KTAP_PASS;
+}
+
+static uint32_t pba(void)
+{
+	return rd(VIRTIO_PCI_MSIX_PBA_OFFSET, 4);
+}
+
+static enum ktap_result msix_delivery_and_masking(void)
+{
+	uint32_t ctrl = VIRTIO_PCI_MSIX_TABLE_OFFSET +
+		VEC_QUEUE * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
+	uint8_t *avail_flags;
+
+	ASSERT_TRUE(setup(false, false));
+	avail_flags = t.ram + AVAIL_GPA;
+	ASSERT_TRUE(driver_init(true));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(t.msi_addr, MSI_ADDR);
+	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
+	/* With MSI-X the queue bit stays out of ISR. */
+	EXPECT_EQ(rd(t.isr, 1), 0);
+
+	/* A masked vector: pending in the PBA, sent on unmask. */
+	wr(ctrl, PCI_MSIX_ENTRY_CTRL_MASKBIT, 4);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(pba(), 1u << VEC_QUEUE);
+	wr(ctrl, 0, 4);
+	EXPECT_EQ(t.msi_count, 2);
+	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
+	EXPECT_EQ(pba(), 0);
+
+	/* The function mask holds every vector the same way. */
+	msix_control(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.msi_count, 2);
+	EXPECT_EQ(pba(), 1u << VEC_QUEUE);
+	msix_control(PCI_MSIX_FLAGS_ENABLE);
+	EXPECT_EQ(t.msi_count, 3);
+	EXPECT_EQ(pba(), 0);
+
+	/* The driver may ask for no interrupt. */
+	*avail_flags = VRING_AVAIL_F_NO_INTERRUPT;
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.msi_count, 3);
+	*avail_flags = 0;
+
+	/* A vector the table lacks reads back as NO_VECTOR. */
+	common_wr(VIRTIO_PCI_COMMON_Q_MSIX, 5, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.msi_count, 3);
+	return KTAP_PASS;
+}
+
+static enum ktap_result intx_and_isr(void)
+{
+	ASSERT_TRUE(setup(false, true));
+	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_PIN, 1), 1);
+	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_LINE, 1), INTX_GSI);
+	ASSERT_TRUE(driver_init(false));
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.intx_level, 1);
+	EXPECT_EQ(t.msi_count, 0);
+	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* Reading ISR acknowledges: it clears and the line drops. */
+	EXPECT_EQ(rd(t.isr, 1), 1);
+	EXPECT_EQ(t.intx_level, 0);
+	EXPECT_EQ(rd(t.isr, 1), 0);
+	EXPECT_EQ(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+
+	/* INTx disabled in the command register: status only. */
+	cfg_write(t.slot, PCI_COMMAND,
+		  PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE, 2);
+	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(t.intx_level, 0);
+	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	EXPECT_EQ(t.intx_level, 1);
+	/* Enabling MSI-X takes the pin away. */
+	msix_control(PCI_MSIX_FLAGS_ENABLE);
+	EXPECT_EQ(t.intx_level, 0);
+	EXPECT_EQ(t.intx_raises, 2);
+	return KTAP_PASS;
+}
+
+static enum ktap_result queue_register_rules(void)
+{
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 100, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+		  VIRTIO_BLK_QUEUE_SIZE);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 2 * VIRTIO_BLK_QUEUE_SIZE, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+		  VIRTIO_BLK_QUEUE_SIZE);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QSIZE);
+	set_queue_rings(0x123456789000ULL, AVAIL_GPA, USED_GPA);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCHI, 4), 0x1234);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0x56789000);
+	set_queue_rings(DESC_GPA, AVAIL_GPA, USED_GPA);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+	/* An enabled queue's setup is frozen. */
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 4, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x40000, 4);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QSIZE);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), DESC_GPA);
+	/* Accesses of the wrong width are dropped. */
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0x0100, 4);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 4), 0);
+	return KTAP_PASS;
+}
+
+static enum ktap_result io_errors(void)
+{
+	uint8_t before[512], after[512];
+
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(driver_init(true));
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, DISK_SECTORS, DATA_GPA, 512,
+			      NULL), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, DISK_SECTORS - 1, DATA_GPA,
+			      1024, NULL), VIRTIO_BLK_S_IOERR);
+	/* sector + length wraps around 2^64. */
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, UINT64_MAX, DATA_GPA, 1024,
+			      NULL), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, UINT64_MAX / 512, DATA_GPA,
+			      512, NULL), VIRTIO_BLK_S_IOERR);
+	/* Not a whole number of sectors. */
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 100, NULL),
+		  VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_DISCARD, 0, DATA_GPA, 16, NULL),
+		  VIRTIO_BLK_S_UNSUPP);
+	EXPECT_EQ(blk_request(0x7fff, 0, 0, 0, NULL), VIRTIO_BLK_S_UNSUPP);
+	/* Writes past the end do not grow the image. */
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, DISK_SECTORS, DATA_GPA, 512,
+			      NULL), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, DISK_SECTORS - 1, DATA_GPA,
+			      1024, NULL), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(lseek(t.fd, 0, SEEK_END), DISK_SECTORS * 512);
+	/* The last sector is still fine, and nothing got written. */
+	ASSERT_EQ(pread(t.fd, before, 512, (DISK_SECTORS - 1) * 512), 512);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, DISK_SECTORS - 1, DATA_GPA, 512,
+			      NULL), VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, DISK_SECTORS - 1));
+	ASSERT_EQ(pread(t.fd, after, 512, (DISK_SECTORS - 1) * 512), 512);
+	EXPECT_TRUE(!memcmp(before, after, 512));
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	return KTAP_PASS;
+}
+
+/* A flush the host cannot do is an error, not a silent success. */
+static enum ktap_result flush_failure_reported(void)
+{
+	/* /dev/null: no sectors, and fdatasync() fails with EINVAL. */
+	ASSERT_TRUE(setup_image(false, false, "/dev/null"));
+	ASSERT_TRUE(driver_init(true));
+	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, capacity),
+		     4), 0);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
+		  VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_IOERR);
+	return KTAP_PASS;
+}
+
+static enum ktap_result read_only_disk(void)
+{
+	uint32_t lo;
+
+	ASSERT_TRUE(setup(true, false));
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+	lo = common_rd(VIRTIO_PCI_COMMON_DF, 4);
+	EXPECT_TRUE(lo & 1u << VIRTIO_BLK_F_RO);
+	ASSERT_TRUE(driver_init(true));
+	memset(t.ram + DATA_GPA, 0, 512);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, 2, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 2, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 2));
+	return KTAP_PASS;
+}
+
+/*
+ * The device gave up on the ring: NEEDS_RESET, a configuration interrupt,
+ * nothing completed and later notifies ignored; a reset brings it back.
+ */
+static enum ktap_result expect_broken(void)
+{
+	uint16_t used = used_idx();
+
+	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(t.msi_data, MSI_DATA_CONFIG);
+	EXPECT_EQ(rd(t.isr, 1), VIRTIO_PCI_ISR_CONFIG);
+	EXPECT_EQ(used, 0);
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL), -1);
+	EXPECT_EQ(t.msi_count, 1);
+	/* The driver's status writes cannot clear the device's bit. */
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  STATUS_INIT | VIRTIO_CONFIG_S_FEATURES_OK |
+		  VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED, 1);
+	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET);
+
+	ASSERT_TRUE(driver_init(true));
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 1, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 1));
+	return KTAP_PASS;
+}
+
+static bool start(void)
+{
+	if (!setup(false, false) || !driver_init(true))
+		return false;
+	put_hdr(VIRTIO_BLK_T_IN, 0);
+	return true;
+}
+
+static enum ktap_result bad_descriptor_loop(void)
+{
+	ASSERT_TRUE(start());
+	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
+	put_desc(1, DATA_GPA, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	put_desc(2, STATUS_GPA, 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+	kick(0);
+	return expect_broken();
+}
+
+/*
+ * Past the driver's QSIZE entries lies more of the table's page: make it
+ * a chain that would work, so only the index check can refuse it.
+ */
+static void put_chain_past_table(void)
+{
+	put_desc(QSIZE, HDR_GPA, 16, VRING_DESC_F_NEXT, QSIZE + 1);
+	put_desc(QSIZE + 1, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+}
+
+static enum ktap_result bad_next_out_of_range(void)
+{
+	ASSERT_TRUE(start());
+	put_chain_past_table();
+	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, QSIZE + 1);
+	kick(0);
+	return expect_broken();
+}
+
+static enum ktap_result bad_head_out_of_range(void)
+{
+	ASSERT_TRUE(start());
+	put_chain_past_table();
+	kick(QSIZE);
+	return expect_broken();
+}
+
+static enum ktap_result bad_buffer_past_ram(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 16, 0 },
+		{ RAM_SIZE - 256, 512, VRING_DESC_F_WRITE },
+		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
+	};
+
+	ASSERT_TRUE(start());
+	submit(segs, 3);
+	return expect_broken();
+}
+
+static enum ktap_result bad_len_wraps(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 16, 0 },
+		{ UINT64_MAX - 255, 512, VRING_DESC_F_WRITE },
+		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
+	};
+
+	ASSERT_TRUE(start());
+	submit(segs, 3);
+	return expect_broken();
+}
+
+static enum ktap_result bad_writable_before_readable(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 16, 0 },
+		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
+		{ DATA_GPA, 512, 0 },
+	};
+
+	ASSERT_TRUE(start());
+	submit(segs, 3);
+	return expect_broken();
+}
+
+static enum ktap_result bad_avail_idx_jump(void)
+{
+	uint16_t huge = QSIZE + 1;
+
+	ASSERT_TRUE(start());
+	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
+	put_desc(1, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, idx), &huge, 2);
+	wr(t.notify, 0, 2);
+	return expect_broken();
+}
+
+static enum ktap_result bad_indirect_not_negotiated(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 16, VRING_DESC_F_INDIRECT },
+		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
+	};
+
+	ASSERT_TRUE(start());
+	submit(segs, 2);
+	return expect_broken();
+}
+
+static enum ktap_result bad_short_header(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 8, 0 },
+		{ DATA_GPA, 512, VRING_DESC_F_WRITE },
+		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
+	};
+
+	ASSERT_TRUE(start());
+	submit(segs, 3);
+	return expect_broken();
+}
+
+static enum ktap_result bad_no_status(void)
+{
+	struct seg segs[] = {
+		{ HDR_GPA, 16, 0 },
+		{ DATA_GPA, 512, 0 },
+	};
+
+	ASSERT_TRUE(start());
+	put_hdr(VIRTIO_BLK_T_OUT, 0);
+	submit(segs, 2);
+	return expect_broken();
+}
+
+static enum ktap_result bad_empty_chain(void)
+{
+	struct seg segs[] = { { HDR_GPA, 0, 0 } };
+
+	ASSERT_TRUE(start());
+	submit(segs, 1);
+	return expect_broken();
+}
+
+/* Rings outside RAM are refused when the queue is enabled. */
+static enum ktap_result bad_rings_outside_ram(void)
+{
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	set_queue_rings(DESC_GPA, AVAIL_GPA, RAM_SIZE - 16);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* Misaligned is as bad. */
+	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
+	set_queue_rings(DESC_GPA + 8, AVAIL_GPA, USED_GPA);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	return KTAP_PASS;
+}
+
+static enum ktap_result bad_chain_after_good_ones(void)
+{
+	ASSERT_TRUE(start());
+	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
+	put_desc(1, DATA_GPA, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	put_desc(2, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+	put_desc(3, HDR_GPA, 16, VRING_DESC_F_NEXT, 3);
+	/* Two good requests and a looping one in the same notify. */
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, ring),
+	       "\0\0\0\0\3\0", 6);
+	t.avail_idx = 3;
+	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, idx),
+	       &t.avail_idx, 2);
+	wr(t.notify, 0, 2);
+	/* The good ones completed and were signalled before the failure. */
+	EXPECT_EQ(used_idx(), 2);
+	EXPECT_EQ(t.msi_count, 2);
+	EXPECT_EQ(t.msi_data, MSI_DATA_CONFIG);
+	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	return KTAP_PASS;
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(scan_finds_blk),
+	KTAP_CASE(capabilities_as_linux_probes),
+	KTAP_CASE(driver_init_and_io),
+	KTAP_CASE(any_layout),
+	KTAP_CASE(ring_pop_and_push),
+	KTAP_CASE(features_refused),
+	KTAP_CASE(reset_clears_state),
+	KTAP_CASE(msix_delivery_and_masking),
+	KTAP_CASE(intx_and_isr),
+	KTAP_CASE(queue_register_rules),
+	KTAP_CASE(io_errors),
+	KTAP_CASE(flush_failure_reported),
+	KTAP_CASE(read_only_disk),
+	KTAP_CASE(bad_descriptor_loop),
+	KTAP_CASE(bad_next_out_of_range),
+	KTAP_CASE(bad_head_out_of_range),
+	KTAP_CASE(bad_buffer_past_ram),
+	KTAP_CASE(bad_len_wraps),
+	KTAP_CASE(bad_writable_before_readable),
+	KTAP_CASE(bad_avail_idx_jump),
+	KTAP_CASE(bad_indirect_not_negotiated),
+	KTAP_CASE(bad_short_header),
+	KTAP_CASE(bad_no_status),
+	KTAP_CASE(bad_empty_chain),
+	KTAP_CASE(bad_rings_outside_ram),
+	KTAP_CASE(bad_chain_after_good_ones),
+};
+
+int main(void)
+{
+	int r = ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+
+	teardown();
+	return r;
+}
