@@ -5,7 +5,7 @@
 #   OUTDIR/initrd.img  busybox initramfs, uncompressed: tests/guest/init and
 #                      the virtio_pci and virtio_blk modules (decompressed,
 #                      for busybox insmod), in load order
-#   OUTDIR/disk.img    2 MiB raw disk, ext2: data.bin (256 KiB, fixed
+#   OUTDIR/disk.img    1 MiB raw disk, ext2: data.bin (256 KiB, fixed
 #                      pseudo-random content; its sha256 is in the initramfs)
 #   OUTDIR/data.sha256 that sha256, for the host-side check
 # Byte-for-byte repeatable: fixed times, owners, UUID and seeds.
@@ -83,7 +83,7 @@ rm -f "$out/disk.img"
 E2FSPROGS_FAKE_TIME=1 mke2fs -q -F -t ext2 -b 1024 -N 64 -m 0 -L vmmon-guest \
 	-U 766d6d6f-6e2d-6775-6573-742d64697363 \
 	-E root_owner=0:0,hash_seed=766d6d6f-6e2d-6775-6573-742d68617368 \
-	-d "$work/disk" "$out/disk.img" 2048 >/dev/null
+	-d "$work/disk" "$out/disk.img" 1024 >/dev/null
 # mke2fs copies the source's change time, which touch cannot set.
 debugfs -w -R "set_inode_field /data.bin ctime @0" "$out/disk.img" 2>/dev/null
 echo "$sum" >"$out/data.sha256"

@@ -57,6 +57,10 @@ add_module() {
 	for dep in $(modinfo -F depends "$f" | tr , ' '); do add_module "$dep"; done
 }
 add_module kvm-intel
+# vmctl_boot reads the guest's disk on a loop mount (ext2, by ext4): loop
+# is a module, ext4 one only in the plain kernel (the cloud ones build it in).
+add_module loop
+[ -z "$(find "$moddir/kernel/fs/ext4" -name 'ext4.ko*' 2>/dev/null)" ] || add_module ext4
 
 # Fixed owners and times keep the initramfs byte-for-byte repeatable. Not
 # compressed: measured in Bochs, inflating it in the guest costs more than

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Put what the module suites need in one directory: vmmon.ko, vmctl, the
 # test programs and tests/run.sh (the test image's /vmmon/, or a host's
-# staging directory for check-host).
-# Usage: stage-payload.sh DIR VMMON.KO BINDIR
+# staging directory for check-host); with GUESTDIR (scripts/mkguest.sh's
+# output), its files in DIR/guest/ for vmctl_boot.
+# Usage: stage-payload.sh DIR VMMON.KO BINDIR [GUESTDIR]
 set -euo pipefail
 
 dir=${1:?usage: stage-payload.sh DIR VMMON.KO BINDIR} ko=${2:?} bin=${3:?}
@@ -13,3 +14,7 @@ mkdir -p "$dir"
 cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$bin"/vmctl_*_test \
    "$bin/multiboot_hello.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
+if [ -n "${4:-}" ]; then
+	mkdir "$dir/guest"
+	cp "$4"/{bzImage,initrd.img,disk.img,data.sha256} "$dir/guest/"
+fi
