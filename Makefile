@@ -122,3 +122,20 @@ install: module $(O)/vmctl
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf build
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the device models they
+# name; `make fuzz` builds and runs each for FUZZ_SECONDS (default 20).
+FUZZ_CC ?= clang
+FUZZ_SRCS := user/vmctl/machine_bus.c user/vmctl/dev_pci.c \
+	     user/vmctl/dev_virtio_ring.c user/vmctl/dev_virtio_pci.c \
+	     user/vmctl/dev_virtio_blk.c
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude \
+		-Iuser/vmctl -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS)
+
+.PHONY: fuzz
+fuzz:
+	@tests/suite.sh fuzz tests/fuzz/run.sh
