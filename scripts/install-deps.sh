@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential sparse
+	build-essential sparse clang libclang-rt-14-dev
 	bochs bochsbios vgabios bochs-term qemu-system-x86
 	busybox-static isolinux syslinux-common genisoimage cpio xz-utils zstd kmod
 	libnl-3-dev libnl-genl-3-dev pkg-config
