@@ -58,9 +58,13 @@ add_module() {
 }
 add_module kvm-intel
 # vmctl_boot reads the guest's disk on a loop mount (ext2, by ext4): loop
-# is a module, ext4 one only in the plain kernel (the cloud ones build it in).
+# is a module, ext4 one only in the plain kernel (the cloud ones build it in),
+# where its mount also wants the crc32c it does not depend on.
 add_module loop
-[ -z "$(find "$moddir/kernel/fs/ext4" -name 'ext4.ko*' 2>/dev/null)" ] || add_module ext4
+if [ -n "$(find "$moddir/kernel/fs/ext4" -name 'ext4.ko*' 2>/dev/null)" ]; then
+	add_module ext4
+	add_module crc32c_generic
+fi
 
 # Fixed owners and times keep the initramfs byte-for-byte repeatable. Not
 # compressed: measured in Bochs, inflating it in the guest costs more than

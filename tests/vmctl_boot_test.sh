@@ -81,11 +81,12 @@ load() {
 
 # The host reads the guest's disk through a loop device and ext2 (the
 # ext4 driver); Debian builds loop as a module, and ext4 in the cloud
-# kernels but as a module (with its dependencies) in the plain one.
+# kernels but as a module (with its dependencies, and crc32c, which its
+# mount asks for) in the plain one.
 host_fs_ready() {
 	[ -e /dev/loop-control ] || load loop
 	if ! grep -qw ext2 /proc/filesystems; then
-		for m in crc16 mbcache jbd2 ext4; do load "$m"; done
+		for m in crc16 mbcache jbd2 crc32c_generic ext4; do load "$m"; done
 	fi
 	[ -e /dev/loop-control ] && grep -qw ext2 /proc/filesystems
 }
