@@ -212,6 +212,23 @@ static enum ktap_result unknown_msr_is_gp_in_guest(void)
 #define MSR_UCODE_REV		0x8b
 #define CPUID1_ECX_OSXSAVE	(1U << 27)
 #define CR4_OSXSAVE		(1ULL << 18)
+#define MSR_MTRRCAP		0xfe
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MTRR_DEF_ENABLED_WB	0xc06
+
+static uint64_t guest_rdmsr(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void guest_wrmsr(uint32_t index, uint64_t v)
+{
+	asm volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)),
+		     "c"(index));
+}
 
 static uint32_t guest_cpuid1_ecx(void)
 {
@@ -244,6 +261,11 @@ static void guest_linux_msrs(void)
 	cr4 ^= CR4_OSXSAVE;
 	asm volatile("mov %0, %%cr4" : : "r"(cr4));
 	GUEST_SYNC(!!(cr4 & CR4_OSXSAVE), !!(guest_cpuid1_ecx() & CPUID1_ECX_OSXSAVE));
+	/* MTRRs: none but the default type, which takes only MTRR types. */
+	guest_wrmsr(MSR_MTRR_DEF_TYPE, MTRR_DEF_ENABLED_WB);
+	guest_wrmsr(MSR_MTRR_DEF_TYPE, MTRR_DEF_ENABLED_WB | 7);
+	GUEST_SYNC(guest_rdmsr(MSR_MTRRCAP), guest_rdmsr(MSR_MTRR_DEF_TYPE),
+		   gp_count);
 	GUEST_DONE();
 }
 
@@ -275,6 +297,55 @@ static enum ktap_result linux_msrs_and_osxsave(void)
 		/* GET_SREGS sees the guest's own CR4 writes too. */
 		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
 		EXPECT_EQ(!!(sregs.cr4 & CR4_OSXSAVE), uc.args[0]);
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0);
+		EXPECT_EQ(uc.args[1], MTRR_DEF_ENABLED_WB);
+		EXPECT_EQ(uc.args[2], 2);	/* UC- (7) refused */
+	}
+	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	return KTAP_PASS;
+}
+
+#define MSR_GS_BASE		0xc0000101
+#define MSR_KERNEL_GS_BASE	0xc0000102
+
+/*
+ * SWAPGS changes KERNEL_GS_BASE in the CPU without an exit: vmmon must
+ * read it back there, not from its copy (Linux's first return to user
+ * mode died of this).
+ */
+static void guest_swapgs(void)
+{
+	guest_wrmsr(MSR_KERNEL_GS_BASE, 0xaaaa000);
+	guest_wrmsr(MSR_GS_BASE, 0xbbbb000);
+	asm volatile("swapgs");
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE), guest_rdmsr(MSR_GS_BASE));
+	asm volatile("swapgs");
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE), guest_rdmsr(MSR_GS_BASE));
+	GUEST_DONE();
+}
+
+static enum ktap_result swapgs_kept(void)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[1];
+	} m = { .hdr.nmsrs = 1, .e = { { .index = MSR_KERNEL_GS_BASE } } };
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_swapgs, 0, 0));
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0xbbbb000);
+		EXPECT_EQ(uc.args[1], 0xaaaa000);
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &m));
+		EXPECT_EQ(m.e[0].data, 0xbbbb000);
+	}
+	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0xaaaa000);
+		EXPECT_EQ(uc.args[1], 0xbbbb000);
 	}
 	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
@@ -404,6 +475,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(vmcall_from_long_mode),
 	KTAP_CASE(linux_msrs_and_osxsave),
 	KTAP_CASE(immediate_exit_skips_entry),
+	KTAP_CASE(swapgs_kept),
 	KTAP_CASE(unload_clean),
 };
 

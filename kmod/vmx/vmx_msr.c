@@ -28,6 +28,18 @@
  * or PEBS.  Linux reads it with a plain RDMSR on every Intel CPU and
  * only ever writes back what it read, so writes must keep the value.
  */
+/*
+ * MTRRs: none variable or fixed, only the default type, which the guest
+ * may set (enable bits and a memory type); EPT decides the real type.
+ */
+#define VMX_MTRR_DEF_TYPE_TYPE	0xffULL
+#define VMX_MTRR_DEF_TYPE_FE	BIT_ULL(10)
+#define VMX_MTRR_DEF_TYPE_E	BIT_ULL(11)
+#define VMX_MTRR_DEF_TYPE_VALID	(VMX_MTRR_DEF_TYPE_E | VMX_MTRR_DEF_TYPE_FE | \
+				 VMX_MTRR_DEF_TYPE_TYPE)
+#define VMX_MTRR_DEF_TYPE_RESET	0
+#define VMX_MEMTYPE_UC_MINUS	7	/* PAT only */
+
 #define VMX_MISC_ENABLE		(MSR_IA32_MISC_ENABLE_FAST_STRING | \
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
@@ -47,6 +59,7 @@ void vmx_msr_init(struct vmmon_vcpu *vcpu)
 	vx->apic_base = VMX_APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
 			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	vx->misc_enable = VMX_MISC_ENABLE;
+	vx->mtrr_def_type = VMX_MTRR_DEF_TYPE_RESET;
 }
 
 static int vmx_switched_msr(u32 index)
@@ -64,17 +77,19 @@ static bool vmx_canonical(u64 v)
 	return (u64)((s64)(v << 16) >> 16) == v;
 }
 
-/* Each byte of IA32_PAT a memory type: UC, WC, WT, WP, WB or UC-. */
+/* UC, WC, WT, WP, WB, or (for PAT only) UC- */
+static bool vmx_memory_type_valid(u8 type)
+{
+	return type != 2 && type != 3 && type <= 7;
+}
+
 static bool vmx_pat_valid(u64 pat)
 {
 	unsigned int i;
-	u8 type;
 
-	for (i = 0; i < 8; i++) {
-		type = pat >> (i * 8);
-		if (type == 2 || type == 3 || type > 7)
+	for (i = 0; i < 8; i++)
+		if (!vmx_memory_type_valid(pat >> (i * 8)))
 			return false;
-	}
 	return true;
 }
 
@@ -109,6 +124,8 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 	int sw = vmx_switched_msr(index), vm = vmx_vmcs_msr(index);
 
 	if (sw >= 0) {
+		if (vx->msrs_loaded && sw == VMX_MSR_KERNEL_GS_BASE)
+			rdmsrl(index, vx->msrs[sw]);	/* SWAPGS moved it */
 		*data = vx->msrs[sw];
 		return 0;
 	}
@@ -128,7 +145,11 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 		return 0;
 	case MSR_IA32_UCODE_REV:
 		/* No microcode update was loaded (Linux reads it unchecked). */
+	case MSR_MTRRcap:
 		*data = 0;
+		return 0;
+	case MSR_MTRRdefType:
+		*data = vx->mtrr_def_type;
 		return 0;
 	}
 	return -EINVAL;
@@ -166,6 +187,10 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 		return vmx_pat_valid(data);
 	case MSR_IA32_MISC_ENABLE:
 		return data == ((struct vmx_vcpu *)vcpu->hw)->misc_enable;
+	case MSR_MTRRdefType:
+		return !(data & ~VMX_MTRR_DEF_TYPE_VALID) &&
+		       vmx_memory_type_valid(data & VMX_MTRR_DEF_TYPE_TYPE) &&
+		       (data & VMX_MTRR_DEF_TYPE_TYPE) != VMX_MEMTYPE_UC_MINUS;
 	case MSR_IA32_UCODE_REV:
 		/* Writing 0 before CPUID is how a revision is read. */
 		return !host && !data;
@@ -199,6 +224,8 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 		return -EINVAL;
 	if (sw >= 0) {
 		vx->msrs[sw] = data;
+		if (vx->msrs_loaded)
+			wrmsrl(index, data);	/* checked by vmx_msr_valid() */
 	} else if (index == MSR_EFER) {
 		vmx_set_efer(data);	/* only userspace can change LMA */
 	} else if (vm >= 0) {
@@ -208,6 +235,8 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 		vmcs_write64(VMCS_TSC_OFFSET, vx->tsc_offset);
 	} else if (index == MSR_IA32_APICBASE) {
 		vx->apic_base = data;
+	} else if (index == MSR_MTRRdefType) {
+		vx->mtrr_def_type = data;
 	}
 	/* MISC_ENABLE and UCODE_REV: only their current values are valid. */
 	return 0;
@@ -242,12 +271,15 @@ void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base)
 	rdmsrl(MSR_KERNEL_GS_BASE, *host_kernel_gs_base);
 	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
 		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
+	vx->msrs_loaded = true;
 }
 
-void vmx_msr_load_host(u64 host_kernel_gs_base)
+void vmx_msr_load_host(struct vmx_vcpu *vx, u64 host_kernel_gs_base)
 {
 	int i;
 
+	rdmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
+	vx->msrs_loaded = false;
 	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
 		wrmsrl(vmx_switched_msr_index[i],
 		       i == VMX_MSR_KERNEL_GS_BASE ? host_kernel_gs_base :

@@ -567,7 +567,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
 		 !signal_pending(current));
-	vmx_msr_load_host(host.kernel_gs_base);
+	vmx_msr_load_host(vx, host.kernel_gs_base);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
 	/*

@@ -101,8 +101,15 @@ struct vmx_vcpu {
 	struct vmmon_fpu fpu;
 	/* Emulated state that the VMCS does not hold. */
 	u64 msrs[VMX_NR_SWITCHED_MSRS];
+	/*
+	 * msrs[] are in the CPU (between vmx_msr_load_guest() and
+	 * vmx_msr_load_host()): the guest's SWAPGS changes KERNEL_GS_BASE
+	 * there without an exit, and WRMSR must reach the CPU at once.
+	 */
+	bool msrs_loaded;
 	u64 apic_base;
 	u64 misc_enable;
+	u64 mtrr_def_type;
 	u64 tsc_offset;
 	u64 cr8;
 	u64 dr[4], dr6;
@@ -176,6 +183,6 @@ int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
 void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base);
-void vmx_msr_load_host(u64 host_kernel_gs_base);
+void vmx_msr_load_host(struct vmx_vcpu *vx, u64 host_kernel_gs_base);
 
 #endif /* VMMON_VMX_VCPU_H */

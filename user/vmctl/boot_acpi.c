@@ -89,7 +89,22 @@
 #define AML_PACKAGE		0x12
 #define AML_EXT			0x5b
 #define AML_DEVICE		0x82
+#define AML_BUFFER		0x11
+#define AML_WORD		0x0b
 #define EISA_PNP0A03		0x030ad041	/* EisaId("PNP0A03"), PCI bus */
+
+/* Resource descriptors of the root bridge's _CRS (ACPI 6.4 6.4.3.5) */
+#define RES_WORD_ADDR		0x88
+#define RES_DWORD_ADDR		0x87
+#define RES_END_TAG		0x79
+#define RES_TYPE_MEM		0
+#define RES_TYPE_IO		1
+#define RES_TYPE_BUS		2
+#define RES_PRODUCER_FIXED	0x0c	/* produced, min and max fixed */
+#define RES_IO_ENTIRE_RANGE	0x03
+#define RES_MEM_RW		0x01
+#define PCI_CONF1_PORT		0xcf8
+#define PCI_CONF1_LEN		8
 
 struct acpi_buf {
 	uint8_t *p;
@@ -239,16 +254,81 @@ static size_t aml_name_zero(uint8_t *p, const char *name)
 	return 6;
 }
 
-/* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _UID 0 } }, \_S5 */
+static size_t res_word(uint8_t *p, uint8_t type, uint8_t tflags,
+		       uint16_t min, uint16_t max)
+{
+	p[0] = RES_WORD_ADDR;
+	put16(p, 1, 13);
+	p[3] = type;
+	p[4] = RES_PRODUCER_FIXED;
+	p[5] = tflags;
+	put16(p, 6, 0);			/* granularity */
+	put16(p, 8, min);
+	put16(p, 10, max);
+	put16(p, 12, 0);		/* translation */
+	put16(p, 14, max - min + 1);
+	return 16;
+}
+
+static size_t res_dword(uint8_t *p, uint8_t type, uint8_t tflags,
+			uint32_t min, uint32_t max)
+{
+	p[0] = RES_DWORD_ADDR;
+	put16(p, 1, 23);
+	p[3] = type;
+	p[4] = RES_PRODUCER_FIXED;
+	p[5] = tflags;
+	put32(p, 6, 0);
+	put32(p, 10, min);
+	put32(p, 14, max);
+	put32(p, 18, 0);
+	put32(p, 22, max - min + 1);
+	return 26;
+}
+
+/*
+ * Name (_CRS, ResourceTemplate () {...}): the root bridge decodes buses
+ * 0-255, every port but configuration mechanism #1's, and the MMIO
+ * window where vmctl places BARs.
+ */
+static size_t aml_crs(uint8_t *p)
+{
+	uint8_t res[128];
+	size_t r = 0, n = 0;
+
+	r += res_word(res + r, RES_TYPE_BUS, 0, 0, 0xff);
+	r += res_word(res + r, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0,
+		      PCI_CONF1_PORT - 1);
+	r += res_word(res + r, RES_TYPE_IO, RES_IO_ENTIRE_RANGE,
+		      PCI_CONF1_PORT + PCI_CONF1_LEN, 0xffff);
+	r += res_dword(res + r, RES_TYPE_MEM, RES_MEM_RW, VM_PCI_MMIO_START,
+		       VM_PCI_MMIO_END - 1);
+	res[r++] = RES_END_TAG;
+	res[r++] = 0;			/* checksum: 0 means none */
+
+	p[n++] = AML_NAME;
+	memcpy(p + n, "_CRS", 4);
+	n += 4;
+	p[n++] = AML_BUFFER;
+	n += aml_pkglen(p + n, 3 + r);
+	p[n++] = AML_WORD;
+	put16(p, n, r);
+	n += 2;
+	memcpy(p + n, res, r);
+	return n + r;
+}
+
+/* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _UID 0, _CRS } }, \_S5 */
 static uint32_t build_dsdt(uint8_t *t)
 {
-	uint8_t dev[64], scope[96];
+	uint8_t dev[256], scope[288];
 	size_t n = 0, d = 0, s = 0;
 
 	memcpy(dev + d, "PCI0", 4);
 	d += 4;
 	d += aml_name_dword(dev + d, "_HID", EISA_PNP0A03);
 	d += aml_name_zero(dev + d, "_UID");
+	d += aml_crs(dev + d);
 
 	memcpy(scope + s, "\\_SB_", 5);
 	s += 5;

@@ -77,7 +77,7 @@ int pci_device_add_bar(struct pci_device *dev, unsigned int index,
 	struct pci_bar *bar;
 	uint32_t flags;
 
-	if (index >= PCI_NUM_BARS || dev->bars[index].type != PCI_BAR_UNUSED ||
+	if (index >= PCI_STD_NUM_BARS || dev->bars[index].type != PCI_BAR_UNUSED ||
 	    (index && dev->bars[index - 1].type == PCI_BAR_MEM64) ||
 	    !is_pow2(size))
 		return -1;
@@ -98,7 +98,7 @@ int pci_device_add_bar(struct pci_device *dev, unsigned int index,
 				     ~(uint32_t)(size - 1), 4);
 		break;
 	case PCI_BAR_MEM64:
-		if (size < PCI_BAR_MEM_MIN || index + 1 >= PCI_NUM_BARS ||
+		if (size < PCI_BAR_MEM_MIN || index + 1 >= PCI_STD_NUM_BARS ||
 		    dev->bars[index + 1].type != PCI_BAR_UNUSED)
 			return -1;
 		flags = PCI_BASE_ADDRESS_MEM_TYPE_64;
@@ -180,7 +180,7 @@ static void pci_update_mappings(struct pci_device *dev)
 {
 	unsigned int i;
 
-	for (i = 0; i < PCI_NUM_BARS; i++) {
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct pci_bar *bar = &dev->bars[i];
 		struct bus *bus = bar->type == PCI_BAR_IO ? dev->bus->port_bus :
 			dev->bus->mmio_bus;
@@ -211,7 +211,7 @@ static void pci_update_mappings(struct pci_device *dev)
 
 uint64_t pci_bar_address(const struct pci_device *dev, unsigned int index)
 {
-	if (index >= PCI_NUM_BARS || !dev->bars[index].mapped)
+	if (index >= PCI_STD_NUM_BARS || !dev->bars[index].mapped)
 		return 0;
 	return dev->bars[index].mapped_at;
 }
@@ -239,7 +239,7 @@ static void pci_config_write(struct pci_device *dev, unsigned int offset,
 			 PCI_BARS_END - PCI_BASE_ADDRESS_0))
 		pci_update_mappings(dev);
 	if (dev->config_written)
-		dev->config_written(dev, offset, len);
+		dev->config_written(dev);
 }
 
 static uint64_t align_up(uint64_t x, uint64_t align)
@@ -253,7 +253,7 @@ static int pci_place_bars(struct pci_bus *pci, struct pci_device *dev)
 	uint16_t cmd = cfg_get(dev, PCI_COMMAND, 2);
 	unsigned int i;
 
-	for (i = 0; i < PCI_NUM_BARS; i++) {
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct pci_bar *bar = &dev->bars[i];
 		uint64_t *next = bar->type == PCI_BAR_IO ? &pci->io_next :
 			&pci->mem_next;
@@ -289,7 +289,7 @@ int pci_bus_add_device(struct pci_bus *pci, struct pci_device *dev)
 	dev->bus = pci;
 	dev->slot = slot;
 	pci_update_mappings(dev);
-	for (i = 0; i < PCI_NUM_BARS; i++)
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
 		if (dev->bars[i].type != PCI_BAR_UNUSED &&
 		    !dev->bars[i].mapped) {
 			/* A clash with another range: take back what mapped. */
@@ -316,7 +316,9 @@ static struct pci_device *pci_selected(struct pci_bus *pci)
 
 /*
  * CONFIG_ADDRESS latches only on dword accesses; narrower ones are other
- * chipset registers (such as Linux's probe byte at 0xCFB), not emulated.
+ * chipset registers: the byte at 0xCF9 is the reset control register
+ * (PIIX, ICH), handed to pci->reset_control; the rest (such as Linux's
+ * probe byte at 0xCFB) are not emulated.
  */
 static void pci_address_access(void *opaque, uint64_t offset, void *data,
 			       unsigned int len, bool is_write)
@@ -324,6 +326,12 @@ static void pci_address_access(void *opaque, uint64_t offset, void *data,
 	struct pci_bus *pci = opaque;
 	uint32_t v;
 
+	if (offset == PCI_RESET_CONTROL_OFFSET && len == 1) {
+		if (pci->reset_control)
+			pci->reset_control(pci->reset_opaque, 0, data, 1,
+					   is_write);
+		return;
+	}
 	if (offset || len != 4)
 		return;
 	if (is_write) {

@@ -18,6 +18,7 @@
 
 #define PCI_CONFIG_ADDRESS_PORT	0xcf8
 #define PCI_CONFIG_DATA_PORT	0xcfc
+#define PCI_RESET_CONTROL_OFFSET 1	/* port 0xcf9 */
 
 /* CONFIG_ADDRESS: enable, bus, device, function, dword register. */
 #define PCI_CONF1_ENABLE	0x80000000u
@@ -36,7 +37,6 @@
 	 ((reg) & PCI_CONF1_REG_MASK))
 
 #define PCI_MAX_SLOTS		32
-#define PCI_NUM_BARS		6
 /* Capabilities live after the standard header. */
 #define PCI_CAP_START		PCI_STD_HEADER_SIZEOF
 
@@ -71,10 +71,9 @@ struct pci_device {
 	/* Where the next capability goes, and the last one's next pointer. */
 	unsigned int cap_free;
 	unsigned int cap_link;
-	struct pci_bar bars[PCI_NUM_BARS];
+	struct pci_bar bars[PCI_STD_NUM_BARS];
 	/* Told after every guest write to config space, once applied. */
-	void (*config_written)(struct pci_device *dev, unsigned int offset,
-			       unsigned int len);
+	void (*config_written)(struct pci_device *dev);
 	void *opaque;
 };
 
@@ -82,6 +81,9 @@ struct pci_bus {
 	struct bus *port_bus;
 	struct bus *mmio_bus;
 	uint32_t config_address;
+	/* Port 0xCF9 (reset control), a byte inside CONFIG_ADDRESS. */
+	bus_access_fn reset_control;
+	void *reset_opaque;
 	struct pci_device *slots[PCI_MAX_SLOTS];
 	struct pci_device host_bridge;
 	/* Firmware-style BAR placement: next free address, end (exclusive). */

@@ -250,6 +250,8 @@ int vm_devices_init(struct vm *vm)
 		vmctl_err("cannot set up the PCI bus");
 		return -1;
 	}
+	vm->pci.reset_control = sysctl_cf9_io;
+	vm->pci.reset_opaque = &vm->sysctl;
 	return vm_disks(vm);
 }
 
