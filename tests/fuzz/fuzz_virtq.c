@@ -35,7 +35,7 @@
 #define FUZZ_F_MSIX		0x01	/* MSI-X on, else INTx */
 #define FUZZ_F_READ_ONLY	0x02
 #define FUZZ_F_MASK_QUEUE	0x04	/* queue vector masked */
-#define FUZZ_F_RESET		0x08	/* reset and re-init before the last step */
+#define FUZZ_F_RESET		0x08	/* re-init before the last step */
 
 #define MSI_ADDR	0xfee00000u
 #define VEC_CONFIG	0

@@ -19,10 +19,12 @@ missing=
 if ! command -v "$cc" >/dev/null 2>&1; then
 	missing="$cc is not installed (scripts/install-deps.sh installs clang)"
 else
-	printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }\n' \
+	echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
 		>"$tmp/probe.c"
-	"$cc" -fsanitize=fuzzer "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log" ||
-		missing="$cc cannot link -fsanitize=fuzzer: no libFuzzer runtime (install libclang-rt-14-dev): $(head -n 1 "$tmp/probe.log")"
+	"$cc" -fsanitize=fuzzer "$tmp/probe.c" -o "$tmp/probe" \
+		2>"$tmp/probe.log" ||
+		missing="$cc cannot link -fsanitize=fuzzer, no libFuzzer runtime \
+(install libclang-rt-14-dev): $(head -n 1 "$tmp/probe.log")"
 fi
 
 echo "TAP version 13"
@@ -43,10 +45,11 @@ for name; do
 			"$tmp/$name.corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1
 		rc=$?
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-		took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+		took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) s.*/\1/p' "$log")
 		cov=$(sed -n 's/.*DONE *cov: \([0-9]*\).*/\1/p' "$log")
 		if [ $rc -eq 0 ] && [ -n "$runs" ]; then
-			echo "# $name: $runs executions in ${took}s, seed 1, coverage $cov edges"
+			echo "# $name: $runs executions in ${took}s," \
+				"seed 1, coverage $cov edges"
 			echo "ok $n $name"
 			pass=$((pass + 1))
 			continue

@@ -41,7 +41,7 @@ static struct {
 	unsigned int count;
 } seen;
 
-static int bar_ids[PCI_NUM_BARS] = { 0, 1, 2, 3, 4, 5 };
+static int bar_ids[PCI_STD_NUM_BARS] = { 0, 1, 2, 3, 4, 5 };
 
 static void test_bar_access(void *opaque, uint64_t offset, void *data,
 			    unsigned int len, bool is_write)

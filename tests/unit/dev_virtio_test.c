@@ -22,7 +22,7 @@
 #define HDR_GPA		0x20000
 #define STATUS_GPA	0x20100
 #define ID_GPA		0x20200
-#define HDR_DATA_GPA	0x21000		/* header and data in one buffer */
+#define HDR_DATA_GPA	0x21000	/* header and data in one buffer */
 #define DATA_GPA	0x30000
 
 #define DISK_SECTORS	64
@@ -42,7 +42,8 @@
 #define VEC_CONFIG	0
 #define VEC_QUEUE	1
 
-#define STATUS_INIT	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)
+#define STATUS_INIT	(VIRTIO_CONFIG_S_ACKNOWLEDGE | \
+			 VIRTIO_CONFIG_S_DRIVER)
 #define DRIVER_FEATURES	(1ULL << VIRTIO_F_VERSION_1 | \
 			 1ULL << VIRTIO_BLK_F_FLUSH | \
 			 1ULL << VIRTIO_BLK_F_SEG_MAX | \
@@ -257,7 +258,8 @@ static bool setup(bool read_only, bool with_intx)
 
 static void msix_entry(unsigned int vector, uint32_t data, bool masked)
 {
-	uint32_t e = VIRTIO_PCI_MSIX_TABLE_OFFSET + vector * PCI_MSIX_ENTRY_SIZE;
+	uint32_t e = VIRTIO_PCI_MSIX_TABLE_OFFSET +
+		vector * PCI_MSIX_ENTRY_SIZE;
 
 	wr(e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)MSI_ADDR, 4);
 	wr(e + PCI_MSIX_ENTRY_UPPER_ADDR, MSI_ADDR >> 32, 4);
@@ -391,7 +393,9 @@ static int blk_request(uint32_t type, uint64_t sector, uint64_t data,
 		       uint32_t len, uint32_t *used_len)
 {
 	bool to_guest = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
-	struct seg segs[3] = { { HDR_GPA, sizeof(struct virtio_blk_outhdr), 0 } };
+	struct seg segs[3] = {
+		{ HDR_GPA, sizeof(struct virtio_blk_outhdr), 0 },
+	};
 	uint16_t before = used_idx();
 	struct vring_used_elem e;
 	unsigned int n = 1;
@@ -498,7 +502,8 @@ static enum ktap_result capabilities_as_linux_probes(void)
 		types |= 1u << type;
 		switch (type) {
 		case VIRTIO_PCI_CAP_COMMON_CFG:
-			EXPECT_TRUE(len >= sizeof(struct virtio_pci_common_cfg));
+			EXPECT_TRUE(len >=
+				    sizeof(struct virtio_pci_common_cfg));
 			EXPECT_EQ(off % 4, 0);
 			break;
 		case VIRTIO_PCI_CAP_ISR_CFG:

@@ -77,7 +77,8 @@ int pci_device_add_bar(struct pci_device *dev, unsigned int index,
 	struct pci_bar *bar;
 	uint32_t flags;
 
-	if (index >= PCI_STD_NUM_BARS || dev->bars[index].type != PCI_BAR_UNUSED ||
+	if (index >= PCI_STD_NUM_BARS ||
+	    dev->bars[index].type != PCI_BAR_UNUSED ||
 	    (index && dev->bars[index - 1].type == PCI_BAR_MEM64) ||
 	    !is_pow2(size))
 		return -1;
@@ -123,7 +124,7 @@ int pci_device_add_bar(struct pci_device *dev, unsigned int index,
 int pci_device_add_capability(struct pci_device *dev, uint8_t id,
 			      const void *data, unsigned int len)
 {
-	/* Capability pointers are dword aligned: their low bits are reserved. */
+	/* Capability pointers are dword aligned (the low bits are reserved). */
 	unsigned int off = (dev->cap_free + 3) & ~3u;
 
 	if (len < PCI_CAP_FLAGS || off + len > PCI_CFG_SPACE_SIZE)

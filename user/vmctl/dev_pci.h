@@ -56,7 +56,7 @@ enum pci_bar_type {
 struct pci_bar {
 	enum pci_bar_type type;
 	uint64_t size;			/* a power of two */
-	bool mapped;			/* registered on its bus at @mapped_at */
+	bool mapped;			/* on its bus, at @mapped_at */
 	uint64_t mapped_at;
 	bus_access_fn fn;		/* offsets are from the BAR's start */
 	void *opaque;

@@ -21,7 +21,8 @@ struct virtio_blk {
 	int fd;
 	bool read_only;
 	uint64_t capacity;		/* in 512-byte sectors */
-	char serial[VIRTIO_BLK_ID_BYTES];	/* NUL-padded, maybe unterminated */
+	/* NUL-padded; a 20-byte serial has no terminator. */
+	char serial[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config config;
 	struct virtq_req req;		/* the request being served */
 };

@@ -488,13 +488,10 @@ static void virtio_pci_bar_access(void *opaque, uint64_t offset, void *data,
 }
 
 /* MSI-X enable, function mask and INTx disable change where IRQs go. */
-static void virtio_pci_config_written(struct pci_device *dev,
-				      unsigned int offset, unsigned int len)
+static void virtio_pci_config_written(struct pci_device *dev)
 {
 	struct virtio_pci *vp = dev->opaque;
 
-	(void)offset;
-	(void)len;
 	virtio_pci_update_intx(vp);
 	msix_deliver_pending(vp);
 }
@@ -592,7 +589,8 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_info *info,
 		vp->pci.config[PCI_INTERRUPT_LINE] = host->intx.gsi;
 	}
 	if (pci_device_add_bar(&vp->pci, VIRTIO_PCI_BAR, PCI_BAR_MEM64,
-			       VIRTIO_PCI_BAR_SIZE, virtio_pci_bar_access, vp) ||
+			       VIRTIO_PCI_BAR_SIZE, virtio_pci_bar_access,
+			       vp) ||
 	    add_caps(vp))
 		return -1;
 	virtio_pci_reset(vp);

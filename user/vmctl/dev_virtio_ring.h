@@ -18,7 +18,7 @@
 #define VIRTQ_MAX_SIZE	256
 
 struct virtq {
-	uint16_t size;			/* a power of two, <= VIRTQ_MAX_SIZE */
+	uint16_t size;			/* a power of two, at most 256 */
 	uint64_t desc_addr;
 	uint64_t avail_addr;
 	uint64_t used_addr;
