@@ -141,6 +141,39 @@ static enum ktap_result config_address_latch(void)
 	return KTAP_PASS;
 }
 
+static uint8_t reset_control_reg;
+
+static void reset_control(void *opaque, uint64_t offset, void *data,
+			  unsigned int len, bool is_write)
+{
+	(void)opaque;
+	if (offset || len != 1)
+		return;
+	if (is_write)
+		reset_control_reg = *(uint8_t *)data;
+	else
+		*(uint8_t *)data = reset_control_reg;
+}
+
+/* 0xCF9 is a byte register inside CONFIG_ADDRESS's dword. */
+static enum ktap_result reset_control_port(void)
+{
+	ASSERT_TRUE(setup());
+	pci.reset_control = reset_control;
+	reset_control_reg = 0;
+	outl(PCI_CONFIG_ADDRESS_PORT, PCI_CONF1_ENABLE);
+	out(PCI_CONFIG_ADDRESS_PORT + PCI_RESET_CONTROL_OFFSET, 0x06, 1);
+	EXPECT_EQ(reset_control_reg, 0x06);
+	reset_control_reg = 0x0a;
+	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT + PCI_RESET_CONTROL_OFFSET, 1),
+		  0x0a);
+	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), PCI_CONF1_ENABLE);
+	/* A dword write is CONFIG_ADDRESS's alone. */
+	outl(PCI_CONFIG_ADDRESS_PORT, PCI_CONF1_ADDRESS(1, 0));
+	EXPECT_EQ(reset_control_reg, 0x0a);
+	return KTAP_PASS;
+}
+
 static enum ktap_result scan_finds_bridge_and_device(void)
 {
 	unsigned int slot, found = 0;
@@ -472,6 +505,7 @@ static enum ktap_result bad_bars_and_full_bus(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(config_address_latch),
+	KTAP_CASE(reset_control_port),
 	KTAP_CASE(scan_finds_bridge_and_device),
 	KTAP_CASE(narrow_accesses_and_read_only),
 	KTAP_CASE(bars_placed_and_enabled),

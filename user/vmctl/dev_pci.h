@@ -81,7 +81,10 @@ struct pci_bus {
 	struct bus *port_bus;
 	struct bus *mmio_bus;
 	uint32_t config_address;
-	/* Port 0xCF9 (reset control), a byte inside CONFIG_ADDRESS. */
+	/*
+	 * Port 0xCF9 (reset control), a byte inside CONFIG_ADDRESS, goes
+	 * here (offset 0) when set: set after pci_bus_init().
+	 */
 	bus_access_fn reset_control;
 	void *reset_opaque;
 	struct pci_device *slots[PCI_MAX_SLOTS];
@@ -92,7 +95,7 @@ struct pci_bus {
 };
 
 /*
- * Start bus 0 with its host bridge in slot 0 and claim 0xCF8 and
+ * Start bus 0 with its host bridge in slot 0 and claim 0xCF8-0xCFB and
  * 0xCFC-0xCFF on @port_bus.  Memory BARs are placed in
  * [@mem_base, @mem_end), I/O BARs in [@io_base, @io_end).  Returns 0, or
  * -1 when the ports are taken.
