@@ -175,7 +175,8 @@ check_disk() {
 		} | sha256sum)
 		[ "$got" = "$1" ] ||
 			echo "out.bin: sha256 $got, expected $1 (nonce $nonce); starts: $(head -n 1 "$mnt/out.bin" | cut -c1-60)" >>"$p"
-		read -r claimed <"$mnt/out.sha256" 2>/dev/null
+		claimed=
+		read -r claimed 2>/dev/null <"$mnt/out.sha256"
 		[ "$got" = "${claimed:-}" ] || echo "out.sha256 says '${claimed:-}', out.bin is $got" >>"$p"
 	fi
 	umount "$mnt" 2>/dev/null || umount -d "$mnt"
