@@ -29,7 +29,7 @@ MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vm
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
 		vmmon_long_test vmctl_console_test
 
-.PHONY: all module userspace unit check check-host demo sparse install \
+.PHONY: all module userspace unit unit-suites check check-host demo sparse install \
 	clean FORCE
 
 all: module userspace
@@ -39,7 +39,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
-	   $(O)/multiboot_hello.elf $(O)/vmctl_run_test
+	   $(O)/multiboot_hello.elf $(O)/vmctl_run_test $(O)/vmctl_boot_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh
@@ -90,14 +90,25 @@ build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
 	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS) \
 		tests/lib/ktap.c
 
-# Native suites, each between the markers scripts/ktap-check.sh reads.
+# Native suites, each between the markers scripts/ktap-check.sh reads;
+# `make unit-suites` names them for scripts/check.sh.
+UNIT_SUITES := vmx_caps x86_decode x86_walk vmctl_cli \
+	       $(patsubst build/unit/%_test,%,$(DEV_TESTS)) fuzz
+
 unit: build/unit/vmx_caps_test build/unit/x86_decode_test \
-		build/unit/x86_walk_test build/unit/vmctl $(O)/multiboot_hello.elf
+		build/unit/x86_walk_test build/unit/vmctl $(O)/multiboot_hello.elf \
+		$(DEV_TESTS)
 	@tests/suite.sh vmx_caps build/unit/vmx_caps_test
 	@tests/suite.sh x86_decode build/unit/x86_decode_test
 	@tests/suite.sh x86_walk build/unit/x86_walk_test
 	@MULTIBOOT_KERNEL=$(O)/multiboot_hello.elf \
 		tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
+	@for t in $(DEV_TESTS); do \
+		tests/suite.sh $$(basename $$t _test) $$t; done
+	@tests/suite.sh fuzz tests/fuzz/run.sh
+
+unit-suites:
+	@echo $(UNIT_SUITES)
 
 check:
 	scripts/check.sh

@@ -44,7 +44,7 @@ judge build "$out/build.log" --native build
 
 step "unit: native tests (ASan, UBSan)"
 make -s unit >"$out/unit.log" 2>&1
-judge unit "$out/unit.log" --native vmx_caps x86_decode x86_walk vmctl_cli
+judge unit "$out/unit.log" --native $(make -s unit-suites)
 
 # image FLAVOUR: build the test image for a kernel flavour; prints its path.
 image() {
@@ -52,13 +52,17 @@ image() {
 	scripts/kernel-fetch.sh "$flavour" >&2 || return 1
 	kver=$(cat "build/kernel/$flavour/kver")
 	payload=build/image/$flavour/payload
-	scripts/stage-payload.sh "$payload" "build/mod/$kver/vmmon.ko" build/static || return 1
+	scripts/stage-payload.sh "$payload" "build/mod/$kver/vmmon.ko" build/static \
+		build/guest || return 1
 	scripts/mkimage.sh --flavour "$flavour" --payload "$payload" \
 		--out "build/image/$flavour/test.iso" >&2 || return 1
 	echo "build/image/$flavour/test.iso"
 }
 
 step "test images"
+# The Linux guest that vmctl_boot boots inside each emulated host.
+{ scripts/kernel-fetch.sh 6.1-cloud >/dev/null && scripts/mkguest.sh build/guest; } \
+	>"$out/guest.log" 2>&1 || { cat "$out/guest.log"; echo "check: the guest did not build"; }
 make -s userspace O=build/static STATIC=1 >"$out/static.log" 2>&1 ||
 	{ cat "$out/static.log"; echo "check: static test programs did not build"; }
 iso61=$(image 6.1-cloud) || echo "check: the 6.1 cloud image did not build"
@@ -85,9 +89,9 @@ boot() {
 # The suites that need the module loadable (tests/run.sh runs the same).
 module_suites=$(cat tests/module-suites)
 boot qemu-1cpu "$iso61" qemu 1 120 vmmon_load
-boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 600 vmmon_load $module_suites
-boot bochs-6.1-2cpu "$iso61" bochs 2 600 vmmon_load $module_suites
-boot bochs-6.12-2cpu "$iso612" bochs 2 900 vmmon_load $module_suites
+boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 1200 vmmon_load $module_suites
+boot bochs-6.1-2cpu "$iso61" bochs 2 1200 vmmon_load $module_suites
+boot bochs-6.12-2cpu "$iso612" bochs 2 1500 vmmon_load $module_suites
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

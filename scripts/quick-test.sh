@@ -38,7 +38,13 @@ rm -rf "$out/static"
 progs="$out/static/vmctl $out/static/vmmon_load_test $out/static/multiboot_hello.elf"
 for suite in "$@"; do progs="$progs $out/static/${suite}_test"; done
 make -s $progs O="$out/static" STATIC=1
-scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static"
+guest=
+if printf '%s\n' "$@" | grep -qx vmctl_boot; then
+	scripts/kernel-fetch.sh 6.1-cloud >/dev/null
+	scripts/mkguest.sh build/guest
+	guest=build/guest
+fi
+scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static" $guest
 printf '%s\n' "$@" | grep -vx vmmon_load >"$out/payload/module-suites" || true
 scripts/mkimage.sh --flavour "$flavour" --payload "$out/payload" \
 	--out "$out/test.iso"

@@ -98,6 +98,7 @@ struct vm {
 	int dev_fd, vm_fd;
 	struct guest_mem mem;
 	size_t map_size;
+	uint32_t tsc_khz;		/* the host's, measured */
 
 	pthread_mutex_t lock;		/* the machine lock (machine.h) */
 	struct vm_clock clock;

@@ -36,7 +36,8 @@
 /* CPUID.0x80000001 */
 #define C81_EDX_RDTSCP	B(27)
 
-#define LEAF_BASIC_MAX	0xd
+#define LEAF_XSAVE	0xd
+#define LEAF_TSC	0x15	/* the guest's last basic leaf */
 #define LEAF_TOPOLOGY	0xb
 #define TOPO_LEVEL_SMT	1
 #define TOPO_LEVEL_CORE	2
@@ -142,6 +143,22 @@ static void add_xsave(struct cpuid_table *t)
 	e0->ecx = size;
 }
 
+/*
+ * CPUID.15H: the TSC's frequency as crystal clock x EBX / EAX, with the
+ * crystal being the local APIC timer's clock.  Linux then neither
+ * calibrates the TSC against the PIT (whose port reads cost an exit to
+ * vmctl each, far too slow for its loop) nor the APIC timer.
+ */
+static void add_tsc(struct cpuid_table *t, uint32_t tsc_khz)
+{
+	struct vmmon_cpuid_entry *e = &t->e[t->hdr.nent++];
+
+	*e = (struct vmmon_cpuid_entry){ .function = LEAF_TSC,
+					 .eax = LAPIC_TIMER_HZ / 1000,
+					 .ebx = tsc_khz,
+					 .ecx = LAPIC_TIMER_HZ };
+}
+
 int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 {
 	static struct cpuid_table t;
@@ -150,8 +167,9 @@ int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 
 	memset(&t, 0, sizeof(t));
 	e = add(&t, 0, 0, false);
-	max = e->eax < LEAF_BASIC_MAX ? e->eax : LEAF_BASIC_MAX;
-	e->eax = max;
+	max = e->eax < LEAF_XSAVE ? e->eax : LEAF_XSAVE;
+	e->eax = LEAF_TSC;
+	add_tsc(&t, vm->tsc_khz);
 	for (fn = 1; fn <= max; fn++) {
 		switch (fn) {
 		case 1:

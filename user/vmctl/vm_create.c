@@ -4,7 +4,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 #include "vm.h"
 #include "vmctl.h"
 
@@ -92,6 +94,28 @@ err:
 	return -1;
 }
 
+#define TSC_MEASURE_NS	20000000	/* 20 ms: good to about 10 ppm */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The host TSC's rate, which the guest's TSC shares (CPUID.15H). */
+static uint32_t vm_measure_tsc_khz(void)
+{
+	const struct timespec pause = { .tv_nsec = TSC_MEASURE_NS };
+	uint64_t t0 = monotonic_ns(), c0 = __rdtsc(), t1, c1;
+
+	nanosleep(&pause, NULL);
+	t1 = monotonic_ns();
+	c1 = __rdtsc();
+	return (c1 - c0) * 1000000 / (t1 - t0);
+}
+
 int vm_create(struct vm *vm, const struct vm_options *opts,
 	      const char *device)
 {
@@ -101,6 +125,7 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 
 	vm->opts = opts;
 	vm->end = VM_END_NONE;
+	vm->tsc_khz = vm_measure_tsc_khz();
 	vm->dev_fd = vmctl_open_device(device);
 	if (vm->dev_fd < 0)
 		return -1;
