@@ -13,8 +13,11 @@ cd "$top"
 grep -qw vmx /proc/cpuinfo || echo "check-host: this CPU shows no VT-x: only the refusal is tested" >&2
 
 make module userspace O=build/host
+# The Linux guest vmctl_boot boots (Debian's 6.1 cloud kernel).
+scripts/kernel-fetch.sh 6.1-cloud >/dev/null
+scripts/mkguest.sh build/guest
 stage=build/host/stage
-scripts/stage-payload.sh "$stage" vmmon.ko build/host
+scripts/stage-payload.sh "$stage" vmmon.ko build/host build/guest
 
 # The same report lines as the test image's init (tests/image/init).
 log=build/host/run.log

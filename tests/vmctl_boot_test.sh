@@ -148,6 +148,14 @@ check_boot() {
 	done
 	grep -E 'VMMON-GUEST: (FAIL|read BAD|klog)|WARNING: CPU|BUG: |Oops|general protection fault|Kernel panic|Call Trace:' \
 		"$log" | head -n 20 | sed 's/^/console: /' >>"$p"
+	# The guest's clock (its TSC at the rate CPUID.15H gives) keeps the
+	# host's time: its stamp on "booted" within 25% of the host's wait.
+	gt=$(sed -n 's/.*\[ *\([0-9.]*\)\] VMMON-GUEST: booted.*/\1/p' "$log" | head -n 1)
+	tb=$(cat "$tmp/tb.$c" 2>/dev/null) t0=$(cat "$tmp/t0.$c")
+	if [ -n "$gt" ] && [ -n "$tb" ] &&
+	   ! awk "BEGIN { r = $gt / ($tb - $t0); exit !(r > 0.75 && r < 1.25) }"; then
+		echo "guest clock says $gt s at 'booted', the host waited $(awk "BEGIN { print $tb - $t0 }") s" >>"$p"
+	fi
 	if [ -s "$p" ]; then
 		echo "last 40 console lines:" >>"$p"
 		tail -n 40 "$log" >>"$p"
