@@ -41,6 +41,13 @@ unsigned int boot_memory_map(const struct vm *vm,
 int boot_read_file(const char *path, const char *what, uint8_t **data,
 		   size_t *size);
 
+/* A flat 4 GiB segment with access rights @ar (VMCS format). */
+void boot_flat_segment(struct vmmon_segment *s, uint16_t selector,
+		       uint16_t ar);
+/* Give vCPU 0 the kernel's entry state; -1 with a message. */
+int boot_enter(struct vm *vm, const struct vmmon_sregs *s,
+	       const struct vmmon_regs *r);
+
 enum boot_kind { BOOT_LINUX, BOOT_MULTIBOOT };
 
 /* --kernel read and recognised before the VM exists. */

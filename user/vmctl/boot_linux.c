@@ -5,10 +5,8 @@
  * setup header, and the vCPU entering startup_64 in long mode with an
  * identity map, flat __BOOT_CS/__BOOT_DS and RSI pointing at the zero page.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <asm/bootparam.h>
 #include "boot.h"
 #include "vmctl.h"
@@ -92,17 +90,10 @@ static void boot_page_tables(struct vm *vm)
 		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
-static void seg(struct vmmon_segment *s, uint16_t sel, uint16_t ar)
-{
-	*s = (struct vmmon_segment){ .base = 0, .limit = 0xffffffff,
-				     .selector = sel, .ar = ar };
-}
-
 static int boot_enter_64(struct vm *vm, uint64_t entry)
 {
-	struct vcpu *v = &vm->vcpus[0];
 	uint64_t *gdt = gpa(vm, BOOT_GDT, 4 * 8);
-	struct vmmon_sregs s = v->reset_sregs;
+	struct vmmon_sregs s = vm->vcpus[0].reset_sregs;
 	struct vmmon_regs r = { .rip = entry, .rsi = BOOT_PARAMS,
 				.rflags = 2 };
 
@@ -111,8 +102,8 @@ static int boot_enter_64(struct vm *vm, uint64_t entry)
 	gdt[2] = GDT_CODE64;
 	gdt[3] = GDT_DATA;
 	boot_page_tables(vm);
-	seg(&s.cs, BOOT_CS, AR_CODE64);
-	seg(&s.ds, BOOT_DS, AR_DATA);
+	boot_flat_segment(&s.cs, BOOT_CS, AR_CODE64);
+	boot_flat_segment(&s.ds, BOOT_DS, AR_DATA);
 	s.es = s.ds;
 	s.ss = s.ds;
 	s.fs = s.ds;
@@ -124,13 +115,7 @@ static int boot_enter_64(struct vm *vm, uint64_t entry)
 	s.cr3 = BOOT_PML4;
 	s.cr4 = X86_CR4_PAE;
 	s.efer = EFER_LME | EFER_LMA;
-	if (ioctl(v->fd, VMMON_SET_SREGS, &s) ||
-	    ioctl(v->fd, VMMON_SET_REGS, &r)) {
-		vmctl_err("vmmon refused the 64-bit boot state: %s",
-			  strerror(errno));
-		return -1;
-	}
-	return 0;
+	return boot_enter(vm, &s, &r);
 }
 
 static int boot_initrd(struct vm *vm, struct boot_params *bp,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot.h"
@@ -53,6 +54,26 @@ int boot_read_file(const char *path, const char *what, uint8_t **data,
 err:
 	close(fd);
 	return -1;
+}
+
+void boot_flat_segment(struct vmmon_segment *s, uint16_t selector,
+		       uint16_t ar)
+{
+	*s = (struct vmmon_segment){ .limit = 0xffffffff, .selector = selector,
+				     .ar = ar };
+}
+
+int boot_enter(struct vm *vm, const struct vmmon_sregs *s,
+	       const struct vmmon_regs *r)
+{
+	struct vcpu *v = &vm->vcpus[0];
+
+	if (ioctl(v->fd, VMMON_SET_SREGS, s) || ioctl(v->fd, VMMON_SET_REGS, r)) {
+		vmctl_err("vmmon refused the kernel's entry state: %s",
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 unsigned int boot_memory_map(const struct vm *vm,

@@ -7,10 +7,8 @@
  * loader magic and EBX the multiboot information.
  */
 #include <elf.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include "boot.h"
 #include "vmctl.h"
 
@@ -220,37 +218,24 @@ static void mb_info(struct vm *vm, struct mb_info *mbi)
 	mbi->cmdline = BOOT_CMDLINE;
 }
 
-static void seg32(struct vmmon_segment *s, uint16_t sel, uint16_t ar)
-{
-	*s = (struct vmmon_segment){ .limit = 0xffffffff, .selector = sel,
-				     .ar = ar };
-}
-
 static int mb_enter(struct vm *vm, uint32_t entry)
 {
-	struct vcpu *v = &vm->vcpus[0];
 	uint64_t *gdt = guest_mem_ptr(&vm->mem, BOOT_GDT, 3 * 8);
-	struct vmmon_sregs s = v->reset_sregs;
+	struct vmmon_sregs s = vm->vcpus[0].reset_sregs;
 	struct vmmon_regs r = { .rip = entry, .rax = MB_LOADER_MAGIC,
 				.rbx = BOOT_MBI, .rflags = 2 };
 
 	gdt[0] = 0;
 	gdt[1] = GDT_CODE32;
 	gdt[2] = GDT_DATA32;
-	seg32(&s.cs, CODE32, AR_CODE32);
-	seg32(&s.ds, DATA32, AR_DATA32);
+	boot_flat_segment(&s.cs, CODE32, AR_CODE32);
+	boot_flat_segment(&s.ds, DATA32, AR_DATA32);
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.tr = (struct vmmon_segment){ .limit = 0x67, .ar = AR_TSS32_BUSY };
 	s.gdt.base = BOOT_GDT;
 	s.gdt.limit = 3 * 8 - 1;
 	s.cr0 = X86_CR0_PE | X86_CR0_ET;
-	if (ioctl(v->fd, VMMON_SET_SREGS, &s) ||
-	    ioctl(v->fd, VMMON_SET_REGS, &r)) {
-		vmctl_err("vmmon refused the multiboot entry state: %s",
-			  strerror(errno));
-		return -1;
-	}
-	return 0;
+	return boot_enter(vm, &s, &r);
 }
 
 bool boot_multiboot_probe(const char *path, const uint8_t *k, size_t size,
