@@ -108,7 +108,7 @@ boot() {
 	cp "$guest/disk.img" "$tmp/disk.$c"
 	read -r nonce </proc/sys/kernel/random/uuid
 	echo "$nonce" >"$tmp/nonce.$c"
-	rm -f "$tmp/tb.$c"
+	rm -f "$tmp/tb.$c" "$tmp/tp.$c"
 	uptime_s >"$tmp/t0.$c"
 	(
 		timeout -k 10 "$boot_timeout" "$vmctl" run \
@@ -120,6 +120,7 @@ boot() {
 	) | tr -d '\r' | while IFS= read -r line; do
 		case $line in
 		*"VMMON-GUEST: booted"*) [ -f "$tmp/tb.$c" ] || uptime_s >"$tmp/tb.$c" ;;
+		*"VMMON-GUEST: poweroff"*) uptime_s >"$tmp/tp.$c" ;;
 		esac
 		printf '%s\n' "$line"
 	done >"$tmp/console.$c"
@@ -149,12 +150,13 @@ check_boot() {
 	grep -E 'VMMON-GUEST: (FAIL|read BAD|klog)|WARNING: CPU|BUG: |Oops|general protection fault|Kernel panic|Call Trace:' \
 		"$log" | head -n 20 | sed 's/^/console: /' >>"$p"
 	# The guest's clock (its TSC at the rate CPUID.15H gives) keeps the
-	# host's time: its stamp on "booted" within 25% of the host's wait.
-	gt=$(sed -n 's/.*\[ *\([0-9.]*\)\] VMMON-GUEST: booted.*/\1/p' "$log" | head -n 1)
-	tb=$(cat "$tmp/tb.$c" 2>/dev/null) t0=$(cat "$tmp/t0.$c")
-	if [ -n "$gt" ] && [ -n "$tb" ] &&
-	   ! awk "BEGIN { r = $gt / ($tb - $t0); exit !(r > 0.75 && r < 1.25) }"; then
-		echo "guest clock says $gt s at 'booted', the host waited $(awk "BEGIN { print $tb - $t0 }") s" >>"$p"
+	# host's time: from "booted" to "poweroff", within 25%.
+	g0=$(sed -n 's/.*\[ *\([0-9.]*\)\] VMMON-GUEST: booted.*/\1/p' "$log" | head -n 1)
+	g1=$(sed -n 's/.*\[ *\([0-9.]*\)\] VMMON-GUEST: poweroff.*/\1/p' "$log" | head -n 1)
+	h0=$(cat "$tmp/tb.$c" 2>/dev/null) h1=$(cat "$tmp/tp.$c" 2>/dev/null)
+	if [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$h0" ] && [ -n "$h1" ] &&
+	   ! awk "BEGIN { r = ($g1 - $g0) / ($h1 - $h0); exit !(r > 0.75 && r < 1.25) }"; then
+		echo "from 'booted' to 'poweroff' the guest's clock moved $(awk "BEGIN { print $g1 - $g0 }") s, the host's $(awk "BEGIN { print $h1 - $h0 }") s" >>"$p"
 	fi
 	if [ -s "$p" ]; then
 		echo "last 40 console lines:" >>"$p"
