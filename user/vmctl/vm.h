@@ -125,6 +125,8 @@ struct vm {
 	unsigned int nr_started;	/* vCPU threads running */
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	uint64_t unclaimed_io;		/* accesses no device took */
+	uint64_t lapic_exits;		/* MMIO exits to a local APIC */
+	uint64_t injected;		/* interrupts handed to vmmon */
 };
 
 /* vm_create.c */

@@ -67,6 +67,7 @@ static int vcpu_inject(struct vcpu *v)
 			  v->id, irq.vector, strerror(errno));
 		return -1;
 	}
+	v->vm->injected++;
 	if (!from_pic)
 		lapic_accept(&v->lapic, vec);
 	/* More waiting: come back as soon as the guest can take it. */
@@ -122,6 +123,7 @@ static void vcpu_halt(struct vcpu *v)
 
 static void vcpu_lapic_access(struct vcpu *v, struct vmmon_run *run)
 {
+	v->vm->lapic_exits++;
 	lapic_mmio(&v->lapic, run->mmio.phys_addr - VM_LAPIC_BASE,
 		   run->mmio.data, run->mmio.len, run->mmio.is_write);
 }

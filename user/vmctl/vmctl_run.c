@@ -40,7 +40,9 @@ static void run_usage(FILE *out)
 		"                     it read-only.  A disk in use by another vmctl is refused.\n"
 		"  --debug-exit[=PORT] a port (default 0xf4) where a guest write of V ends\n"
 		"                     vmctl with status (V << 1) | 1, as QEMU's isa-debug-exit\n"
-		"  --stats            print the VM's exit counts to stderr at the end\n"
+		"  --stats            print the VM's exits by reason to stderr at the end,\n"
+		"                     with the local APICs' share of MMIO exits and the\n"
+		"                     interrupts injected\n"
 		"  -h, --help         this help\n"
 		"\n"
 		"Exit status:\n"
@@ -256,8 +258,10 @@ static void print_stats(struct vm *vm)
 			fprintf(stderr, " %s=%llu", names[i],
 				(unsigned long long)st.exits.count[i]);
 	}
-	fprintf(stderr, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64 "\n",
-		total, (unsigned long long)st.pages_resident, vm->unclaimed_io);
+	fprintf(stderr, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64
+		" lapic_mmio=%" PRIu64 " injected=%" PRIu64 "\n",
+		total, (unsigned long long)st.pages_resident, vm->unclaimed_io,
+		vm->lapic_exits, vm->injected);
 }
 
 static int end_status(const struct vm *vm)
