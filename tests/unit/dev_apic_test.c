@@ -109,11 +109,33 @@ static void wr(unsigned int cpu, unsigned int reg, uint32_t val)
 		   true);
 }
 
+/* What @reg of vCPU 0 reads after a write of @val. */
+static uint32_t wr_rd(unsigned int reg, uint32_t val)
+{
+	wr(0, reg, val);
+	return rd(0, reg);
+}
+
 /* Bit @vector of a 256-bit ISR/TMR/IRR read through MMIO. */
 static bool vec_bit(unsigned int cpu, unsigned int base, uint8_t vector)
 {
 	return rd(cpu, base + vector / 32 * LAPIC_REG_STRIDE) &
 	       1u << (vector % 32);
+}
+
+#define CPU0		(1u << 0)
+#define CPU1		(1u << 1)
+#define BOTH		(CPU0 | CPU1)
+
+/* The vCPUs with @vector in IRR: CPU0, CPU1, both or none (0). */
+static unsigned int irr_cpus(uint8_t vector)
+{
+	unsigned int cpu, cpus = 0;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		if (vec_bit(cpu, LAPIC_IRR, vector))
+			cpus |= 1u << cpu;
+	return cpus;
 }
 
 /* What Linux's setup_local_APIC() leaves in flat logical mode. */
@@ -123,6 +145,21 @@ static void linux_setup(unsigned int cpu)
 	wr(cpu, LAPIC_LDR, 1u << (LAPIC_LDR_SHIFT + cpu));
 	wr(cpu, LAPIC_TPR, 0);
 	wr(cpu, LAPIC_SVR, SVR_ON);
+}
+
+/* A fresh machine (as setup_ids()) with both APICs set up by Linux. */
+static void setup_linux(uint8_t id0, uint8_t id1)
+{
+	setup_ids(id0, id1);
+	linux_setup(0);
+	linux_setup(1);
+}
+
+/* A fixed, edge-triggered message without shorthand. */
+static void deliver_fixed(uint32_t dest, bool logical, uint8_t vector)
+{
+	apic_bus_deliver(&t.apic_bus, dest, logical, APIC_DM_FIXED, vector,
+			 false, APIC_SH_NONE, 0);
 }
 
 static void send_ipi(unsigned int cpu, uint8_t dest, uint32_t low)
@@ -211,33 +248,21 @@ static enum ktap_result lapic_reset_values(void)
 static enum ktap_result lapic_register_masks(void)
 {
 	setup();
-	wr(0, LAPIC_DFR, 0);
-	EXPECT_EQ(rd(0, LAPIC_DFR), 0x0fffffff);
-	wr(0, LAPIC_LDR, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_LDR), 0xff000000);
-	wr(0, LAPIC_TPR, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_TPR), 0xff);
-	wr(0, LAPIC_SVR, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_SVR), 0x3ff);
-	wr(0, LAPIC_LVT_TIMER, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x300ff);	/* no TSC deadline */
-	wr(0, LAPIC_LVT_LINT0, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0), 0x1a7ff);
-	wr(0, LAPIC_LVT_ERROR, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_LVT_ERROR), 0x100ff);
-	wr(0, LAPIC_TIMER_DIV, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_DIV), 0xb);
-	wr(0, LAPIC_ICR_HIGH, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 0xff000000);
+	EXPECT_EQ(wr_rd(LAPIC_DFR, 0), 0x0fffffff);
+	EXPECT_EQ(wr_rd(LAPIC_LDR, 0xffffffff), 0xff000000);
+	EXPECT_EQ(wr_rd(LAPIC_TPR, 0xffffffff), 0xff);
+	EXPECT_EQ(wr_rd(LAPIC_SVR, 0xffffffff), 0x3ff);
+	/* No TSC deadline mode. */
+	EXPECT_EQ(wr_rd(LAPIC_LVT_TIMER, 0xffffffff), 0x300ff);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_LINT0, 0xffffffff), 0x1a7ff);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_ERROR, 0xffffffff), 0x100ff);
+	EXPECT_EQ(wr_rd(LAPIC_TIMER_DIV, 0xffffffff), 0xb);
+	EXPECT_EQ(wr_rd(LAPIC_ICR_HIGH, 0xffffffff), 0xff000000);
 	/* Read-only registers. */
-	wr(0, LAPIC_VERSION, 0);
-	EXPECT_EQ(rd(0, LAPIC_VERSION), 0x00050014);
-	wr(0, LAPIC_PPR, 0x40);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0xff);
-	wr(0, LAPIC_IRR + 0x70, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_IRR + 0x70), 0);
-	wr(0, LAPIC_TIMER_CUR, 1234);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_EQ(wr_rd(LAPIC_VERSION, 0), 0x00050014);
+	EXPECT_EQ(wr_rd(LAPIC_PPR, 0x40), 0xff);
+	EXPECT_EQ(wr_rd(LAPIC_IRR + 0x70, 0xffffffff), 0);
+	EXPECT_EQ(wr_rd(LAPIC_TIMER_CUR, 1234), 0);
 	return KTAP_PASS;
 }
 
@@ -261,8 +286,7 @@ static enum ktap_result lapic_sw_disable_masks_lvts(void)
 	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0),
 		  LAPIC_LVT_MASKED | APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
 	/* A fixed interrupt does not reach a disabled APIC. */
-	apic_bus_deliver(&t.apic_bus, 0, false, APIC_DM_FIXED, 0x40, false,
-			 APIC_SH_NONE, 0);
+	deliver_fixed(0, false, 0x40);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x40));
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
 	return KTAP_PASS;
@@ -270,32 +294,22 @@ static enum ktap_result lapic_sw_disable_masks_lvts(void)
 
 static enum ktap_result flat_logical_delivery(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	EXPECT_EQ(rd(1, LAPIC_LDR), 0x02000000);
-	apic_bus_deliver(&t.apic_bus, 0x02, true, APIC_DM_FIXED, 0x41, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x41));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x41));
-	apic_bus_deliver(&t.apic_bus, 0x03, true, APIC_DM_FIXED, 0x42, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x42));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x42));
+	deliver_fixed(0x02, true, 0x41);
+	EXPECT_EQ(irr_cpus(0x41), CPU1);
+	deliver_fixed(0x03, true, 0x42);
+	EXPECT_EQ(irr_cpus(0x42), BOTH);
 	/* Lowest priority: one of the two only. */
 	apic_bus_deliver(&t.apic_bus, 0x03, true, APIC_DM_LOWEST, 0x43, false,
 			 APIC_SH_NONE, 1);
 	EXPECT_EQ(vec_bit(0, LAPIC_IRR, 0x43) + vec_bit(1, LAPIC_IRR, 0x43), 1);
 	/* No LDR bit in common: nobody. */
-	apic_bus_deliver(&t.apic_bus, 0x04, true, APIC_DM_FIXED, 0x44, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x44));
-	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x44));
+	deliver_fixed(0x04, true, 0x44);
+	EXPECT_EQ(irr_cpus(0x44), 0);
 	/* Logical 0xff reaches all. */
-	apic_bus_deliver(&t.apic_bus, 0xff, true, APIC_DM_FIXED, 0x45, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x45));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x45));
+	deliver_fixed(0xff, true, 0x45);
+	EXPECT_EQ(irr_cpus(0x45), BOTH);
 	return KTAP_PASS;
 }
 
@@ -308,57 +322,41 @@ static enum ktap_result cluster_logical_delivery(void)
 	wr(1, LAPIC_DFR, LAPIC_DFR_CLUSTER);
 	wr(0, LAPIC_LDR, 0x11000000);	/* cluster 1, member 0 */
 	wr(1, LAPIC_LDR, 0x21000000);	/* cluster 2, member 0 */
-	apic_bus_deliver(&t.apic_bus, 0x21, true, APIC_DM_FIXED, 0x50, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x50));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x50));
+	deliver_fixed(0x21, true, 0x50);
+	EXPECT_EQ(irr_cpus(0x50), CPU1);
 	/* Right cluster, other member. */
-	apic_bus_deliver(&t.apic_bus, 0x12, true, APIC_DM_FIXED, 0x51, false,
-			 APIC_SH_NONE, 0);
+	deliver_fixed(0x12, true, 0x51);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x51));
-	apic_bus_deliver(&t.apic_bus, 0x1f, true, APIC_DM_FIXED, 0x52, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x52));
-	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x52));
+	deliver_fixed(0x1f, true, 0x52);
+	EXPECT_EQ(irr_cpus(0x52), CPU0);
 	return KTAP_PASS;
 }
 
 static enum ktap_result physical_delivery(void)
 {
-	setup_ids(0, 5);
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 5);
 	/* By APIC ID, not vCPU index. */
-	apic_bus_deliver(&t.apic_bus, 1, false, APIC_DM_FIXED, 0x60, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x60));
-	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x60));
-	apic_bus_deliver(&t.apic_bus, 5, false, APIC_DM_FIXED, 0x61, false,
-			 APIC_SH_NONE, 0);
+	deliver_fixed(1, false, 0x60);
+	EXPECT_EQ(irr_cpus(0x60), 0);
+	deliver_fixed(5, false, 0x61);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x61));
 	EXPECT_EQ(t.kicks[1], 1);
 	EXPECT_EQ(t.kicks[0], 0);
 	/* Only the low 8 bits of a destination count. */
-	apic_bus_deliver(&t.apic_bus, 0x105, false, APIC_DM_FIXED, 0x62, false,
-			 APIC_SH_NONE, 0);
+	deliver_fixed(0x105, false, 0x62);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x62));
-	apic_bus_deliver(&t.apic_bus, 0xff, false, APIC_DM_FIXED, 0x63, false,
-			 APIC_SH_NONE, 0);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x63));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x63));
+	deliver_fixed(0xff, false, 0x63);
+	EXPECT_EQ(irr_cpus(0x63), BOTH);
 	return KTAP_PASS;
 }
 
 static enum ktap_result ipi_fixed_physical(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_FIXED(0xfd));
 	EXPECT_EQ(t.kicks[1], 1);
 	EXPECT_EQ(t.kicks[0], 0);
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xfd));
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xfd));
+	EXPECT_EQ(irr_cpus(0xfd), CPU1);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0xfd));
 	/* Delivery status reads idle at once. */
 	EXPECT_EQ(rd(0, LAPIC_ICR_LOW), ICR_FIXED(0xfd));
@@ -375,15 +373,11 @@ static enum ktap_result ipi_fixed_physical(void)
 
 static enum ktap_result ipi_fixed_logical(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	send_ipi(0, 0x02, ICR_FIXED(0xfb) | LAPIC_ICR_DEST_LOGICAL);
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xfb));
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xfb));
+	EXPECT_EQ(irr_cpus(0xfb), CPU1);
 	send_ipi(1, 0x01, ICR_FIXED(0xfa) | LAPIC_ICR_DEST_LOGICAL);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xfa));
-	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xfa));
+	EXPECT_EQ(irr_cpus(0xfa), CPU0);
 	EXPECT_EQ(t.kicks[0], 1);
 	EXPECT_EQ(t.kicks[1], 1);
 	return KTAP_PASS;
@@ -391,30 +385,22 @@ static enum ktap_result ipi_fixed_logical(void)
 
 static enum ktap_result ipi_shorthands(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	/* The destination field is ignored with a shorthand. */
 	send_ipi(1, 0, ICR_FIXED(0xf0) | ICR_SH(APIC_SH_SELF));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf0));
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xf0));
+	EXPECT_EQ(irr_cpus(0xf0), CPU1);
 	send_ipi(0, 0, ICR_FIXED(0xf1) | ICR_SH(APIC_SH_OTHERS));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf1));
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xf1));
+	EXPECT_EQ(irr_cpus(0xf1), CPU1);
 	send_ipi(1, 0, ICR_FIXED(0xf2) | ICR_SH(APIC_SH_OTHERS));
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xf2));
-	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xf2));
+	EXPECT_EQ(irr_cpus(0xf2), CPU0);
 	send_ipi(0, 0, ICR_FIXED(0xf3) | ICR_SH(APIC_SH_ALL));
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xf3));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0xf3));
+	EXPECT_EQ(irr_cpus(0xf3), BOTH);
 	return KTAP_PASS;
 }
 
 static enum ktap_result ipi_nmi(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_NMI);
 	EXPECT_EQ(t.kicks[1], 1);
 	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
@@ -427,9 +413,7 @@ static enum ktap_result ipi_nmi(void)
 /* Linux's wakeup_secondary_cpu_via_init(): INIT, INIT de-assert, 2 SIPIs. */
 static enum ktap_result init_sipi_sequence(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_FIXED(0x70));
 	send_ipi(0, 1, ICR_INIT_ASSERT);
 	EXPECT_EQ(t.inits[1], 1);
@@ -538,9 +522,7 @@ static enum ktap_result isr_nesting_eoi_order(void)
 
 static enum ktap_result illegal_vectors(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	wr(1, LAPIC_LVT_ERROR, 0xfe);
 	send_ipi(0, 1, ICR_FIXED(0x0f));
 	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
@@ -796,9 +778,7 @@ static enum ktap_result ioapic_bad_accesses(void)
 
 static enum ktap_result ioapic_level_redelivered_after_eoi(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	route(9, RTE_LEVEL(0x39), 1);
 	ioapic_set_irq(&t.ioapic, 9, 1);
 	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
@@ -889,9 +869,7 @@ static enum ktap_result ioapic_masked_pin(void)
 
 static enum ktap_result ioapic_edge_pin(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	/* Logical destination, as Linux routes in flat mode. */
 	route(1, RTE_EDGE(0x31) | IOAPIC_RTE_LOGICAL, 0x02);
 	ioapic_set_irq(&t.ioapic, 1, 1);
@@ -916,9 +894,7 @@ static enum ktap_result ioapic_edge_pin(void)
 /* Only the EOI of a level-triggered vector (TMR) reaches the I/O APIC. */
 static enum ktap_result edge_eoi_not_broadcast(void)
 {
-	setup();
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 1);
 	route(9, RTE_LEVEL(0x39), 0);
 	ioapic_set_irq(&t.ioapic, 9, 1);
 	ioapic_set_irq(&t.ioapic, 9, 0);
@@ -950,13 +926,10 @@ static enum ktap_result ioapic_active_low(void)
 
 static enum ktap_result msi_decode(void)
 {
-	setup_ids(0, 3);
-	linux_setup(0);
-	linux_setup(1);
+	setup_linux(0, 3);
 	/* Physical destination 3, fixed, edge. */
 	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0041);
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x41));
-	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x41));
+	EXPECT_EQ(irr_cpus(0x41), CPU1);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0x41));
 	/* Logical destination 0x01 (vCPU 0's LDR), level-triggered. */
 	apic_bus_msi(&t.apic_bus, 0xfee01004, 0x8042);
@@ -976,8 +949,7 @@ static enum ktap_result msi_decode(void)
 	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x44));
 	/* Top of the window, broadcast. */
 	apic_bus_msi(&t.apic_bus, 0xfeeff000 | 0xffc, 0x0045);
-	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x45));
-	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x45));
+	EXPECT_EQ(irr_cpus(0x45), BOTH);
 	/* SMI and ExtINT messages do nothing. */
 	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0246);
 	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0746);

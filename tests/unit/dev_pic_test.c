@@ -37,27 +37,45 @@ static void output(void *opaque, int level)
 	t.calls++;
 }
 
-static void out(unsigned int port, uint8_t v)
+/* A byte access to @port, through the model's I/O handler for it. */
+static void io(unsigned int port, uint8_t *v, bool is_write)
 {
 	if (port >= ELCR_MASTER)
-		pic_elcr_io(&t.pic, port - ELCR_MASTER, &v, 1, true);
+		pic_elcr_io(&t.pic, port - ELCR_MASTER, v, 1, is_write);
 	else if (port >= SLAVE_CMD)
-		pic_slave_io(&t.pic, port - SLAVE_CMD, &v, 1, true);
+		pic_slave_io(&t.pic, port - SLAVE_CMD, v, 1, is_write);
 	else
-		pic_master_io(&t.pic, port - MASTER_CMD, &v, 1, true);
+		pic_master_io(&t.pic, port - MASTER_CMD, v, 1, is_write);
+}
+
+static void out(unsigned int port, uint8_t v)
+{
+	io(port, &v, true);
 }
 
 static uint8_t in(unsigned int port)
 {
 	uint8_t v = 0;
 
-	if (port >= ELCR_MASTER)
-		pic_elcr_io(&t.pic, port - ELCR_MASTER, &v, 1, false);
-	else if (port >= SLAVE_CMD)
-		pic_slave_io(&t.pic, port - SLAVE_CMD, &v, 1, false);
-	else
-		pic_master_io(&t.pic, port - MASTER_CMD, &v, 1, false);
+	io(port, &v, false);
 	return v;
+}
+
+/* OCW3 @ocw3 to the chip at @cmd, then what its command port reads. */
+static uint8_t ocw3_read(unsigned int cmd, uint8_t ocw3)
+{
+	out(cmd, ocw3);
+	return in(cmd);
+}
+
+/* The chip at @cmd initialised: ICW1, then ICW2 (@vector) to ICW4. */
+static void init_chip(unsigned int cmd, uint8_t vector, uint8_t icw3,
+		      uint8_t icw4)
+{
+	out(cmd, 0x11);				/* ICW1: edge, cascade, ICW4 */
+	out(cmd + 1, vector);
+	out(cmd + 1, icw3);
+	out(cmd + 1, icw4);
 }
 
 /* Linux's init_8259A(false) after probe_8259A(), all IRQs unmasked. */
@@ -70,14 +88,9 @@ static enum ktap_result linux_program(uint8_t master_icw4)
 		return KTAP_FAIL;
 	out(MASTER_IMR, 0xff);
 
-	out(MASTER_CMD, 0x11);			/* ICW1: edge, cascade, ICW4 */
-	out(MASTER_IMR, VEC_MASTER);		/* ICW2 */
-	out(MASTER_IMR, 1 << 2);		/* ICW3: slave on IR2 */
-	out(MASTER_IMR, master_icw4);		/* ICW4: 8086 mode */
-	out(SLAVE_CMD, 0x11);
-	out(SLAVE_IMR, VEC_SLAVE);
-	out(SLAVE_IMR, 2);			/* ICW3: slave ID 2 */
-	out(SLAVE_IMR, 0x01);
+	/* ICW3: the slave is on IR2, and has ID 2; ICW4: 8086 mode. */
+	init_chip(MASTER_CMD, VEC_MASTER, 1 << 2, master_icw4);
+	init_chip(SLAVE_CMD, VEC_SLAVE, 2, 0x01);
 
 	out(MASTER_IMR, 0);
 	out(SLAVE_IMR, 0);
@@ -101,13 +114,10 @@ static enum ktap_result init_sequence_and_vectors(void)
 	EXPECT_TRUE(pic_output(&t.pic));
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER);
 	EXPECT_EQ(t.intr, 0);
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0x01);
-	out(MASTER_CMD, OCW3_READ_IRR);
-	EXPECT_EQ(in(MASTER_CMD), 0);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x01);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_IRR), 0);
 	out(MASTER_CMD, SPECIFIC_EOI + 0);
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0);
 	return KTAP_PASS;
 }
 
@@ -119,8 +129,7 @@ static enum ktap_result priority_and_nesting(void)
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
 	/* IRQ 4 waits: IRQ 1, of higher priority, is in service. */
 	EXPECT_EQ(t.intr, 0);
-	out(MASTER_CMD, OCW3_READ_IRR);
-	EXPECT_EQ(in(MASTER_CMD), 0x10);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_IRR), 0x10);
 	out(MASTER_CMD, EOI);
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 4);
@@ -128,8 +137,7 @@ static enum ktap_result priority_and_nesting(void)
 	pic_set_irq(&t.pic, 0, 1);
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER);
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0x11);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x11);
 	out(MASTER_CMD, EOI);			/* the highest: IRQ 0 */
 	EXPECT_EQ(in(MASTER_CMD), 0x10);
 	return KTAP_PASS;
@@ -157,10 +165,8 @@ static enum ktap_result cascade_irq12(void)
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 4);
 	EXPECT_EQ(t.intr, 0);
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0x04);
-	out(SLAVE_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(SLAVE_CMD), 0x10);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x04);
+	EXPECT_EQ(ocw3_read(SLAVE_CMD, OCW3_READ_ISR), 0x10);
 
 	/* Another slave IRQ meanwhile waits for both EOIs. */
 	pic_set_irq(&t.pic, 12, 0);
@@ -218,8 +224,7 @@ static enum ktap_result level_via_elcr(void)
 	out(SLAVE_CMD, EOI);
 	out(MASTER_CMD, EOI);
 	EXPECT_EQ(t.intr, 0);
-	out(SLAVE_CMD, OCW3_READ_IRR);
-	EXPECT_EQ(in(SLAVE_CMD), 0);
+	EXPECT_EQ(ocw3_read(SLAVE_CMD, OCW3_READ_IRR), 0);
 	return KTAP_PASS;
 }
 
@@ -233,8 +238,7 @@ static enum ktap_result spurious_irq7(void)
 	EXPECT_EQ(t.intr, 0);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 7);
 	/* Linux's i8259A_irq_real(): ISR bit 7 clear means spurious. */
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0);
 	return KTAP_PASS;
 }
 
@@ -244,8 +248,7 @@ static enum ktap_result auto_eoi(void)
 	pic_set_irq(&t.pic, 1, 1);
 	pic_set_irq(&t.pic, 3, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0);
 	/* Nothing in service: IRQ 3 follows without an EOI. */
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
@@ -290,15 +293,13 @@ static enum ktap_result special_mask_mode(void)
 static enum ktap_result poll_mode(void)
 {
 	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
-	out(MASTER_CMD, OCW3_POLL);
-	EXPECT_EQ(in(MASTER_CMD), 0);		/* nothing */
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_POLL), 0);		/* nothing */
 	pic_set_irq(&t.pic, 6, 1);
 	out(MASTER_CMD, OCW3_POLL);
 	EXPECT_EQ(in(MASTER_IMR), 0x86);
 	EXPECT_EQ(t.intr, 0);
 	EXPECT_EQ(in(MASTER_IMR), 0);		/* a normal read again */
-	out(MASTER_CMD, OCW3_READ_ISR);
-	EXPECT_EQ(in(MASTER_CMD), 0x40);
+	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x40);
 	return KTAP_PASS;
 }
 
@@ -318,10 +319,7 @@ static enum ktap_result icw1_forgets_edges(void)
 	out(ELCR_SLAVE, 1 << 2);
 	pic_set_irq(&t.pic, 10, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 2);
-	out(SLAVE_CMD, 0x11);
-	out(SLAVE_IMR, VEC_SLAVE);
-	out(SLAVE_IMR, 2);
-	out(SLAVE_IMR, 0x01);
+	init_chip(SLAVE_CMD, VEC_SLAVE, 2, 0x01);
 	out(MASTER_CMD, EOI);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 2);
 	return KTAP_PASS;

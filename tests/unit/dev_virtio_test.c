@@ -1015,6 +1015,15 @@ static bool start(void)
 	return true;
 }
 
+/* The chain @segs, offered to a fresh device with an IN header: bad. */
+static enum ktap_result expect_chain_broken(const struct seg *segs,
+					    unsigned int n)
+{
+	ASSERT_TRUE(start());
+	submit(segs, n);
+	return expect_broken();
+}
+
 static enum ktap_result bad_descriptor_loop(void)
 {
 	ASSERT_TRUE(start());
@@ -1060,9 +1069,7 @@ static enum ktap_result bad_buffer_past_ram(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	ASSERT_TRUE(start());
-	submit(segs, 3);
-	return expect_broken();
+	return expect_chain_broken(segs, 3);
 }
 
 static enum ktap_result bad_len_wraps(void)
@@ -1073,9 +1080,7 @@ static enum ktap_result bad_len_wraps(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	ASSERT_TRUE(start());
-	submit(segs, 3);
-	return expect_broken();
+	return expect_chain_broken(segs, 3);
 }
 
 static enum ktap_result bad_writable_before_readable(void)
@@ -1086,9 +1091,7 @@ static enum ktap_result bad_writable_before_readable(void)
 		{ DATA_GPA, 512, 0 },
 	};
 
-	ASSERT_TRUE(start());
-	submit(segs, 3);
-	return expect_broken();
+	return expect_chain_broken(segs, 3);
 }
 
 static enum ktap_result bad_avail_idx_jump(void)
@@ -1110,9 +1113,7 @@ static enum ktap_result bad_indirect_not_negotiated(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	ASSERT_TRUE(start());
-	submit(segs, 2);
-	return expect_broken();
+	return expect_chain_broken(segs, 2);
 }
 
 static enum ktap_result bad_short_header(void)
@@ -1123,9 +1124,7 @@ static enum ktap_result bad_short_header(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	ASSERT_TRUE(start());
-	submit(segs, 3);
-	return expect_broken();
+	return expect_chain_broken(segs, 3);
 }
 
 static enum ktap_result bad_no_status(void)
@@ -1145,9 +1144,7 @@ static enum ktap_result bad_empty_chain(void)
 {
 	struct seg segs[] = { { HDR_GPA, 0, 0 } };
 
-	ASSERT_TRUE(start());
-	submit(segs, 1);
-	return expect_broken();
+	return expect_chain_broken(segs, 1);
 }
 
 /* Rings outside RAM are refused when the queue is enabled. */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The APIC bus: destination decoding and MSI, between the APIC models. */
+#include <endian.h>
+#include <string.h>
 #include "dev_apic_bus.h"
 #include "dev_ioapic.h"
 #include "dev_lapic.h"
@@ -63,4 +65,24 @@ void apic_bus_eoi(struct apic_bus *bus, uint8_t vector)
 {
 	if (bus->ioapic)
 		ioapic_eoi(bus->ioapic, vector);
+}
+
+bool apic_mmio_start(void *data, unsigned int len, bool is_write,
+		     uint32_t *val)
+{
+	if (!is_write)
+		memset(data, 0, len);
+	if (len != sizeof(*val))
+		return false;
+	if (is_write) {
+		memcpy(val, data, sizeof(*val));
+		*val = le32toh(*val);
+	}
+	return true;
+}
+
+void apic_mmio_reply(void *data, uint32_t val)
+{
+	val = htole32(val);
+	memcpy(data, &val, sizeof(val));
 }

@@ -106,4 +106,16 @@ void apic_bus_msi(struct apic_bus *bus, uint64_t addr, uint32_t data);
  */
 void apic_bus_eoi(struct apic_bus *bus, uint8_t vector);
 
+/*
+ * The start of an MMIO access to either APIC model, whose registers are
+ * 32 bits wide: @data is zeroed for a read (what no register fills reads
+ * as 0), and false returned for another size.  A write's value is put
+ * in *@val in host order.
+ */
+bool apic_mmio_start(void *data, unsigned int len, bool is_write,
+		     uint32_t *val);
+
+/* The end of a read: register value @val, in the guest's byte order. */
+void apic_mmio_reply(void *data, uint32_t val);
+
 #endif /* VMCTL_DEV_APIC_BUS_H */

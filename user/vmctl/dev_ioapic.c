@@ -4,7 +4,6 @@
  * out, through a redirection table the guest reaches with IOREGSEL and
  * IOWIN.
  */
-#include <endian.h>
 #include <string.h>
 #include "dev_ioapic.h"
 
@@ -140,14 +139,9 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	struct ioapic *io = opaque;
 	uint32_t val;
 
-	/* As the local APIC: what no register fills reads as 0. */
-	if (!is_write)
-		memset(data, 0, len);
-	if (len != sizeof(val))
+	if (!apic_mmio_start(data, len, is_write, &val))
 		return;
 	if (is_write) {
-		memcpy(&val, data, sizeof(val));
-		val = le32toh(val);
 		if (offset == IOAPIC_REGSEL)
 			io->regsel = val & IOAPIC_REGSEL_MASK;
 		else if (offset == IOAPIC_WINDOW)
@@ -162,8 +156,7 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 		val = ioapic_read(io);
 	else
 		return;		/* the EOI register is write-only */
-	val = htole32(val);
-	memcpy(data, &val, sizeof(val));
+	apic_mmio_reply(data, val);
 }
 
 void ioapic_init(struct ioapic *io, struct apic_bus *bus)

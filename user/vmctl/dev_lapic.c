@@ -6,7 +6,6 @@
  * they are sent, so delivery status bits always read idle.
  */
 #include <assert.h>
-#include <endian.h>
 #include <string.h>
 #include "dev_lapic.h"
 
@@ -401,22 +400,19 @@ void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	uint32_t val;
 
 	/*
-	 * Zeroed here too: vCPU threads call in directly, not through
-	 * bus_access(), and what no register fills reads as 0.
+	 * apic_mmio_start() zeroes reads here too: vCPU threads call in
+	 * directly, not through bus_access(), and what no register fills
+	 * reads as 0.
 	 */
-	if (!is_write)
-		memset(data, 0, len);
-	/* SDM 11.4.1: registers are 32 bits wide, on 16-byte boundaries. */
-	if (len != sizeof(val) || offset % LAPIC_REG_STRIDE ||
-	    offset >= LAPIC_MMIO_SIZE)
+	if (!apic_mmio_start(data, len, is_write, &val))
 		return;
-	if (is_write) {
-		memcpy(&val, data, sizeof(val));
-		lapic_write(l, offset, le32toh(val));
-	} else {
-		val = htole32(lapic_read(l, offset));
-		memcpy(data, &val, sizeof(val));
-	}
+	/* SDM 11.4.1: registers are 32 bits wide, on 16-byte boundaries. */
+	if (offset % LAPIC_REG_STRIDE || offset >= LAPIC_MMIO_SIZE)
+		return;
+	if (is_write)
+		lapic_write(l, offset, val);
+	else
+		apic_mmio_reply(data, lapic_read(l, offset));
 }
 
 void lapic_accept(struct lapic *l, uint8_t vector)

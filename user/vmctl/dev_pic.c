@@ -274,16 +274,23 @@ static uint8_t chip_read(struct pic_chip *c, bool master, unsigned int port)
 	return c->read_isr ? c->isr : c->irr;
 }
 
-/* Wider accesses reach consecutive byte ports, as on the ISA bus. */
+/*
+ * How many of the @len bytes from @offset are the chip's two ports:
+ * wider accesses reach consecutive byte ports, as on the ISA bus.
+ */
+static unsigned int pic_io_len(uint64_t offset, unsigned int len)
+{
+	if (offset >= PIC_IO_LEN)
+		return 0;
+	return len < PIC_IO_LEN - offset ? len : PIC_IO_LEN - offset;
+}
+
 static void pic_chip_io(struct pic *p, struct pic_chip *c, uint64_t offset,
 			uint8_t *bytes, unsigned int len, bool is_write)
 {
 	unsigned int i;
 
-	if (offset >= PIC_IO_LEN)
-		return;
-	if (len > PIC_IO_LEN - offset)
-		len = PIC_IO_LEN - offset;
+	len = pic_io_len(offset, len);
 	for (i = 0; i < len; i++) {
 		if (is_write)
 			chip_write(c, offset + i, bytes[i]);
@@ -323,10 +330,9 @@ void pic_elcr_io(void *opaque, uint64_t offset, void *data,
 	uint8_t *bytes = data;
 	unsigned int i;
 
-	if (offset >= PIC_IO_LEN)
+	len = pic_io_len(offset, len);
+	if (!len)
 		return;
-	if (len > PIC_IO_LEN - offset)
-		len = PIC_IO_LEN - offset;
 	for (i = 0; i < len; i++) {
 		struct pic_chip *c = offset + i ? &p->slave : &p->master;
 

@@ -136,13 +136,18 @@ static bool rtc_is_time_reg(unsigned int reg)
 	return false;
 }
 
+/* The guest's time in @tm; returns its year, with the century. */
+static int rtc_guest_year(struct rtc *r, struct tm *tm)
+{
+	rtc_guest_time(r, tm);
+	return tm->tm_year + TM_YEAR_BASE;
+}
+
 static uint8_t rtc_read_time(struct rtc *r, unsigned int reg)
 {
 	struct tm tm;
-	int year;
+	int year = rtc_guest_year(r, &tm);
 
-	rtc_guest_time(r, &tm);
-	year = tm.tm_year + TM_YEAR_BASE;
 	switch (reg) {
 	case REG_SECONDS:
 		return rtc_encode(r, tm.tm_sec);
@@ -171,10 +176,8 @@ static uint8_t rtc_read_time(struct rtc *r, unsigned int reg)
 static void rtc_write_time(struct rtc *r, unsigned int reg, uint8_t v)
 {
 	struct tm tm;
-	int year;
+	int year = rtc_guest_year(r, &tm);
 
-	rtc_guest_time(r, &tm);
-	year = tm.tm_year + TM_YEAR_BASE;
 	switch (reg) {
 	case REG_SECONDS:
 		tm.tm_sec = rtc_decode(r, v);

@@ -16,6 +16,7 @@
 #define CF9_STORED	(CF9_SYS_RST | CF9_FULL_RST)
 
 #define KBC_CMD_RESET	0xfe	/* pulse the reset line */
+#define KBC_CMD_MASK	0xff	/* a command is the whole byte */
 #define KBC_STATUS_IDLE	0x00	/* no output, input buffer empty */
 #define KBC_DATA_NONE	0x00
 
@@ -38,18 +39,28 @@ void sysctl_port80_io(void *opaque, uint64_t offset, void *data,
 	(void)is_write;
 }
 
-void sysctl_port92_io(void *opaque, uint64_t offset, void *data,
-		      unsigned int len, bool is_write)
+/*
+ * A port that reads @value and resets the machine on a write whose bits
+ * in @mask are @match.
+ */
+static void sysctl_reset_port_io(struct sysctl *s, uint64_t offset,
+				 uint8_t *byte, unsigned int len,
+				 bool is_write, uint8_t value, uint8_t mask,
+				 uint8_t match)
 {
-	struct sysctl *s = opaque;
-	uint8_t *byte = data;
-
 	if (!sysctl_port_access(offset, len))
 		return;
 	if (!is_write)
-		*byte = P92_A20;
-	else if (*byte & P92_FAST_RESET)
+		*byte = value;
+	else if ((*byte & mask) == match)
 		s->ops->reset(s->opaque);
+}
+
+void sysctl_port92_io(void *opaque, uint64_t offset, void *data,
+		      unsigned int len, bool is_write)
+{
+	sysctl_reset_port_io(opaque, offset, data, len, is_write, P92_A20,
+			     P92_FAST_RESET, P92_FAST_RESET);
 }
 
 void sysctl_cf9_io(void *opaque, uint64_t offset, void *data,
@@ -83,15 +94,8 @@ void sysctl_kbc_data_io(void *opaque, uint64_t offset, void *data,
 void sysctl_kbc_cmd_io(void *opaque, uint64_t offset, void *data,
 		       unsigned int len, bool is_write)
 {
-	struct sysctl *s = opaque;
-	uint8_t *byte = data;
-
-	if (!sysctl_port_access(offset, len))
-		return;
-	if (!is_write)
-		*byte = KBC_STATUS_IDLE;
-	else if (*byte == KBC_CMD_RESET)
-		s->ops->reset(s->opaque);
+	sysctl_reset_port_io(opaque, offset, data, len, is_write,
+			     KBC_STATUS_IDLE, KBC_CMD_MASK, KBC_CMD_RESET);
 }
 
 /* Any write of 1, 2 or 4 bytes ends the VM with its value. */

@@ -12,6 +12,36 @@
 /* A request's data and its header and status share one chain. */
 #define BLK_SEG_MAX	(VIRTIO_BLK_QUEUE_SIZE - 2)
 
+/* A walk over the bytes of a chain's buffers, from @skip bytes in. */
+struct iov_iter {
+	const struct virtq_buf *bufs;
+	unsigned int n;
+	uint64_t skip;
+};
+
+/*
+ * The next piece of the buffers, up to @len bytes: its length, with its
+ * start in @ptr; 0 when the buffers or @len are used up.
+ */
+static size_t iov_next(struct iov_iter *it, uint64_t len, uint8_t **ptr)
+{
+	uint64_t chunk;
+
+	while (it->n && it->skip >= it->bufs->len) {
+		it->skip -= it->bufs->len;
+		it->bufs++;
+		it->n--;
+	}
+	if (!it->n)
+		return 0;
+	chunk = it->bufs->len - it->skip;
+	if (chunk > len)
+		chunk = len;
+	*ptr = it->bufs->ptr + it->skip;
+	it->skip += chunk;
+	return chunk;
+}
+
 /*
  * Copy @len bytes between @mem and the @n buffers at @bufs, starting
  * @skip bytes into them; the caller has checked that they hold as much.
@@ -19,26 +49,17 @@
 static void iov_copy(const struct virtq_buf *bufs, unsigned int n,
 		     uint64_t skip, void *mem, size_t len, bool to_guest)
 {
-	uint8_t *p = mem;
-	unsigned int i;
+	struct iov_iter it = { bufs, n, skip };
+	uint8_t *p = mem, *ptr;
+	size_t chunk;
 
-	for (i = 0; i < n && len; i++) {
-		size_t chunk;
-
-		if (skip >= bufs[i].len) {
-			skip -= bufs[i].len;
-			continue;
-		}
-		chunk = bufs[i].len - skip;
-		if (chunk > len)
-			chunk = len;
+	while ((chunk = iov_next(&it, len, &ptr))) {
 		if (to_guest)
-			memcpy(bufs[i].ptr + skip, p, chunk);
+			memcpy(ptr, p, chunk);
 		else
-			memcpy(p, bufs[i].ptr + skip, chunk);
+			memcpy(p, ptr, chunk);
 		p += chunk;
 		len -= chunk;
-		skip = 0;
 	}
 }
 
@@ -67,23 +88,15 @@ static int blk_rw(struct virtio_blk *b, const struct virtq_buf *bufs,
 		  unsigned int n, uint64_t skip, uint64_t len, uint64_t off,
 		  bool write)
 {
-	unsigned int i;
+	struct iov_iter it = { bufs, n, skip };
+	uint8_t *ptr;
+	size_t chunk;
 
-	for (i = 0; i < n && len; i++) {
-		uint64_t chunk;
-
-		if (skip >= bufs[i].len) {
-			skip -= bufs[i].len;
-			continue;
-		}
-		chunk = bufs[i].len - skip;
-		if (chunk > len)
-			chunk = len;
-		if (file_io(b->fd, bufs[i].ptr + skip, chunk, off, write))
+	while ((chunk = iov_next(&it, len, &ptr))) {
+		if (file_io(b->fd, ptr, chunk, off, write))
 			return -1;
 		off += chunk;
 		len -= chunk;
-		skip = 0;
 	}
 	return 0;
 }
