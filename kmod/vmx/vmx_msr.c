@@ -163,6 +163,7 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 			  bool host)
 {
+	const struct vmx_vcpu *vx = vcpu->hw;
 	u64 efer;
 
 	switch (index) {
@@ -186,7 +187,7 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_CR_PAT:
 		return vmx_pat_valid(data);
 	case MSR_IA32_MISC_ENABLE:
-		return data == ((struct vmx_vcpu *)vcpu->hw)->misc_enable;
+		return data == vx->misc_enable;
 	case MSR_MTRRdefType:
 		return !(data & ~VMX_MTRR_DEF_TYPE_VALID) &&
 		       vmx_memory_type_valid(data & VMX_MTRR_DEF_TYPE_TYPE) &&

@@ -27,18 +27,17 @@ static void vcpu_kick_handler(int sig)
 		current_run->immediate_exit = 1;
 }
 
-/* The vector vCPU @v should take next, or -1 (lock held). */
-static int vcpu_next_vector(struct vcpu *v, bool *from_pic)
+#define VCPU_NO_IRQ	(-1)	/* as lapic_pending() says */
+#define VCPU_PIC_IRQ	(-2)	/* the PIC's INTR: its vector comes at INTA */
+
+/* What vCPU @v should take next: a LAPIC vector, the PIC, or none. */
+static int vcpu_next_irq(struct vcpu *v)
 {
-	struct vm *vm = v->vm;
 	int vec = lapic_pending(&v->lapic);
 
-	*from_pic = false;
-	if (vec < 0 && v->id == 0 && pic_output(&vm->pic) &&
-	    lapic_accepts_pic(&v->lapic)) {
-		*from_pic = true;
-		return 0;
-	}
+	if (vec == VCPU_NO_IRQ && v->id == 0 && pic_output(&v->vm->pic) &&
+	    lapic_accepts_pic(&v->lapic))
+		return VCPU_PIC_IRQ;
 	return vec;
 }
 
@@ -46,18 +45,16 @@ static int vcpu_next_vector(struct vcpu *v, bool *from_pic)
 static int vcpu_inject(struct vcpu *v)
 {
 	struct vmmon_interrupt irq = { 0 };
-	bool from_pic;
-	int vec = vcpu_next_vector(v, &from_pic);
+	int next = vcpu_next_irq(v);
 
 	v->run->request_interrupt_window = 0;
-	if (vec < 0 && !from_pic)
+	if (next == VCPU_NO_IRQ)
 		return 0;
 	if (!v->run->ready_for_interrupt) {
 		v->run->request_interrupt_window = 1;
 		return 0;
 	}
-	irq.vector = from_pic ? (unsigned int)pic_acknowledge(&v->vm->pic) :
-				(unsigned int)vec;
+	irq.vector = next == VCPU_PIC_IRQ ? pic_acknowledge(&v->vm->pic) : next;
 	if (ioctl(v->fd, VMMON_INTERRUPT, &irq)) {
 		if (errno == EBUSY) {
 			v->run->request_interrupt_window = 1;
@@ -68,11 +65,10 @@ static int vcpu_inject(struct vcpu *v)
 		return -1;
 	}
 	v->vm->injected++;
-	if (!from_pic)
-		lapic_accept(&v->lapic, vec);
+	if (next != VCPU_PIC_IRQ)
+		lapic_accept(&v->lapic, next);
 	/* More waiting: come back as soon as the guest can take it. */
-	v->run->request_interrupt_window = vcpu_next_vector(v, &from_pic) >= 0 ||
-					   from_pic;
+	v->run->request_interrupt_window = vcpu_next_irq(v) != VCPU_NO_IRQ;
 	return 0;
 }
 
@@ -109,13 +105,11 @@ err:
 static void vcpu_halt(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	bool from_pic;
 
 	for (;;) {
 		if (vm->end != VM_END_NONE || v->state == VCPU_WAIT_SIPI)
 			return;
-		if (v->run->if_flag &&
-		    (vcpu_next_vector(v, &from_pic) >= 0 || from_pic))
+		if (v->run->if_flag && vcpu_next_irq(v) != VCPU_NO_IRQ)
 			return;
 		pthread_cond_wait(&v->wake, &vm->lock);
 	}
