@@ -12,18 +12,23 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 O ?= build/user
 CC ?= gcc
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Itests/lib
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Itests/lib \
+	-I$(KSFT_DIR)
 ifeq ($(STATIC),1)
 override LDFLAGS += -static
 endif
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 
+# The kernel's kselftest harness, from Debian's linux-source package.
+KSFT_DIR := build/kselftest
+KSFT := $(KSFT_DIR)/kselftest_harness.h
+
 VMCTL_SRCS := $(wildcard user/vmctl/*.c)
 # Device models: plain C, unit-tested natively (tests/unit/dev_*_test.c).
 DEV_SRCS := $(wildcard user/vmctl/machine_*.c user/vmctl/dev_*.c)
 DEV_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/dev_*_test.c))
-TEST_LIB := tests/lib/ktap.c tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
+TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
@@ -57,7 +62,10 @@ $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
 	$(LD) -m elf_i386 -N -Ttext=0x100000 -e _start --build-id=none \
 		--no-warn-rwx-segments -o $@ $(@:.elf=.o)
 
-$(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h
+$(KSFT): scripts/kselftest-fetch.sh
+	scripts/kselftest-fetch.sh $(KSFT_DIR)
+
+$(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) -lpthread
 

@@ -1,17 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian 12 packages the build and the emulated test rig need.
+# Install the Debian 12 packages the build and the emulated test rig need:
+# tools only.  The kernels the rig builds against and boots are never
+# installed on this machine: scripts/kernel-headers.sh and
+# scripts/kernel-fetch.sh unpack their packages into build/kernel/
+# (Debian's 6.12 header packages depend on their image packages, so an
+# apt-get install of them would put kernels into /boot).
 # Idempotent: apt is only touched when something is missing.
+# Usage: install-deps.sh [--list]   (--list: print the packages, install nothing)
 set -euo pipefail
 
 pkgs=(
-	build-essential sparse clang libclang-rt-14-dev
+	build-essential gcc-12 sparse clang libclang-rt-14-dev
 	bochs bochsbios vgabios bochs-term qemu-system-x86
 	busybox-static isolinux syslinux-common genisoimage cpio xz-utils zstd kmod
 	libnl-3-dev libnl-genl-3-dev pkg-config
-	linux-headers-cloud-amd64 linux-headers-amd64
-	linux-headers-6.12-cloud-amd64 linux-headers-6.12-amd64
+	# What the unpacked kernel build trees run: linux-kbuild's libraries,
+	# pahole for the 6.12 modules' BTF, openssl and dkms for signing and
+	# the DKMS build test.
+	libelf1 libssl3 zlib1g pahole openssl dkms
 )
+
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${pkgs[@]}"
+	exit 0
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

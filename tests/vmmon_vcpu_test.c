@@ -13,10 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
-#include "ktap.h"
-#include "vmmon_util.h"
-
-static int dev = -1;
+#include "vmmon_test.h"
 
 static int create_vcpu(int vm, __u32 id)
 {
@@ -25,7 +22,7 @@ static int create_vcpu(int vm, __u32 id)
 	return ioctl(vm, VMMON_CREATE_VCPU, &args);
 }
 
-static enum ktap_result create_vcpus(void)
+VMMON_TEST(create_vcpus)
 {
 	int vm = vmmon_create_vm(dev), fds[8], i;
 
@@ -41,10 +38,9 @@ static enum ktap_result create_vcpus(void)
 	EXPECT_EQ(vmmon_counter("vcpus"), 8);	/* they live with the VM */
 	close(vm);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result create_vcpu_rejects_bad_input(void)
+VMMON_TEST(create_vcpu_rejects_bad_input)
 {
 	struct vmmon_create_vcpu flags = { .id = 1, .flags = 1 };
 	struct vmmon_version ver;
@@ -66,10 +62,9 @@ static enum ktap_result create_vcpu_rejects_bad_input(void)
 	close(vcpu);
 	close(vm);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result all_ids_up_to_the_limit(void)
+VMMON_TEST(all_ids_up_to_the_limit)
 {
 	int vm = vmmon_create_vm(dev), i, fd, made = 0;
 
@@ -85,10 +80,9 @@ static enum ktap_result all_ids_up_to_the_limit(void)
 	EXPECT_EQ(vmmon_counter("vcpus"), VMMON_MAX_VCPUS);
 	close(vm);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result ids_are_per_vm(void)
+VMMON_TEST(ids_are_per_vm)
 {
 	int a = vmmon_create_vm(dev), b = vmmon_create_vm(dev);
 	int va, vb;
@@ -103,10 +97,9 @@ static enum ktap_result ids_are_per_vm(void)
 	close(a);
 	close(b);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result vcpu_keeps_vm_alive(void)
+VMMON_TEST(vcpu_keeps_vm_alive)
 {
 	int vm = vmmon_create_vm(dev), vcpu;
 
@@ -120,7 +113,6 @@ static enum ktap_result vcpu_keeps_vm_alive(void)
 	EXPECT_EQ(vmmon_counter("vms"), 0);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
-	return KTAP_PASS;
 }
 
 static int cycle_vms_with_vcpus(int n)
@@ -142,31 +134,11 @@ static int cycle_vms_with_vcpus(int n)
 	return 0;
 }
 
-static enum ktap_result vcpus_freed_no_leak(void)
+VMMON_TEST(vcpus_freed_no_leak)
 {
 	EXPECT_EQ(slab_leak_check(cycle_vms_with_vcpus, 20, 200,
 				  "VMs with 8 vCPUs"), 1);
 	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result unload_clean(void)
-{
-	return vmmon_unload_clean(&dev);
-}
-
-static const struct ktap_case cases[] = {
-	KTAP_CASE(create_vcpus),
-	KTAP_CASE(create_vcpu_rejects_bad_input),
-	KTAP_CASE(all_ids_up_to_the_limit),
-	KTAP_CASE(ids_are_per_vm),
-	KTAP_CASE(vcpu_keeps_vm_alive),
-	KTAP_CASE(vcpus_freed_no_leak),
-	KTAP_CASE(unload_clean),
-};
-
-int main(int argc, char **argv)
-{
-	return vmmon_suite_main(argc, argv, &dev, cases,
-				sizeof(cases) / sizeof(cases[0]));
-}
+VMMON_TEST_MAIN

@@ -14,7 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "ktap.h"
+#include "kselftest.h"
 #include "vmmon_guest.h"
 #include "vmmon_util.h"
 
@@ -298,7 +298,7 @@ int vmmon_guest_map_device(struct vmmon_guest *g, uint64_t gva, uint64_t gpa)
 
 	if (gpa < g->ram_size || (gpa | gva) & (PAGE_SIZE - 1))
 		return guest_fail(g, EINVAL, "device page %#llx is RAM or unaligned",
-				  (unsigned long long)gpa);
+				       (unsigned long long)gpa);
 	pte = pte_of(g, gva);
 	if (!pte)
 		return guest_fail(g, ENOMEM, "guest page-table pool full");
@@ -350,7 +350,7 @@ static int copy_program_page(struct vmmon_guest *g, uint64_t va,
 	if (va < VMMON_GUEST_LOW_END)
 		return guest_fail(g, EEXIST,
 				  "program page %#llx overlaps the guest's low memory",
-				  (unsigned long long)va);
+				       (unsigned long long)va);
 	gpa = g->next_gpa;
 	if (gpa + PAGE_SIZE > g->ram_size)
 		return guest_fail(g, ENOMEM,
@@ -570,7 +570,7 @@ int vmmon_guest_run_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc)
 		memset(uc, 0, sizeof(*uc));
 		return guest_fail(g, EFAULT,
 				  "ucall at guest address %#llx, which is not mapped",
-				  (unsigned long long)regs.rdi);
+				       (unsigned long long)regs.rdi);
 	}
 	uc->file[sizeof(uc->file) - 1] = 0;
 	uc->text[sizeof(uc->text) - 1] = 0;
@@ -627,23 +627,23 @@ void vmmon_show_exit(const struct vmmon_run *run)
 {
 	switch (run->exit_reason) {
 	case VMMON_EXIT_IO:
-		ktap_diag("exit: I/O port %#x, size %u, %s, first byte %#x",
-			  run->io.port, run->io.size,
-			  run->io.direction == VMMON_IO_OUT ? "out" : "in",
-			  ((const uint8_t *)run)[run->io.data_offset]);
+		ksft_print_msg("exit: I/O port %#x, size %u, %s, first byte %#x\n",
+			       run->io.port, run->io.size,
+			       run->io.direction == VMMON_IO_OUT ? "out" : "in",
+			       ((const uint8_t *)run)[run->io.data_offset]);
 		break;
 	case VMMON_EXIT_FAIL_ENTRY:
-		ktap_diag("exit: entry failed, reason %#x, qualification %#llx",
-			  run->fail_entry.hw_reason,
-			  (unsigned long long)run->fail_entry.qualification);
+		ksft_print_msg("exit: entry failed, reason %#x, qualification %#llx\n",
+			       run->fail_entry.hw_reason,
+			       (unsigned long long)run->fail_entry.qualification);
 		break;
 	case VMMON_EXIT_INTERNAL:
-		ktap_diag("exit: internal error %u, data %#llx %#llx",
-			  run->internal.suberror,
-			  (unsigned long long)run->internal.data[0],
-			  (unsigned long long)run->internal.data[1]);
+		ksft_print_msg("exit: internal error %u, data %#llx %#llx\n",
+			       run->internal.suberror,
+			       (unsigned long long)run->internal.data[0],
+			       (unsigned long long)run->internal.data[1]);
 		break;
 	default:
-		ktap_diag("exit %u", run->exit_reason);
+		ksft_print_msg("exit %u\n", run->exit_reason);
 	}
 }

@@ -136,7 +136,7 @@ int vmmon_guest_create_long(struct vmmon_guest *g, int devfd,
 			    size_t ram_size, const void *entry,
 			    uint64_t arg0, uint64_t arg1);
 void vmmon_guest_destroy(struct vmmon_guest *g);
-/* A ktap_diag() line saying why RUN returned: exit reason and its data. */
+/* A diagnostic line ("# ...") saying why RUN returned: exit reason and its data. */
 void vmmon_show_exit(const struct vmmon_run *run);
 int vmmon_guest_run(struct vmmon_guest *g);
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <uapi/vmmon.h>
-#include "ktap.h"
+#include "kselftest.h"
 #include "vmmon_util.h"
 
 /* Where the test image keeps the kernel's KVM modules (scripts/mkimage.sh). */
@@ -283,21 +283,14 @@ void kvm_release(void)
 	}
 }
 
-int vmmon_suite_main(int argc, char **argv, int *dev,
-		     const struct ktap_case *cases, int n)
+int vmmon_suite_load(int argc, char **argv)
 {
 	if (!module_loaded("vmmon") &&
 	    module_load(vmmon_module_path(argc, argv), NULL)) {
 		printf("Bail out! cannot load vmmon.ko: %s\n", strerror(errno));
-		return 1;
+		return -1;
 	}
-	*dev = vmmon_open();
-	if (*dev < 0) {
-		printf("Bail out! cannot open " VMMON_DEV ": %s\n",
-		       strerror(errno));
-		return 1;
-	}
-	return ktap_run(cases, n);
+	return 0;
 }
 
 int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what)
@@ -314,18 +307,7 @@ int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what)
 		if (kb[i] <= 0)
 			return -1;
 	}
-	ktap_diag("SUnreclaim %ld kB, then %+ld kB and %+ld kB after two rounds of %d %s",
-		  kb[0], kb[1] - kb[0], kb[2] - kb[1], n, what);
+	ksft_print_msg("SUnreclaim %ld kB, then %+ld kB and %+ld kB after two rounds of %d %s\n",
+		       kb[0], kb[1] - kb[0], kb[2] - kb[1], n, what);
 	return kb[1] - kb[0] < 32 || kb[2] - kb[1] < 32;
-}
-
-enum ktap_result vmmon_unload_clean(int *dev)
-{
-	close(*dev);
-	*dev = -1;
-	EXPECT_EQ(vmmon_counter("vms"), 0);
-	EXPECT_EQ(vmmon_counter("vcpus"), 0);
-	EXPECT_EQ(vmmon_counter("guest_pages"), 0);
-	ASSERT_OK(module_unload("vmmon"));
-	return KTAP_PASS;
 }

@@ -60,19 +60,11 @@ void kvm_release(void);
  */
 int slab_leak_check(int (*round)(int n), int warmup, int n, const char *what);
 
-struct ktap_case;
-
 /*
- * The last case of a suite: close *@dev, check that no VM, vCPU or guest
- * page is left, and unload the module; returns the case's result.
+ * Before a suite that needs the module: load vmmon.ko (--module PATH,
+ * else beside the program) if it is not loaded; 0, or -1 after a
+ * "Bail out!" line.
  */
-enum ktap_result vmmon_unload_clean(int *dev);
-
-/*
- * main() of a suite that needs the module: load vmmon.ko if it is not
- * loaded, open /dev/vmmon into *dev, run the cases; the exit status.
- */
-int vmmon_suite_main(int argc, char **argv, int *dev,
-		     const struct ktap_case *cases, int n);
+int vmmon_suite_load(int argc, char **argv);
 
 #endif /* VMMON_UTIL_H */
