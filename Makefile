@@ -6,7 +6,12 @@
 #                 in emulated PCs (QEMU without VT-x, Bochs with VT-x)
 # make demo       boot the emulated VT-x PC and show vmmon working
 # make check-host on a real VT-x host, as root: the same module tests
-# make install    module, vmctl, udev rule and group (as root)
+# make install    module, vmctl, udev rule and group (as root); AUTOLOAD=1
+#                 also loads vmmon at boot (modules-load.d)
+# make dkms-install  the module through DKMS instead, rebuilt for every
+#                 new kernel (as root)
+# make sign       sign vmmon.ko for Secure Boot with a MOK key
+# make deb        Debian packages vmmon-dkms and vmctl in build/deb/
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 O ?= build/user
@@ -35,6 +40,7 @@ MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vm
 		vmmon_long_test vmctl_console_test
 
 .PHONY: all module userspace unit unit-suites check check-host demo sparse install \
+	install-files dkms-install dkms-uninstall sign deb \
 	clean FORCE
 
 all: module userspace
@@ -53,7 +59,7 @@ $(O)/vmctl_%_test: tests/vmctl_%_test.sh
 
 $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
 
 # A multiboot test kernel for vmctl run (32-bit, linked at 1 MiB).
 $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
@@ -71,32 +77,32 @@ $(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h $(KSF
 
 # Module logic compiled natively, with sanitizers, against tests/unit/shim.
 build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \
-		kmod/vmx/*.h tests/lib/ktap.c
+		kmod/vmx/*.h tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/vmx -o $@ \
-		$< kmod/vmx/vmx_caps.c tests/lib/ktap.c
+		$< kmod/vmx/vmx_caps.c
 
 build/unit/x86_decode_test: tests/unit/x86_decode_test.c kmod/x86_decode.c \
-		kmod/x86_decode.h tests/lib/ktap.c
+		kmod/x86_decode.h tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
-		$< kmod/x86_decode.c tests/lib/ktap.c
+		$< kmod/x86_decode.c
 
 build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86_walk.c \
-		kmod/x86_walk.h tests/unit/shim/asm/*.h tests/lib/ktap.c
+		kmod/x86_walk.h tests/unit/shim/asm/*.h tests/lib/vmmon_harness.h \
+		$(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
-		$< kmod/x86_walk.c tests/lib/ktap.c
+		$< kmod/x86_walk.c
 
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
 
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
-		tests/lib/ktap.c
+		tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS) \
-		tests/lib/ktap.c
+	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS)
 
 # Native suites, each between the markers scripts/ktap-check.sh reads;
 # `make unit-suites` names them for scripts/check.sh.
@@ -130,13 +136,71 @@ demo:
 sparse:
 	scripts/build-check.sh
 
-install: module $(O)/vmctl
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+# What a host install puts beside the module, under DESTDIR: vmctl, its
+# man page, the udev rule that gives /dev/vmmon to group vmmon, and, only
+# with AUTOLOAD=1 (opt-in: loading vmmon takes nothing from KVM until a
+# VM runs, but a workstation's owner decides what loads at boot), the
+# modules-load.d entry.
+install-files: $(O)/vmctl
 	install -D -m 0755 $(O)/vmctl $(DESTDIR)/usr/local/bin/vmctl
 	install -D -m 0644 doc/vmctl.1 $(DESTDIR)/usr/local/share/man/man1/vmctl.1
-	install -D -m 0644 udev/60-vmmon.rules $(DESTDIR)/etc/udev/rules.d/60-vmmon.rules
+	install -D -m 0644 dist/60-vmmon.rules $(DESTDIR)/etc/udev/rules.d/60-vmmon.rules
+ifeq ($(AUTOLOAD),1)
+	install -D -m 0644 dist/modules-load.conf \
+		$(DESTDIR)/etc/modules-load.d/vmmon.conf
+endif
+
+# The group, and udev told of the new rule (not under DESTDIR).
+define install-host
 	getent group vmmon >/dev/null || groupadd --system vmmon
 	-udevadm control --reload-rules && udevadm trigger --name-match=vmmon
+endef
+
+install: module install-files
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(install-host)
+
+# DKMS: the module's sources in /usr/src/vmmon-VERSION, built and
+# installed for the running kernel now and for each kernel installed
+# later.  Debian's dkms signs what it builds with /var/lib/dkms/mok.key.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := $(DESTDIR)/usr/src/vmmon-$(VERSION)
+
+dkms-install: install-files
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp -r Kbuild kmod include dkms.conf $(DKMS_SRC)/
+	dkms add -m vmmon -v $(VERSION)
+	dkms install -m vmmon -v $(VERSION)
+	$(install-host)
+
+dkms-uninstall:
+	-dkms remove -m vmmon -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# Debian packages vmmon-dkms and vmctl (debian/), built from a copy of the
+# files git knows into build/deb-src/; the .debs land in build/deb/.
+deb:
+	rm -rf build/deb-src build/deb
+	mkdir -p build/deb-src/vmmon-$(VERSION) build/deb
+	git ls-files -co --exclude-standard -z | \
+		xargs -0 cp --parents -t build/deb-src/vmmon-$(VERSION)
+	cd build/deb-src/vmmon-$(VERSION) && dpkg-buildpackage -b -us -uc
+	mv build/deb-src/*.deb build/deb-src/*.changes build/deb-src/*.buildinfo build/deb/
+
+# Secure Boot: sign vmmon.ko with the kernel's sign-file and a Machine
+# Owner Key, by default the one Debian's dkms made, so one enrolled key
+# serves both (README: enrolling it with mokutil).
+MOK_KEY ?= /var/lib/dkms/mok.key
+MOK_CERT ?= /var/lib/dkms/mok.pub
+SIGN_FILE ?= $(KDIR)/scripts/sign-file
+SIGN_HASH ?= $(or $(shell sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"/\1/p' \
+		$(KDIR)/.config 2>/dev/null),sha256)
+
+sign: module
+	@test -r "$(MOK_KEY)" && test -r "$(MOK_CERT)" || { echo "make sign: no key $(MOK_KEY) or certificate $(MOK_CERT): set MOK_KEY= and MOK_CERT= (README: Secure Boot)" >&2; exit 1; }
+	$(SIGN_FILE) $(SIGN_HASH) $(MOK_KEY) $(MOK_CERT) vmmon.ko
+	@echo "vmmon.ko signed by: $$(modinfo -F signer vmmon.ko)"
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -1,13 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: every test vmmon has, on a fresh Debian 12 machine.
+#   deps       the dependency step installs tools only, never a kernel
 #   build      the module against 6.1 and 6.12 headers, W=1 and sparse
+#   install    install-files, DKMS builds and module signing, all into
+#              throwaway folders
+#   deb        make deb: lintian-clean packages, their files, DKMS on them
 #   unit       module logic and vmctl, natively, with ASan and UBSan
 #   qemu-1cpu  the image in QEMU (no VT-x): the module refuses to load
 #   bochs-*    the image in Bochs (VT-x): the module suites on the plain
 #              6.1 kernel with 1 CPU (it has CONFIG_PM_DEBUG for the suspend
 #              test), the cloud 6.1 kernel with 2 CPUs (CPU hotplug), and
 #              the cloud 6.12 kernel with 2 CPUs
+#   host       /boot as make check found it
 # Each step prints its suites' "# Totals:" lines; the last line is the sum,
 # "N passed, N failed, N skipped".  Exit 1 on any failure or missing result.
 set -uo pipefail
@@ -35,12 +40,26 @@ judge() {
 
 step() { echo; echo "=== $*"; }
 
+# /boot, to prove at the end that nothing here installed a kernel.
+boot_state() { find /boot -xdev -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
+boot_before=$(boot_state)
+
 step "dependencies"
 scripts/install-deps.sh || { echo "check: cannot install the dependencies"; exit 1; }
+tests/suite.sh deps tests/deps_test.sh >"$out/deps.log" 2>&1
+judge deps "$out/deps.log" --native deps
 
 step "build: W=1 and sparse against Debian 12's kernels"
 tests/suite.sh build scripts/build-check.sh >"$out/build.log" 2>&1
 judge build "$out/build.log" --native build
+
+step "install: make install-files, DKMS, make sign"
+tests/suite.sh install tests/install_test.sh >"$out/install.log" 2>&1
+judge install "$out/install.log" --native install
+
+step "deb: make deb, lintian, the packages' files"
+tests/suite.sh deb tests/deb_test.sh >"$out/deb.log" 2>&1
+judge deb "$out/deb.log" --native deb
 
 step "unit: native tests (ASan, UBSan)"
 make -s unit >"$out/unit.log" 2>&1
@@ -92,6 +111,23 @@ boot qemu-1cpu "$iso61" qemu 1 120 vmmon_load
 boot bochs-6.1-plain-1cpu "$iso61plain" bochs 1 1200 vmmon_load $module_suites
 boot bochs-6.1-2cpu "$iso61" bochs 2 1200 vmmon_load $module_suites
 boot bochs-6.12-2cpu "$iso612" bochs 2 1500 vmmon_load $module_suites
+
+step "host: left as make check found it"
+{
+	echo "# vmmon suite: host begin"
+	echo "TAP version 13"
+	echo "1..1"
+	if [ "$(boot_state)" = "$boot_before" ]; then
+		echo "ok 1 /boot unchanged"
+		echo "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
+		echo "# vmmon suite: host end rc=0"
+	else
+		echo "not ok 1 /boot unchanged"
+		echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0"
+		echo "# vmmon suite: host end rc=1"
+	fi
+} >"$out/host.log"
+judge host "$out/host.log" --native host
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -19,6 +19,8 @@ pkgs=(
 	# pahole for the 6.12 modules' BTF, openssl and dkms for signing and
 	# the DKMS build test.
 	libelf1 libssl3 zlib1g pahole openssl dkms
+	# make deb and its lintian check.
+	debhelper dh-dkms lintian
 )
 
 if [ "${1:-}" = --list ]; then
