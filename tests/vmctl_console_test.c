@@ -15,16 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include "ktap.h"
-#include "vmmon_util.h"
+#include "vmmon_test.h"
 
 #define WAIT_MS		20000
 
-static int dev = -1;
+/*
+ * Each test waits up to WAIT_MS for each line it expects, and as long
+ * again for vmctl to end: more than the harness's default on a slow run.
+ */
+#define SESSION_TIMEOUT	180
+
+/* Set by main() before the tests, which read them in their own processes. */
 static char vmctl[PATH_MAX], kernel[PATH_MAX];
 
 struct session {
@@ -38,6 +44,8 @@ struct session {
 /* vmctl run on a new pty, the guest's command line @append. */
 static int session_start(struct session *s, const char *append)
 {
+	pid_t test = getpid();
+
 	memset(s, 0, sizeof(*s));
 	s->master = posix_openpt(O_RDWR | O_NOCTTY);
 	if (s->master < 0 || grantpt(s->master) || unlockpt(s->master))
@@ -49,6 +57,14 @@ static int session_start(struct session *s, const char *append)
 	if (s->pid < 0)
 		return -1;
 	if (!s->pid) {
+		/*
+		 * A test the harness kills at its time-out takes vmctl (in a
+		 * session of its own, out of the test's process group) and its
+		 * VM with it.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != test)
+			_exit(127);
 		setsid();
 		ioctl(s->slave, TIOCSCTTY, 0);
 		dup2(s->slave, 0);
@@ -62,7 +78,8 @@ static int session_start(struct session *s, const char *append)
 }
 
 /* Read the pty until @text shows up (true) or time runs out. */
-static bool session_expect(struct session *s, const char *text)
+static bool session_expect(struct __test_metadata *_metadata,
+			   struct session *s, const char *text)
 {
 	struct pollfd p = { .fd = s->master, .events = POLLIN };
 	struct timespec t0, t;
@@ -84,12 +101,13 @@ static bool session_expect(struct session *s, const char *text)
 			break;
 		s->len += n;
 	}
-	ktap_diag("no \"%s\" in: %s", text, s->out);
+	TH_LOG("no \"%s\" in: %s", text, s->out);
 	return false;
 }
 
 /* vmctl's exit status (-1 if it did not end in time), pty then closed. */
-static int session_end(struct session *s, bool *restored)
+static int session_end(struct __test_metadata *_metadata, struct session *s,
+		       bool *restored)
 {
 	struct termios after;
 	int status, i;
@@ -97,7 +115,8 @@ static int session_end(struct session *s, bool *restored)
 	for (i = 0; i < WAIT_MS / 100; i++) {
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
 			break;
-		session_expect(s, "\1");	/* drain, so vmctl never blocks */
+		/* drain, so vmctl never blocks */
+		session_expect(_metadata, s, "\1");
 		usleep(100000);
 	}
 	if (i == WAIT_MS / 100) {
@@ -116,58 +135,45 @@ static int session_end(struct session *s, bool *restored)
 	return WEXITSTATUS(status);
 }
 
-static enum ktap_result ctrl_a_x_quits_and_restores(void)
+VMMON_TEST_TIMEOUT(ctrl_a_x_quits_and_restores, SESSION_TIMEOUT)
 {
 	struct session s;
 	bool restored;
 
 	ASSERT_OK(session_start(&s, "halt"));
-	EXPECT_TRUE(session_expect(&s, "multiboot ok: halt"));
-	EXPECT_TRUE(session_expect(&s, "Ctrl-A x quits"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "Ctrl-A x quits"));
 	EXPECT_EQ(write(s.master, "\001h", 2), 2);
-	EXPECT_TRUE(session_expect(&s, "console escapes"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "console escapes"));
 	EXPECT_EQ(write(s.master, "\001x", 2), 2);
-	EXPECT_EQ(session_end(&s, &restored), 4);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 4);
 	EXPECT_TRUE(restored);
-	return KTAP_PASS;
 }
 
-static enum ktap_result sigterm_restores(void)
+VMMON_TEST_TIMEOUT(sigterm_restores, SESSION_TIMEOUT)
 {
 	struct session s;
 	bool restored;
 
 	ASSERT_OK(session_start(&s, "halt"));
-	EXPECT_TRUE(session_expect(&s, "multiboot ok: halt"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
 	kill(s.pid, SIGTERM);
-	EXPECT_EQ(session_end(&s, &restored), 128 + SIGTERM);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
 	EXPECT_TRUE(restored);
-	return KTAP_PASS;
 }
 
-static enum ktap_result poweroff_restores(void)
+VMMON_TEST_TIMEOUT(poweroff_restores, SESSION_TIMEOUT)
 {
 	struct session s;
 	bool restored;
 
 	ASSERT_OK(session_start(&s, "poweroff"));
-	EXPECT_TRUE(session_expect(&s, "multiboot ok: poweroff"));
-	EXPECT_EQ(session_end(&s, &restored), 0);
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: poweroff"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
 	EXPECT_TRUE(restored);
-	return KTAP_PASS;
 }
 
-static enum ktap_result unload_clean(void)
-{
-	return vmmon_unload_clean(&dev);
-}
-
-static const struct ktap_case cases[] = {
-	KTAP_CASE(ctrl_a_x_quits_and_restores),
-	KTAP_CASE(sigterm_restores),
-	KTAP_CASE(poweroff_restores),
-	KTAP_CASE(unload_clean),
-};
+VMMON_UNLOAD_TEST(unload_clean)
 
 int main(int argc, char **argv)
 {
@@ -178,6 +184,5 @@ int main(int argc, char **argv)
 	dir = dirname(self);
 	snprintf(vmctl, sizeof(vmctl), "%s/vmctl", dir);
 	snprintf(kernel, sizeof(kernel), "%s/multiboot_hello.elf", dir);
-	return vmmon_suite_main(argc, argv, &dev, cases,
-				sizeof(cases) / sizeof(cases[0]));
+	return vmmon_test_main(argc, argv);
 }

@@ -4,6 +4,14 @@
  * rmmod while a VM exists, unload leaving no CPU in VMX root, reload.
  * Loads vmmon.ko itself (finit_module), so run it as root with the
  * module unloaded; it leaves the module unloaded.
+ *
+ * What can be tested depends on the CPU: without VT-x, only that the load
+ * is refused; with VT-x short of what vmmon needs, only that refusal; with
+ * enough VT-x, the life cycle.  Each is a fixture of its own, and main()
+ * runs only the tests of this CPU's fixture: the others are neither run
+ * nor counted as skipped.  The tests of the life cycle run one after the
+ * other, each in its own process, on the module state the previous one
+ * left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +19,29 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "vmmon_util.h"
 
+/* Set by main() before the tests, which read it in their own processes. */
 static const char *module_path;
 
-static enum ktap_result load_refused_without_vtx(void)
+/*
+ * The fixtures only group the tests by kind of CPU: there is nothing to
+ * set up, and no /dev/vmmon to open, since these tests load the module.
+ */
+#define CPU_FIXTURE(name)						\
+	FIXTURE(name) {};						\
+	FIXTURE_SETUP(name) {}						\
+	FIXTURE_TEARDOWN(name) {}
+
+/* A CPU without VT-x (QEMU's TCG here). */
+CPU_FIXTURE(no_vtx)
+/* A VT-x CPU without some capability vmmon needs. */
+CPU_FIXTURE(short_vtx)
+/* A CPU with what vmmon needs (Bochs's here, or a real host's). */
+CPU_FIXTURE(vtx)
+
+TEST_F(no_vtx, load_refused_without_vtx)
 {
 	int mark = log_mark();
 
@@ -24,7 +49,6 @@ static enum ktap_result load_refused_without_vtx(void)
 	EXPECT_TRUE(log_since(mark, "vmmon: CPU has no VT-x (CPUID.1:ECX.VMX is 0)"));
 	EXPECT_TRUE(!module_loaded("vmmon"));
 	EXPECT_TRUE(access(VMMON_DEV, F_OK) != 0);
-	return KTAP_PASS;
 }
 
 /*
@@ -57,7 +81,7 @@ static bool cpu_lacks_required_flag(void)
 }
 
 /* A VT-x CPU short of what vmmon needs: each absence is named. */
-static enum ktap_result load_refused_missing_capability(void)
+TEST_F(short_vtx, load_refused_missing_capability)
 {
 	int mark = log_mark();
 	size_t i;
@@ -66,15 +90,16 @@ static enum ktap_result load_refused_missing_capability(void)
 	for (i = 0; i < NR_REQUIRED_FLAGS; i++) {
 		if (cpuinfo_has_flag(required_flags[i].flag))
 			continue;
-		ktap_diag("the CPU has no \"%s\"", required_flags[i].flag);
+		/* Flushed at once: the harness ends the test with _exit(). */
+		ksft_print_msg("the CPU has no \"%s\"\n", required_flags[i].flag);
+		fflush(stdout);
 		EXPECT_TRUE(log_since(mark, required_flags[i].line));
 	}
 	EXPECT_TRUE(log_since(mark, "required VT-x capabilities missing"));
 	EXPECT_TRUE(!module_loaded("vmmon"));
-	return KTAP_PASS;
 }
 
-static enum ktap_result load_succeeds_with_summary(void)
+TEST_F(vtx, load_succeeds_with_summary)
 {
 	char line[64];
 	int mark = log_mark();
@@ -84,22 +109,20 @@ static enum ktap_result load_succeeds_with_summary(void)
 		 online_cpus(), online_cpus() == 1 ? "" : "s");
 	EXPECT_TRUE(log_since(mark, line));
 	EXPECT_TRUE(log_since(mark, "EPT 4-level WB"));
-	return KTAP_PASS;
 }
 
-static enum ktap_result device_and_counters_appear(void)
+TEST_F(vtx, device_and_counters_appear)
 {
 	struct stat st;
 
 	ASSERT_OK(stat(VMMON_DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
-	EXPECT_EQ(major(st.st_rdev), 10);	/* a misc device */
+	EXPECT_EQ(major(st.st_rdev), 10U);	/* a misc device */
 	EXPECT_EQ(vmmon_counter("vms"), 0);
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result rmmod_refused_while_vm_open(void)
+TEST_F(vtx, rmmod_refused_while_vm_open)
 {
 	int dev = vmmon_open(), vm;
 
@@ -115,10 +138,9 @@ static enum ktap_result rmmod_refused_while_vm_open(void)
 	close(vm);
 	EXPECT_EQ(vmmon_counter("vms"), 0);
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result rmmod_after_close(void)
+TEST_F(vtx, rmmod_after_close)
 {
 	int mark = log_mark();
 
@@ -126,7 +148,6 @@ static enum ktap_result rmmod_after_close(void)
 	EXPECT_TRUE(!module_loaded("vmmon"));
 	EXPECT_TRUE(access(VMMON_DEV, F_OK) != 0);
 	EXPECT_TRUE(log_since(mark, "vmmon: unloaded"));
-	return KTAP_PASS;
 }
 
 /*
@@ -134,7 +155,7 @@ static enum ktap_result rmmod_after_close(void)
  * vmmon refuses where CR4.VMXE is still set: rmmod left none in.
  * (vmmon_dev_test's unload_clean has KVM check the same independently.)
  */
-static enum ktap_result reload_works(void)
+TEST_F(vtx, reload_works)
 {
 	int dev, vm;
 
@@ -148,24 +169,27 @@ static enum ktap_result reload_works(void)
 	close(dev);
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
 	ASSERT_OK(module_unload("vmmon"));
-	return KTAP_PASS;
 }
 
-static const struct ktap_case no_vtx_cases[] = {
-	KTAP_CASE(load_refused_without_vtx),
-};
+/*
+ * Leave only @name's tests registered.  The 6.1 harness runs every test
+ * it registered and has no option to choose some (later ones have -f),
+ * so this unlinks the other fixtures from its list: the plan ("1..N")
+ * and the results are then those of this CPU's fixture alone.
+ */
+static void run_only_fixture(const char *name)
+{
+	struct __fixture_metadata *f;
 
-static const struct ktap_case short_vtx_cases[] = {
-	KTAP_CASE(load_refused_missing_capability),
-};
-
-static const struct ktap_case vtx_cases[] = {
-	KTAP_CASE(load_succeeds_with_summary),
-	KTAP_CASE(device_and_counters_appear),
-	KTAP_CASE(rmmod_refused_while_vm_open),
-	KTAP_CASE(rmmod_after_close),
-	KTAP_CASE(reload_works),
-};
+	for (f = __fixture_list; f; f = f->next) {
+		if (!strcmp(f->name, name)) {
+			f->prev = f;
+			f->next = NULL;
+			__fixture_list = f;
+			return;
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -176,8 +200,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!cpuinfo_has_flag("vmx"))
-		return ktap_run(no_vtx_cases, 1);
-	if (cpu_lacks_required_flag())
-		return ktap_run(short_vtx_cases, 1);
-	return ktap_run(vtx_cases, sizeof(vtx_cases) / sizeof(vtx_cases[0]));
+		run_only_fixture("no_vtx");
+	else if (cpu_lacks_required_flag())
+		run_only_fixture("short_vtx");
+	else
+		run_only_fixture("vtx");
+	return test_harness_run(argc, argv);
 }

@@ -16,55 +16,59 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
-#include "ktap.h"
 #include "vmmon_guest.h"
-#include "vmmon_util.h"
+#include "vmmon_test.h"
 
 #define COM1		0x3f8
 #define DEVICE_GVA	0x40000000ULL
 #define DEVICE_GPA	0xd0000000ULL
 
-static int dev = -1;
-
-static void show_exit(const struct vmmon_guest *g)
+static void show_exit(struct __test_metadata *_metadata,
+		      const struct vmmon_guest *g)
 {
 	vmmon_show_exit(g->run);
 	if (g->error[0])
-		ktap_diag("library: %s", g->error);
+		TH_LOG("library: %s", g->error);
 }
 
 /* Run to the next exit that is not a ucall; false (and why) otherwise. */
-static bool run_to_exit(struct vmmon_guest *g, uint32_t reason)
+static bool run_to_exit(struct __test_metadata *_metadata,
+			struct vmmon_guest *g, uint32_t reason)
 {
 	struct vmmon_ucall uc;
 	char buf[256];
 	int kind = vmmon_guest_run_ucall(g, &uc);
+	bool ok = kind == VMMON_UCALL_NONE && g->run->exit_reason == reason;
 
-	if (kind == VMMON_UCALL_NONE && g->run->exit_reason == reason)
-		return true;
-	if (kind > 0)
-		ktap_diag("ucall: %s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
-	else
-		show_exit(g);
-	ktap_check_failed(__FILE__, __LINE__, "expected exit %u", reason);
-	return false;
+	EXPECT_TRUE(ok) {
+		if (kind > 0)
+			TH_LOG("ucall: %s",
+			       vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+		else
+			show_exit(_metadata, g);
+		TH_LOG("expected exit %u", reason);
+	}
+	return ok;
 }
 
 /* Run to the next ucall of kind @cmd, into *@uc. */
-static bool run_to_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc,
+static bool run_to_ucall(struct __test_metadata *_metadata,
+			 struct vmmon_guest *g, struct vmmon_ucall *uc,
 			 uint32_t cmd)
 {
 	char buf[256];
 	int kind = vmmon_guest_run_ucall(g, uc);
+	bool ok = kind == (int)cmd;
 
-	if (kind == (int)cmd)
-		return true;
-	if (kind > 0)
-		ktap_diag("ucall: %s", vmmon_ucall_describe(uc, buf, sizeof(buf)));
-	else
-		show_exit(g);
-	ktap_check_failed(__FILE__, __LINE__, "expected ucall %u", cmd);
-	return false;
+	EXPECT_TRUE(ok) {
+		if (kind > 0)
+			TH_LOG("ucall: %s",
+			       vmmon_ucall_describe(uc, buf, sizeof(buf)));
+		else
+			show_exit(_metadata, g);
+		TH_LOG("expected ucall %u", cmd);
+	}
+	return ok;
 }
 
 static const char *io_data(const struct vmmon_guest *g)
@@ -85,7 +89,7 @@ static void guest_hello(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result hello_out_and_rep_outsb(void)
+VMMON_TEST(hello_out_and_rep_outsb)
 {
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
@@ -93,25 +97,24 @@ static enum ktap_result hello_out_and_rep_outsb(void)
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hello, 0, 0));
 	for (i = 0; i < 5; i++) {
-		if (!run_to_exit(&g, VMMON_EXIT_IO))
+		if (!run_to_exit(_metadata, &g, VMMON_EXIT_IO))
 			break;
 		EXPECT_EQ(g.run->io.port, COM1);
-		EXPECT_EQ(g.run->io.count, 1);
+		EXPECT_EQ(g.run->io.count, 1u);
 		EXPECT_EQ(io_data(&g)[0], "hello"[i]);
 	}
 	/* The string sits in this program's image, which the guest's page
 	 * tables map at its address here, not at its guest-physical one. */
-	if (run_to_exit(&g, VMMON_EXIT_IO)) {
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_IO)) {
 		EXPECT_EQ(g.run->io.port, COM1);
 		EXPECT_EQ(g.run->io.size, 1);
-		EXPECT_EQ(g.run->io.count, 5);
+		EXPECT_EQ(g.run->io.count, 5u);
 		EXPECT_EQ(memcmp(io_data(&g), "hello", 5), 0);
 	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[1], 0);	/* RCX counted down */
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[1], 0u);	/* RCX counted down */
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 static void cpuid_of(uint32_t leaf, uint32_t sub, uint32_t r[4])
@@ -133,7 +136,7 @@ static void guest_cpuid(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result cpuid_exactly_the_table(void)
+VMMON_TEST(cpuid_exactly_the_table)
 {
 	struct {
 		struct vmmon_cpuid hdr;
@@ -154,14 +157,13 @@ static enum ktap_result cpuid_exactly_the_table(void)
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_cpuid, 0, 0));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
 	for (i = 0; i < 3; i++) {
-		if (!run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+		if (!run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
 			break;
 		for (j = 0; j < 4; j++)
 			EXPECT_EQ(uc.args[j], want[i][j]);
 	}
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 static volatile uint64_t gp_count;
@@ -189,23 +191,111 @@ static void guest_msrs(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result unknown_msr_is_gp_in_guest(void)
+VMMON_TEST(unknown_msr_is_gp_in_guest)
 {
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_msrs, 0, 0));
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 2);		/* both #GP caught */
-		EXPECT_EQ(uc.args[1] & 0x500, 0x500);	/* EFER.LME, LMA */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 2u);		/* both #GP caught */
+		EXPECT_EQ(uc.args[1] & 0x500, 0x500u);	/* EFER.LME, LMA */
 	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 2);
-		EXPECT_EQ(uc.args[1], 0xfff0);		/* KERNEL_GS_BASE kept */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 2u);
+		EXPECT_EQ(uc.args[1], 0xfff0u);		/* KERNEL_GS_BASE kept */
 	}
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
+}
+
+static void guest_mmio(void)
+{
+	volatile uint8_t *dev8 = (volatile uint8_t *)DEVICE_GVA;
+	uint64_t q;
+	uint32_t b;
+	int16_t w;
+
+	*(volatile uint32_t *)(dev8 + 0x10) = 0xcafef00d;
+	q = *(volatile uint64_t *)(dev8 + 0x20);
+	b = dev8[1];				/* MOVZX */
+	w = *(volatile int16_t *)(dev8 + 0x30);	/* 16-bit load */
+	*(volatile uint8_t *)(dev8 + 0x40) = 0x7f;	/* immediate store */
+	GUEST_SYNC(q, b, (uint64_t)(int64_t)w);
+	GUEST_DONE();
+}
+
+static bool expect_mmio(struct __test_metadata *_metadata,
+			struct vmmon_guest *g, uint64_t addr, uint32_t len,
+			int is_write)
+{
+	if (!run_to_exit(_metadata, g, VMMON_EXIT_MMIO))
+		return false;
+	EXPECT_EQ(g->run->mmio.phys_addr, addr);
+	EXPECT_EQ(g->run->mmio.len, len);
+	EXPECT_EQ(g->run->mmio.is_write, is_write);
+	return true;
+}
+
+VMMON_TEST(mmio_from_long_mode)
+{
+	const uint64_t q = 0x1122334455667788ULL;
+	const uint16_t w = 0x8001;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	uint32_t d;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_mmio, 0, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, DEVICE_GVA, DEVICE_GPA));
+	if (expect_mmio(_metadata, &g, DEVICE_GPA + 0x10, 4, 1)) {
+		memcpy(&d, g.run->mmio.data, 4);
+		EXPECT_EQ(d, 0xcafef00d);
+	}
+	if (expect_mmio(_metadata, &g, DEVICE_GPA + 0x20, 8, 0))
+		memcpy(g.run->mmio.data, &q, 8);
+	if (expect_mmio(_metadata, &g, DEVICE_GPA + 0x1, 1, 0))
+		g.run->mmio.data[0] = 0x9a;
+	if (expect_mmio(_metadata, &g, DEVICE_GPA + 0x30, 2, 0))
+		memcpy(g.run->mmio.data, &w, 2);
+	if (expect_mmio(_metadata, &g, DEVICE_GPA + 0x40, 1, 1))
+		EXPECT_EQ(g.run->mmio.data[0], 0x7f);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], q);
+		EXPECT_EQ(uc.args[1], 0x9au);
+		EXPECT_EQ(uc.args[2], (uint64_t)(int64_t)(int16_t)w);
+	}
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+static void guest_vmcall(uint64_t a, uint64_t b)
+{
+	uint64_t ret;
+
+	asm volatile("vmcall" : "=a"(ret)
+		     : "a"(42), "b"(a), "c"(b), "d"(3), "S"(4) : "memory");
+	GUEST_SYNC(ret);
+	GUEST_DONE();
+}
+
+VMMON_TEST(vmcall_from_long_mode)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_vmcall, 1, 2));
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_HYPERCALL)) {
+		EXPECT_EQ(g.run->hypercall.nr, 42u);
+		EXPECT_EQ(g.run->hypercall.args[0], 1u);
+		EXPECT_EQ(g.run->hypercall.args[1], 2u);
+		EXPECT_EQ(g.run->hypercall.args[2], 3u);
+		EXPECT_EQ(g.run->hypercall.args[3], 4u);
+		g.run->hypercall.ret = 0x600dcafe;
+	}
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 0x600dcafeu);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
 }
 
 #define MSR_MISC_ENABLE		0x1a0
@@ -269,7 +359,7 @@ static void guest_linux_msrs(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result linux_msrs_and_osxsave(void)
+VMMON_TEST(linux_msrs_and_osxsave)
 {
 	struct {
 		struct vmmon_cpuid hdr;
@@ -283,29 +373,48 @@ static enum ktap_result linux_msrs_and_osxsave(void)
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_linux_msrs, 0, 0));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
 	gp_count = 0;
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 0);		/* no #GP */
-		EXPECT_EQ(uc.args[1] & 1, 1);		/* fast strings */
-		EXPECT_EQ(uc.args[2], 0);		/* no microcode loaded */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0u);		/* no #GP */
+		EXPECT_EQ(uc.args[1] & 1, 1u);		/* fast strings */
+		EXPECT_EQ(uc.args[2], 0u);		/* no microcode loaded */
 	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 1);		/* a change is refused */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 1u);		/* a change is refused */
 	for (i = 0; i < 2; i++) {
-		if (!run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
+		if (!run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
 			break;
 		EXPECT_EQ(uc.args[0], uc.args[1]);
 		/* GET_SREGS sees the guest's own CR4 writes too. */
 		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
-		EXPECT_EQ(!!(sregs.cr4 & CR4_OSXSAVE), uc.args[0]);
+		EXPECT_EQ((uint64_t)!!(sregs.cr4 & CR4_OSXSAVE), uc.args[0]);
 	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 0);
-		EXPECT_EQ(uc.args[1], MTRR_DEF_ENABLED_WB);
-		EXPECT_EQ(uc.args[2], 2);	/* UC- (7) refused */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0u);
+		EXPECT_EQ(uc.args[1], (uint64_t)MTRR_DEF_ENABLED_WB);
+		EXPECT_EQ(uc.args[2], 2u);	/* UC- (7) refused */
 	}
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
+}
+
+/* immediate_exit: RUN returns EINTR at once, the guest not entered. */
+VMMON_TEST(immediate_exit_skips_entry)
+{
+	struct vmmon_regs before, after;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hello, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &before));
+	g.run->immediate_exit = 1;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_RUN, 0), EINTR);
+	EXPECT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_INTR);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &after));
+	EXPECT_EQ(after.rip, before.rip);
+	g.run->immediate_exit = 0;
+	/* Now it runs, to its first OUT. */
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_IO))
+		EXPECT_EQ(io_data(&g)[0], 'h');
+	vmmon_guest_destroy(&g);
 }
 
 #define MSR_GS_BASE		0xc0000101
@@ -327,7 +436,7 @@ static void guest_swapgs(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result swapgs_kept(void)
+VMMON_TEST(swapgs_kept)
 {
 	struct {
 		struct vmmon_msrs hdr;
@@ -337,150 +446,18 @@ static enum ktap_result swapgs_kept(void)
 	struct vmmon_guest g;
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_swapgs, 0, 0));
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 0xbbbb000);
-		EXPECT_EQ(uc.args[1], 0xaaaa000);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0xbbbb000u);
+		EXPECT_EQ(uc.args[1], 0xaaaa000u);
 		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &m));
-		EXPECT_EQ(m.e[0].data, 0xbbbb000);
+		EXPECT_EQ(m.e[0].data, 0xbbbb000u);
 	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], 0xaaaa000);
-		EXPECT_EQ(uc.args[1], 0xbbbb000);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0xaaaa000u);
+		EXPECT_EQ(uc.args[1], 0xbbbb000u);
 	}
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
-/* immediate_exit: RUN returns EINTR at once, the guest not entered. */
-static enum ktap_result immediate_exit_skips_entry(void)
-{
-	struct vmmon_regs before, after;
-	struct vmmon_guest g;
-
-	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hello, 0, 0));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &before));
-	g.run->immediate_exit = 1;
-	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_RUN, 0), EINTR);
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTR);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &after));
-	EXPECT_EQ(after.rip, before.rip);
-	g.run->immediate_exit = 0;
-	if (run_to_exit(&g, VMMON_EXIT_IO))	/* the guest's first OUT */
-		EXPECT_EQ(io_data(&g)[0], 'h');
-	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
-}
-
-static void guest_mmio(void)
-{
-	volatile uint8_t *dev8 = (volatile uint8_t *)DEVICE_GVA;
-	uint64_t q;
-	uint32_t b;
-	int16_t w;
-
-	*(volatile uint32_t *)(dev8 + 0x10) = 0xcafef00d;
-	q = *(volatile uint64_t *)(dev8 + 0x20);
-	b = dev8[1];				/* MOVZX */
-	w = *(volatile int16_t *)(dev8 + 0x30);	/* 16-bit load */
-	*(volatile uint8_t *)(dev8 + 0x40) = 0x7f;	/* immediate store */
-	GUEST_SYNC(q, b, (uint64_t)(int64_t)w);
-	GUEST_DONE();
-}
-
-static bool expect_mmio(struct vmmon_guest *g, uint64_t addr, uint32_t len,
-			int is_write)
-{
-	if (!run_to_exit(g, VMMON_EXIT_MMIO))
-		return false;
-	EXPECT_EQ(g->run->mmio.phys_addr, addr);
-	EXPECT_EQ(g->run->mmio.len, len);
-	EXPECT_EQ(g->run->mmio.is_write, is_write);
-	return true;
-}
-
-static enum ktap_result mmio_from_long_mode(void)
-{
-	const uint64_t q = 0x1122334455667788ULL;
-	const uint16_t w = 0x8001;
-	struct vmmon_ucall uc;
-	struct vmmon_guest g;
-	uint32_t d;
-
-	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_mmio, 0, 0));
-	ASSERT_OK(vmmon_guest_map_device(&g, DEVICE_GVA, DEVICE_GPA));
-	if (expect_mmio(&g, DEVICE_GPA + 0x10, 4, 1)) {
-		memcpy(&d, g.run->mmio.data, 4);
-		EXPECT_EQ(d, 0xcafef00d);
-	}
-	if (expect_mmio(&g, DEVICE_GPA + 0x20, 8, 0))
-		memcpy(g.run->mmio.data, &q, 8);
-	if (expect_mmio(&g, DEVICE_GPA + 0x1, 1, 0))
-		g.run->mmio.data[0] = 0x9a;
-	if (expect_mmio(&g, DEVICE_GPA + 0x30, 2, 0))
-		memcpy(g.run->mmio.data, &w, 2);
-	if (expect_mmio(&g, DEVICE_GPA + 0x40, 1, 1))
-		EXPECT_EQ(g.run->mmio.data[0], 0x7f);
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC)) {
-		EXPECT_EQ(uc.args[0], q);
-		EXPECT_EQ(uc.args[1], 0x9a);
-		EXPECT_EQ(uc.args[2], (uint64_t)(int64_t)(int16_t)w);
-	}
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
-	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
-}
-
-static void guest_vmcall(uint64_t a, uint64_t b)
-{
-	uint64_t ret;
-
-	asm volatile("vmcall" : "=a"(ret)
-		     : "a"(42), "b"(a), "c"(b), "d"(3), "S"(4) : "memory");
-	GUEST_SYNC(ret);
-	GUEST_DONE();
-}
-
-static enum ktap_result vmcall_from_long_mode(void)
-{
-	struct vmmon_ucall uc;
-	struct vmmon_guest g;
-
-	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_vmcall, 1, 2));
-	if (run_to_exit(&g, VMMON_EXIT_HYPERCALL)) {
-		EXPECT_EQ(g.run->hypercall.nr, 42);
-		EXPECT_EQ(g.run->hypercall.args[0], 1);
-		EXPECT_EQ(g.run->hypercall.args[1], 2);
-		EXPECT_EQ(g.run->hypercall.args[2], 3);
-		EXPECT_EQ(g.run->hypercall.args[3], 4);
-		g.run->hypercall.ret = 0x600dcafe;
-	}
-	if (run_to_ucall(&g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 0x600dcafe);
-	run_to_ucall(&g, &uc, VMMON_UCALL_DONE);
-	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
-}
-
-static enum ktap_result unload_clean(void)
-{
-	return vmmon_unload_clean(&dev);
-}
-
-static const struct ktap_case cases[] = {
-	KTAP_CASE(hello_out_and_rep_outsb),
-	KTAP_CASE(cpuid_exactly_the_table),
-	KTAP_CASE(unknown_msr_is_gp_in_guest),
-	KTAP_CASE(mmio_from_long_mode),
-	KTAP_CASE(vmcall_from_long_mode),
-	KTAP_CASE(linux_msrs_and_osxsave),
-	KTAP_CASE(immediate_exit_skips_entry),
-	KTAP_CASE(swapgs_kept),
-	KTAP_CASE(unload_clean),
-};
-
-int main(int argc, char **argv)
-{
-	return vmmon_suite_main(argc, argv, &dev, cases,
-				sizeof(cases) / sizeof(cases[0]));
-}
+VMMON_TEST_MAIN

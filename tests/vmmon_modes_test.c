@@ -18,9 +18,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
-#include "ktap.h"
 #include "vmmon_guest.h"
-#include "vmmon_util.h"
+#include "vmmon_test.h"
 
 #define GUEST_RAM	(64 * 1024)
 #define COM1		0x3f8
@@ -30,8 +29,6 @@
 
 #define __stringify_1(x)	#x
 #define __stringify(x)		__stringify_1(x)
-
-static int dev = -1;
 
 /*
  * The same loop in both modes: OUT each byte of "hello" to COM1, then
@@ -87,14 +84,18 @@ static void on_alarm(int sig)
 /*
  * vmmon_guest_run_ucall, but a guest stuck in a loop (an exception
  * handler that does not advance RIP, say) ends it with EINTR after
- * RUN_TIMEOUT seconds instead of hanging the suite.
+ * RUN_TIMEOUT seconds instead of hanging the test until the harness
+ * kills it.  The handler is set here, in the test's own process: a
+ * handler without SA_RESTART, so that the signal ends RUN.
  */
 static int run_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc)
 {
+	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { .tv_sec = RUN_TIMEOUT } };
 	struct itimerval off = { 0 };
 	int r;
 
+	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	r = vmmon_guest_run_ucall(g, uc);
 	setitimer(ITIMER_REAL, &off, NULL);
@@ -103,45 +104,60 @@ static int run_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc)
 
 /*
  * Run once; true when the result is the ucall @want (VMMON_UCALL_NONE:
- * any other exit), else say what came instead.
+ * any other exit), else a failure that says what came instead.
  */
-static bool expect_ucall(struct vmmon_guest *g, struct vmmon_ucall *uc,
+static bool expect_ucall(struct __test_metadata *_metadata,
+			 struct vmmon_guest *g, struct vmmon_ucall *uc,
 			 int want)
 {
-	int got = run_ucall(g, uc);
+	int got = run_ucall(g, uc), err = errno;
 	char text[320];
 
-	if (got == want)
-		return true;
-	ktap_check_failed(__FILE__, __LINE__, "ucall %d, expected %d", got,
-			  want);
-	if (got < 0 && errno == EINTR)
-		ktap_diag("the guest ran %d s without an exit to here",
-			  RUN_TIMEOUT);
-	else if (got < 0)
-		ktap_diag("%s", g->error);
-	else if (got == VMMON_UCALL_NONE)
-		vmmon_show_exit(g->run);
-	else
-		ktap_diag("%s", vmmon_ucall_describe(uc, text, sizeof(text)));
-	return false;
+	EXPECT_EQ(want, got) {
+		if (got < 0 && err == EINTR)
+			TH_LOG("the guest ran %d s without an exit to here",
+			       RUN_TIMEOUT);
+		else if (got < 0)
+			TH_LOG("%s", g->error);
+		else if (got == VMMON_UCALL_NONE)
+			vmmon_show_exit(g->run);
+		else
+			TH_LOG("%s", vmmon_ucall_describe(uc, text,
+							  sizeof(text)));
+	}
+	return got == want;
 }
 
-/* Five exits, each an OUT to COM1 of the next byte of "hello". */
-static bool expect_hello(struct vmmon_guest *g)
+/*
+ * Five exits, each an OUT to COM1 of the next byte of "hello"; at the
+ * first that is not, a failure, the exit shown, and false.
+ */
+static bool expect_hello(struct __test_metadata *_metadata,
+			 struct vmmon_guest *g)
 {
 	const struct vmmon_run *run = g->run;
 	struct vmmon_ucall uc;
+	bool ok;
 	int i;
 
 	for (i = 0; i < (int)strlen(HELLO); i++) {
-		if (!expect_ucall(g, &uc, VMMON_UCALL_NONE) ||
-		    !EXPECT_EQ(run->exit_reason, VMMON_EXIT_IO) ||
-		    !EXPECT_EQ(run->io.port, COM1) ||
-		    !EXPECT_EQ(run->io.size, 1) ||
-		    !EXPECT_EQ(run->io.direction, VMMON_IO_OUT) ||
-		    !EXPECT_EQ(((const uint8_t *)run)[run->io.data_offset],
-			       HELLO[i])) {
+		ok = expect_ucall(_metadata, g, &uc, VMMON_UCALL_NONE);
+		if (ok) {
+			EXPECT_EQ(run->exit_reason, (__u32)VMMON_EXIT_IO);
+			ok = run->exit_reason == VMMON_EXIT_IO;
+		}
+		if (ok) {	/* io.data_offset is valid */
+			EXPECT_EQ(run->io.port, COM1);
+			EXPECT_EQ(run->io.size, 1);
+			EXPECT_EQ(run->io.direction, VMMON_IO_OUT);
+			EXPECT_EQ(((const uint8_t *)run)[run->io.data_offset],
+				  HELLO[i]);
+			ok = run->io.port == COM1 && run->io.size == 1 &&
+			     run->io.direction == VMMON_IO_OUT &&
+			     ((const uint8_t *)run)[run->io.data_offset] ==
+			     HELLO[i];
+		}
+		if (!ok) {
 			vmmon_show_exit(g->run);
 			return false;
 		}
@@ -149,81 +165,83 @@ static bool expect_hello(struct vmmon_guest *g)
 	return true;
 }
 
+typedef void (*check_fn)(struct __test_metadata *_metadata,
+			 struct vmmon_guest *g);
+
 /*
  * A case's checks, on the guest it created (@create is what creating it
- * returned); the guest is destroyed whatever they find.
+ * returned); the guest is destroyed after them, or by the test process's
+ * exit when an ASSERT ends the test.
  */
-static enum ktap_result run_checks(struct vmmon_guest *g, int create,
-				   enum ktap_result (*check)(struct vmmon_guest *))
+static void run_checks(struct __test_metadata *_metadata,
+		       struct vmmon_guest *g, int create, check_fn check)
 {
-	enum ktap_result r = KTAP_FAIL;
+	int err = errno;
 
-	if (create)
-		ktap_check_failed(__FILE__, __LINE__, "creating the guest: %s",
-				  g->error[0] ? g->error : strerror(errno));
-	else
-		r = check(g);
+	ASSERT_EQ(0, create)
+		TH_LOG("creating the guest: %s",
+		       g->error[0] ? g->error : strerror(err));
+	check(_metadata, g);
 	vmmon_guest_destroy(g);
-	return r;
 }
 
 /* The hello code of one mode, then HLT just past its last instruction. */
-static enum ktap_result hello_then_hlt(struct vmmon_guest *g,
-				       const uint8_t *msg,
-				       const uint8_t *start)
+static void hello_then_hlt(struct __test_metadata *_metadata,
+			   struct vmmon_guest *g, const uint8_t *msg,
+			   const uint8_t *start)
 {
 	struct vmmon_ucall uc;
 	struct vmmon_regs regs;
 
-	ASSERT_TRUE(expect_hello(g));
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_NONE));
-	if (!EXPECT_EQ(g->run->exit_reason, VMMON_EXIT_HLT))
+	ASSERT_TRUE(expect_hello(_metadata, g));
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_NONE));
+	EXPECT_EQ(g->run->exit_reason, (__u32)VMMON_EXIT_HLT)
 		vmmon_show_exit(g->run);
 	ASSERT_OK(ioctl(g->vcpu, VMMON_GET_REGS, &regs));
-	EXPECT_EQ(regs.rip, VMMON_GUEST_CODE + (msg - start));
-	return KTAP_PASS;
+	EXPECT_EQ(regs.rip, VMMON_GUEST_CODE + (__u64)(msg - start));
 }
 
-static enum ktap_result check_real_hello(struct vmmon_guest *g)
+static void check_real_hello(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g)
 {
-	return hello_then_hlt(g, modes_real_msg, modes_real_hello);
+	hello_then_hlt(_metadata, g, modes_real_msg, modes_real_hello);
 }
 
-static enum ktap_result real_mode_guest_writes_hello(void)
+VMMON_TEST(real_mode_guest_writes_hello)
 {
 	struct vmmon_guest g;
 
-	return run_checks(&g, vmmon_guest_create(&g, dev, GUEST_RAM,
-						 modes_real_hello,
-						 modes_real_end -
-						 modes_real_hello),
-			  check_real_hello);
+	run_checks(_metadata, &g,
+		   vmmon_guest_create(&g, dev, GUEST_RAM, modes_real_hello,
+				      modes_real_end - modes_real_hello),
+		   check_real_hello);
 }
 
-static enum ktap_result check_prot32_hello(struct vmmon_guest *g)
+static void check_prot32_hello(struct __test_metadata *_metadata,
+			       struct vmmon_guest *g)
 {
 	struct vmmon_sregs sregs;
 	struct vmmon_regs regs;
 
-	if (hello_then_hlt(g, modes_prot32_msg, modes_prot32_hello))
-		return KTAP_FAIL;
+	/* An ASSERT there ends the test: these checks then do not run. */
+	hello_then_hlt(_metadata, g, modes_prot32_msg, modes_prot32_hello);
 	ASSERT_OK(ioctl(g->vcpu, VMMON_GET_SREGS, &sregs));
-	EXPECT_EQ(sregs.cr0 & 0x80000001, 1);	/* PE, not PG */
+	EXPECT_EQ(sregs.cr0 & 0x80000001, 1u);	/* PE, not PG */
 	EXPECT_EQ(sregs.cs.ar & 0x6000, 0x4000);	/* D, not L */
 	ASSERT_OK(ioctl(g->vcpu, VMMON_GET_REGS, &regs));
-	EXPECT_EQ(regs.rsp, GUEST_RAM);		/* the call's push popped */
-	return KTAP_PASS;
+	EXPECT_EQ(regs.rsp, (__u64)GUEST_RAM);	/* the call's push popped */
 }
 
-static enum ktap_result protected_mode_guest_writes_hello(void)
+VMMON_TEST(protected_mode_guest_writes_hello)
 {
 	struct vmmon_guest g;
 
-	return run_checks(&g, vmmon_guest_create_prot32(&g, dev, GUEST_RAM,
-							modes_prot32_hello,
-							modes_prot32_end -
-							modes_prot32_hello),
-			  check_prot32_hello);
+	run_checks(_metadata, &g,
+		   vmmon_guest_create_prot32(&g, dev, GUEST_RAM,
+					     modes_prot32_hello,
+					     modes_prot32_end -
+					     modes_prot32_hello),
+		   check_prot32_hello);
 }
 
 static void guest_puts(uint16_t port, const char *s)
@@ -238,33 +256,32 @@ static void guest_hello(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result check_long_hello(struct vmmon_guest *g)
+static void check_long_hello(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g)
 {
 	struct vmmon_sregs sregs;
 	struct vmmon_ucall uc;
 
-	ASSERT_TRUE(expect_hello(g));
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_DONE));
+	ASSERT_TRUE(expect_hello(_metadata, g));
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_DONE));
 	ASSERT_OK(ioctl(g->vcpu, VMMON_GET_SREGS, &sregs));
-	EXPECT_EQ(sregs.efer & 0x400, 0x400);	/* LMA */
+	EXPECT_EQ(sregs.efer & 0x400, 0x400u);	/* LMA */
 	EXPECT_EQ(sregs.cs.ar & 0x2000, 0x2000);	/* L */
-	return KTAP_PASS;
 }
 
 /* @check on a long-mode guest running @entry(@a0, @a1). */
-static enum ktap_result run_long(const void *entry, uint64_t a0, uint64_t a1,
-				 enum ktap_result (*check)(struct vmmon_guest *))
+static void run_long(struct __test_metadata *_metadata, const void *entry,
+		     uint64_t a0, uint64_t a1, check_fn check)
 {
 	struct vmmon_guest g;
 
-	return run_checks(&g, vmmon_guest_create_long(&g, dev, 0, entry, a0,
-						      a1),
-			  check);
+	run_checks(_metadata, &g,
+		   vmmon_guest_create_long(&g, dev, 0, entry, a0, a1), check);
 }
 
-static enum ktap_result long_mode_guest_writes_hello(void)
+VMMON_TEST(long_mode_guest_writes_hello)
 {
-	return run_long(guest_hello, 0, 0, check_long_hello);
+	run_long(_metadata, guest_hello, 0, 0, check_long_hello);
 }
 
 static uint64_t guest_global = 0x1234;
@@ -289,44 +306,44 @@ static void guest_sync_values_guest(uint64_t n, uint64_t text)
 	GUEST_SYNC(2);
 }
 
-static enum ktap_result check_sync_values(struct vmmon_guest *g)
+static void check_sync_values(struct __test_metadata *_metadata,
+			      struct vmmon_guest *g)
 {
 	struct vmmon_ucall uc;
 	uint64_t seen;
 
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_PRINT));
-	EXPECT_TRUE(!strcmp(uc.text, "counting"));
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
-	EXPECT_EQ(uc.nargs, 3);
-	EXPECT_EQ(uc.args[0], 385);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_PRINT));
+	EXPECT_STREQ(uc.text, "counting");
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
+	EXPECT_EQ(uc.nargs, 3u);
+	EXPECT_EQ(uc.args[0], 385u);
 	EXPECT_EQ(uc.args[1], strlen(sync_text));
-	EXPECT_EQ(uc.args[2], 0x1234);
+	EXPECT_EQ(uc.args[2], 0x1234u);
 
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
-	EXPECT_EQ(uc.args[0], 1);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
+	EXPECT_EQ(uc.args[0], 1u);
 	ASSERT_OK(vmmon_guest_ucall_reply(g, 0xabcdef));
 	host_value = 77;
 	ASSERT_OK(VMMON_SYNC_TO_GUEST(g, host_value));
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
-	EXPECT_EQ(uc.args[0], 0xabcdef);
-	EXPECT_EQ(uc.args[1], 77);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
+	EXPECT_EQ(uc.args[0], 0xabcdefu);
+	EXPECT_EQ(uc.args[1], 77u);
 
 	/* The guest's increment is in its copy only. */
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
-	EXPECT_EQ(uc.args[0], 2);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
+	EXPECT_EQ(uc.args[0], 2u);
 	ASSERT_OK(vmmon_guest_read(g, (uintptr_t)&guest_global, &seen,
 				   sizeof(seen)));
-	EXPECT_EQ(seen, 0x1235);
-	EXPECT_EQ(guest_global, 0x1234);
+	EXPECT_EQ(seen, 0x1235u);
+	EXPECT_EQ(guest_global, 0x1234u);
 	/* Returning from the entry function is GUEST_DONE. */
-	EXPECT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_DONE));
-	return KTAP_PASS;
+	EXPECT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_DONE));
 }
 
-static enum ktap_result guest_sync_values(void)
+VMMON_TEST(guest_sync_values)
 {
-	return run_long(guest_sync_values_guest, 10, (uintptr_t)sync_text,
-			check_sync_values);
+	run_long(_metadata, guest_sync_values_guest, 10, (uintptr_t)sync_text,
+		 check_sync_values);
 }
 
 static int ud_count, bp_count;
@@ -372,31 +389,31 @@ static bool is_divide(const struct vmmon_guest *g, uint64_t rip)
 	       ((insn[i + 1] >> 3) & 7) >= 6;
 }
 
-static enum ktap_result check_exceptions(struct vmmon_guest *g)
+static void check_exceptions(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g)
 {
 	struct vmmon_ucall uc;
 	char text[320];
 
 	/* #BP's handler from the host, #UD's from the guest. */
 	ASSERT_OK(vmmon_guest_install_handler(g, 3, on_bp));
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
-	EXPECT_EQ(uc.args[0], 3);
-	EXPECT_EQ(uc.args[1], 1);
-	EXPECT_EQ(uc.args[2], 6);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
+	EXPECT_EQ(uc.args[0], 3u);
+	EXPECT_EQ(uc.args[1], 1u);
+	EXPECT_EQ(uc.args[2], 6u);
 
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_ABORT));
-	ktap_diag("%s", vmmon_ucall_describe(&uc, text, sizeof(text)));
-	EXPECT_EQ(uc.nargs, 4);
-	EXPECT_EQ(uc.args[0], 0);		/* #DE */
-	EXPECT_EQ(uc.args[1], 0);
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_ABORT));
+	ksft_print_msg("%s\n", vmmon_ucall_describe(&uc, text, sizeof(text)));
+	EXPECT_EQ(uc.nargs, 4u);
+	EXPECT_EQ(uc.args[0], 0u);		/* #DE */
+	EXPECT_EQ(uc.args[1], 0u);
 	EXPECT_TRUE(is_divide(g, uc.args[2]));
 	EXPECT_TRUE(strstr(uc.text, "#DE") != NULL);
-	return KTAP_PASS;
 }
 
-static enum ktap_result guest_exception_handler(void)
+VMMON_TEST(guest_exception_handler)
 {
-	return run_long(guest_exceptions, 0, 0, check_exceptions);
+	run_long(_metadata, guest_exceptions, 0, 0, check_exceptions);
 }
 
 static void guest_assert_fails(void)
@@ -405,28 +422,28 @@ static void guest_assert_fails(void)
 	GUEST_ASSERT_EQ(1, 2);
 }
 
-static enum ktap_result check_assert_location(struct vmmon_guest *g)
+static void check_assert_location(struct __test_metadata *_metadata,
+				  struct vmmon_guest *g)
 {
 	struct vmmon_ucall uc;
 	char text[320];
 	uint64_t line;
 
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_SYNC));
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC));
 	line = uc.args[0];
-	ASSERT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_ABORT));
-	ktap_diag("%s", vmmon_ucall_describe(&uc, text, sizeof(text)));
-	EXPECT_TRUE(!strcmp(uc.file, __FILE__));
+	ASSERT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_ABORT));
+	ksft_print_msg("%s\n", vmmon_ucall_describe(&uc, text, sizeof(text)));
+	EXPECT_STREQ(uc.file, __FILE__);
 	EXPECT_EQ(uc.line, line);
-	EXPECT_TRUE(!strcmp(uc.text, "1 == 2"));
-	EXPECT_EQ(uc.nargs, 2);
-	EXPECT_EQ(uc.args[0], 1);
-	EXPECT_EQ(uc.args[1], 2);
-	return KTAP_PASS;
+	EXPECT_STREQ(uc.text, "1 == 2");
+	EXPECT_EQ(uc.nargs, 2u);
+	EXPECT_EQ(uc.args[0], 1u);
+	EXPECT_EQ(uc.args[1], 2u);
 }
 
-static enum ktap_result guest_assert_reports_location(void)
+VMMON_TEST(guest_assert_reports_location)
 {
-	return run_long(guest_assert_fails, 0, 0, check_assert_location);
+	run_long(_metadata, guest_assert_fails, 0, 0, check_assert_location);
 }
 
 /* A ucall's OUT with any address in RDI. */
@@ -453,7 +470,8 @@ static void guest_bad_ucalls(void)
 	GUEST_DONE();
 }
 
-static enum ktap_result check_bad_ucalls(struct vmmon_guest *g)
+static void check_bad_ucalls(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g)
 {
 	static const int errs[] = { EFAULT, EFAULT, EFAULT, EINVAL, EINVAL };
 	struct vmmon_ucall uc;
@@ -463,41 +481,21 @@ static enum ktap_result check_bad_ucalls(struct vmmon_guest *g)
 		g->error[0] = 0;
 		EXPECT_ERRNO(run_ucall(g, &uc), errs[i]);
 		EXPECT_TRUE(g->error[0] != 0);
-		EXPECT_EQ(uc.cmd, VMMON_UCALL_NONE);
+		EXPECT_EQ(uc.cmd, (uint32_t)VMMON_UCALL_NONE);
 		if (g->error[0])
-			ktap_diag("refused: %s", g->error);
+			ksft_print_msg("refused: %s\n", g->error);
 	}
 	/* The guest goes on after each. */
-	EXPECT_TRUE(expect_ucall(g, &uc, VMMON_UCALL_DONE));
-	return KTAP_PASS;
+	EXPECT_TRUE(expect_ucall(_metadata, g, &uc, VMMON_UCALL_DONE));
 }
 
-static enum ktap_result bad_ucall_address_rejected(void)
+/*
+ * Six runs, each of which a stuck guest makes last RUN_TIMEOUT: time for
+ * all of them to say so before the harness ends the test.
+ */
+VMMON_TEST_TIMEOUT(bad_ucall_address_rejected, 6 * RUN_TIMEOUT + 60)
 {
-	return run_long(guest_bad_ucalls, 0, 0, check_bad_ucalls);
+	run_long(_metadata, guest_bad_ucalls, 0, 0, check_bad_ucalls);
 }
 
-static enum ktap_result unload_clean(void)
-{
-	return vmmon_unload_clean(&dev);
-}
-
-static const struct ktap_case cases[] = {
-	KTAP_CASE(real_mode_guest_writes_hello),
-	KTAP_CASE(protected_mode_guest_writes_hello),
-	KTAP_CASE(long_mode_guest_writes_hello),
-	KTAP_CASE(guest_sync_values),
-	KTAP_CASE(guest_exception_handler),
-	KTAP_CASE(guest_assert_reports_location),
-	KTAP_CASE(bad_ucall_address_rejected),
-	KTAP_CASE(unload_clean),
-};
-
-int main(int argc, char **argv)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };	/* no restart */
-
-	sigaction(SIGALRM, &sa, NULL);
-	return vmmon_suite_main(argc, argv, &dev, cases,
-				sizeof(cases) / sizeof(cases[0]));
-}
+VMMON_TEST_MAIN

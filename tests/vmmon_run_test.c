@@ -23,19 +23,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
-#include "ktap.h"
 #include "vmmon_guest.h"
-#include "vmmon_util.h"
+#include "vmmon_test.h"
 
 #define GUEST_RAM	(64 * 1024)
 #define GUEST_CODE	VMMON_GUEST_CODE
-
-static int dev = -1;
 
 static int guest_create(struct vmmon_guest *g, const uint8_t *code, size_t len)
 {
 	return vmmon_guest_create(g, dev, GUEST_RAM, code, len);
 }
+
+/* RUN ended with exit @reason; if not, show the exit it was. */
+#define EXPECT_EXIT(run, reason)					\
+	EXPECT_EQ((run)->exit_reason, (__u32)(reason))			\
+		vmmon_show_exit(run)
 
 /* mov dx,0x3f8; mov al,'h'; out dx,al; mov al,'i'; out dx,al;
  * in al,dx; mov bl,al; hlt */
@@ -44,7 +46,7 @@ static const uint8_t io_guest[] = {
 	0xec, 0x88, 0xc3, 0xf4,
 };
 
-static enum ktap_result port_io_and_hlt(void)
+VMMON_TEST(port_io_and_hlt)
 {
 	struct vmmon_regs regs;
 	struct vmmon_guest g;
@@ -54,25 +56,22 @@ static enum ktap_result port_io_and_hlt(void)
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
 	for (i = 0; i < 2; i++) {
 		ASSERT_OK(vmmon_guest_run(&g));
-		if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO))
-			vmmon_show_exit(g.run);
+		EXPECT_EXIT(g.run, VMMON_EXIT_IO);
 		EXPECT_EQ(g.run->io.port, 0x3f8);
 		EXPECT_EQ(g.run->io.size, 1);
 		EXPECT_EQ(g.run->io.direction, VMMON_IO_OUT);
 		EXPECT_EQ(((uint8_t *)g.run)[g.run->io.data_offset], want[i]);
 	}
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	EXPECT_EXIT(g.run, VMMON_EXIT_IO);
 	EXPECT_EQ(g.run->io.direction, VMMON_IO_IN);
 	((uint8_t *)g.run)[g.run->io.data_offset] = 0x42;
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		vmmon_show_exit(g.run);
+	EXPECT_EXIT(g.run, VMMON_EXIT_HLT);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
-	EXPECT_EQ(regs.rbx & 0xff, 0x42);	/* the IN got our byte */
+	EXPECT_EQ(regs.rbx & 0xff, 0x42u);	/* the IN got our byte */
 	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(io_guest));
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /* mov ax,[0x2000]; add ax,ax; mov [0x2002],ax; hlt */
@@ -80,7 +79,7 @@ static const uint8_t mem_guest[] = {
 	0xa1, 0x00, 0x20, 0x01, 0xc0, 0xa3, 0x02, 0x20, 0xf4,
 };
 
-static enum ktap_result guest_and_host_share_ram(void)
+VMMON_TEST(guest_and_host_share_ram)
 {
 	struct vmmon_vm_stats st;
 	struct vmmon_guest g;
@@ -89,13 +88,11 @@ static enum ktap_result guest_and_host_share_ram(void)
 	g.ram[0x2000] = 0x34;
 	g.ram[0x2001] = 0x12;
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		vmmon_show_exit(g.run);
+	EXPECT_EXIT(g.run, VMMON_EXIT_HLT);
 	EXPECT_EQ(g.ram[0x2002] | g.ram[0x2003] << 8, 0x2468);
 	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &st));
-	EXPECT_EQ(st.pages_resident, 2);	/* code page and data page */
+	EXPECT_EQ(st.pages_resident, 2u);	/* code page and data page */
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /*
@@ -107,17 +104,17 @@ static const uint8_t mmio_guest[] = {
 	0xc7, 0x06, 0x04, 0x00, 0x34, 0x12, 0xf4,
 };
 
-static void expect_mmio(const struct vmmon_run *run, uint64_t addr,
+static void expect_mmio(struct __test_metadata *_metadata,
+			const struct vmmon_run *run, uint64_t addr,
 			unsigned int len, int is_write)
 {
-	if (!EXPECT_EQ(run->exit_reason, VMMON_EXIT_MMIO))
-		vmmon_show_exit(run);
+	EXPECT_EXIT(run, VMMON_EXIT_MMIO);
 	EXPECT_EQ(run->mmio.phys_addr, addr);
 	EXPECT_EQ(run->mmio.len, len);
 	EXPECT_EQ(run->mmio.is_write, is_write);
 }
 
-static enum ktap_result mmio_read_and_write(void)
+VMMON_TEST(mmio_read_and_write)
 {
 	struct vmmon_vcpu_stats stats;
 	struct vmmon_regs regs;
@@ -125,31 +122,29 @@ static enum ktap_result mmio_read_and_write(void)
 
 	ASSERT_OK(guest_create(&g, mmio_guest, sizeof(mmio_guest)));
 	ASSERT_OK(vmmon_guest_run(&g));
-	expect_mmio(g.run, 0xf0000, 1, 0);
+	expect_mmio(_metadata, g.run, 0xf0000, 1, 0);
 	g.run->mmio.data[0] = 0x5a;	/* what the guest's load reads */
 	ASSERT_OK(vmmon_guest_run(&g));
-	expect_mmio(g.run, 0xf0002, 1, 1);
+	expect_mmio(_metadata, g.run, 0xf0002, 1, 1);
 	EXPECT_EQ(g.run->mmio.data[0], 0x5a);
 	ASSERT_OK(vmmon_guest_run(&g));
-	expect_mmio(g.run, 0xf0004, 2, 1);
+	expect_mmio(_metadata, g.run, 0xf0004, 2, 1);
 	EXPECT_EQ(g.run->mmio.data[0] | g.run->mmio.data[1] << 8, 0x1234);
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_HLT))
-		vmmon_show_exit(g.run);
+	EXPECT_EXIT(g.run, VMMON_EXIT_HLT);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
-	EXPECT_EQ(regs.rax, 0xf05a);	/* AL loaded, AH kept */
+	EXPECT_EQ(regs.rax, 0xf05au);	/* AL loaded, AH kept */
 	EXPECT_EQ(regs.rip, GUEST_CODE + sizeof(mmio_guest));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &stats));
-	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_MMIO], 3);
-	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_HLT], 1);
+	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_MMIO], 3u);
+	EXPECT_EQ(stats.exits.count[VMMON_STAT_EXIT_HLT], 1u);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /* int3 with an IDT limit of 0: #GP, #DF, then a triple fault. */
 static const uint8_t fault_guest[] = { 0xcc, 0xf4 };
 
-static enum ktap_result triple_fault_is_shutdown(void)
+VMMON_TEST(triple_fault_is_shutdown)
 {
 	struct vmmon_sregs sregs;
 	struct vmmon_guest g;
@@ -159,10 +154,8 @@ static enum ktap_result triple_fault_is_shutdown(void)
 	sregs.idt.limit = 0;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_SHUTDOWN))
-		vmmon_show_exit(g.run);
+	EXPECT_EXIT(g.run, VMMON_EXIT_SHUTDOWN);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /* ljmp 0x18:0, a jump through a TSS descriptor: a task switch. */
@@ -177,7 +170,7 @@ static const uint8_t task_switch_guest[] = {
  * Task switches always exit (SDM 3C 26.4.2) and vmmon does not emulate
  * them: the guest stops and userspace learns which exit it was.
  */
-static enum ktap_result unhandled_exit_is_reported(void)
+VMMON_TEST(unhandled_exit_is_reported)
 {
 	const struct vmmon_segment code = {
 		.selector = 0x08, .limit = 0xffffffff, .ar = 0xc09b,
@@ -202,20 +195,19 @@ static enum ktap_result unhandled_exit_is_reported(void)
 	sregs.gdt.limit = sizeof(gdt) - 1;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTERNAL))
-		vmmon_show_exit(g.run);
-	EXPECT_EQ(g.run->internal.suberror, VMMON_INTERNAL_UNHANDLED_EXIT);
-	EXPECT_EQ(g.run->internal.data[0], 9);	/* task switch */
-	EXPECT_EQ(g.run->internal.data[1] & 0xffff, 0x18);	/* its selector */
+	EXPECT_EXIT(g.run, VMMON_EXIT_INTERNAL);
+	EXPECT_EQ(g.run->internal.suberror,
+		  (__u32)VMMON_INTERNAL_UNHANDLED_EXIT);
+	EXPECT_EQ(g.run->internal.data[0], 9u);	/* task switch */
+	EXPECT_EQ(g.run->internal.data[1] & 0xffff, 0x18u);	/* its selector */
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /*
  * CR0.PG without CR0.PE is a state VT-x refuses to enter: the entry
  * fails, RUN says so, and the host carries on.
  */
-static enum ktap_result invalid_state_fails_entry(void)
+VMMON_TEST(invalid_state_fails_entry)
 {
 	struct vmmon_sregs sregs;
 	struct vmmon_guest g;
@@ -225,19 +217,17 @@ static enum ktap_result invalid_state_fails_entry(void)
 	sregs.cr0 = 0x80000000;			/* PG, no PE */
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	if (!EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_FAIL_ENTRY))
-		vmmon_show_exit(g.run);
-	ktap_diag("failed entry: reason %#x, qualification %llu",
-		  g.run->fail_entry.hw_reason,
-		  (unsigned long long)g.run->fail_entry.qualification);
-	EXPECT_TRUE(g.run->fail_entry.hw_reason & 0x80000000u);
+	EXPECT_EXIT(g.run, VMMON_EXIT_FAIL_ENTRY);
+	ksft_print_msg("failed entry: reason %#x, qualification %llu\n",
+		       g.run->fail_entry.hw_reason,
+		       (unsigned long long)g.run->fail_entry.qualification);
+	EXPECT_NE(0u, g.run->fail_entry.hw_reason & 0x80000000u);
 	/* The same vCPU runs again once its state is valid. */
 	sregs.cr0 = 0x10;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	EXPECT_EXIT(g.run, VMMON_EXIT_IO);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 static void on_alarm(int sig)
@@ -248,7 +238,7 @@ static void on_alarm(int sig)
 /* jmp $: spins until a signal ends RUN. */
 static const uint8_t spin_guest[] = { 0xeb, 0xfe };
 
-static enum ktap_result signal_interrupts_run(void)
+VMMON_TEST(signal_interrupts_run)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
@@ -259,14 +249,13 @@ static enum ktap_result signal_interrupts_run(void)
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	EXPECT_ERRNO(vmmon_guest_run(&g), EINTR);
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_INTR);
+	EXPECT_EXIT(g.run, VMMON_EXIT_INTR);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
-	EXPECT_EQ(regs.rip, GUEST_CODE);
+	EXPECT_EQ(regs.rip, (__u64)GUEST_CODE);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
-static enum ktap_result vcpu_ioctls_validate(void)
+VMMON_TEST(vcpu_ioctls_validate)
 {
 	struct vmmon_sregs sregs;
 	struct vmmon_guest g;
@@ -288,7 +277,6 @@ static enum ktap_result vcpu_ioctls_validate(void)
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, g.vcpu, 0);
 	EXPECT_TRUE(p == MAP_FAILED && errno == EINVAL);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 #define COUNT_TO	200000
@@ -341,7 +329,7 @@ static int set_rbx(int vcpu, uint64_t rbx)
 }
 
 /* Two vCPUs of one VM run at once, each counting in its own word. */
-static enum ktap_result two_vcpus_run_at_once(void)
+VMMON_TEST(two_vcpus_run_at_once)
 {
 	struct vmmon_create_vcpu c = { .id = 1 };
 	struct vmmon_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
@@ -365,16 +353,15 @@ static enum ktap_result two_vcpus_run_at_once(void)
 	EXPECT_EQ(run_all(r, 2), 0);
 	memcpy(&n0, g.ram + 0x2000, 4);
 	memcpy(&n1, g.ram + 0x2004, 4);
-	EXPECT_EQ(n0, COUNT_TO);
-	EXPECT_EQ(n1, COUNT_TO);
+	EXPECT_EQ(n0, (uint32_t)COUNT_TO);
+	EXPECT_EQ(n1, (uint32_t)COUNT_TO);
 	munmap(r[1].run, 4096);
 	close(r[1].vcpu);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
 /* Two VMs count at the same guest address at once: each sees only its own. */
-static enum ktap_result two_vms_isolated_while_running(void)
+VMMON_TEST(two_vms_isolated_while_running)
 {
 	struct vmmon_guest g[2];
 	struct runner r[2];
@@ -389,17 +376,16 @@ static enum ktap_result two_vms_isolated_while_running(void)
 	EXPECT_EQ(run_all(r, 2), 0);
 	for (i = 0; i < 2; i++) {
 		memcpy(&n, g[i].ram + 0x2000, 4);
-		EXPECT_EQ(n, COUNT_TO);
+		EXPECT_EQ(n, (uint32_t)COUNT_TO);
 		vmmon_guest_destroy(&g[i]);
 	}
-	return KTAP_PASS;
 }
 
 #define KILL_RAM	(32 << 20)
 #define KILL_ROUNDS	3
 
 /* A child with KILL_RAM of guest RAM, all touched, killed in RUN; 0 if so. */
-static int kill_one_mid_run(void)
+static int kill_one_mid_run(struct __test_metadata *_metadata)
 {
 	struct vmmon_guest g;
 	int pipefd[2], status, i;
@@ -443,23 +429,22 @@ static int kill_one_mid_run(void)
  * killed VMs: a leak lowers MemAvailable by the guest's size every
  * round, 6.12's per-CPU page lists by a few MiB once in a while.
  */
-static enum ktap_result killed_mid_run_frees_all(void)
+VMMON_TEST(killed_mid_run_frees_all)
 {
 	long avail[KILL_ROUNDS];
 	int round;
 
 	for (round = 0; round < KILL_ROUNDS; round++) {
-		ASSERT_OK(kill_one_mid_run());
+		ASSERT_OK(kill_one_mid_run(_metadata));
 		EXPECT_EQ(vmmon_counter("vms"), 0);
 		EXPECT_EQ(vmmon_counter("vcpus"), 0);
 		EXPECT_EQ(vmmon_counter("guest_pages"), 0);
 		avail[round] = meminfo_kb("MemAvailable");
 	}
-	ktap_diag("MemAvailable after each of three %d MiB guests killed in RUN: %ld, %ld, %ld kB",
-		  KILL_RAM >> 20, avail[0], avail[1], avail[2]);
+	ksft_print_msg("MemAvailable after each of three %d MiB guests killed in RUN: %ld, %ld, %ld kB\n",
+		       KILL_RAM >> 20, avail[0], avail[1], avail[2]);
 	EXPECT_TRUE(avail[0] - avail[1] < (KILL_RAM >> 11) ||
 		    avail[1] - avail[2] < (KILL_RAM >> 11));
-	return KTAP_PASS;
 }
 
 static sigjmp_buf io_fault;
@@ -475,17 +460,18 @@ static void on_sigsegv(int sig)
  * that was given ports with ioperm() must still reach them after its
  * vCPU ran (vmmon has the limit reloaded, as KVM does).
  */
-static enum ktap_result ioperm_works_after_guest_ran(void)
+VMMON_TEST(ioperm_works_after_guest_ran)
 {
 	struct sigaction sa = { .sa_handler = on_sigsegv }, old;
 	struct vmmon_guest g;
 	volatile int faulted = 0;
 
 	if (ioperm(0x80, 1, 1))
-		return ktap_skip("ioperm: %s", strerror(errno));
+		SKIP(return, "ioperm(0x80): %s, so no port to try after a guest ran",
+		     strerror(errno));
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ(g.run->exit_reason, VMMON_EXIT_IO);
+	EXPECT_EXIT(g.run, VMMON_EXIT_IO);
 	sigaction(SIGSEGV, &sa, &old);
 	if (sigsetjmp(io_fault, 1) == 0)
 		asm volatile("outb %%al, $0x80" : : "a"(0));
@@ -495,32 +481,6 @@ static enum ktap_result ioperm_works_after_guest_ran(void)
 	EXPECT_EQ(faulted, 0);
 	ioperm(0x80, 1, 0);
 	vmmon_guest_destroy(&g);
-	return KTAP_PASS;
 }
 
-static enum ktap_result unload_clean(void)
-{
-	return vmmon_unload_clean(&dev);
-}
-
-static const struct ktap_case cases[] = {
-	KTAP_CASE(port_io_and_hlt),
-	KTAP_CASE(guest_and_host_share_ram),
-	KTAP_CASE(mmio_read_and_write),
-	KTAP_CASE(triple_fault_is_shutdown),
-	KTAP_CASE(unhandled_exit_is_reported),
-	KTAP_CASE(invalid_state_fails_entry),
-	KTAP_CASE(signal_interrupts_run),
-	KTAP_CASE(vcpu_ioctls_validate),
-	KTAP_CASE(two_vcpus_run_at_once),
-	KTAP_CASE(two_vms_isolated_while_running),
-	KTAP_CASE(killed_mid_run_frees_all),
-	KTAP_CASE(ioperm_works_after_guest_ran),
-	KTAP_CASE(unload_clean),
-};
-
-int main(int argc, char **argv)
-{
-	return vmmon_suite_main(argc, argv, &dev, cases,
-				sizeof(cases) / sizeof(cases[0]));
-}
+VMMON_TEST_MAIN

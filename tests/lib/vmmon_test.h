@@ -36,11 +36,11 @@ FIXTURE_TEARDOWN(vmmon)
 #define VMMON_TEST_TIMEOUT(name, seconds) TEST_F_TIMEOUT(vmmon, name, seconds)
 
 /*
- * The last test of every suite, then main(): with /dev/vmmon closed, no
- * VM, vCPU or guest page may be left, and the module must unload.
+ * The last test of every suite: with /dev/vmmon closed, no VM, vCPU or
+ * guest page may be left, and the module must unload.
  */
-#define VMMON_TEST_MAIN							\
-VMMON_TEST(unload_clean)						\
+#define VMMON_UNLOAD_TEST(name)						\
+VMMON_TEST(name)							\
 {									\
 	close(dev);							\
 	dev = -1;							\
@@ -48,13 +48,23 @@ VMMON_TEST(unload_clean)						\
 	EXPECT_EQ(0, vmmon_counter("vcpus"));				\
 	EXPECT_EQ(0, vmmon_counter("guest_pages"));			\
 	ASSERT_OK(module_unload("vmmon"));				\
-}									\
+}
+
+/* Load the module if needed, then run the tests. */
+static inline int vmmon_test_main(int argc, char **argv)
+{
+	if (vmmon_suite_load(argc, argv))
+		return KSFT_FAIL;
+	return test_harness_run(argc, argv);
+}
+
+/* The end of most suites: unload_clean, then main(). */
+#define VMMON_TEST_MAIN							\
+VMMON_UNLOAD_TEST(unload_clean)						\
 									\
 int main(int argc, char **argv)						\
 {									\
-	if (vmmon_suite_load(argc, argv))				\
-		return KSFT_FAIL;					\
-	return test_harness_run(argc, argv);				\
+	return vmmon_test_main(argc, argv);				\
 }
 
 #endif /* VMMON_TEST_H */

@@ -219,7 +219,8 @@ bool log_since(int mark, const char *needle)
 /* Load order; the names the kernel knows them by, for unloading. */
 static const char *const kvm_files[] = { "irqbypass", "kvm", "kvm-intel" };
 static const char *const kvm_names[] = { "irqbypass", "kvm", "kvm_intel" };
-static bool kvm_loaded_here[3];
+/* Which were loaded at kvm_remember_loaded(), in the program's process. */
+static bool kvm_was_loaded[3];
 
 bool kvm_can_try(void)
 {
@@ -243,14 +244,11 @@ static int kvm_load(void)
 	if (access(IMAGE_KVM_DIR "kvm-intel.ko", F_OK)) {
 		if (system("modprobe -q kvm enable_virt_at_load=0 2>/dev/null; modprobe -q kvm_intel 2>/dev/null"))
 			return -1;
-		kvm_loaded_here[1] = kvm_loaded_here[2] = true;
 		return 0;
 	}
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), IMAGE_KVM_DIR "%s.ko", kvm_files[i]);
-		if (module_load(path, params[i]) == 0)
-			kvm_loaded_here[i] = true;
-		else if (errno != EEXIST)
+		if (module_load(path, params[i]) && errno != EEXIST)
 			return -1;
 	}
 	return 0;
@@ -272,15 +270,21 @@ int kvm_take_vmx(void)
 	return vm;
 }
 
+void kvm_remember_loaded(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		kvm_was_loaded[i] = module_loaded(kvm_names[i]);
+}
+
 void kvm_release(void)
 {
 	int i;
 
-	for (i = 2; i >= 0; i--) {
-		if (kvm_loaded_here[i])
+	for (i = 2; i >= 0; i--)
+		if (!kvm_was_loaded[i] && module_loaded(kvm_names[i]))
 			module_unload(kvm_names[i]);
-		kvm_loaded_here[i] = false;
-	}
 }
 
 int vmmon_suite_load(int argc, char **argv)

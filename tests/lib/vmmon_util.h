@@ -46,10 +46,14 @@ bool log_since(int mark, const char *needle);
  * kvm_take_vmx(): load KVM if needed (once) and create a KVM VM, which
  * makes it take VMX on every CPU; returns the VM fd, or -1 with errno
  * from the load or the VM creation.  Closing the fd gives VMX back.
- * kvm_release(): unload what kvm_take_vmx() loaded.
+ * Tests run in processes of their own and KVM stays loaded between them
+ * (loading it is slow under Bochs), so the program's main() calls
+ * kvm_remember_loaded() before any test and kvm_release() at exit, which
+ * unloads the KVM modules that were not loaded then, last loaded first.
  */
 bool kvm_can_try(void);
 int kvm_take_vmx(void);
+void kvm_remember_loaded(void);
 void kvm_release(void);
 
 /*
