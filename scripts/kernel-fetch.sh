@@ -1,18 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Fetch the Debian kernel image that matches the installed headers of a
-# flavour, so the module under test is built against exactly what boots.
+# Fetch the Debian kernel image of a flavour and its build tree
+# (scripts/kernel-headers.sh), both unpacked into build/, never installed,
+# so the module under test is built against exactly what boots.
 # Usage: kernel-fetch.sh 6.1-cloud|6.1-plain|6.12-cloud
 # (6.1-plain is the xz-compressed generic kernel, slower to boot in Bochs,
 # but built with CONFIG_PM_DEBUG, which the suspend test needs.)
-# Leaves build/kernel/FLAVOUR/{kver,vmlinuz,kdir,root/} behind.
+# Leaves build/kernel/FLAVOUR/{kver,vmlinuz,kdir,hdr/,root/} behind.
 set -euo pipefail
 
 flavour=${1:?usage: kernel-fetch.sh 6.1-cloud|6.1-plain|6.12-cloud}
 case $flavour in
-6.1-cloud)  hdr_meta=linux-headers-cloud-amd64;      img_meta=linux-image-cloud-amd64 ;;
-6.1-plain)  hdr_meta=linux-headers-amd64;            img_meta=linux-image-amd64 ;;
-6.12-cloud) hdr_meta=linux-headers-6.12-cloud-amd64; img_meta=linux-image-6.12-cloud-amd64 ;;
+6.1-cloud)  img_meta=linux-image-cloud-amd64 ;;
+6.1-plain)  img_meta=linux-image-amd64 ;;
+6.12-cloud) img_meta=linux-image-6.12-cloud-amd64 ;;
 *) echo "kernel-fetch: unknown flavour '$flavour'" >&2; exit 2 ;;
 esac
 
@@ -27,20 +28,15 @@ meta_dep() {
 		awk -v p="$2" '$1 == "Depends:" && index($2, p) == 1 { print $2; exit }'
 }
 
-hdr=$(meta_dep "$hdr_meta" linux-headers-)
-kver=${hdr#linux-headers-}
-kdir=/usr/src/linux-headers-$kver
-[ -n "$hdr" ] && [ -d "$kdir" ] || {
-	echo "kernel-fetch: $hdr_meta -> '$hdr' but $kdir is missing; run scripts/install-deps.sh" >&2
-	exit 1
-}
+"$top/scripts/kernel-headers.sh" "$flavour"
+kver=$(cat "$out/kver")
 
 # Debian names the 6.12 backport image with or without -unsigned; the
 # metapackage knows which.
 img=$(meta_dep "$img_meta" linux-image-)
 case $img in
 linux-image-"$kver" | linux-image-"$kver"-unsigned) ;;
-*) echo "kernel-fetch: headers are $kver but $img_meta wants '$img'; upgrade $hdr_meta" >&2
+*) echo "kernel-fetch: headers are $kver but $img_meta wants '$img'" >&2
    exit 1 ;;
 esac
 
@@ -54,6 +50,4 @@ if [ ! -d "$out/root" ]; then
 fi
 
 cp "$out/root/boot/vmlinuz-$kver" "$out/vmlinuz"
-echo "$kver" >"$out/kver"
-echo "$kdir" >"$out/kdir"
 echo "kernel-fetch: $flavour = $kver ($img)"
