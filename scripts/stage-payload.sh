@@ -11,7 +11,10 @@ dir=${1:?usage: stage-payload.sh DIR VMMON.KO BINDIR} ko=${2:?} bin=${3:?}
 top=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$dir"
 mkdir -p "$dir"
-cp "$ko" "$bin/vmctl" "$bin"/vmmon_*_test "$bin"/vmctl_*_test \
+# The test programs there are (quick-test.sh builds only those it runs).
+shopt -s nullglob
+tests=("$bin"/vmmon_*_test "$bin"/vmctl_*_test)
+cp "$ko" "$bin/vmctl" "${tests[@]}" \
    "$bin/multiboot_hello.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
 if [ -n "${4:-}" ]; then

@@ -9,7 +9,7 @@
 #include "dev_apic_bus.h"
 #include "dev_ioapic.h"
 #include "dev_lapic.h"
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "machine.h"
 
 #define NR_CPUS		2
@@ -212,61 +212,59 @@ static uint32_t rte_low(unsigned int pin)
 	return io_rd(IOAPIC_REG_REDTBL + 2 * pin);
 }
 
-static enum ktap_result lapic_reset_values(void)
+TEST(lapic_reset_values)
 {
 	unsigned int i;
 
 	setup_ids(0, 7);
-	EXPECT_EQ(rd(0, LAPIC_ID), 0);
-	EXPECT_EQ(rd(1, LAPIC_ID), 0x07000000);
-	EXPECT_EQ(rd(1, LAPIC_VERSION), 0x00050014);
-	EXPECT_EQ(rd(1, LAPIC_TPR), 0);
-	EXPECT_EQ(rd(1, LAPIC_APR), 0);
-	EXPECT_EQ(rd(1, LAPIC_PPR), 0);
-	EXPECT_EQ(rd(1, LAPIC_LDR), 0);
+	EXPECT_EQ(rd(0, LAPIC_ID), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ID), 0x07000000u);
+	EXPECT_EQ(rd(1, LAPIC_VERSION), 0x00050014u);
+	EXPECT_EQ(rd(1, LAPIC_TPR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_APR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_PPR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0u);
 	EXPECT_EQ(rd(1, LAPIC_DFR), 0xffffffff);
-	EXPECT_EQ(rd(1, LAPIC_SVR), 0xff);
-	EXPECT_EQ(rd(1, LAPIC_ESR), 0);
-	EXPECT_EQ(rd(1, LAPIC_ICR_LOW), 0);
-	EXPECT_EQ(rd(1, LAPIC_ICR_HIGH), 0);
+	EXPECT_EQ(rd(1, LAPIC_SVR), 0xffu);
+	EXPECT_EQ(rd(1, LAPIC_ESR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ICR_LOW), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ICR_HIGH), 0u);
 	for (i = 0; i < LAPIC_VEC_REGS; i++) {
-		EXPECT_EQ(rd(1, LAPIC_ISR + i * LAPIC_REG_STRIDE), 0);
-		EXPECT_EQ(rd(1, LAPIC_TMR + i * LAPIC_REG_STRIDE), 0);
-		EXPECT_EQ(rd(1, LAPIC_IRR + i * LAPIC_REG_STRIDE), 0);
+		EXPECT_EQ(rd(1, LAPIC_ISR + i * LAPIC_REG_STRIDE), 0u);
+		EXPECT_EQ(rd(1, LAPIC_TMR + i * LAPIC_REG_STRIDE), 0u);
+		EXPECT_EQ(rd(1, LAPIC_IRR + i * LAPIC_REG_STRIDE), 0u);
 	}
 	for (i = LAPIC_LVT_TIMER; i <= LAPIC_LVT_ERROR; i += LAPIC_REG_STRIDE)
 		EXPECT_EQ(rd(1, i), LAPIC_LVT_MASKED);
-	EXPECT_EQ(rd(1, LAPIC_TIMER_INIT), 0);
-	EXPECT_EQ(rd(1, LAPIC_TIMER_CUR), 0);
-	EXPECT_EQ(rd(1, LAPIC_TIMER_DIV), 0);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_INIT), 0u);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_CUR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_DIV), 0u);
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
 	/* Virtual wire until the OS sets the APIC up. */
 	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[0]));
-	return KTAP_PASS;
 }
 
-static enum ktap_result lapic_register_masks(void)
+TEST(lapic_register_masks)
 {
 	setup();
-	EXPECT_EQ(wr_rd(LAPIC_DFR, 0), 0x0fffffff);
+	EXPECT_EQ(wr_rd(LAPIC_DFR, 0), 0x0fffffffu);
 	EXPECT_EQ(wr_rd(LAPIC_LDR, 0xffffffff), 0xff000000);
-	EXPECT_EQ(wr_rd(LAPIC_TPR, 0xffffffff), 0xff);
-	EXPECT_EQ(wr_rd(LAPIC_SVR, 0xffffffff), 0x3ff);
+	EXPECT_EQ(wr_rd(LAPIC_TPR, 0xffffffff), 0xffu);
+	EXPECT_EQ(wr_rd(LAPIC_SVR, 0xffffffff), 0x3ffu);
 	/* No TSC deadline mode. */
-	EXPECT_EQ(wr_rd(LAPIC_LVT_TIMER, 0xffffffff), 0x300ff);
-	EXPECT_EQ(wr_rd(LAPIC_LVT_LINT0, 0xffffffff), 0x1a7ff);
-	EXPECT_EQ(wr_rd(LAPIC_LVT_ERROR, 0xffffffff), 0x100ff);
-	EXPECT_EQ(wr_rd(LAPIC_TIMER_DIV, 0xffffffff), 0xb);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_TIMER, 0xffffffff), 0x300ffu);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_LINT0, 0xffffffff), 0x1a7ffu);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_ERROR, 0xffffffff), 0x100ffu);
+	EXPECT_EQ(wr_rd(LAPIC_TIMER_DIV, 0xffffffff), 0xbu);
 	EXPECT_EQ(wr_rd(LAPIC_ICR_HIGH, 0xffffffff), 0xff000000);
 	/* Read-only registers. */
-	EXPECT_EQ(wr_rd(LAPIC_VERSION, 0), 0x00050014);
-	EXPECT_EQ(wr_rd(LAPIC_PPR, 0x40), 0xff);
-	EXPECT_EQ(wr_rd(LAPIC_IRR + 0x70, 0xffffffff), 0);
-	EXPECT_EQ(wr_rd(LAPIC_TIMER_CUR, 1234), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(wr_rd(LAPIC_VERSION, 0), 0x00050014u);
+	EXPECT_EQ(wr_rd(LAPIC_PPR, 0x40), 0xffu);
+	EXPECT_EQ(wr_rd(LAPIC_IRR + 0x70, 0xffffffff), 0u);
+	EXPECT_EQ(wr_rd(LAPIC_TIMER_CUR, 1234), 0u);
 }
 
-static enum ktap_result lapic_sw_disable_masks_lvts(void)
+TEST(lapic_sw_disable_masks_lvts)
 {
 	setup();
 	wr(0, LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
@@ -276,10 +274,11 @@ static enum ktap_result lapic_sw_disable_masks_lvts(void)
 	wr(0, LAPIC_SVR, SVR_ON);
 	EXPECT_TRUE(!lapic_accepts_pic(&t.lapic[0]));
 	wr(0, LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
-	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0), APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT0),
+		  (uint32_t)(APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT));
 	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[0]));
 	wr(0, LAPIC_LVT_TIMER, 0x30);
-	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x30);
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x30u);
 	/* Disabling sets every mask bit again. */
 	wr(0, LAPIC_SVR, 0xff);
 	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), LAPIC_LVT_MASKED | 0x30);
@@ -289,13 +288,12 @@ static enum ktap_result lapic_sw_disable_masks_lvts(void)
 	deliver_fixed(0, false, 0x40);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x40));
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result flat_logical_delivery(void)
+TEST(flat_logical_delivery)
 {
 	setup_linux(0, 1);
-	EXPECT_EQ(rd(1, LAPIC_LDR), 0x02000000);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0x02000000u);
 	deliver_fixed(0x02, true, 0x41);
 	EXPECT_EQ(irr_cpus(0x41), CPU1);
 	deliver_fixed(0x03, true, 0x42);
@@ -306,14 +304,13 @@ static enum ktap_result flat_logical_delivery(void)
 	EXPECT_EQ(vec_bit(0, LAPIC_IRR, 0x43) + vec_bit(1, LAPIC_IRR, 0x43), 1);
 	/* No LDR bit in common: nobody. */
 	deliver_fixed(0x04, true, 0x44);
-	EXPECT_EQ(irr_cpus(0x44), 0);
+	EXPECT_EQ(irr_cpus(0x44), 0u);
 	/* Logical 0xff reaches all. */
 	deliver_fixed(0xff, true, 0x45);
 	EXPECT_EQ(irr_cpus(0x45), BOTH);
-	return KTAP_PASS;
 }
 
-static enum ktap_result cluster_logical_delivery(void)
+TEST(cluster_logical_delivery)
 {
 	setup();
 	wr(0, LAPIC_SVR, SVR_ON);
@@ -329,38 +326,36 @@ static enum ktap_result cluster_logical_delivery(void)
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x51));
 	deliver_fixed(0x1f, true, 0x52);
 	EXPECT_EQ(irr_cpus(0x52), CPU0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result physical_delivery(void)
+TEST(physical_delivery)
 {
 	setup_linux(0, 5);
 	/* By APIC ID, not vCPU index. */
 	deliver_fixed(1, false, 0x60);
-	EXPECT_EQ(irr_cpus(0x60), 0);
+	EXPECT_EQ(irr_cpus(0x60), 0u);
 	deliver_fixed(5, false, 0x61);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x61));
-	EXPECT_EQ(t.kicks[1], 1);
-	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_EQ(t.kicks[1], 1u);
+	EXPECT_EQ(t.kicks[0], 0u);
 	/* Only the low 8 bits of a destination count. */
 	deliver_fixed(0x105, false, 0x62);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x62));
 	deliver_fixed(0xff, false, 0x63);
 	EXPECT_EQ(irr_cpus(0x63), BOTH);
-	return KTAP_PASS;
 }
 
-static enum ktap_result ipi_fixed_physical(void)
+TEST(ipi_fixed_physical)
 {
 	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_FIXED(0xfd));
-	EXPECT_EQ(t.kicks[1], 1);
-	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_EQ(t.kicks[1], 1u);
+	EXPECT_EQ(t.kicks[0], 0u);
 	EXPECT_EQ(irr_cpus(0xfd), CPU1);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_TMR, 0xfd));
 	/* Delivery status reads idle at once. */
-	EXPECT_EQ(rd(0, LAPIC_ICR_LOW), ICR_FIXED(0xfd));
-	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 0x01000000);
+	EXPECT_EQ(rd(0, LAPIC_ICR_LOW), (uint32_t)ICR_FIXED(0xfd));
+	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 0x01000000u);
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), 0xfd);
 	EXPECT_EQ(take(1), 0xfd);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0xfd));
@@ -368,22 +363,20 @@ static enum ktap_result ipi_fixed_physical(void)
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
 	wr(1, LAPIC_EOI, 0);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_ISR, 0xfd));
-	return KTAP_PASS;
 }
 
-static enum ktap_result ipi_fixed_logical(void)
+TEST(ipi_fixed_logical)
 {
 	setup_linux(0, 1);
 	send_ipi(0, 0x02, ICR_FIXED(0xfb) | LAPIC_ICR_DEST_LOGICAL);
 	EXPECT_EQ(irr_cpus(0xfb), CPU1);
 	send_ipi(1, 0x01, ICR_FIXED(0xfa) | LAPIC_ICR_DEST_LOGICAL);
 	EXPECT_EQ(irr_cpus(0xfa), CPU0);
-	EXPECT_EQ(t.kicks[0], 1);
-	EXPECT_EQ(t.kicks[1], 1);
-	return KTAP_PASS;
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(t.kicks[1], 1u);
 }
 
-static enum ktap_result ipi_shorthands(void)
+TEST(ipi_shorthands)
 {
 	setup_linux(0, 1);
 	/* The destination field is ignored with a shorthand. */
@@ -395,106 +388,101 @@ static enum ktap_result ipi_shorthands(void)
 	EXPECT_EQ(irr_cpus(0xf2), CPU0);
 	send_ipi(0, 0, ICR_FIXED(0xf3) | ICR_SH(APIC_SH_ALL));
 	EXPECT_EQ(irr_cpus(0xf3), BOTH);
-	return KTAP_PASS;
 }
 
-static enum ktap_result ipi_nmi(void)
+TEST(ipi_nmi)
 {
 	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_NMI);
-	EXPECT_EQ(t.kicks[1], 1);
+	EXPECT_EQ(t.kicks[1], 1u);
 	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
 	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
 	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
-	return KTAP_PASS;
 }
 
 /* Linux's wakeup_secondary_cpu_via_init(): INIT, INIT de-assert, 2 SIPIs. */
-static enum ktap_result init_sipi_sequence(void)
+TEST(init_sipi_sequence)
 {
 	setup_linux(0, 1);
 	send_ipi(0, 1, ICR_FIXED(0x70));
 	send_ipi(0, 1, ICR_INIT_ASSERT);
-	EXPECT_EQ(t.inits[1], 1);
-	EXPECT_EQ(t.inits[0], 0);
+	EXPECT_EQ(t.inits[1], 1u);
+	EXPECT_EQ(t.inits[0], 0u);
 	/* INIT reset the target's APIC, but not its ID. */
-	EXPECT_EQ(rd(1, LAPIC_SVR), 0xff);
-	EXPECT_EQ(rd(1, LAPIC_LDR), 0);
-	EXPECT_EQ(rd(1, LAPIC_ID), 0x01000000);
+	EXPECT_EQ(rd(1, LAPIC_SVR), 0xffu);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ID), 0x01000000u);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x70));
 	send_ipi(0, 1, ICR_INIT_DEASSERT);
-	EXPECT_EQ(t.inits[1], 1);
+	EXPECT_EQ(t.inits[1], 1u);
 	send_ipi(0, 1, ICR_SIPI(0x9a));
-	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipis[1], 1u);
 	EXPECT_EQ(t.sipi_vector[1], 0x9a);
 	send_ipi(0, 1, ICR_SIPI(0x9b));
-	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipis[1], 1u);
 	EXPECT_EQ(t.sipi_vector[1], 0x9a);
-	EXPECT_EQ(t.sipis[0], 0);
-	EXPECT_EQ(t.inits[1], 1);
+	EXPECT_EQ(t.sipis[0], 0u);
+	EXPECT_EQ(t.inits[1], 1u);
 	/* A new INIT re-arms the SIPI. */
 	send_ipi(0, 1, ICR_INIT_ASSERT);
 	send_ipi(0, 1, ICR_SIPI(0x10));
-	EXPECT_EQ(t.inits[1], 2);
-	EXPECT_EQ(t.sipis[1], 2);
+	EXPECT_EQ(t.inits[1], 2u);
+	EXPECT_EQ(t.sipis[1], 2u);
 	EXPECT_EQ(t.sipi_vector[1], 0x10);
 	/* vCPU 0 (the BSP) never waits for a SIPI it was not INITed for. */
 	send_ipi(1, 0, ICR_SIPI(0x20));
-	EXPECT_EQ(t.sipis[0], 0);
-	return KTAP_PASS;
+	EXPECT_EQ(t.sipis[0], 0u);
 }
 
 /* An AP powers up in wait-for-SIPI: a SIPI without INIT starts it. */
-static enum ktap_result sipi_at_power_up(void)
+TEST(sipi_at_power_up)
 {
 	setup();
 	send_ipi(0, 1, ICR_SIPI(0x08));
-	EXPECT_EQ(t.sipis[1], 1);
+	EXPECT_EQ(t.sipis[1], 1u);
 	EXPECT_EQ(t.sipi_vector[1], 0x08);
-	EXPECT_EQ(t.inits[1], 0);
-	return KTAP_PASS;
+	EXPECT_EQ(t.inits[1], 0u);
 }
 
-static enum ktap_result tpr_masks_lower_classes(void)
+TEST(tpr_masks_lower_classes)
 {
 	setup();
 	linux_setup(0);
 	wr(0, LAPIC_TPR, 0x50);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50u);
 	send_ipi(0, 0, ICR_FIXED(0x5f) | ICR_SH(APIC_SH_SELF));
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x5f));
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
-	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_EQ(t.kicks[0], 0u);
 	send_ipi(0, 0, ICR_FIXED(0x60) | ICR_SH(APIC_SH_SELF));
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), 0x60);
-	EXPECT_EQ(t.kicks[0], 1);
+	EXPECT_EQ(t.kicks[0], 1u);
 	EXPECT_EQ(take(0), 0x60);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x60);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x60u);
 	wr(0, LAPIC_EOI, 0);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x50u);
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
 	/* Lowering TPR lets 0x5f in, and says so. */
 	wr(0, LAPIC_TPR, 0x40);
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), 0x5f);
-	EXPECT_EQ(t.kicks[0], 2);
-	return KTAP_PASS;
+	EXPECT_EQ(t.kicks[0], 2u);
 }
 
-static enum ktap_result isr_nesting_eoi_order(void)
+TEST(isr_nesting_eoi_order)
 {
 	setup();
 	linux_setup(0);
 	send_ipi(0, 0, ICR_FIXED(0x41) | ICR_SH(APIC_SH_SELF));
 	EXPECT_EQ(take(0), 0x41);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x40);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x40u);
 	/* Same class: blocked while 0x41 is in service. */
 	send_ipi(0, 0, ICR_FIXED(0x4f) | ICR_SH(APIC_SH_SELF));
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
 	/* Higher class nests. */
 	send_ipi(0, 0, ICR_FIXED(0x81) | ICR_SH(APIC_SH_SELF));
 	EXPECT_EQ(take(0), 0x81);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x80);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x80u);
 	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x41));
 	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x81));
 	/* EOI retires the highest in service first. */
@@ -504,43 +492,41 @@ static enum ktap_result isr_nesting_eoi_order(void)
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
 	wr(0, LAPIC_EOI, 0);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x41));
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0u);
 	/* TPR in the class in service: PPR is all of TPR. */
 	EXPECT_EQ(take(0), 0x4f);
 	wr(0, LAPIC_TPR, 0x45);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0x45);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0x45u);
 	wr(0, LAPIC_TPR, 0);
 	wr(0, LAPIC_EOI, 0);
 	/* EOI with nothing in service is harmless. */
 	wr(0, LAPIC_EOI, 0);
-	EXPECT_EQ(rd(0, LAPIC_PPR), 0);
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0u);
 	/* accept() of a vector not requested changes nothing. */
 	lapic_accept(&t.lapic[0], 0x99);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x99));
-	return KTAP_PASS;
 }
 
-static enum ktap_result illegal_vectors(void)
+TEST(illegal_vectors)
 {
 	setup_linux(0, 1);
 	wr(1, LAPIC_LVT_ERROR, 0xfe);
 	send_ipi(0, 1, ICR_FIXED(0x0f));
-	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0u);
 	wr(0, LAPIC_ESR, 0);
 	EXPECT_EQ(rd(0, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
 	/* Latched: the next write clears it. */
 	wr(0, LAPIC_ESR, 0);
-	EXPECT_EQ(rd(0, LAPIC_ESR), 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0u);
 	/* Received through MSI: the receiver's error, through LVT Error. */
 	apic_bus_msi(&t.apic_bus, 0xfee01000, 0x0005);
-	EXPECT_EQ(rd(1, LAPIC_IRR), 0);
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0u);
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), 0xfe);
 	wr(1, LAPIC_ESR, 0);
 	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
-	return KTAP_PASS;
 }
 
-static enum ktap_result bad_offsets_and_sizes(void)
+TEST(bad_offsets_and_sizes)
 {
 	uint64_t v64 = 0x1234;
 	uint16_t v16 = 0x1234;
@@ -551,7 +537,7 @@ static enum ktap_result bad_offsets_and_sizes(void)
 	linux_setup(0);
 	/* Other sizes: read 0, writes dropped. */
 	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v64, 8, false);
-	EXPECT_EQ(v64, 0);
+	EXPECT_EQ(v64, 0u);
 	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_SVR, &v16, 2, false);
 	EXPECT_EQ(v16, 0);
 	v16 = 0x50;
@@ -559,40 +545,39 @@ static enum ktap_result bad_offsets_and_sizes(void)
 	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v8, 1, true);
 	v64 = 0x50;
 	bus_access(&t.mmio[0], LAPIC_MMIO_BASE + LAPIC_TPR, &v64, 8, true);
-	EXPECT_EQ(rd(0, LAPIC_TPR), 0);
+	EXPECT_EQ(rd(0, LAPIC_TPR), 0u);
 	/* Unaligned and in-between offsets. */
-	EXPECT_EQ(rd(0, LAPIC_SVR + 4), 0);
-	EXPECT_EQ(rd(0, LAPIC_SVR + 1), 0);
+	EXPECT_EQ(rd(0, LAPIC_SVR + 4), 0u);
+	EXPECT_EQ(rd(0, LAPIC_SVR + 1), 0u);
 	wr(0, LAPIC_TPR + 4, 0x50);
 	wr(0, LAPIC_TPR + 2, 0x50);
-	EXPECT_EQ(rd(0, LAPIC_TPR), 0);
+	EXPECT_EQ(rd(0, LAPIC_TPR), 0u);
 	/* Reserved registers and the top of the page. */
-	EXPECT_EQ(rd(0, 0x3f0), 0);
-	EXPECT_EQ(rd(0, 0xff0), 0);
+	EXPECT_EQ(rd(0, 0x3f0), 0u);
+	EXPECT_EQ(rd(0, 0xff0), 0u);
 	wr(0, 0xff0, 0xffffffff);
-	EXPECT_EQ(rd(0, LAPIC_MMIO_SIZE - 4), 0);
+	EXPECT_EQ(rd(0, LAPIC_MMIO_SIZE - 4), 0u);
 	/* Called directly (as vCPU threads do), reads are zeroed too. */
 	v32 = 0xaaaaaaaa;
 	lapic_mmio(&t.lapic[0], LAPIC_SVR + 4, &v32, 4, false);
-	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(v32, 0u);
 	v64 = ~0ULL;
 	lapic_mmio(&t.lapic[0], LAPIC_SVR, &v64, 8, false);
-	EXPECT_EQ(v64, 0);
+	EXPECT_EQ(v64, 0u);
 	v32 = 0xaaaaaaaa;
 	ioapic_mmio(&t.ioapic, IOAPIC_EOI, &v32, 4, false);
-	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(v32, 0u);
 	/* The bus refuses what crosses the page; the model holds anyway. */
 	v32 = 0xffffffff;
 	lapic_mmio(&t.lapic[0], LAPIC_MMIO_SIZE, &v32, 4, true);
 	lapic_mmio(&t.lapic[0], UINT64_MAX - 0xf, &v32, 4, true);
 	v32 = 0;
 	lapic_mmio(&t.lapic[0], UINT64_MAX - 0xf, &v32, 4, false);
-	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(v32, 0u);
 	EXPECT_EQ(rd(0, LAPIC_SVR), SVR_ON);
-	return KTAP_PASS;
 }
 
-static enum ktap_result timer_oneshot_divide16(void)
+TEST(timer_oneshot_divide16)
 {
 	setup();
 	linux_setup(0);
@@ -600,27 +585,26 @@ static enum ktap_result timer_oneshot_divide16(void)
 	wr(0, LAPIC_TIMER_DIV, DIV_16);
 	wr(0, LAPIC_LVT_TIMER, TIMER_ONESHOT(0xec));
 	wr(0, LAPIC_TIMER_INIT, 1000);	/* 16000 ticks of 1 ns */
-	EXPECT_EQ(rd(0, LAPIC_TIMER_INIT), 1000);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_INIT), 1000u);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1000u);
 	vm_clock_fake_advance(&t.clock, 1000 + 8000);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 500);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 500u);
 	vm_clock_fake_advance(&t.clock, 1000 + 15999);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 1u);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
-	EXPECT_EQ(t.kicks[0], 0);
+	EXPECT_EQ(t.kicks[0], 0u);
 	vm_clock_fake_advance(&t.clock, 1000 + 16000);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
-	EXPECT_EQ(t.kicks[0], 1);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0u);
 	EXPECT_TRUE(!t.lapic[0].timer.armed);
 	/* It does not fire again. */
 	EXPECT_EQ(take(0), 0xec);
 	vm_clock_fake_advance(&t.clock, 1000000);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
-	return KTAP_PASS;
 }
 
-static enum ktap_result timer_periodic(void)
+TEST(timer_periodic)
 {
 	setup();
 	linux_setup(0);
@@ -632,7 +616,7 @@ static enum ktap_result timer_periodic(void)
 	wr(0, LAPIC_EOI, 0);
 	/* Counting down again from the top. */
 	vm_clock_fake_advance(&t.clock, 160000 + 40000);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7500);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7500u);
 	vm_clock_fake_advance(&t.clock, 319999);
 	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
 	vm_clock_fake_advance(&t.clock, 320000);
@@ -641,16 +625,15 @@ static enum ktap_result timer_periodic(void)
 	/* A late timer thread skips the missed periods, staying in phase. */
 	vm_clock_fake_advance(&t.clock, 800000 + 5);
 	EXPECT_EQ(take(0), 0xec);
-	EXPECT_EQ(t.lapic[0].timer.deadline, 960000);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 10000);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 960000u);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 10000u);
 	/* Initial count 0 stops it. */
 	wr(0, LAPIC_TIMER_INIT, 0);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0u);
 	EXPECT_TRUE(!t.lapic[0].timer.armed);
-	return KTAP_PASS;
 }
 
-static enum ktap_result timer_periodic_rate_limited(void)
+TEST(timer_periodic_rate_limited)
 {
 	setup();
 	linux_setup(0);
@@ -660,14 +643,13 @@ static enum ktap_result timer_periodic_rate_limited(void)
 	vm_clock_fake_advance(&t.clock, 10);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
 	/* Not every 10 ns: the timer thread would never rest. */
-	EXPECT_EQ(t.lapic[0].timer.deadline, 10 + 100000);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 10 + 100000u);
 	/* The guest's count still runs at its own rate. */
 	vm_clock_fake_advance(&t.clock, 23);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7);
-	return KTAP_PASS;
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 7u);
 }
 
-static enum ktap_result timer_masked_sets_no_irr(void)
+TEST(timer_masked_sets_no_irr)
 {
 	setup();
 	linux_setup(0);
@@ -675,13 +657,13 @@ static enum ktap_result timer_masked_sets_no_irr(void)
 	wr(0, LAPIC_TIMER_INIT, 100);
 	vm_clock_fake_advance(&t.clock, 200);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
-	EXPECT_EQ(t.kicks[0], 0);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0);
+	EXPECT_EQ(t.kicks[0], 0u);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0u);
 	/* Divide 2 (code 0) is the reset value. */
 	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec) | LAPIC_LVT_MASKED);
 	wr(0, LAPIC_TIMER_INIT, 100000);
 	vm_clock_fake_advance(&t.clock, 200 + 100000);
-	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 50000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 50000u);
 	vm_clock_fake_advance(&t.clock, 200 + 600000);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
 	/* Still counting: unmasked, the next period delivers. */
@@ -689,10 +671,9 @@ static enum ktap_result timer_masked_sets_no_irr(void)
 	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
 	vm_clock_fake_advance(&t.clock, 200 + 800000);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
-	return KTAP_PASS;
 }
 
-static enum ktap_result divide_values(void)
+TEST(divide_values)
 {
 	static const struct {
 		uint32_t conf;
@@ -712,43 +693,41 @@ static enum ktap_result divide_values(void)
 		wr(0, LAPIC_TIMER_DIV, divs[i].conf);
 		wr(0, LAPIC_TIMER_INIT, 1000);
 		vm_clock_fake_advance(&t.clock, start + 100 * divs[i].div);
-		EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 900);
+		EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 900u);
 	}
-	return KTAP_PASS;
 }
 
-static enum ktap_result ioapic_registers(void)
+TEST(ioapic_registers)
 {
 	unsigned int pin;
 
 	setup();
-	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011);
-	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0);
+	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011u);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0u);
 	io_wr(IOAPIC_REG_ID, 0xffffffff);
-	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0x0f000000);
-	EXPECT_EQ(io_rd(IOAPIC_REG_ARB), 0x0f000000);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ID), 0x0f000000u);
+	EXPECT_EQ(io_rd(IOAPIC_REG_ARB), 0x0f000000u);
 	io_wr(IOAPIC_REG_VERSION, 0);
-	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011);
+	EXPECT_EQ(io_rd(IOAPIC_REG_VERSION), 0x00170011u);
 	for (pin = 0; pin < IOAPIC_NR_PINS; pin++) {
 		EXPECT_EQ(rte_low(pin), IOAPIC_RTE_MASKED);
-		EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * pin + 1), 0);
+		EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * pin + 1), 0u);
 	}
 	/* Delivery status and Remote IRR are read-only. */
 	io_wr(IOAPIC_REG_REDTBL + 2 * 23, 0xffffffff);
-	EXPECT_EQ(rte_low(23), 0x1afff);
+	EXPECT_EQ(rte_low(23), 0x1afffu);
 	io_wr(IOAPIC_REG_REDTBL + 2 * 23 + 1, 0xffffffff);
 	EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * 23 + 1), 0xff000000);
 	/* Past the table, and IOREGSEL's own width. */
 	io_wr(IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS, 0xffffffff);
-	EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS), 0);
-	EXPECT_EQ(io_rd(0xff), 0);
+	EXPECT_EQ(io_rd(IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS), 0u);
+	EXPECT_EQ(io_rd(0xff), 0u);
 	io_wr(0x1234, 0);	/* IOREGSEL keeps 8 bits: 0x34 */
-	EXPECT_EQ(t.ioapic.regsel, 0x34);
-	EXPECT_EQ(io_rd(0x03), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(t.ioapic.regsel, 0x34u);
+	EXPECT_EQ(io_rd(0x03), 0u);
 }
 
-static enum ktap_result ioapic_bad_accesses(void)
+TEST(ioapic_bad_accesses)
 {
 	uint64_t v64 = 0;
 	uint8_t v8 = IOAPIC_REG_VERSION;
@@ -757,49 +736,47 @@ static enum ktap_result ioapic_bad_accesses(void)
 	setup();
 	/* Only 32-bit accesses at the three registers do anything. */
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_REGSEL, &v8, 1, true);
-	EXPECT_EQ(t.ioapic.regsel, 0);
+	EXPECT_EQ(t.ioapic.regsel, 0u);
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_WINDOW, &v64, 8,
 		   false);
-	EXPECT_EQ(v64, 0);
+	EXPECT_EQ(v64, 0u);
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x20, &v32, 4, false);
-	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(v32, 0u);
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_EOI, &v32, 4, false);
-	EXPECT_EQ(v32, 0);
+	EXPECT_EQ(v32, 0u);
 	v32 = 0xffffffff;
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x04, &v32, 4, true);
-	EXPECT_EQ(t.ioapic.regsel, 0);
+	EXPECT_EQ(t.ioapic.regsel, 0u);
 	ioapic_mmio(&t.ioapic, UINT64_MAX, &v32, 4, true);
 	/* Out-of-range pins are ignored. */
 	ioapic_set_irq(&t.ioapic, IOAPIC_NR_PINS, 1);
 	ioapic_set_irq(&t.ioapic, UINT32_MAX, 1);
-	EXPECT_EQ(t.ioapic.asserted, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(t.ioapic.asserted, 0u);
 }
 
-static enum ktap_result ioapic_level_redelivered_after_eoi(void)
+TEST(ioapic_level_redelivered_after_eoi)
 {
 	setup_linux(0, 1);
 	route(9, RTE_LEVEL(0x39), 1);
 	ioapic_set_irq(&t.ioapic, 9, 1);
-	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
 	EXPECT_TRUE(vec_bit(1, LAPIC_TMR, 0x39));
 	EXPECT_EQ(take(1), 0x39);
-	EXPECT_EQ(t.kicks[1], 1);
+	EXPECT_EQ(t.kicks[1], 1u);
 	/* Line still high: the EOI brings it back. */
 	wr(1, LAPIC_EOI, 0);
-	EXPECT_EQ(t.kicks[1], 2);
-	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_EQ(t.kicks[1], 2u);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
 	EXPECT_EQ(take(1), 0x39);
 	/* Lowered before the EOI: done. */
 	ioapic_set_irq(&t.ioapic, 9, 0);
 	wr(1, LAPIC_EOI, 0);
 	EXPECT_TRUE(!(rte_low(9) & IOAPIC_RTE_REMOTE_IRR));
 	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
-	EXPECT_EQ(t.kicks[1], 2);
-	return KTAP_PASS;
+	EXPECT_EQ(t.kicks[1], 2u);
 }
 
-static enum ktap_result ioapic_remote_irr_blocks(void)
+TEST(ioapic_remote_irr_blocks)
 {
 	setup();
 	linux_setup(0);
@@ -810,10 +787,10 @@ static enum ktap_result ioapic_remote_irr_blocks(void)
 	ioapic_set_irq(&t.ioapic, 10, 0);
 	ioapic_set_irq(&t.ioapic, 10, 1);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3a));
-	EXPECT_EQ(t.kicks[0], 1);
+	EXPECT_EQ(t.kicks[0], 1u);
 	/* Rewriting the entry (Linux does, on affinity changes) keeps it. */
 	io_wr(IOAPIC_REG_REDTBL + 2 * 10, RTE_LEVEL(0x3a));
-	EXPECT_TRUE(rte_low(10) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_NE(0u, rte_low(10) & IOAPIC_RTE_REMOTE_IRR);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3a));
 	/* The EOI lets the still-high line through again. */
 	wr(0, LAPIC_EOI, 0);
@@ -823,10 +800,9 @@ static enum ktap_result ioapic_remote_irr_blocks(void)
 	io_wr(IOAPIC_REG_REDTBL + 2 * 10, RTE_EDGE(0x3a) | IOAPIC_RTE_MASKED);
 	EXPECT_TRUE(!(rte_low(10) & IOAPIC_RTE_REMOTE_IRR));
 	ioapic_set_irq(&t.ioapic, 10, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result ioapic_eoi_register(void)
+TEST(ioapic_eoi_register)
 {
 	uint32_t vector = 0x3b;
 
@@ -842,13 +818,12 @@ static enum ktap_result ioapic_eoi_register(void)
 	/* An EOI for another vector leaves Remote IRR alone. */
 	ioapic_set_irq(&t.ioapic, 11, 1);
 	ioapic_set_irq(&t.ioapic, 11, 0);
-	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_NE(0u, rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
 	ioapic_eoi(&t.ioapic, 0x3c);
-	EXPECT_TRUE(rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
-	return KTAP_PASS;
+	EXPECT_NE(0u, rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
 }
 
-static enum ktap_result ioapic_masked_pin(void)
+TEST(ioapic_masked_pin)
 {
 	setup();
 	linux_setup(0);
@@ -864,10 +839,9 @@ static enum ktap_result ioapic_masked_pin(void)
 	ioapic_set_irq(&t.ioapic, 5, 1);
 	route(5, RTE_EDGE(0x35), 0);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x35));
-	return KTAP_PASS;
 }
 
-static enum ktap_result ioapic_edge_pin(void)
+TEST(ioapic_edge_pin)
 {
 	setup_linux(0, 1);
 	/* Logical destination, as Linux routes in flat mode. */
@@ -887,44 +861,41 @@ static enum ktap_result ioapic_edge_pin(void)
 	ioapic_set_irq(&t.ioapic, 1, 0);
 	ioapic_set_irq(&t.ioapic, 1, 1);
 	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x31));
-	EXPECT_EQ(t.kicks[1], 2);
-	return KTAP_PASS;
+	EXPECT_EQ(t.kicks[1], 2u);
 }
 
 /* Only the EOI of a level-triggered vector (TMR) reaches the I/O APIC. */
-static enum ktap_result edge_eoi_not_broadcast(void)
+TEST(edge_eoi_not_broadcast)
 {
 	setup_linux(0, 1);
 	route(9, RTE_LEVEL(0x39), 0);
 	ioapic_set_irq(&t.ioapic, 9, 1);
 	ioapic_set_irq(&t.ioapic, 9, 0);
-	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
 	/* The same vector as an edge IPI on vCPU 1, EOIed there. */
 	send_ipi(0, 1, ICR_FIXED(0x39));
 	EXPECT_EQ(take(1), 0x39);
 	wr(1, LAPIC_EOI, 0);
-	EXPECT_TRUE(rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
 	/* vCPU 0's EOI of the level one is. */
 	EXPECT_EQ(take(0), 0x39);
 	wr(0, LAPIC_EOI, 0);
 	EXPECT_TRUE(!(rte_low(9) & IOAPIC_RTE_REMOTE_IRR));
-	return KTAP_PASS;
 }
 
 /* Polarity is kept for the guest; the level given is the logical one. */
-static enum ktap_result ioapic_active_low(void)
+TEST(ioapic_active_low)
 {
 	setup();
 	linux_setup(0);
 	route(12, RTE_LEVEL(0x3c) | IOAPIC_RTE_ACTIVE_LOW, 0);
-	EXPECT_TRUE(rte_low(12) & IOAPIC_RTE_ACTIVE_LOW);
+	EXPECT_NE(0u, rte_low(12) & IOAPIC_RTE_ACTIVE_LOW);
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3c));
 	ioapic_set_irq(&t.ioapic, 12, 1);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x3c));
-	return KTAP_PASS;
 }
 
-static enum ktap_result msi_decode(void)
+TEST(msi_decode)
 {
 	setup_linux(0, 3);
 	/* Physical destination 3, fixed, edge. */
@@ -955,44 +926,6 @@ static enum ktap_result msi_decode(void)
 	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0746);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x46));
 	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(lapic_reset_values),
-	KTAP_CASE(lapic_register_masks),
-	KTAP_CASE(lapic_sw_disable_masks_lvts),
-	KTAP_CASE(flat_logical_delivery),
-	KTAP_CASE(cluster_logical_delivery),
-	KTAP_CASE(physical_delivery),
-	KTAP_CASE(ipi_fixed_physical),
-	KTAP_CASE(ipi_fixed_logical),
-	KTAP_CASE(ipi_shorthands),
-	KTAP_CASE(ipi_nmi),
-	KTAP_CASE(init_sipi_sequence),
-	KTAP_CASE(sipi_at_power_up),
-	KTAP_CASE(tpr_masks_lower_classes),
-	KTAP_CASE(isr_nesting_eoi_order),
-	KTAP_CASE(illegal_vectors),
-	KTAP_CASE(bad_offsets_and_sizes),
-	KTAP_CASE(timer_oneshot_divide16),
-	KTAP_CASE(timer_periodic),
-	KTAP_CASE(timer_periodic_rate_limited),
-	KTAP_CASE(timer_masked_sets_no_irr),
-	KTAP_CASE(divide_values),
-	KTAP_CASE(ioapic_registers),
-	KTAP_CASE(ioapic_bad_accesses),
-	KTAP_CASE(ioapic_level_redelivered_after_eoi),
-	KTAP_CASE(ioapic_remote_irr_blocks),
-	KTAP_CASE(ioapic_eoi_register),
-	KTAP_CASE(ioapic_masked_pin),
-	KTAP_CASE(ioapic_edge_pin),
-	KTAP_CASE(edge_eoi_not_broadcast),
-	KTAP_CASE(ioapic_active_low),
-	KTAP_CASE(msi_decode),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

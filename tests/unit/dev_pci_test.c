@@ -5,7 +5,7 @@
  * that move or stop decoding, and the capability list.
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_pci.h"
 
 #define MEM_WINDOW	0xe0000000ULL
@@ -123,7 +123,7 @@ static bool setup(void)
 		pci_bus_add_device(&pci, &dev) == 1;
 }
 
-static enum ktap_result config_address_latch(void)
+TEST(config_address_latch)
 {
 	ASSERT_TRUE(setup());
 	/* Linux's pci_check_type1(): a byte at 0xCFB, then the dword. */
@@ -138,7 +138,6 @@ static enum ktap_result config_address_latch(void)
 	/* Reserved bits 30:24 and 1:0 do not stick. */
 	outl(PCI_CONFIG_ADDRESS_PORT, 0xff0008ffu);
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), 0x800008fcu);
-	return KTAP_PASS;
 }
 
 static uint8_t reset_control_reg;
@@ -156,7 +155,7 @@ static void reset_control(void *opaque, uint64_t offset, void *data,
 }
 
 /* 0xCF9 is a byte register inside CONFIG_ADDRESS's dword. */
-static enum ktap_result reset_control_port(void)
+TEST(reset_control_port)
 {
 	ASSERT_TRUE(setup());
 	pci.reset_control = reset_control;
@@ -166,15 +165,14 @@ static enum ktap_result reset_control_port(void)
 	EXPECT_EQ(reset_control_reg, 0x06);
 	reset_control_reg = 0x0a;
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT + PCI_RESET_CONTROL_OFFSET, 1),
-		  0x0a);
+		  0x0au);
 	EXPECT_EQ(in(PCI_CONFIG_ADDRESS_PORT, 4), PCI_CONF1_ENABLE);
 	/* A dword write is CONFIG_ADDRESS's alone. */
 	outl(PCI_CONFIG_ADDRESS_PORT, PCI_CONF1_ADDRESS(1, 0));
 	EXPECT_EQ(reset_control_reg, 0x0a);
-	return KTAP_PASS;
 }
 
-static enum ktap_result scan_finds_bridge_and_device(void)
+TEST(scan_finds_bridge_and_device)
 {
 	unsigned int slot, found = 0;
 
@@ -186,14 +184,14 @@ static enum ktap_result scan_finds_bridge_and_device(void)
 			continue;
 		found++;
 		if (slot == 0) {
-			EXPECT_EQ(id, PCI_DEVICE_INTEL_82441 << 16 |
+			EXPECT_EQ(id, (uint32_t)PCI_DEVICE_INTEL_82441 << 16 |
 				  PCI_VENDOR_INTEL);
 			EXPECT_EQ(cfg_read(slot, PCI_CLASS_DEVICE, 2),
 				  PCI_CLASS_HOST_BRIDGE >> 8);
 			EXPECT_EQ(cfg_read(slot, PCI_REVISION_ID, 1),
-				  PCI_82441_REVISION);
+				  (uint32_t)PCI_82441_REVISION);
 		} else {
-			EXPECT_EQ(slot, 1);
+			EXPECT_EQ(slot, 1u);
 			EXPECT_EQ(id, TEST_DEVICE << 16 | TEST_VENDOR);
 			EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4),
 				  TEST_CLASS << 8 | TEST_REVISION);
@@ -201,9 +199,9 @@ static enum ktap_result scan_finds_bridge_and_device(void)
 				  TEST_SUBSYS << 16 | TEST_SUBVENDOR);
 		}
 		EXPECT_EQ(cfg_read(slot, PCI_HEADER_TYPE, 1),
-			  PCI_HEADER_TYPE_NORMAL);
+			  (uint32_t)PCI_HEADER_TYPE_NORMAL);
 	}
-	EXPECT_EQ(found, 2);
+	EXPECT_EQ(found, 2u);
 	/* Functions 1-7, other buses and a clear enable bit read all ones. */
 	outl(PCI_CONFIG_ADDRESS_PORT,
 	     PCI_CONF1_ADDRESS(1, 0) | 1 << PCI_CONF1_FN_SHIFT);
@@ -214,10 +212,9 @@ static enum ktap_result scan_finds_bridge_and_device(void)
 	outl(PCI_CONFIG_ADDRESS_PORT, PCI_CONF1_ADDRESS(1, 0) &
 	     ~PCI_CONF1_ENABLE);
 	EXPECT_EQ(in(PCI_CONFIG_DATA_PORT, 4), 0xffffffffu);
-	return KTAP_PASS;
 }
 
-static enum ktap_result narrow_accesses_and_read_only(void)
+TEST(narrow_accesses_and_read_only)
 {
 	ASSERT_TRUE(setup());
 	EXPECT_EQ(cfg_read(1, PCI_DEVICE_ID, 2), TEST_DEVICE);
@@ -233,17 +230,16 @@ static enum ktap_result narrow_accesses_and_read_only(void)
 		  TEST_CLASS << 8 | TEST_REVISION);
 	EXPECT_EQ(cfg_read(1, PCI_SUBSYSTEM_VENDOR_ID, 4),
 		  TEST_SUBSYS << 16 | TEST_SUBVENDOR);
-	EXPECT_EQ(cfg_read(1, PCI_INTERRUPT_PIN, 1), 0);
+	EXPECT_EQ(cfg_read(1, PCI_INTERRUPT_PIN, 1), 0u);
 	/* Interrupt Line is the OS's scratch register. */
 	cfg_write(1, PCI_INTERRUPT_LINE, 11, 1);
-	EXPECT_EQ(cfg_read(1, PCI_INTERRUPT_LINE, 1), 11);
+	EXPECT_EQ(cfg_read(1, PCI_INTERRUPT_LINE, 1), 11u);
 	/* No expansion ROM: the ROM BAR stays zero. */
 	cfg_write(1, PCI_ROM_ADDRESS, 0xffffffffu, 4);
-	EXPECT_EQ(cfg_read(1, PCI_ROM_ADDRESS, 4), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(cfg_read(1, PCI_ROM_ADDRESS, 4), 0u);
 }
 
-static enum ktap_result bars_placed_and_enabled(void)
+TEST(bars_placed_and_enabled)
 {
 	uint32_t bar0, bar1, bar2, bar3, cmd, v;
 	uint64_t base2;
@@ -251,27 +247,28 @@ static enum ktap_result bars_placed_and_enabled(void)
 	ASSERT_TRUE(setup());
 	cmd = cfg_read(1, PCI_COMMAND, 2);
 	EXPECT_EQ(cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO),
-		  PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+		  (uint32_t)(PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
 	bar0 = cfg_read(1, PCI_BASE_ADDRESS_0, 4);
 	bar1 = cfg_read(1, PCI_BASE_ADDRESS_1, 4);
 	bar2 = cfg_read(1, PCI_BASE_ADDRESS_2, 4);
 	bar3 = cfg_read(1, PCI_BASE_ADDRESS_3, 4);
 	EXPECT_EQ(bar0 & ~PCI_BASE_ADDRESS_MEM_MASK,
-		  PCI_BASE_ADDRESS_MEM_TYPE_32);
-	EXPECT_EQ(bar1 & ~PCI_BASE_ADDRESS_IO_MASK, PCI_BASE_ADDRESS_SPACE_IO);
+		  (unsigned long)PCI_BASE_ADDRESS_MEM_TYPE_32);
+	EXPECT_EQ(bar1 & ~PCI_BASE_ADDRESS_IO_MASK,
+		  (unsigned long)PCI_BASE_ADDRESS_SPACE_IO);
 	EXPECT_EQ(bar2 & ~PCI_BASE_ADDRESS_MEM_MASK,
-		  PCI_BASE_ADDRESS_MEM_TYPE_64);
+		  (unsigned long)PCI_BASE_ADDRESS_MEM_TYPE_64);
 	bar0 &= PCI_BASE_ADDRESS_MEM_MASK;
 	bar1 &= PCI_BASE_ADDRESS_IO_MASK;
 	base2 = (bar2 & PCI_BASE_ADDRESS_MEM_MASK) | (uint64_t)bar3 << 32;
 	/* Naturally aligned, inside the windows. */
 	EXPECT_TRUE(bar0 >= MEM_WINDOW && bar0 + BAR0_SIZE <= MEM_WINDOW_END);
-	EXPECT_EQ(bar0 % BAR0_SIZE, 0);
+	EXPECT_EQ(bar0 % BAR0_SIZE, 0u);
 	EXPECT_TRUE(base2 >= MEM_WINDOW && base2 + BAR2_SIZE <= MEM_WINDOW_END);
-	EXPECT_EQ(base2 % BAR2_SIZE, 0);
+	EXPECT_EQ(base2 % BAR2_SIZE, 0u);
 	EXPECT_TRUE(base2 >= bar0 + BAR0_SIZE || base2 + BAR2_SIZE <= bar0);
 	EXPECT_TRUE(bar1 >= IO_WINDOW && bar1 + BAR1_SIZE <= IO_WINDOW_END);
-	EXPECT_EQ(bar1 % BAR1_SIZE, 0);
+	EXPECT_EQ(bar1 % BAR1_SIZE, 0u);
 	EXPECT_EQ(pci_bar_address(&dev, 0), bar0);
 	EXPECT_EQ(pci_bar_address(&dev, 2), base2);
 
@@ -280,14 +277,13 @@ static enum ktap_result bars_placed_and_enabled(void)
 	EXPECT_EQ(v, 0xb0000010u);
 	ASSERT_TRUE(mmio_read(base2 + 0x3ffc, &v));
 	EXPECT_EQ(v, 0xb0023ffcu);
-	EXPECT_EQ(in(bar1 + 4, 2), 0x0004);
+	EXPECT_EQ(in(bar1 + 4, 2), 0x0004u);
 	out(bar1 + 2, 0x5a, 1);
 	EXPECT_EQ(seen.bar, 1);
-	EXPECT_EQ(seen.offset, 2);
-	EXPECT_EQ(seen.len, 1);
+	EXPECT_EQ(seen.offset, 2u);
+	EXPECT_EQ(seen.len, 1u);
 	EXPECT_TRUE(seen.is_write);
-	EXPECT_EQ(seen.value, 0x5a);
-	return KTAP_PASS;
+	EXPECT_EQ(seen.value, 0x5au);
 }
 
 /* Linux's __pci_read_base(): decode off, write ~0, read, restore. */
@@ -318,7 +314,7 @@ static uint64_t size_bar(unsigned int reg, bool is64, uint32_t *flags)
 	return ~mask + 1;
 }
 
-static enum ktap_result bar_sizing_protocol(void)
+TEST(bar_sizing_protocol)
 {
 	uint32_t flags, before[4], v;
 	unsigned int i;
@@ -326,25 +322,28 @@ static enum ktap_result bar_sizing_protocol(void)
 	ASSERT_TRUE(setup());
 	for (i = 0; i < 4; i++)
 		before[i] = cfg_read(1, PCI_BASE_ADDRESS_0 + 4 * i, 4);
-	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_0, false, &flags), BAR0_SIZE);
-	EXPECT_EQ(flags, PCI_BASE_ADDRESS_MEM_TYPE_32);
-	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_1, false, &flags), BAR1_SIZE);
-	EXPECT_EQ(flags & PCI_BASE_ADDRESS_SPACE, PCI_BASE_ADDRESS_SPACE_IO);
-	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_2, true, &flags), BAR2_SIZE);
-	EXPECT_EQ(flags, PCI_BASE_ADDRESS_MEM_TYPE_64);
+	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_0, false, &flags),
+		  (uint64_t)BAR0_SIZE);
+	EXPECT_EQ(flags, (uint32_t)PCI_BASE_ADDRESS_MEM_TYPE_32);
+	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_1, false, &flags),
+		  (uint64_t)BAR1_SIZE);
+	EXPECT_EQ(flags & PCI_BASE_ADDRESS_SPACE,
+		  (uint32_t)PCI_BASE_ADDRESS_SPACE_IO);
+	EXPECT_EQ(size_bar(PCI_BASE_ADDRESS_2, true, &flags),
+		  (uint64_t)BAR2_SIZE);
+	EXPECT_EQ(flags, (uint32_t)PCI_BASE_ADDRESS_MEM_TYPE_64);
 	/* Unused BARs size to nothing. */
 	cfg_write(1, PCI_BASE_ADDRESS_4, 0xffffffffu, 4);
-	EXPECT_EQ(cfg_read(1, PCI_BASE_ADDRESS_4, 4), 0);
+	EXPECT_EQ(cfg_read(1, PCI_BASE_ADDRESS_4, 4), 0u);
 	/* Restored as they were, and decoding again there. */
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(cfg_read(1, PCI_BASE_ADDRESS_0 + 4 * i, 4),
 			  before[i]);
 	EXPECT_TRUE(mmio_read(before[0] & PCI_BASE_ADDRESS_MEM_MASK, &v));
-	EXPECT_EQ(mmio_bus.nr, 2);
-	return KTAP_PASS;
+	EXPECT_EQ(mmio_bus.nr, 2u);
 }
 
-static enum ktap_result bar_move_reroutes(void)
+TEST(bar_move_reroutes)
 {
 	uint32_t old, new = 0xf0001000u, v;
 
@@ -359,24 +358,23 @@ static enum ktap_result bar_move_reroutes(void)
 	EXPECT_EQ(v, 0xb0000008u);
 	/* The I/O BAR too. */
 	cfg_write(1, PCI_BASE_ADDRESS_1, 0xd000, 4);
-	EXPECT_EQ(in(0xd000 + 6, 1), 0x06);
+	EXPECT_EQ(in(0xd000 + 6, 1), 0x06u);
 	EXPECT_EQ(seen.bar, 1);
 	/* A 64-bit BAR moved above 4 GiB, one half at a time. */
 	cfg_write(1, PCI_BASE_ADDRESS_3, 0x1, 4);
 	cfg_write(1, PCI_BASE_ADDRESS_2, 0x40000000, 4);
 	ASSERT_TRUE(mmio_read(0x140000000ULL + 0x100, &v));
 	EXPECT_EQ(v, 0xb0020100u);
-	EXPECT_EQ(mmio_bus.nr, 2);
+	EXPECT_EQ(mmio_bus.nr, 2u);
 	/* Onto another BAR: a decode conflict, so it stops decoding. */
 	cfg_write(1, PCI_BASE_ADDRESS_3, 0, 4);
 	cfg_write(1, PCI_BASE_ADDRESS_2, new, 4);
-	EXPECT_EQ(pci_bar_address(&dev, 2), 0);
+	EXPECT_EQ(pci_bar_address(&dev, 2), 0u);
 	ASSERT_TRUE(mmio_read(new, &v));
 	EXPECT_EQ(seen.bar, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result command_disable_unmaps(void)
+TEST(command_disable_unmaps)
 {
 	uint32_t bar0, bar1, cmd, v;
 
@@ -385,24 +383,23 @@ static enum ktap_result command_disable_unmaps(void)
 	bar1 = cfg_read(1, PCI_BASE_ADDRESS_1, 4) & PCI_BASE_ADDRESS_IO_MASK;
 	cmd = cfg_read(1, PCI_COMMAND, 2);
 	cfg_write(1, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY, 2);
-	EXPECT_EQ(mmio_bus.nr, 0);
+	EXPECT_EQ(mmio_bus.nr, 0u);
 	EXPECT_TRUE(!mmio_read(bar0, &v));
-	EXPECT_EQ(pci_bar_address(&dev, 0), 0);
+	EXPECT_EQ(pci_bar_address(&dev, 0), 0u);
 	seen.count = 0;
 	EXPECT_EQ(in(bar1, 4), 0xb0010000u);
-	EXPECT_EQ(seen.count, 1);
+	EXPECT_EQ(seen.count, 1u);
 
 	cfg_write(1, PCI_COMMAND, cmd & ~PCI_COMMAND_IO, 2);
 	EXPECT_TRUE(mmio_read(bar0, &v));
 	EXPECT_EQ(in(bar1, 4), 0xffffffffu);
-	EXPECT_EQ(seen.count, 2);
+	EXPECT_EQ(seen.count, 2u);
 	/* Byte writes to the command register count as well. */
 	cfg_write(1, PCI_COMMAND, cmd, 1);
 	EXPECT_EQ(in(bar1, 4), 0xb0010000u);
-	return KTAP_PASS;
 }
 
-static enum ktap_result capability_list(void)
+TEST(capability_list)
 {
 	uint8_t a[6] = { 0, 0, 0xaa, 0xbb, 0xcc, 0xdd };
 	uint8_t b[12] = { 0, 0, 0x11 };
@@ -411,40 +408,39 @@ static enum ktap_result capability_list(void)
 	int off_a, off_b;
 
 	ASSERT_TRUE(setup());
-	EXPECT_EQ(cfg_read(1, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
+	EXPECT_EQ(cfg_read(1, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0u);
 	off_a = pci_device_add_capability(&dev, TEST_CAP_ID_A, a, sizeof(a));
 	off_b = pci_device_add_capability(&dev, TEST_CAP_ID_B, b, sizeof(b));
 	EXPECT_EQ(off_a, PCI_CAP_START);
 	EXPECT_EQ(off_b, PCI_CAP_START + 8);
 	EXPECT_EQ(pci_device_add_capability(&dev, 1, big, sizeof(big)), -1);
-	EXPECT_TRUE(cfg_read(1, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_NE(0u, cfg_read(1, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 
 	/* Walk it as pci_find_capability() does. */
 	for (pos = cfg_read(1, PCI_CAPABILITY_LIST, 1); pos && ttl--;
 	     pos = cfg_read(1, pos + PCI_CAP_LIST_NEXT, 1)) {
 		ASSERT_TRUE(pos >= PCI_CAP_START && !(pos & 3));
 		if (n == 0) {
-			EXPECT_EQ(cfg_read(1, pos, 1), TEST_CAP_ID_A);
-			EXPECT_EQ(cfg_read(1, pos + 2, 2), 0xbbaa);
-			EXPECT_EQ(cfg_read(1, pos + 4, 2), 0xddcc);
+			EXPECT_EQ(cfg_read(1, pos, 1), (uint32_t)TEST_CAP_ID_A);
+			EXPECT_EQ(cfg_read(1, pos + 2, 2), 0xbbaau);
+			EXPECT_EQ(cfg_read(1, pos + 4, 2), 0xddccu);
 		} else {
-			EXPECT_EQ(cfg_read(1, pos, 1), TEST_CAP_ID_B);
-			EXPECT_EQ(cfg_read(1, pos + 2, 1), 0x11);
+			EXPECT_EQ(cfg_read(1, pos, 1), (uint32_t)TEST_CAP_ID_B);
+			EXPECT_EQ(cfg_read(1, pos + 2, 1), 0x11u);
 		}
 		n++;
 	}
-	EXPECT_EQ(n, 2);
+	EXPECT_EQ(n, 2u);
 	/* Read-only unless the device says otherwise. */
 	cfg_write(1, off_a, 0, 4);
 	EXPECT_EQ(cfg_read(1, off_a, 4), 0xbbaa0000u | (off_b << 8) |
 		  TEST_CAP_ID_A);
 	pci_device_set_wmask(&dev, off_a + 2, 0xff00, 2);
 	cfg_write(1, off_a + 2, 0x1234, 2);
-	EXPECT_EQ(cfg_read(1, off_a + 2, 2), 0x12aa);
-	return KTAP_PASS;
+	EXPECT_EQ(cfg_read(1, off_a + 2, 2), 0x12aau);
 }
 
-static enum ktap_result bad_bars_and_full_bus(void)
+TEST(bad_bars_and_full_bus)
 {
 	static struct pci_device more[PCI_MAX_SLOTS];
 	struct pci_device d;
@@ -500,23 +496,6 @@ static enum ktap_result bad_bars_and_full_bus(void)
 			  i < PCI_MAX_SLOTS - 2 ? (int)i + 2 : -1);
 	}
 	EXPECT_EQ(cfg_read(31, PCI_VENDOR_ID, 2), TEST_VENDOR);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(config_address_latch),
-	KTAP_CASE(reset_control_port),
-	KTAP_CASE(scan_finds_bridge_and_device),
-	KTAP_CASE(narrow_accesses_and_read_only),
-	KTAP_CASE(bars_placed_and_enabled),
-	KTAP_CASE(bar_sizing_protocol),
-	KTAP_CASE(bar_move_reroutes),
-	KTAP_CASE(command_disable_unmaps),
-	KTAP_CASE(capability_list),
-	KTAP_CASE(bad_bars_and_full_bus),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

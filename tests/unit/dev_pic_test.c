@@ -4,7 +4,7 @@
  * init, mask/ack, spurious check), priorities, cascade, trigger modes.
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_pic.h"
 
 #define MASTER_CMD	0x20
@@ -24,6 +24,7 @@
 #define SPECIFIC_EOI	0x60
 
 static struct {
+	struct __test_metadata *test;	/* the running test, for output() */
 	struct pic pic;
 	int intr;
 	int calls;
@@ -31,6 +32,8 @@ static struct {
 
 static void output(void *opaque, int level)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
 	EXPECT_TRUE(level != t.intr);	/* only changes are told */
 	t.intr = level;
@@ -79,13 +82,13 @@ static void init_chip(unsigned int cmd, uint8_t vector, uint8_t icw3,
 }
 
 /* Linux's init_8259A(false) after probe_8259A(), all IRQs unmasked. */
-static enum ktap_result linux_program(uint8_t master_icw4)
+static void linux_program(struct __test_metadata *_metadata,
+			  uint8_t master_icw4)
 {
 	out(MASTER_IMR, 0xff);
 	out(SLAVE_IMR, 0xff);
 	out(MASTER_IMR, 0xfb);			/* probe */
-	if (!EXPECT_EQ(in(MASTER_IMR), 0xfb))
-		return KTAP_FAIL;
+	ASSERT_EQ(in(MASTER_IMR), 0xfb);
 	out(MASTER_IMR, 0xff);
 
 	/* ICW3: the slave is on IR2, and has ID 2; ICW4: 8086 mode. */
@@ -96,19 +99,20 @@ static enum ktap_result linux_program(uint8_t master_icw4)
 	out(SLAVE_IMR, 0);
 	EXPECT_EQ(in(MASTER_IMR), 0);
 	EXPECT_EQ(t.calls, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result linux_init(uint8_t master_icw4)
+static void linux_init(struct __test_metadata *_metadata,
+		       uint8_t master_icw4)
 {
 	memset(&t, 0, sizeof(t));
+	t.test = _metadata;
 	pic_init(&t.pic, output, &t);
-	return linux_program(master_icw4);
+	linux_program(_metadata, master_icw4);
 }
 
-static enum ktap_result init_sequence_and_vectors(void)
+TEST(init_sequence_and_vectors)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 0, 1);
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_TRUE(pic_output(&t.pic));
@@ -118,12 +122,11 @@ static enum ktap_result init_sequence_and_vectors(void)
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_IRR), 0);
 	out(MASTER_CMD, SPECIFIC_EOI + 0);
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result priority_and_nesting(void)
+TEST(priority_and_nesting)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 4, 1);
 	pic_set_irq(&t.pic, 1, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
@@ -140,12 +143,11 @@ static enum ktap_result priority_and_nesting(void)
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x11);
 	out(MASTER_CMD, EOI);			/* the highest: IRQ 0 */
 	EXPECT_EQ(in(MASTER_CMD), 0x10);
-	return KTAP_PASS;
 }
 
-static enum ktap_result mask_holds_request(void)
+TEST(mask_holds_request)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	out(MASTER_IMR, 0x08);
 	pic_set_irq(&t.pic, 3, 1);
 	pic_set_irq(&t.pic, 3, 0);		/* an edge, latched */
@@ -155,12 +157,11 @@ static enum ktap_result mask_holds_request(void)
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
 	out(MASTER_CMD, SPECIFIC_EOI + 3);
 	EXPECT_EQ(t.intr, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result cascade_irq12(void)
+TEST(cascade_irq12)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 12, 1);
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 4);
@@ -186,12 +187,11 @@ static enum ktap_result cascade_irq12(void)
 	EXPECT_EQ(t.intr, 0);
 	out(MASTER_IMR, 0);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 7);
-	return KTAP_PASS;
 }
 
-static enum ktap_result edge_needs_new_edge(void)
+TEST(edge_needs_new_edge)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 6, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 6);
 	out(MASTER_CMD, EOI);
@@ -200,12 +200,11 @@ static enum ktap_result edge_needs_new_edge(void)
 	pic_set_irq(&t.pic, 6, 0);
 	pic_set_irq(&t.pic, 6, 1);
 	EXPECT_EQ(t.intr, 1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result level_via_elcr(void)
+TEST(level_via_elcr)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	out(ELCR_MASTER, 0xff);
 	EXPECT_EQ(in(ELCR_MASTER), 0xf8);	/* IRQ 0-2 always edge */
 	out(ELCR_SLAVE, 0xff);
@@ -225,12 +224,11 @@ static enum ktap_result level_via_elcr(void)
 	out(MASTER_CMD, EOI);
 	EXPECT_EQ(t.intr, 0);
 	EXPECT_EQ(ocw3_read(SLAVE_CMD, OCW3_READ_IRR), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result spurious_irq7(void)
+TEST(spurious_irq7)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	out(ELCR_MASTER, 1 << 5);
 	pic_set_irq(&t.pic, 5, 1);
 	EXPECT_EQ(t.intr, 1);
@@ -239,12 +237,11 @@ static enum ktap_result spurious_irq7(void)
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 7);
 	/* Linux's i8259A_irq_real(): ISR bit 7 clear means spurious. */
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result auto_eoi(void)
+TEST(auto_eoi)
 {
-	ASSERT_EQ(linux_init(0x03), KTAP_PASS);
+	linux_init(_metadata, 0x03);
 	pic_set_irq(&t.pic, 1, 1);
 	pic_set_irq(&t.pic, 3, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 1);
@@ -252,12 +249,11 @@ static enum ktap_result auto_eoi(void)
 	/* Nothing in service: IRQ 3 follows without an EOI. */
 	EXPECT_EQ(t.intr, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
-	return KTAP_PASS;
 }
 
-static enum ktap_result rotation(void)
+TEST(rotation)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	out(MASTER_CMD, 0xc0 | 3);		/* IRQ 3 lowest, 4 highest */
 	pic_set_irq(&t.pic, 1, 1);
 	pic_set_irq(&t.pic, 5, 1);
@@ -268,12 +264,11 @@ static enum ktap_result rotation(void)
 	pic_set_irq(&t.pic, 0, 1);
 	pic_set_irq(&t.pic, 3, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
-	return KTAP_PASS;
 }
 
-static enum ktap_result special_mask_mode(void)
+TEST(special_mask_mode)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 3, 1);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_MASTER + 3);
 	pic_set_irq(&t.pic, 5, 1);
@@ -287,12 +282,11 @@ static enum ktap_result special_mask_mode(void)
 	pic_set_irq(&t.pic, 5, 1);
 	out(MASTER_CMD, 0x48);			/* reset special mask */
 	EXPECT_EQ(t.intr, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result poll_mode(void)
+TEST(poll_mode)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_POLL), 0);		/* nothing */
 	pic_set_irq(&t.pic, 6, 1);
 	out(MASTER_CMD, OCW3_POLL);
@@ -300,12 +294,11 @@ static enum ktap_result poll_mode(void)
 	EXPECT_EQ(t.intr, 0);
 	EXPECT_EQ(in(MASTER_IMR), 0);		/* a normal read again */
 	EXPECT_EQ(ocw3_read(MASTER_CMD, OCW3_READ_ISR), 0x40);
-	return KTAP_PASS;
 }
 
-static enum ktap_result icw1_forgets_edges(void)
+TEST(icw1_forgets_edges)
 {
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	out(MASTER_IMR, 0xff);
 	pic_set_irq(&t.pic, 4, 1);
 	/* ICW1 clears IRR's edges, and the mask: IRQ 4 would show. */
@@ -322,14 +315,13 @@ static enum ktap_result icw1_forgets_edges(void)
 	init_chip(SLAVE_CMD, VEC_SLAVE, 2, 0x01);
 	out(MASTER_CMD, EOI);
 	EXPECT_EQ(pic_acknowledge(&t.pic), VEC_SLAVE + 2);
-	return KTAP_PASS;
 }
 
-static enum ktap_result malformed_accesses(void)
+TEST(malformed_accesses)
 {
 	uint64_t v = ~0ULL;
 
-	ASSERT_EQ(linux_init(0x01), KTAP_PASS);
+	linux_init(_metadata, 0x01);
 	pic_set_irq(&t.pic, 16, 1);
 	pic_set_irq(&t.pic, ~0u, 1);
 	pic_set_irq(&t.pic, 2, 1);		/* the cascade is internal */
@@ -343,26 +335,6 @@ static enum ktap_result malformed_accesses(void)
 	v = 0xff0b;
 	pic_master_io(&t.pic, 0, &v, 2, true);
 	EXPECT_EQ(in(MASTER_IMR), 0xff);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(init_sequence_and_vectors),
-	KTAP_CASE(priority_and_nesting),
-	KTAP_CASE(mask_holds_request),
-	KTAP_CASE(cascade_irq12),
-	KTAP_CASE(edge_needs_new_edge),
-	KTAP_CASE(level_via_elcr),
-	KTAP_CASE(spurious_irq7),
-	KTAP_CASE(auto_eoi),
-	KTAP_CASE(rotation),
-	KTAP_CASE(special_mask_mode),
-	KTAP_CASE(poll_mode),
-	KTAP_CASE(icw1_forgets_edges),
-	KTAP_CASE(malformed_accesses),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

@@ -5,7 +5,7 @@
  * does them, port 0x61.
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_pit.h"
 
 #define CH0		0
@@ -25,6 +25,7 @@
 #define REFRESH		0x10
 
 static struct {
+	struct __test_metadata *test;	/* the running test, for irq0() */
 	struct vm_clock clock;
 	struct pit pit;
 	int level;
@@ -33,19 +34,22 @@ static struct {
 
 static void irq0(void *opaque, unsigned int gsi, int level)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
-	EXPECT_EQ(gsi, PIT_IRQ);
+	EXPECT_EQ(gsi, (unsigned int)PIT_IRQ);
 	EXPECT_TRUE(level != t.level);
 	t.level = level;
 	if (level)
 		t.pulses++;
 }
 
-static void setup(void)
+static void setup(struct __test_metadata *_metadata)
 {
 	struct irq_line line = { irq0, &t, PIT_IRQ };
 
 	memset(&t, 0, sizeof(t));
+	t.test = _metadata;
 	vm_clock_init_fake(&t.clock);
 	pit_init(&t.pit, &t.clock, line);
 }
@@ -100,9 +104,9 @@ static void advance(uint64_t ns)
 	vm_clock_fake_advance(&t.clock, ns);
 }
 
-static enum ktap_result mode2_periodic_irq(void)
+TEST(mode2_periodic_irq)
 {
-	setup();
+	setup(_metadata);
 	out(CONTROL, CH0_MODE2);
 	load(CH0, 1000);
 	EXPECT_EQ(t.pulses, 0);
@@ -127,15 +131,14 @@ static enum ktap_result mode2_periodic_irq(void)
 	advance(at(20000));
 	EXPECT_EQ(t.pulses, 4);
 	EXPECT_TRUE(!t.pit.timer.armed);
-	return KTAP_PASS;
 }
 
 /* A tiny period must not flood the timer thread: at most 5 kHz. */
-static enum ktap_result irq_rate_is_bounded(void)
+TEST(irq_rate_is_bounded)
 {
 	uint64_t ns;
 
-	setup();
+	setup(_metadata);
 	out(CONTROL, CH0_MODE2);
 	load(CH0, 2);
 	for (ns = 0; ns <= 10000000; ns += 1000)
@@ -152,12 +155,11 @@ static enum ktap_result irq_rate_is_bounded(void)
 	EXPECT_EQ(t.pulses, 1);
 	advance(at(20000 + 2 * 1193));
 	EXPECT_EQ(t.pulses, 2);
-	return KTAP_PASS;
 }
 
-static enum ktap_result mode4_oneshot_irq(void)
+TEST(mode4_oneshot_irq)
 {
-	setup();
+	setup(_metadata);
 	out(CONTROL, CH0_MODE4);
 	load(CH0, 100);
 	/* OUT strobes low at terminal count, rises a tick later. */
@@ -171,12 +173,11 @@ static enum ktap_result mode4_oneshot_irq(void)
 	load(CH0, 50);
 	advance(at(100000 + 51));
 	EXPECT_EQ(t.pulses, 2);
-	return KTAP_PASS;
 }
 
-static enum ktap_result mode0_irq_once(void)
+TEST(mode0_irq_once)
 {
-	setup();
+	setup(_metadata);
 	out(CONTROL, CH0_MODE0);
 	load(CH0, 0);				/* 65536 */
 	advance(at(65535));
@@ -185,12 +186,11 @@ static enum ktap_result mode0_irq_once(void)
 	EXPECT_EQ(t.pulses, 1);
 	advance(at(3 * 65536));
 	EXPECT_EQ(t.pulses, 1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result latch_reads_counter(void)
+TEST(latch_reads_counter)
 {
-	setup();
+	setup(_metadata);
 	advance(at(7));
 	out(CONTROL, CH0_MODE2);
 	load(CH0, 1000);
@@ -213,12 +213,11 @@ static enum ktap_result latch_reads_counter(void)
 	EXPECT_EQ(read16(CH0), 0x1000);
 	advance(at(7 + 1999 + 0x1235));
 	EXPECT_EQ(read16(CH0), 0xffff);
-	return KTAP_PASS;
 }
 
-static enum ktap_result access_modes_and_flip_flop(void)
+TEST(access_modes_and_flip_flop)
 {
-	setup();
+	setup(_metadata);
 	out(CONTROL, 0x10);			/* ch0, LSB only, mode 0 */
 	out(CH0, 0x80);
 	EXPECT_EQ(in(CH0), 0x80);
@@ -234,7 +233,7 @@ static enum ktap_result access_modes_and_flip_flop(void)
 	out(CH0, 0x34);
 	EXPECT_EQ(t.pit.ch[0].loaded, false);	/* waits for the MSB */
 	out(CH0, 0x12);
-	EXPECT_EQ(t.pit.ch[0].count, 0x1234);
+	EXPECT_EQ(t.pit.ch[0].count, 0x1234u);
 	/* ...and the read one alternates, even across a latch. */
 	EXPECT_EQ(in(CH0), 0x34);
 	out(CONTROL, CH0_LATCH);
@@ -245,12 +244,11 @@ static enum ktap_result access_modes_and_flip_flop(void)
 	out(CONTROL, CH0_MODE0);
 	load(CH0, 0x5678);
 	EXPECT_EQ(read16(CH0), 0x5678);
-	return KTAP_PASS;
 }
 
-static enum ktap_result read_back_command(void)
+TEST(read_back_command)
 {
-	setup();
+	setup(_metadata);
 	out(CONTROL, CH2_MODE0);
 	out(CONTROL, 0xe8);			/* status of ch2 */
 	EXPECT_EQ(in(CH2), 0x40 | 0x30);	/* null count, OUT low */
@@ -281,15 +279,14 @@ static enum ktap_result read_back_command(void)
 	advance(at(900));
 	EXPECT_EQ(in(CH2), 0x80 | 0x30);
 	EXPECT_EQ(read16(CH2), (uint16_t)(150 - 800));
-	return KTAP_PASS;
 }
 
 /* As Linux's quick_pit_calibrate() and pit_calibrate_tsc() do it. */
-static enum ktap_result channel2_gate_and_out2(void)
+TEST(channel2_gate_and_out2)
 {
 	unsigned int i;
 
-	setup();
+	setup(_metadata);
 	EXPECT_EQ(in61() & (GATE2 | OUT2), 0);
 	out61((in61() & ~0x02) | GATE2);
 	out(CONTROL, CH2_MODE0);
@@ -302,7 +299,7 @@ static enum ktap_result channel2_gate_and_out2(void)
 	}
 
 	/* 50 ms as pit_calibrate_tsc() sets it. */
-	setup();
+	setup(_metadata);
 	out61(GATE2);
 	out(CONTROL, CH2_MODE0);
 	load(CH2, 59659);
@@ -323,14 +320,13 @@ static enum ktap_result channel2_gate_and_out2(void)
 	advance(at(59659 + 1700));
 	EXPECT_EQ(read16(CH2), 100);
 	EXPECT_EQ(in61() & OUT2, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result mode3_square_wave(void)
+TEST(mode3_square_wave)
 {
 	uint64_t base;
 
-	setup();
+	setup(_metadata);
 	out61(GATE2);
 	base = at(5);
 	advance(base);
@@ -351,14 +347,13 @@ static enum ktap_result mode3_square_wave(void)
 	EXPECT_EQ(in61() & OUT2, OUT2);
 	out61(GATE2);
 	EXPECT_EQ(read16(CH2), 10);
-	return KTAP_PASS;
 }
 
-static enum ktap_result port61_bits(void)
+TEST(port61_bits)
 {
 	uint8_t a, b;
 
-	setup();
+	setup(_metadata);
 	out61(0xff);
 	a = in61();
 	b = in61();
@@ -367,14 +362,13 @@ static enum ktap_result port61_bits(void)
 	EXPECT_EQ(a & 0xc0, 0);			/* no NMI sources */
 	out61(0x02);
 	EXPECT_EQ(in61() & 0x0f, 0x02);
-	return KTAP_PASS;
 }
 
-static enum ktap_result malformed_accesses(void)
+TEST(malformed_accesses)
 {
 	uint64_t v = ~0ULL;
 
-	setup();
+	setup(_metadata);
 	pit_io(&t.pit, 4, &v, 1, true);
 	pit_io(&t.pit, ~0ULL, &v, 8, false);
 	pit_io(&t.pit, 2, &v, 8, true);		/* count ch2, control 0xff */
@@ -392,24 +386,6 @@ static enum ktap_result malformed_accesses(void)
 		in(CH0);
 		in61();
 	}
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(mode2_periodic_irq),
-	KTAP_CASE(irq_rate_is_bounded),
-	KTAP_CASE(mode4_oneshot_irq),
-	KTAP_CASE(mode0_irq_once),
-	KTAP_CASE(latch_reads_counter),
-	KTAP_CASE(access_modes_and_flip_flop),
-	KTAP_CASE(read_back_command),
-	KTAP_CASE(channel2_gate_and_out2),
-	KTAP_CASE(mode3_square_wave),
-	KTAP_CASE(port61_bits),
-	KTAP_CASE(malformed_accesses),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

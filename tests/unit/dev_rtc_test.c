@@ -5,7 +5,7 @@
  * mc146818_set_time() does, register C, and SeaBIOS's RAM size bytes.
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_rtc.h"
 
 #define B_SET		0x80
@@ -55,7 +55,7 @@ static void wr(uint8_t reg, uint8_t v)
 	rtc_io(&t.rtc, 1, &v, 1, true);
 }
 
-static enum ktap_result bcd_by_default(void)
+TEST(bcd_by_default)
 {
 	setup();
 	EXPECT_EQ(rd(0x0b), B_24H);
@@ -69,10 +69,9 @@ static enum ktap_result bcd_by_default(void)
 	EXPECT_EQ(rd(RTC_CENTURY), 0x20);
 	t.now += 60;
 	EXPECT_EQ(rd(0x02), 0x06);		/* it runs */
-	return KTAP_PASS;
 }
 
-static enum ktap_result binary_mode(void)
+TEST(binary_mode)
 {
 	setup();
 	wr(0x0b, B_24H | B_BINARY);
@@ -81,10 +80,9 @@ static enum ktap_result binary_mode(void)
 	EXPECT_EQ(rd(0x07), 23);
 	EXPECT_EQ(rd(0x09), 26);
 	EXPECT_EQ(rd(RTC_CENTURY), 20);
-	return KTAP_PASS;
 }
 
-static enum ktap_result twelve_hour_mode(void)
+TEST(twelve_hour_mode)
 {
 	setup();
 	wr(0x0b, 0);				/* BCD, 12 h */
@@ -104,11 +102,10 @@ static enum ktap_result twelve_hour_mode(void)
 	wr(0x04, 0x12);				/* 12 AM */
 	wr(0x0b, B_24H);
 	EXPECT_EQ(rd(0x04), 0x00);
-	return KTAP_PASS;
 }
 
 /* mc146818_set_time(): SET, year to seconds, clear SET. */
-static enum ktap_result set_time_with_set_bit(void)
+TEST(set_time_with_set_bit)
 {
 	setup();
 	t.now = utc(2026, 3, 31, 10, 0, 0);
@@ -138,10 +135,9 @@ static enum ktap_result set_time_with_set_bit(void)
 	wr(RTC_CENTURY, 21);
 	EXPECT_EQ(rd(0x09), 24);
 	EXPECT_EQ(rd(RTC_CENTURY), 21);
-	return KTAP_PASS;
 }
 
-static enum ktap_result registers_a_c_d(void)
+TEST(registers_a_c_d)
 {
 	setup();
 	EXPECT_EQ(rd(0x0a), 0x26);
@@ -162,10 +158,9 @@ static enum ktap_result registers_a_c_d(void)
 	t.now++;
 	wr(0x0b, B_24H | B_SET);
 	EXPECT_EQ(rd(0x0c), 0);			/* no updates while SET */
-	return KTAP_PASS;
 }
 
-static enum ktap_result cmos_memory_and_index(void)
+TEST(cmos_memory_and_index)
 {
 	unsigned int i;
 
@@ -180,10 +175,9 @@ static enum ktap_result cmos_memory_and_index(void)
 	wr(0x80 | 0x40, 0x77);
 	EXPECT_EQ(rd(0x40), 0x77);
 	EXPECT_EQ(rd(0xff), 0x7f ^ 0x5a);
-	return KTAP_PASS;
 }
 
-static enum ktap_result mem_size_bytes(void)
+TEST(mem_size_bytes)
 {
 	setup();
 	rtc_set_mem_size(&t.rtc, 512ULL << 20, 1ULL << 30);
@@ -206,10 +200,9 @@ static enum ktap_result mem_size_bytes(void)
 	EXPECT_EQ(rd(0x5b) | rd(0x5c) << 8 | rd(0x5d) << 16, 1 << 23);
 	rtc_set_mem_size(&t.rtc, 3ULL << 30, 1ULL << 40);	/* capped */
 	EXPECT_EQ(rd(0x5b) | rd(0x5c) << 8 | rd(0x5d) << 16, 0xffffff);
-	return KTAP_PASS;
 }
 
-static enum ktap_result malformed_accesses(void)
+TEST(malformed_accesses)
 {
 	uint64_t v = ~0ULL;
 
@@ -227,21 +220,6 @@ static enum ktap_result malformed_accesses(void)
 	wr(0x0b, B_24H);
 	for (v = 0; v < 10; v++)
 		rd(v);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(bcd_by_default),
-	KTAP_CASE(binary_mode),
-	KTAP_CASE(twelve_hour_mode),
-	KTAP_CASE(set_time_with_set_bit),
-	KTAP_CASE(registers_a_c_d),
-	KTAP_CASE(cmos_memory_and_index),
-	KTAP_CASE(mem_size_bytes),
-	KTAP_CASE(malformed_accesses),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

@@ -4,11 +4,12 @@
  * the ACPI PM registers (PM timer on a fake clock, S5, status bits).
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_acpi_pm.h"
 #include "dev_sysctl.h"
 
 static struct {
+	struct __test_metadata *test;	/* the running test, for callbacks */
 	struct sysctl sysctl;
 	struct acpi_pm pm;
 	struct vm_clock clock;
@@ -20,12 +21,16 @@ static struct {
 
 static void reset(void *opaque)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
 	t.resets++;
 }
 
 static void debug_exit(void *opaque, uint32_t value)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
 	t.exits++;
 	t.exit_value = value;
@@ -33,6 +38,8 @@ static void debug_exit(void *opaque, uint32_t value)
 
 static void poweroff(void *opaque)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
 	t.poweroffs++;
 }
@@ -42,9 +49,10 @@ static const struct sysctl_ops ops = {
 	.debug_exit = debug_exit,
 };
 
-static void setup(void)
+static void setup(struct __test_metadata *_metadata)
 {
 	memset(&t, 0, sizeof(t));
+	t.test = _metadata;
 	sysctl_init(&t.sysctl, &ops, &t);
 	vm_clock_init_fake(&t.clock);
 	acpi_pm_init(&t.pm, &t.clock, poweroff, &t);
@@ -63,20 +71,19 @@ static void out8(bus_access_fn fn, uint64_t offset, uint8_t v)
 	fn(&t.sysctl, offset, &v, 1, true);
 }
 
-static enum ktap_result port92_fast_reset(void)
+TEST(port92_fast_reset)
 {
-	setup();
+	setup(_metadata);
 	EXPECT_EQ(in8(sysctl_port92_io, 0), 0x02);	/* A20 on */
 	out8(sysctl_port92_io, 0, 0x02);		/* A20 only */
 	EXPECT_EQ(t.resets, 0);
 	out8(sysctl_port92_io, 0, 0x03);
 	EXPECT_EQ(t.resets, 1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result cf9_reset_control(void)
+TEST(cf9_reset_control)
 {
-	setup();
+	setup(_metadata);
 	EXPECT_EQ(in8(sysctl_cf9_io, 0), 0);
 	out8(sysctl_cf9_io, 0, 0x02);			/* SYS_RST alone */
 	EXPECT_EQ(t.resets, 0);
@@ -89,12 +96,11 @@ static enum ktap_result cf9_reset_control(void)
 	EXPECT_EQ(t.resets, 2);
 	out8(sysctl_cf9_io, 0, 0x0e);
 	EXPECT_EQ(in8(sysctl_cf9_io, 0), 0x0a);		/* FULL_RST kept */
-	return KTAP_PASS;
 }
 
-static enum ktap_result keyboard_controller_reset(void)
+TEST(keyboard_controller_reset)
 {
-	setup();
+	setup(_metadata);
 	EXPECT_EQ(in8(sysctl_kbc_cmd_io, 0), 0);	/* no data, IBF 0 */
 	EXPECT_EQ(in8(sysctl_kbc_data_io, 0), 0);
 	out8(sysctl_kbc_cmd_io, 0, 0x20);		/* read CTR: ignored */
@@ -106,40 +112,38 @@ static enum ktap_result keyboard_controller_reset(void)
 	EXPECT_EQ(t.resets, 1);
 	out8(sysctl_port80_io, 0, 0xfe);
 	EXPECT_EQ(t.resets, 1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result debug_exit_values(void)
+TEST(debug_exit_values)
 {
 	uint32_t v32 = 0x12345678;
 	uint16_t v16 = 0xbeef;
 	uint64_t v64 = ~0ULL;
 
-	setup();
+	setup(_metadata);
 	out8(sysctl_debug_exit_io, 0, 0x10);
 	EXPECT_EQ(t.exits, 1);
-	EXPECT_EQ(t.exit_value, 0x10);
-	EXPECT_EQ(sysctl_debug_exit_status(t.exit_value), 0x21);
+	EXPECT_EQ(t.exit_value, 0x10u);
+	EXPECT_EQ(sysctl_debug_exit_status(t.exit_value), 0x21u);
 	sysctl_debug_exit_io(&t.sysctl, 0, &v16, 2, true);
-	EXPECT_EQ(t.exit_value, 0xbeef);
+	EXPECT_EQ(t.exit_value, 0xbeefu);
 	sysctl_debug_exit_io(&t.sysctl, 0, &v32, 4, true);
-	EXPECT_EQ(t.exit_value, 0x12345678);
+	EXPECT_EQ(t.exit_value, 0x12345678u);
 	EXPECT_EQ(t.exits, 3);
-	EXPECT_EQ(sysctl_debug_exit_status(0), 1);
+	EXPECT_EQ(sysctl_debug_exit_status(0), 1u);
 	/* Reads, and sizes other than 1, 2, 4, do nothing. */
 	sysctl_debug_exit_io(&t.sysctl, 0, &v64, 8, true);
 	sysctl_debug_exit_io(&t.sysctl, 0, &v64, 3, true);
 	sysctl_debug_exit_io(&t.sysctl, 0, &v64, 0, true);
 	sysctl_debug_exit_io(&t.sysctl, 0, &v64, 4, false);
 	EXPECT_EQ(t.exits, 3);
-	return KTAP_PASS;
 }
 
-static enum ktap_result malformed_sysctl_accesses(void)
+TEST(malformed_sysctl_accesses)
 {
 	uint64_t v = ~0ULL;
 
-	setup();
+	setup(_metadata);
 	sysctl_port92_io(&t.sysctl, 1, &v, 1, true);
 	sysctl_cf9_io(&t.sysctl, 3, &v, 1, true);
 	sysctl_kbc_cmd_io(&t.sysctl, ~0ULL, &v, 8, true);
@@ -148,7 +152,6 @@ static enum ktap_result malformed_sysctl_accesses(void)
 	EXPECT_EQ(t.resets, 0);
 	sysctl_cf9_io(&t.sysctl, 0, &v, 8, true);	/* low byte 0xff */
 	EXPECT_EQ(t.resets, 1);
-	return KTAP_PASS;
 }
 
 static uint32_t pm_in(unsigned int offset, unsigned int len)
@@ -170,61 +173,59 @@ static uint64_t tmr_at(uint64_t ticks)
 	return (ticks * 1000000000ULL + ACPI_PM_TMR_HZ - 1) / ACPI_PM_TMR_HZ;
 }
 
-static enum ktap_result pm_timer_counts(void)
+TEST(pm_timer_counts)
 {
-	setup();
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 0);
+	setup(_metadata);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 0u);
 	vm_clock_fake_advance(&t.clock, 1000000000ULL);
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), ACPI_PM_TMR_HZ);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), (uint32_t)ACPI_PM_TMR_HZ);
 	vm_clock_fake_advance(&t.clock, tmr_at(12345678));
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 12345678);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 12345678u);
 	/* 24 bits: it wraps. */
 	vm_clock_fake_advance(&t.clock, tmr_at((1 << 24) + 5));
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 5);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 5u);
 	/* Bytewise, and read-only. */
 	vm_clock_fake_advance(&t.clock, tmr_at(0x123456));
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET + 1, 1), 0x34);
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET + 2, 2), 0x12);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET + 1, 1), 0x34u);
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET + 2, 2), 0x12u);
 	pm_out(ACPI_PM_TMR_OFFSET, 0, 4);
-	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 0x123456);
-	return KTAP_PASS;
+	EXPECT_EQ(pm_in(ACPI_PM_TMR_OFFSET, 4), 0x123456u);
 }
 
-static enum ktap_result pm1_status_write_one_clears(void)
+TEST(pm1_status_write_one_clears)
 {
-	setup();
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0);
+	setup(_metadata);
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0u);
 	vm_clock_fake_advance(&t.clock, tmr_at(1 << 23));
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0x0001);	/* TMR_STS */
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0x0001u);	/* TMR_STS */
 	pm_out(ACPI_PM1_EVT_OFFSET, 0xfffe, 2);
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0x0001);	/* 0 keeps */
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0x0001u);	/* 0 keeps */
 	pm_out(ACPI_PM1_EVT_OFFSET, 0x0001, 2);
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0);
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 2), 0u);
 	vm_clock_fake_advance(&t.clock, tmr_at(2 << 23));
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 1), 0x01);
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 1), 0x01u);
 
 	/* Enables read back, reserved bits 0. */
 	pm_out(ACPI_PM1_EVT_OFFSET + 2, 0xffff, 2);
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET + 2, 2), 0x4721);
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET + 2, 2), 0x4721u);
 	/* A 32-bit access covers status and enable. */
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 4), 0x47210001);
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 4), 0x47210001u);
 	pm_out(ACPI_PM1_EVT_OFFSET, 0x00000001, 4);
-	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 4), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(pm_in(ACPI_PM1_EVT_OFFSET, 4), 0u);
 }
 
-static enum ktap_result pm1_control_and_s5(void)
+TEST(pm1_control_and_s5)
 {
-	setup();
-	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x0001);	/* SCI_EN */
+	setup(_metadata);
+	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x0001u);	/* SCI_EN */
 	/* ACPICA's sleep: SLP_TYP first, then SLP_TYP | SLP_EN. */
 	pm_out(ACPI_PM1_CNT_OFFSET, 5 << 10, 2);
-	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x1401);
+	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x1401u);
 	pm_out(ACPI_PM1_CNT_OFFSET, 5 << 10 | 1 << 13, 2);	/* not S5 */
 	EXPECT_EQ(t.poweroffs, 0);
 	pm_out(ACPI_PM1_CNT_OFFSET, ACPI_SLP_TYP_S5 << 10, 2);
 	EXPECT_EQ(t.poweroffs, 0);
-	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x0001);	/* SLP_EN 0 */
+	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 2), 0x0001u);	/* SLP_EN 0 */
 	pm_out(ACPI_PM1_CNT_OFFSET, ACPI_SLP_TYP_S5 << 10 | 1 << 13, 2);
 	EXPECT_EQ(t.poweroffs, 1);
 	/* The high byte alone does it too. */
@@ -232,16 +233,15 @@ static enum ktap_result pm1_control_and_s5(void)
 	EXPECT_EQ(t.poweroffs, 2);
 	/* SCI_EN cannot be turned off. */
 	pm_out(ACPI_PM1_CNT_OFFSET, 0, 1);
-	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 1), 0x01);
-	return KTAP_PASS;
+	EXPECT_EQ(pm_in(ACPI_PM1_CNT_OFFSET, 1), 0x01u);
 }
 
-static enum ktap_result malformed_pm_accesses(void)
+TEST(malformed_pm_accesses)
 {
 	uint64_t v = ~0ULL;
 	unsigned int off;
 
-	setup();
+	setup(_metadata);
 	acpi_pm_io(&t.pm, ACPI_PM_LEN, &v, 1, true);
 	acpi_pm_io(&t.pm, ~0ULL, &v, 4, false);
 	acpi_pm_io(&t.pm, ACPI_PM_LEN - 1, &v, 8, false);
@@ -249,24 +249,8 @@ static enum ktap_result malformed_pm_accesses(void)
 		acpi_pm_io(&t.pm, off, &v, 8, false);
 	v = 0;
 	acpi_pm_io(&t.pm, 6, &v, 2, true);		/* reserved */
-	EXPECT_EQ(pm_in(6, 2), 0);
+	EXPECT_EQ(pm_in(6, 2), 0u);
 	EXPECT_EQ(t.poweroffs, 0);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(port92_fast_reset),
-	KTAP_CASE(cf9_reset_control),
-	KTAP_CASE(keyboard_controller_reset),
-	KTAP_CASE(debug_exit_values),
-	KTAP_CASE(malformed_sysctl_accesses),
-	KTAP_CASE(pm_timer_counts),
-	KTAP_CASE(pm1_status_write_one_clears),
-	KTAP_CASE(pm1_control_and_s5),
-	KTAP_CASE(malformed_pm_accesses),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

@@ -5,7 +5,7 @@
  * the PC16550D data sheet.
  */
 #include <stdio.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_uart.h"
 
 #define RBR	0
@@ -22,6 +22,7 @@
 #define SCR	7
 
 static struct {
+	struct __test_metadata *test;	/* the running test, for callbacks */
 	struct uart uart;
 	int level;		/* the IRQ line */
 	int irq_calls;
@@ -31,8 +32,10 @@ static struct {
 
 static void irq_set(void *opaque, unsigned int gsi, int level)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
-	EXPECT_EQ(gsi, UART_COM1_IRQ);
+	EXPECT_EQ(gsi, (unsigned int)UART_COM1_IRQ);
 	/* The line is only ever told about a change. */
 	EXPECT_TRUE(level != t.level);
 	t.level = level;
@@ -41,16 +44,19 @@ static void irq_set(void *opaque, unsigned int gsi, int level)
 
 static void tx(void *opaque, uint8_t byte)
 {
+	struct __test_metadata *_metadata = t.test;
+
 	EXPECT_TRUE(opaque == &t);
 	if (t.tx_len < sizeof(t.tx))
 		t.tx[t.tx_len++] = byte;
 }
 
-static struct uart *setup(void)
+static struct uart *setup(struct __test_metadata *_metadata)
 {
 	struct irq_line irq = { irq_set, &t, UART_COM1_IRQ };
 
 	memset(&t, 0, sizeof(t));
+	t.test = _metadata;
 	uart_init(&t.uart, irq, tx, &t);
 	return &t.uart;
 }
@@ -69,9 +75,9 @@ static void out(unsigned int reg, uint8_t v)
 }
 
 /* The probes of Linux's autoconfig() and autoconfig_16550a(). */
-static enum ktap_result linux_autoconfig_finds_16550a(void)
+TEST(linux_autoconfig_finds_16550a)
 {
-	setup();
+	setup(_metadata);
 
 	/* Existence test: IER bits 0-3 writable, 4-7 read 0. */
 	out(IER, 0);
@@ -110,62 +116,58 @@ static enum ktap_result linux_autoconfig_finds_16550a(void)
 	out(SCR, 0xa5);
 	EXPECT_EQ(in(SCR), 0xa5);
 	EXPECT_EQ(t.irq_calls, 0);
-	EXPECT_EQ(t.tx_len, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(t.tx_len, 0u);
 }
 
-static enum ktap_result transmit_is_instant(void)
+TEST(transmit_is_instant)
 {
-	setup();
+	setup(_metadata);
 	out(LCR, 0x03);
 	EXPECT_EQ(in(LSR), 0x60);	/* THRE | TEMT */
 	out(THR, 'h');
 	out(THR, 'i');
 	EXPECT_EQ(in(LSR), 0x60);
-	ASSERT_EQ(t.tx_len, 2);
+	ASSERT_EQ(t.tx_len, 2u);
 	EXPECT_EQ(t.tx[0], 'h');
 	EXPECT_EQ(t.tx[1], 'i');
-	return KTAP_PASS;
 }
 
-static enum ktap_result dlab_selects_divisor(void)
+TEST(dlab_selects_divisor)
 {
-	setup();
+	setup(_metadata);
 	out(IER, 0x05);
 	out(LCR, 0x80 | 0x03);
 	out(DLL, 0x0c);
 	out(DLM, 0x01);
 	EXPECT_EQ(in(DLL), 0x0c);
 	EXPECT_EQ(in(DLM), 0x01);
-	EXPECT_EQ(t.tx_len, 0);
+	EXPECT_EQ(t.tx_len, 0u);
 	out(LCR, 0x03);
 	EXPECT_EQ(in(IER), 0x05);
 	EXPECT_EQ(in(LCR), 0x03);
 	out(LCR, 0x83);
 	EXPECT_EQ(in(DLL), 0x0c);
-	return KTAP_PASS;
 }
 
-static enum ktap_result loopback_returns_data(void)
+TEST(loopback_returns_data)
 {
-	setup();
+	setup(_metadata);
 	out(MCR, 0x10);
 	out(THR, 0x5a);
-	EXPECT_EQ(t.tx_len, 0);
+	EXPECT_EQ(t.tx_len, 0u);
 	EXPECT_EQ(in(LSR) & 0x01, 0x01);
 	EXPECT_EQ(in(RBR), 0x5a);
 	EXPECT_EQ(in(LSR) & 0x01, 0);
 	/* The receiver hears only the transmitter now. */
-	EXPECT_EQ(uart_rx_space(&t.uart), 0);
-	EXPECT_EQ(uart_receive(&t.uart, (const uint8_t *)"x", 1), 0);
+	EXPECT_EQ(uart_rx_space(&t.uart), 0u);
+	EXPECT_EQ(uart_receive(&t.uart, (const uint8_t *)"x", 1), 0u);
 	out(MCR, 0);
-	EXPECT_EQ(uart_rx_space(&t.uart), 1);
-	return KTAP_PASS;
+	EXPECT_EQ(uart_rx_space(&t.uart), 1u);
 }
 
-static enum ktap_result loopback_modem_status(void)
+TEST(loopback_modem_status)
 {
-	setup();
+	setup(_metadata);
 	out(MCR, 0x10 | 0x01 | 0x04);		/* DTR, OUT1 */
 	/* DSR, RI; and leaving CTS/DSR/DCD all high flagged deltas. */
 	EXPECT_EQ(in(MSR), 0x20 | 0x40 | 0x01 | 0x08);
@@ -174,24 +176,24 @@ static enum ktap_result loopback_modem_status(void)
 	EXPECT_EQ(in(MSR), 0x20 | 0x04);
 	out(MCR, 0);
 	EXPECT_EQ(in(MSR) & 0xf0, 0xb0);	/* CTS DSR DCD */
-	return KTAP_PASS;
 }
 
-static enum ktap_result fifo_fills_and_overruns(void)
+TEST(fifo_fills_and_overruns)
 {
 	uint8_t buf[20];
 	unsigned int i;
 
-	setup();
+	setup(_metadata);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = i;
 	/* Without FIFOs, the holding register takes one byte. */
-	EXPECT_EQ(uart_receive(&t.uart, buf, sizeof(buf)), 1);
+	EXPECT_EQ(uart_receive(&t.uart, buf, sizeof(buf)), 1u);
 	out(FCR, 0x01);				/* FIFO on empties it */
 	EXPECT_EQ(in(LSR) & 0x01, 0);
-	EXPECT_EQ(uart_rx_space(&t.uart), UART_FIFO_SIZE);
-	EXPECT_EQ(uart_receive(&t.uart, buf, sizeof(buf)), UART_FIFO_SIZE);
-	EXPECT_EQ(uart_rx_space(&t.uart), 0);
+	EXPECT_EQ(uart_rx_space(&t.uart), (size_t)UART_FIFO_SIZE);
+	EXPECT_EQ(uart_receive(&t.uart, buf, sizeof(buf)),
+		  (size_t)UART_FIFO_SIZE);
+	EXPECT_EQ(uart_rx_space(&t.uart), 0u);
 	EXPECT_EQ(in(LSR), 0x61);		/* no overrun: host kept it */
 
 	/* A looped-back byte into the full FIFO is an overrun. */
@@ -203,18 +205,17 @@ static enum ktap_result fifo_fills_and_overruns(void)
 	for (i = 0; i < UART_FIFO_SIZE; i++)
 		EXPECT_EQ(in(RBR), i);
 	EXPECT_EQ(in(LSR), 0x60);
-	EXPECT_EQ(uart_rx_space(&t.uart), UART_FIFO_SIZE);
+	EXPECT_EQ(uart_rx_space(&t.uart), (size_t)UART_FIFO_SIZE);
 
 	/* FCR clear-RX empties it. */
-	EXPECT_EQ(uart_receive(&t.uart, buf, 3), 3);
+	EXPECT_EQ(uart_receive(&t.uart, buf, 3), 3u);
 	out(FCR, 0x01 | 0x02);
 	EXPECT_EQ(in(LSR) & 0x01, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result thre_interrupt(void)
+TEST(thre_interrupt)
 {
-	setup();
+	setup(_metadata);
 	out(FCR, 0x01);
 	out(MCR, 0x08);				/* OUT2 */
 	EXPECT_EQ(in(IIR), 0xc1);
@@ -242,17 +243,16 @@ static enum ktap_result thre_interrupt(void)
 	EXPECT_EQ(t.irq_calls, 3);		/* dropped and came back */
 	out(IER, 0);
 	EXPECT_EQ(t.level, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result interrupt_priorities(void)
+TEST(interrupt_priorities)
 {
-	setup();
+	setup(_metadata);
 	out(FCR, 0x01);
 	out(MCR, 0x08);
 	out(MCR, 0x18);				/* loopback: deltas */
 	out(MCR, 0x08);
-	EXPECT_EQ(uart_receive(&t.uart, (const uint8_t *)"ab", 2), 2);
+	EXPECT_EQ(uart_receive(&t.uart, (const uint8_t *)"ab", 2), 2u);
 	out(MCR, 0x18);
 	out(THR, 'c');
 	for (int i = 0; i < UART_FIFO_SIZE; i++)
@@ -271,22 +271,21 @@ static enum ktap_result interrupt_priorities(void)
 	in(MSR);
 	EXPECT_EQ(in(IIR), 0xc1);
 	EXPECT_EQ(t.level, 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result rx_trigger_level_and_timeout(void)
+TEST(rx_trigger_level_and_timeout)
 {
 	uint8_t buf[UART_FIFO_SIZE] = { 0 };
 
-	setup();
+	setup(_metadata);
 	out(FCR, 0xc1);				/* trigger at 14 */
 	out(MCR, 0x08);
 	out(IER, 0x01);
 	EXPECT_EQ(t.level, 0);
-	EXPECT_EQ(uart_receive(&t.uart, buf, 1), 1);
+	EXPECT_EQ(uart_receive(&t.uart, buf, 1), 1u);
 	EXPECT_EQ(t.level, 1);
 	EXPECT_EQ(in(IIR), 0xcc);		/* below trigger: timeout */
-	EXPECT_EQ(uart_receive(&t.uart, buf, 13), 13);
+	EXPECT_EQ(uart_receive(&t.uart, buf, 13), 13u);
 	EXPECT_EQ(in(IIR), 0xc4);
 	while (in(LSR) & 0x01)
 		in(RBR);
@@ -295,14 +294,13 @@ static enum ktap_result rx_trigger_level_and_timeout(void)
 
 	/* Without FIFOs there is no timeout, and no FIFO bits. */
 	out(FCR, 0);
-	EXPECT_EQ(uart_receive(&t.uart, buf, 2), 1);
+	EXPECT_EQ(uart_receive(&t.uart, buf, 2), 1u);
 	EXPECT_EQ(in(IIR), 0x04);
-	return KTAP_PASS;
 }
 
-static enum ktap_result out2_and_loopback_gate_irq(void)
+TEST(out2_and_loopback_gate_irq)
 {
-	setup();
+	setup(_metadata);
 	out(IER, 0x02);
 	EXPECT_EQ(t.irq_calls, 0);
 	out(MCR, 0x08);
@@ -316,15 +314,14 @@ static enum ktap_result out2_and_loopback_gate_irq(void)
 	/* Still pending inside: IIR reports it. */
 	EXPECT_EQ(in(IIR), 0x02);
 	EXPECT_EQ(t.irq_calls, 4);
-	return KTAP_PASS;
 }
 
-static enum ktap_result malformed_accesses(void)
+TEST(malformed_accesses)
 {
 	uint8_t buf[8];
 	uint64_t v;
 
-	setup();
+	setup(_metadata);
 	memset(buf, 0x11, sizeof(buf));
 	uart_io(&t.uart, 0, buf, 8, true);	/* SCR ends up 0x11 */
 	EXPECT_EQ(in(SCR), 0x11);
@@ -333,25 +330,7 @@ static enum ktap_result malformed_accesses(void)
 	uart_io(&t.uart, 8, &v, 1, true);
 	uart_io(&t.uart, ~0ULL, &v, 4, false);
 	uart_io(&t.uart, 100, &v, 4, false);
-	EXPECT_EQ(uart_receive(&t.uart, NULL, 0), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(uart_receive(&t.uart, NULL, 0), 0u);
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(linux_autoconfig_finds_16550a),
-	KTAP_CASE(transmit_is_instant),
-	KTAP_CASE(dlab_selects_divisor),
-	KTAP_CASE(loopback_returns_data),
-	KTAP_CASE(loopback_modem_status),
-	KTAP_CASE(fifo_fills_and_overruns),
-	KTAP_CASE(thre_interrupt),
-	KTAP_CASE(interrupt_priorities),
-	KTAP_CASE(rx_trigger_level_and_timeout),
-	KTAP_CASE(out2_and_loopback_gate_irq),
-	KTAP_CASE(malformed_accesses),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

@@ -12,7 +12,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "dev_virtio_blk.h"
 
 #define RAM_SIZE	(1u << 20)
@@ -55,7 +55,6 @@ static struct {
 	struct guest_mem mem;
 	struct pci_bus pci;
 	struct virtio_blk blk;
-	char path[64];
 	int fd;
 	unsigned int slot;
 	uint64_t bar;
@@ -153,21 +152,11 @@ static struct vring_used_elem used_elem(uint16_t idx)
 	return e;
 }
 
-static void teardown(void)
-{
-	if (!t.ram)
-		return;
-	close(t.fd);
-	if (t.path[0])
-		unlink(t.path);
-	free(t.ram);
-	t.ram = NULL;
-}
-
 /*
  * A machine with the host bridge and a virtio-blk on @image, or on a
  * temporary DISK_SECTORS image when NULL, and the regions found by
- * walking the capabilities.
+ * walking the capabilities.  Each test runs in a process of its own: its
+ * machine, and the image, unlinked at once, go when it ends.
  */
 static bool setup_image(bool read_only, bool with_intx, const char *image)
 {
@@ -176,10 +165,10 @@ static bool setup_image(bool read_only, bool with_intx, const char *image)
 		.msi = { msi_send, NULL },
 	};
 	uint8_t sector[VIRTIO_BLK_SECTOR_SIZE];
+	char path[] = "/tmp/dev_virtio_test.XXXXXX";
 	unsigned int s, i, pos;
 	int slot;
 
-	teardown();
 	memset(&t, 0, sizeof(t));
 	t.port.name = "port";
 	t.mmio.name = "mmio";
@@ -197,10 +186,10 @@ static bool setup_image(bool read_only, bool with_intx, const char *image)
 		if (t.fd < 0)
 			return false;
 	} else {
-		snprintf(t.path, sizeof(t.path), "/tmp/dev_virtio_test.XXXXXX");
-		t.fd = mkstemp(t.path);
+		t.fd = mkstemp(path);
 		if (t.fd < 0)
 			return false;
+		unlink(path);
 	}
 	for (s = 0; !image && s < DISK_SECTORS; s++) {
 		for (i = 0; i < sizeof(sector); i++)
@@ -427,7 +416,7 @@ static bool sector_matches(const uint8_t *buf, uint64_t sector)
 	return true;
 }
 
-static enum ktap_result scan_finds_blk(void)
+TEST(scan_finds_blk)
 {
 	unsigned int slot, found = 0;
 
@@ -439,7 +428,7 @@ static enum ktap_result scan_finds_blk(void)
 			continue;
 		found++;
 		if (slot == 0) {
-			EXPECT_EQ(id, PCI_DEVICE_INTEL_82441 << 16 |
+			EXPECT_EQ(id, (uint32_t)PCI_DEVICE_INTEL_82441 << 16 |
 				  PCI_VENDOR_INTEL);
 			EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4) >> 8,
 				  PCI_CLASS_HOST_BRIDGE);
@@ -447,25 +436,25 @@ static enum ktap_result scan_finds_blk(void)
 		}
 		EXPECT_EQ(slot, t.slot);
 		EXPECT_EQ(id, 0x1042u << 16 | 0x1af4);
-		EXPECT_EQ(cfg_read(slot, PCI_REVISION_ID, 1), 1);
-		EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4) >> 8, 0x018000);
-		EXPECT_EQ(cfg_read(slot, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
+		EXPECT_EQ(cfg_read(slot, PCI_REVISION_ID, 1), 1u);
+		EXPECT_EQ(cfg_read(slot, PCI_CLASS_REVISION, 4) >> 8,
+			  0x018000u);
+		EXPECT_EQ(cfg_read(slot, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4u);
 		EXPECT_EQ(cfg_read(slot, PCI_HEADER_TYPE, 1),
-			  PCI_HEADER_TYPE_NORMAL);
+			  (uint32_t)PCI_HEADER_TYPE_NORMAL);
 		EXPECT_EQ(cfg_read(slot, PCI_BASE_ADDRESS_0, 4) &
 			  ~PCI_BASE_ADDRESS_MEM_MASK,
-			  PCI_BASE_ADDRESS_MEM_TYPE_64);
-		EXPECT_TRUE(cfg_read(slot, PCI_COMMAND, 2) &
-			    PCI_COMMAND_MEMORY);
+			  (unsigned long)PCI_BASE_ADDRESS_MEM_TYPE_64);
+		EXPECT_NE(0u, cfg_read(slot, PCI_COMMAND, 2) &
+			      PCI_COMMAND_MEMORY);
 		/* MSI-X only: no INTx pin. */
-		EXPECT_EQ(cfg_read(slot, PCI_INTERRUPT_PIN, 1), 0);
+		EXPECT_EQ(cfg_read(slot, PCI_INTERRUPT_PIN, 1), 0u);
 	}
-	EXPECT_EQ(found, 2);
-	EXPECT_EQ(t.slot, 1);
-	return KTAP_PASS;
+	EXPECT_EQ(found, 2u);
+	EXPECT_EQ(t.slot, 1u);
 }
 
-static enum ktap_result capabilities_as_linux_probes(void)
+TEST(capabilities_as_linux_probes)
 {
 	unsigned int pos, types = 0, ttl = 48;
 	uint32_t lo, bar_size, table, pba;
@@ -479,8 +468,8 @@ static enum ktap_result capabilities_as_linux_probes(void)
 		     PCI_BASE_ADDRESS_MEM_MASK) + 1;
 	cfg_write(t.slot, PCI_BASE_ADDRESS_0, lo, 4);
 	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
-	EXPECT_EQ(bar_size, VIRTIO_PCI_BAR_SIZE);
-	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_EQ(bar_size, (uint32_t)VIRTIO_PCI_BAR_SIZE);
+	EXPECT_NE(0u, cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 
 	for (pos = cfg_read(t.slot, PCI_CAPABILITY_LIST, 1); pos && ttl--;
 	     pos = cfg_read(t.slot, pos + PCI_CAP_LIST_NEXT, 1)) {
@@ -496,7 +485,7 @@ static enum ktap_result capabilities_as_linux_probes(void)
 		off = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_OFFSET, 4);
 		len = cfg_read(t.slot, pos + VIRTIO_PCI_CAP_LENGTH, 4);
 		/* vp_modern_map_capability()'s checks. */
-		EXPECT_EQ(bar, 0);
+		EXPECT_EQ(bar, 0u);
 		EXPECT_TRUE(cap_len >= sizeof(struct virtio_pci_cap));
 		EXPECT_TRUE((uint64_t)off + len <= bar_size);
 		types |= 1u << type;
@@ -504,28 +493,28 @@ static enum ktap_result capabilities_as_linux_probes(void)
 		case VIRTIO_PCI_CAP_COMMON_CFG:
 			EXPECT_TRUE(len >=
 				    sizeof(struct virtio_pci_common_cfg));
-			EXPECT_EQ(off % 4, 0);
+			EXPECT_EQ(off % 4, 0u);
 			break;
 		case VIRTIO_PCI_CAP_ISR_CFG:
 			EXPECT_TRUE(len >= 1);
 			break;
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
-			EXPECT_EQ(off % 4, 0);
+			EXPECT_EQ(off % 4, 0u);
 			EXPECT_EQ(len, sizeof(struct virtio_blk_config));
 			break;
 		case VIRTIO_PCI_CAP_NOTIFY_CFG:
 			EXPECT_TRUE(cap_len >=
 				    sizeof(struct virtio_pci_notify_cap));
-			EXPECT_EQ(off % 2, 0);
+			EXPECT_EQ(off % 2, 0u);
 			EXPECT_EQ(cfg_read(t.slot,
 					   pos + VIRTIO_PCI_NOTIFY_CAP_MULT, 4),
-				  4);
+				  4u);
 			/* Queue 0's notify_off * multiplier + 2 fits. */
 			EXPECT_TRUE(len >= 2);
 			break;
 		default:
-			ktap_diag("unexpected cfg_type %u", type);
-			return KTAP_FAIL;
+			ASSERT_TRUE(false)
+				TH_LOG("unexpected cfg_type %u", type);
 		}
 	}
 	EXPECT_EQ(types, 1u << VIRTIO_PCI_CAP_COMMON_CFG |
@@ -534,22 +523,23 @@ static enum ktap_result capabilities_as_linux_probes(void)
 		  1u << VIRTIO_PCI_CAP_NOTIFY_CFG);
 
 	/* MSI-X: a vector per queue plus config, table and PBA in BAR 0. */
-	ASSERT_TRUE(t.msix_cap);
-	EXPECT_EQ(cfg_read(t.slot, t.msix_cap + PCI_MSIX_FLAGS, 2), 1);
+	ASSERT_NE(0u, t.msix_cap);
+	EXPECT_EQ(cfg_read(t.slot, t.msix_cap + PCI_MSIX_FLAGS, 2), 1u);
 	table = cfg_read(t.slot, t.msix_cap + PCI_MSIX_TABLE, 4);
 	pba = cfg_read(t.slot, t.msix_cap + PCI_MSIX_PBA, 4);
-	EXPECT_EQ(table & PCI_MSIX_TABLE_BIR, 0);
-	EXPECT_EQ(pba & PCI_MSIX_PBA_BIR, 0);
-	EXPECT_EQ(table & PCI_MSIX_TABLE_OFFSET, VIRTIO_PCI_MSIX_TABLE_OFFSET);
-	EXPECT_EQ(pba & PCI_MSIX_PBA_OFFSET, VIRTIO_PCI_MSIX_PBA_OFFSET);
+	EXPECT_EQ(table & PCI_MSIX_TABLE_BIR, 0u);
+	EXPECT_EQ(pba & PCI_MSIX_PBA_BIR, 0u);
+	EXPECT_EQ(table & PCI_MSIX_TABLE_OFFSET,
+		  (uint32_t)VIRTIO_PCI_MSIX_TABLE_OFFSET);
+	EXPECT_EQ(pba & PCI_MSIX_PBA_OFFSET,
+		  (uint32_t)VIRTIO_PCI_MSIX_PBA_OFFSET);
 	EXPECT_TRUE(VIRTIO_PCI_MSIX_PBA_OFFSET + 8 <= bar_size);
 	/* Entries come up masked. */
 	EXPECT_EQ(rd(VIRTIO_PCI_MSIX_TABLE_OFFSET + PCI_MSIX_ENTRY_VECTOR_CTRL,
-		     4), PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	return KTAP_PASS;
+		     4), (uint32_t)PCI_MSIX_ENTRY_CTRL_MASKBIT);
 }
 
-static enum ktap_result driver_init_and_io(void)
+TEST(driver_init_and_io)
 {
 	uint8_t buf[2 * VIRTIO_BLK_SECTOR_SIZE];
 	uint32_t lo, hi, used_len;
@@ -563,27 +553,27 @@ static enum ktap_result driver_init_and_io(void)
 	hi = common_rd(VIRTIO_PCI_COMMON_DF, 4);
 	features = lo | (uint64_t)hi << 32;
 	EXPECT_EQ(features, DRIVER_FEATURES);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 1u);
 	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 1, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 0u);
 	/* Config space, read in halves as virtio_cread64() may. */
 	cap = rd(t.device + offsetof(struct virtio_blk_config, capacity), 4) |
 		(uint64_t)rd(t.device + offsetof(struct virtio_blk_config,
 						 capacity) + 4, 4) << 32;
-	EXPECT_EQ(cap, DISK_SECTORS);
+	EXPECT_EQ(cap, (uint64_t)DISK_SECTORS);
 	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, blk_size),
-		     4), VIRTIO_BLK_SECTOR_SIZE);
+		     4), (uint32_t)VIRTIO_BLK_SECTOR_SIZE);
 	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, seg_max),
-		     4), VIRTIO_BLK_QUEUE_SIZE - 2);
+		     4), VIRTIO_BLK_QUEUE_SIZE - 2u);
 	ASSERT_TRUE(driver_init(true));
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_NOFF, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_NOFF, 2), 0u);
 
 	/* Read sector 0 and 1. */
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA,
 			      2 * VIRTIO_BLK_SECTOR_SIZE, &used_len),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(used_len, 2 * VIRTIO_BLK_SECTOR_SIZE + 1);
+	EXPECT_EQ(used_len, 2 * VIRTIO_BLK_SECTOR_SIZE + 1u);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 0));
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA + 512, 1));
 
@@ -592,11 +582,11 @@ static enum ktap_result driver_init_and_io(void)
 		t.ram[DATA_GPA + i] = i ^ 0x5a;
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_OUT, 5, DATA_GPA, sizeof(buf),
 			      &used_len), VIRTIO_BLK_S_OK);
-	EXPECT_EQ(used_len, 1);
+	EXPECT_EQ(used_len, 1u);
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
 		  VIRTIO_BLK_S_OK);
 	ASSERT_EQ(pread(t.fd, buf, sizeof(buf), 5 * VIRTIO_BLK_SECTOR_SIZE),
-		  sizeof(buf));
+		  (ssize_t)sizeof(buf));
 	EXPECT_TRUE(!memcmp(buf, t.ram + DATA_GPA, sizeof(buf)));
 
 	/* And back through the device. */
@@ -617,19 +607,18 @@ static enum ktap_result driver_init_and_io(void)
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_GET_ID, 0, ID_GPA,
 			      VIRTIO_BLK_ID_BYTES, &used_len),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(used_len, VIRTIO_BLK_ID_BYTES + 1);
+	EXPECT_EQ(used_len, VIRTIO_BLK_ID_BYTES + 1u);
 	EXPECT_TRUE(!memcmp(t.ram + ID_GPA, SERIAL, sizeof(SERIAL)));
 	EXPECT_EQ(t.ram[ID_GPA + VIRTIO_BLK_ID_BYTES - 1], 0);
 	EXPECT_EQ(used_idx(), 7);
 	/* Every completion interrupted on the queue's vector. */
-	EXPECT_EQ(t.msi_count, 7);
+	EXPECT_EQ(t.msi_count, 7u);
 	EXPECT_EQ(t.msi_addr, MSI_ADDR);
-	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
-	return KTAP_PASS;
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_QUEUE);
 }
 
 /* A chain the way a driver free to lay out buffers might send it. */
-static enum ktap_result any_layout(void)
+TEST(any_layout)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 4, 0 },
@@ -645,7 +634,7 @@ static enum ktap_result any_layout(void)
 	t.ram[DATA_GPA + 512] = 0xff;
 	submit(segs, sizeof(segs) / sizeof(segs[0]));
 	ASSERT_EQ(used_idx(), 1);
-	EXPECT_EQ(used_elem(0).len, 513);
+	EXPECT_EQ(used_elem(0).len, 513u);
 	EXPECT_EQ(t.ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 9));
 
@@ -673,11 +662,10 @@ static enum ktap_result any_layout(void)
 	ASSERT_EQ(used_idx(), 3);
 	EXPECT_EQ(t.ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 9));
-	return KTAP_PASS;
 }
 
 /* The ring layer alone, as a device model sees it. */
-static enum ktap_result ring_pop_and_push(void)
+TEST(ring_pop_and_push)
 {
 	static struct virtq_req req;
 	struct virtq vq;
@@ -703,18 +691,18 @@ static enum ktap_result ring_pop_and_push(void)
 	       "\1\0", 2);
 	ASSERT_EQ(virtq_pop(&vq, &t.mem, &req), 1);
 	EXPECT_EQ(req.head, 5);
-	EXPECT_EQ(req.nr_out, 2);
-	EXPECT_EQ(req.nr_in, 1);
-	EXPECT_EQ(req.out_len, 16);
-	EXPECT_EQ(req.in_len, 300);
+	EXPECT_EQ(req.nr_out, 2u);
+	EXPECT_EQ(req.nr_in, 1u);
+	EXPECT_EQ(req.out_len, 16u);
+	EXPECT_EQ(req.in_len, 300u);
 	EXPECT_TRUE(req.bufs[0].ptr == t.ram + HDR_GPA);
 	EXPECT_TRUE(req.bufs[2].ptr == t.ram + DATA_GPA + 512);
-	EXPECT_EQ(req.bufs[2].len, 300);
+	EXPECT_EQ(req.bufs[2].len, 300u);
 	EXPECT_EQ(virtq_pop(&vq, &t.mem, &req), 0);
 	ASSERT_EQ(virtq_push(&vq, &t.mem, 5, 123), 0);
 	EXPECT_EQ(used_idx(), 1);
-	EXPECT_EQ(used_elem(0).id, 5);
-	EXPECT_EQ(used_elem(0).len, 123);
+	EXPECT_EQ(used_elem(0).id, 5u);
+	EXPECT_EQ(used_elem(0).len, 123u);
 
 	/* Zero bytes in all is no request, and is not consumed. */
 	put_desc(5, HDR_GPA, 0, VRING_DESC_F_NEXT, 2);
@@ -728,10 +716,9 @@ static enum ktap_result ring_pop_and_push(void)
 	/* A used ring that is not in RAM takes nothing. */
 	vq.used_addr = RAM_SIZE;
 	EXPECT_EQ(virtq_push(&vq, &t.mem, 5, 1), -1);
-	return KTAP_PASS;
 }
 
-static enum ktap_result features_refused(void)
+TEST(features_refused)
 {
 	ASSERT_TRUE(setup(false, false));
 	EXPECT_EQ(negotiate(DRIVER_FEATURES & ~(1ULL << VIRTIO_F_VERSION_1)) &
@@ -746,28 +733,29 @@ static enum ktap_result features_refused(void)
 	/* Once accepted, the features are fixed. */
 	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
 	common_wr(VIRTIO_PCI_COMMON_GF, 1u << VIRTIO_BLK_F_FLUSH, 4);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0u);
 }
 
-static enum ktap_result reset_clears_state(void)
+TEST(reset_clears_state)
 {
 	ASSERT_TRUE(setup(false, false));
 	ASSERT_TRUE(driver_init(true));
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 1), 0);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 1), 0u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_MSIX, 2),
+		  (uint32_t)VIRTIO_MSI_NO_VECTOR);
 	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0u);
 	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
-		  VIRTIO_BLK_QUEUE_SIZE);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_USEDLO, 4), 0);
+		  (uint32_t)VIRTIO_BLK_QUEUE_SIZE);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2),
+		  (uint32_t)VIRTIO_MSI_NO_VECTOR);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_USEDLO, 4), 0u);
 	/* A notify now finds no live queue. */
 	put_hdr(VIRTIO_BLK_T_IN, 0);
 	kick(0);
@@ -777,7 +765,6 @@ static enum ktap_result reset_clears_state(void)
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 3, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 3));
-	return KTAP_PASS;
 }
 
 static uint32_t pba(void)
@@ -785,7 +772,7 @@ static uint32_t pba(void)
 	return rd(VIRTIO_PCI_MSIX_PBA_OFFSET, 4);
 }
 
-static enum ktap_result msix_delivery_and_masking(void)
+TEST(msix_delivery_and_masking)
 {
 	uint32_t ctrl = VIRTIO_PCI_MSIX_TABLE_OFFSET +
 		VEC_QUEUE * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
@@ -796,65 +783,65 @@ static enum ktap_result msix_delivery_and_masking(void)
 	ASSERT_TRUE(driver_init(true));
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(t.msi_count, 1u);
 	EXPECT_EQ(t.msi_addr, MSI_ADDR);
-	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_QUEUE);
 	/* With MSI-X the queue bit stays out of ISR. */
-	EXPECT_EQ(rd(t.isr, 1), 0);
+	EXPECT_EQ(rd(t.isr, 1), 0u);
 
 	/* A masked vector: pending in the PBA, sent on unmask. */
 	wr(ctrl, PCI_MSIX_ENTRY_CTRL_MASKBIT, 4);
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(t.msi_count, 1u);
 	EXPECT_EQ(pba(), 1u << VEC_QUEUE);
 	wr(ctrl, 0, 4);
-	EXPECT_EQ(t.msi_count, 2);
-	EXPECT_EQ(t.msi_data, MSI_DATA_QUEUE);
-	EXPECT_EQ(pba(), 0);
+	EXPECT_EQ(t.msi_count, 2u);
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_QUEUE);
+	EXPECT_EQ(pba(), 0u);
 
 	/* The function mask holds every vector the same way. */
 	msix_control(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(t.msi_count, 2);
+	EXPECT_EQ(t.msi_count, 2u);
 	EXPECT_EQ(pba(), 1u << VEC_QUEUE);
 	msix_control(PCI_MSIX_FLAGS_ENABLE);
-	EXPECT_EQ(t.msi_count, 3);
-	EXPECT_EQ(pba(), 0);
+	EXPECT_EQ(t.msi_count, 3u);
+	EXPECT_EQ(pba(), 0u);
 
 	/* The driver may ask for no interrupt. */
 	*avail_flags = VRING_AVAIL_F_NO_INTERRUPT;
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(t.msi_count, 3);
+	EXPECT_EQ(t.msi_count, 3u);
 	*avail_flags = 0;
 
 	/* A vector the table lacks reads back as NO_VECTOR. */
 	common_wr(VIRTIO_PCI_COMMON_Q_MSIX, 5, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2),
+		  (uint32_t)VIRTIO_MSI_NO_VECTOR);
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
-	EXPECT_EQ(t.msi_count, 3);
-	return KTAP_PASS;
+	EXPECT_EQ(t.msi_count, 3u);
 }
 
-static enum ktap_result intx_and_isr(void)
+TEST(intx_and_isr)
 {
 	ASSERT_TRUE(setup(false, true));
-	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_PIN, 1), 1);
-	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_LINE, 1), INTX_GSI);
+	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_PIN, 1), 1u);
+	EXPECT_EQ(cfg_read(t.slot, PCI_INTERRUPT_LINE, 1), (uint32_t)INTX_GSI);
 	ASSERT_TRUE(driver_init(false));
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_EQ(t.intx_level, 1);
-	EXPECT_EQ(t.msi_count, 0);
-	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	EXPECT_EQ(t.msi_count, 0u);
+	EXPECT_NE(0u, cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	/* Reading ISR acknowledges: it clears and the line drops. */
-	EXPECT_EQ(rd(t.isr, 1), 1);
+	EXPECT_EQ(rd(t.isr, 1), 1u);
 	EXPECT_EQ(t.intx_level, 0);
-	EXPECT_EQ(rd(t.isr, 1), 0);
-	EXPECT_EQ(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0);
+	EXPECT_EQ(rd(t.isr, 1), 0u);
+	EXPECT_EQ(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0u);
 
 	/* INTx disabled in the command register: status only. */
 	cfg_write(t.slot, PCI_COMMAND,
@@ -862,48 +849,46 @@ static enum ktap_result intx_and_isr(void)
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_EQ(t.intx_level, 0);
-	EXPECT_TRUE(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	EXPECT_NE(0u, cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
 	EXPECT_EQ(t.intx_level, 1);
 	/* Enabling MSI-X takes the pin away. */
 	msix_control(PCI_MSIX_FLAGS_ENABLE);
 	EXPECT_EQ(t.intx_level, 0);
-	EXPECT_EQ(t.intx_raises, 2);
-	return KTAP_PASS;
+	EXPECT_EQ(t.intx_raises, 2u);
 }
 
-static enum ktap_result queue_register_rules(void)
+TEST(queue_register_rules)
 {
 	ASSERT_TRUE(setup(false, false));
 	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
 	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
 	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 100, 2);
 	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
-		  VIRTIO_BLK_QUEUE_SIZE);
+		  (uint32_t)VIRTIO_BLK_QUEUE_SIZE);
 	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 2 * VIRTIO_BLK_QUEUE_SIZE, 2);
 	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
-		  VIRTIO_BLK_QUEUE_SIZE);
+		  (uint32_t)VIRTIO_BLK_QUEUE_SIZE);
 	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QSIZE);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), (uint32_t)QSIZE);
 	set_queue_rings(0x123456789000ULL, AVAIL_GPA, USED_GPA);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCHI, 4), 0x1234);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0x56789000);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCHI, 4), 0x1234u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), 0x56789000u);
 	set_queue_rings(DESC_GPA, AVAIL_GPA, USED_GPA);
 	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1u);
 	/* An enabled queue's setup is frozen. */
 	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 4, 2);
 	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x40000, 4);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QSIZE);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), DESC_GPA);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), (uint32_t)QSIZE);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 4), (uint32_t)DESC_GPA);
 	/* Accesses of the wrong width are dropped. */
 	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0x0100, 4);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 4), 0);
-	return KTAP_PASS;
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0u);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 4), 0u);
 }
 
-static enum ktap_result io_errors(void)
+TEST(io_errors)
 {
 	uint8_t before[512], after[512];
 
@@ -938,33 +923,31 @@ static enum ktap_result io_errors(void)
 	ASSERT_EQ(pread(t.fd, after, 512, (DISK_SECTORS - 1) * 512), 512);
 	EXPECT_TRUE(!memcmp(before, after, 512));
 	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
-	return KTAP_PASS;
+		  VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
 }
 
 /* A flush the host cannot do is an error, not a silent success. */
-static enum ktap_result flush_failure_reported(void)
+TEST(flush_failure_reported)
 {
 	/* /dev/null: no sectors, and fdatasync() fails with EINVAL. */
 	ASSERT_TRUE(setup_image(false, false, "/dev/null"));
 	ASSERT_TRUE(driver_init(true));
 	EXPECT_EQ(rd(t.device + offsetof(struct virtio_blk_config, capacity),
-		     4), 0);
+		     4), 0u);
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
 		  VIRTIO_BLK_S_IOERR);
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_IOERR);
-	return KTAP_PASS;
 }
 
-static enum ktap_result read_only_disk(void)
+TEST(read_only_disk)
 {
 	uint32_t lo;
 
 	ASSERT_TRUE(setup(true, false));
 	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
 	lo = common_rd(VIRTIO_PCI_COMMON_DF, 4);
-	EXPECT_TRUE(lo & 1u << VIRTIO_BLK_F_RO);
+	EXPECT_NE(0u, lo & 1u << VIRTIO_BLK_F_RO);
 	ASSERT_TRUE(driver_init(true));
 	memset(t.ram + DATA_GPA, 0, 512);
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, 2, DATA_GPA, 512, NULL),
@@ -974,37 +957,35 @@ static enum ktap_result read_only_disk(void)
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 2, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 2));
-	return KTAP_PASS;
 }
 
 /*
  * The device gave up on the ring: NEEDS_RESET, a configuration interrupt,
  * nothing completed and later notifies ignored; a reset brings it back.
  */
-static enum ktap_result expect_broken(void)
+static void expect_broken(struct __test_metadata *_metadata)
 {
 	uint16_t used = used_idx();
 
-	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		    VIRTIO_CONFIG_S_NEEDS_RESET);
-	EXPECT_EQ(t.msi_count, 1);
-	EXPECT_EQ(t.msi_data, MSI_DATA_CONFIG);
-	EXPECT_EQ(rd(t.isr, 1), VIRTIO_PCI_ISR_CONFIG);
+	EXPECT_NE(0u, common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		      VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_EQ(t.msi_count, 1u);
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_CONFIG);
+	EXPECT_EQ(rd(t.isr, 1), (uint32_t)VIRTIO_PCI_ISR_CONFIG);
 	EXPECT_EQ(used, 0);
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL), -1);
-	EXPECT_EQ(t.msi_count, 1);
+	EXPECT_EQ(t.msi_count, 1u);
 	/* The driver's status writes cannot clear the device's bit. */
 	common_wr(VIRTIO_PCI_COMMON_STATUS,
 		  STATUS_INIT | VIRTIO_CONFIG_S_FEATURES_OK |
 		  VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED, 1);
-	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_NE(0u, common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		      VIRTIO_CONFIG_S_NEEDS_RESET);
 
 	ASSERT_TRUE(driver_init(true));
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 1, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 1));
-	return KTAP_PASS;
 }
 
 static bool start(void)
@@ -1016,22 +997,22 @@ static bool start(void)
 }
 
 /* The chain @segs, offered to a fresh device with an IN header: bad. */
-static enum ktap_result expect_chain_broken(const struct seg *segs,
-					    unsigned int n)
+static void expect_chain_broken(struct __test_metadata *_metadata,
+				const struct seg *segs, unsigned int n)
 {
 	ASSERT_TRUE(start());
 	submit(segs, n);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
-static enum ktap_result bad_descriptor_loop(void)
+TEST(bad_descriptor_loop)
 {
 	ASSERT_TRUE(start());
 	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
 	put_desc(1, DATA_GPA, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
 	put_desc(2, STATUS_GPA, 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
 	kick(0);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
 /*
@@ -1044,24 +1025,24 @@ static void put_chain_past_table(void)
 	put_desc(QSIZE + 1, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
 }
 
-static enum ktap_result bad_next_out_of_range(void)
+TEST(bad_next_out_of_range)
 {
 	ASSERT_TRUE(start());
 	put_chain_past_table();
 	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, QSIZE + 1);
 	kick(0);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
-static enum ktap_result bad_head_out_of_range(void)
+TEST(bad_head_out_of_range)
 {
 	ASSERT_TRUE(start());
 	put_chain_past_table();
 	kick(QSIZE);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
-static enum ktap_result bad_buffer_past_ram(void)
+TEST(bad_buffer_past_ram)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 16, 0 },
@@ -1069,10 +1050,10 @@ static enum ktap_result bad_buffer_past_ram(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	return expect_chain_broken(segs, 3);
+	expect_chain_broken(_metadata, segs, 3);
 }
 
-static enum ktap_result bad_len_wraps(void)
+TEST(bad_len_wraps)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 16, 0 },
@@ -1080,10 +1061,10 @@ static enum ktap_result bad_len_wraps(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	return expect_chain_broken(segs, 3);
+	expect_chain_broken(_metadata, segs, 3);
 }
 
-static enum ktap_result bad_writable_before_readable(void)
+TEST(bad_writable_before_readable)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 16, 0 },
@@ -1091,10 +1072,10 @@ static enum ktap_result bad_writable_before_readable(void)
 		{ DATA_GPA, 512, 0 },
 	};
 
-	return expect_chain_broken(segs, 3);
+	expect_chain_broken(_metadata, segs, 3);
 }
 
-static enum ktap_result bad_avail_idx_jump(void)
+TEST(bad_avail_idx_jump)
 {
 	uint16_t huge = QSIZE + 1;
 
@@ -1103,20 +1084,20 @@ static enum ktap_result bad_avail_idx_jump(void)
 	put_desc(1, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
 	memcpy(t.ram + AVAIL_GPA + offsetof(struct vring_avail, idx), &huge, 2);
 	wr(t.notify, 0, 2);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
-static enum ktap_result bad_indirect_not_negotiated(void)
+TEST(bad_indirect_not_negotiated)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 16, VRING_DESC_F_INDIRECT },
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	return expect_chain_broken(segs, 2);
+	expect_chain_broken(_metadata, segs, 2);
 }
 
-static enum ktap_result bad_short_header(void)
+TEST(bad_short_header)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 8, 0 },
@@ -1124,10 +1105,10 @@ static enum ktap_result bad_short_header(void)
 		{ STATUS_GPA, 1, VRING_DESC_F_WRITE },
 	};
 
-	return expect_chain_broken(segs, 3);
+	expect_chain_broken(_metadata, segs, 3);
 }
 
-static enum ktap_result bad_no_status(void)
+TEST(bad_no_status)
 {
 	struct seg segs[] = {
 		{ HDR_GPA, 16, 0 },
@@ -1137,38 +1118,37 @@ static enum ktap_result bad_no_status(void)
 	ASSERT_TRUE(start());
 	put_hdr(VIRTIO_BLK_T_OUT, 0);
 	submit(segs, 2);
-	return expect_broken();
+	expect_broken(_metadata);
 }
 
-static enum ktap_result bad_empty_chain(void)
+TEST(bad_empty_chain)
 {
 	struct seg segs[] = { { HDR_GPA, 0, 0 } };
 
-	return expect_chain_broken(segs, 1);
+	expect_chain_broken(_metadata, segs, 1);
 }
 
 /* Rings outside RAM are refused when the queue is enabled. */
-static enum ktap_result bad_rings_outside_ram(void)
+TEST(bad_rings_outside_ram)
 {
 	ASSERT_TRUE(setup(false, false));
 	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
 	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
 	set_queue_rings(DESC_GPA, AVAIL_GPA, RAM_SIZE - 16);
 	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
-	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		    VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0u);
+	EXPECT_NE(0u, common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		      VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* Misaligned is as bad. */
 	ASSERT_TRUE(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK);
 	set_queue_rings(DESC_GPA + 8, AVAIL_GPA, USED_GPA);
 	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
-	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		    VIRTIO_CONFIG_S_NEEDS_RESET);
-	return KTAP_PASS;
+	EXPECT_EQ(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0u);
+	EXPECT_NE(0u, common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		      VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
-static enum ktap_result bad_chain_after_good_ones(void)
+TEST(bad_chain_after_good_ones)
 {
 	ASSERT_TRUE(start());
 	put_desc(0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
@@ -1184,46 +1164,10 @@ static enum ktap_result bad_chain_after_good_ones(void)
 	wr(t.notify, 0, 2);
 	/* The good ones completed and were signalled before the failure. */
 	EXPECT_EQ(used_idx(), 2);
-	EXPECT_EQ(t.msi_count, 2);
-	EXPECT_EQ(t.msi_data, MSI_DATA_CONFIG);
-	EXPECT_TRUE(common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
-		    VIRTIO_CONFIG_S_NEEDS_RESET);
-	return KTAP_PASS;
+	EXPECT_EQ(t.msi_count, 2u);
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_CONFIG);
+	EXPECT_NE(0u, common_rd(VIRTIO_PCI_COMMON_STATUS, 1) &
+		      VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(scan_finds_blk),
-	KTAP_CASE(capabilities_as_linux_probes),
-	KTAP_CASE(driver_init_and_io),
-	KTAP_CASE(any_layout),
-	KTAP_CASE(ring_pop_and_push),
-	KTAP_CASE(features_refused),
-	KTAP_CASE(reset_clears_state),
-	KTAP_CASE(msix_delivery_and_masking),
-	KTAP_CASE(intx_and_isr),
-	KTAP_CASE(queue_register_rules),
-	KTAP_CASE(io_errors),
-	KTAP_CASE(flush_failure_reported),
-	KTAP_CASE(read_only_disk),
-	KTAP_CASE(bad_descriptor_loop),
-	KTAP_CASE(bad_next_out_of_range),
-	KTAP_CASE(bad_head_out_of_range),
-	KTAP_CASE(bad_buffer_past_ram),
-	KTAP_CASE(bad_len_wraps),
-	KTAP_CASE(bad_writable_before_readable),
-	KTAP_CASE(bad_avail_idx_jump),
-	KTAP_CASE(bad_indirect_not_negotiated),
-	KTAP_CASE(bad_short_header),
-	KTAP_CASE(bad_no_status),
-	KTAP_CASE(bad_empty_chain),
-	KTAP_CASE(bad_rings_outside_ram),
-	KTAP_CASE(bad_chain_after_good_ones),
-};
-
-int main(void)
-{
-	int r = ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-
-	teardown();
-	return r;
-}
+TEST_HARNESS_MAIN

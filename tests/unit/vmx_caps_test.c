@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <linux/bits.h>
 #include <linux/types.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "vmx_arch.h"
 #include "vmx_caps.h"
 
@@ -59,7 +59,7 @@ static int compute(const struct vmx_msrs *m, struct vmx_caps *caps,
 	return vmx_caps_compute(m, caps, log_missing, log);
 }
 
-static enum ktap_result full_caps_accepted(void)
+TEST(full_caps_accepted)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
@@ -67,37 +67,35 @@ static enum ktap_result full_caps_accepted(void)
 
 	ASSERT_EQ(compute(&m, &caps, &log), 0);
 	EXPECT_EQ(log.count, 0);
-	EXPECT_EQ(caps.revision, 0x2b);
+	EXPECT_EQ(caps.revision, 0x2bu);
 	EXPECT_EQ(caps.preemption_timer_shift, 5);
-	EXPECT_TRUE(caps.pin & VMX_PIN_PREEMPTION_TIMER);
-	EXPECT_TRUE(caps.proc & VMX_PROC_SECONDARY_CONTROLS);
-	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_EPT);
-	EXPECT_TRUE(caps.proc2 & VMX_PROC2_UNRESTRICTED_GUEST);
-	EXPECT_TRUE(caps.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE);
+	EXPECT_NE(0u, caps.pin & VMX_PIN_PREEMPTION_TIMER);
+	EXPECT_NE(0u, caps.proc & VMX_PROC_SECONDARY_CONTROLS);
+	EXPECT_NE(0u, caps.proc2 & VMX_PROC2_ENABLE_EPT);
+	EXPECT_NE(0u, caps.proc2 & VMX_PROC2_UNRESTRICTED_GUEST);
+	EXPECT_NE(0u, caps.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE);
 	/* Interrupts stay pending across an exit, for the host to take. */
-	EXPECT_EQ(caps.exit & VMX_EXIT_ACK_INTR_ON_EXIT, 0);
-	EXPECT_TRUE(caps.entry & VMX_ENTRY_LOAD_EFER);
+	EXPECT_EQ(caps.exit & VMX_EXIT_ACK_INTR_ON_EXIT, 0u);
+	EXPECT_NE(0u, caps.entry & VMX_ENTRY_LOAD_EFER);
 	EXPECT_EQ(caps.ept_vpid, m.ept_vpid);
-	return KTAP_PASS;
 }
 
-static enum ktap_result must_be_one_controls_kept(void)
+TEST(must_be_one_controls_kept)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
 	struct vmx_caps caps;
 
 	ASSERT_EQ(compute(&m, &caps, &log), 0);
-	EXPECT_EQ(caps.pin & 0x16, 0x16);
-	EXPECT_EQ(caps.proc & 0x04006172, 0x04006172);
-	EXPECT_EQ(caps.exit & 0x00036dfb, 0x00036dfb);
+	EXPECT_EQ(caps.pin & 0x16, 0x16u);
+	EXPECT_EQ(caps.proc & 0x04006172, 0x04006172u);
+	EXPECT_EQ(caps.exit & 0x00036dfb, 0x00036dfbu);
 	/* Entry's must-be-one bits, but IA-32e mode is left to each entry. */
-	EXPECT_EQ(caps.entry & 0x000011fb, 0x000011fb);
-	EXPECT_EQ(caps.entry & VMX_ENTRY_IA32E_MODE_GUEST, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(caps.entry & 0x000011fb, 0x000011fbu);
+	EXPECT_EQ(caps.entry & VMX_ENTRY_IA32E_MODE_GUEST, 0u);
 }
 
-static enum ktap_result ia32e_kept_when_forced(void)
+TEST(ia32e_kept_when_forced)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
@@ -105,42 +103,39 @@ static enum ktap_result ia32e_kept_when_forced(void)
 
 	m.entry |= VMX_ENTRY_IA32E_MODE_GUEST;	/* allowed-0: must be 1 */
 	ASSERT_EQ(compute(&m, &caps, &log), 0);
-	EXPECT_TRUE(caps.entry & VMX_ENTRY_IA32E_MODE_GUEST);
-	return KTAP_PASS;
+	EXPECT_NE(0u, caps.entry & VMX_ENTRY_IA32E_MODE_GUEST);
 }
 
-static enum ktap_result optional_controls_follow_cpu(void)
+TEST(optional_controls_follow_cpu)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
 	struct vmx_caps caps;
 
 	ASSERT_EQ(compute(&m, &caps, &log), 0);
-	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_RDTSCP);
-	EXPECT_TRUE(caps.proc2 & VMX_PROC2_ENABLE_INVPCID);
+	EXPECT_NE(0u, caps.proc2 & VMX_PROC2_ENABLE_RDTSCP);
+	EXPECT_NE(0u, caps.proc2 & VMX_PROC2_ENABLE_INVPCID);
 	/* Not in the set vmmon asks for, though the CPU allows them:
 	 * guest XSAVES would reach the host's IA32_XSS. */
-	EXPECT_EQ(caps.proc2 & BIT(0), 0);
-	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_XSAVES, 0);
+	EXPECT_EQ(caps.proc2 & BIT(0), 0u);
+	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_XSAVES, 0u);
 
 	m.procbased2 &= ~((u64)(VMX_PROC2_ENABLE_RDTSCP |
 				VMX_PROC2_ENABLE_INVPCID) << 32);
 	ASSERT_EQ(compute(&m, &caps, &log), 0);
-	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_RDTSCP, 0);
-	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_INVPCID, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_RDTSCP, 0u);
+	EXPECT_EQ(caps.proc2 & VMX_PROC2_ENABLE_INVPCID, 0u);
 }
 
-static enum ktap_result ctl_adjust_reports_absent(void)
+TEST(ctl_adjust_reports_absent)
 {
 	u32 ctl;
 
-	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x10, 0x100, &ctl), 0);
-	EXPECT_EQ(ctl, 0x11);
-	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x300, 0, &ctl), 0x300);
-	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x0, 0x0), 0, 0xffffffff, &ctl), 0);
-	EXPECT_EQ(ctl, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x10, 0x100, &ctl), 0u);
+	EXPECT_EQ(ctl, 0x11u);
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x1, 0xff), 0x300, 0, &ctl), 0x300u);
+	EXPECT_EQ(vmx_ctl_adjust(CTL_MSR(0x0, 0x0), 0, 0xffffffff, &ctl), 0u);
+	EXPECT_EQ(ctl, 0u);
 }
 
 /* One requirement removed from one MSR, and the line it must produce. */
@@ -202,7 +197,7 @@ static const struct removal removals[] = {
 	  "VPID: single- or all-context INVVPID" },
 };
 
-static enum ktap_result each_missing_requirement_named(void)
+TEST(each_missing_requirement_named)
 {
 	struct missing_log log;
 	struct vmx_caps caps;
@@ -213,16 +208,15 @@ static enum ktap_result each_missing_requirement_named(void)
 		u64 *msr = (u64 *)((char *)&m + removals[i].offset);
 
 		*msr &= ~removals[i].clear;
-		EXPECT_EQ(compute(&m, &caps, &log), 1);
-		if (log.count == 1 && strcmp(log.names[0], removals[i].name))
-			ktap_check_failed(__FILE__, __LINE__,
-					  "reported \"%s\", expected \"%s\"",
-					  log.names[0], removals[i].name);
+		EXPECT_EQ(compute(&m, &caps, &log), 1)
+			TH_LOG("without: %s", removals[i].name);
+		if (log.count == 1) {
+			EXPECT_STREQ(removals[i].name, log.names[0]);
+		}
 	}
-	return KTAP_PASS;
 }
 
-static enum ktap_result partial_invept_accepted(void)
+TEST(partial_invept_accepted)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
@@ -231,10 +225,9 @@ static enum ktap_result partial_invept_accepted(void)
 	m.ept_vpid &= ~(VMX_EPT_CAP_INVEPT_SINGLE_CTX |
 			VMX_VPID_CAP_INVVPID_ALL_CTX);
 	EXPECT_EQ(compute(&m, &caps, &log), 0);
-	return KTAP_PASS;
 }
 
-static enum ktap_result no_secondary_controls(void)
+TEST(no_secondary_controls)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
@@ -245,12 +238,11 @@ static enum ktap_result no_secondary_controls(void)
 	m.procbased2 = 0;
 	m.ept_vpid = 0;
 	EXPECT_EQ(compute(&m, &caps, &log), 10);
-	EXPECT_EQ(strcmp(log.names[0], "processor control: secondary controls"), 0);
-	EXPECT_EQ(strcmp(log.names[1], "secondary control: EPT"), 0);
-	return KTAP_PASS;
+	EXPECT_STREQ("processor control: secondary controls", log.names[0]);
+	EXPECT_STREQ("secondary control: EPT", log.names[1]);
 }
 
-static enum ktap_result vmcs_region_checked(void)
+TEST(vmcs_region_checked)
 {
 	struct vmx_msrs m = good_msrs();
 	struct missing_log log;
@@ -258,7 +250,7 @@ static enum ktap_result vmcs_region_checked(void)
 
 	m.basic &= ~(VMX_BASIC_MEMTYPE_MASK << VMX_BASIC_MEMTYPE_SHIFT);
 	EXPECT_EQ(compute(&m, &caps, &log), 1);
-	EXPECT_EQ(strcmp(log.names[0], "write-back memory type for the VMCS"), 0);
+	EXPECT_STREQ("write-back memory type for the VMCS", log.names[0]);
 
 	m = good_msrs();
 	m.basic |= VMX_BASIC_PHYS_32BIT;
@@ -267,11 +259,10 @@ static enum ktap_result vmcs_region_checked(void)
 	m = good_msrs();
 	m.basic |= 0x1001ULL << VMX_BASIC_REGION_SIZE_SHIFT;
 	EXPECT_EQ(compute(&m, &caps, &log), 1);
-	EXPECT_EQ(strcmp(log.names[0], "a VMCS region of at most 4096 bytes"), 0);
-	return KTAP_PASS;
+	EXPECT_STREQ("a VMCS region of at most 4096 bytes", log.names[0]);
 }
 
-static enum ktap_result no_vmx_at_all(void)
+TEST(no_vmx_at_all)
 {
 	struct vmx_msrs m = { 0 };
 	struct missing_log log;
@@ -279,23 +270,6 @@ static enum ktap_result no_vmx_at_all(void)
 
 	/* Every requirement is reported, none twice. */
 	EXPECT_EQ(compute(&m, &caps, &log), 32);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(full_caps_accepted),
-	KTAP_CASE(must_be_one_controls_kept),
-	KTAP_CASE(ia32e_kept_when_forced),
-	KTAP_CASE(optional_controls_follow_cpu),
-	KTAP_CASE(ctl_adjust_reports_absent),
-	KTAP_CASE(each_missing_requirement_named),
-	KTAP_CASE(partial_invept_accepted),
-	KTAP_CASE(no_secondary_controls),
-	KTAP_CASE(vmcs_region_checked),
-	KTAP_CASE(no_vmx_at_all),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <linux/types.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "x86_decode.h"
 
 #define LD	X86_MMIO_LOAD
@@ -220,55 +220,59 @@ static int decode(const u8 *bytes, unsigned int avail, enum x86_cpu_mode mode,
 	return ret;
 }
 
-static bool check_case(const struct decode_case *c)
+/* A check of the table case @c: a failure names the case. */
+#define CASE_EQ(a, b)	EXPECT_EQ(a, b) TH_LOG("in: %s", c->text)
+
+static void check_case(struct __test_metadata *_metadata,
+		       const struct decode_case *c)
 {
 	struct x86_mmio_insn insn;
-	bool ok = true;
 	unsigned int avail;
 
-	ok &= EXPECT_EQ(decode(c->bytes, c->len, c->mode, &insn), 0);
-	ok &= EXPECT_EQ(insn.len, c->len);
-	ok &= EXPECT_EQ(insn.dir, c->dir);
-	ok &= EXPECT_EQ(insn.size, c->size);
-	ok &= EXPECT_EQ(insn.dst_size, c->dst_size);
-	ok &= EXPECT_EQ(insn.reg, c->reg);
-	ok &= EXPECT_EQ(insn.high8, c->high8);
-	ok &= EXPECT_EQ(insn.sign_extend, c->sign_extend);
-	ok &= EXPECT_EQ(insn.has_imm, c->has_imm);
-	ok &= EXPECT_EQ(insn.imm, c->imm);
+	CASE_EQ(decode(c->bytes, c->len, c->mode, &insn), 0);
+	CASE_EQ(insn.len, c->len);
+	CASE_EQ(insn.dir, c->dir);
+	CASE_EQ(insn.size, c->size);
+	CASE_EQ(insn.dst_size, c->dst_size);
+	CASE_EQ(insn.reg, c->reg);
+	CASE_EQ(insn.high8, c->high8);
+	CASE_EQ(insn.sign_extend, c->sign_extend);
+	CASE_EQ(insn.has_imm, c->has_imm);
+	CASE_EQ(insn.imm, c->imm);
 	/* With the 15 bytes a caller fetches, whatever follows is not read. */
-	ok &= EXPECT_EQ(x86_decode_mmio(c->bytes, sizeof(c->bytes), c->mode, &insn), 0);
-	ok &= EXPECT_EQ(insn.len, c->len);
-	for (avail = 0; avail < c->len; avail++)
-		ok &= EXPECT_EQ(decode(c->bytes, avail, c->mode, &insn), -ENODATA);
-	if (!ok)
-		ktap_diag("in: %s", c->text);
-	return ok;
+	CASE_EQ(x86_decode_mmio(c->bytes, sizeof(c->bytes), c->mode, &insn), 0);
+	CASE_EQ(insn.len, c->len);
+	for (avail = 0; avail < c->len; avail++) {
+		EXPECT_EQ(decode(c->bytes, avail, c->mode, &insn), -ENODATA)
+			TH_LOG("in: %s, of which %u bytes given", c->text,
+			       avail);
+	}
 }
+#undef CASE_EQ
 
-static enum ktap_result check_table(const struct decode_case *cases, size_t n)
+static void check_table(struct __test_metadata *_metadata,
+			const struct decode_case *cases, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		check_case(&cases[i]);
-	ktap_diag("%zu encodings", n);
-	return KTAP_PASS;
+		check_case(_metadata, &cases[i]);
+	ksft_print_msg("%zu encodings\n", n);
 }
 
-static enum ktap_result decodes_64bit_forms(void)
+TEST(decodes_64bit_forms)
 {
-	return check_table(mode64, sizeof(mode64) / sizeof(mode64[0]));
+	check_table(_metadata, mode64, sizeof(mode64) / sizeof(mode64[0]));
 }
 
-static enum ktap_result decodes_32bit_forms(void)
+TEST(decodes_32bit_forms)
 {
-	return check_table(mode32, sizeof(mode32) / sizeof(mode32[0]));
+	check_table(_metadata, mode32, sizeof(mode32) / sizeof(mode32[0]));
 }
 
-static enum ktap_result decodes_16bit_forms(void)
+TEST(decodes_16bit_forms)
 {
-	return check_table(mode16, sizeof(mode16) / sizeof(mode16[0]));
+	check_table(_metadata, mode16, sizeof(mode16) / sizeof(mode16[0]));
 }
 
 struct reject_case {
@@ -321,7 +325,7 @@ static const struct reject_case rejects[] = {
 	{ "nothing", X86_MODE_64, { 0 }, 0, -ENODATA },
 };
 
-static enum ktap_result rejects_other_forms(void)
+TEST(rejects_other_forms)
 {
 	struct x86_mmio_insn insn;
 	size_t i;
@@ -329,56 +333,61 @@ static enum ktap_result rejects_other_forms(void)
 	for (i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
 		const struct reject_case *c = &rejects[i];
 
-		if (!EXPECT_EQ(decode(c->bytes, c->avail, c->mode, &insn), c->err))
-			ktap_diag("in: %s", c->text);
+		EXPECT_EQ(decode(c->bytes, c->avail, c->mode, &insn), c->err)
+			TH_LOG("in: %s", c->text);
 	}
-	return KTAP_PASS;
 }
 
 /* Decodes @bytes, a complete instruction that must access memory in @dir. */
-static bool decode_dir(const u8 *bytes, unsigned int len, enum x86_cpu_mode mode,
+static bool decode_dir(struct __test_metadata *_metadata, const u8 *bytes,
+		       unsigned int len, enum x86_cpu_mode mode,
 		       enum x86_mmio_dir dir, struct x86_mmio_insn *insn)
 {
-	return EXPECT_EQ(x86_decode_mmio(bytes, len, mode, insn), 0) &&
-	       EXPECT_EQ(insn->dir, dir);
+	int ret = x86_decode_mmio(bytes, len, mode, insn);
+
+	EXPECT_EQ(ret, 0);
+	if (ret)
+		return false;
+	EXPECT_EQ(insn->dir, dir);
+	return insn->dir == dir;
 }
 
-static u64 load(const u8 *bytes, unsigned int len, enum x86_cpu_mode mode,
-		u64 old, u64 data)
+static u64 load(struct __test_metadata *_metadata, const u8 *bytes,
+		unsigned int len, enum x86_cpu_mode mode, u64 old, u64 data)
 {
 	struct x86_mmio_insn insn;
 
-	if (!decode_dir(bytes, len, mode, X86_MMIO_LOAD, &insn))
+	if (!decode_dir(_metadata, bytes, len, mode, X86_MMIO_LOAD, &insn))
 		return 0xdead;
 	return x86_mmio_load_result(&insn, old, data);
 }
 
-static u64 store(const u8 *bytes, unsigned int len, enum x86_cpu_mode mode,
-		 u64 reg)
+static u64 store(struct __test_metadata *_metadata, const u8 *bytes,
+		 unsigned int len, enum x86_cpu_mode mode, u64 reg)
 {
 	struct x86_mmio_insn insn;
 
-	if (!decode_dir(bytes, len, mode, X86_MMIO_STORE, &insn))
+	if (!decode_dir(_metadata, bytes, len, mode, X86_MMIO_STORE, &insn))
 		return 0xdead;
 	return x86_mmio_store_data(&insn, reg);
 }
 
 #define LOAD_OF(mode, old, data, ...) ({				\
 	static const u8 __b[] = { __VA_ARGS__ };			\
-	load(__b, sizeof(__b), mode, old, data);			\
+	load(_metadata, __b, sizeof(__b), mode, old, data);		\
 })
 
 #define STORE_OF(mode, reg, ...) ({					\
 	static const u8 __b[] = { __VA_ARGS__ };			\
-	store(__b, sizeof(__b), mode, reg);				\
+	store(_metadata, __b, sizeof(__b), mode, reg);			\
 })
 
 #define OLD	0x1111222233334444ULL
 
-static enum ktap_result load_writes_register_as_cpu(void)
+TEST(load_writes_register_as_cpu)
 {
 	/* movl (%rdx),%ecx: a 32-bit write clears bits 63:32 */
-	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x12345678, 0x8b, 0x0a), 0x12345678);
+	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x12345678, 0x8b, 0x0a), 0x12345678u);
 	/* movq 0x10(%rdi),%r9 */
 	EXPECT_EQ(LOAD_OF(X86_MODE_64, OLD, 0x8877665544332211ULL, 0x4c, 0x8b, 0x4f, 0x10),
 		  0x8877665544332211ULL);
@@ -393,15 +402,15 @@ static enum ktap_result load_writes_register_as_cpu(void)
 	/* Bits above the access size in @data are not the memory's. */
 	EXPECT_EQ(LOAD_OF(X86_MODE_64, OLD, 0xffffff80, 0x8a, 0x39), 0x1111222233338044ULL);
 	/* movzbl (%rax),%eax */
-	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0xffffff80, 0x0f, 0xb6, 0x00), 0x80);
+	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0xffffff80, 0x0f, 0xb6, 0x00), 0x80u);
 	/* movzbw (%rax),%ax */
 	EXPECT_EQ(LOAD_OF(X86_MODE_64, OLD, 0x80, 0x66, 0x0f, 0xb6, 0x00),
 		  0x1111222233330080ULL);
 	/* movzwq (%rax),%rcx */
-	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x8000, 0x48, 0x0f, 0xb7, 0x08), 0x8000);
+	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x8000, 0x48, 0x0f, 0xb7, 0x08), 0x8000u);
 	/* movsbl (%rax),%eax: sign-extended to 32 bits, then zero-extended */
 	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x80, 0x0f, 0xbe, 0x00), 0xffffff80ULL);
-	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x7f, 0x0f, 0xbe, 0x00), 0x7f);
+	EXPECT_EQ(LOAD_OF(X86_MODE_64, ~0ULL, 0x7f, 0x0f, 0xbe, 0x00), 0x7fu);
 	/* movsbq (%rax),%rax */
 	EXPECT_EQ(LOAD_OF(X86_MODE_64, 0, 0x80, 0x48, 0x0f, 0xbe, 0x00),
 		  0xffffffffffffff80ULL);
@@ -417,50 +426,36 @@ static enum ktap_result load_writes_register_as_cpu(void)
 	EXPECT_EQ(LOAD_OF(X86_MODE_16, OLD, 0x5a5a, 0xa1, 0x34, 0x12), 0x1111222233335a5aULL);
 	/* movswl (%bx),%esi in real mode */
 	EXPECT_EQ(LOAD_OF(X86_MODE_16, OLD, 0x8001, 0x66, 0x0f, 0xbf, 0x37), 0xffff8001ULL);
-	return KTAP_PASS;
 }
 
-static enum ktap_result store_takes_operand_bytes(void)
+TEST(store_takes_operand_bytes)
 {
 	const u64 reg = 0x1122334455667788ULL;
 
 	/* movl %eax,(%rdx) */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x89, 0x02), 0x55667788);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x89, 0x02), 0x55667788u);
 	/* movq %rax,(%rdx) */
 	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x48, 0x89, 0x02), reg);
 	/* movw %ax,(%rdx) */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x66, 0x89, 0x02), 0x7788);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x66, 0x89, 0x02), 0x7788u);
 	/* movb %al,(%rdx) */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x88, 0x02), 0x88);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x88, 0x02), 0x88u);
 	/* movb %ah,(%rbx) */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x88, 0x23), 0x77);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x88, 0x23), 0x77u);
 	/* movb %sil,(%rdx): with REX, reg 6 is SIL, its low byte */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x40, 0x88, 0x32), 0x88);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x40, 0x88, 0x32), 0x88u);
 	/* movabs %rax,moffs */
 	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x48, 0xa3, MOFFS64), reg);
 	/* Immediates: the register value is not used. */
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0xc6, 0x00, 0x80), 0x80);
-	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x66, 0xc7, 0x00, 0x01, 0x80), 0x8001);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0xc6, 0x00, 0x80), 0x80u);
+	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x66, 0xc7, 0x00, 0x01, 0x80), 0x8001u);
 	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0xc7, 0x00, 0x01, 0x00, 0x00, 0x80),
 		  0x80000001);
 	EXPECT_EQ(STORE_OF(X86_MODE_64, reg, 0x48, 0xc7, 0x00, 0xfe, 0xff, 0xff, 0xff),
 		  0xfffffffffffffffeULL);
-	EXPECT_EQ(STORE_OF(X86_MODE_16, reg, 0xc7, 0x07, 0x00, 0x80), 0x8000);
+	EXPECT_EQ(STORE_OF(X86_MODE_16, reg, 0xc7, 0x07, 0x00, 0x80), 0x8000u);
 	/* movw %dx,0x1234(%bx,%di) in real mode */
-	EXPECT_EQ(STORE_OF(X86_MODE_16, reg, 0x89, 0x91, 0x34, 0x12), 0x7788);
-	return KTAP_PASS;
+	EXPECT_EQ(STORE_OF(X86_MODE_16, reg, 0x89, 0x91, 0x34, 0x12), 0x7788u);
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(decodes_64bit_forms),
-	KTAP_CASE(decodes_32bit_forms),
-	KTAP_CASE(decodes_16bit_forms),
-	KTAP_CASE(rejects_other_forms),
-	KTAP_CASE(load_writes_register_as_cpu),
-	KTAP_CASE(store_takes_operand_bytes),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN

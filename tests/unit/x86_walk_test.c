@@ -10,7 +10,7 @@
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trap_pf.h>
-#include "ktap.h"
+#include "vmmon_harness.h"
 #include "x86_walk.h"
 
 #define P	BIT_ULL(0)
@@ -35,14 +35,18 @@
 static struct {
 	u8 mem[0x10000];
 	unsigned int read_sizes;	/* OR of the sizes x86_walk() read */
+	struct __test_metadata *test;	/* the running test, for guest_read() */
 } guest;
 
 static int guest_read(void *opaque, u64 gpa, void *buf, unsigned int len)
 {
-	if (opaque != &guest || (len != 4 && len != 8)) {
-		ktap_check_failed(__FILE__, __LINE__, "read of %u bytes", len);
+	struct __test_metadata *_metadata = guest.test;
+	bool ok = opaque == &guest && (len == 4 || len == 8);
+
+	EXPECT_TRUE(ok)
+		TH_LOG("read of %u bytes", len);
+	if (!ok)
 		return -EINVAL;
-	}
 	if (gpa + len > sizeof(guest.mem))
 		return -EIO;
 	guest.read_sizes |= len;
@@ -50,9 +54,10 @@ static int guest_read(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return 0;
 }
 
-static void guest_reset(void)
+static void guest_reset(struct __test_metadata *_metadata)
 {
 	memset(&guest, 0, sizeof(guest));
+	guest.test = _metadata;
 }
 
 static void set32(u64 gpa, u32 val)
@@ -70,7 +75,7 @@ static void set64(u64 gpa, u64 val)
 	u64 __gpa = 0xbad;						\
 	u32 __pf = 0xbad;						\
 	EXPECT_EQ(x86_walk(p, la, access, guest_read, &guest, &__gpa, &__pf), 0); \
-	EXPECT_EQ(__gpa, want);						\
+	EXPECT_EQ(__gpa, (u64)(want));					\
 } while (0)
 
 /* The walk of @la for @access by @p must raise #PF with @code. */
@@ -78,31 +83,30 @@ static void set64(u64 gpa, u64 val)
 	u64 __gpa = 0xbad;						\
 	u32 __pf = 0xbad;						\
 	EXPECT_EQ(x86_walk(p, la, access, guest_read, &guest, &__gpa, &__pf), -EFAULT); \
-	EXPECT_EQ(__pf, code);						\
+	EXPECT_EQ(__pf, (u32)(code));					\
 } while (0)
 
-static enum ktap_result paging_off_is_identity(void)
+TEST(paging_off_is_identity)
 {
 	struct x86_paging p = { .cr0 = X86_CR0_PE, .cr3 = 0x1000 };
 
-	guest_reset();
+	guest_reset(_metadata);
 	EXPECT_GPA(&p, 0x12345678, R, 0x12345678);
 	EXPECT_GPA(&p, 0x12345678, U | W, 0x12345678);
 	/* Linear addresses are 32 bits wide outside IA-32e mode. */
 	EXPECT_GPA(&p, 0x123456789ULL, X, 0x23456789);
-	EXPECT_EQ(guest.read_sizes, 0);
-	return KTAP_PASS;
+	EXPECT_EQ(guest.read_sizes, 0u);
 }
 
 /* 32-bit paging: the page directory at 0x1000, a page table at 0x2000. */
-static struct x86_paging setup_32bit(void)
+static struct x86_paging setup_32bit(struct __test_metadata *_metadata)
 {
 	struct x86_paging p = {
 		.cr0 = X86_CR0_PG | X86_CR0_PE,
 		.cr3 = 0x1000 | 0x18,	/* PWT and PCD are no address bits */
 	};
 
-	guest_reset();
+	guest_reset(_metadata);
 	set32(0x1000 + 1 * 4, 0x2000 | P | RW | US);
 	set32(0x2000 + 3 * 4, 0xabcde000 | P | RW | US);	/* 0x00403000 */
 	set32(0x2000 + 4 * 4, 0x12345000 | P | US);		/* read-only */
@@ -119,9 +123,9 @@ static struct x86_paging setup_32bit(void)
 	return p;
 }
 
-static enum ktap_result bit32_translates(void)
+TEST(bit32_translates)
 {
-	struct x86_paging p = setup_32bit();
+	struct x86_paging p = setup_32bit(_metadata);
 
 	EXPECT_GPA(&p, 0x00403123, R, 0xabcde123);
 	EXPECT_GPA(&p, 0x00403fff, U | W, 0xabcdefff);
@@ -130,7 +134,7 @@ static enum ktap_result bit32_translates(void)
 	/* Without CR4.PSE, PS is ignored. */
 	EXPECT_GPA(&p, 0x00c05678, R, 0x77777678);
 	/* 4-byte entries only */
-	EXPECT_EQ(guest.read_sizes, 4);
+	EXPECT_EQ(guest.read_sizes, 4u);
 
 	p.cr4 = X86_CR4_PSE;
 	EXPECT_GPA(&p, 0x00812345, U | W, 0x512c12345ULL);
@@ -138,12 +142,11 @@ static enum ktap_result bit32_translates(void)
 	EXPECT_GPA(&p, 0x00c05678, R, 0x100005678ULL);
 	/* Small pages work the same. */
 	EXPECT_GPA(&p, 0x00403123, R, 0xabcde123);
-	return KTAP_PASS;
 }
 
-static enum ktap_result bit32_faults(void)
+TEST(bit32_faults)
 {
-	struct x86_paging p = setup_32bit();
+	struct x86_paging p = setup_32bit(_metadata);
 
 	/* Not present: the directory entry, then the table entry */
 	EXPECT_PF(&p, 0x01400000, R, 0);
@@ -180,14 +183,13 @@ static enum ktap_result bit32_faults(void)
 	EXPECT_GPA(&p, 0x00403000, U | X, 0xabcde000);
 	EXPECT_GPA(&p, 0x00405000, X, 0x23456000);
 	EXPECT_PF(&p, 0x00406000, X, PF_I);
-	return KTAP_PASS;
 }
 
 /*
  * PAE paging: the four PDPTEs at 0x1020 (32-byte aligned, no page),
  * a page directory at 0x4000, a page table at 0x5000.
  */
-static struct x86_paging setup_pae(void)
+static struct x86_paging setup_pae(struct __test_metadata *_metadata)
 {
 	struct x86_paging p = {
 		.cr0 = X86_CR0_PG | X86_CR0_PE | X86_CR0_WP,
@@ -195,7 +197,7 @@ static struct x86_paging setup_pae(void)
 		.cr4 = X86_CR4_PAE,
 	};
 
-	guest_reset();
+	guest_reset(_metadata);
 	/* PDPTEs have no R/W or U/S bit */
 	set64(0x1020 + 3 * 8, 0x4000 | P);			/* 0xc0000000 */
 	set64(0x4000 + 1 * 8, 0x5000 | P | RW | US);		/* 0xc0200000 */
@@ -213,9 +215,9 @@ static struct x86_paging setup_pae(void)
 	return p;
 }
 
-static enum ktap_result pae_translates(void)
+TEST(pae_translates)
 {
-	struct x86_paging p = setup_pae();
+	struct x86_paging p = setup_pae(_metadata);
 
 	EXPECT_GPA(&p, 0xc0201234, U | W, 0x123456234ULL);
 	EXPECT_GPA(&p, 0xffffffffc0201234ULL, R, 0x123456234ULL);
@@ -223,16 +225,15 @@ static enum ktap_result pae_translates(void)
 	EXPECT_PF(&p, 0x100001000ULL, R, 0);
 	EXPECT_GPA(&p, 0xc0412345, U | W, 0x200012345ULL);
 	EXPECT_GPA(&p, 0xc05fffff, R, 0x2001fffffULL);
-	EXPECT_EQ(guest.read_sizes, 8);
+	EXPECT_EQ(guest.read_sizes, 8u);
 	/* The error of the read goes through. */
 	EXPECT_EQ(x86_walk(&p, 0xc0800000, R, guest_read, &guest,
 			   &(u64){ 0 }, &(u32){ 0 }), -EIO);
-	return KTAP_PASS;
 }
 
-static enum ktap_result pae_faults(void)
+TEST(pae_faults)
 {
-	struct x86_paging p = setup_pae();
+	struct x86_paging p = setup_pae(_metadata);
 
 	EXPECT_PF(&p, 0x00001000, R, 0);
 	EXPECT_PF(&p, 0xc0001000, W, PF_W);
@@ -251,7 +252,6 @@ static enum ktap_result pae_faults(void)
 	EXPECT_PF(&p, 0xc0202000, U | X, PF_P | PF_U | PF_I);
 	EXPECT_GPA(&p, 0xc0201000, U | X, 0x123456000ULL);
 	EXPECT_PF(&p, 0x00001000, X, PF_I);
-	return KTAP_PASS;
 }
 
 /*
@@ -261,7 +261,7 @@ static enum ktap_result pae_faults(void)
 #define LA(l4, l3, l2, l1)	((u64)(l4) << 39 | (u64)(l3) << 30 | \
 				 (u64)(l2) << 21 | (u64)(l1) << 12)
 
-static struct x86_paging setup_4level(void)
+static struct x86_paging setup_4level(struct __test_metadata *_metadata)
 {
 	struct x86_paging p = {
 		.cr0 = X86_CR0_PG | X86_CR0_PE | X86_CR0_WP,
@@ -270,7 +270,7 @@ static struct x86_paging setup_4level(void)
 		.efer = EFER_LMA | EFER_NX,
 	};
 
-	guest_reset();
+	guest_reset(_metadata);
 	set64(0x1000 + 1 * 8, 0x2000 | P | RW | US);
 	set64(0x2000 + 2 * 8, 0x3000 | P | RW | US);
 	set64(0x3000 + 3 * 8, 0x4000 | P | RW | US);
@@ -298,9 +298,9 @@ static struct x86_paging setup_4level(void)
 	return p;
 }
 
-static enum ktap_result level4_translates(void)
+TEST(level4_translates)
 {
-	struct x86_paging p = setup_4level();
+	struct x86_paging p = setup_4level(_metadata);
 
 	EXPECT_GPA(&p, LA(1, 2, 3, 4) + 0x567, U | W, 0x8123456789567ULL);
 	EXPECT_GPA(&p, LA(1, 2, 3, 4) + 0xfff, U | X, 0x8123456789fffULL);
@@ -308,13 +308,12 @@ static enum ktap_result level4_translates(void)
 	EXPECT_GPA(&p, LA(1, 5, 0, 0) + 0x3fffffff, R, 0x1ffffffffULL);
 	EXPECT_GPA(&p, LA(1, 2, 6, 0) + 0x12345, U | W, 0x7fe12345ULL);
 	EXPECT_GPA(&p, 0xffff800000000000ULL + 0x1234, W, 0x40001234ULL);
-	EXPECT_EQ(guest.read_sizes, 8);
-	return KTAP_PASS;
+	EXPECT_EQ(guest.read_sizes, 8u);
 }
 
-static enum ktap_result level4_faults(void)
+TEST(level4_faults)
 {
-	struct x86_paging p = setup_4level();
+	struct x86_paging p = setup_4level(_metadata);
 	u8 before[sizeof(guest.mem)];
 	u64 gpa;
 	u32 pf;
@@ -364,20 +363,6 @@ static enum ktap_result level4_faults(void)
 
 	/* A read-only walk: no accessed or dirty bit was set. */
 	EXPECT_EQ(memcmp(before, guest.mem, sizeof(before)), 0);
-	return KTAP_PASS;
 }
 
-static const struct ktap_case cases[] = {
-	KTAP_CASE(paging_off_is_identity),
-	KTAP_CASE(bit32_translates),
-	KTAP_CASE(bit32_faults),
-	KTAP_CASE(pae_translates),
-	KTAP_CASE(pae_faults),
-	KTAP_CASE(level4_translates),
-	KTAP_CASE(level4_faults),
-};
-
-int main(void)
-{
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
-}
+TEST_HARNESS_MAIN
