@@ -106,9 +106,15 @@ int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
 }
 
 /*
- * The host page behind @gfn, allocated on first touch.  NULL when @gfn
- * is not guest RAM, ERR_PTR(-ENOMEM) when memory is short.  The page
- * stays valid while the pmap does; take a reference to keep it longer.
+ * The host page behind @gfn, allocated on first touch, with a reference
+ * the caller drops with put_page().  NULL when @gfn is not guest RAM,
+ * ERR_PTR(-ENOMEM) when memory is short.
+ *
+ * The lookup and the reference are one step: both happen inside one RCU
+ * read-side section, and a removal drops the pmap's own reference only
+ * after a grace period (vmmon_pmap_remove), so a page found here cannot
+ * be freed before the caller holds it.  A page this call publishes gets
+ * the caller's reference before it is visible to a removal.
  */
 struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 {
@@ -116,18 +122,28 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 
 	if (!vmmon_pmap_is_ram(pmap, gfn))
 		return NULL;
-	page = xa_load(&pmap->pages, gfn);
-	if (page)
-		return page;
+	for (;;) {
+		rcu_read_lock();
+		page = xa_load(&pmap->pages, gfn);
+		if (page)
+			get_page(page);
+		rcu_read_unlock();
+		if (page)
+			return page;
 
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-	if (!page)
-		return ERR_PTR(-ENOMEM);
-	old = xa_cmpxchg(&pmap->pages, gfn, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (old) {
-		/* Another fault won the race, or the xarray had no memory. */
+		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+		if (!page)
+			return ERR_PTR(-ENOMEM);
+		get_page(page);		/* the caller's; the pmap owns the first */
+		old = xa_cmpxchg(&pmap->pages, gfn, NULL, page,
+				 GFP_KERNEL_ACCOUNT);
+		if (!old)
+			break;
 		put_page(page);
-		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+		put_page(page);
+		if (xa_is_err(old))
+			return ERR_PTR(xa_err(old));
+		/* Another fault won the race: take its page as above. */
 	}
 	atomic_long_inc(&pmap->resident);
 	atomic_long_inc(&vmmon_pmap_resident_total);
@@ -138,7 +154,8 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
  * Take the page behind @gfn out of the map (NULL if it has none): the
  * guest page is zero again at its next touch.  The caller removes the
  * page from every view (EPT, userspace mappings, RCU readers of
- * vmmon_pmap_peek_page()) before dropping the reference it returns.
+ * vmmon_pmap_peek_page() and vmmon_pmap_get_page()) before dropping the
+ * reference it returns.
  */
 struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn)
 {

@@ -103,13 +103,14 @@ int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
 
 	mutex_lock(&vm->mmu_lock);
 	page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
-	if (!page)
-		err = -ENOENT;
-	else if (IS_ERR(page))
-		err = PTR_ERR(page);
-	else
+	if (IS_ERR_OR_NULL(page)) {
+		err = page ? PTR_ERR(page) : -ENOENT;
+	} else {
+		/* EPT maps it on the pmap's reference, until a removal. */
 		err = vmmon_ept_map(&vm->ept, gpa & PAGE_MASK,
 				    page_to_phys(page));
+		put_page(page);
+	}
 	mutex_unlock(&vm->mmu_lock);
 	return err;
 }
@@ -172,6 +173,7 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 		va = kmap_local_page(page);
 		memcpy(va + off, buf, n);
 		kunmap_local(va);
+		put_page(page);
 		gpa += n;
 		buf += n;
 		len -= n;
@@ -299,7 +301,6 @@ static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	if (IS_ERR(page))
 		return VM_FAULT_OOM;
-	get_page(page);
 	/*
 	 * Locked until the core has installed the PTE; a discard waits for
 	 * that before it zaps.  A page that left the pmap meanwhile is not

@@ -289,6 +289,72 @@ VMMON_TEST(msr_ioctls_all_or_nothing)
  * Sum the 4096 bytes at DATA, report the sum with VMCALL (number 0x1234),
  * store what the host answered at DATA2.
  */
+/*
+ * A guest's WBINVD exits (review kmod.md F10): the CPU's whole cache
+ * hierarchy is the host's, so vmmon skips it in the kernel and counts it.
+ */
+GUEST16(wbinvd_guest, "mov $1000, %cx\n 1: wbinvd\n loop 1b\n invd\n hlt\n");
+
+VMMON_TEST(wbinvd_exits_and_is_skipped)
+{
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest16(&g, wbinvd_guest_start, wbinvd_guest_end));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	EXPECT_EQ(REG(&g, rcx), 0u);
+	EXPECT_EQ(exits(&g, VMMON_STAT_EXIT_CACHE), 1001u);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * VMCALL from guest user mode (review kmod.md F15) faults with #UD in the
+ * guest and never reaches userspace.  A 32-bit protected-mode guest
+ * starts at CPL 3 (CS and SS with DPL 3); its IDT sends #UD to a ring-0
+ * handler through the reset TSS at address 0 (SS0:ESP0), which reports
+ * the vector on port 0x10.
+ */
+#define UD_IDT		0x600
+#define UD_HANDLER	0x1800
+#define UD_STACK	0x8000
+
+VMMON_TEST(vmcall_from_user_mode_is_ud)
+{
+	/* vmcall; hlt */
+	static const uint8_t user_code[] = { 0x0f, 0x01, 0xc1, 0xf4 };
+	/* mov al,6; out 0x10,al; hlt */
+	static const uint8_t handler[] = { 0xb0, 0x06, 0xe6, 0x10, 0xf4 };
+	/* 32-bit interrupt gate, present, DPL 0, to the flat ring-0 code. */
+	const uint64_t gate = (UD_HANDLER & 0xffffULL) |
+			      (uint64_t)VMMON_GUEST_SEL_CODE32 << 16 |
+			      0x8eULL << 40 |
+			      (uint64_t)(UD_HANDLER >> 16) << 48;
+	const uint32_t tss_esp0 = UD_STACK, tss_ss0 = VMMON_GUEST_SEL_DATA;
+	struct vmmon_sregs sregs;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_prot32(&g, dev, GUEST_RAM, user_code,
+					    sizeof(user_code)));
+	memcpy(g.ram + UD_HANDLER, handler, sizeof(handler));
+	memcpy(g.ram + UD_IDT + 6 * 8, &gate, sizeof(gate));
+	memcpy(g.ram + 4, &tss_esp0, 4);	/* TSS.ESP0 */
+	memcpy(g.ram + 8, &tss_ss0, 4);		/* TSS.SS0 */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	ASSERT_EQ(0u, sregs.tr.base);	/* the reset TSS */
+	sregs.idt.base = UD_IDT;
+	sregs.idt.limit = 8 * 32 - 1;
+	sregs.cs.selector |= 3;
+	sregs.cs.ar |= 3 << 5;			/* DPL 3 */
+	sregs.ss.selector |= 3;
+	sregs.ss.ar |= 3 << 5;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x10u);
+	EXPECT_EQ(((uint8_t *)g.run)[g.run->io.data_offset], 6u);
+	vmmon_guest_destroy(&g);
+}
+
 GUEST16(vmcall_guest,
 	"xor %ebx, %ebx\n"
 	"mov $0x2000, %si\n"

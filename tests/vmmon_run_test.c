@@ -16,9 +16,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -253,6 +255,66 @@ VMMON_TEST(signal_interrupts_run)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rip, (__u64)GUEST_CODE);
 	vmmon_guest_destroy(&g);
+}
+
+/*
+ * Limits the kernel enforces on the way back to user mode (review kmod.md
+ * F14): on x86 a POSIX CPU timer or RLIMIT_CPU fires from task work that
+ * runs only there, and a guest spinning on `jmp .` never needs
+ * userspace.  RUN must come back for that work: the thread's CPU-time
+ * timer interrupts it, and RLIMIT_CPU ends the process.
+ */
+VMMON_TEST(cpu_time_timer_interrupts_run)
+{
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM,
+	};
+	struct itimerspec its = { .it_value = { .tv_nsec = 200000000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct vmmon_guest g;
+	timer_t timer;
+
+	ASSERT_OK(guest_create(&g, spin_guest, sizeof(spin_guest)));
+	sigaction(SIGALRM, &sa, NULL);
+	ASSERT_OK(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &timer));
+	ASSERT_OK(timer_settime(timer, 0, &its, NULL));
+	EXPECT_ERRNO(vmmon_guest_run(&g), EINTR);
+	EXPECT_EXIT(g.run, VMMON_EXIT_INTR);
+	timer_delete(timer);
+	vmmon_guest_destroy(&g);
+}
+
+VMMON_TEST(rlimit_cpu_ends_spinning_guest)
+{
+	struct rlimit lim = { .rlim_cur = 1, .rlim_max = 2 };
+	struct timespec tick = { .tv_nsec = 100000000 };
+	struct vmmon_guest g;
+	int status = 0, i;
+	pid_t pid, done = 0;
+
+	pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_CPU, &lim) ||
+		    guest_create(&g, spin_guest, sizeof(spin_guest)))
+			_exit(2);
+		while (!vmmon_guest_run(&g) || errno == EINTR)
+			;
+		_exit(3);	/* RUN failed otherwise */
+	}
+	/* One second of CPU time, then SIGXCPU: give it twenty. */
+	for (i = 0; i < 200 && !done; i++) {
+		nanosleep(&tick, NULL);
+		done = waitpid(pid, &status, WNOHANG);
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	EXPECT_NE(0, done) TH_LOG("the child ran 20 s past RLIMIT_CPU");
+	EXPECT_TRUE(WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU ||
+					    WTERMSIG(status) == SIGKILL))
+		TH_LOG("child status %#x", status);
 }
 
 VMMON_TEST(vcpu_ioctls_validate)

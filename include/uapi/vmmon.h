@@ -338,7 +338,8 @@ enum vmmon_stat_exit {
 	VMMON_STAT_EXIT_EXT_INTR	= 8,	/* a host interrupt */
 	VMMON_STAT_EXIT_PREEMPT		= 9,	/* the time slice ran out */
 	VMMON_STAT_EXIT_IRQ_WINDOW	= 10,
-	VMMON_STAT_EXIT_OTHER		= 11,	/* XSETBV, INVD, WBINVD, NMI, failures */
+	VMMON_STAT_EXIT_OTHER		= 11,	/* XSETBV, NMI, failures */
+	VMMON_STAT_EXIT_CACHE		= 12,	/* WBINVD, INVD: skipped */
 	VMMON_STAT_EXIT_NR		= 16,	/* room for more */
 };
 

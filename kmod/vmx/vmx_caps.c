@@ -63,9 +63,15 @@ static const struct vmx_req ept_vpid_required[] = {
 	{ VMX_VPID_CAP_INVVPID, "VPID: INVVPID instruction" },
 };
 
-/* Used when present; vmmon works without them. */
+/*
+ * Used when present; vmmon works without them.  WBINVD exiting keeps a
+ * guest's WBINVD (a write-back of the whole cache hierarchy, milliseconds
+ * long and not interruptible, that evicts every core's data from the
+ * shared cache) off the host.
+ */
 #define VMX_PROC_OPTIONAL	(VMX_PROC_NMI_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING)
-#define VMX_PROC2_OPTIONAL	(VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID)
+#define VMX_PROC2_OPTIONAL	(VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID | \
+				 VMX_PROC2_WBINVD_EXITING)
 
 /*
  * Compute a control word: every control that must be 1, plus the

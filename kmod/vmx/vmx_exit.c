@@ -38,6 +38,12 @@ static enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)
 	return VMX_NEXT_RESUME;
 }
 
+/* The guest's privilege level: SS.DPL (SDM 3A 5.5). */
+static unsigned int vmx_guest_cpl(void)
+{
+	return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
 #define VMX_CPUID1_ECX_OSXSAVE	BIT(X86_FEATURE_OSXSAVE & 31)
 
 static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
@@ -207,9 +213,8 @@ static enum vmx_next vmx_exit_xsetbv(struct vmmon_vcpu *vcpu,
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u64 xcr0 = (vx->regs.rdx << 32) | (u32)vx->regs.rax;
-	unsigned int cpl = (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
 
-	if (cpl || (u32)vx->regs.rcx ||
+	if (vmx_guest_cpl() || (u32)vx->regs.rcx ||
 	    vmmon_fpu_set_xcr0(&vx->fpu, xcr0, true))
 		return vmx_fault(vx, X86_TRAP_GP);
 	return vmx_skip(vx, exit);
@@ -248,6 +253,13 @@ static enum vmx_next vmx_exit_vmcall(struct vmmon_vcpu *vcpu,
 	struct vmx_vcpu *vx = vcpu->hw;
 	struct vmmon_run *run = vcpu->run;
 
+	/*
+	 * Hypercalls are the guest kernel's: from user mode VMCALL faults
+	 * as on a CPU with no hypervisor behind it (KVM refuses them too),
+	 * so a guest's processes never reach the VMM's handlers.
+	 */
+	if (vmx_guest_cpl())
+		return vmx_fault(vx, X86_TRAP_UD);
 	run->exit_reason = VMMON_EXIT_HYPERCALL;
 	run->hypercall.nr = vx->regs.rax;
 	run->hypercall.args[0] = vx->regs.rbx;
@@ -283,6 +295,9 @@ static enum vmmon_stat_exit vmx_exit_stat(u32 basic)
 		return VMMON_STAT_EXIT_PREEMPT;
 	case VMX_EXIT_INTERRUPT_WINDOW:
 		return VMMON_STAT_EXIT_IRQ_WINDOW;
+	case VMX_EXIT_INVD:
+	case VMX_EXIT_WBINVD:
+		return VMMON_STAT_EXIT_CACHE;
 	}
 	/* EPT violations are counted once they are known to be RAM or not. */
 	return VMMON_STAT_EXIT_OTHER;
@@ -341,7 +356,11 @@ enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		return vmx_exit_xsetbv(vcpu, exit);
 	case VMX_EXIT_INVD:
 	case VMX_EXIT_WBINVD:
-		/* No device writes guest memory behind the caches' back. */
+		/*
+		 * No device writes guest memory behind the caches' back, so
+		 * skipping the flush is exact, as in KVM without assigned
+		 * devices.
+		 */
 		return vmx_skip(vx, exit);
 	case VMX_EXIT_VMCALL:
 		return vmx_exit_vmcall(vcpu, exit);

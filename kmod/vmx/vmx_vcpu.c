@@ -21,6 +21,7 @@
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -530,6 +531,26 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 }
 
 /*
+ * Work the kernel does only on the way back to user mode, which a guest
+ * whose exits all stay in the kernel would otherwise escape: signals,
+ * task work (on x86 that is what fires POSIX CPU timers and enforces
+ * RLIMIT_CPU) and memory.high throttling.  KVM runs it before every
+ * entry; vmmon leaves RUN with EINTR for it.  Not TIF_NOTIFY_RESUME as
+ * such: rseq sets it at every preemption of a thread that registered
+ * (glibc's threads all do), and its work concerns user mode only.
+ */
+static bool vmx_user_work_pending(void)
+{
+	if (signal_pending(current) || task_work_pending(current))
+		return true;
+#ifdef CONFIG_MEMCG
+	if (current->memcg_nr_pages_over_high)
+		return true;
+#endif
+	return false;
+}
+
+/*
  * Run the guest on this CPU until an exit that userspace must see, that
  * may sleep, or that gives the scheduler a turn.  The guest's FPU state
  * and SYSCALL MSRs stay in the CPU across the exits handled here.
@@ -566,7 +587,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		launched = true;
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
-		 !signal_pending(current));
+		 !vmx_user_work_pending());
 	vmx_msr_load_host(vx, host.kernel_gs_base);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
@@ -596,7 +617,7 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 		return next == -EFAULT ? 0 : next;
 	run->exit_reason = VMMON_EXIT_NONE;
 	do {
-		if (signal_pending(current) || READ_ONCE(run->immediate_exit)) {
+		if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit)) {
 			run->exit_reason = VMMON_EXIT_INTR;
 			return -EINTR;
 		}

@@ -242,6 +242,7 @@ static void print_stats(struct vm *vm)
 		[VMMON_STAT_EXIT_PREEMPT] = "preempt",
 		[VMMON_STAT_EXIT_IRQ_WINDOW] = "irq_window",
 		[VMMON_STAT_EXIT_OTHER] = "other",
+		[VMMON_STAT_EXIT_CACHE] = "cache",
 	};
 	struct vmmon_vm_stats st;
 	uint64_t total = 0;
