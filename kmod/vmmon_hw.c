@@ -7,6 +7,17 @@
  * follow the CPUs: a CPU coming online while VMs exist enters, one going
  * offline leaves, and suspend, hibernation and reboot leave on all CPUs.
  *
+ * Every use of VMX by a vCPU (a VMCS loaded on a CPU: RUN, the register
+ * and MSR ioctls, vCPU creation) is a section between vmmon_hw_enter()
+ * and vmmon_hw_leave(), a read side of vmmon_hw_sections.  Suspend and
+ * reboot set vmmon_hw_blocked, make every running guest exit, and take
+ * the write side, which waits for all sections to end, before VMXOFF; a
+ * section that starts meanwhile waits (freezable, so suspend can freeze
+ * its task) until resume.  So no VMX instruction runs after VMXOFF,
+ * every VMCS was cleared to memory before it, and a guest goes on after
+ * resume as if nothing happened.  (PM notifiers run before tasks freeze,
+ * reboot notifiers with every task alive.)
+ *
  * Locking: cpus_read_lock() before vmmon_hw_mutex.  CPU hotplug callbacks
  * run with the hotplug lock held for writing and take only the mutex.
  */
@@ -18,8 +29,11 @@
 #include <linux/notifier.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
+#include <linux/freezer.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/smp.h>
 #include <linux/suspend.h>
+#include <linux/wait.h>
 #include "vmmon_core.h"
 
 static const struct vmmon_hw_ops *hw;
@@ -28,8 +42,13 @@ static DEFINE_MUTEX(vmmon_hw_mutex);
 static unsigned int vmmon_hw_users;
 /* ... whether every online CPU is in it ... */
 static bool vmmon_hw_active;
-/* ... and whether suspend or reboot keeps every CPU out of it. */
+/*
+ * ... and whether suspend or reboot keeps every CPU out of it (written
+ * under the mutex, read by vCPUs without it).
+ */
 static bool vmmon_hw_blocked;
+DEFINE_STATIC_PERCPU_RWSEM(vmmon_hw_sections);
+static DECLARE_WAIT_QUEUE_HEAD(vmmon_hw_unblocked);
 static enum cpuhp_state vmmon_hw_cpuhp;
 
 static DEFINE_PER_CPU(bool, vmmon_hw_on);
@@ -144,6 +163,48 @@ bool vmmon_hw_this_cpu_on(void)
 	return __this_cpu_read(vmmon_hw_on);
 }
 
+/*
+ * Begin a section that uses VMX: 0, or -EINTR for a signal while suspend
+ * or reboot kept VMX off.
+ */
+int vmmon_hw_enter(void)
+{
+	for (;;) {
+		if (wait_event_freezable(vmmon_hw_unblocked,
+					 !READ_ONCE(vmmon_hw_blocked)))
+			return -EINTR;
+		percpu_down_read(&vmmon_hw_sections);
+		if (!READ_ONCE(vmmon_hw_blocked))
+			return 0;
+		percpu_up_read(&vmmon_hw_sections);
+	}
+}
+
+void vmmon_hw_leave(void)
+{
+	percpu_up_read(&vmmon_hw_sections);
+}
+
+/* For a run loop: end the section now, suspend or reboot is waiting. */
+bool vmmon_hw_leave_requested(void)
+{
+	return READ_ONCE(vmmon_hw_blocked);
+}
+
+/*
+ * A section found its CPU out of root operation (EAGAIN): whether to try
+ * again.  Yes while some CPU is in, or suspend will bring them back (the
+ * task moves off a CPU going offline); no after a resume that could not
+ * enter root operation again.
+ */
+bool vmmon_hw_retry(void)
+{
+	if (!READ_ONCE(vmmon_hw_blocked) && !atomic_read(&vmmon_hw_nr_on))
+		return false;
+	schedule_timeout_uninterruptible(1);
+	return true;
+}
+
 u64 vmmon_hw_cap(u32 cap)
 {
 	return hw->cap(cap);
@@ -183,12 +244,28 @@ static int vmmon_hw_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-/* Leave root operation everywhere until vmmon_hw_unblock(). */
+/* The interrupt alone does the work: a guest running there exits. */
+static void vmmon_hw_kick(void *unused)
+{
+}
+
+/*
+ * Leave root operation everywhere until vmmon_hw_unblock(), once no vCPU
+ * uses VMX any more: running guests are made to exit, and their run
+ * loops end their sections when they see vmmon_hw_blocked.
+ */
 static void vmmon_hw_block(const char *why)
 {
+	mutex_lock(&vmmon_hw_mutex);
+	WRITE_ONCE(vmmon_hw_blocked, true);
+	mutex_unlock(&vmmon_hw_mutex);
+	on_each_cpu(vmmon_hw_kick, NULL, 1);
+	/* Sections that began before see the flag at their next exit. */
+	percpu_down_write(&vmmon_hw_sections);
+	percpu_up_write(&vmmon_hw_sections);
+
 	cpus_read_lock();
 	mutex_lock(&vmmon_hw_mutex);
-	vmmon_hw_blocked = true;
 	if (vmmon_hw_active) {
 		vmmon_hw_disable_all();
 		pr_info("%s: left %s root operation\n", why, hw->name);
@@ -201,18 +278,20 @@ static void vmmon_hw_unblock(const char *why)
 {
 	cpus_read_lock();
 	mutex_lock(&vmmon_hw_mutex);
-	vmmon_hw_blocked = false;
 	if (vmmon_hw_users && !vmmon_hw_enable_all())
 		pr_info("%s: back in %s root operation on %u CPU(s)\n", why,
 			hw->name, atomic_read(&vmmon_hw_nr_on));
+	WRITE_ONCE(vmmon_hw_blocked, false);
 	mutex_unlock(&vmmon_hw_mutex);
 	cpus_read_unlock();
+	wake_up_all(&vmmon_hw_unblocked);
 }
 
 /*
- * Tasks are frozen between PREPARE and POST, so no VM can be created or
- * run; leaving on every CPU here also covers the boot CPU, which is never
- * taken offline.
+ * Before tasks freeze: vmmon_hw_block() waits for the vCPUs to leave VMX
+ * (the freezer then finds them waiting in vmmon_hw_enter()), and leaving
+ * on every CPU here also covers the boot CPU, which is never taken
+ * offline.
  */
 static int vmmon_hw_pm_notify(struct notifier_block *nb, unsigned long event,
 			      void *unused)

@@ -10,7 +10,8 @@
 #include "vmmon_pmap.h"
 
 /* Guest-physical addresses are at most 52 bits wide (EPT, SDM 29.3.2). */
-#define VMMON_GPA_LIMIT		(1ULL << 52)
+/* What 4-level EPT maps: a region beyond would alias a lower one. */
+#define VMMON_GPA_LIMIT		(1ULL << 48)
 
 static atomic_long_t vmmon_pmap_resident_total = ATOMIC_LONG_INIT(0);
 

@@ -163,15 +163,12 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 	return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
 }
 
-static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
+				unsigned long arg)
 {
-	struct vmmon_vcpu *vcpu = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	long ret;
 
-	if (mutex_lock_killable(&vcpu->lock))
-		return -EINTR;
 	switch (cmd) {
 	case VMMON_RUN:
 		ret = arg ? -EINVAL : vmmon_hw()->vcpu_run(vcpu);
@@ -209,6 +206,36 @@ static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 	default:
 		ret = -ENOTTY;
 	}
+	return ret;
+}
+
+/*
+ * Each ioctl inside a section that suspend and reboot wait for before
+ * they leave VMX (vmmon_hw_enter).  EAGAIN from the backend means the CPU
+ * it ran on had left root operation (suspend or reboot began, or the CPU
+ * is going offline): the call is made again once VMX is back, so
+ * userspace never sees it.
+ */
+static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct vmmon_vcpu *vcpu = file->private_data;
+	long ret;
+
+	if (mutex_lock_killable(&vcpu->lock))
+		return -EINTR;
+	do {
+		ret = vmmon_hw_enter();
+		if (ret) {
+			if (cmd == VMMON_RUN)
+				vcpu->run->exit_reason = VMMON_EXIT_INTR;
+			break;
+		}
+		ret = vmmon_vcpu_dispatch(vcpu, cmd, arg);
+		vmmon_hw_leave();
+	} while (ret == -EAGAIN && vmmon_hw_retry());
+	if (ret == -EAGAIN)
+		ret = -EIO;	/* no CPU came back into root operation */
 	mutex_unlock(&vcpu->lock);
 	return ret;
 }
@@ -263,7 +290,14 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 		err = -EEXIST;
 		goto unlock;
 	}
-	err = vmmon_hw()->vcpu_init(vcpu);
+	/* Setting up the VMCS uses VMX: a section, as for the ioctls. */
+	do {
+		err = vmmon_hw_enter();
+		if (err)
+			goto unlock;
+		err = vmmon_hw()->vcpu_init(vcpu);
+		vmmon_hw_leave();
+	} while (err == -EAGAIN && vmmon_hw_retry());
 	if (err)
 		goto unlock;
 	fd = get_unused_fd_flags(O_CLOEXEC);

@@ -184,11 +184,12 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 
 /*
  * Take @n pages from @first_gfn out of the guest: out of the pmap and
- * EPT, out of every CPU's TLB, out of userspace's mappings, then freed.
- * The guest and userspace find zeroed pages there at their next touch.
+ * EPT, out of the TLBs of the CPUs running the guest, out of userspace's
+ * mappings.  The pages go on @gone, for vmmon_vm_free_discarded().  The
+ * guest and userspace find zeroed pages there at their next touch.
  */
 static void vmmon_vm_discard_batch(struct vmmon_vm *vm, u64 first_gfn,
-				   unsigned int n)
+				   unsigned int n, struct list_head *gone)
 {
 	struct page *pages[VMMON_DISCARD_BATCH];
 	unsigned int i, nr = 0;
@@ -218,9 +219,27 @@ static void vmmon_vm_discard_batch(struct vmmon_vm *vm, u64 first_gfn,
 	}
 	unmap_mapping_range(vm->file->f_mapping, first_gfn << PAGE_SHIFT,
 			    (u64)n << PAGE_SHIFT, 1);
-	synchronize_rcu();
+	/* Out of every view: the page's list head is the pmap's to use. */
 	for (i = 0; i < nr; i++)
-		put_page(pages[i]);
+		list_add(&pages[i]->lru, gone);
+}
+
+/*
+ * Free what vmmon_vm_discard_batch() took out, once the RCU readers that
+ * may have found it in the pmap (vmmon_vm_read_phys, vmmon_pmap_get_page)
+ * are done: one grace period for a whole discard, not one per batch.
+ */
+static void vmmon_vm_free_discarded(struct list_head *gone)
+{
+	struct page *page, *next;
+
+	if (list_empty(gone))
+		return;
+	synchronize_rcu();
+	list_for_each_entry_safe(page, next, gone, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
 }
 
 /* Pages of one VMMON_SAMPLE_ACCESSED step: one bitmap chunk. */
@@ -270,7 +289,9 @@ static long vmmon_vm_sample_accessed(struct vmmon_vm *vm, void __user *uarg)
 static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 {
 	struct vmmon_memory_range r;
+	LIST_HEAD(gone);
 	u64 gfn, end, n;
+	long err = 0;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
@@ -283,12 +304,15 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 			return -EINVAL;
 	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn += n) {
 		n = min_t(u64, end - gfn, VMMON_DISCARD_BATCH);
-		vmmon_vm_discard_batch(vm, gfn, n);
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		vmmon_vm_discard_batch(vm, gfn, n, &gone);
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
-	return 0;
+	vmmon_vm_free_discarded(&gone);
+	return err;
 }
 
 /* The file offset of a VM mapping is the guest-physical address. */

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -16,8 +19,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
+#include "vmmon_guest.h"
 #include "vmmon_test.h"
 
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
@@ -308,6 +313,83 @@ VMMON_TEST(suspend_resume_reenters)
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), online_cpus());
 	close(vm);
 	EXPECT_EQ(vmmon_counter("vmx_cpus"), 0);
+}
+
+/*
+ * Suspend while a vCPU is inside RUN (review kmod.md F2): the PM notifier
+ * runs before tasks freeze, so it must wait for the guest to leave VMX,
+ * and after resume the guest goes on: RUN never fails, it only returns
+ * EINTR (the freezer's signal).  The guest counts in its RAM, with a
+ * CPUID exit (handled in the kernel) per count.
+ */
+/* l: inc dword [0x2000]; cpuid; jmp l */
+static const uint8_t count_loop[] = {
+	0x66, 0xff, 0x06, 0x00, 0x20, 0x0f, 0xa2, 0xeb, 0xf7,
+};
+
+struct spinner {
+	struct vmmon_guest *g;
+	atomic_bool stop;
+	int err;		/* errno of a RUN that failed otherwise */
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *spin_in_run(void *arg)
+{
+	struct spinner *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		if (!vmmon_guest_run(s->g)) {
+			s->err = -1;	/* an exit: this guest has none */
+			break;
+		}
+		if (errno != EINTR) {
+			s->err = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+VMMON_TEST_TIMEOUT(suspend_while_vcpu_runs, LONG_TIMEOUT)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct timespec second = { .tv_sec = 1 };
+	volatile uint32_t *count;
+	struct spinner s = { 0 };
+	struct vmmon_guest g;
+	uint32_t before, after;
+	pthread_t t;
+	int i, mark;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "suspend_while_vcpu_runs: no /sys/power/pm_test (kernel without CONFIG_PM_DEBUG)");
+	ASSERT_OK(vmmon_guest_create(&g, dev, 64 * 1024, count_loop,
+				     sizeof(count_loop)));
+	count = (volatile uint32_t *)(g.ram + 0x2000);
+	s.g = &g;
+	sigaction(SIGUSR1, &sa, NULL);
+	mark = log_mark();
+	ASSERT_EQ(0, pthread_create(&t, NULL, spin_in_run, &s));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(0, suspend_and_resume());
+	before = *count;
+	nanosleep(&second, NULL);
+	after = *count;
+	atomic_store(&s.stop, true);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, s.err) TH_LOG("RUN failed: %s", s.err > 0 ?
+				   strerror(s.err) : "an exit");
+	EXPECT_NE(before, after) TH_LOG("the guest stopped after resume");
+	EXPECT_TRUE(log_since(mark, "vmmon: suspend: left VT-x root operation"));
+	EXPECT_FALSE(log_since(mark, "cannot clear a VMCS"));
+	EXPECT_FALSE(log_since(mark, "cannot load a VMCS"));
+	vmmon_guest_destroy(&g);
 }
 
 VMMON_TEST(busy_when_kvm_owns_vmx)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include "vmmon_guest.h"
@@ -91,6 +92,9 @@ VMMON_TEST(region_rejects_bad_input)
 	EXPECT_ERRNO(add_region(vm, 0, PAGE + 1), EINVAL);
 	EXPECT_ERRNO(add_region(vm, 1ULL << 52, PAGE), EINVAL);
 	EXPECT_ERRNO(add_region(vm, (1ULL << 52) - PAGE, 2 * PAGE), EINVAL);
+	/* 4-level EPT maps 2^48: a region above would alias a lower one. */
+	EXPECT_ERRNO(add_region(vm, 1ULL << 48, PAGE), EINVAL);
+	EXPECT_ERRNO(add_region(vm, (1ULL << 48) - PAGE, 2 * PAGE), EINVAL);
 	EXPECT_ERRNO(add_region(vm, UINT64_MAX & ~(PAGE - 1), 2 * PAGE), EINVAL);
 	EXPECT_ERRNO(ioctl(vm, VMMON_SET_MEMORY_REGION, &flags), EINVAL);
 	EXPECT_ERRNO(ioctl(vm, VMMON_SET_MEMORY_REGION, &pad), EINVAL);
@@ -600,6 +604,78 @@ VMMON_TEST_TIMEOUT(discard_vs_user_fault, LONG_TIMEOUT)
 	ksft_print_msg("MemFree %ld kB before, %ld kB after\n", free_before,
 		       free_after);
 	EXPECT_LT(free_before - free_after, 8192);
+}
+
+/*
+ * A discard kicks only the CPUs running the VM's guest (review kmod.md
+ * F9): the guest and the discards take turns on one thread pinned to
+ * CPU 0, so no vCPU of this VM ever runs elsewhere, and CPU 1 must see
+ * no function-call IPI from them.  Each discard finds the page mapped in
+ * EPT (the guest read it just before, as a fresh zeroed page), so each
+ * flushes.  The discard's RCU grace period wakes RCU's grace-period
+ * thread, and a wakeup of a thread on another CPU is a function-call IPI
+ * too: that thread is held on CPU 0 meanwhile.
+ */
+static pid_t find_kthread(const char *comm)
+{
+	char path[300], name[32];
+	struct dirent *d;
+	pid_t pid = -1;
+	DIR *proc = opendir("/proc");
+	FILE *f;
+
+	while (proc && pid < 0 && (d = readdir(proc))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) &&
+		    !strncmp(name, comm, strlen(comm)) && name[strlen(comm)] == '\n')
+			pid = atoi(d->d_name);
+		fclose(f);
+	}
+	if (proc)
+		closedir(proc);
+	return pid;
+}
+
+VMMON_TEST(discard_kicks_only_cpus_running_the_vm)
+{
+	pid_t gp = find_kthread("rcu_preempt");
+	cpu_set_t gp_cpus, cpu0;
+	struct vmmon_guest g;
+	long before, after;
+	int i, bad = 0;
+
+	if (online_cpus() < 2)
+		SKIP(return, "discard_kicks_only_cpus_running_the_vm: needs 2 CPUs");
+	if (gp < 0)
+		gp = find_kthread("rcu_sched");
+	ASSERT_LT(0, gp) TH_LOG("no RCU grace-period thread in /proc");
+	ASSERT_OK(vmmon_guest_create(&g, dev, 64 * 1024, read_loop,
+				     sizeof(read_loop)));
+	pin_to_cpu0();
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_OK(sched_getaffinity(gp, sizeof(gp_cpus), &gp_cpus));
+	ASSERT_OK(sched_setaffinity(gp, sizeof(cpu0), &cpu0));
+	before = cpu_interrupts("CAL", 1);
+	ASSERT_LE(0, before);
+	/*
+	 * Only the guest touches the page: a userspace mapping of it would
+	 * bring the mm's own TLB shootdown (to every CPU the process ran
+	 * on) into the count.
+	 */
+	for (i = 0; i < 300; i++)
+		if (run_read(&g) != 0 || discard(g.vm, 0x2000, 0x1000))
+			bad++;
+	after = cpu_interrupts("CAL", 1);
+	sched_setaffinity(gp, sizeof(gp_cpus), &gp_cpus);
+	ksft_print_msg("CPU 1: %ld function-call IPIs over 300 discards\n",
+		       after - before);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(after - before, 10);
+	vmmon_guest_destroy(&g);
 }
 
 /* mov al,[bx]; hlt */

@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <asm/ldt.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,8 +208,8 @@ VMMON_TEST(unhandled_exit_is_reported)
 }
 
 /*
- * CR0.PG without CR0.PE is a state VT-x refuses to enter: the entry
- * fails, RUN says so, and the host carries on.
+ * An unusable TR is a state VT-x refuses to enter and SET_SREGS lets
+ * through: the entry fails, RUN says so, and the host carries on.
  */
 VMMON_TEST(invalid_state_fails_entry)
 {
@@ -216,7 +218,7 @@ VMMON_TEST(invalid_state_fails_entry)
 
 	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
-	sregs.cr0 = 0x80000000;			/* PG, no PE */
+	sregs.tr.unusable = 1;		/* VM entry wants a usable TR */
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EXIT(g.run, VMMON_EXIT_FAIL_ENTRY);
@@ -225,7 +227,7 @@ VMMON_TEST(invalid_state_fails_entry)
 		       (unsigned long long)g.run->fail_entry.qualification);
 	EXPECT_NE(0u, g.run->fail_entry.hw_reason & 0x80000000u);
 	/* The same vCPU runs again once its state is valid. */
-	sregs.cr0 = 0x10;
+	sregs.tr.unusable = 0;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EXIT(g.run, VMMON_EXIT_IO);
@@ -317,6 +319,82 @@ VMMON_TEST(rlimit_cpu_ends_spinning_guest)
 		TH_LOG("child status %#x", status);
 }
 
+/*
+ * VM exit nulls FS, GS and LDTR (review kmod.md F11); a 32-bit VMM keeps
+ * its TLS in %gs, and a task with an LDT (Wine, DOS emulators) its
+ * segments there.  This 64-bit program puts a data segment in its LDT and
+ * %gs on it (glibc's 64-bit TLS is in %fs), runs a guest, and must find
+ * both still there.
+ */
+VMMON_TEST(user_segments_survive_run)
+{
+	struct user_desc d = {
+		.entry_number = 0, .limit = 0xfffff, .seg_32bit = 1,
+		.limit_in_pages = 1, .useable = 1,
+	};
+	const unsigned short sel = 0 << 3 | 4 | 3;	/* LDT entry 0, RPL 3 */
+	unsigned short gs;
+	unsigned char lsl_ok;
+	unsigned int limit;
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest_create(&g, io_guest, sizeof(io_guest)));
+	ASSERT_OK(syscall(SYS_modify_ldt, 1, &d, sizeof(d)));
+	asm volatile("mov %0, %%gs" : : "r" (sel));
+	ASSERT_OK(vmmon_guest_run(&g));
+	asm volatile("mov %%gs, %0" : "=r" (gs));
+	asm volatile("lsl %2, %0; setz %1" : "=r" (limit), "=q" (lsl_ok)
+		     : "r" ((unsigned int)sel));
+	asm volatile("mov %0, %%gs" : : "r" (0));
+	EXPECT_EXIT(g.run, VMMON_EXIT_IO);
+	EXPECT_EQ(gs, sel);
+	EXPECT_EQ(lsl_ok, 1) TH_LOG("LSL finds no LDT entry 0 after RUN");
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * The host's CR4 changed while a vCPU ran (review kmod.md F12): allowing
+ * RDPMC to all sets CR4.PCE on every CPU by IPI, which a CPU in RUN takes
+ * between two exits.  VM exit must load the new CR4, or RDPMC faults in
+ * user mode once RUN returns.  A child spins in the guest, the sysfs knob
+ * flips meanwhile, a timer ends RUN, and the child executes RDPMC.
+ */
+#define RDPMC_KNOB	"/sys/bus/event_source/devices/cpu/rdpmc"
+
+VMMON_TEST(host_cr4_change_during_run_kept)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 500000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct timespec wait = { .tv_nsec = 100000000 };
+	struct vmmon_guest g;
+	long old = read_long_file(RDPMC_KNOB);
+	int status;
+	pid_t pid;
+
+	if (old < 0)
+		SKIP(return, "host_cr4_change_during_run_kept: no " RDPMC_KNOB
+		     " (the CPU has no PMU): needs a real host");
+	ASSERT_OK(write_file(RDPMC_KNOB, "1"));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		if (guest_create(&g, spin_guest, sizeof(spin_guest)))
+			_exit(2);
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		if (!vmmon_guest_run(&g) || errno != EINTR)
+			_exit(3);
+		__builtin_ia32_rdpmc(0);	/* SIGSEGV if CR4.PCE was lost */
+		_exit(0);
+	}
+	nanosleep(&wait, NULL);			/* the child is in RUN */
+	EXPECT_EQ(0, write_file(RDPMC_KNOB, "2"));
+	waitpid(pid, &status, 0);
+	write_file(RDPMC_KNOB, old == 2 ? "2" : old == 0 ? "0" : "1");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x (signal 11: RDPMC faulted)", status);
+}
+
 VMMON_TEST(vcpu_ioctls_validate)
 {
 	struct vmmon_sregs sregs;
@@ -334,6 +412,19 @@ VMMON_TEST(vcpu_ioctls_validate)
 	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
 	sregs.cs.pad = 0;
 	sregs.cr4 = 1 << 13;			/* VMXE is the host's */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	/* What VM entry refuses, refused here (review kmod.md §3). */
+	sregs.cr4 = 0;
+	sregs.cr0 = 0x80000000;			/* PG without PE */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cr0 = 0x80000001;			/* PG and PE, ... */
+	sregs.efer = 1 << 8;			/* ... LME without LMA */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cr0 = 1;				/* LMA without paging */
+	sregs.efer = 1 << 10;
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cr0 = 0x80000001;			/* LMA, LME, PG, no PAE */
+	sregs.efer = 1 << 10 | 1 << 8;
 	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
 	EXPECT_ERRNO(ioctl(g.vm, VMMON_RUN, 0), ENOTTY);
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, g.vcpu, 0);

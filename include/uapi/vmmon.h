@@ -149,7 +149,8 @@ struct vmmon_dtable {
  * Segments, descriptor tables and control registers.  A new vCPU starts
  * in the x86 reset state: real mode, CS.base 0xffff0000, RIP 0xfff0.
  * SET_SREGS gives EINVAL for a state VT-x cannot enter (the entry checks
- * of SDM 3C 27.3.1 that vmmon verifies), e.g. CR0.PG without CR0.PE.
+ * of SDM 3C 27.3.1 that vmmon verifies): CR0.PG without CR0.PE, EFER.LMA
+ * without CR0.PG and CR4.PAE, or EFER.LMA unlike EFER.LME with paging on.
  */
 struct vmmon_sregs {
 	struct vmmon_segment cs, ds, es, fs, gs, ss, tr, ldt;
@@ -270,7 +271,7 @@ struct vmmon_run {
  * @flags:      in, zero.
  * @pad:        in, zero.
  * Adds RAM to the guest.  EINVAL for misalignment, a zero size, an end
- * past 2^52 or nonzero flags/pad; EEXIST when it overlaps a region;
+ * past 2^48 (what 4-level EPT maps) or nonzero flags/pad; EEXIST when it overlaps a region;
  * ENOSPC past VMMON_MAX_MEM_REGIONS; E2BIG past VMMON_MAX_GUEST_MEMORY in
  * all.
  */

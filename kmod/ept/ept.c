@@ -34,9 +34,13 @@ int vmmon_ept_init(struct vmmon_ept *ept, bool ad)
 {
 	ept->ad = ad;
 	atomic64_set(&ept->flush_gen, 0);
-	ept->root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!ept->root)
+	if (!zalloc_cpumask_var(&ept->running, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
+	ept->root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!ept->root) {
+		free_cpumask_var(ept->running);
+		return -ENOMEM;
+	}
 	mutex_init(&ept->lock);
 	return 0;
 }
@@ -58,6 +62,7 @@ static void vmmon_ept_free_table(u64 *table, int level)
 void vmmon_ept_destroy(struct vmmon_ept *ept)
 {
 	vmmon_ept_free_table(page_address(ept->root), EPT_LEVELS);
+	free_cpumask_var(ept->running);
 }
 
 /* Map the 4 KiB guest page at @gpa to host-physical @hpa. */

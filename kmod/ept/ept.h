@@ -9,6 +9,7 @@
 #define VMMON_EPT_H
 
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -20,6 +21,11 @@ struct vmmon_ept {
 	bool ad;		/* accessed/dirty flags on */
 	/* Bumped when entries were removed: CPUs flush before their next entry. */
 	atomic64_t flush_gen;
+	/*
+	 * The CPUs running a guest on these tables now (set before the
+	 * entries of a run, cleared after): the only ones a flush must kick.
+	 */
+	cpumask_var_t running;
 };
 
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad);

@@ -37,6 +37,9 @@ struct vmx_guest_regs {
  * VMfailValid).  Interrupts must be off.
  */
 int __vmx_vcpu_run(struct vmx_guest_regs *regs, bool launched);
+
+/* Load LDTR with @sel, a selector of this CPU's GDT (0: no LDT). */
+void vmx_load_ldt(u16 sel);
 #endif
 
 #endif /* VMMON_VMX_REGS_H */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The world switch: the only assembly in vmmon.
+ * The world switch, and the one instruction it leaves to redo after it
+ * (LLDT): the only assembly in vmmon besides the VMX and XSAVE
+ * instruction wrappers.
  *
  * int __vmx_vcpu_run(struct vmx_guest_regs *regs, bool launched)
  *   %rdi = regs, %sil = launched: VMRESUME when the current VMCS was
@@ -117,3 +119,12 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	pop %rbp
 	RET
 SYM_FUNC_END(__vmx_vcpu_run)
+
+/*
+ * void vmx_load_ldt(u16 sel): LDTR, which VM exit nulls, loaded again
+ * from the descriptor the CPU's GDT still holds (%di = selector).
+ */
+SYM_FUNC_START(vmx_load_ldt)
+	lldt %di
+	RET
+SYM_FUNC_END(vmx_load_ldt)

@@ -26,9 +26,11 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/io.h>
+#include <asm/mmu_context.h>
 #include <asm/msr.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
+#include <asm/tlbflush.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 #include "vmx.h"
@@ -297,7 +299,7 @@ static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
  * loads.  Written before every entry, since the VMCS may have moved to
  * another CPU since the last one.
  */
-static void vmx_write_host_state(void)
+static void vmx_write_host_state(struct vmx_vcpu *vx)
 {
 	struct ldttss_desc *tss;
 	struct desc_ptr gdt, idt;
@@ -308,8 +310,10 @@ static void vmx_write_host_state(void)
 	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
 
 	vmcs_writel(VMCS_HOST_CR0, read_cr0());
-	vmcs_writel(VMCS_HOST_CR3, __read_cr3());
-	vmcs_writel(VMCS_HOST_CR4, __read_cr4());
+	vx->host_cr3 = __get_current_cr3_fast();
+	vmcs_writel(VMCS_HOST_CR3, vx->host_cr3);
+	vx->host_cr4 = cr4_read_shadow();
+	vmcs_writel(VMCS_HOST_CR4, vx->host_cr4);
 	vmcs_write16(VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
 	vmcs_write16(VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
 	/* Restored by hand after the exit where they were not null. */
@@ -489,17 +493,67 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	}
 }
 
-/* Host state that VM exit does not restore, put back with interrupts off. */
+/*
+ * Host state that VM exit does not restore: DS/ES and DEBUGCTL are put
+ * back after each exit with interrupts off; the task's FS/GS selectors
+ * and LDT, which matter only in user mode, once RUN leaves the guest.
+ */
 struct vmx_host_extra {
 	unsigned short ds, es;
+	unsigned short fs, gs, ldt;
+	u64 fs_base;
 	u64 debugctl;
 	u64 kernel_gs_base;
 };
+
+/*
+ * VM exit loads null FS/GS selectors and a null LDTR.  A 64-bit task
+ * usually has all three null; a 32-bit task keeps its TLS in %gs, a task
+ * that called modify_ldt() has an LDT, and each would fault in user mode
+ * on a segment it no longer has.  As KVM does: the LDT selector again, GS
+ * through load_gs_index(), FS, each with its base as it was (the user's
+ * GS base is KERNEL_GS_BASE, so after vmx_msr_load_host() read the
+ * guest's back).
+ */
+static void vmx_restore_user_segments(const struct vmx_host_extra *host)
+{
+	if (host->ldt)
+		vmx_load_ldt(host->ldt);
+	if (host->gs) {
+		load_gs_index(host->gs);
+		wrmsrl(MSR_KERNEL_GS_BASE, host->kernel_gs_base);
+	}
+	if (host->fs) {
+		loadsegment(fs, host->fs);
+		wrmsrl(MSR_FS_BASE, host->fs_base);
+	}
+}
+
+/*
+ * CR3 and CR4 may change between two exits of one run, with interrupts
+ * on: a PCID switch, or an IPI that sets CR4.PCE for rdpmc.  VM exit must
+ * load them as they are now, so they are read right before each entry
+ * (as KVM does) and written when they changed.
+ */
+static void vmx_update_host_cr3_cr4(struct vmx_vcpu *vx)
+{
+	unsigned long cr3 = __get_current_cr3_fast(), cr4 = cr4_read_shadow();
+
+	if (unlikely(cr3 != vx->host_cr3)) {
+		vmcs_writel(VMCS_HOST_CR3, cr3);
+		vx->host_cr3 = cr3;
+	}
+	if (unlikely(cr4 != vx->host_cr4)) {
+		vmcs_writel(VMCS_HOST_CR4, cr4);
+		vx->host_cr4 = cr4;
+	}
+}
 
 /* One VM entry and exit; interrupts are off. */
 static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 			     const struct vmx_host_extra *host, bool launched)
 {
+	vmx_update_host_cr3_cr4(vx);
 	vmx_flush_ept_if_changed(vx);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
@@ -569,9 +623,16 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	if (err)
 		goto out;
 	vmx_flush_tlb_on_migration(vx);
-	vmx_write_host_state();
+	/* Seen by vmx_flush_ept() before this CPU reads flush_gen to enter. */
+	cpumask_set_cpu(smp_processor_id(), vx->ept->running);
+	smp_mb__after_atomic();
+	vmx_write_host_state(vx);
 	savesegment(ds, host.ds);
 	savesegment(es, host.es);
+	savesegment(fs, host.fs);
+	savesegment(gs, host.gs);
+	store_ldt(host.ldt);
+	rdmsrl(MSR_FS_BASE, host.fs_base);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, host.debugctl);
 
 	kernel_fpu_begin();
@@ -587,8 +648,9 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		launched = true;
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
-		 !vmx_user_work_pending());
+		 !vmx_user_work_pending() && !vmmon_hw_leave_requested());
 	vmx_msr_load_host(vx, host.kernel_gs_base);
+	vmx_restore_user_segments(&host);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
 	/*
@@ -598,6 +660,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	 */
 	invalidate_tss_limit();
 	load_fixmap_gdt(smp_processor_id());
+	cpumask_clear_cpu(smp_processor_id(), vx->ept->running);
 	vmx_put(vx);
 	err = next;
 out:
@@ -621,6 +684,9 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 			run->exit_reason = VMMON_EXIT_INTR;
 			return -EINTR;
 		}
+		/* Suspend or reboot waits: the core calls RUN again later. */
+		if (vmmon_hw_leave_requested())
+			return -EAGAIN;
 		cond_resched();
 		next = vmx_run_on_cpu(vcpu, &exit);
 		if (next == VMX_NEXT_SLEEPABLE)
@@ -680,6 +746,23 @@ int vmx_vcpu_get_sregs(struct vmmon_vcpu *vcpu,
 	return err;
 }
 
+/*
+ * The control-register checks of VM entry (SDM 3C 27.3.1.1) that hold
+ * for an unrestricted guest: paging needs protection; IA-32e mode (the
+ * entry control follows EFER.LMA) needs paging and PAE; with paging on,
+ * EFER.LMA equals EFER.LME.
+ */
+static bool vmx_sregs_cr_valid(const struct vmmon_sregs *sregs)
+{
+	bool pg = sregs->cr0 & X86_CR0_PG, lma = sregs->efer & EFER_LMA;
+
+	if (pg && !(sregs->cr0 & X86_CR0_PE))
+		return false;
+	if (lma && (!pg || !(sregs->cr4 & X86_CR4_PAE)))
+		return false;
+	return !pg || lma == !!(sregs->efer & EFER_LME);
+}
+
 static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 {
 	const struct vmmon_segment *seg;
@@ -692,7 +775,8 @@ static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 	}
 	return !sregs->gdt.pad && !sregs->idt.pad &&
 	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
-	       !(sregs->cr0 >> 32) && !(sregs->cr4 & VMX_CR4_HOST_OWNED);
+	       !(sregs->cr0 >> 32) && !(sregs->cr4 & VMX_CR4_HOST_OWNED) &&
+	       vmx_sregs_cr_valid(sregs);
 }
 
 int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu,
@@ -776,13 +860,15 @@ static void vmx_kick_ipi(void *unused)
  * Entries of @ept were removed.  Every vCPU flushes its CPU's cached
  * translations before it enters again (vmx_flush_ept_if_changed); the
  * IPI, waited for, makes those in the guest now exit first, so no guest
- * uses a removed translation once this returns.
+ * uses a removed translation once this returns.  Only the CPUs running
+ * this VM's guest get it: a CPU that sets its bit in ept->running after
+ * the mask is read here reads the new flush_gen before it enters.
  */
 void vmx_flush_ept(struct vmmon_ept *ept)
 {
 	atomic64_inc(&ept->flush_gen);
 	smp_mb__after_atomic();
-	on_each_cpu(vmx_kick_ipi, NULL, 1);
+	on_each_cpu_mask(ept->running, vmx_kick_ipi, NULL, true);
 }
 
 /* VMMON_GET_MSRS and VMMON_SET_MSRS: all checked before any is written. */

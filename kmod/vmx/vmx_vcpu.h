@@ -95,6 +95,8 @@ struct vmx_vcpu {
 	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
 	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
 	u64 cr2;			/* not in the VMCS: swapped by hand */
+	/* HOST_CR3 and HOST_CR4 as last written to the loaded VMCS. */
+	unsigned long host_cr3, host_cr4;
 	u32 interruptibility;		/* as the last exit left it */
 	u32 proc;			/* the processor-based controls in the VMCS */
 	struct vmx_event event;

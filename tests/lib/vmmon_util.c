@@ -182,6 +182,36 @@ long meminfo_kb(const char *field)
 	return kb;
 }
 
+long cpu_interrupts(const char *name, int cpu)
+{
+	char line[4096], *p, *end;
+	size_t n = strlen(name);
+	long count = -1, v;
+	FILE *f = fopen("/proc/interrupts", "re");
+	int i;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, name, n) || p[n] != ':')
+			continue;
+		p += n + 1;
+		count = 0;
+		for (i = 0;; i++) {
+			v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (cpu < 0 || cpu == i)
+				count += v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return count;
+}
+
 int log_mark(void)
 {
 	static int next;

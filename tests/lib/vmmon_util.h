@@ -33,6 +33,11 @@ bool cpuinfo_has_flag(const char *flag);
 bool cpuinfo_has_vmx_flags_line(void);
 /* A field of /proc/meminfo, in kB, or -1. */
 long meminfo_kb(const char *field);
+/*
+ * The count of /proc/interrupts line @name ("CAL": function-call IPIs)
+ * on CPU @cpu, or over all CPUs when @cpu < 0; -1 without such a line.
+ */
+long cpu_interrupts(const char *name, int cpu);
 
 /*
  * Kernel log: log_mark() writes a unique line to /dev/kmsg and returns
