@@ -137,7 +137,8 @@ sparse:
 	scripts/build-check.sh
 
 # What a host install puts beside the module, under DESTDIR: vmctl, its
-# man page, the udev rule that gives /dev/vmmon to group vmmon, and, only
+# man page, the udev rule that gives /dev/vmmon to group vmmon, the
+# group's locked-memory limit (guest RAM counts against it), and, only
 # with AUTOLOAD=1 (opt-in: loading vmmon takes nothing from KVM until a
 # VM runs, but a workstation's owner decides what loads at boot), the
 # modules-load.d entry.
@@ -145,6 +146,7 @@ install-files: $(O)/vmctl
 	install -D -m 0755 $(O)/vmctl $(DESTDIR)/usr/local/bin/vmctl
 	install -D -m 0644 doc/vmctl.1 $(DESTDIR)/usr/local/share/man/man1/vmctl.1
 	install -D -m 0644 dist/60-vmmon.rules $(DESTDIR)/etc/udev/rules.d/60-vmmon.rules
+	install -D -m 0644 dist/limits.conf $(DESTDIR)/etc/security/limits.d/vmmon.conf
 ifeq ($(AUTOLOAD),1)
 	install -D -m 0644 dist/modules-load.conf \
 		$(DESTDIR)/etc/modules-load.d/vmmon.conf

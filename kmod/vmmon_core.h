@@ -77,11 +77,10 @@ void vmmon_hw_teardown(void);
 int vmmon_hw_get(void);
 void vmmon_hw_put(void);
 unsigned int vmmon_hw_cpus_on(void);
-bool vmmon_hw_this_cpu_on(void);
-int vmmon_hw_enter(void);
-void vmmon_hw_leave(void);
+bool vmmon_hw_section_begin(void);
+void vmmon_hw_section_end(void);
 bool vmmon_hw_leave_requested(void);
-bool vmmon_hw_retry(void);
+int vmmon_hw_wait(void);
 u64 vmmon_hw_cap(u32 cap);
 const struct vmmon_hw_ops *vmmon_hw(void);
 

@@ -7,16 +7,18 @@
  * follow the CPUs: a CPU coming online while VMs exist enters, one going
  * offline leaves, and suspend, hibernation and reboot leave on all CPUs.
  *
- * Every use of VMX by a vCPU (a VMCS loaded on a CPU: RUN, the register
- * and MSR ioctls, vCPU creation) is a section between vmmon_hw_enter()
- * and vmmon_hw_leave(), a read side of vmmon_hw_sections.  Suspend and
- * reboot set vmmon_hw_blocked, make every running guest exit, and take
- * the write side, which waits for all sections to end, before VMXOFF; a
- * section that starts meanwhile waits (freezable, so suspend can freeze
- * its task) until resume.  So no VMX instruction runs after VMXOFF,
- * every VMCS was cleared to memory before it, and a guest goes on after
- * resume as if nothing happened.  (PM notifiers run before tasks freeze,
- * reboot notifiers with every task alive.)
+ * Every use of VMX by a vCPU (from loading its VMCS on a CPU to clearing
+ * it, preemption off, never sleeping) is a section between
+ * vmmon_hw_section_begin() and vmmon_hw_section_end(), a read side of
+ * vmmon_hw_sections.  Suspend and reboot set vmmon_hw_blocked, make every
+ * running guest exit (its run loop ends the section at the next exit),
+ * and take the write side, which waits for the sections to end, before
+ * VMXOFF; a section cannot begin meanwhile, and its vCPU ioctl waits,
+ * freezable and without the vCPU's lock, in vmmon_hw_wait() until resume.
+ * So no VMX instruction runs after VMXOFF, every VMCS was cleared to
+ * memory before it, and a guest goes on after resume as if nothing
+ * happened.  (PM notifiers run before tasks freeze, reboot notifiers with
+ * every task alive.)
  *
  * Locking: cpus_read_lock() before vmmon_hw_mutex.  CPU hotplug callbacks
  * run with the hotplug lock held for writing and take only the mutex.
@@ -29,6 +31,7 @@
 #include <linux/notifier.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
+#include <linux/sched/signal.h>
 #include <linux/freezer.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/smp.h>
@@ -157,30 +160,24 @@ unsigned int vmmon_hw_cpus_on(void)
 	return atomic_read(&vmmon_hw_nr_on);
 }
 
-/* Whether this CPU is in root operation; preemption is off. */
-bool vmmon_hw_this_cpu_on(void)
-{
-	return __this_cpu_read(vmmon_hw_on);
-}
-
 /*
- * Begin a section that uses VMX: 0, or -EINTR for a signal while suspend
- * or reboot kept VMX off.
+ * Begin a vCPU's VMX section on this CPU; preemption is off.  false when
+ * suspend or reboot is leaving root operation, or this CPU is out of it
+ * (going offline): the caller gives up with EAGAIN, and its ioctl calls
+ * vmmon_hw_wait() and tries again.
  */
-int vmmon_hw_enter(void)
+bool vmmon_hw_section_begin(void)
 {
-	for (;;) {
-		if (wait_event_freezable(vmmon_hw_unblocked,
-					 !READ_ONCE(vmmon_hw_blocked)))
-			return -EINTR;
-		percpu_down_read(&vmmon_hw_sections);
-		if (!READ_ONCE(vmmon_hw_blocked))
-			return 0;
+	if (!percpu_down_read_trylock(&vmmon_hw_sections))
+		return false;
+	if (READ_ONCE(vmmon_hw_blocked) || !__this_cpu_read(vmmon_hw_on)) {
 		percpu_up_read(&vmmon_hw_sections);
+		return false;
 	}
+	return true;
 }
 
-void vmmon_hw_leave(void)
+void vmmon_hw_section_end(void)
 {
 	percpu_up_read(&vmmon_hw_sections);
 }
@@ -192,17 +189,21 @@ bool vmmon_hw_leave_requested(void)
 }
 
 /*
- * A section found its CPU out of root operation (EAGAIN): whether to try
- * again.  Yes while some CPU is in, or suspend will bring them back (the
- * task moves off a CPU going offline); no after a resume that could not
- * enter root operation again.
+ * After a section could not begin: wait until root operation is back,
+ * freezable (the caller holds no lock).  0 to try again, -EINTR for a
+ * signal, -EIO after a resume that could not enter root operation again.
  */
-bool vmmon_hw_retry(void)
+int vmmon_hw_wait(void)
 {
-	if (!READ_ONCE(vmmon_hw_blocked) && !atomic_read(&vmmon_hw_nr_on))
-		return false;
-	schedule_timeout_uninterruptible(1);
-	return true;
+	if (READ_ONCE(vmmon_hw_blocked))
+		return wait_event_freezable(vmmon_hw_unblocked,
+					    !READ_ONCE(vmmon_hw_blocked)) ?
+		       -EINTR : 0;
+	if (!atomic_read(&vmmon_hw_nr_on))
+		return -EIO;
+	/* This CPU is going offline: the task moves off it soon. */
+	schedule_timeout_interruptible(1);
+	return signal_pending(current) ? -EINTR : 0;
 }
 
 u64 vmmon_hw_cap(u32 cap)
@@ -260,7 +261,7 @@ static void vmmon_hw_block(const char *why)
 	WRITE_ONCE(vmmon_hw_blocked, true);
 	mutex_unlock(&vmmon_hw_mutex);
 	on_each_cpu(vmmon_hw_kick, NULL, 1);
-	/* Sections that began before see the flag at their next exit. */
+	/* Sections that began before end at their guest's next exit. */
 	percpu_down_write(&vmmon_hw_sections);
 	percpu_up_write(&vmmon_hw_sections);
 
@@ -289,7 +290,7 @@ static void vmmon_hw_unblock(const char *why)
 
 /*
  * Before tasks freeze: vmmon_hw_block() waits for the vCPUs to leave VMX
- * (the freezer then finds them waiting in vmmon_hw_enter()), and leaving
+ * (the freezer then finds them waiting in vmmon_hw_wait()), and leaving
  * on every CPU here also covers the boot CPU, which is never taken
  * offline.
  */

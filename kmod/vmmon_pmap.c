@@ -5,8 +5,13 @@
  * cgroup of the task that touched it: the VM's own process, through
  * mmap or its vCPU threads.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include "vmmon_pmap.h"
 
 /* Guest-physical addresses are at most 52 bits wide (EPT, SDM 29.3.2). */
@@ -25,17 +30,53 @@ void vmmon_pmap_init(struct vmmon_pmap *pmap)
 }
 
 /* The VM's file is gone, so no mapping of these pages is left. */
+/*
+ * The creator of the VM pays for its pages: called at creation, in the
+ * creating task.  The limit is RLIMIT_MEMLOCK as it is then.
+ */
+void vmmon_pmap_set_owner(struct vmmon_pmap *pmap)
+{
+	pmap->mm = current->mm;
+	mmgrab(pmap->mm);
+	if (capable(CAP_IPC_LOCK))
+		return;
+	pmap->user = get_uid(current_user());
+	pmap->max_locked = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+}
+
+/* Charge @n pages (uncharge when negative): 0, or -EDQUOT past the limit. */
+static int vmmon_pmap_charge(struct vmmon_pmap *pmap, long n)
+{
+	long locked;
+
+	if (pmap->user) {
+		locked = atomic_long_add_return(n, &pmap->user->locked_vm);
+		if (n > 0 && locked > pmap->max_locked) {
+			atomic_long_sub(n, &pmap->user->locked_vm);
+			return -EDQUOT;
+		}
+	}
+	atomic64_add(n, &pmap->mm->pinned_vm);
+	return 0;
+}
+
 void vmmon_pmap_destroy(struct vmmon_pmap *pmap)
 {
 	struct page *page;
 	unsigned long gfn;
+	long resident = atomic_long_read(&pmap->resident);
 
 	xa_for_each(&pmap->pages, gfn, page)
 		put_page(page);
 	xa_destroy(&pmap->pages);
-	atomic_long_sub(atomic_long_read(&pmap->resident),
-			&vmmon_pmap_resident_total);
+	atomic_long_sub(resident, &vmmon_pmap_resident_total);
 	atomic_long_set(&pmap->resident, 0);
+	if (pmap->mm) {
+		vmmon_pmap_charge(pmap, -resident);
+		mmdrop(pmap->mm);
+	}
+	if (pmap->user)
+		free_uid(pmap->user);
 }
 
 static bool vmmon_pmap_overlaps(const struct vmmon_pmap *pmap, u64 first,
@@ -109,7 +150,8 @@ int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
 /*
  * The host page behind @gfn, allocated on first touch, with a reference
  * the caller drops with put_page().  NULL when @gfn is not guest RAM,
- * ERR_PTR(-ENOMEM) when memory is short.
+ * ERR_PTR(-ENOMEM) when memory is short, ERR_PTR(-EDQUOT) when a new
+ * page would pass the owner's RLIMIT_MEMLOCK.
  *
  * The lookup and the reference are one step: both happen inside one RCU
  * read-side section, and a removal drops the pmap's own reference only
@@ -132,14 +174,19 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 		if (page)
 			return page;
 
+		if (vmmon_pmap_charge(pmap, 1))
+			return ERR_PTR(-EDQUOT);
 		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-		if (!page)
+		if (!page) {
+			vmmon_pmap_charge(pmap, -1);
 			return ERR_PTR(-ENOMEM);
+		}
 		get_page(page);		/* the caller's; the pmap owns the first */
 		old = xa_cmpxchg(&pmap->pages, gfn, NULL, page,
 				 GFP_KERNEL_ACCOUNT);
 		if (!old)
 			break;
+		vmmon_pmap_charge(pmap, -1);
 		put_page(page);
 		put_page(page);
 		if (xa_is_err(old))
@@ -165,6 +212,7 @@ struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn)
 	if (page) {
 		atomic_long_dec(&pmap->resident);
 		atomic_long_dec(&vmmon_pmap_resident_total);
+		vmmon_pmap_charge(pmap, -1);
 	}
 	return page;
 }

@@ -22,7 +22,9 @@
 #include <linux/xarray.h>
 #include <uapi/vmmon.h>
 
+struct mm_struct;
 struct page;
+struct user_struct;
 
 struct vmmon_pmap_region {
 	u64 first_gfn;
@@ -40,9 +42,19 @@ struct vmmon_pmap {
 	unsigned int nr_regions;
 	u64 nr_pages;			/* in all regions */
 	atomic_long_t resident;
+	/*
+	 * Guest pages are unswappable: each is charged as locked memory to
+	 * the VM creator's user, against its RLIMIT_MEMLOCK (as io_uring's
+	 * buffers are; NULL with CAP_IPC_LOCK), and shows in its process's
+	 * VmPin.
+	 */
+	struct user_struct *user;
+	unsigned long max_locked;	/* pages */
+	struct mm_struct *mm;
 };
 
 void vmmon_pmap_init(struct vmmon_pmap *pmap);
+void vmmon_pmap_set_owner(struct vmmon_pmap *pmap);
 void vmmon_pmap_destroy(struct vmmon_pmap *pmap);
 int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 			  const struct vmmon_memory_region *r);

@@ -210,11 +210,11 @@ static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
 }
 
 /*
- * Each ioctl inside a section that suspend and reboot wait for before
- * they leave VMX (vmmon_hw_enter).  EAGAIN from the backend means the CPU
- * it ran on had left root operation (suspend or reboot began, or the CPU
- * is going offline): the call is made again once VMX is back, so
- * userspace never sees it.
+ * EAGAIN from the backend: the CPU the call ran on had left root
+ * operation (suspend or reboot began, or the CPU is going offline).  The
+ * call is made again once VMX is back, waiting without the vCPU's lock
+ * so that suspend can freeze every thread of the VMM, and userspace
+ * never sees EAGAIN.
  */
 static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
@@ -222,22 +222,20 @@ static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 	struct vmmon_vcpu *vcpu = file->private_data;
 	long ret;
 
-	if (mutex_lock_killable(&vcpu->lock))
-		return -EINTR;
-	do {
-		ret = vmmon_hw_enter();
-		if (ret) {
-			if (cmd == VMMON_RUN)
-				vcpu->run->exit_reason = VMMON_EXIT_INTR;
-			break;
-		}
+	for (;;) {
+		if (mutex_lock_killable(&vcpu->lock))
+			return -EINTR;
 		ret = vmmon_vcpu_dispatch(vcpu, cmd, arg);
-		vmmon_hw_leave();
-	} while (ret == -EAGAIN && vmmon_hw_retry());
-	if (ret == -EAGAIN)
-		ret = -EIO;	/* no CPU came back into root operation */
-	mutex_unlock(&vcpu->lock);
-	return ret;
+		mutex_unlock(&vcpu->lock);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = vmmon_hw_wait();
+		if (ret) {
+			if (ret == -EINTR && cmd == VMMON_RUN)
+				vcpu->run->exit_reason = VMMON_EXIT_INTR;
+			return ret;
+		}
+	}
 }
 
 static const struct file_operations vmmon_vcpu_fops = {
@@ -285,19 +283,21 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 		goto free_vcpu;
 	}
 
-	mutex_lock(&vm->lock);
-	if (vm->vcpus[args.id]) {
-		err = -EEXIST;
-		goto unlock;
-	}
-	/* Setting up the VMCS uses VMX: a section, as for the ioctls. */
-	do {
-		err = vmmon_hw_enter();
-		if (err)
+	for (;;) {
+		mutex_lock(&vm->lock);
+		if (vm->vcpus[args.id]) {
+			err = -EEXIST;
 			goto unlock;
+		}
 		err = vmmon_hw()->vcpu_init(vcpu);
-		vmmon_hw_leave();
-	} while (err == -EAGAIN && vmmon_hw_retry());
+		if (err != -EAGAIN)
+			break;
+		/* VMX is off for now: wait for it without the VM's lock. */
+		mutex_unlock(&vm->lock);
+		err = vmmon_hw_wait();
+		if (err)
+			goto free_run;
+	}
 	if (err)
 		goto unlock;
 	fd = get_unused_fd_flags(O_CLOEXEC);
@@ -324,6 +324,7 @@ fini_hw:
 	vmmon_hw()->vcpu_fini(vcpu);
 unlock:
 	mutex_unlock(&vm->lock);
+free_run:
 	free_page((unsigned long)vcpu->run);
 free_vcpu:
 	kfree(vcpu);

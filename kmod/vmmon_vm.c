@@ -30,6 +30,8 @@
 #define VMMON_FS_MAGIC	0x766d6d6e
 /* Pages a discard takes out between two flushes of the TLBs. */
 #define VMMON_DISCARD_BATCH	64
+/* Pages a discard holds until an RCU grace period lets it free them. */
+#define VMMON_DISCARD_FREE_BATCH	2048
 
 static DEFINE_IDA(vmmon_vm_ida);
 static atomic_t vmmon_nr_vms = ATOMIC_INIT(0);
@@ -309,6 +311,10 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 			err = -EINTR;
 			break;
 		}
+		/* Not all of a large range held back until the end. */
+		if (!((gfn - (r.guest_phys >> PAGE_SHIFT) + n) %
+		      VMMON_DISCARD_FREE_BATCH))
+			vmmon_vm_free_discarded(&gone);
 		cond_resched();
 	}
 	vmmon_vm_free_discarded(&gone);
@@ -321,7 +327,11 @@ static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
 	struct page *page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff), *cur;
 
-	if (!page)
+	/*
+	 * Past RLIMIT_MEMLOCK as past the end of RAM: the OOM killer would
+	 * kill someone else for a limit of this process's owner.
+	 */
+	if (!page || PTR_ERR(page) == -EDQUOT)
 		return VM_FAULT_SIGBUS;
 	if (IS_ERR(page))
 		return VM_FAULT_OOM;
@@ -420,6 +430,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	if (!vm)
 		return -ENOMEM;
 	vmmon_pmap_init(&vm->pmap);
+	vmmon_pmap_set_owner(&vm->pmap);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
 	err = vmmon_ept_init(&vm->ept, vmmon_hw_cap(VMMON_CAP_EPT_AD_BITS));
@@ -470,6 +481,7 @@ free_id:
 destroy_ept:
 	vmmon_ept_destroy(&vm->ept);
 free_vm:
+	vmmon_pmap_destroy(&vm->pmap);
 	kfree(vm);
 	return err;
 }

@@ -50,6 +50,8 @@ dkms_files() {
 		{ echo "no udev rule for group vmmon"; return 1; }
 	grep -qE '^g +vmmon ' "$root"/usr/lib/sysusers.d/*vmmon*.conf ||
 		{ echo "no sysusers.d entry for group vmmon"; return 1; }
+	grep -qE '^@vmmon.*memlock' "$root/etc/security/limits.d/vmmon.conf" ||
+		{ echo "no memlock limit for group vmmon"; return 1; }
 	# Opt-in: the entry is there, commented out, and a conffile so the
 	# owner's choice survives upgrades.
 	grep -qx '#vmmon' "$root/etc/modules-load.d/vmmon.conf" ||
@@ -59,7 +61,7 @@ dkms_files() {
 		{ echo "modules-load.d entry is not a conffile"; return 1; }
 	grep -q 'dkms' "$tmp/ctl/postinst" || { echo "postinst does not run DKMS"; return 1; }
 }
-check "vmmon-dkms: module source, dkms.conf, udev rule, group, opt-in autoload" dkms_files
+check "vmmon-dkms: module source, dkms.conf, udev rule, group, memlock limit, opt-in autoload" dkms_files
 vmctl_files() {
 	[ -x "$root/usr/bin/vmctl" ] || { echo "no /usr/bin/vmctl"; return 1; }
 	[ -f "$root/usr/share/man/man1/vmctl.1.gz" ] || { echo "no man page"; return 1; }

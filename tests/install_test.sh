@@ -38,7 +38,8 @@ echo "1..9"
 files_ok() {	# files_ok ROOT AUTOLOAD
 	local root=$1 mode
 	for f in usr/local/bin/vmctl:755 usr/local/share/man/man1/vmctl.1:644 \
-		 etc/udev/rules.d/60-vmmon.rules:644; do
+		 etc/udev/rules.d/60-vmmon.rules:644 \
+		 etc/security/limits.d/vmmon.conf:644; do
 		mode=$(stat -c %a "$root/${f%:*}" 2>/dev/null) || { echo "missing /${f%:*}"; return 1; }
 		[ "$mode" = "${f#*:}" ] || { echo "/${f%:*} has mode $mode"; return 1; }
 	done
@@ -55,7 +56,7 @@ install_files() {	# install_files ROOT AUTOLOAD
 	make -s -C "$top" install-files O="$tmp/user" DESTDIR="$1" AUTOLOAD="$2" &&
 		files_ok "$1" "$2"
 }
-check "make install-files: vmctl, man page, udev rule; no autoload" \
+check "make install-files: vmctl, man page, udev rule, memlock limit; no autoload" \
 	install_files "$tmp/root" 0
 check "make install-files AUTOLOAD=1: the modules-load.d entry" \
 	install_files "$tmp/root-autoload" 1

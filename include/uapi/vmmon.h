@@ -178,7 +178,9 @@ enum vmmon_exit_reason {
 /* run.internal.suberror */
 enum vmmon_internal_error {
 	VMMON_INTERNAL_UNHANDLED_EXIT	= 1,	/* data[0]: hardware reason, [1]: qualification */
-	VMMON_INTERNAL_NO_MEMORY	= 2,	/* data[0]: guest-physical address */
+	VMMON_INTERNAL_NO_MEMORY	= 2,	/* data[0]: guest-physical address,
+						 * [1]: ENOMEM, or EDQUOT: the
+						 * VM creator's RLIMIT_MEMLOCK */
 	VMMON_INTERNAL_ENTRY_INSN_FAILED = 4,	/* data[0]: VM-instruction error (SDM 3C 31.4) */
 	VMMON_INTERNAL_EMULATION	= 5,	/* data[0]: guest-physical address, [1]: RIP;
 						 * an MMIO instruction vmmon cannot decode,

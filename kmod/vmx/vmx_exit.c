@@ -407,7 +407,7 @@ static enum vmx_next vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
 	if (err == -ENOENT)
 		return vmx_exit_mmio(vcpu, exit);
 	vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
-	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_NO_MEMORY, exit->gpa, 0);
+	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_NO_MEMORY, exit->gpa, -err);
 	return VMX_NEXT_USER;
 }
 

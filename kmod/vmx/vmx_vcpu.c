@@ -169,16 +169,20 @@ static void vmx_read_segment(unsigned int i, struct vmmon_segment *seg)
 
 #define VMX_NR_SEGMENTS	ARRAY_SIZE(vmx_seg_fields)
 
-/* Load the VMCS on this CPU; preemption is off.  Pairs with vmx_put(). */
+/*
+ * Load the VMCS on this CPU, preemption off, beginning a VMX section
+ * (vmmon_hw_section_begin): -EAGAIN when suspend, reboot or CPU hotplug
+ * keeps VMX off here.  Pairs with vmx_put().
+ */
 static int vmx_load(struct vmx_vcpu *vx)
 {
 	enum vmx_insn_status st;
 
-	/* Suspend may have taken this CPU out of VMX root operation. */
-	if (!vmmon_hw_this_cpu_on())
+	if (!vmmon_hw_section_begin())
 		return -EAGAIN;
 	st = vmx_vmptrld(page_to_phys(vx->vmcs));
 	if (st != VMX_INSN_OK) {
+		vmmon_hw_section_end();
 		pr_err("cannot load a VMCS: %s\n", vmx_insn_status_name(st));
 		return -EIO;
 	}
@@ -190,6 +194,7 @@ static void vmx_put(struct vmx_vcpu *vx)
 {
 	enum vmx_insn_status st = vmx_vmclear(page_to_phys(vx->vmcs));
 
+	vmmon_hw_section_end();
 	if (st != VMX_INSN_OK)
 		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
 }
@@ -282,8 +287,13 @@ static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
 	int err;
 
 	preempt_disable();
+	if (!vmmon_hw_section_begin()) {
+		preempt_enable();
+		return -EAGAIN;
+	}
 	/* VMCLEAR first: it sets the launch state a new VMCS needs. */
 	st = vmx_vmclear(page_to_phys(vx->vmcs));
+	vmmon_hw_section_end();
 	err = st == VMX_INSN_OK ? vmx_load(vx) : -EIO;
 	if (!err) {
 		vmx_vmcs_write_controls(vx, eptp);
@@ -500,7 +510,7 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
  */
 struct vmx_host_extra {
 	unsigned short ds, es;
-	unsigned short fs, gs, ldt;
+	unsigned short fs, gs;
 	u64 fs_base;
 	u64 debugctl;
 	u64 kernel_gs_base;
@@ -510,15 +520,18 @@ struct vmx_host_extra {
  * VM exit loads null FS/GS selectors and a null LDTR.  A 64-bit task
  * usually has all three null; a 32-bit task keeps its TLS in %gs, a task
  * that called modify_ldt() has an LDT, and each would fault in user mode
- * on a segment it no longer has.  As KVM does: the LDT selector again, GS
- * through load_gs_index(), FS, each with its base as it was (the user's
- * GS base is KERNEL_GS_BASE, so after vmx_msr_load_host() read the
- * guest's back).
+ * on a segment it no longer has.  As KVM does: the LDT (the mm's as it is
+ * now: another thread may have installed one meanwhile, whose descriptor
+ * modify_ldt's IPI put in this CPU's GDT), GS through load_gs_index(),
+ * FS, each with its base as it was (the user's GS base is
+ * KERNEL_GS_BASE, so after vmx_msr_load_host() read the guest's back).
  */
 static void vmx_restore_user_segments(const struct vmx_host_extra *host)
 {
-	if (host->ldt)
-		vmx_load_ldt(host->ldt);
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (READ_ONCE(current->mm->context.ldt))
+		vmx_load_ldt(GDT_ENTRY_LDT * 8);
+#endif
 	if (host->gs) {
 		load_gs_index(host->gs);
 		wrmsrl(MSR_KERNEL_GS_BASE, host->kernel_gs_base);
@@ -595,7 +608,9 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
  */
 static bool vmx_user_work_pending(void)
 {
-	if (signal_pending(current) || task_work_pending(current))
+	/* Task work for user mode (TWA_RESUME) comes with NOTIFY_RESUME. */
+	if (signal_pending(current) || (task_work_pending(current) &&
+					test_thread_flag(TIF_NOTIFY_RESUME)))
 		return true;
 #ifdef CONFIG_MEMCG
 	if (current->memcg_nr_pages_over_high)
@@ -631,7 +646,6 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	savesegment(es, host.es);
 	savesegment(fs, host.fs);
 	savesegment(gs, host.gs);
-	store_ldt(host.ldt);
 	rdmsrl(MSR_FS_BASE, host.fs_base);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, host.debugctl);
 

@@ -9,11 +9,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # expect NAME STATUS PATTERN -- ARGS...: exit STATUS, output matches PATTERN
+# (with $as before vmctl's path, when set: another user, other limits)
 expect() {
 	name=$1 want=$2 pattern=$3
 	shift 4
 	n=$((n + 1))
-	"$vmctl" "$@" >"$tmp/out" 2>&1
+	$as "$vmctl" "$@" >"$tmp/out" 2>&1
 	got=$?
 	if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
 		echo "ok $n $name"
@@ -35,7 +36,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..23"
+echo "1..24"
 expect help 0 "^  check " -- --help
 expect no_command 2 "^usage: vmctl" --
 expect unknown_command 2 "unknown command 'frob'" -- frob
@@ -58,6 +59,11 @@ expect run_old_bzimage 1 "boot protocol 2.02 without a 64-bit entry point" -- ru
 expect run_missing_initrd 1 "cannot read initrd $tmp/none" -- run --kernel "$mb" --initrd "$tmp/none"
 expect run_missing_disk 1 "cannot open disk $tmp/none" -- run --kernel "$mb" "$tmp/none"
 expect run_no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" "$tmp/disk.img"
+# Guest RAM is locked memory: without CAP_IPC_LOCK (user nobody), 64 MiB
+# does not fit an 8 MiB RLIMIT_MEMLOCK, said before /dev/vmmon is opened.
+as="setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --memlock=8388608"
+expect run_over_memlock 1 "RLIMIT_MEMLOCK allows 8 MiB" -- --device "$tmp/none" run -m 64M --kernel "$mb"
+as=
 # A disk that another vmctl (here flock(1), the same lock) holds.
 n=$((n + 1))
 if command -v flock >/dev/null; then

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The VM, its RAM and its vCPUs, from vmmon. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -11,6 +13,46 @@
 #include "vmctl.h"
 
 #define VM_RUN_PAGE_SIZE	4096
+
+/* Whether this process has CAP_IPC_LOCK in its effective set. */
+static bool vm_can_lock_memory(void)
+{
+	unsigned long long eff = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << 14);	/* CAP_IPC_LOCK */
+}
+
+/*
+ * vmmon's guest RAM cannot be swapped, so the module charges it to the
+ * RLIMIT_MEMLOCK that vmctl has when it creates the VM, unless vmctl has
+ * CAP_IPC_LOCK.  Take the soft limit up to the hard one, and say before
+ * the guest runs into it that the RAM asked for does not fit.
+ */
+static int vm_check_memlock(uint64_t size)
+{
+	struct rlimit rl;
+
+	if (vm_can_lock_memory() || getrlimit(RLIMIT_MEMLOCK, &rl))
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= size)
+		return 0;
+	vmctl_err("guest RAM (%llu MiB) is locked memory, but RLIMIT_MEMLOCK allows %llu MiB: raise it (ulimit -l, /etc/security/limits.d) or give vmctl CAP_IPC_LOCK",
+		  (unsigned long long)(size >> 20),
+		  (unsigned long long)(rl.rlim_cur >> 20));
+	return -1;
+}
 
 static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
@@ -123,6 +165,8 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	struct guest_mem *m = &vm->mem;
 	unsigned int i;
 
+	if (vm_check_memlock(opts->mem_size))
+		return -1;
 	vm->opts = opts;
 	vm->end = VM_END_NONE;
 	vm->tsc_khz = vm_measure_tsc_khz();

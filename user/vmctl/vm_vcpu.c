@@ -147,6 +147,12 @@ static void vcpu_report(struct vcpu *v, const struct vmmon_run *run)
 			  (unsigned long long)r.rip);
 		break;
 	case VMMON_EXIT_INTERNAL:
+		if (run->internal.suberror == VMMON_INTERNAL_NO_MEMORY &&
+		    run->internal.data[1] == EDQUOT) {
+			vmctl_err("vCPU %u: guest RAM is locked memory, and RLIMIT_MEMLOCK is reached at guest address %#llx: raise it (ulimit -l, /etc/security/limits.d) or give vmctl CAP_IPC_LOCK",
+				  v->id, (unsigned long long)run->internal.data[0]);
+			break;
+		}
 		vmctl_err("vCPU %u: vmmon cannot go on (internal error %u: %#llx %#llx) at RIP %#llx",
 			  v->id, run->internal.suberror,
 			  (unsigned long long)run->internal.data[0],
