@@ -7,33 +7,18 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/lib/ktap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-result() {	# result OK NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
-check() {	# check NAME COMMAND...: one result, the command's output as diagnostics
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		result 0 "$name"
-	else
-		printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
-		result 1 "$name"
-	fi
-}
 
-echo "TAP version 13"
-echo "1..5"
+ktap_plan 5
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 deb=$top/build/deb
 
-check "make deb builds vmmon-dkms and vmctl" \
+ktap_check "make deb builds vmmon-dkms and vmctl" \
 	bash -c "make -s -C '$top' deb >'$tmp/deb.log' 2>&1 || { tail -n 20 '$tmp/deb.log'; exit 1; };
 		 ls '$deb/vmmon-dkms_${version}_all.deb' '$deb/vmctl_${version}_amd64.deb'"
-check "lintian: no error or warning" \
+ktap_check "lintian: no error or warning" \
 	lintian --allow-root --fail-on error,warning "$deb/vmmon_${version}_amd64.changes"
 
 root=$tmp/root
@@ -61,13 +46,13 @@ dkms_files() {
 		{ echo "modules-load.d entry is not a conffile"; return 1; }
 	grep -q 'dkms' "$tmp/ctl/postinst" || { echo "postinst does not run DKMS"; return 1; }
 }
-check "vmmon-dkms: module source, dkms.conf, udev rule, group, memlock limit, opt-in autoload" dkms_files
+ktap_check "vmmon-dkms: module source, dkms.conf, udev rule, group, memlock limit, opt-in autoload" dkms_files
 vmctl_files() {
 	[ -x "$root/usr/bin/vmctl" ] || { echo "no /usr/bin/vmctl"; return 1; }
 	[ -f "$root/usr/share/man/man1/vmctl.1.gz" ] || { echo "no man page"; return 1; }
 	"$root/usr/bin/vmctl" --help | grep -q 'vmctl run' || { echo "vmctl --help says no 'vmctl run'"; return 1; }
 }
-check "vmctl: the binary runs, man page" vmctl_files
+ktap_check "vmctl: the binary runs, man page" vmctl_files
 # The packaged source is complete: DKMS builds it as a user's machine would.
 packaged_build() {
 	local kver kdir
@@ -79,7 +64,6 @@ packaged_build() {
 		--kernelsourcedir "$kdir" --sourcetree "$root/usr/src" --dkmstree "$tmp/tree" &&
 	[ -f "$tmp/tree/vmmon/$version/$kver/x86_64/module/vmmon.ko" ]
 }
-check "DKMS builds the packaged source for 6.1" packaged_build
+ktap_check "DKMS builds the packaged source for 6.1" packaged_build
 
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

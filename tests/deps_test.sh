@@ -11,24 +11,19 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/lib/ktap.sh"
 script=${1:-$top/scripts/install-deps.sh}
-n=0 fail=0
-result() {	# result OK NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
 
-echo "TAP version 13"
-echo "1..3"
+ktap_plan 3
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/status"
 if ! pkgs=$("$script" --list) || [ -z "$pkgs" ]; then
 	echo "# $script --list printed no packages"
-	result 1 "install-deps lists its packages"
+	ktap_result 1 "install-deps lists its packages"
 else
-	result 0 "install-deps lists its packages"
+	ktap_result 0 "install-deps lists its packages"
 fi
 
 # apt's simulation of a fresh machine's install of exactly that list.
@@ -39,13 +34,13 @@ sim_rc=$?
 grep -E '^Inst (linux-image|linux-headers)-' "$tmp/sim" >"$tmp/kernels"
 if [ $sim_rc -ne 0 ]; then
 	sed 's/^/# /' "$tmp/sim" | tail -n 5
-	result 1 "no kernel image or headers in the simulated install (apt failed)"
+	ktap_result 1 "no kernel image or headers in the simulated install (apt failed)"
 elif [ -s "$tmp/kernels" ]; then
 	sed 's/^/# would install: /' "$tmp/kernels"
-	result 1 "no kernel image or headers in the simulated install"
+	ktap_result 1 "no kernel image or headers in the simulated install"
 else
 	echo "# $(grep -c '^Inst ' "$tmp/sim") packages on a fresh machine, no linux-image-*, no linux-headers-*"
-	result 0 "no kernel image or headers in the simulated install"
+	ktap_result 0 "no kernel image or headers in the simulated install"
 fi
 
 # Only install-deps.sh may run apt-get install / dpkg -i.
@@ -54,9 +49,8 @@ others=$(grep -lE 'apt(-get)? +(-[a-zA-Z -]+ +)?install|dpkg +(-i|--install)' \
 	grep -v -e '/install-deps\.sh$' -e '/deps_test\.sh$')
 if [ -n "$others" ]; then
 	echo "# installs packages: $others"
-	result 1 "only install-deps.sh installs packages"
+	ktap_result 1 "only install-deps.sh installs packages"
 else
-	result 0 "only install-deps.sh installs packages"
+	ktap_result 0 "only install-deps.sh installs packages"
 fi
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

@@ -11,28 +11,11 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/lib/ktap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-result() {	# result OK NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
-diag() { sed 's/^/# /' "$@"; }
-# check NAME COMMAND...: one result, the command's output as diagnostics
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		result 0 "$name"
-	else
-		printf '%s\n' "$out" | tail -n 15 | diag
-		result 1 "$name"
-	fi
-}
 
-echo "TAP version 13"
-echo "1..9"
+ktap_plan 9
 
 # --- make install-files ---------------------------------------------------
 files_ok() {	# files_ok ROOT AUTOLOAD
@@ -56,9 +39,9 @@ install_files() {	# install_files ROOT AUTOLOAD
 	make -s -C "$top" install-files O="$tmp/user" DESTDIR="$1" AUTOLOAD="$2" &&
 		files_ok "$1" "$2"
 }
-check "make install-files: vmctl, man page, udev rule, memlock limit; no autoload" \
+ktap_check "make install-files: vmctl, man page, udev rule, memlock limit; no autoload" \
 	install_files "$tmp/root" 0
-check "make install-files AUTOLOAD=1: the modules-load.d entry" \
+ktap_check "make install-files AUTOLOAD=1: the modules-load.d entry" \
 	install_files "$tmp/root-autoload" 1
 
 dkms_state() { find /var/lib/dkms /usr/src -maxdepth 2 2>/dev/null | sort | md5sum; }
@@ -68,7 +51,7 @@ dkms_before=$(dkms_state)
 cn="vmmon throwaway test key $$"
 openssl req -new -x509 -nodes -days 1 -subj "/CN=$cn/" -newkey rsa:2048 \
 	-keyout "$tmp/mok.key" -outform DER -out "$tmp/mok.der" >"$tmp/openssl.log" 2>&1 ||
-	diag "$tmp/openssl.log"
+	sed 's/^/# /' "$tmp/openssl.log"
 
 # signed_by KO: the module's signer must be the throwaway key, sha256 or
 # whatever the kernel's CONFIG_MODULE_SIG_HASH names.
@@ -86,7 +69,7 @@ src=$tmp/dkms/src/vmmon-$version
 mkdir -p "$src" "$tmp/dkms/tree"
 cp -r "$top/Kbuild" "$top/kmod" "$top/include" "$top/dkms.conf" "$src/"
 dkms_opts=(--sourcetree "$tmp/dkms/src" --dkmstree "$tmp/dkms/tree")
-check "dkms add (private DKMS trees)" dkms add -m vmmon -v "$version" "${dkms_opts[@]}"
+ktap_check "dkms add (private DKMS trees)" dkms add -m vmmon -v "$version" "${dkms_opts[@]}"
 
 dkms_build() {	# dkms_build FLAVOUR
 	local kver kdir ko
@@ -103,8 +86,8 @@ dkms_build() {	# dkms_build FLAVOUR
 		{ echo "$ko: vermagic $(modinfo -F vermagic "$ko"), expected $kver"; return 1; }
 	signed_by "$ko"
 }
-check "dkms build for 6.1, signed by the MOK key" dkms_build 6.1-cloud
-check "dkms build for 6.12, signed by the MOK key" dkms_build 6.12-cloud
+ktap_check "dkms build for 6.1, signed by the MOK key" dkms_build 6.1-cloud
+ktap_check "dkms build for 6.12, signed by the MOK key" dkms_build 6.12-cloud
 
 # --- make sign -------------------------------------------------------------
 # In a copy of the sources, so the build leaves nothing in the tree.
@@ -116,13 +99,13 @@ unsigned() {
 	[ -z "$(modinfo -F signer "$tmp/sign/vmmon.ko")" ] ||
 		{ echo "vmmon.ko is signed before make sign"; return 1; }
 }
-check "vmmon.ko carries no signature before make sign" unsigned
+ktap_check "vmmon.ko carries no signature before make sign" unsigned
 sign() {
 	make -s -C "$tmp/sign" sign KDIR="$kdir" MOK_KEY="$tmp/mok.key" \
 		MOK_CERT="$tmp/mok.der" || return 1
 	signed_by "$tmp/sign/vmmon.ko"
 }
-check "make sign: signed by the MOK key" sign
+ktap_check "make sign: signed by the MOK key" sign
 no_key() {
 	local out
 	if out=$(make -s -C "$tmp/sign" sign KDIR="$kdir" MOK_KEY="$tmp/none.key" \
@@ -131,8 +114,7 @@ no_key() {
 	fi
 	grep -q "no key $tmp/none.key" <<<"$out" || { echo "unclear error: $out"; return 1; }
 }
-check "make sign without a key fails and names it" no_key
-check "the host's DKMS tree and /usr/src unchanged" test "$(dkms_state)" = "$dkms_before"
+ktap_check "make sign without a key fails and names it" no_key
+ktap_check "the host's DKMS tree and /usr/src unchanged" test "$(dkms_state)" = "$dkms_before"
 
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

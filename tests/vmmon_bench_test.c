@@ -59,10 +59,10 @@ VMMON_TEST_TIMEOUT(bench_port_io_round_trip, LOOP_TIMEOUT)
 
 	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, io_loop, sizeof(io_loop)));
 	/* The first exits fault the code page in: not part of the figure. */
-	ASSERT_OK(ioctl(g.vcpu, VMMON_RUN, 0));
+	ASSERT_OK(vmmon_guest_run(&g));
 	t0 = __rdtsc();
 	for (i = 0; i < IO_ROUNDS; i++) {
-		if (ioctl(g.vcpu, VMMON_RUN, 0) ||
+		if (vmmon_guest_run(&g) ||
 		    g.run->exit_reason != VMMON_EXIT_IO || g.run->io.port != 0x80)
 			bad++;
 	}
@@ -95,7 +95,7 @@ static uint64_t cycles_to_hlt(struct vmmon_guest *g, const uint8_t *code,
 	if (vmmon_guest_create(g, dev, GUEST_RAM, code, len))
 		return 0;
 	t0 = __rdtsc();
-	if (ioctl(g->vcpu, VMMON_RUN, 0) || g->run->exit_reason != VMMON_EXIT_HLT)
+	if (vmmon_guest_run(g) || g->run->exit_reason != VMMON_EXIT_HLT)
 		return 0;
 	t1 = __rdtsc();
 	return t1 - t0;

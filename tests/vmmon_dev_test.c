@@ -336,6 +336,7 @@ struct spinner {
 static void on_usr1(int sig)
 {
 	(void)sig;
+	vmmon_run_interrupt();
 }
 
 static void *spin_in_run(void *arg)

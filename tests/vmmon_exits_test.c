@@ -692,7 +692,7 @@ VMMON_TEST(bad_input_to_every_ioctl)
 	/* No RAM at all: the reset vector is not even fetchable. */
 	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	ASSERT_TRUE(run != MAP_FAILED);
-	ASSERT_OK(ioctl(vcpu, VMMON_RUN, 0));
+	ASSERT_OK(vmmon_vcpu_run(vcpu, run));
 	EXPECT_EQ(run->exit_reason, (__u32)VMMON_EXIT_INTERNAL);
 	EXPECT_EQ(run->internal.suberror, (__u32)VMMON_INTERNAL_EMULATION);
 	ksft_print_msg("RUN without memory: internal error %u at %#llx\n",

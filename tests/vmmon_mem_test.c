@@ -617,7 +617,8 @@ VMMON_TEST_TIMEOUT(discard_vs_user_fault, LONG_TIMEOUT)
  * EPT (the guest read it just before, as a fresh zeroed page), so each
  * flushes.  The discard's RCU grace period wakes RCU's grace-period
  * thread, and a wakeup of a thread on another CPU is a function-call IPI
- * too: that thread is held on CPU 0 meanwhile.
+ * too: that thread is held on CPU 0 meanwhile.  (6.12 sent CPU 1 ten
+ * over 300 discards from elsewhere.)
  */
 static pid_t find_kthread(const char *comm)
 {
@@ -677,7 +678,8 @@ VMMON_TEST(discard_kicks_only_cpus_running_the_vm)
 	ksft_print_msg("CPU 1: %ld function-call IPIs over 300 discards\n",
 		       after - before);
 	EXPECT_EQ(0, bad);
-	EXPECT_LT(after - before, 10);
+	/* One per discard before; the rest of the system makes a few. */
+	EXPECT_LT(after - before, 30);
 	vmmon_guest_destroy(&g);
 }
 

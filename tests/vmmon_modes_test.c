@@ -79,6 +79,7 @@ extern const uint8_t modes_prot32_end[];
 static void on_alarm(int sig)
 {
 	(void)sig;
+	vmmon_run_interrupt();
 }
 
 /*

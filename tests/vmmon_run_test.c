@@ -237,6 +237,7 @@ VMMON_TEST(invalid_state_fails_entry)
 static void on_alarm(int sig)
 {
 	(void)sig;
+	vmmon_run_interrupt();
 }
 
 /* jmp $: spins until a signal ends RUN. */
@@ -450,7 +451,7 @@ static void *run_to_hlt(void *arg)
 {
 	struct runner *r = arg;
 
-	r->ok = ioctl(r->vcpu, VMMON_RUN, 0) == 0 &&
+	r->ok = vmmon_vcpu_run(r->vcpu, r->run) == 0 &&
 		r->run->exit_reason == VMMON_EXIT_HLT;
 	return NULL;
 }

@@ -165,7 +165,10 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_HLT		= 2,	/* HLT; RIP is past it */
 	VMMON_EXIT_SHUTDOWN	= 3,	/* triple fault: the guest is dead */
 	VMMON_EXIT_FAIL_ENTRY	= 4,	/* VM entry failed: run.fail_entry */
-	VMMON_EXIT_INTR		= 5,	/* a signal is pending; RUN gave EINTR */
+	VMMON_EXIT_INTR		= 5,	/* RUN gave EINTR: a signal is pending,
+					 * or the kernel has work for the
+					 * return to user mode (task work,
+					 * memory.high): call RUN again */
 	VMMON_EXIT_INTERNAL	= 6,	/* vmmon cannot go on: run.internal */
 	VMMON_EXIT_MMIO		= 7,	/* access outside RAM: run.mmio */
 	VMMON_EXIT_HYPERCALL	= 8,	/* VMCALL: run.hypercall; RIP is past it */

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -494,9 +495,39 @@ void vmmon_guest_destroy(struct vmmon_guest *g)
 		close(g->vm);
 }
 
+/* The RUN under way on this thread, for vmmon_run_interrupt(). */
+static __thread struct vmmon_run *volatile vmmon_running;
+static __thread volatile sig_atomic_t vmmon_run_interrupted;
+
+void vmmon_run_interrupt(void)
+{
+	struct vmmon_run *run = vmmon_running;
+
+	vmmon_run_interrupted = 1;
+	if (run)
+		run->immediate_exit = 1;
+}
+
+int vmmon_vcpu_run(int vcpu, struct vmmon_run *run)
+{
+	int r;
+
+	vmmon_running = run;
+	do {
+		r = ioctl(vcpu, VMMON_RUN, 0);
+	} while (r && errno == EINTR && run->exit_reason == VMMON_EXIT_INTR &&
+		 !vmmon_run_interrupted);
+	vmmon_running = NULL;
+	if (vmmon_run_interrupted) {
+		vmmon_run_interrupted = 0;
+		run->immediate_exit = 0;
+	}
+	return r;
+}
+
 int vmmon_guest_run(struct vmmon_guest *g)
 {
-	return ioctl(g->vcpu, VMMON_RUN, 0);
+	return vmmon_vcpu_run(g->vcpu, g->run);
 }
 
 /* Page by page: neighbouring guest pages need not be neighbours in RAM. */

@@ -138,7 +138,20 @@ int vmmon_guest_create_long(struct vmmon_guest *g, int devfd,
 void vmmon_guest_destroy(struct vmmon_guest *g);
 /* A diagnostic line ("# ...") saying why RUN returned: exit reason and its data. */
 void vmmon_show_exit(const struct vmmon_run *run);
+/*
+ * RUN until the guest's own exit, or a signal whose handler calls
+ * vmmon_run_interrupt().  A RUN that ends with EINTR for the kernel's
+ * return-to-user work alone (task work: 6.12's mm_cid scan comes every
+ * 100 ms of CPU time) is made again, as a VMM does.
+ */
+int vmmon_vcpu_run(int vcpu, struct vmmon_run *run);
 int vmmon_guest_run(struct vmmon_guest *g);
+/*
+ * For a signal handler: end this thread's RUN with EINTR, or its next
+ * one, through immediate_exit (a handler that ran just before the ioctl
+ * would otherwise leave RUN to go on).
+ */
+void vmmon_run_interrupt(void);
 
 /*
  * Guest-virtual addresses, through the library's record of the mappings
