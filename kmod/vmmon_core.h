@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 
+struct cpumask;
 struct vmmon_create_vm;
 struct vmmon_ept;
 struct vmmon_msr_entry;
@@ -80,6 +81,7 @@ unsigned int vmmon_hw_cpus_on(void);
 bool vmmon_hw_section_begin(void);
 void vmmon_hw_section_end(void);
 bool vmmon_hw_leave_requested(void);
+void vmmon_hw_kick(const struct cpumask *cpus);
 int vmmon_hw_wait(void);
 u64 vmmon_hw_cap(u32 cap);
 const struct vmmon_hw_ops *vmmon_hw(void);

@@ -246,8 +246,17 @@ static int vmmon_hw_cpu_offline(unsigned int cpu)
 }
 
 /* The interrupt alone does the work: a guest running there exits. */
-static void vmmon_hw_kick(void *unused)
+static void vmmon_hw_kick_ipi(void *unused)
 {
+}
+
+/*
+ * Make the guests running on the CPUs of @cpus exit, and wait until they
+ * have: the CPU's next look at what changed comes before its next entry.
+ */
+void vmmon_hw_kick(const struct cpumask *cpus)
+{
+	on_each_cpu_mask(cpus, vmmon_hw_kick_ipi, NULL, true);
 }
 
 /*
@@ -260,7 +269,7 @@ static void vmmon_hw_block(const char *why)
 	mutex_lock(&vmmon_hw_mutex);
 	WRITE_ONCE(vmmon_hw_blocked, true);
 	mutex_unlock(&vmmon_hw_mutex);
-	on_each_cpu(vmmon_hw_kick, NULL, 1);
+	vmmon_hw_kick(cpu_online_mask);
 	/* Sections that began before end at their guest's next exit. */
 	percpu_down_write(&vmmon_hw_sections);
 	percpu_up_write(&vmmon_hw_sections);

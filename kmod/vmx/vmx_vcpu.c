@@ -865,11 +865,6 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 	kfree(vx);
 }
 
-/* The interrupt alone does the work: a guest running there exits. */
-static void vmx_kick_ipi(void *unused)
-{
-}
-
 /*
  * Entries of @ept were removed.  Every vCPU flushes its CPU's cached
  * translations before it enters again (vmx_flush_ept_if_changed); the
@@ -882,7 +877,7 @@ void vmx_flush_ept(struct vmmon_ept *ept)
 {
 	atomic64_inc(&ept->flush_gen);
 	smp_mb__after_atomic();
-	on_each_cpu_mask(ept->running, vmx_kick_ipi, NULL, true);
+	vmmon_hw_kick(ept->running);
 }
 
 /* VMMON_GET_MSRS and VMMON_SET_MSRS: all checked before any is written. */
