@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 
+struct attribute_group;
 struct cpumask;
 struct vmmon_create_vm;
 struct vmmon_ept;
@@ -46,6 +47,7 @@ struct vmmon_vcpu;
  *               emulated or one value is not valid.
  * @flush_ept:   drop what every CPU cached of @ept's translations, after
  *               entries were removed; may sleep.
+ * @sysfs_group: the backend's files beside the core's in sysfs.
  * The vcpu_* calls of one vCPU are serialized by the core.
  */
 struct vmmon_hw_ops {
@@ -68,6 +70,7 @@ struct vmmon_hw_ops {
 	int (*vcpu_msrs)(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 			 unsigned int n, bool write);
 	void (*flush_ept)(struct vmmon_ept *ept);
+	const struct attribute_group *sysfs_group;
 };
 
 extern const struct vmmon_hw_ops vmx_hw_ops;

@@ -108,7 +108,15 @@ static struct attribute *vmmon_dev_attrs[] = {
 	&dev_attr_guest_pages.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(vmmon_dev);
+
+static const struct attribute_group vmmon_dev_group = {
+	.attrs = vmmon_dev_attrs,
+};
+
+/* The core's files, and the backend's (set at init). */
+static const struct attribute_group *vmmon_dev_groups[3] = {
+	&vmmon_dev_group,
+};
 
 /* Mode without udev; the project's udev rule adds group vmmon. */
 static struct miscdevice vmmon_miscdev = {
@@ -132,6 +140,7 @@ static int __init vmmon_init(void)
 	err = vmmon_vm_setup();
 	if (err)
 		goto teardown_hw;
+	vmmon_dev_groups[1] = vmmon_backend->sysfs_group;
 	err = misc_register(&vmmon_miscdev);
 	if (err) {
 		pr_err("cannot register /dev/vmmon (%d)\n", err);

@@ -5,19 +5,27 @@
  * OUT and through REP OUTSB from a string the guest's page tables map
  * away from its guest-physical address, CPUID from the table, #GP for an
  * unknown MSR caught by the guest's own handler, MMIO loads and stores
- * of several sizes through a device page, and VMCALL.
+ * of several sizes through a device page, and VMCALL.  And the host
+ * state a guest must not reach or change (review kmod.md): the VMM's
+ * hardware breakpoints, TSC_AUX and PKRU; vCPUs beyond the last VPID.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
 #include <uapi/vmmon.h>
 #include "vmmon_guest.h"
 #include "vmmon_test.h"
+#include "vmmon_util.h"
 
 #define COM1		0x3f8
 #define DEVICE_GVA	0x40000000ULL
@@ -458,6 +466,228 @@ VMMON_TEST(swapgs_kept)
 	}
 	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
 	vmmon_guest_destroy(&g);
+}
+
+/*
+ * The VMM's hardware breakpoints stay the host's (review kmod.md section
+ * 3, DR7/DEBUGCTL): the guest runs with its own DR7, so its write of the
+ * watched address (the guest runs this program's image at the same
+ * addresses) raises no #DB in the guest and is no hit for the VMM, and
+ * the breakpoint still fires in the VMM after RUN.
+ */
+static volatile uint64_t watched;
+
+static void guest_write_watched(void)
+{
+	watched = 1;
+	GUEST_DONE();
+}
+
+static uint64_t breakpoint_hits(int fd)
+{
+	uint64_t hits;
+
+	return read(fd, &hits, sizeof(hits)) == sizeof(hits) ? hits : ~0ULL;
+}
+
+VMMON_TEST(host_breakpoints_stay_out_of_the_guest)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = (uintptr_t)&watched,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	uint64_t hits;
+	int fd;
+
+	fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (fd < 0)
+		SKIP(return, "no hardware breakpoints: %s", strerror(errno));
+	watched = 2;
+	hits = breakpoint_hits(fd);
+	if (hits != 1) {
+		close(fd);
+		SKIP(return, "this CPU's data breakpoints do not fire (%llu hits)",
+		     (unsigned long long)hits);
+	}
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_write_watched, 0, 0));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	EXPECT_EQ(breakpoint_hits(fd), 1u);
+	watched = 3;
+	EXPECT_EQ(breakpoint_hits(fd), 2u);
+	vmmon_guest_destroy(&g);
+	close(fd);
+}
+
+#define MSR_TSC_AUX		0xc0000103
+#define TSC_AUX_GUEST		0x5a5
+/* Linux's TSC_AUX: the node number above bit 12, the CPU below. */
+#define TSC_AUX_CPU_MASK	0xfff
+
+static uint32_t rdtscp_aux(void)
+{
+	uint32_t aux;
+
+	asm volatile("rdtscp" : "=c"(aux) : : "eax", "edx");
+	return aux;
+}
+
+static void guest_tsc_aux(void)
+{
+	GUEST_SYNC(rdtscp_aux(), guest_rdmsr(MSR_TSC_AUX));
+	guest_wrmsr(MSR_TSC_AUX, TSC_AUX_GUEST);
+	GUEST_SYNC(rdtscp_aux(), guest_rdmsr(MSR_TSC_AUX));
+	GUEST_DONE();
+}
+
+/*
+ * RDTSCP in the guest reads the guest's TSC_AUX (0 at reset, then what
+ * it wrote), not the host CPU's number, and the VMM's getcpu() keeps
+ * its own (review kmod.md section 3, TSC_AUX).  On CPU 1 where there is
+ * one, so that the host's value is not 0 as the guest's is.
+ */
+VMMON_TEST(rdtscp_reads_the_guests_tsc_aux)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[1];
+	} m = { .hdr.nmsrs = 1, .e = { { .index = MSR_TSC_AUX } } };
+	int cpu = online_cpus() > 1 ? 1 : 0;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	cpu_set_t set;
+
+	if (!cpuinfo_has_flag("rdtscp"))
+		SKIP(return, "the CPU has no RDTSCP");
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_tsc_aux, 0, 0));
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], 0u);
+		EXPECT_EQ(uc.args[1], 0u);
+	}
+	EXPECT_EQ(rdtscp_aux() & TSC_AUX_CPU_MASK, (uint32_t)cpu);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], (uint64_t)TSC_AUX_GUEST);
+		EXPECT_EQ(uc.args[1], (uint64_t)TSC_AUX_GUEST);
+	}
+	EXPECT_EQ(rdtscp_aux() & TSC_AUX_CPU_MASK, (uint32_t)cpu);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &m));
+	EXPECT_EQ(m.e[0].data, (uint64_t)TSC_AUX_GUEST);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < online_cpus(); cpu++)
+		CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+#define CR4_PKE			(1ULL << 22)
+/* Access and write disabled for key 1: the guest's pages have key 0. */
+#define PKRU_GUEST		0xc
+
+static uint32_t rdpkru(void)
+{
+	uint32_t pkru;
+
+	asm volatile("rdpkru" : "=a"(pkru) : "c"(0) : "edx");
+	return pkru;
+}
+
+static void guest_pkru(void)
+{
+	uint64_t cr4;
+
+	GUEST_SYNC(0);
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PKE));
+	asm volatile("wrpkru" : : "a"(PKRU_GUEST), "c"(0), "d"(0));
+	GUEST_SYNC(rdpkru());
+	GUEST_DONE();
+}
+
+/*
+ * The guest's PKRU never reaches the VMM (review kmod.md F7): neither
+ * its reset value 0 (all keys open) nor one it wrote, and the VMM's
+ * own protection keys hold after RUN.  Needs a CPU with protection keys
+ * (Bochs' Haswell has none: check-host).
+ */
+VMMON_TEST(pkru_stays_the_vmms)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	uint32_t before;
+	int fds[2];
+	char c = 0;
+	int pkey;
+
+	if (!cpuinfo_has_flag("ospke"))
+		SKIP(return, "no protection keys in this CPU (check-host on one with PKU)");
+	pkey = pkey_alloc(0, PKEY_DISABLE_WRITE);
+	ASSERT_GE(pkey, 1);
+	before = rdpkru();
+	ASSERT_NE(before, 0u);
+	ASSERT_OK(pipe(fds));
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_pkru, 0, 0));
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(rdpkru(), before);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], (uint64_t)PKRU_GUEST);
+		EXPECT_EQ(rdpkru(), before);
+	}
+	ASSERT_EQ(write(fds[1], "x", 1), 1);
+	EXPECT_EQ(read(fds[0], &c, 1), 1);
+	EXPECT_EQ(c, 'x');
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	EXPECT_EQ(rdpkru(), before);
+	vmmon_guest_destroy(&g);
+	close(fds[0]);
+	close(fds[1]);
+	pkey_free(pkey);
+}
+
+#define MAX_VPID_PARAM	"/sys/module/vmmon/parameters/max_vpid"
+#define NR_VPID_GUESTS	3
+
+/*
+ * When no VPID is left a vCPU still runs, without one (review kmod.md
+ * F13), and the log says so; max_vpid takes only VPIDs the CPU has.
+ * With max_vpid 2 at most two of three new vCPUs get one.
+ */
+VMMON_TEST(vcpus_beyond_max_vpid_run)
+{
+	struct vmmon_guest g[NR_VPID_GUESTS];
+	long old = read_long_file(MAX_VPID_PARAM);
+	char text[24];
+	int i, mark;
+
+	ASSERT_GE(old, 1);
+	EXPECT_NE(write_file(MAX_VPID_PARAM, "0"), 0);
+	EXPECT_NE(write_file(MAX_VPID_PARAM, "65536"), 0);
+	EXPECT_EQ(read_long_file(MAX_VPID_PARAM), old);
+	mark = log_mark();
+	ASSERT_OK(write_file(MAX_VPID_PARAM, "2"));
+	for (i = 0; i < NR_VPID_GUESTS; i++)
+		ASSERT_OK(vmmon_guest_create_long(&g[i], dev, 0, guest_hello,
+						  0, 0));
+	snprintf(text, sizeof(text), "%ld", old);
+	ASSERT_OK(write_file(MAX_VPID_PARAM, text));
+	EXPECT_TRUE(log_since(mark, "no VPID left"));
+	for (i = 0; i < NR_VPID_GUESTS; i++) {
+		if (run_to_exit(_metadata, &g[i], VMMON_EXIT_IO))
+			EXPECT_EQ(io_data(&g[i])[0], 'h');
+		if (run_to_exit(_metadata, &g[i], VMMON_EXIT_IO))
+			EXPECT_EQ(io_data(&g[i])[0], 'e');
+	}
+	for (i = 0; i < NR_VPID_GUESTS; i++)
+		vmmon_guest_destroy(&g[i]);
 }
 
 VMMON_TEST_MAIN

@@ -20,6 +20,7 @@
 #include "vmmon_core.h"
 #include "vmx.h"
 #include "vmx_arch.h"
+#include "vmx_spec.h"
 
 struct vmx_caps vmx_caps;
 static DEFINE_PER_CPU(struct page *, vmx_vmxon_page);
@@ -155,10 +156,12 @@ static int vmx_init(void)
 	if (err)
 		return err;
 	err = vmx_vcpus_setup();
-	if (err) {
-		vmx_free_vmxon_pages();
-		return err;
-	}
+	if (err)
+		goto free_vmxon;
+	err = vmx_spec_setup();
+	if (err)
+		goto teardown_vcpus;
+	vmx_spec_log();
 
 	snprintf(vmx_summary, sizeof(vmx_summary),
 		 "VMCS revision 0x%x, EPT 4-level WB%s%s%s, VPID, unrestricted guest, preemption timer TSC/%u",
@@ -168,10 +171,17 @@ static int vmx_init(void)
 		 vmx_caps.ept_vpid & VMX_EPT_CAP_1G_PAGES ? ", 1G pages" : "",
 		 1U << vmx_caps.preemption_timer_shift);
 	return 0;
+
+teardown_vcpus:
+	vmx_vcpus_teardown();
+free_vmxon:
+	vmx_free_vmxon_pages();
+	return err;
 }
 
 static void vmx_fini(void)
 {
+	vmx_spec_teardown();
 	vmx_vcpus_teardown();
 	vmx_free_vmxon_pages();
 }
@@ -255,4 +265,5 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.vcpu_set_sregs = vmx_vcpu_set_sregs,
 	.vcpu_msrs = vmx_vcpu_msrs,
 	.flush_ept = vmx_flush_ept,
+	.sysfs_group = &vmx_spec_group,
 };

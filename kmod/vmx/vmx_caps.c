@@ -46,11 +46,14 @@ static const struct vmx_req proc2_required[] = {
 
 static const struct vmx_req exit_required[] = {
 	{ VMX_EXIT_HOST_ADDR_SPACE_SIZE, "exit control: host address-space size" },
+	{ VMX_EXIT_SAVE_DEBUG_CONTROLS, "exit control: save debug controls" },
 	{ VMX_EXIT_SAVE_PAT | VMX_EXIT_LOAD_PAT, "exit control: save/load IA32_PAT" },
 	{ VMX_EXIT_SAVE_EFER | VMX_EXIT_LOAD_EFER, "exit control: save/load IA32_EFER" },
 };
 
 static const struct vmx_req entry_required[] = {
+	/* Without it the guest runs with the host's DR7 and DEBUGCTL. */
+	{ VMX_ENTRY_LOAD_DEBUG_CONTROLS, "entry control: load debug controls" },
 	{ VMX_ENTRY_IA32E_MODE_GUEST, "entry control: IA-32e mode guest" },
 	{ VMX_ENTRY_LOAD_PAT, "entry control: load IA32_PAT" },
 	{ VMX_ENTRY_LOAD_EFER, "entry control: load IA32_EFER" },

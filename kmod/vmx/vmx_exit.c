@@ -175,8 +175,10 @@ unhandled:
 }
 
 /*
- * The guest's debug registers are kept here and never reach the CPU, so
- * the host's breakpoints stay intact (guest breakpoints do not fire).
+ * The guest's debug registers are kept here and never reach the CPU: it
+ * runs with DR7 and DEBUGCTL in their reset state (the VMCS loads them at
+ * each entry), so the host's breakpoints, LBR and BTF do not follow the
+ * VMM into the guest, and the guest's breakpoints do not fire.
  */
 static enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit)
@@ -193,7 +195,7 @@ static enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu,
 		else if (dr == 4 || dr == 6)
 			*gpr = vx->dr6;
 		else
-			*gpr = vmcs_readl(VMCS_GUEST_DR7);
+			*gpr = vx->dr7;
 		return vmx_skip(vx, exit);
 	}
 	if (dr < 4) {
@@ -203,7 +205,7 @@ static enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu,
 	} else if (dr == 4 || dr == 6) {
 		vx->dr6 = *gpr | VMX_RESET_DR6;
 	} else {
-		vmcs_writel(VMCS_GUEST_DR7, *gpr | VMX_RESET_DR7);
+		vx->dr7 = *gpr | VMX_RESET_DR7;
 	}
 	return vmx_skip(vx, exit);
 }

@@ -14,6 +14,7 @@
 #include "vmmon_vm.h"
 #include "vmx.h"
 #include "vmx_arch.h"
+#include "vmx_caps.h"
 #include "vmx_vcpu.h"
 #include "vmx_vmcs.h"
 
@@ -50,7 +51,11 @@ static const u32 vmx_switched_msr_index[VMX_NR_SWITCHED_MSRS] = {
 	[VMX_MSR_CSTAR] = MSR_CSTAR,
 	[VMX_MSR_SFMASK] = MSR_SYSCALL_MASK,
 	[VMX_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
+	[VMX_MSR_TSC_AUX] = MSR_TSC_AUX,
 };
+
+/* How many of them are switched: TSC_AUX only with RDTSCP enabled. */
+static int vmx_nr_switched;
 
 void vmx_msr_init(struct vmmon_vcpu *vcpu)
 {
@@ -66,7 +71,7 @@ static int vmx_switched_msr(u32 index)
 {
 	int i;
 
-	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
+	for (i = 0; i < vmx_nr_switched; i++)
 		if (vmx_switched_msr_index[i] == index)
 			return i;
 	return -1;
@@ -181,6 +186,7 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_EIP:
 		return true;
 	case MSR_IA32_SYSENTER_CS:
+	case MSR_TSC_AUX:
 		return !(data >> 32);
 	case MSR_IA32_APICBASE:
 		return !(data & ~VMX_APIC_BASE_VALID);
@@ -246,43 +252,56 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 /*
  * The host's values of STAR, LSTAR, CSTAR and SFMASK: set once at boot,
  * the same on every CPU (syscall_init()), so read once.  KERNEL_GS_BASE
- * holds the current task's user GS base and is read at each switch.
+ * (the current task's user GS base) and TSC_AUX (this CPU's number, for
+ * the vDSO's getcpu()) are read at each switch.
  */
 static u64 vmx_host_msrs[VMX_NR_SWITCHED_MSRS];
+
+static bool vmx_msr_per_switch(int i)
+{
+	return i == VMX_MSR_KERNEL_GS_BASE || i == VMX_MSR_TSC_AUX;
+}
 
 void vmx_msr_setup(void)
 {
 	int i;
 
-	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
-		if (i != VMX_MSR_KERNEL_GS_BASE)
+	vmx_nr_switched = VMX_NR_SWITCHED_MSRS;
+	if (!(vmx_caps.proc2 & VMX_PROC2_ENABLE_RDTSCP))
+		vmx_nr_switched = VMX_MSR_TSC_AUX;
+	for (i = 0; i < vmx_nr_switched; i++)
+		if (!vmx_msr_per_switch(i))
 			rdmsrl(vmx_switched_msr_index[i], vmx_host_msrs[i]);
 }
 
 /*
- * Before the guest runs, with preemption off: its SYSCALL MSRs in the
- * CPU, the host's KERNEL_GS_BASE in @host_kernel_gs_base.  The host's are
- * needed only on the way back to its userspace, so they stay out while
- * vmmon handles exits.
+ * Before the guest runs, with preemption off: the guest's values in the
+ * CPU, the host's in @host.  The host's are needed only on the way back
+ * to its userspace, so they stay out while vmmon handles exits (the
+ * kernel itself uses none of them: its paranoid entries find the CPU
+ * number without RDPID for this reason).
  */
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base)
+void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS])
 {
 	int i;
 
-	rdmsrl(MSR_KERNEL_GS_BASE, *host_kernel_gs_base);
-	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
+	for (i = 0; i < vmx_nr_switched; i++) {
+		if (vmx_msr_per_switch(i))
+			rdmsrl(vmx_switched_msr_index[i], host[i]);
+		else
+			host[i] = vmx_host_msrs[i];
 		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
+	}
 	vx->msrs_loaded = true;
 }
 
-void vmx_msr_load_host(struct vmx_vcpu *vx, u64 host_kernel_gs_base)
+void vmx_msr_load_host(struct vmx_vcpu *vx,
+		       const u64 host[VMX_NR_SWITCHED_MSRS])
 {
 	int i;
 
 	rdmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
 	vx->msrs_loaded = false;
-	for (i = 0; i < VMX_NR_SWITCHED_MSRS; i++)
-		wrmsrl(vmx_switched_msr_index[i],
-		       i == VMX_MSR_KERNEL_GS_BASE ? host_kernel_gs_base :
-						     vmx_host_msrs[i]);
+	for (i = 0; i < vmx_nr_switched; i++)
+		wrmsrl(vmx_switched_msr_index[i], host[i]);
 }

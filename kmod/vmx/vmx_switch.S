@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The world switch, and the one instruction it leaves to redo after it
- * (LLDT): the only assembly in vmmon besides the VMX and XSAVE
- * instruction wrappers.
+ * The world switch, with the speculation barriers that must sit inside
+ * it (vmx_spec.c says which apply), the one instruction it leaves to
+ * redo after it (LLDT), and the software L1D flush: the only assembly
+ * in vmmon besides the VMX and XSAVE instruction wrappers.
  *
  * int __vmx_vcpu_run(struct vmx_guest_regs *regs, bool launched)
  *   %rdi = regs, %sil = launched: VMRESUME when the current VMCS was
@@ -17,6 +18,9 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/cpufeatures.h>
+#include <asm/nospec-branch.h>
+#include <asm/page_types.h>
 #include <asm/unwind_hints.h>
 #include "vmx_regs.h"
 
@@ -38,8 +42,8 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	vmwrite %rsp, %rax
 	jbe  .Lfail_noguest
 
-	/* The flags of this test survive the MOVs below. */
-	test %sil, %sil
+	/* CF = launched: it survives the MOVs and VERW (which sets ZF). */
+	bt $0, %esi
 	mov VMX_REG_RAX(%rdi), %rax
 	mov VMX_REG_RBX(%rdi), %rbx
 	mov VMX_REG_RCX(%rdi), %rcx
@@ -57,7 +61,12 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	mov VMX_REG_RDI(%rdi), %rdi
 
 	UNWIND_HINT_SAVE
-	jnz .Lresume
+	/*
+	 * MDS and its kin: nothing of the host's may be left in the CPU's
+	 * buffers for the guest to sample, so VERW comes last.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+	jc .Lresume
 	vmlaunch
 	/* Only reached when VMLAUNCH failed: %rbp is the guest's now. */
 	jmp .Lfail
@@ -86,16 +95,36 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	mov  %r15, VMX_REG_R15(%rax)
 	pop  VMX_REG_RAX(%rax)
 
-	/* No guest value may linger for speculation to find. */
+	/*
+	 * No guest value may linger for speculation to find (the callee-
+	 * saved ones come back from the stack at .Lout, after the calls
+	 * below, which must not see the guest's RBP as a frame).
+	 */
 	xor %ebx, %ebx
 	xor %ecx, %ecx
 	xor %edx, %edx
 	xor %esi, %esi
 	xor %edi, %edi
+	xor %ebp, %ebp
 	xor %r8d, %r8d
 	xor %r9d, %r9d
 	xor %r10d, %r10d
 	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+
+	/*
+	 * Before the first RET (or unbalanced call) after the exit: the
+	 * return stack buffer holds the guest's predictions; legacy IBRS
+	 * must be written again after a switch from a less privileged
+	 * mode; then the branch history the guest left is overwritten.
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+	ALTERNATIVE "", "call vmx_spec_ctrl_restore_host", X86_FEATURE_KERNEL_IBRS
+	CLEAR_BRANCH_HISTORY_VMEXIT
 	xor %eax, %eax
 	jmp .Lout
 
@@ -128,3 +157,33 @@ SYM_FUNC_START(vmx_load_ldt)
 	lldt %di
 	RET
 SYM_FUNC_END(vmx_load_ldt)
+
+/*
+ * void vmx_l1d_flush_sw(void *buf, unsigned long size): evict the L1
+ * data cache where the CPU has no IA32_FLUSH_CMD, by reading one byte of
+ * every 64-byte line of @buf (twice the largest L1D).  Each page is
+ * touched first and CPUID serialises, so that the second pass only
+ * fills the cache and waits for no page walk.
+ */
+#define VMX_L1D_LINE	64
+
+SYM_FUNC_START(vmx_l1d_flush_sw)
+	push %rbx
+	xor %eax, %eax
+.Ltouch_pages:
+	movzbl (%rdi, %rax), %ecx
+	add $PAGE_SIZE, %rax
+	cmp %rsi, %rax
+	jb .Ltouch_pages
+	xor %eax, %eax
+	cpuid
+	xor %eax, %eax
+.Lread_lines:
+	movzbl (%rdi, %rax), %ecx
+	add $VMX_L1D_LINE, %rax
+	cmp %rsi, %rax
+	jb .Lread_lines
+	lfence
+	pop %rbx
+	RET
+SYM_FUNC_END(vmx_l1d_flush_sw)

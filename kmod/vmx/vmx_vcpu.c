@@ -17,6 +17,7 @@
 #include <linux/gfp.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -36,6 +37,7 @@
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_regs.h"
+#include "vmx_spec.h"
 #include "vmx_vcpu.h"
 #include "vmx_vmcs.h"
 
@@ -49,6 +51,35 @@ extern const char vmx_vmexit[];
 /* VPID 0 is the host's (SDM 28.1); 16 bits wide. */
 #define VMX_VPID_FIRST	1
 #define VMX_VPID_LAST	0xffff
+
+/*
+ * The highest VPID handed out.  When none is left a vCPU runs without
+ * one, as KVM's do: VM entry and exit then flush its translations, which
+ * is slower but correct, where failing CREATE_VCPU would let one user
+ * who holds every VPID keep all others from running a guest.  Lowered
+ * by the tests, to reach that path with a few vCPUs.
+ */
+static unsigned int vmx_max_vpid = VMX_VPID_LAST;
+
+static int vmx_max_vpid_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err = kstrtouint(val, 0, &v);
+
+	if (err)
+		return err;
+	if (v < VMX_VPID_FIRST || v > VMX_VPID_LAST)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops vmx_max_vpid_ops = {
+	.set = vmx_max_vpid_set,
+	.get = param_get_uint,
+};
+module_param_cb(max_vpid, &vmx_max_vpid_ops, &vmx_max_vpid, 0644);
+MODULE_PARM_DESC(max_vpid, "highest VPID given to a vCPU (1-65535, default 65535); vCPUs beyond it run without one, flushing their TLB at each entry and exit");
 
 /*
  * Preemption-timer ticks per entry: the guest exits at least this often
@@ -107,13 +138,17 @@ void vmx_vmcs_error(const char *op, unsigned long field,
 /* The fields that do not change while the vCPU lives. */
 static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 {
+	u32 proc2 = vmx_caps.proc2;
+
+	if (!vx->vpid)
+		proc2 &= ~VMX_PROC2_ENABLE_VPID;
 	vmcs_write16(VMCS_VPID, vx->vpid);
 	vmcs_write64(VMCS_EPT_POINTER, eptp);
 	vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_caps.pin);
 	/* The window exits are armed only when an event waits for one. */
 	vx->proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
 	vmcs_write32(VMCS_PROC_BASED_CONTROLS, vx->proc);
-	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, vmx_caps.proc2);
+	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
 	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
@@ -279,6 +314,7 @@ static void vmx_write_reset_state(struct vmx_vcpu *vx)
 	vx->rip = VMX_RESET_RIP;
 	vx->rflags = VMX_RESET_RFLAGS;
 	vx->dr6 = VMX_RESET_DR6;
+	vx->dr7 = VMX_RESET_DR7;
 }
 
 static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
@@ -427,7 +463,8 @@ static void vmx_flush_tlb_on_migration(struct vmx_vcpu *vx)
 
 	if (vx->last_cpu == cpu)
 		return;
-	st = vmx_invvpid(type, vx->vpid);
+	/* Without a VPID, entry and exit flush (SDM 3C 29.4.3.3). */
+	st = vx->vpid ? vmx_invvpid(type, vx->vpid) : VMX_INSN_OK;
 	if (st != VMX_INSN_OK)
 		pr_err_ratelimited("INVVPID failed: %s\n",
 				   vmx_insn_status_name(st));
@@ -504,8 +541,8 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 }
 
 /*
- * Host state that VM exit does not restore: DS/ES and DEBUGCTL are put
- * back after each exit with interrupts off; the task's FS/GS selectors
+ * Host state that VM exit does not restore: DS/ES, DEBUGCTL and PKRU are
+ * put back after each exit with interrupts off; the task's FS/GS selectors
  * and LDT, which matter only in user mode, once RUN leaves the guest.
  */
 struct vmx_host_extra {
@@ -513,7 +550,8 @@ struct vmx_host_extra {
 	unsigned short fs, gs;
 	u64 fs_base;
 	u64 debugctl;
-	u64 kernel_gs_base;
+	u32 pkru;
+	u64 msrs[VMX_NR_SWITCHED_MSRS];
 };
 
 /*
@@ -534,7 +572,7 @@ static void vmx_restore_user_segments(const struct vmx_host_extra *host)
 #endif
 	if (host->gs) {
 		load_gs_index(host->gs);
-		wrmsrl(MSR_KERNEL_GS_BASE, host->kernel_gs_base);
+		wrmsrl(MSR_KERNEL_GS_BASE, host->msrs[VMX_MSR_KERNEL_GS_BASE]);
 	}
 	if (host->fs) {
 		loadsegment(fs, host->fs);
@@ -562,11 +600,36 @@ static void vmx_update_host_cr3_cr4(struct vmx_vcpu *vx)
 	}
 }
 
+/*
+ * PKRU: XSAVE leaves it out (the kernel switches it itself, at context
+ * switch), and the guest may change it without an exit once it sets
+ * CR4.PKE.  In the host it limits what the kernel may do to this task's
+ * user pages (copy_to_user() honours it), so the guest's value is in the
+ * register only while the guest runs, as KVM does.
+ */
+static void vmx_pkru_load_guest(struct vmx_vcpu *vx,
+				const struct vmx_host_extra *host)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && vx->pkru != host->pkru)
+		wrpkru(vx->pkru);
+}
+
+static void vmx_pkru_load_host(struct vmx_vcpu *vx,
+			       const struct vmx_host_extra *host)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
+		return;
+	vx->pkru = rdpkru();
+	if (vx->pkru != host->pkru)
+		wrpkru(host->pkru);
+}
+
 /* One VM entry and exit; interrupts are off. */
 static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 			     const struct vmx_host_extra *host, bool launched)
 {
 	vmx_update_host_cr3_cr4(vx);
+	vmx_pkru_load_guest(vx, host);
 	vmx_flush_ept_if_changed(vx);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
@@ -577,7 +640,11 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 	 * period (a discard waits for one).
 	 */
 	rcu_note_context_switch(false);
+	vmx_spec_before_entry();
 	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, launched);
+	vmx_pkru_load_host(vx, host);
+	if (!exit->entry_insn_failed)
+		vmx_spec_after_exit();
 	vx->cr2 = native_read_cr2();
 	if (!exit->entry_insn_failed)
 		vmx_read_exit(vx, exit);
@@ -638,6 +705,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	if (err)
 		goto out;
 	vmx_flush_tlb_on_migration(vx);
+	vmx_spec_vcpu_load(vx->ept);
 	/* Seen by vmx_flush_ept() before this CPU reads flush_gen to enter. */
 	cpumask_set_cpu(smp_processor_id(), vx->ept->running);
 	smp_mb__after_atomic();
@@ -648,10 +716,12 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	savesegment(gs, host.gs);
 	rdmsrl(MSR_FS_BASE, host.fs_base);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, host.debugctl);
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
+		host.pkru = rdpkru();
 
 	kernel_fpu_begin();
 	vmmon_fpu_load_guest(&vx->fpu);
-	vmx_msr_load_guest(vx, &host.kernel_gs_base);
+	vmx_msr_load_guest(vx, host.msrs);
 	do {
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
@@ -663,7 +733,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
 		 !vmx_user_work_pending() && !vmmon_hw_leave_requested());
-	vmx_msr_load_host(vx, host.kernel_gs_base);
+	vmx_msr_load_host(vx, host.msrs);
 	vmx_restore_user_segments(&host);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
@@ -675,6 +745,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	invalidate_tss_limit();
 	load_fixmap_gdt(smp_processor_id());
 	cpumask_clear_cpu(smp_processor_id(), vx->ept->running);
+	vmx_spec_vcpu_put();
 	vmx_put(vx);
 	err = next;
 out:
@@ -826,8 +897,12 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 	*(u32 *)page_address(vx->vmcs) = vmx_caps.revision;
 	vx->last_cpu = -1;
 	vx->vpid = ida_alloc_range(&vmx_vpid_ida, VMX_VPID_FIRST,
-				   VMX_VPID_LAST, GFP_KERNEL);
-	if (vx->vpid < 0) {
+				   READ_ONCE(vmx_max_vpid), GFP_KERNEL);
+	if (vx->vpid == -ENOSPC) {
+		pr_info_ratelimited("no VPID left (max_vpid %u): a vCPU runs without one, flushing its TLB at each entry\n",
+				    READ_ONCE(vmx_max_vpid));
+		vx->vpid = 0;
+	} else if (vx->vpid < 0) {
 		err = vx->vpid;
 		goto free_vmcs;
 	}
@@ -846,7 +921,8 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 free_fpu:
 	vmmon_fpu_fini(&vx->fpu);
 free_vpid:
-	ida_free(&vmx_vpid_ida, vx->vpid);
+	if (vx->vpid)
+		ida_free(&vmx_vpid_ida, vx->vpid);
 free_vmcs:
 	__free_page(vx->vmcs);
 free_vx:
@@ -860,7 +936,8 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 	struct vmx_vcpu *vx = vcpu->hw;
 
 	vmmon_fpu_fini(&vx->fpu);
-	ida_free(&vmx_vpid_ida, vx->vpid);
+	if (vx->vpid)
+		ida_free(&vmx_vpid_ida, vx->vpid);
 	__free_page(vx->vmcs);
 	kfree(vx);
 }

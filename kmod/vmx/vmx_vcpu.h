@@ -42,13 +42,18 @@ static inline unsigned long vmx_guest_cr4(void)
 	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & VMX_CR4_HOST_OWNED);
 }
 
-/* The MSRs SYSCALL, SWAPGS and 64-bit code use, switched around the guest. */
+/*
+ * The MSRs SYSCALL, SWAPGS and 64-bit code use, and the one RDTSCP and
+ * RDPID read, switched around the guest.  TSC_AUX (last) only where the
+ * guest may execute RDTSCP.
+ */
 enum vmx_switched_msr {
 	VMX_MSR_STAR,
 	VMX_MSR_LSTAR,
 	VMX_MSR_CSTAR,
 	VMX_MSR_SFMASK,
 	VMX_MSR_KERNEL_GS_BASE,
+	VMX_MSR_TSC_AUX,
 	VMX_NR_SWITCHED_MSRS,
 };
 
@@ -88,7 +93,7 @@ struct vmx_string_io {
 
 struct vmx_vcpu {
 	struct page *vmcs;
-	int vpid;
+	int vpid;			/* 0: none was left (see max_vpid) */
 	int last_cpu;			/* where the guest ran last, or -1 */
 	struct vmmon_ept *ept;
 	s64 ept_gen;			/* ept->flush_gen at the last INVEPT here */
@@ -101,6 +106,7 @@ struct vmx_vcpu {
 	u32 proc;			/* the processor-based controls in the VMCS */
 	struct vmx_event event;
 	struct vmmon_fpu fpu;
+	u32 pkru;			/* the guest's, where the host has PKU */
 	/* Emulated state that the VMCS does not hold. */
 	u64 msrs[VMX_NR_SWITCHED_MSRS];
 	/*
@@ -114,7 +120,7 @@ struct vmx_vcpu {
 	u64 mtrr_def_type;
 	u64 tsc_offset;
 	u64 cr8;
-	u64 dr[4], dr6;
+	u64 dr[4], dr6, dr7;
 	/* An exit userspace completes at the next RUN. */
 	enum vmx_pending pending;
 	struct vmx_string_io sio;	/* IN and INS */
@@ -184,7 +190,8 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 *host_kernel_gs_base);
-void vmx_msr_load_host(struct vmx_vcpu *vx, u64 host_kernel_gs_base);
+void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS]);
+void vmx_msr_load_host(struct vmx_vcpu *vx,
+		       const u64 host[VMX_NR_SWITCHED_MSRS]);
 
 #endif /* VMMON_VMX_VCPU_H */
