@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vmctl run with vmmon loaded: the multiboot loader, the ways a guest
 # ends and the exit status each gives, signals, the disk lock and --stats
-# (the console on a terminal: vmctl_console_test).  Guests are tests/vmctl/multiboot_hello.S (its
+# (the console on a terminal: vmctl_console_test), and vmctl info.  Guests are tests/vmctl/multiboot_hello.S (its
 # command line picks how it ends), so each case takes well under a second.
 # usage: vmctl_run_test [--module vmmon.ko]  (vmctl and the kernel beside it)
 here=${0%/*}
@@ -41,7 +41,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -81,6 +81,12 @@ run --kernel "$mb" --append "poweroff" -m 32M --disk "$tmp/disk.img,ro"
 check disk_ro_refused_while_written 1 "in use by another vmctl"
 kill -TERM $pid
 wait $pid
+
+# info names the speculation mitigations the module applies.
+"$vmctl" info >"$tmp/out" 2>&1
+echo $? >"$tmp/rc"
+check info_shows_mitigations 0 \
+	"^speculation mitigations *$(cat /sys/class/misc/vmmon/mitigations/active)\$"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

@@ -4,13 +4,15 @@
  * the emulated MSRs with #GP for the rest, XSETBV) and those it hands to
  * userspace with their data (VMCALL, string port I/O, interrupt windows),
  * with interrupt injection, the guest's own FPU state and the exit
- * counters.  The guests are real-mode code in .code16 blocks of this
+ * counters; the speculation mitigations of the world switch, counted
+ * against what the kernel decided for this CPU.  The guests are real-mode code in .code16 blocks of this
  * file, copied to guest-physical VMMON_GUEST_CODE; their exception
  * handlers sit in the real-mode interrupt vector table at address 0.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <uapi/vmmon.h>
 #include "vmmon_guest.h"
 #include "vmmon_test.h"
+#include "vmmon_util.h"
 
 #define GUEST_RAM	(64 * 1024)
 #define GUEST_CODE	VMMON_GUEST_CODE
@@ -701,6 +704,249 @@ VMMON_TEST(bad_input_to_every_ioctl)
 	munmap(run, 4096);
 	close(vcpu);
 	close(vm);
+}
+
+/*
+ * The speculation mitigations of the world switch (review kmod.md F4),
+ * counted in /sys/class/misc/vmmon/mitigations/ against VM entries.
+ */
+enum { M_ENTRIES, M_L1D, M_VERW, M_RSB, M_BHB, M_SPEC_CTRL, M_IBPB_SWITCH,
+       M_IBPB_USER, NR_M };
+
+static const char *const m_names[NR_M] = {
+	"entries", "l1d_flush", "verw", "rsb_fill", "bhb_clear", "spec_ctrl",
+	"ibpb_switch", "ibpb_exit_to_user",
+};
+
+#define L1D_PARAM	"/sys/module/vmmon/parameters/l1d_flush"
+#define VULN_DIR	"/sys/devices/system/cpu/vulnerabilities/"
+#define MIT_ROUNDS	1000
+
+static void mitigation_counts(long *c)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < NR_M; i++) {
+		snprintf(name, sizeof(name), "mitigations/%s", m_names[i]);
+		c[i] = vmmon_counter(name);
+	}
+}
+
+static void mitigation_deltas(long *c)
+{
+	long now[NR_M];
+	int i;
+
+	mitigation_counts(now);
+	for (i = 0; i < NR_M; i++)
+		c[i] = now[i] - c[i];
+}
+
+/* The kernel's report of @bug mentions @text (a missing file: no). */
+static bool vuln_says(const char *bug, const char *text)
+{
+	char path[128], buf[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), VULN_DIR "%s", bug);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, text) != NULL;
+}
+
+/* The kernel's report of @bug, on the test's output. */
+static void show_vuln(const char *bug)
+{
+	char path[128], buf[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), VULN_DIR "%s", bug);
+	f = fopen(path, "re");
+	if (f && !fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	if (f)
+		fclose(f);
+	ksft_print_msg("%s: %s%s", bug, buf[0] ? buf : "(none)",
+		       buf[0] ? "" : "\n");
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < online_cpus(); i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* mov si,MIT_ROUNDS; l: xor eax,eax; cpuid; dec si; jnz l; hlt */
+GUEST16(cpuid_loop_guest,
+	"mov $1000, %si\n"
+	"1: xor %eax, %eax\n"
+	"cpuid\n"
+	"dec %si\n"
+	"jnz 1b\n"
+	"hlt\n");
+/* l: out 0x80,al; jmp l: every RUN is one exit to userspace. */
+GUEST16(out_loop_guest, "1: out %al, $0x80\n jmp 1b\n");
+
+/* MIT_ROUNDS CPUID exits in one RUN; the mitigations' counts meanwhile. */
+static int cpuid_loop_counts(long *c, uint64_t *exits_total)
+{
+	struct vmmon_vcpu_stats st;
+	struct vmmon_guest g;
+	int err;
+
+	err = guest16(&g, cpuid_loop_guest_start, cpuid_loop_guest_end);
+	if (err)
+		return err;
+	mitigation_counts(c);
+	err = vmmon_guest_run(&g);
+	mitigation_deltas(c);
+	if (!err && g.run->exit_reason != VMMON_EXIT_HLT)
+		err = -1;
+	if (!err)
+		err = ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &st);
+	*exits_total = st.exits.total;
+	vmmon_guest_destroy(&g);
+	return err;
+}
+
+/*
+ * Each mitigation ran at every entry where the kernel's report says it
+ * applies to this CPU, and never where it does not: VERW (MDS, TAA,
+ * RFDS: "Mitigation: Clear CPU buffers"; not where the kernel found no
+ * microcode that makes VERW clear them), the RSB fill (spectre_v2 "RSB filling"),
+ * the BHB clearing ("KVM: SW loop"), SPEC_CTRL after exit (legacy
+ * IBRS).  On one CPU, so that the counts are this guest's.
+ */
+VMMON_TEST(mitigations_follow_the_kernel)
+{
+	bool verw = vuln_says("mds", "Mitigation: Clear CPU buffers") ||
+		    vuln_says("tsx_async_abort", "Mitigation: Clear CPU buffers") ||
+		    vuln_says("reg_file_data_sampling", "Mitigation: Clear CPU buffers") ||
+		    vuln_says("tsa", "Mitigation: Clear CPU buffers");
+	bool rsb = vuln_says("spectre_v2", "RSB filling") ||
+		   vuln_says("spectre_v2", "PBRSB-eIBRS: SW sequence");
+	bool bhb = vuln_says("spectre_v2", "KVM: SW loop");
+	bool ibrs = vuln_says("spectre_v2", "Mitigation: IBRS");
+	static const char *const vulns[] = {
+		"mds", "tsx_async_abort", "reg_file_data_sampling", "l1tf",
+		"spectre_v2", "vmscape",
+	};
+	uint64_t total;
+	long c[NR_M];
+	char active[256] = "";
+	size_t i;
+	FILE *f;
+
+	pin_to_cpu(0);
+	ASSERT_OK(cpuid_loop_counts(c, &total));
+	pin_to_cpu(-1);
+	f = fopen(VMMON_SYSFS "mitigations/active", "re");
+	ASSERT_NE(NULL, f);
+	if (!fgets(active, sizeof(active), f))
+		active[0] = '\0';
+	fclose(f);
+	ksft_print_msg("active: %s", active);
+	for (i = 0; i < sizeof(vulns) / sizeof(vulns[0]); i++)
+		show_vuln(vulns[i]);
+	ksft_print_msg("entries %ld: l1d_flush %ld, verw %ld, rsb_fill %ld, bhb_clear %ld, spec_ctrl %ld\n",
+		       c[M_ENTRIES], c[M_L1D], c[M_VERW], c[M_RSB], c[M_BHB],
+		       c[M_SPEC_CTRL]);
+	EXPECT_EQ(c[M_ENTRIES], (long)total);
+	EXPECT_GE(c[M_ENTRIES], MIT_ROUNDS + 1);
+	EXPECT_EQ(c[M_VERW], verw ? c[M_ENTRIES] : 0);
+	EXPECT_EQ(c[M_RSB], rsb ? c[M_ENTRIES] : 0);
+	EXPECT_EQ(c[M_BHB], bhb ? c[M_ENTRIES] : 0);
+	EXPECT_EQ(c[M_SPEC_CTRL], ibrs ? c[M_ENTRIES] : 0);
+}
+
+/*
+ * l1d_flush: always flushes before every entry, never before none, cond
+ * before the first entry of each RUN (the VMM ran) and after
+ * interrupts, not after exits handled in the kernel alone (CPUID).
+ */
+VMMON_TEST(l1d_flush_modes)
+{
+	char old[16] = "";
+	uint64_t total;
+	long c[NR_M];
+	FILE *f;
+
+	f = fopen(L1D_PARAM, "re");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
+	fclose(f);
+	EXPECT_ERRNO(write_file(L1D_PARAM, "sometimes"), EINVAL);
+	pin_to_cpu(0);
+
+	ASSERT_OK(write_file(L1D_PARAM, "always"));
+	ASSERT_OK(cpuid_loop_counts(c, &total));
+	EXPECT_EQ(c[M_L1D], c[M_ENTRIES]);
+
+	ASSERT_OK(write_file(L1D_PARAM, "never"));
+	ASSERT_OK(cpuid_loop_counts(c, &total));
+	EXPECT_EQ(c[M_L1D], 0);
+
+	ASSERT_OK(write_file(L1D_PARAM, "cond"));
+	ASSERT_OK(cpuid_loop_counts(c, &total));
+	EXPECT_GE(c[M_L1D], 1);
+	EXPECT_LT(c[M_L1D], c[M_ENTRIES] / 2);
+	ksft_print_msg("cond: %ld flushes over %ld entries of one RUN\n",
+		       c[M_L1D], c[M_ENTRIES]);
+
+	pin_to_cpu(-1);
+	ASSERT_OK(write_file(L1D_PARAM, old));
+}
+
+/*
+ * Two VMs take turns on one CPU: IBPB at each change of VM where the
+ * kernel uses IBPB ("IBPB: conditional" or "always-on"), and IBPB on
+ * the way to the VMM after each RUN where it reports VMSCAPE mitigated.
+ */
+#define SWITCH_ROUNDS	10
+
+VMMON_TEST(ibpb_between_vms_and_before_the_vmm)
+{
+	bool ibpb = vuln_says("spectre_v2", "IBPB: conditional") ||
+		    vuln_says("spectre_v2", "IBPB: always-on");
+	bool vmscape = vuln_says("vmscape", "IBPB before exit to userspace");
+	struct vmmon_guest g[2];
+	long c[NR_M];
+	int i, bad = 0;
+
+	pin_to_cpu(0);
+	ASSERT_OK(guest16(&g[0], out_loop_guest_start, out_loop_guest_end));
+	ASSERT_OK(guest16(&g[1], out_loop_guest_start, out_loop_guest_end));
+	mitigation_counts(c);
+	for (i = 0; i < 2 * SWITCH_ROUNDS; i++)
+		if (vmmon_guest_run(&g[i % 2]) ||
+		    g[i % 2].run->exit_reason != VMMON_EXIT_IO)
+			bad++;
+	mitigation_deltas(c);
+	pin_to_cpu(-1);
+	EXPECT_EQ(bad, 0);
+	ksft_print_msg("%d RUNs, VMs alternating: ibpb_switch %ld, ibpb_exit_to_user %ld\n",
+		       2 * SWITCH_ROUNDS, c[M_IBPB_SWITCH], c[M_IBPB_USER]);
+	/* The first RUN may follow a VM freed at the same address. */
+	if (ibpb) {
+		EXPECT_GE(c[M_IBPB_SWITCH], 2 * SWITCH_ROUNDS - 1);
+	} else {
+		EXPECT_EQ(c[M_IBPB_SWITCH], 0);
+	}
+	/* Each RUN is one batch here: the guest exits to userspace at once. */
+	EXPECT_EQ(c[M_IBPB_USER], vmscape ? c[M_ENTRIES] : 0);
+	vmmon_guest_destroy(&g[0]);
+	vmmon_guest_destroy(&g[1]);
 }
 
 VMMON_TEST_MAIN

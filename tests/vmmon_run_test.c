@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -394,6 +395,58 @@ VMMON_TEST(host_cr4_change_during_run_kept)
 	write_file(RDPMC_KNOB, old == 2 ? "2" : old == 0 ? "0" : "1");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x (signal 11: RDPMC faulted)", status);
+}
+
+/*
+ * An NMI that exits a running guest reaches the host's NMI handler
+ * (review kmod.md F3; the FRED path needs a FRED host: check-host).  A
+ * child spins in a guest on CPU 1; SysRq-l sends every other CPU an NMI
+ * for a backtrace, which CPU 1 must print, and the child's vCPU must
+ * have exited for it (NMI exits count as "other").
+ */
+VMMON_TEST(nmi_in_guest_reaches_the_host)
+{
+	struct itimerval it = { .it_value = { .tv_sec = 2 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct timespec wait = { .tv_nsec = 500000000 };
+	struct vmmon_vcpu_stats st;
+	struct vmmon_guest g;
+	cpu_set_t set;
+	int fds[2], status, mark;
+	uint64_t other = 0;
+	pid_t pid;
+
+	if (online_cpus() < 2)
+		SKIP(return, "nmi_in_guest_reaches_the_host: needs 2 CPUs");
+	ASSERT_OK(pipe(fds));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) ||
+		    guest_create(&g, spin_guest, sizeof(spin_guest)))
+			_exit(2);
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		if (!vmmon_guest_run(&g) || errno != EINTR ||
+		    ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &st))
+			_exit(3);
+		other = st.exits.count[VMMON_STAT_EXIT_OTHER];
+		_exit(write(fds[1], &other, sizeof(other)) == sizeof(other) ?
+		      0 : 4);
+	}
+	close(fds[1]);
+	nanosleep(&wait, NULL);			/* the child is in the guest */
+	mark = log_mark();
+	EXPECT_EQ(0, write_file("/proc/sysrq-trigger", "l"));
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	EXPECT_EQ(read(fds[0], &other, sizeof(other)), (ssize_t)sizeof(other));
+	close(fds[0]);
+	EXPECT_GE(other, 1u);
+	EXPECT_TRUE(log_since(mark, "NMI backtrace for cpu 1"));
 }
 
 VMMON_TEST(vcpu_ioctls_validate)

@@ -55,6 +55,7 @@ static void vmx_read_msrs(void *data)
 	m->entry = vmx_rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 					 MSR_IA32_VMX_ENTRY_CTLS);
 	m->misc = vmx_rdmsr(MSR_IA32_VMX_MISC);
+	m->cr4_fixed1 = vmx_rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	if (VMX_CTL_ALLOWED1(m->procbased) & VMX_PROC_SECONDARY_CONTROLS)
 		m->procbased2 = vmx_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
 	if (VMX_CTL_ALLOWED1(m->procbased2) &

@@ -206,6 +206,7 @@ int vmx_caps_compute(const struct vmx_msrs *m, struct vmx_caps *caps,
 	 */
 	caps->entry &= ~VMX_ENTRY_IA32E_MODE_GUEST | VMX_CTL_ALLOWED0(m->entry);
 	caps->ept_vpid = m->ept_vpid;
+	caps->cr4_fixed1 = m->cr4_fixed1;
 	caps->preemption_timer_shift = m->misc &
 				       VMX_MISC_PREEMPT_TIMER_SHIFT_MASK;
 	return count;

@@ -19,6 +19,7 @@ struct vmx_msrs {
 	u64 procbased2;
 	u64 misc;
 	u64 ept_vpid;
+	u64 cr4_fixed1;		/* the CR4 bits VMX operation allows */
 };
 
 /* What vmmon will use, computed by vmx_caps_compute(). */
@@ -30,6 +31,7 @@ struct vmx_caps {
 	u32 exit;
 	u32 entry;		/* without IA-32e mode guest: set per entry */
 	u64 ept_vpid;
+	u64 cr4_fixed1;
 	u8 preemption_timer_shift;	/* timer ticks every 2^shift TSC cycles */
 };
 

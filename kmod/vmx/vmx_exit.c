@@ -131,6 +131,42 @@ static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 	return 0;
 }
 
+/* CR4 bits whose change makes MOV to CR4 flush the TLB (SDM 3A 4.10.4.1). */
+#define VMX_CR4_TLB_BITS	(X86_CR4_PGE | X86_CR4_PCIDE | X86_CR4_PAE | \
+				 X86_CR4_PSE | X86_CR4_SMEP | X86_CR4_LA57)
+/* And those that make it load the PDPTEs under PAE paging (SDM 3A 4.4.1). */
+#define VMX_CR4_PDPTE_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
+				 X86_CR4_SMEP)
+
+/*
+ * MOV to CR4 that exits because it changes a bit vmmon owns (MCE, or
+ * VMXE, which the guest may not set): do what the CPU would, or #GP.
+ */
+static int vmx_set_cr4(struct vmmon_vcpu *vcpu, u64 val)
+{
+	u64 old = vmx_guest_cr4();
+	u64 cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	bool lma = vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA;
+	bool pae_paging = !lma && (vmx_guest_cr0() & X86_CR0_PG) &&
+			  (val & X86_CR4_PAE);
+
+	if ((val & VMX_CR4_HOST_OWNED) ||
+	    (vmx_hw_cr4(val) & ~vmx_caps.cr4_fixed1))
+		return -EINVAL;
+	if (lma && (!(val & X86_CR4_PAE) || ((val ^ old) & X86_CR4_LA57)))
+		return -EINVAL;
+	if ((val & ~old & X86_CR4_PCIDE) && (!lma || (cr3 & 0xfff)))
+		return -EINVAL;
+	if (pae_paging && ((val ^ old) & VMX_CR4_PDPTE_BITS) &&
+	    vmx_load_pdptes(vcpu, cr3))
+		return -EINVAL;
+	vmcs_writel(VMCS_GUEST_CR4, vmx_hw_cr4(val));
+	vmcs_writel(VMCS_CR4_READ_SHADOW, val);
+	if ((val ^ old) & VMX_CR4_TLB_BITS)
+		vmx_flush_guest_tlb(vcpu->hw);
+	return 0;
+}
+
 static enum vmx_next vmx_exit_cr(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit)
 {
@@ -145,9 +181,11 @@ static enum vmx_next vmx_exit_cr(struct vmmon_vcpu *vcpu,
 	case VMX_CR_QUAL_TYPE_MOV_TO_CR:
 		if (cr == 0)
 			err = vmx_set_cr0(vcpu, *gpr);
+		else if (cr == 4)
+			err = vmx_set_cr4(vcpu, *gpr);
 		else if (cr == 8 && *gpr <= 0xf)
 			vx->cr8 = *gpr;
-		else	/* CR4: only setting VMXE exits; CR8: reserved bits */
+		else	/* CR8: reserved bits */
 			err = -EINVAL;
 		break;
 	case VMX_CR_QUAL_TYPE_MOV_FROM_CR:
@@ -332,6 +370,9 @@ enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	case VMX_EXIT_EXCEPTION_NMI:
 		if (vmx_exit_is_nmi(exit))
 			return VMX_NEXT_YIELD;
+		/* The host's handler took it (vmx_world_switch()). */
+		if (vmx_exit_is_machine_check(exit))
+			return VMX_NEXT_RESUME;
 		break;
 	case VMX_EXIT_TRIPLE_FAULT:
 		run->exit_reason = VMMON_EXIT_SHUTDOWN;

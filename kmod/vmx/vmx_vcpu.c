@@ -23,15 +23,22 @@
 #include <linux/smp.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
+#include <asm/cpufeatures.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#ifdef X86_FEATURE_FRED
+#include <asm/fred.h>
+#endif
+#include <asm/irq_vectors.h>
 #include <asm/io.h>
+#include <asm/mce.h>
 #include <asm/mmu_context.h>
 #include <asm/msr.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/traps.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 #include "vmx.h"
@@ -102,6 +109,7 @@ MODULE_PARM_DESC(max_vpid, "highest VPID given to a vCPU (1-65535, default 65535
 #define VMX_AR_LDT		0x82	/* present, LDT */
 #define VMX_AR_TSS_BUSY		0x8b	/* present, busy 32-bit TSS */
 static DEFINE_IDA(vmx_vpid_ida);
+unsigned long vmx_cr4_mce;
 /* Every bit set: every RDMSR and WRMSR of every guest exits (SDM 25.6.9). */
 static struct page *vmx_msr_bitmap;
 
@@ -111,6 +119,7 @@ int vmx_vcpus_setup(void)
 
 	if (err)
 		return err;
+	vmx_cr4_mce = cr4_read_shadow() & X86_CR4_MCE;
 	vmx_msr_setup();
 	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
@@ -151,7 +160,8 @@ static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
-	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	/* Machine checks are the host's (vmx_machine_check()). */
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
 	vmcs_write64(VMCS_MSR_BITMAP, page_to_phys(vmx_msr_bitmap));
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
 	vmcs_write64(VMCS_TSC_OFFSET, 0);
@@ -163,7 +173,7 @@ static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, VMX_CR0_HOST_OWNED);
-	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, VMX_CR4_HOST_OWNED);
+	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, VMX_CR4_GUEST_HOST_MASK);
 	vmcs_writel(VMCS_HOST_RIP, (unsigned long)vmx_vmexit);
 }
 
@@ -264,7 +274,7 @@ static void vmx_write_sregs(const struct vmmon_sregs *sregs)
 	vmcs_writel(VMCS_GUEST_CR0, sregs->cr0 | VMX_CR0_HOST_OWNED);
 	vmcs_writel(VMCS_CR0_READ_SHADOW, sregs->cr0);
 	vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
-	vmcs_writel(VMCS_GUEST_CR4, sregs->cr4 | VMX_CR4_HOST_OWNED);
+	vmcs_writel(VMCS_GUEST_CR4, vmx_hw_cr4(sregs->cr4));
 	vmcs_writel(VMCS_CR4_READ_SHADOW, sregs->cr4);
 	vmx_set_efer(sregs->efer);
 }
@@ -449,6 +459,22 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	exit->paging.ss_ar = vmcs_read32(VMCS_GUEST_SS_AR);
 }
 
+/* Drop this CPU's TLB entries of the guest; the VMCS is loaded. */
+void vmx_flush_guest_tlb(struct vmx_vcpu *vx)
+{
+	unsigned long type = vmx_caps.ept_vpid & VMX_VPID_CAP_INVVPID_SINGLE_CTX ?
+			     VMX_INVVPID_SINGLE_CONTEXT : VMX_INVVPID_ALL_CONTEXT;
+	enum vmx_insn_status st;
+
+	/* Without a VPID, entry and exit flush (SDM 3C 29.4.3.3). */
+	if (!vx->vpid)
+		return;
+	st = vmx_invvpid(type, vx->vpid);
+	if (st != VMX_INSN_OK)
+		pr_err_ratelimited("INVVPID failed: %s\n",
+				   vmx_insn_status_name(st));
+}
+
 /*
  * TLB entries tagged with the vCPU's VPID that this CPU kept from an
  * earlier run may be stale: the guest may have changed its page tables
@@ -457,17 +483,10 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 static void vmx_flush_tlb_on_migration(struct vmx_vcpu *vx)
 {
 	int cpu = smp_processor_id();
-	unsigned long type = vmx_caps.ept_vpid & VMX_VPID_CAP_INVVPID_SINGLE_CTX ?
-			     VMX_INVVPID_SINGLE_CONTEXT : VMX_INVVPID_ALL_CONTEXT;
-	enum vmx_insn_status st;
 
 	if (vx->last_cpu == cpu)
 		return;
-	/* Without a VPID, entry and exit flush (SDM 3C 29.4.3.3). */
-	st = vx->vpid ? vmx_invvpid(type, vx->vpid) : VMX_INSN_OK;
-	if (st != VMX_INSN_OK)
-		pr_err_ratelimited("INVVPID failed: %s\n",
-				   vmx_insn_status_name(st));
+	vmx_flush_guest_tlb(vx);
 	vx->last_cpu = cpu;
 	/* Another vCPU of the VM may have left EPT translations here. */
 	vx->ept_gen = -1;
@@ -624,6 +643,40 @@ static void vmx_pkru_load_host(struct vmx_vcpu *vx,
 		wrpkru(host->pkru);
 }
 
+/*
+ * An NMI that exited the guest is the host's: its handler runs now, with
+ * interrupts off, as if the NMI had come here.  A software INT 2 does
+ * that on an IDT kernel; a FRED kernel treats INT n from ring 0 as a
+ * fatal event, and takes a FRED frame with the NMI bit set (the entry
+ * the kernel exports for KVM), as kvm_intel does.
+ */
+static void vmx_deliver_nmi(void)
+{
+#ifdef X86_FEATURE_FRED
+	if (cpu_feature_enabled(X86_FEATURE_FRED)) {
+		fred_entry_from_kvm(EVENT_TYPE_NMI, NMI_VECTOR);
+		return;
+	}
+#endif
+	asm volatile("int $" __stringify(NMI_VECTOR));
+}
+
+/*
+ * A machine check that exited the guest or stopped an entry: the host's
+ * handler takes it at once, on this CPU, whose MCA banks still hold it.
+ * As KVM does, from a made-up user-mode context, so that an error in
+ * guest memory is handled as one in a user page (the VMM gets SIGBUS),
+ * not as one in the kernel (a panic).
+ */
+static void vmx_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
+
 /* One VM entry and exit; interrupts are off. */
 static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 			     const struct vmx_host_extra *host, bool launched)
@@ -650,9 +703,10 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 		vmx_read_exit(vx, exit);
 	else
 		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
-	/* An NMI that exited the guest is the host's: deliver it. */
 	if (vmx_exit_is_nmi(exit))
-		asm volatile("int $2");
+		vmx_deliver_nmi();
+	else if (vmx_exit_is_machine_check(exit))
+		vmx_machine_check();
 	if (host->ds | host->es) {
 		loadsegment(ds, host->ds);
 		loadsegment(es, host->es);
@@ -861,6 +915,7 @@ static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 	return !sregs->gdt.pad && !sregs->idt.pad &&
 	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
 	       !(sregs->cr0 >> 32) && !(sregs->cr4 & VMX_CR4_HOST_OWNED) &&
+	       !(vmx_hw_cr4(sregs->cr4) & ~vmx_caps.cr4_fixed1) &&
 	       vmx_sregs_cr_valid(sregs);
 }
 

@@ -7,6 +7,7 @@
 #define VMMON_VMX_VCPU_H
 
 #include <linux/types.h>
+#include <asm/trapnr.h>
 #include "vmmon_fpu.h"
 #include "x86_decode.h"
 #include "x86_walk.h"
@@ -24,6 +25,14 @@ struct page;
  * through the read shadows as it left them (SDM 3C 23.8). */
 #define VMX_CR0_HOST_OWNED	X86_CR0_NE
 #define VMX_CR4_HOST_OWNED	X86_CR4_VMXE
+/*
+ * CR4.MCE is in the CPU as the host has it, whatever the guest writes
+ * (KVM does the same): with it clear, a machine check while the guest
+ * runs would shut the CPU down instead of reaching the host's handler.
+ * vmx_cr4_mce is the host's value.
+ */
+#define VMX_CR4_GUEST_HOST_MASK	(VMX_CR4_HOST_OWNED | X86_CR4_MCE)
+extern unsigned long vmx_cr4_mce;
 
 /*
  * CR0 and CR4 as the guest sees them: the bits it owns change without
@@ -38,8 +47,14 @@ static inline unsigned long vmx_guest_cr0(void)
 
 static inline unsigned long vmx_guest_cr4(void)
 {
-	return (vmcs_readl(VMCS_GUEST_CR4) & ~VMX_CR4_HOST_OWNED) |
-	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & VMX_CR4_HOST_OWNED);
+	return (vmcs_readl(VMCS_GUEST_CR4) & ~VMX_CR4_GUEST_HOST_MASK) |
+	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & VMX_CR4_GUEST_HOST_MASK);
+}
+
+/* The CR4 the CPU holds for a guest that sees @cr4. */
+static inline unsigned long vmx_hw_cr4(unsigned long cr4)
+{
+	return (cr4 & ~X86_CR4_MCE) | VMX_CR4_HOST_OWNED | vmx_cr4_mce;
 }
 
 /*
@@ -153,6 +168,20 @@ enum vmx_next {
 	VMX_NEXT_USER,		/* return to userspace; vcpu->run says why */
 };
 
+/* A machine check exited the guest or stopped its entry: the host's. */
+static inline bool vmx_exit_is_machine_check(const struct vmx_exit *exit)
+{
+	u32 basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
+
+	if (basic == VMX_EXIT_MCE_DURING_VMENTRY)
+		return true;
+	return basic == VMX_EXIT_EXCEPTION_NMI &&
+	       (exit->intr_info & VMX_INTR_INFO_VALID) &&
+	       (exit->intr_info & VMX_INTR_INFO_TYPE_MASK) ==
+			VMX_INTR_INFO_TYPE_HW_EXCEPTION &&
+	       (exit->intr_info & VMX_INTR_INFO_VECTOR_MASK) == X86_TRAP_MC;
+}
+
 /* An NMI exited the guest: it is the host's, delivered at once. */
 static inline bool vmx_exit_is_nmi(const struct vmx_exit *exit)
 {
@@ -165,6 +194,7 @@ static inline bool vmx_exit_is_nmi(const struct vmx_exit *exit)
 /* vmx_vcpu.c */
 u64 *vmx_gpr(struct vmx_vcpu *vx, unsigned int n);
 void vmx_set_efer(u64 efer);
+void vmx_flush_guest_tlb(struct vmx_vcpu *vx);
 void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmctl info: what the module and the CPU offer. */
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
@@ -24,6 +26,19 @@ static void print_counter(const char *label, const char *name)
 		printf("%-26s unknown (no /sys/class/misc/vmmon/%s)\n", label, name);
 	else
 		printf("%-26s %ld\n", label, v);
+}
+
+/* A line of text from sysfs: the module's or one of its parameters. */
+static void print_text(const char *label, const char *path)
+{
+	char text[256] = "";
+	FILE *f = fopen(path, "re");
+
+	if (f && fgets(text, sizeof(text), f))
+		text[strcspn(text, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	printf("%-26s %s\n", label, text[0] ? text : "unknown");
 }
 
 static int info_run(const char *device, int argc, char **argv)
@@ -58,6 +73,10 @@ static int info_run(const char *device, int argc, char **argv)
 	print_counter("VMs", "vms");
 	print_counter("CPUs in VMX root", "vmx_cpus");
 	print_counter("guest pages resident", "guest_pages");
+	/* What the world switch does against speculation, as the kernel decided. */
+	print_text("speculation mitigations",
+		   "/sys/class/misc/vmmon/mitigations/active");
+	print_text("L1D flush setting", "/sys/module/vmmon/parameters/l1d_flush");
 	close(fd);
 	return VMCTL_EXIT_OK;
 }
