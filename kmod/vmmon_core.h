@@ -33,6 +33,8 @@ struct vmmon_vcpu;
  * @cpu_enable:  enter root operation on this CPU; preemption is off.
  *               -EBUSY when another hypervisor owns the CPU.
  * @cpu_disable: leave root operation on this CPU; preemption is off.
+ * @cpu_emergency_disable: the same on panic, kdump or emergency reboot,
+ *               maybe in NMI context, whatever the CPU was doing.
  * @vcpu_init:   set up the backend state of a new vCPU (vcpu->hw), in
  *               the x86 reset state.
  * @vcpu_fini:   free it; the vCPU never runs again.
@@ -58,6 +60,7 @@ struct vmmon_hw_ops {
 	u64 (*cap)(u32 cap);
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	void (*cpu_emergency_disable)(void);
 	int (*vcpu_init)(struct vmmon_vcpu *vcpu);
 	void (*vcpu_fini)(struct vmmon_vcpu *vcpu);
 	int (*vcpu_run)(struct vmmon_vcpu *vcpu);

@@ -27,6 +27,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/percpu.h>
@@ -37,6 +38,7 @@
 #include <linux/smp.h>
 #include <linux/suspend.h>
 #include <linux/wait.h>
+#include <asm/reboot.h>
 #include "vmmon_core.h"
 
 static const struct vmmon_hw_ops *hw;
@@ -96,6 +98,46 @@ static void vmmon_hw_disable_ipi(void *unused)
 }
 
 /*
+ * Panic, kdump and emergency reboot leave VMX root only through the one
+ * callback cpu_emergency_register_virt_callback() takes (6.5+, and
+ * Debian's 6.1): a CPU left in it ignores INIT, and the kdump kernel
+ * faults when it clears CR4.VMXE.  The callback runs on every CPU.
+ */
+static void vmmon_hw_emergency(void)
+{
+	if (this_cpu_read(vmmon_hw_on))
+		hw->cpu_emergency_disable();
+}
+
+/*
+ * There is one such callback, and a second registration is refused with
+ * a warning.  KVM registers its own while it is loaded (6.1) or while it
+ * holds VT-x (6.12, when vmmon cannot), and KVM's also takes out of VMX
+ * root the CPUs vmmon put there (it goes by CR4.VMXE): so vmmon
+ * registers only while KVM is not loaded.
+ */
+static bool vmmon_hw_emergency_registered;
+
+static void vmmon_hw_emergency_register(void)
+{
+	if (__symbol_get("kvm_rebooting")) {
+		__symbol_put("kvm_rebooting");
+		pr_info_once("KVM is loaded: its emergency callback takes the CPUs out of VMX root on panic, kdump and emergency reboot\n");
+		return;
+	}
+	cpu_emergency_register_virt_callback(vmmon_hw_emergency);
+	vmmon_hw_emergency_registered = true;
+}
+
+static void vmmon_hw_emergency_unregister(void)
+{
+	if (!vmmon_hw_emergency_registered)
+		return;
+	cpu_emergency_unregister_virt_callback(vmmon_hw_emergency);
+	vmmon_hw_emergency_registered = false;
+}
+
+/*
  * All online CPUs enter, or none stays in.  cpus_read_lock() and
  * vmmon_hw_mutex are held.
  */
@@ -113,6 +155,7 @@ static int vmmon_hw_enable_all(void)
 		return err;
 	}
 	vmmon_hw_active = true;
+	vmmon_hw_emergency_register();
 	pr_debug("entered %s root operation on %u CPUs\n", hw->name,
 		 atomic_read(&vmmon_hw_nr_on));
 	return 0;
@@ -122,6 +165,7 @@ static void vmmon_hw_disable_all(void)
 {
 	on_each_cpu(vmmon_hw_disable_ipi, NULL, 1);
 	vmmon_hw_active = false;
+	vmmon_hw_emergency_unregister();
 	pr_debug("left %s root operation on all CPUs\n", hw->name);
 }
 

@@ -62,12 +62,16 @@ function text_line(s,   f, n) {
 # a WARNING or BUG line belong to it.  Each is printed with where it
 # happened (RIP) and the first frames of its trace, so that a CI log,
 # which may hold nothing else, says what went wrong.
-function scan(line, n,   i, s, head, last, frames) {
-	last = -1000
+# A backtrace a test asked for (SysRq-l: "NMI backtrace for cpu N") is
+# not a problem: its 60 lines are skipped unless a report starts there.
+function scan(line, n,   i, s, head, last, frames, asked) {
+	last = asked = -1000
 	for (i = 1; i <= n; i++) {
 		s = line[i]
 		if (s ~ /---\[ end Kernel panic/) continue
+		if (s ~ /NMI backtrace for cpu [0-9]+/) { asked = i; continue }
 		head = s ~ /WARNING: CPU:|BUG: |general protection fault|Kernel panic|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:|INFO: task .* blocked for more than/
+		if (!head && i - asked < 60) continue
 		if (head || (s ~ /Oops/ && i - last > 10) || (s ~ /Call Trace:/ && i - last > 60)) {
 			problems++; print "kernel-log: " s; frames = 0
 		}

@@ -6,24 +6,27 @@
 # own --out directory, and the boots take turns (one Bochs at a time, as
 # two would share the 2 cores and the VNC port).
 # Usage: quick-test.sh [--out DIR] [--flavour 6.1-cloud|6.12-cloud]
-#                      [--cpus N] [--timeout S] SUITE...
+#                      [--cpus N] [--timeout S] [--append "KERNEL ARGS"] SUITE...
 # Example: scripts/quick-test.sh --out build/q-me vmmon_run
+# The README's benchmark without mitigations:
+#   scripts/quick-test.sh --append mitigations=off vmmon_bench
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-out=build/quick flavour=6.1-cloud cpus=1 timeout=600
+out=build/quick flavour=6.1-cloud cpus=1 timeout=600 append=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--flavour) flavour=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
 	-*) echo "quick-test: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || { echo "usage: $0 [--out DIR] [--flavour F] [--cpus N] [--timeout S] SUITE..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: $0 [--out DIR] [--flavour F] [--cpus N] [--timeout S] [--append ARGS] SUITE..." >&2; exit 2; }
 
 scripts/kernel-fetch.sh "$flavour" >/dev/null
 kdir=$(cat "build/kernel/$flavour/kdir")
@@ -47,7 +50,7 @@ fi
 scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static" $guest
 printf '%s\n' "$@" | grep -vx vmmon_load >"$out/payload/module-suites" || true
 scripts/mkimage.sh --flavour "$flavour" --payload "$out/payload" \
-	--out "$out/test.iso"
+	--out "$out/test.iso" --append "$append"
 echo "quick-test: waiting for the emulator (lock /tmp/vmmon-bochs.lock)"
 flock /tmp/vmmon-bochs.lock scripts/boot-bochs.sh --iso "$out/test.iso" \
 	--cpus "$cpus" --serial "$out/serial.log" --timeout "$timeout" || true

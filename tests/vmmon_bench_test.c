@@ -11,11 +11,16 @@
  *   leaving the VMCS loaded section (VMRESUME), 10,000 times;
  *   discard: 64 MiB of resident guest pages given back in one
  *   VMMON_DISCARD_MEMORY (the balloon's path), with the function-call
- *   IPIs all CPUs took meanwhile.
+ *   IPIs all CPUs took meanwhile;
+ *   against kvm_intel: the CPUID and OUT loops under vmmon, then the same
+ *   code under KVM (loaded from the image's modules) in this boot, with
+ *   the same mitigations, in emulated ns and as a ratio.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,4 +215,189 @@ VMMON_TEST_TIMEOUT(bench_discard_64mib, LOOP_TIMEOUT)
 	close(vm);
 }
 
-VMMON_TEST_MAIN
+/*
+ * The same two loops under vmmon and under kvm_intel, in this boot: a
+ * real-mode guest at VMMON_GUEST_CODE in 1 MiB of RAM, one vCPU.  Only
+ * one hypervisor holds VT-x at a time (each takes it while it has a VM).
+ */
+#define VS_ROUNDS	2000
+
+/* mov edi,VS_ROUNDS; l: xor eax,eax; cpuid; dec edi; jnz l; hlt */
+static const uint8_t cpuid_loop_vs[] = {
+	0x66, 0xbf, VS_ROUNDS & 0xff, VS_ROUNDS >> 8, 0, 0,
+	0x66, 0x31, 0xc0, 0x0f, 0xa2, 0x66, 0x4f, 0x75, 0xf7, 0xf4,
+};
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* vmmon: emulated ns per CPUID and per OUT round trip; 0 on failure. */
+static int vmmon_loops(double *cpuid_ns, double *out_ns)
+{
+	struct vmmon_guest g;
+	double t0;
+	int i;
+
+	if (vmmon_guest_create(&g, dev, GUEST_RAM, cpuid_loop_vs,
+			       sizeof(cpuid_loop_vs)))
+		return -1;
+	t0 = now_ns();
+	if (vmmon_guest_run(&g) || g.run->exit_reason != VMMON_EXIT_HLT) {
+		vmmon_guest_destroy(&g);
+		return -1;
+	}
+	*cpuid_ns = (now_ns() - t0) / VS_ROUNDS;
+	vmmon_guest_destroy(&g);
+
+	if (vmmon_guest_create(&g, dev, GUEST_RAM, io_loop, sizeof(io_loop)))
+		return -1;
+	vmmon_guest_run(&g);	/* faults the code page in */
+	t0 = now_ns();
+	for (i = 0; i < VS_ROUNDS; i++)
+		if (vmmon_guest_run(&g) || g.run->exit_reason != VMMON_EXIT_IO)
+			break;
+	*out_ns = (now_ns() - t0) / VS_ROUNDS;
+	vmmon_guest_destroy(&g);
+	return i == VS_ROUNDS ? 0 : -1;
+}
+
+/* A KVM VM with @code at VMMON_GUEST_CODE, real mode, one vCPU. */
+struct kvm_guest {
+	int vm, vcpu;
+	void *ram;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+static void kvm_guest_destroy(struct kvm_guest *k)
+{
+	if (k->run)
+		munmap(k->run, k->run_size);
+	if (k->ram)
+		munmap(k->ram, GUEST_RAM);
+	if (k->vcpu >= 0)
+		close(k->vcpu);
+	if (k->vm >= 0)
+		close(k->vm);
+}
+
+static int kvm_guest_create(struct kvm_guest *k, int kvm,
+			    const uint8_t *code, size_t len)
+{
+	struct kvm_userspace_memory_region region = {
+		.memory_size = GUEST_RAM,
+	};
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {
+		.rip = VMMON_GUEST_CODE, .rflags = 2,
+	};
+	int size;
+
+	*k = (struct kvm_guest){ .vm = -1, .vcpu = -1 };
+	k->vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	k->ram = mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k->vm < 0 || k->ram == MAP_FAILED) {
+		k->ram = NULL;
+		goto fail;
+	}
+	memcpy((uint8_t *)k->ram + VMMON_GUEST_CODE, code, len);
+	region.userspace_addr = (uintptr_t)k->ram;
+	k->vcpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
+	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &region) ||
+	    k->vcpu < 0 || size <= 0)
+		goto fail;
+	k->run_size = size;
+	k->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      k->vcpu, 0);
+	if (k->run == MAP_FAILED) {
+		k->run = NULL;
+		goto fail;
+	}
+	if (ioctl(k->vcpu, KVM_GET_SREGS, &sregs))
+		goto fail;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(k->vcpu, KVM_SET_SREGS, &sregs) ||
+	    ioctl(k->vcpu, KVM_SET_REGS, &regs))
+		goto fail;
+	return 0;
+fail:
+	kvm_guest_destroy(k);
+	return -1;
+}
+
+/* kvm_intel: the same figures as vmmon_loops(). */
+static int kvm_loops(int kvm, double *cpuid_ns, double *out_ns)
+{
+	struct kvm_guest k;
+	double t0;
+	int i;
+
+	if (kvm_guest_create(&k, kvm, cpuid_loop_vs, sizeof(cpuid_loop_vs)))
+		return -1;
+	t0 = now_ns();
+	if (ioctl(k.vcpu, KVM_RUN, 0) || k.run->exit_reason != KVM_EXIT_HLT) {
+		kvm_guest_destroy(&k);
+		return -1;
+	}
+	*cpuid_ns = (now_ns() - t0) / VS_ROUNDS;
+	kvm_guest_destroy(&k);
+
+	if (kvm_guest_create(&k, kvm, io_loop, sizeof(io_loop)))
+		return -1;
+	ioctl(k.vcpu, KVM_RUN, 0);	/* faults the code page in */
+	t0 = now_ns();
+	for (i = 0; i < VS_ROUNDS; i++)
+		if (ioctl(k.vcpu, KVM_RUN, 0) || k.run->exit_reason != KVM_EXIT_IO)
+			break;
+	*out_ns = (now_ns() - t0) / VS_ROUNDS;
+	kvm_guest_destroy(&k);
+	return i == VS_ROUNDS ? 0 : -1;
+}
+
+VMMON_TEST_TIMEOUT(bench_against_kvm_intel, LOOP_TIMEOUT)
+{
+	double v_cpuid, v_out, k_cpuid, k_out;
+	char l1d[16] = "";
+	int kvm, vm;
+	FILE *f;
+
+	if (!kvm_can_try())
+		SKIP(return, "bench_against_kvm_intel: KVM is not available");
+	f = fopen(L1D_PARAM, "re");
+	if (f && fgets(l1d, sizeof(l1d), f))
+		l1d[strcspn(l1d, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	ASSERT_OK(vmmon_loops(&v_cpuid, &v_out));
+	/* Loads KVM if needed: its first VM takes VT-x, vmmon has none now. */
+	vm = kvm_take_vmx();
+	ASSERT_GE(vm, 0)
+		TH_LOG("KVM could not take VMX: %s", strerror(errno));
+	close(vm);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(kvm, 0);
+	ASSERT_OK(kvm_loops(kvm, &k_cpuid, &k_out));
+	close(kvm);
+	BENCH("bench: CPUID in the kernel: vmmon %.0f ns, kvm_intel %.0f ns: %.2fx (vmmon l1d_flush=%s, kvm_intel vmentry_l1d_flush as loaded)",
+	      v_cpuid, k_cpuid, v_cpuid / k_cpuid, l1d);
+	BENCH("bench: OUT to userspace and back: vmmon %.0f ns, kvm_intel %.0f ns: %.2fx",
+	      v_out, k_out, v_out / k_out);
+}
+
+VMMON_UNLOAD_TEST(unload_clean)
+
+/* KVM as it was: loaded by bench_against_kvm_intel only for itself. */
+int main(int argc, char **argv)
+{
+	kvm_remember_loaded();
+	atexit(kvm_release);
+	return vmmon_test_main(argc, argv);
+}

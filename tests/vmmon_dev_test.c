@@ -393,6 +393,40 @@ VMMON_TEST_TIMEOUT(suspend_while_vcpu_runs, LONG_TIMEOUT)
 	vmmon_guest_destroy(&g);
 }
 
+/*
+ * vmmon's emergency callback (review kmod.md F6: panic, kdump and
+ * emergency reboot leave VMX root through it) is registered only while
+ * vmmon holds VT-x and KVM is not loaded, and given back after: KVM,
+ * loaded next, registers its own without the kernel's warning.  That
+ * the callback takes the CPUs out of VMX root needs a kdump of a real
+ * host (check-host, by hand: see the README).
+ */
+VMMON_TEST(emergency_callback_given_back_to_kvm)
+{
+	int vm, kvm_vm, mark;
+
+	if (!kvm_can_try())
+		SKIP(return, "emergency_callback_given_back_to_kvm: KVM is not available");
+	if (module_loaded("kvm"))
+		SKIP(return, "emergency_callback_given_back_to_kvm: KVM was loaded before");
+	mark = log_mark();
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	close(vm);
+	kvm_vm = kvm_take_vmx();
+	EXPECT_GE(kvm_vm, 0)
+		TH_LOG("KVM could not take VMX: %s", strerror(errno));
+	if (kvm_vm >= 0)
+		close(kvm_vm);
+	EXPECT_FALSE(log_since(mark, "cpu_emergency_register_virt_callback"));
+	/* With KVM loaded, a vmmon VM leaves the callback to KVM's. */
+	vm = vmmon_create_vm(dev);
+	ASSERT_OK(vm);
+	close(vm);
+	EXPECT_FALSE(log_since(mark, "cpu_emergency_"));
+	EXPECT_TRUE(log_since(mark, "KVM is loaded: its emergency callback"));
+}
+
 VMMON_TEST(busy_when_kvm_owns_vmx)
 {
 	int kvm_vm, vm, mark, err;

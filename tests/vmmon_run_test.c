@@ -401,26 +401,28 @@ VMMON_TEST(host_cr4_change_during_run_kept)
  * An NMI that exits a running guest reaches the host's NMI handler
  * (review kmod.md F3; the FRED path needs a FRED host: check-host).  A
  * child spins in a guest on CPU 1; SysRq-l sends every other CPU an NMI
- * for a backtrace, which CPU 1 must print, and the child's vCPU must
- * have exited for it (NMI exits count as "other").
+ * for a backtrace, which CPU 1 must print.  The NMI may also land while
+ * CPU 1 is in the host (a timer interrupt, an exit): up to NMI_TRIES
+ * children, until one's vCPU exited for it (NMI exits count as "other").
  */
-VMMON_TEST(nmi_in_guest_reaches_the_host)
+#define NMI_TRIES	5
+
+/* One try: the NMI exits of a child's spinning guest; -1 on failure. */
+static long nmi_try(struct __test_metadata *_metadata)
 {
-	struct itimerval it = { .it_value = { .tv_sec = 2 } };
+	struct itimerval it = { .it_value = { .tv_sec = 1 } };
 	struct sigaction sa = { .sa_handler = on_alarm };
-	struct timespec wait = { .tv_nsec = 500000000 };
+	struct timespec wait = { .tv_nsec = 300000000 };
 	struct vmmon_vcpu_stats st;
 	struct vmmon_guest g;
-	cpu_set_t set;
-	int fds[2], status, mark;
 	uint64_t other = 0;
+	int fds[2], status, mark;
+	cpu_set_t set;
 	pid_t pid;
 
-	if (online_cpus() < 2)
-		SKIP(return, "nmi_in_guest_reaches_the_host: needs 2 CPUs");
-	ASSERT_OK(pipe(fds));
+	if (pipe(fds))
+		return -1;
 	pid = fork();
-	ASSERT_OK(pid);
 	if (pid == 0) {
 		CPU_ZERO(&set);
 		CPU_SET(1, &set);
@@ -443,10 +445,24 @@ VMMON_TEST(nmi_in_guest_reaches_the_host)
 	waitpid(pid, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x", status);
-	EXPECT_EQ(read(fds[0], &other, sizeof(other)), (ssize_t)sizeof(other));
-	close(fds[0]);
-	EXPECT_GE(other, 1u);
 	EXPECT_TRUE(log_since(mark, "NMI backtrace for cpu 1"));
+	if (read(fds[0], &other, sizeof(other)) != sizeof(other))
+		other = -1;
+	close(fds[0]);
+	return other;
+}
+
+VMMON_TEST(nmi_in_guest_reaches_the_host)
+{
+	long other = 0;
+	int i;
+
+	if (online_cpus() < 2)
+		SKIP(return, "nmi_in_guest_reaches_the_host: needs 2 CPUs");
+	for (i = 0; i < NMI_TRIES && other == 0; i++)
+		other = nmi_try(_metadata);
+	ksft_print_msg("NMI exits %ld after %d tries\n", other, i);
+	EXPECT_GE(other, 1);
 }
 
 VMMON_TEST(vcpu_ioctls_validate)

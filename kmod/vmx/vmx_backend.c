@@ -249,6 +249,27 @@ static void vmx_cpu_disable(void)
 	cr4_clear_bits(X86_CR4_VMXE);
 }
 
+/*
+ * Panic, kdump or emergency reboot, at any moment, maybe in NMI context:
+ * write the current VMCS back to memory (for the dump) and leave VMX
+ * operation, so that INIT works again and the next kernel may clear
+ * CR4.VMXE.  A VMX instruction that faults (the CPU just left) is
+ * harmless: each has an exception fixup.
+ */
+#define VMX_NO_CURRENT_VMCS	(~0ULL)
+
+static void vmx_cpu_emergency_disable(void)
+{
+	u64 vmcs_pa = VMX_NO_CURRENT_VMCS;
+
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	if (vmx_vmptrst(&vmcs_pa) && vmcs_pa != VMX_NO_CURRENT_VMCS)
+		vmx_vmclear(vmcs_pa);
+	vmx_vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
 const struct vmmon_hw_ops vmx_hw_ops = {
 	.name = "VT-x",
 	.init = vmx_init,
@@ -257,6 +278,7 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.cap = vmx_cap,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
+	.cpu_emergency_disable = vmx_cpu_emergency_disable,
 	.vcpu_init = vmx_vcpu_init,
 	.vcpu_fini = vmx_vcpu_fini,
 	.vcpu_run = vmx_vcpu_run,
