@@ -134,6 +134,31 @@ bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
 }
 
 /*
+ * Whether @n pages from @gfn are all RAM: region by region, not page by
+ * page (a range may hold millions of pages; regions do not overlap).
+ */
+bool vmmon_pmap_range_is_ram(const struct vmmon_pmap *pmap, u64 gfn, u64 n)
+{
+	unsigned int i, nr = smp_load_acquire(&pmap->nr_regions);
+	const struct vmmon_pmap_region *r;
+	u64 take;
+
+	while (n) {
+		for (i = 0; i < nr; i++) {
+			r = &pmap->regions[i];
+			if (gfn - r->first_gfn < r->nr_pages)
+				break;
+		}
+		if (i == nr)
+			return false;
+		take = min(n, r->first_gfn + r->nr_pages - gfn);
+		gfn += take;
+		n -= take;
+	}
+	return true;
+}
+
+/*
  * The host page behind @gfn if the guest or userspace touched it: 0 with
  * *@page (NULL for a page never touched, which reads as zeros), -ENOENT
  * when @gfn is not guest RAM.  Never allocates, so it serves atomic

@@ -62,6 +62,7 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn);
 int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page);
 struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn);
 bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn);
+bool vmmon_pmap_range_is_ram(const struct vmmon_pmap *pmap, u64 gfn, u64 n);
 unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap);
 unsigned long vmmon_pmap_resident_all(void);
 

@@ -264,9 +264,8 @@ static long vmmon_vm_sample_accessed(struct vmmon_vm *vm, void __user *uarg)
 	if (!vm->ept.ad)
 		return -EOPNOTSUPP;
 	first = a.guest_phys >> PAGE_SHIFT;
-	for (i = 0; i < a.nr_pages; i++)
-		if (!vmmon_pmap_is_ram(&vm->pmap, first + i))
-			return -EINVAL;
+	if (!vmmon_pmap_range_is_ram(&vm->pmap, first, a.nr_pages))
+		return -EINVAL;
 	ubits = u64_to_user_ptr(a.bitmap);
 	for (i = 0; i < a.nr_pages && !err; i += n) {
 		n = min_t(u64, a.nr_pages - i, VMMON_SAMPLE_CHUNK);
@@ -301,9 +300,9 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 	    !PAGE_ALIGNED(r.size) || r.guest_phys + r.size < r.guest_phys)
 		return -EINVAL;
 	end = (r.guest_phys + r.size) >> PAGE_SHIFT;
-	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn++)
-		if (!vmmon_pmap_is_ram(&vm->pmap, gfn))
-			return -EINVAL;
+	if (!vmmon_pmap_range_is_ram(&vm->pmap, r.guest_phys >> PAGE_SHIFT,
+				     end - (r.guest_phys >> PAGE_SHIFT)))
+		return -EINVAL;
 	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn += n) {
 		n = min_t(u64, end - gfn, VMMON_DISCARD_BATCH);
 		vmmon_vm_discard_batch(vm, gfn, n, &gone);

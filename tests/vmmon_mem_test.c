@@ -459,6 +459,30 @@ VMMON_TEST(discard_gives_pages_back)
 	vmmon_guest_destroy(&g);
 }
 
+/*
+ * A range is RAM when regions cover all of it, also where two adjacent
+ * regions meet; a hole anywhere in it makes the whole call EINVAL.
+ */
+VMMON_TEST(discard_across_regions)
+{
+	struct vmmon_memory_region low = { .size = 0x10000 };
+	struct vmmon_memory_region next = { .guest_phys = 0x10000, .size = 0x10000 };
+	struct vmmon_memory_region far = { .guest_phys = 0x40000, .size = 0x10000 };
+	int vm = vmmon_create_vm(dev);
+
+	ASSERT_OK(vm);
+	ASSERT_OK(ioctl(vm, VMMON_SET_MEMORY_REGION, &far));
+	ASSERT_OK(ioctl(vm, VMMON_SET_MEMORY_REGION, &next));
+	ASSERT_OK(ioctl(vm, VMMON_SET_MEMORY_REGION, &low));
+	EXPECT_EQ(0, discard(vm, 0, 0x20000));
+	EXPECT_EQ(0, discard(vm, 0xf000, 0x2000));
+	EXPECT_ERRNO(discard(vm, 0, 0x50000), EINVAL);		/* a hole */
+	EXPECT_ERRNO(discard(vm, 0x1f000, 0x2000), EINVAL);
+	EXPECT_EQ(0, discard(vm, 0x40000, 0x10000));
+	EXPECT_ERRNO(discard(vm, 0x40000, 0x11000), EINVAL);
+	close(vm);
+}
+
 struct reader {
 	struct vmmon_guest *g;
 	int rounds, bad;

@@ -17,6 +17,13 @@
 #define EPT_ACCESSED_BIT	8		/* with EPTP_AD_ENABLE */
 #define EPT_MEMTYPE_SHIFT	3
 #define EPT_MEMTYPE_WB		6ULL
+/*
+ * Guest RAM is write-back whatever the guest's PAT says (SDM 3A 11.11.2
+ * with EPT): the host maps the same pages WB, and a page cached one way
+ * and uncached another is undefined behaviour on CPUs without self-snoop
+ * (KVM does the same unless a device does DMA that does not snoop).
+ */
+#define EPT_IGNORE_PAT		BIT_ULL(6)
 #define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
 #define EPT_LEVELS		4
 #define EPT_INDEX(gpa, level)	(((gpa) >> (12 + 9 * ((level) - 1))) & 511)
@@ -87,7 +94,7 @@ int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
 		table = phys_to_virt(*entry & EPT_ADDR_MASK);
 	}
 	WRITE_ONCE(table[EPT_INDEX(gpa, 1)], (hpa & EPT_ADDR_MASK) | EPT_RWX |
-		   EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT);
+		   EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT | EPT_IGNORE_PAT);
 	mutex_unlock(&ept->lock);
 	return 0;
 }
