@@ -82,18 +82,18 @@ build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/vmx -o $@ \
 		$< kmod/vmx/vmx_caps.c
 
-build/unit/x86_decode_test: tests/unit/x86_decode_test.c kmod/x86_decode.c \
-		kmod/x86_decode.h tests/lib/vmmon_harness.h $(KSFT)
+build/unit/x86_decode_test: tests/unit/x86_decode_test.c kmod/x86/x86_decode.c \
+		kmod/x86/x86_decode.h tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
-		$< kmod/x86_decode.c
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
+		$< kmod/x86/x86_decode.c
 
-build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86_walk.c \
-		kmod/x86_walk.h tests/unit/shim/asm/*.h tests/lib/vmmon_harness.h \
+build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
+		kmod/x86/x86_walk.h tests/unit/shim/asm/*.h tests/lib/vmmon_harness.h \
 		$(KSFT)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod -o $@ \
-		$< kmod/x86_walk.c
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
+		$< kmod/x86/x86_walk.c
 
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)

@@ -98,6 +98,11 @@ static int vmmon_vm_release(struct inode *inode, struct file *file)
  * no TLB invalidation; mmu_lock keeps a discard from removing the page
  * between the lookup and the new entry.
  */
+struct vmmon_ept *vmmon_vm_ept(struct vmmon_vm *vm)
+{
+	return &vm->ept;
+}
+
 int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
 {
 	struct page *page;

@@ -3,7 +3,9 @@
 # Build the module against each Debian 12 kernel flavour vmmon supports,
 # with W=1 and with sparse (C=2), as one KTAP suite: a test fails on any
 # warning or error.  Each build happens in its own copy of the sources
-# (build/mod/KVER/), which later steps take vmmon.ko from.
+# (build/mod/KVER/), which later steps take vmmon.ko from.  And the
+# boundary of the backend: kmod/vmx/ includes of the core's headers only
+# vmmon_backend.h (and kmod/ept/'s, kmod/x86/'s).
 # Usage: build-check.sh
 set -uo pipefail
 
@@ -24,7 +26,22 @@ result() {	# result NAME LOGFILE: ok when the log has no warning or error
 }
 
 echo "TAP version 13"
-echo "1..$((2 * ${#flavours[@]}))"
+echo "1..$((2 * ${#flavours[@]} + 1))"
+
+# Each '#include "..."' of kmod/vmx/ names vmx_*, ept/, x86/ or
+# vmmon_backend.h: nothing else of the core.
+n=$((n + 1))
+crossing=$(grep -n '^#include "' "$top"/kmod/vmx/*.[ch] |
+	grep -v -E '#include "(vmx(_[a-z0-9_]+)?\.h|ept/[a-z0-9_]+\.h|x86/[a-z0-9_]+\.h|vmmon_backend\.h)"' || true)
+if [ -n "$crossing" ]; then
+	echo "$crossing" | sed 's/^/# /'
+	echo "not ok $n backend includes only vmmon_backend.h of the core"
+	fail=$((fail + 1))
+else
+	echo "ok $n backend includes only vmmon_backend.h of the core"
+	pass=$((pass + 1))
+fi
+
 for flavour in "${flavours[@]}"; do
 	# The build tree, unpacked into build/kernel/ (never installed).
 	if ! "$top/scripts/kernel-headers.sh" "$flavour" >"$top/build/kernel-$flavour.log" 2>&1; then

@@ -17,7 +17,7 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <uapi/vmmon.h>
-#include "vmmon_core.h"
+#include "vmmon_backend.h"
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_spec.h"

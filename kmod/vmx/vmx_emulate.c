@@ -11,7 +11,7 @@
 #include <linux/mm.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
-#include "vmmon_vm.h"
+#include "vmmon_backend.h"
 #include "vmx.h"
 #include "vmx_vcpu.h"
 #include "vmx_vmcs.h"

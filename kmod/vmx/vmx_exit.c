@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VM exits: one handler per reason.  Most run at once, with the VMCS
- * still loaded and the guest's FPU and MSRs in the CPU, so that CPUID,
- * RDMSR and the like cost one VMRESUME; those that may sleep (EPT faults
- * allocate pages, MMIO and string I/O read guest memory) run after the
- * VMCS is put away.  An exit vmmon does not understand never resumes the
- * guest: userspace gets an internal error naming it.
+ * VM exits, dispatched by one table (vmx_exits[]): a handler per
+ * reason.  Most run at once, with the VMCS still loaded and the guest's
+ * FPU and MSRs in the CPU, so that CPUID, RDMSR and the like cost one
+ * VMRESUME; those that may sleep (EPT faults allocate pages, MMIO and
+ * string I/O read guest memory) run after the VMCS is put away.  An exit
+ * vmmon does not understand never resumes the guest: userspace gets an
+ * internal error naming it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
-#include "vmmon_vm.h"
+#include "vmmon_backend.h"
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_vcpu.h"
@@ -36,6 +37,14 @@ static enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)
 {
 	vmx_queue_exception(vx, vector, vector == X86_TRAP_GP, 0);
 	return VMX_NEXT_RESUME;
+}
+
+static enum vmx_next vmx_exit_unhandled(struct vmmon_vcpu *vcpu,
+					const struct vmx_exit *exit)
+{
+	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_UNHANDLED_EXIT,
+			  exit->reason, exit->qualification);
+	return VMX_NEXT_USER;
 }
 
 /* The guest's privilege level: SS.DPL (SDM 3A 5.5). */
@@ -312,129 +321,94 @@ static enum vmx_next vmx_exit_vmcall(struct vmmon_vcpu *vcpu,
 	return VMX_NEXT_USER;
 }
 
-/* The kind of exit, for the counters. */
-static enum vmmon_stat_exit vmx_exit_stat(u32 basic)
+static enum vmx_next vmx_exit_rdmsr(struct vmmon_vcpu *vcpu,
+				    const struct vmx_exit *exit)
 {
-	switch (basic) {
-	case VMX_EXIT_IO_INSTRUCTION:
-		return VMMON_STAT_EXIT_IO;
-	case VMX_EXIT_HLT:
-		return VMMON_STAT_EXIT_HLT;
-	case VMX_EXIT_VMCALL:
-		return VMMON_STAT_EXIT_HYPERCALL;
-	case VMX_EXIT_CPUID:
-		return VMMON_STAT_EXIT_CPUID;
-	case VMX_EXIT_RDMSR:
-	case VMX_EXIT_WRMSR:
-		return VMMON_STAT_EXIT_MSR;
-	case VMX_EXIT_CR_ACCESS:
-		return VMMON_STAT_EXIT_CR;
-	case VMX_EXIT_EXTERNAL_INTERRUPT:
-		return VMMON_STAT_EXIT_EXT_INTR;
-	case VMX_EXIT_PREEMPTION_TIMER:
-		return VMMON_STAT_EXIT_PREEMPT;
-	case VMX_EXIT_INTERRUPT_WINDOW:
-		return VMMON_STAT_EXIT_IRQ_WINDOW;
-	case VMX_EXIT_INVD:
-	case VMX_EXIT_WBINVD:
-		return VMMON_STAT_EXIT_CACHE;
-	}
-	/* EPT violations are counted once they are known to be RAM or not. */
-	return VMMON_STAT_EXIT_OTHER;
+	return vmx_exit_msr(vcpu, exit, false);
 }
 
-enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
+static enum vmx_next vmx_exit_wrmsr(struct vmmon_vcpu *vcpu,
+				    const struct vmx_exit *exit)
+{
+	return vmx_exit_msr(vcpu, exit, true);
+}
+
+/* A host interrupt or the end of the time slice: the scheduler's turn. */
+static enum vmx_next vmx_exit_yield(struct vmmon_vcpu *vcpu,
+				    const struct vmx_exit *exit)
+{
+	return VMX_NEXT_YIELD;
+}
+
+/*
+ * Exceptions exit only when the bitmap says so (#MC) and NMIs always:
+ * the host's handlers took both in vmx_world_switch().
+ */
+static enum vmx_next vmx_exit_exception_nmi(struct vmmon_vcpu *vcpu,
+					    const struct vmx_exit *exit)
+{
+	if (vmx_exit_is_nmi(exit))
+		return VMX_NEXT_YIELD;
+	if (vmx_exit_is_machine_check(exit))
+		return VMX_NEXT_RESUME;
+	return vmx_exit_unhandled(vcpu, exit);
+}
+
+static enum vmx_next vmx_exit_triple_fault(struct vmmon_vcpu *vcpu,
+					   const struct vmx_exit *exit)
+{
+	vcpu->run->exit_reason = VMMON_EXIT_SHUTDOWN;
+	return VMX_NEXT_USER;
+}
+
+static enum vmx_next vmx_exit_irq_window(struct vmmon_vcpu *vcpu,
+					 const struct vmx_exit *exit)
+{
+	if (vcpu->irq_pending >= 0)
+		return VMX_NEXT_RESUME;
+	vcpu->run->exit_reason = VMMON_EXIT_IRQ_WINDOW;
+	return VMX_NEXT_USER;
+}
+
+static enum vmx_next vmx_exit_hlt(struct vmmon_vcpu *vcpu,
+				  const struct vmx_exit *exit)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
-	struct vmmon_run *run = vcpu->run;
-	u32 basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
 
-	if (exit->entry_insn_failed) {
-		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
-		vmx_exit_internal(run, VMMON_INTERNAL_ENTRY_INSN_FAILED,
-				  exit->insn_error, 0);
-		return VMX_NEXT_USER;
-	}
-	if (basic != VMX_EXIT_EPT_VIOLATION)
-		vmmon_vcpu_count_exit(vcpu, vmx_exit_stat(basic));
-	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
-		run->exit_reason = VMMON_EXIT_FAIL_ENTRY;
-		run->fail_entry.hw_reason = exit->reason;
-		run->fail_entry.qualification = exit->qualification;
-		return VMX_NEXT_USER;
-	}
-	switch (basic) {
-	case VMX_EXIT_EXTERNAL_INTERRUPT:
-	case VMX_EXIT_PREEMPTION_TIMER:
-		return VMX_NEXT_YIELD;
-	case VMX_EXIT_EXCEPTION_NMI:
-		if (vmx_exit_is_nmi(exit))
-			return VMX_NEXT_YIELD;
-		/* The host's handler took it (vmx_world_switch()). */
-		if (vmx_exit_is_machine_check(exit))
-			return VMX_NEXT_RESUME;
-		break;
-	case VMX_EXIT_TRIPLE_FAULT:
-		run->exit_reason = VMMON_EXIT_SHUTDOWN;
-		return VMX_NEXT_USER;
-	case VMX_EXIT_INTERRUPT_WINDOW:
-		if (vcpu->irq_pending >= 0)
-			return VMX_NEXT_RESUME;
-		run->exit_reason = VMMON_EXIT_IRQ_WINDOW;
-		return VMX_NEXT_USER;
-	case VMX_EXIT_HLT:
-		vx->rip += exit->insn_len;
-		run->exit_reason = VMMON_EXIT_HLT;
-		return VMX_NEXT_USER;
-	case VMX_EXIT_CPUID:
-		return vmx_exit_cpuid(vcpu, exit);
-	case VMX_EXIT_RDMSR:
-	case VMX_EXIT_WRMSR:
-		return vmx_exit_msr(vcpu, exit, basic == VMX_EXIT_WRMSR);
-	case VMX_EXIT_CR_ACCESS:
-		return vmx_exit_cr(vcpu, exit);
-	case VMX_EXIT_DR_ACCESS:
-		return vmx_exit_dr(vcpu, exit);
-	case VMX_EXIT_XSETBV:
-		return vmx_exit_xsetbv(vcpu, exit);
-	case VMX_EXIT_INVD:
-	case VMX_EXIT_WBINVD:
-		/*
-		 * No device writes guest memory behind the caches' back, so
-		 * skipping the flush is exact, as in KVM without assigned
-		 * devices.
-		 */
-		return vmx_skip(vx, exit);
-	case VMX_EXIT_VMCALL:
-		return vmx_exit_vmcall(vcpu, exit);
-	case VMX_EXIT_IO_INSTRUCTION:
-		return vmx_exit_io(vcpu, exit);
-	case VMX_EXIT_EPT_VIOLATION:
-		return VMX_NEXT_SLEEPABLE;
-	case VMX_EXIT_RDPMC:
-		/* No performance counters are offered. */
-		return vmx_fault(vx, X86_TRAP_GP);
-	case VMX_EXIT_GETSEC:
-	case VMX_EXIT_VMCLEAR:
-	case VMX_EXIT_VMLAUNCH:
-	case VMX_EXIT_VMPTRLD:
-	case VMX_EXIT_VMPTRST:
-	case VMX_EXIT_VMREAD:
-	case VMX_EXIT_VMRESUME:
-	case VMX_EXIT_VMWRITE:
-	case VMX_EXIT_VMXOFF:
-	case VMX_EXIT_VMXON:
-	case VMX_EXIT_INVEPT:
-	case VMX_EXIT_INVVPID:
-	case VMX_EXIT_VMFUNC:
-	case VMX_EXIT_MWAIT:
-	case VMX_EXIT_MONITOR:
-		/* Features the guest is not given: as on a CPU without them. */
-		return vmx_fault(vx, X86_TRAP_UD);
-	}
-	vmx_exit_internal(run, VMMON_INTERNAL_UNHANDLED_EXIT, exit->reason,
-			  exit->qualification);
+	vx->rip += exit->insn_len;
+	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	return VMX_NEXT_USER;
+}
+
+/*
+ * INVD, WBINVD: no device writes guest memory behind the caches' back,
+ * so skipping the flush is exact, as in KVM without assigned devices.
+ */
+static enum vmx_next vmx_exit_cache(struct vmmon_vcpu *vcpu,
+				    const struct vmx_exit *exit)
+{
+	return vmx_skip(vcpu->hw, exit);
+}
+
+/* RDPMC: no performance counters are offered. */
+static enum vmx_next vmx_exit_gp(struct vmmon_vcpu *vcpu,
+				 const struct vmx_exit *exit)
+{
+	return vmx_fault(vcpu->hw, X86_TRAP_GP);
+}
+
+/* Features the guest is not given: as on a CPU without them. */
+static enum vmx_next vmx_exit_ud(struct vmmon_vcpu *vcpu,
+				 const struct vmx_exit *exit)
+{
+	return vmx_fault(vcpu->hw, X86_TRAP_UD);
+}
+
+/* Handled in vmx_exit_sleepable() only. */
+static enum vmx_next vmx_exit_later(struct vmmon_vcpu *vcpu,
+				    const struct vmx_exit *exit)
+{
+	return VMX_NEXT_SLEEPABLE;
 }
 
 /* A guest access to a page the EPT does not map yet. */
@@ -454,18 +428,121 @@ static enum vmx_next vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
 	return VMX_NEXT_USER;
 }
 
+/*
+ * Every exit vmmon handles, a row per basic exit reason (SDM 3C appendix
+ * C); a reason without a row stops the guest with an internal error.
+ * @atomic:    runs at once, in the run loop: the VMCS loaded, the guest's
+ *             FPU and MSRs in the CPU, preemption off, must not sleep.
+ *             VMX_NEXT_SLEEPABLE hands the exit on to @sleepable.
+ * @sleepable: runs after the VMCS is put away and may sleep (allocate
+ *             guest pages, read guest memory).
+ * @stat:      the counter it adds to; VMX_STAT_BY_HANDLER: @sleepable
+ *             counts it once it knows (RAM fault or MMIO).
+ * @paging:    @sleepable needs the guest's paging state and the
+ *             linear/physical address, read from the VMCS at the exit.
+ */
+#define VMX_STAT_BY_HANDLER	VMMON_STAT_EXIT_NR
+
+struct vmx_exit_kind {
+	vmx_exit_fn atomic;
+	vmx_exit_fn sleepable;
+	u8 stat;
+	bool paging;
+};
+
+#define VMX_EXIT_UD	{ vmx_exit_ud, NULL, VMMON_STAT_EXIT_OTHER }
+
+static const struct vmx_exit_kind vmx_exits[] = {
+	[VMX_EXIT_EXCEPTION_NMI] = { vmx_exit_exception_nmi, NULL, VMMON_STAT_EXIT_OTHER },
+	[VMX_EXIT_EXTERNAL_INTERRUPT] = { vmx_exit_yield, NULL, VMMON_STAT_EXIT_EXT_INTR },
+	[VMX_EXIT_TRIPLE_FAULT] = { vmx_exit_triple_fault, NULL, VMMON_STAT_EXIT_OTHER },
+	[VMX_EXIT_INTERRUPT_WINDOW] = { vmx_exit_irq_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
+	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
+	[VMX_EXIT_GETSEC] = VMX_EXIT_UD,
+	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },
+	[VMX_EXIT_INVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
+	[VMX_EXIT_RDPMC] = { vmx_exit_gp, NULL, VMMON_STAT_EXIT_OTHER },
+	[VMX_EXIT_VMCALL] = { vmx_exit_vmcall, NULL, VMMON_STAT_EXIT_HYPERCALL },
+	[VMX_EXIT_VMCLEAR] = VMX_EXIT_UD,
+	[VMX_EXIT_VMLAUNCH] = VMX_EXIT_UD,
+	[VMX_EXIT_VMPTRLD] = VMX_EXIT_UD,
+	[VMX_EXIT_VMPTRST] = VMX_EXIT_UD,
+	[VMX_EXIT_VMREAD] = VMX_EXIT_UD,
+	[VMX_EXIT_VMRESUME] = VMX_EXIT_UD,
+	[VMX_EXIT_VMWRITE] = VMX_EXIT_UD,
+	[VMX_EXIT_VMXOFF] = VMX_EXIT_UD,
+	[VMX_EXIT_VMXON] = VMX_EXIT_UD,
+	[VMX_EXIT_CR_ACCESS] = { vmx_exit_cr, NULL, VMMON_STAT_EXIT_CR },
+	[VMX_EXIT_DR_ACCESS] = { vmx_exit_dr, NULL, VMMON_STAT_EXIT_OTHER },
+	/* OUT and IN here; INS and OUTS read or write guest memory. */
+	[VMX_EXIT_IO_INSTRUCTION] = { vmx_exit_io, vmx_exit_string_io,
+				      VMMON_STAT_EXIT_IO, true },
+	[VMX_EXIT_RDMSR] = { vmx_exit_rdmsr, NULL, VMMON_STAT_EXIT_MSR },
+	[VMX_EXIT_WRMSR] = { vmx_exit_wrmsr, NULL, VMMON_STAT_EXIT_MSR },
+	[VMX_EXIT_MWAIT] = VMX_EXIT_UD,
+	[VMX_EXIT_MONITOR] = VMX_EXIT_UD,
+	[VMX_EXIT_EPT_VIOLATION] = { vmx_exit_later, vmx_exit_ept_violation,
+				     VMX_STAT_BY_HANDLER, true },
+	[VMX_EXIT_INVEPT] = VMX_EXIT_UD,
+	[VMX_EXIT_PREEMPTION_TIMER] = { vmx_exit_yield, NULL, VMMON_STAT_EXIT_PREEMPT },
+	[VMX_EXIT_INVVPID] = VMX_EXIT_UD,
+	[VMX_EXIT_WBINVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
+	[VMX_EXIT_XSETBV] = { vmx_exit_xsetbv, NULL, VMMON_STAT_EXIT_OTHER },
+	[VMX_EXIT_VMFUNC] = VMX_EXIT_UD,
+};
+
+/* The row of @basic, or NULL for a reason vmmon does not handle. */
+static const struct vmx_exit_kind *vmx_exit_kind(u32 basic)
+{
+	if (basic >= ARRAY_SIZE(vmx_exits) || !vmx_exits[basic].atomic)
+		return NULL;
+	return &vmx_exits[basic];
+}
+
+bool vmx_exit_needs_paging(u32 basic)
+{
+	const struct vmx_exit_kind *k = vmx_exit_kind(basic);
+
+	return k && k->paging;
+}
+
+enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
+{
+	struct vmmon_run *run = vcpu->run;
+	const struct vmx_exit_kind *k;
+
+	if (exit->entry_insn_failed) {
+		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
+		vmx_exit_internal(run, VMMON_INTERNAL_ENTRY_INSN_FAILED,
+				  exit->insn_error, 0);
+		return VMX_NEXT_USER;
+	}
+	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
+		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
+		run->exit_reason = VMMON_EXIT_FAIL_ENTRY;
+		run->fail_entry.hw_reason = exit->reason;
+		run->fail_entry.qualification = exit->qualification;
+		return VMX_NEXT_USER;
+	}
+	k = vmx_exit_kind(exit->reason & VMX_EXIT_REASON_BASIC_MASK);
+	if (!k) {
+		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
+		return vmx_exit_unhandled(vcpu, exit);
+	}
+	if (k->stat != VMX_STAT_BY_HANDLER)
+		vmmon_vcpu_count_exit(vcpu, k->stat);
+	return k->atomic(vcpu, exit);
+}
+
 enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit)
 {
-	switch (exit->reason & VMX_EXIT_REASON_BASIC_MASK) {
-	case VMX_EXIT_EPT_VIOLATION:
-		return vmx_exit_ept_violation(vcpu, exit);
-	case VMX_EXIT_IO_INSTRUCTION:
-		return vmx_exit_string_io(vcpu, exit);
-	}
-	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_UNHANDLED_EXIT,
-			  exit->reason, exit->qualification);
-	return VMX_NEXT_USER;
+	const struct vmx_exit_kind *k =
+		vmx_exit_kind(exit->reason & VMX_EXIT_REASON_BASIC_MASK);
+
+	if (!k || !k->sleepable)
+		return vmx_exit_unhandled(vcpu, exit);
+	return k->sleepable(vcpu, exit);
 }
 
 /*

@@ -11,7 +11,7 @@
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
-#include "vmmon_vm.h"
+#include "vmmon_backend.h"
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_caps.h"

@@ -23,12 +23,34 @@
 #define VMX_REG_R15	112
 
 #ifndef __ASSEMBLY__
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 struct vmx_guest_regs {
 	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
 };
+
+/* The offsets above are the struct's: checked at build time. */
+#define VMX_REG_CHECK(reg, REG) \
+	static_assert(offsetof(struct vmx_guest_regs, reg) == VMX_REG_##REG)
+VMX_REG_CHECK(rax, RAX);
+VMX_REG_CHECK(rbx, RBX);
+VMX_REG_CHECK(rcx, RCX);
+VMX_REG_CHECK(rdx, RDX);
+VMX_REG_CHECK(rsi, RSI);
+VMX_REG_CHECK(rdi, RDI);
+VMX_REG_CHECK(rbp, RBP);
+VMX_REG_CHECK(r8, R8);
+VMX_REG_CHECK(r9, R9);
+VMX_REG_CHECK(r10, R10);
+VMX_REG_CHECK(r11, R11);
+VMX_REG_CHECK(r12, R12);
+VMX_REG_CHECK(r13, R13);
+VMX_REG_CHECK(r14, R14);
+VMX_REG_CHECK(r15, R15);
+static_assert(sizeof(struct vmx_guest_regs) == VMX_REG_R15 + 8);
 
 /*
  * Enter the guest with @regs loaded, by VMRESUME if @launched, else

@@ -39,8 +39,7 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/traps.h>
-#include "vmmon_core.h"
-#include "vmmon_vm.h"
+#include "vmmon_backend.h"
 #include "vmx.h"
 #include "vmx_arch.h"
 #include "vmx_regs.h"
@@ -444,7 +443,7 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	}
 
 	basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
-	if (basic != VMX_EXIT_EPT_VIOLATION && basic != VMX_EXIT_IO_INSTRUCTION)
+	if (!vmx_exit_needs_paging(basic))
 		return;
 	/* What the handlers that run after vmx_put() need to know. */
 	exit->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
@@ -964,11 +963,11 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 	err = vmmon_fpu_init(&vx->fpu);
 	if (err)
 		goto free_vpid;
-	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(&vcpu->vm->ept));
+	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(vmmon_vm_ept(vcpu->vm)));
 	if (err)
 		goto free_fpu;
 	vcpu->hw = vx;
-	vx->ept = &vcpu->vm->ept;
+	vx->ept = vmmon_vm_ept(vcpu->vm);
 	vx->ept_gen = -1;
 	vmx_msr_init(vcpu);
 	return 0;

@@ -8,9 +8,9 @@
 
 #include <linux/types.h>
 #include <asm/trapnr.h>
-#include "vmmon_fpu.h"
-#include "x86_decode.h"
-#include "x86_walk.h"
+#include "x86/vmmon_fpu.h"
+#include "x86/x86_decode.h"
+#include "x86/x86_walk.h"
 #include "vmx_regs.h"
 #include "vmx_vmcs.h"
 
@@ -199,7 +199,12 @@ void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
 
 /* vmx_exit.c: the VMCS is loaded and preemption is off. */
+/* An exit handler of vmx_exit.c's table. */
+typedef enum vmx_next (*vmx_exit_fn)(struct vmmon_vcpu *vcpu,
+				     const struct vmx_exit *exit);
+
 enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit);
+bool vmx_exit_needs_paging(u32 basic);
 /* vmx_exit.c: after the VMCS is put away; may sleep. */
 enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit);

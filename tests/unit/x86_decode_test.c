@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of kmod/x86_decode.c, built natively.  The encodings are
+ * Unit tests of kmod/x86/x86_decode.c, built natively.  The encodings are
  * what GNU as emits for the AT&T text beside them (checked with objdump),
  * except the rows marked "by hand", which follow SDM vol. 2 section 2.2.1
  * for prefix orders as has no syntax for.

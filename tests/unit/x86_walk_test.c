@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of kmod/x86_walk.c, built natively: page tables are built
+ * Unit tests of kmod/x86/x86_walk.c, built natively: page tables are built
  * in a made-up guest-physical memory, and each walk's address or #PF
  * error code is checked against SDM vol. 3A chapter 4.
  */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a virtualization backend (kmod/vmx/) may use of the core, and all
+ * of it: the vCPU fields named below, guest memory through the VM's
+ * functions, the VM's EPT (kmod/ept/), the exit counters, the vCPU's
+ * CPUID table, and the VMX sections and kicks of vmmon_hw.c
+ * (vmmon_core.h).  The core reaches a backend only through struct
+ * vmmon_hw_ops.  Backend files include this header and no other of the
+ * core's.
+ */
+#ifndef VMMON_BACKEND_H
+#define VMMON_BACKEND_H
+
+#include <linux/compiler.h>
+#include <linux/mutex.h>
+#include <uapi/vmmon.h>
+#include "ept/ept.h"
+#include "vmmon_core.h"
+
+struct vmmon_vm;
+
+/*
+ * A vCPU.  The backend may use @vm (through the functions below), @id,
+ * @run, @hw and @irq_pending; the rest is the core's.
+ */
+struct vmmon_vcpu {
+	struct vmmon_vm *vm;
+	unsigned int id;
+	struct mutex lock;	/* one ioctl at a time */
+	struct vmmon_run *run;	/* shared with userspace (mmap) */
+	void *hw;		/* the backend's state (struct vmx_vcpu) */
+	/* The guest's CPUID table (VMMON_SET_CPUID); replaced whole. */
+	struct vmmon_cpuid_entry *cpuid;
+	unsigned int cpuid_nent;
+	/* VMMON_INTERRUPT's vector until the guest takes it, or -1. */
+	int irq_pending;
+	/* Written by the vCPU's thread only; read by the stats ioctls. */
+	struct vmmon_exit_stats stats;
+};
+
+/* Count one exit of the kind @stat. */
+static inline void vmmon_vcpu_count_exit(struct vmmon_vcpu *vcpu,
+					 enum vmmon_stat_exit stat)
+{
+	WRITE_ONCE(vcpu->stats.total, vcpu->stats.total + 1);
+	WRITE_ONCE(vcpu->stats.count[stat], vcpu->stats.count[stat] + 1);
+}
+
+/* vmmon_vm.c: the guest's memory, as the guest sees it */
+struct vmmon_ept *vmmon_vm_ept(struct vmmon_vm *vm);
+int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa);
+int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
+		       unsigned int len);
+int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
+			unsigned int len);
+
+/* vmmon_cpuid.c: the answer of the vCPU's table */
+void vmmon_cpuid_lookup(struct vmmon_vcpu *vcpu, u32 function, u32 index,
+			u32 out[4]);
+
+#endif /* VMMON_BACKEND_H */
