@@ -105,16 +105,19 @@ static void vmmon_hw_disable_ipi(void *unused)
  */
 static void vmmon_hw_emergency(void)
 {
-	if (this_cpu_read(vmmon_hw_on))
-		hw->cpu_emergency_disable();
+	hw->cpu_emergency_disable();
 }
 
 /*
  * There is one such callback, and a second registration is refused with
- * a warning.  KVM registers its own while it is loaded (6.1) or while it
- * holds VT-x (6.12, when vmmon cannot), and KVM's also takes out of VMX
- * root the CPUs vmmon put there (it goes by CR4.VMXE): so vmmon
- * registers only while KVM is not loaded.
+ * a warning (a panic under panic_on_warn).  kvm_intel registers its own
+ * while it is loaded (6.1) or while it holds VT-x (6.12), and KVM's also
+ * takes out of VMX root the CPUs vmmon put there (it goes by CR4.VMXE).
+ * So vmmon registers only while kvm.ko is not loaded: otherwise KVM
+ * taking VT-x while vmmon holds it (which then fails anyway) would warn.
+ * The price, on 6.12 with kvm.ko loaded but not holding VT-x
+ * (kvm.enable_virt_at_load=0, or kvm_intel unloaded and kvm.ko left),
+ * is no callback at all while vmmon runs guests.
  */
 static bool vmmon_hw_emergency_registered;
 
@@ -145,17 +148,19 @@ static int vmmon_hw_enable_all(void)
 {
 	int err;
 
+	/* Before the first VMXON: no moment in VMX root without it. */
+	vmmon_hw_emergency_register();
 	atomic_set(&vmmon_hw_enable_err, 0);
 	on_each_cpu(vmmon_hw_enable_ipi, NULL, 1);
 	err = atomic_read(&vmmon_hw_enable_err);
 	if (err) {
 		on_each_cpu(vmmon_hw_disable_ipi, NULL, 1);
+		vmmon_hw_emergency_unregister();
 		pr_err("cannot enter %s root operation on all CPUs (%d)\n",
 		       hw->name, err);
 		return err;
 	}
 	vmmon_hw_active = true;
-	vmmon_hw_emergency_register();
 	pr_debug("entered %s root operation on %u CPUs\n", hw->name,
 		 atomic_read(&vmmon_hw_nr_on));
 	return 0;

@@ -12,6 +12,8 @@ set -euo pipefail
 
 pkgs=(
 	build-essential gcc-12 sparse clang libclang-rt-14-dev
+	# The 32-bit VMM suite (tests/vmmon_vmm32_test.c, built with -m32).
+	gcc-multilib
 	bochs bochsbios vgabios bochs-term qemu-system-x86
 	busybox-static isolinux syslinux-common genisoimage cpio xz-utils zstd kmod
 	libnl-3-dev libnl-genl-3-dev pkg-config

@@ -483,6 +483,10 @@ VMMON_TEST(vcpu_ioctls_validate)
 	sregs.cs.pad = 0;
 	sregs.cr4 = 1 << 13;			/* VMXE is the host's */
 	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cr4 = 1 << 23;			/* CET: not given */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
+	sregs.cr4 = 1ULL << 32;			/* FRED: not given */
+	EXPECT_ERRNO(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), EINVAL);
 	/* What VM entry refuses, refused here (review kmod.md §3). */
 	sregs.cr4 = 0;
 	sregs.cr0 = 0x80000000;			/* PG without PE */

@@ -37,9 +37,12 @@
  * @ad: the CPU sets accessed and dirty flags in the entries, which
  * idle-memory sampling will read and clear.
  */
+static atomic64_t vmmon_ept_serial = ATOMIC64_INIT(0);
+
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad)
 {
 	ept->ad = ad;
+	ept->serial = atomic64_inc_return(&vmmon_ept_serial);
 	atomic64_set(&ept->flush_gen, 0);
 	if (!zalloc_cpumask_var(&ept->running, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;

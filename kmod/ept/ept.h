@@ -26,6 +26,8 @@ struct vmmon_ept {
 	 * entries of a run, cleared after): the only ones a flush must kick.
 	 */
 	cpumask_var_t running;
+	/* Unique for the module's lifetime: the VM, for the IBPB of vmx_spec.c. */
+	u64 serial;
 };
 
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad);

@@ -250,11 +250,13 @@ static void vmx_cpu_disable(void)
 }
 
 /*
- * Panic, kdump or emergency reboot, at any moment, maybe in NMI context:
- * write the current VMCS back to memory (for the dump) and leave VMX
- * operation, so that INIT works again and the next kernel may clear
- * CR4.VMXE.  A VMX instruction that faults (the CPU just left) is
- * harmless: each has an exception fixup.
+ * Panic, kdump or emergency reboot, at any moment, maybe in NMI context,
+ * on every CPU: write the current VMCS back to memory (for the dump) and
+ * leave VMX operation, so that INIT works again and the next kernel may
+ * clear CR4.VMXE.  By CR4.VMXE, not vmmon's own flag, which VMXON and
+ * VMXOFF do not set in the same instant; a VMX instruction that faults
+ * (the CPU is not in VMX operation after all) is harmless: each has an
+ * exception fixup.
  */
 #define VMX_NO_CURRENT_VMCS	(~0ULL)
 

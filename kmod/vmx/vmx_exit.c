@@ -11,6 +11,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#include <asm/pgtable_types.h>
+#include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 #include "vmmon_backend.h"
@@ -95,9 +97,18 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 	return vmx_skip(vx, exit);
 }
 
-/* With PAE paging outside IA-32e mode, the CPU holds the 4 PDPTEs. */
+/* Bits 2:1 and 8:5 of a present PDPTE are reserved (SDM 3A 4.4.1). */
+#define VMX_PDPTE_RSVD		(GENMASK_ULL(2, 1) | GENMASK_ULL(8, 5))
+
+/*
+ * With PAE paging outside IA-32e mode, the CPU holds the 4 PDPTEs, and
+ * loading one with reserved bits set (or an address beyond MAXPHYADDR)
+ * is a #GP of the MOV that loads it, which VM entry would refuse.
+ */
 static int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
 {
+	u64 rsvd = VMX_PDPTE_RSVD |
+		   ~GENMASK_ULL(boot_cpu_data.x86_phys_bits - 1, 0);
 	u64 pdpte[4];
 	int err, i;
 
@@ -105,6 +116,9 @@ static int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
 				 sizeof(pdpte));
 	if (err)
 		return err;
+	for (i = 0; i < 4; i++)
+		if ((pdpte[i] & _PAGE_PRESENT) && (pdpte[i] & rsvd))
+			return -EINVAL;
 	for (i = 0; i < 4; i++)
 		__vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
 	return 0;
@@ -148,8 +162,8 @@ static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 				 X86_CR4_SMEP)
 
 /*
- * MOV to CR4 that exits because it changes a bit vmmon owns (MCE, or
- * VMXE, which the guest may not set): do what the CPU would, or #GP.
+ * MOV to CR4 that exits because it changes a bit vmmon owns (MCE, or one
+ * the guest may not set: vmx_cr4_refused): do what the CPU would, or #GP.
  */
 static int vmx_set_cr4(struct vmmon_vcpu *vcpu, u64 val)
 {
@@ -159,7 +173,7 @@ static int vmx_set_cr4(struct vmmon_vcpu *vcpu, u64 val)
 	bool pae_paging = !lma && (vmx_guest_cr0() & X86_CR0_PG) &&
 			  (val & X86_CR4_PAE);
 
-	if ((val & VMX_CR4_HOST_OWNED) ||
+	if ((val & vmx_cr4_refused) || (val >> 32) ||
 	    (vmx_hw_cr4(val) & ~vmx_caps.cr4_fixed1))
 		return -EINVAL;
 	if (lma && (!(val & X86_CR4_PAE) || ((val ^ old) & X86_CR4_LA57)))

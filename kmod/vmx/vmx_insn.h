@@ -66,6 +66,7 @@ static __always_inline enum vmx_insn_status vmx_vmclear(u64 vmcs_pa)
  */
 static __always_inline bool vmx_vmptrst(u64 *vmcs_pa)
 {
+	/* An input operand the instruction writes: "memory" tells gcc. */
 	asm goto("1: vmptrst %[pa]\n\t" _ASM_EXTABLE(1b, %l[fault])
 		 : : [pa] "m"(*vmcs_pa) : "memory" : fault);
 	return true;

@@ -186,8 +186,10 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_EIP:
 		return true;
 	case MSR_IA32_SYSENTER_CS:
-	case MSR_TSC_AUX:
 		return !(data >> 32);
+	case MSR_TSC_AUX:
+		/* The guest has it only with RDTSCP (vmx_msr_setup()). */
+		return vmx_switched_msr(index) >= 0 && !(data >> 32);
 	case MSR_IA32_APICBASE:
 		return !(data & ~VMX_APIC_BASE_VALID);
 	case MSR_IA32_CR_PAT:

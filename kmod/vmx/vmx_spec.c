@@ -66,8 +66,11 @@ static struct page *vmx_l1d_pages;
 
 /* An interrupt or the host's own work ran on this CPU since the flush. */
 static DEFINE_PER_CPU(bool, vmx_l1d_flush_needed);
-/* The VM whose guest ran last on this CPU (compared, never followed). */
-static DEFINE_PER_CPU(const void *, vmx_last_vm);
+/*
+ * The VM whose guest ran last on this CPU, by a serial number that is
+ * never reused (an address would be, by the next VM allocated there).
+ */
+static DEFINE_PER_CPU(u64, vmx_last_vm);
 static DEFINE_PER_CPU(u64 [VMX_SPEC_NR], vmx_spec_count);
 
 static const char *const vmx_spec_names[VMX_SPEC_NR] = {
@@ -152,8 +155,11 @@ int vmx_spec_setup(void)
 		for (i = 0; i < 1u << VMX_L1D_FLUSH_ORDER; i++)
 			memset(page_address(vmx_l1d_pages + i), i + 1, PAGE_SIZE);
 	}
+	/* A write to the parameter file may race with the module's init. */
+	kernel_param_lock(THIS_MODULE);
 	vmx_l1d_mode = vmx_l1d_param == VMX_L1D_AUTO ? vmx_l1d_auto() :
 						       vmx_l1d_param;
+	kernel_param_unlock(THIS_MODULE);
 	return 0;
 }
 
@@ -213,12 +219,12 @@ void vmx_spec_log(void)
  * whatever ran before may have left host data in the L1D; a vCPU of
  * another VM may have trained the branch predictors.
  */
-void vmx_spec_vcpu_load(const void *vm)
+void vmx_spec_vcpu_load(u64 vm_serial)
 {
 	this_cpu_write(vmx_l1d_flush_needed, true);
-	if (this_cpu_read(vmx_last_vm) == vm)
+	if (this_cpu_read(vmx_last_vm) == vm_serial)
 		return;
-	this_cpu_write(vmx_last_vm, vm);
+	this_cpu_write(vmx_last_vm, vm_serial);
 	if (cpu_feature_enabled(X86_FEATURE_USE_IBPB)) {
 		indirect_branch_prediction_barrier();
 		vmx_spec_inc(VMX_SPEC_IBPB_SWITCH);
@@ -280,8 +286,11 @@ void vmx_spec_vcpu_put(void)
 	}
 }
 
-/* Called by vmx_switch.S after an exit, with KERNEL_IBRS only. */
-void vmx_spec_ctrl_restore_host(void)
+/*
+ * Called by vmx_switch.S after an exit, with KERNEL_IBRS only: not to be
+ * traced or probed, which would run indirect branches before IBRS is on.
+ */
+noinstr void vmx_spec_ctrl_restore_host(void)
 {
 	native_wrmsrl(MSR_IA32_SPEC_CTRL, this_cpu_read(x86_spec_ctrl_current));
 	barrier_nospec();

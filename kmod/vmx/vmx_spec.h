@@ -22,8 +22,8 @@ extern const struct attribute_group vmx_spec_group;
 int vmx_spec_setup(void);
 void vmx_spec_teardown(void);
 void vmx_spec_log(void);
-/* The run loop, preemption off: @vm identifies the guest's VM. */
-void vmx_spec_vcpu_load(const void *vm);
+/* The run loop, preemption off: @vm_serial identifies the guest's VM. */
+void vmx_spec_vcpu_load(u64 vm_serial);
 void vmx_spec_before_entry(void);
 void vmx_spec_after_exit(void);
 void vmx_spec_vcpu_put(void);

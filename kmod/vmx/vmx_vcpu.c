@@ -108,7 +108,7 @@ MODULE_PARM_DESC(max_vpid, "highest VPID given to a vCPU (1-65535, default 65535
 #define VMX_AR_LDT		0x82	/* present, LDT */
 #define VMX_AR_TSS_BUSY		0x8b	/* present, busy 32-bit TSS */
 static DEFINE_IDA(vmx_vpid_ida);
-unsigned long vmx_cr4_mce;
+unsigned long vmx_cr4_mce, vmx_cr4_refused;
 /* Every bit set: every RDMSR and WRMSR of every guest exits (SDM 25.6.9). */
 static struct page *vmx_msr_bitmap;
 
@@ -119,6 +119,9 @@ int vmx_vcpus_setup(void)
 	if (err)
 		return err;
 	vmx_cr4_mce = cr4_read_shadow() & X86_CR4_MCE;
+	vmx_cr4_refused = VMX_CR4_HOST_OWNED | VMX_CR4_NOT_GIVEN;
+	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
+		vmx_cr4_refused |= X86_CR4_PKE;
 	vmx_msr_setup();
 	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
@@ -758,7 +761,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	if (err)
 		goto out;
 	vmx_flush_tlb_on_migration(vx);
-	vmx_spec_vcpu_load(vx->ept);
+	vmx_spec_vcpu_load(vx->ept->serial);
 	/* Seen by vmx_flush_ept() before this CPU reads flush_gen to enter. */
 	cpumask_set_cpu(smp_processor_id(), vx->ept->running);
 	smp_mb__after_atomic();
@@ -913,7 +916,8 @@ static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 	}
 	return !sregs->gdt.pad && !sregs->idt.pad &&
 	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
-	       !(sregs->cr0 >> 32) && !(sregs->cr4 & VMX_CR4_HOST_OWNED) &&
+	       !(sregs->cr0 >> 32) && !(sregs->cr4 & vmx_cr4_refused) &&
+	       !(sregs->cr4 >> 32) &&
 	       !(vmx_hw_cr4(sregs->cr4) & ~vmx_caps.cr4_fixed1) &&
 	       vmx_sregs_cr_valid(sregs);
 }

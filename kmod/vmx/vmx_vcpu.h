@@ -30,9 +30,26 @@ struct page;
  * (KVM does the same): with it clear, a machine check while the guest
  * runs would shut the CPU down instead of reaching the host's handler.
  * vmx_cr4_mce is the host's value.
+ *
+ * CR4 bits vmmon does not give a guest (vmx_cr4_refused: VMXE, and
+ * these): their state lives in MSRs vmmon does not switch (CET, PKS,
+ * FRED, LAM), or the feature is the host's (SMX, Key Locker, user
+ * interrupts); PKE too where the host does not use protection keys,
+ * since vmmon then cannot read the guest's PKRU back.  Setting one
+ * exits (they are in the guest/host mask) and faults.
  */
-#define VMX_CR4_GUEST_HOST_MASK	(VMX_CR4_HOST_OWNED | X86_CR4_MCE)
-extern unsigned long vmx_cr4_mce;
+#define VMX_CR4_SMXE		BIT_ULL(14)
+#define VMX_CR4_KL		BIT_ULL(19)
+#define VMX_CR4_CET		BIT_ULL(23)
+#define VMX_CR4_PKS		BIT_ULL(24)
+#define VMX_CR4_UINTR		BIT_ULL(25)
+#define VMX_CR4_LAM_SUP		BIT_ULL(28)
+#define VMX_CR4_FRED		BIT_ULL(32)
+#define VMX_CR4_NOT_GIVEN	(VMX_CR4_SMXE | VMX_CR4_KL | VMX_CR4_CET | \
+				 VMX_CR4_PKS | VMX_CR4_UINTR | \
+				 VMX_CR4_LAM_SUP | VMX_CR4_FRED)
+extern unsigned long vmx_cr4_mce, vmx_cr4_refused;
+#define VMX_CR4_GUEST_HOST_MASK	(vmx_cr4_refused | X86_CR4_MCE)
 
 /*
  * CR0 and CR4 as the guest sees them: the bits it owns change without

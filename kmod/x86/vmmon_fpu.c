@@ -71,13 +71,14 @@ void vmmon_fpu_fini(struct vmmon_fpu *fpu)
 /*
  * XSAVE and XRSTOR move only what XCR0 enables, and SSE state is live
  * even when the guest's XCR0 leaves it out: both run under the host's
- * XCR0, with the guest's in force only in between.  Never PKRU, which
- * the run loop switches by itself (XRSTOR would load the image's 0 and
- * leave it there for the host).
+ * XCR0, with the guest's in force only in between.  Only the components
+ * a guest may have: never PKRU, which the run loop switches by itself
+ * (XRSTOR would load the image's 0 and leave it there for the host), nor
+ * AMX, which XFD may have armed for this task (XRSTOR would fault).
  */
 static void vmmon_xrstor(void *area)
 {
-	u64 mask = vmmon_host_xcr0 & ~XFEATURE_MASK_PKRU;
+	u64 mask = vmmon_host_xcr0 & VMMON_XCR0_ALLOWED;
 	u32 lo = mask, hi = mask >> 32;
 
 	asm volatile("xrstor64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
@@ -86,7 +87,7 @@ static void vmmon_xrstor(void *area)
 
 static void vmmon_xsave(void *area)
 {
-	u64 mask = vmmon_host_xcr0 & ~XFEATURE_MASK_PKRU;
+	u64 mask = vmmon_host_xcr0 & VMMON_XCR0_ALLOWED;
 	u32 lo = mask, hi = mask >> 32;
 
 	asm volatile("xsave64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
