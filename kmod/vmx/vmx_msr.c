@@ -8,6 +8,8 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/user-return-notifier.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
@@ -277,6 +279,58 @@ void vmx_msr_setup(void)
 }
 
 /*
+ * Should the run loop never reach vmx_msr_load_host() (an oops inside it
+ * ends the thread), the guest's SYSCALL MSRs would stay in the CPU, and
+ * the next system call of any task there would enter the kernel at the
+ * guest's LSTAR.  A user-return notifier, armed while the guest's values
+ * are in the CPU, puts the host's back before any task on this CPU
+ * returns to user mode (a context switch hands the notification on to
+ * the next task), as KVM's user-return MSRs do.  KERNEL_GS_BASE is left
+ * to the context switch, which writes the next task's.
+ */
+struct vmx_msr_guard {
+	struct user_return_notifier urn;
+	bool armed;
+	u64 tsc_aux;		/* this CPU's */
+};
+
+static DEFINE_PER_CPU(struct vmx_msr_guard, vmx_msr_guard);
+
+static void vmx_msr_on_user_return(struct user_return_notifier *urn)
+{
+	struct vmx_msr_guard *guard =
+		container_of(urn, struct vmx_msr_guard, urn);
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	if (guard->armed) {
+		guard->armed = false;
+		user_return_notifier_unregister(urn);
+		for (i = 0; i < vmx_nr_switched; i++)
+			if (i != VMX_MSR_KERNEL_GS_BASE)
+				wrmsrl(vmx_switched_msr_index[i],
+				       i == VMX_MSR_TSC_AUX ? guard->tsc_aux :
+							      vmx_host_msrs[i]);
+	}
+	local_irq_restore(flags);
+}
+
+/* At unload: no notifier of this module may stay armed on any CPU. */
+static void vmx_msr_disarm(void *unused)
+{
+	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
+
+	if (guard->armed)
+		vmx_msr_on_user_return(&guard->urn);
+}
+
+void vmx_msr_teardown(void)
+{
+	on_each_cpu(vmx_msr_disarm, NULL, 1);
+}
+
+/*
  * Before the guest runs, with preemption off: the guest's values in the
  * CPU, the host's in @host.  The host's are needed only on the way back
  * to its userspace, so they stay out while vmmon handles exits (the
@@ -285,6 +339,7 @@ void vmx_msr_setup(void)
  */
 void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS])
 {
+	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
 	int i;
 
 	for (i = 0; i < vmx_nr_switched; i++) {
@@ -292,18 +347,27 @@ void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS])
 			rdmsrl(vmx_switched_msr_index[i], host[i]);
 		else
 			host[i] = vmx_host_msrs[i];
-		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
 	}
+	if (vmx_nr_switched > VMX_MSR_TSC_AUX)
+		guard->tsc_aux = host[VMX_MSR_TSC_AUX];
+	guard->urn.on_user_return = vmx_msr_on_user_return;
+	guard->armed = true;
+	user_return_notifier_register(&guard->urn);
+	for (i = 0; i < vmx_nr_switched; i++)
+		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
 	vx->msrs_loaded = true;
 }
 
 void vmx_msr_load_host(struct vmx_vcpu *vx,
 		       const u64 host[VMX_NR_SWITCHED_MSRS])
 {
+	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
 	int i;
 
 	rdmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
 	vx->msrs_loaded = false;
 	for (i = 0; i < vmx_nr_switched; i++)
 		wrmsrl(vmx_switched_msr_index[i], host[i]);
+	guard->armed = false;
+	user_return_notifier_unregister(&guard->urn);
 }

@@ -132,6 +132,7 @@ int vmx_vcpus_setup(void)
 
 void vmx_vcpus_teardown(void)
 {
+	vmx_msr_teardown();
 	__free_page(vmx_msr_bitmap);
 }
 

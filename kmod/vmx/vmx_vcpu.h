@@ -242,6 +242,7 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
+void vmx_msr_teardown(void);
 void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS]);
 void vmx_msr_load_host(struct vmx_vcpu *vx,
 		       const u64 host[VMX_NR_SWITCHED_MSRS]);
