@@ -30,6 +30,11 @@ static const uint8_t out_hlt_loop[] = { 0xe6, 0x80, 0xfe, 0xc0, 0xf4, 0xeb, 0xf9
 
 static __thread int tls_word = 0x3232;
 
+/*
+ * The VM of tests/lib/vmmon_guest.c, made here again: that library also
+ * holds the long-mode guests, whose guest code is 64-bit and does not
+ * build with -m32.
+ */
 struct guest32 {
 	int vm, vcpu;
 	uint8_t *ram;
