@@ -123,15 +123,6 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 	return err;
 }
 
-bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
-{
-	unsigned int i, n = smp_load_acquire(&pmap->nr_regions);
-
-	for (i = 0; i < n; i++)
-		if (gfn - pmap->regions[i].first_gfn < pmap->regions[i].nr_pages)
-			return true;
-	return false;
-}
 
 /*
  * Whether @n pages from @gfn are all RAM: region by region, not page by
@@ -156,6 +147,11 @@ bool vmmon_pmap_range_is_ram(const struct vmmon_pmap *pmap, u64 gfn, u64 n)
 		n -= take;
 	}
 	return true;
+}
+
+bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
+{
+	return vmmon_pmap_range_is_ram(pmap, gfn, 1);
 }
 
 /*

@@ -296,7 +296,7 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 {
 	struct vmmon_memory_range r;
 	LIST_HEAD(gone);
-	u64 gfn, end, n;
+	u64 first, gfn, end, n;
 	long err = 0;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
@@ -304,11 +304,11 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 	if (r.flags || r.pad || !r.size || !PAGE_ALIGNED(r.guest_phys) ||
 	    !PAGE_ALIGNED(r.size) || r.guest_phys + r.size < r.guest_phys)
 		return -EINVAL;
-	end = (r.guest_phys + r.size) >> PAGE_SHIFT;
-	if (!vmmon_pmap_range_is_ram(&vm->pmap, r.guest_phys >> PAGE_SHIFT,
-				     end - (r.guest_phys >> PAGE_SHIFT)))
+	first = r.guest_phys >> PAGE_SHIFT;
+	end = first + (r.size >> PAGE_SHIFT);
+	if (!vmmon_pmap_range_is_ram(&vm->pmap, first, end - first))
 		return -EINVAL;
-	for (gfn = r.guest_phys >> PAGE_SHIFT; gfn < end; gfn += n) {
+	for (gfn = first; gfn < end; gfn += n) {
 		n = min_t(u64, end - gfn, VMMON_DISCARD_BATCH);
 		vmmon_vm_discard_batch(vm, gfn, n, &gone);
 		if (fatal_signal_pending(current)) {
@@ -316,8 +316,7 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 			break;
 		}
 		/* Not all of a large range held back until the end. */
-		if (!((gfn - (r.guest_phys >> PAGE_SHIFT) + n) %
-		      VMMON_DISCARD_FREE_BATCH))
+		if (!((gfn - first + n) % VMMON_DISCARD_FREE_BATCH))
 			vmmon_vm_free_discarded(&gone);
 		cond_resched();
 	}

@@ -173,8 +173,7 @@ static int vmx_set_cr4(struct vmmon_vcpu *vcpu, u64 val)
 	bool pae_paging = !lma && (vmx_guest_cr0() & X86_CR0_PG) &&
 			  (val & X86_CR4_PAE);
 
-	if ((val & vmx_cr4_refused) || (val >> 32) ||
-	    (vmx_hw_cr4(val) & ~vmx_caps.cr4_fixed1))
+	if (!vmx_cr4_valid(val))
 		return -EINVAL;
 	if (lma && (!(val & X86_CR4_PAE) || ((val ^ old) & X86_CR4_LA57)))
 		return -EINVAL;
@@ -464,7 +463,7 @@ struct vmx_exit_kind {
 	bool paging;
 };
 
-#define VMX_EXIT_UD	{ vmx_exit_ud, NULL, VMMON_STAT_EXIT_OTHER }
+#define VMX_EXIT_KIND_UD	{ vmx_exit_ud, NULL, VMMON_STAT_EXIT_OTHER }
 
 static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_EXCEPTION_NMI] = { vmx_exit_exception_nmi, NULL, VMMON_STAT_EXIT_OTHER },
@@ -472,20 +471,20 @@ static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_TRIPLE_FAULT] = { vmx_exit_triple_fault, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { vmx_exit_irq_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
 	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
-	[VMX_EXIT_GETSEC] = VMX_EXIT_UD,
+	[VMX_EXIT_GETSEC] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },
 	[VMX_EXIT_INVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
 	[VMX_EXIT_RDPMC] = { vmx_exit_gp, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_VMCALL] = { vmx_exit_vmcall, NULL, VMMON_STAT_EXIT_HYPERCALL },
-	[VMX_EXIT_VMCLEAR] = VMX_EXIT_UD,
-	[VMX_EXIT_VMLAUNCH] = VMX_EXIT_UD,
-	[VMX_EXIT_VMPTRLD] = VMX_EXIT_UD,
-	[VMX_EXIT_VMPTRST] = VMX_EXIT_UD,
-	[VMX_EXIT_VMREAD] = VMX_EXIT_UD,
-	[VMX_EXIT_VMRESUME] = VMX_EXIT_UD,
-	[VMX_EXIT_VMWRITE] = VMX_EXIT_UD,
-	[VMX_EXIT_VMXOFF] = VMX_EXIT_UD,
-	[VMX_EXIT_VMXON] = VMX_EXIT_UD,
+	[VMX_EXIT_VMCLEAR] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMLAUNCH] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMPTRLD] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMPTRST] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMREAD] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMRESUME] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMWRITE] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMXOFF] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_VMXON] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_CR_ACCESS] = { vmx_exit_cr, NULL, VMMON_STAT_EXIT_CR },
 	[VMX_EXIT_DR_ACCESS] = { vmx_exit_dr, NULL, VMMON_STAT_EXIT_OTHER },
 	/* OUT and IN here; INS and OUTS read or write guest memory. */
@@ -493,16 +492,16 @@ static const struct vmx_exit_kind vmx_exits[] = {
 				      VMMON_STAT_EXIT_IO, true },
 	[VMX_EXIT_RDMSR] = { vmx_exit_rdmsr, NULL, VMMON_STAT_EXIT_MSR },
 	[VMX_EXIT_WRMSR] = { vmx_exit_wrmsr, NULL, VMMON_STAT_EXIT_MSR },
-	[VMX_EXIT_MWAIT] = VMX_EXIT_UD,
-	[VMX_EXIT_MONITOR] = VMX_EXIT_UD,
+	[VMX_EXIT_MWAIT] = VMX_EXIT_KIND_UD,
+	[VMX_EXIT_MONITOR] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_EPT_VIOLATION] = { vmx_exit_later, vmx_exit_ept_violation,
 				     VMX_STAT_BY_HANDLER, true },
-	[VMX_EXIT_INVEPT] = VMX_EXIT_UD,
+	[VMX_EXIT_INVEPT] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_PREEMPTION_TIMER] = { vmx_exit_yield, NULL, VMMON_STAT_EXIT_PREEMPT },
-	[VMX_EXIT_INVVPID] = VMX_EXIT_UD,
+	[VMX_EXIT_INVVPID] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_WBINVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
 	[VMX_EXIT_XSETBV] = { vmx_exit_xsetbv, NULL, VMMON_STAT_EXIT_OTHER },
-	[VMX_EXIT_VMFUNC] = VMX_EXIT_UD,
+	[VMX_EXIT_VMFUNC] = VMX_EXIT_KIND_UD,
 };
 
 /* The row of @basic, or NULL for a reason vmmon does not handle. */

@@ -257,14 +257,9 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
  * The host's values of STAR, LSTAR, CSTAR and SFMASK: set once at boot,
  * the same on every CPU (syscall_init()), so read once.  KERNEL_GS_BASE
  * (the current task's user GS base) and TSC_AUX (this CPU's number, for
- * the vDSO's getcpu()) are read at each switch.
+ * the vDSO's getcpu()) are read at each switch, into vmx_msr_guard.
  */
 static u64 vmx_host_msrs[VMX_NR_SWITCHED_MSRS];
-
-static bool vmx_msr_per_switch(int i)
-{
-	return i == VMX_MSR_KERNEL_GS_BASE || i == VMX_MSR_TSC_AUX;
-}
 
 void vmx_msr_setup(void)
 {
@@ -274,11 +269,14 @@ void vmx_msr_setup(void)
 	if (!(vmx_caps.proc2 & VMX_PROC2_ENABLE_RDTSCP))
 		vmx_nr_switched = VMX_MSR_TSC_AUX;
 	for (i = 0; i < vmx_nr_switched; i++)
-		if (!vmx_msr_per_switch(i))
+		if (i != VMX_MSR_KERNEL_GS_BASE && i != VMX_MSR_TSC_AUX)
 			rdmsrl(vmx_switched_msr_index[i], vmx_host_msrs[i]);
 }
 
 /*
+ * The host's values while the guest's are in this CPU (between
+ * vmx_msr_load_guest() and vmx_msr_load_host(), preemption off).
+ *
  * Should the run loop never reach vmx_msr_load_host() (an oops inside it
  * ends the thread), the guest's SYSCALL MSRs would stay in the CPU, and
  * the next system call of any task there would enter the kernel at the
@@ -291,10 +289,20 @@ void vmx_msr_setup(void)
 struct vmx_msr_guard {
 	struct user_return_notifier urn;
 	bool armed;
-	u64 tsc_aux;		/* this CPU's */
+	u64 kernel_gs_base;
+	u64 tsc_aux;
 };
 
 static DEFINE_PER_CPU(struct vmx_msr_guard, vmx_msr_guard);
+
+static u64 vmx_msr_host_value(const struct vmx_msr_guard *guard, int i)
+{
+	if (i == VMX_MSR_KERNEL_GS_BASE)
+		return guard->kernel_gs_base;
+	if (i == VMX_MSR_TSC_AUX)
+		return guard->tsc_aux;
+	return vmx_host_msrs[i];
+}
 
 static void vmx_msr_on_user_return(struct user_return_notifier *urn)
 {
@@ -310,8 +318,7 @@ static void vmx_msr_on_user_return(struct user_return_notifier *urn)
 		for (i = 0; i < vmx_nr_switched; i++)
 			if (i != VMX_MSR_KERNEL_GS_BASE)
 				wrmsrl(vmx_switched_msr_index[i],
-				       i == VMX_MSR_TSC_AUX ? guard->tsc_aux :
-							      vmx_host_msrs[i]);
+				       vmx_msr_host_value(guard, i));
 	}
 	local_irq_restore(flags);
 }
@@ -332,34 +339,30 @@ void vmx_msr_teardown(void)
 
 /*
  * Before the guest runs, with preemption off: the guest's values in the
- * CPU, the host's in @host.  The host's are needed only on the way back
- * to its userspace, so they stay out while vmmon handles exits (the
- * kernel itself uses none of them: its paranoid entries find the CPU
- * number without RDPID for this reason).
+ * CPU.  The host's are needed only on the way back to its userspace, so
+ * they stay out while vmmon handles exits (the kernel itself uses none
+ * of them: its paranoid entries find the CPU number without RDPID for
+ * this reason).  Returns the host's KERNEL_GS_BASE, the task's user GS
+ * base.
  */
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS])
+u64 vmx_msr_load_guest(struct vmx_vcpu *vx)
 {
 	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
 	int i;
 
-	for (i = 0; i < vmx_nr_switched; i++) {
-		if (vmx_msr_per_switch(i))
-			rdmsrl(vmx_switched_msr_index[i], host[i]);
-		else
-			host[i] = vmx_host_msrs[i];
-	}
+	rdmsrl(MSR_KERNEL_GS_BASE, guard->kernel_gs_base);
 	if (vmx_nr_switched > VMX_MSR_TSC_AUX)
-		guard->tsc_aux = host[VMX_MSR_TSC_AUX];
+		rdmsrl(MSR_TSC_AUX, guard->tsc_aux);
 	guard->urn.on_user_return = vmx_msr_on_user_return;
 	guard->armed = true;
 	user_return_notifier_register(&guard->urn);
 	for (i = 0; i < vmx_nr_switched; i++)
 		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
 	vx->msrs_loaded = true;
+	return guard->kernel_gs_base;
 }
 
-void vmx_msr_load_host(struct vmx_vcpu *vx,
-		       const u64 host[VMX_NR_SWITCHED_MSRS])
+void vmx_msr_load_host(struct vmx_vcpu *vx)
 {
 	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
 	int i;
@@ -367,7 +370,7 @@ void vmx_msr_load_host(struct vmx_vcpu *vx,
 	rdmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
 	vx->msrs_loaded = false;
 	for (i = 0; i < vmx_nr_switched; i++)
-		wrmsrl(vmx_switched_msr_index[i], host[i]);
+		wrmsrl(vmx_switched_msr_index[i], vmx_msr_host_value(guard, i));
 	guard->armed = false;
 	user_return_notifier_unregister(&guard->urn);
 }

@@ -18,8 +18,10 @@
  *   VMSCAPE: IBPB before the VMM's userspace runs after a guest did
  *       (here; the kernel's exit to user mode does it)
  *
- * Each is counted per CPU, summed in sysfs (mitigations/), so that a
- * test sees it ran as often as it should, and the log at load and
+ * Each is counted in sysfs (mitigations/, summed over the CPUs) beside
+ * the number of VM entries, so that a test sees it ran as often as it
+ * should: those here as they happen, those in vmx_switch.S as the
+ * entries made with their flag set.  The log at load and
  * mitigations/active say which apply.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -87,6 +89,41 @@ static const char *const vmx_spec_names[VMX_SPEC_NR] = {
 static void vmx_spec_inc(enum vmx_spec_counter c)
 {
 	this_cpu_inc(vmx_spec_count[c]);
+}
+
+/* Whether mitigation @c applies on this host (the kernel's flags). */
+static bool vmx_spec_applies(enum vmx_spec_counter c)
+{
+	switch (c) {
+	case VMX_SPEC_L1D_FLUSH:
+		return READ_ONCE(vmx_l1d_mode) != VMX_L1D_NEVER;
+	case VMX_SPEC_VERW:
+		return cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF_VM);
+	case VMX_SPEC_RSB_FILL:
+		return cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT) ||
+		       cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT_LITE);
+	case VMX_SPEC_BHB_CLEAR:
+		return cpu_feature_enabled(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT);
+	case VMX_SPEC_SPEC_CTRL:
+		return cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS);
+	case VMX_SPEC_IBPB_SWITCH:
+		return cpu_feature_enabled(X86_FEATURE_USE_IBPB);
+	case VMX_SPEC_IBPB_EXIT_TO_USER:
+		return cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER);
+	default:
+		return false;
+	}
+}
+
+/*
+ * The mitigations inside vmx_switch.S run at every entry where their
+ * flag is set (it is what their alternatives were patched by): their
+ * counts are the entries', or 0, and cost the exit path nothing.
+ */
+static bool vmx_spec_in_switch(enum vmx_spec_counter c)
+{
+	return c == VMX_SPEC_VERW || c == VMX_SPEC_RSB_FILL ||
+	       c == VMX_SPEC_BHB_CLEAR || c == VMX_SPEC_SPEC_CTRL;
 }
 
 /* auto: what kvm_intel makes of the kernel's L1TF decision. */
@@ -178,29 +215,27 @@ static int vmx_spec_word(char *buf, size_t size, int n, const char *word,
 			     word, arg ? "=" : "", arg ?: "");
 }
 
-/* The mitigations that apply, one word each, as mitigations/active says. */
+/*
+ * The mitigations that apply, one word each (the counter's name), as
+ * mitigations/active says; the L1D flush with its mode, the RSB fill
+ * with "lite" where one entry is enough (eIBRS hosts).
+ */
 static int vmx_spec_active(char *buf, size_t size)
 {
-	enum vmx_l1d_mode l1d = READ_ONCE(vmx_l1d_mode);
-	int n = 0;
+	const char *arg;
+	int n = 0, c;
 
-	if (l1d != VMX_L1D_NEVER)
-		n = vmx_spec_word(buf, size, n, "l1d_flush",
-				  vmx_l1d_mode_names[l1d]);
-	if (cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF_VM))
-		n = vmx_spec_word(buf, size, n, "verw", NULL);
-	if (cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT))
-		n = vmx_spec_word(buf, size, n, "rsb_fill", NULL);
-	else if (cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT_LITE))
-		n = vmx_spec_word(buf, size, n, "rsb_fill", "lite");
-	if (cpu_feature_enabled(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT))
-		n = vmx_spec_word(buf, size, n, "bhb_clear", NULL);
-	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
-		n = vmx_spec_word(buf, size, n, "spec_ctrl", NULL);
-	if (cpu_feature_enabled(X86_FEATURE_USE_IBPB))
-		n = vmx_spec_word(buf, size, n, "ibpb_switch", NULL);
-	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
-		n = vmx_spec_word(buf, size, n, "ibpb_exit_to_user", NULL);
+	for (c = VMX_SPEC_ENTRIES + 1; c < VMX_SPEC_NR; c++) {
+		if (!vmx_spec_applies(c))
+			continue;
+		arg = NULL;
+		if (c == VMX_SPEC_L1D_FLUSH)
+			arg = vmx_l1d_mode_names[READ_ONCE(vmx_l1d_mode)];
+		else if (c == VMX_SPEC_RSB_FILL &&
+			 !cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT))
+			arg = "lite";
+		n = vmx_spec_word(buf, size, n, vmx_spec_names[c], arg);
+	}
 	if (!n)
 		n = vmx_spec_word(buf, size, n, "none", NULL);
 	return n;
@@ -225,7 +260,7 @@ void vmx_spec_vcpu_load(u64 vm_serial)
 	if (this_cpu_read(vmx_last_vm) == vm_serial)
 		return;
 	this_cpu_write(vmx_last_vm, vm_serial);
-	if (cpu_feature_enabled(X86_FEATURE_USE_IBPB)) {
+	if (vmx_spec_applies(VMX_SPEC_IBPB_SWITCH)) {
 		indirect_branch_prediction_barrier();
 		vmx_spec_inc(VMX_SPEC_IBPB_SWITCH);
 	}
@@ -259,28 +294,16 @@ void vmx_spec_before_entry(void)
 	vmx_spec_inc(VMX_SPEC_L1D_FLUSH);
 }
 
-/*
- * After an exit: count what vmx_switch.S did, by the flags its
- * alternatives were patched by.
- */
+/* After an exit: one more entry, for vmx_spec_in_switch()'s counts. */
 void vmx_spec_after_exit(void)
 {
 	vmx_spec_inc(VMX_SPEC_ENTRIES);
-	if (cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF_VM))
-		vmx_spec_inc(VMX_SPEC_VERW);
-	if (cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT) ||
-	    cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT_LITE))
-		vmx_spec_inc(VMX_SPEC_RSB_FILL);
-	if (cpu_feature_enabled(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT))
-		vmx_spec_inc(VMX_SPEC_BHB_CLEAR);
-	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
-		vmx_spec_inc(VMX_SPEC_SPEC_CTRL);
 }
 
 /* The batch ends: the VMM's userspace may run next. */
 void vmx_spec_vcpu_put(void)
 {
-	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER)) {
+	if (vmx_spec_applies(VMX_SPEC_IBPB_EXIT_TO_USER)) {
 		this_cpu_write(x86_ibpb_exit_to_user, true);
 		vmx_spec_inc(VMX_SPEC_IBPB_EXIT_TO_USER);
 	}
@@ -310,6 +333,11 @@ static ssize_t vmx_spec_count_show(struct device *dev,
 	u64 sum = 0;
 	int cpu;
 
+	if (vmx_spec_in_switch(c)) {
+		if (!vmx_spec_applies(c))
+			return sysfs_emit(buf, "0\n");
+		c = VMX_SPEC_ENTRIES;
+	}
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(vmx_spec_count, cpu)[c];
 	return sysfs_emit(buf, "%llu\n", sum);

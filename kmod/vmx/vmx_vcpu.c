@@ -573,7 +573,7 @@ struct vmx_host_extra {
 	u64 fs_base;
 	u64 debugctl;
 	u32 pkru;
-	u64 msrs[VMX_NR_SWITCHED_MSRS];
+	u64 kernel_gs_base;
 };
 
 /*
@@ -594,7 +594,7 @@ static void vmx_restore_user_segments(const struct vmx_host_extra *host)
 #endif
 	if (host->gs) {
 		load_gs_index(host->gs);
-		wrmsrl(MSR_KERNEL_GS_BASE, host->msrs[VMX_MSR_KERNEL_GS_BASE]);
+		wrmsrl(MSR_KERNEL_GS_BASE, host->kernel_gs_base);
 	}
 	if (host->fs) {
 		loadsegment(fs, host->fs);
@@ -699,13 +699,13 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 	vmx_spec_before_entry();
 	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, launched);
 	vmx_pkru_load_host(vx, host);
-	if (!exit->entry_insn_failed)
-		vmx_spec_after_exit();
 	vx->cr2 = native_read_cr2();
-	if (!exit->entry_insn_failed)
+	if (!exit->entry_insn_failed) {
+		vmx_spec_after_exit();
 		vmx_read_exit(vx, exit);
-	else
+	} else {
 		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
+	}
 	if (vmx_exit_is_nmi(exit))
 		vmx_deliver_nmi();
 	else if (vmx_exit_is_machine_check(exit))
@@ -778,7 +778,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 
 	kernel_fpu_begin();
 	vmmon_fpu_load_guest(&vx->fpu);
-	vmx_msr_load_guest(vx, host.msrs);
+	host.kernel_gs_base = vmx_msr_load_guest(vx);
 	do {
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
@@ -790,7 +790,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
 		 !vmx_user_work_pending() && !vmmon_hw_leave_requested());
-	vmx_msr_load_host(vx, host.msrs);
+	vmx_msr_load_host(vx);
 	vmx_restore_user_segments(&host);
 	vmmon_fpu_save_guest(&vx->fpu);
 	kernel_fpu_end();
@@ -917,9 +917,7 @@ static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 	}
 	return !sregs->gdt.pad && !sregs->idt.pad &&
 	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
-	       !(sregs->cr0 >> 32) && !(sregs->cr4 & vmx_cr4_refused) &&
-	       !(sregs->cr4 >> 32) &&
-	       !(vmx_hw_cr4(sregs->cr4) & ~vmx_caps.cr4_fixed1) &&
+	       !(sregs->cr0 >> 32) && vmx_cr4_valid(sregs->cr4) &&
 	       vmx_sregs_cr_valid(sregs);
 }
 

@@ -11,6 +11,7 @@
 #include "x86/vmmon_fpu.h"
 #include "x86/x86_decode.h"
 #include "x86/x86_walk.h"
+#include "vmx.h"
 #include "vmx_regs.h"
 #include "vmx_vmcs.h"
 
@@ -72,6 +73,16 @@ static inline unsigned long vmx_guest_cr4(void)
 static inline unsigned long vmx_hw_cr4(unsigned long cr4)
 {
 	return (cr4 & ~X86_CR4_MCE) | VMX_CR4_HOST_OWNED | vmx_cr4_mce;
+}
+
+/*
+ * Whether the guest may see @cr4: no bit vmmon refuses, none the CPU
+ * does not allow in VMX operation (the mode rules are the callers').
+ */
+static inline bool vmx_cr4_valid(u64 cr4)
+{
+	return !(cr4 & vmx_cr4_refused) && !(cr4 >> 32) &&
+	       !(vmx_hw_cr4(cr4) & ~vmx_caps.cr4_fixed1);
 }
 
 /*
@@ -243,8 +254,7 @@ int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
 void vmx_msr_teardown(void);
-void vmx_msr_load_guest(struct vmx_vcpu *vx, u64 host[VMX_NR_SWITCHED_MSRS]);
-void vmx_msr_load_host(struct vmx_vcpu *vx,
-		       const u64 host[VMX_NR_SWITCHED_MSRS]);
+u64 vmx_msr_load_guest(struct vmx_vcpu *vx);
+void vmx_msr_load_host(struct vmx_vcpu *vx);
 
 #endif /* VMMON_VMX_VCPU_H */
