@@ -36,6 +36,7 @@ struct vmmon_vcpu {
 	int irq_pending;
 	/* Written by the vCPU's thread only; read by the stats ioctls. */
 	struct vmmon_exit_stats stats;
+	u64 loads;		/* vmmon_vcpu_stats.loads */
 };
 
 /* Count one exit of the kind @stat. */

@@ -160,6 +160,7 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 	struct vmmon_vcpu_stats stats = {};
 
 	vmmon_vcpu_read_stats(vcpu, &stats.exits);
+	stats.loads = READ_ONCE(vcpu->loads);
 	return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
 }
 

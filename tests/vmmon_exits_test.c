@@ -621,6 +621,136 @@ VMMON_TEST(guest_fpu_state_is_its_own)
 	vmmon_guest_destroy(&g);
 }
 
+/*
+ * A counter kept in BX and in XMM0 (XMM1 holds the step, from DATA),
+ * shown in SI at each exit: both must survive the exits, whatever CPU
+ * the vCPU's thread moved to and whichever other VMCS was loaded there.
+ */
+GUEST16(count_guest,
+	"movups 0x2000, %xmm1\n"
+	"1:\n"
+	"inc %bx\n"
+	"paddd %xmm1, %xmm0\n"
+	"movd %xmm0, %esi\n"
+	"out %al, $0x10\n"
+	"jmp 1b\n");
+
+static int count_guest_create(struct vmmon_guest *g)
+{
+	static const uint32_t step[4] = { 1, 0, 0, 0 };
+	struct vmmon_sregs sregs;
+
+	if (guest16(g, count_guest_start, count_guest_end))
+		return -1;
+	memcpy(g->ram + DATA, step, sizeof(step));
+	if (ioctl(g->vcpu, VMMON_GET_SREGS, &sregs))
+		return -1;
+	sregs.cr4 |= 1 << 9;	/* OSFXSR */
+	return ioctl(g->vcpu, VMMON_SET_SREGS, &sregs);
+}
+
+/* One more count: RUN to the OUT, with BX and SI both @want. */
+static bool count_once(struct __test_metadata *_metadata,
+		       struct vmmon_guest *g, uint64_t want)
+{
+	struct vmmon_regs regs;
+
+	if (vmmon_guest_run(g) || g->run->exit_reason != VMMON_EXIT_IO ||
+	    ioctl(g->vcpu, VMMON_GET_REGS, &regs)) {
+		TH_LOG("count %llu: RUN failed (%s, exit %u)",
+		       (unsigned long long)want, strerror(errno),
+		       g->run->exit_reason);
+		return false;
+	}
+	if ((regs.rbx & 0xffff) == want && (uint32_t)regs.rsi == want)
+		return true;
+	TH_LOG("count %llu: BX %#llx, SI %#llx", (unsigned long long)want,
+	       (unsigned long long)regs.rbx, (unsigned long long)regs.rsi);
+	return false;
+}
+
+static uint64_t vcpu_loads(struct vmmon_guest *g)
+{
+	struct vmmon_vcpu_stats st;
+
+	return ioctl(g->vcpu, VMMON_GET_VCPU_STATS, &st) ? ~0ULL : st.loads;
+}
+
+/* Run this thread on @cpu only, or on every CPU for -1. */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < online_cpus(); i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+#define COUNT_ROUNDS	200
+
+/*
+ * A return to userspace leaves the vCPU's state on the CPU (issue 8): a
+ * thread that stays on one CPU loads it there once, however many RUNs.
+ */
+VMMON_TEST(vmcs_stays_loaded_across_returns)
+{
+	struct vmmon_guest g;
+	int i;
+
+	ASSERT_OK(pin_to_cpu(sched_getcpu()));
+	ASSERT_OK(count_guest_create(&g));
+	for (i = 1; i <= COUNT_ROUNDS; i++)
+		if (!count_once(_metadata, &g, i))
+			break;
+	EXPECT_EQ(i, COUNT_ROUNDS + 1);
+	EXPECT_EQ(vcpu_loads(&g), 1u);
+	ksft_print_msg("%d RUNs, %llu load(s)\n", COUNT_ROUNDS,
+		       (unsigned long long)vcpu_loads(&g));
+	vmmon_guest_destroy(&g);
+	pin_to_cpu(-1);
+}
+
+#define MOVE_ROUNDS	40
+
+/*
+ * The thread moves between CPUs 0 and 1 every round, and a second VM's
+ * vCPU runs between two RUNs of the first on each CPU: the first's
+ * VMCS is cleared on the CPU it left (an IPI), loaded where it arrives,
+ * and loaded again (not launched again) after the second's.  The guest's
+ * registers and SSE state count on as if nothing happened.
+ */
+VMMON_TEST(vcpu_follows_its_thread_across_cpus)
+{
+	struct vmmon_guest a, b;
+	uint64_t want = 0, loads;
+	int i;
+
+	if (online_cpus() < 2)
+		SKIP(return, "vcpu_follows_its_thread_across_cpus: needs 2 CPUs");
+	ASSERT_OK(count_guest_create(&a));
+	ASSERT_OK(count_guest_create(&b));
+	for (i = 0; i < MOVE_ROUNDS; i++) {
+		ASSERT_OK(pin_to_cpu(i % 2));
+		if (!count_once(_metadata, &a, ++want) ||
+		    !count_once(_metadata, &b, i + 1) ||
+		    !count_once(_metadata, &a, ++want))
+			break;
+	}
+	EXPECT_EQ(i, MOVE_ROUNDS);
+	loads = vcpu_loads(&a);
+	/* One per move, one at creation, and none for the other VM's turn. */
+	EXPECT_GE(loads, (uint64_t)MOVE_ROUNDS);
+	EXPECT_LE(loads, (uint64_t)MOVE_ROUNDS + 1);
+	ksft_print_msg("%d moves: %llu loads\n", MOVE_ROUNDS,
+		       (unsigned long long)loads);
+	vmmon_guest_destroy(&a);
+	vmmon_guest_destroy(&b);
+	pin_to_cpu(-1);
+}
+
 VMMON_TEST(vm_stats_sum_vcpus)
 {
 	struct vmmon_vm_stats vst;
@@ -773,18 +903,6 @@ static void show_vuln(const char *bug)
 		fclose(f);
 	ksft_print_msg("%s: %s%s", bug, buf[0] ? buf : "(none)",
 		       buf[0] ? "" : "\n");
-}
-
-static void pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-	int i;
-
-	CPU_ZERO(&set);
-	for (i = 0; i < online_cpus(); i++)
-		if (cpu < 0 || i == cpu)
-			CPU_SET(i, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* mov si,MIT_ROUNDS; l: xor eax,eax; cpuid; dec si; jnz l; hlt */

@@ -365,9 +365,19 @@ struct vmmon_vm_stats {
 	struct vmmon_exit_stats exits;
 };
 
-/* struct vmmon_vcpu_stats - VMMON_GET_VCPU_STATS, on a vCPU fd */
+/*
+ * struct vmmon_vcpu_stats - VMMON_GET_VCPU_STATS, on a vCPU fd
+ * @exits:    its exits.
+ * @loads:    how often its state was loaded onto a CPU: at its first
+ *            ioctl, when its thread moved to another CPU, after suspend
+ *            or a CPU going offline.  Not at each RUN: the state stays
+ *            on the CPU across returns to userspace.
+ * @reserved: zero.
+ */
 struct vmmon_vcpu_stats {
 	struct vmmon_exit_stats exits;
+	__u64 loads;
+	__u64 reserved[7];
 };
 
 /*

@@ -19,6 +19,8 @@ const char *vmx_insn_status_name(enum vmx_insn_status st);
 /* vmx_vcpu.c */
 int vmx_vcpus_setup(void);
 void vmx_vcpus_teardown(void);
+void vmx_vmcs_clear_all_here(void);
+void vmx_vmcs_clear_all_emergency(void);
 int vmx_vcpu_init(struct vmmon_vcpu *vcpu);
 void vmx_vcpu_fini(struct vmmon_vcpu *vcpu);
 int vmx_vcpu_run(struct vmmon_vcpu *vcpu);

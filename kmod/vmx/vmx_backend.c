@@ -241,7 +241,10 @@ static int vmx_cpu_enable(void)
 
 static void vmx_cpu_disable(void)
 {
-	enum vmx_insn_status st = vmx_vmxoff();
+	enum vmx_insn_status st;
+
+	vmx_vmcs_clear_all_here();
+	st = vmx_vmxoff();
 
 	if (st != VMX_INSN_OK)
 		pr_err("CPU %d: VMXOFF failed: %s\n", smp_processor_id(),
@@ -251,23 +254,18 @@ static void vmx_cpu_disable(void)
 
 /*
  * Panic, kdump or emergency reboot, at any moment, maybe in NMI context,
- * on every CPU: write the current VMCS back to memory (for the dump) and
- * leave VMX operation, so that INIT works again and the next kernel may
- * clear CR4.VMXE.  By CR4.VMXE, not vmmon's own flag, which VMXON and
- * VMXOFF do not set in the same instant; a VMX instruction that faults
- * (the CPU is not in VMX operation after all) is harmless: each has an
- * exception fixup.
+ * on every CPU: write the VMCSs active here back to memory (for the
+ * dump) and leave VMX operation, so that INIT works again and the next
+ * kernel may clear CR4.VMXE.  By CR4.VMXE, not vmmon's own flag, which
+ * VMXON and VMXOFF do not set in the same instant; a VMX instruction
+ * that faults (the CPU is not in VMX operation after all) is harmless:
+ * each has an exception fixup.
  */
-#define VMX_NO_CURRENT_VMCS	(~0ULL)
-
 static void vmx_cpu_emergency_disable(void)
 {
-	u64 vmcs_pa = VMX_NO_CURRENT_VMCS;
-
 	if (!(__read_cr4() & X86_CR4_VMXE))
 		return;
-	if (vmx_vmptrst(&vmcs_pa) && vmcs_pa != VMX_NO_CURRENT_VMCS)
-		vmx_vmclear(vmcs_pa);
+	vmx_vmcs_clear_all_emergency();
 	vmx_vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }

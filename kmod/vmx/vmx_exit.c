@@ -277,7 +277,7 @@ static enum vmx_next vmx_exit_xsetbv(struct vmmon_vcpu *vcpu,
 	u64 xcr0 = (vx->regs.rdx << 32) | (u32)vx->regs.rax;
 
 	if (vmx_guest_cpl() || (u32)vx->regs.rcx ||
-	    vmmon_fpu_set_xcr0(&vx->fpu, xcr0, true))
+	    vmmon_fpu_set_xcr0(&vx->fpu, xcr0))
 		return vmx_fault(vx, X86_TRAP_GP);
 	return vmx_skip(vx, exit);
 }
@@ -346,11 +346,16 @@ static enum vmx_next vmx_exit_wrmsr(struct vmmon_vcpu *vcpu,
 	return vmx_exit_msr(vcpu, exit, true);
 }
 
-/* A host interrupt or the end of the time slice: the scheduler's turn. */
-static enum vmx_next vmx_exit_yield(struct vmmon_vcpu *vcpu,
-				    const struct vmx_exit *exit)
+/*
+ * A host interrupt, taken with its softirqs when the run loop enabled
+ * interrupts again, or the end of the time slice: the loop looks at
+ * need_resched(), signals and suspend before it enters again, so the
+ * batch goes on unless one of them says otherwise.
+ */
+static enum vmx_next vmx_exit_host_event(struct vmmon_vcpu *vcpu,
+					 const struct vmx_exit *exit)
 {
-	return VMX_NEXT_YIELD;
+	return VMX_NEXT_RESUME;
 }
 
 /*
@@ -467,7 +472,7 @@ struct vmx_exit_kind {
 
 static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_EXCEPTION_NMI] = { vmx_exit_exception_nmi, NULL, VMMON_STAT_EXIT_OTHER },
-	[VMX_EXIT_EXTERNAL_INTERRUPT] = { vmx_exit_yield, NULL, VMMON_STAT_EXIT_EXT_INTR },
+	[VMX_EXIT_EXTERNAL_INTERRUPT] = { vmx_exit_host_event, NULL, VMMON_STAT_EXIT_EXT_INTR },
 	[VMX_EXIT_TRIPLE_FAULT] = { vmx_exit_triple_fault, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { vmx_exit_irq_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
 	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
@@ -497,7 +502,7 @@ static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_EPT_VIOLATION] = { vmx_exit_later, vmx_exit_ept_violation,
 				     VMX_STAT_BY_HANDLER, true },
 	[VMX_EXIT_INVEPT] = VMX_EXIT_KIND_UD,
-	[VMX_EXIT_PREEMPTION_TIMER] = { vmx_exit_yield, NULL, VMMON_STAT_EXIT_PREEMPT },
+	[VMX_EXIT_PREEMPTION_TIMER] = { vmx_exit_host_event, NULL, VMMON_STAT_EXIT_PREEMPT },
 	[VMX_EXIT_INVVPID] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_WBINVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
 	[VMX_EXIT_XSETBV] = { vmx_exit_xsetbv, NULL, VMMON_STAT_EXIT_OTHER },

@@ -60,20 +60,6 @@ static __always_inline enum vmx_insn_status vmx_vmclear(u64 vmcs_pa)
 	VMX_INSN_RETURN_STATUS;
 }
 
-/*
- * The current VMCS of this CPU into *@vmcs_pa (all ones when none);
- * false when the CPU is not in VMX operation.
- */
-static __always_inline bool vmx_vmptrst(u64 *vmcs_pa)
-{
-	/* An input operand the instruction writes: "memory" tells gcc. */
-	asm goto("1: vmptrst %[pa]\n\t" _ASM_EXTABLE(1b, %l[fault])
-		 : : [pa] "m"(*vmcs_pa) : "memory" : fault);
-	return true;
-fault:
-	return false;
-}
-
 /* Make the VMCS at @vmcs_pa current (and active) on this CPU. */
 static __always_inline enum vmx_insn_status vmx_vmptrld(u64 vmcs_pa)
 {

@@ -59,6 +59,34 @@ static const u32 vmx_switched_msr_index[VMX_NR_SWITCHED_MSRS] = {
 /* How many of them are switched: TSC_AUX only with RDTSCP enabled. */
 static int vmx_nr_switched;
 
+/*
+ * The guest's STAR, LSTAR, CSTAR, SFMASK and TSC_AUX stay in a CPU from
+ * the vCPU's first entry there until the CPU next returns to user mode,
+ * whatever the kernel does in between: handling exits, sleeping, other
+ * threads' turns (the kernel itself uses none of them: its paranoid
+ * entries find the CPU number without RDPID for this reason).  A
+ * user-return notifier, armed while they are in, puts the host's back
+ * before any task on this CPU returns to user mode (a context switch
+ * hands the notification on to the next task), as KVM's user-return
+ * MSRs do; so even a run loop that never ends (an oops inside it) does
+ * not leave them to the next task's system calls.  @loaded names the
+ * guest values in the CPU (vx->msrs_key), so the next batch of entries
+ * of the same vCPU writes none.
+ *
+ * KERNEL_GS_BASE is the task's user GS base, which a context switch saves
+ * from the CPU: the guest's is in the CPU only inside a batch.
+ */
+struct vmx_msr_guard {
+	struct user_return_notifier urn;
+	bool armed;
+	u64 loaded;
+	u64 tsc_aux;
+};
+
+static DEFINE_PER_CPU(struct vmx_msr_guard, vmx_msr_guard);
+/* vx->msrs_key values: 0 names no values; a u64 does not wrap. */
+static atomic64_t vmx_msr_keys = ATOMIC64_INIT(0);
+
 void vmx_msr_init(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
@@ -67,6 +95,7 @@ void vmx_msr_init(struct vmmon_vcpu *vcpu)
 			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	vx->misc_enable = VMX_MISC_ENABLE;
 	vx->mtrr_def_type = VMX_MTRR_DEF_TYPE_RESET;
+	vx->msrs_key = atomic64_inc_return(&vmx_msr_keys);
 }
 
 static int vmx_switched_msr(u32 index)
@@ -225,6 +254,24 @@ int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data)
 	return vmx_msr_valid(vcpu, index, data, true) ? 0 : -EINVAL;
 }
 
+/*
+ * One of msrs[] changes (the value checked by vmx_msr_valid()).  Any CPU
+ * that holds the old values holds them under the old key, so none uses
+ * them for this vCPU again; this one, inside a batch, gets the new value
+ * and key at once.
+ */
+static void vmx_msr_set_switched(struct vmx_vcpu *vx, int sw, u64 data)
+{
+	vx->msrs[sw] = data;
+	if (sw != VMX_MSR_KERNEL_GS_BASE)
+		vx->msrs_key = atomic64_inc_return(&vmx_msr_keys);
+	if (!vx->msrs_loaded)
+		return;
+	wrmsrl(vmx_switched_msr_index[sw], data);
+	if (sw != VMX_MSR_KERNEL_GS_BASE)
+		this_cpu_ptr(&vmx_msr_guard)->loaded = vx->msrs_key;
+}
+
 /* 0, or -EINVAL for an MSR vmmon does not emulate or a bad value. */
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 {
@@ -234,9 +281,7 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 	if (!vmx_msr_valid(vcpu, index, data, host))
 		return -EINVAL;
 	if (sw >= 0) {
-		vx->msrs[sw] = data;
-		if (vx->msrs_loaded)
-			wrmsrl(index, data);	/* checked by vmx_msr_valid() */
+		vmx_msr_set_switched(vx, sw, data);
 	} else if (index == MSR_EFER) {
 		vmx_set_efer(data);	/* only userspace can change LMA */
 	} else if (vm >= 0) {
@@ -273,35 +318,9 @@ void vmx_msr_setup(void)
 			rdmsrl(vmx_switched_msr_index[i], vmx_host_msrs[i]);
 }
 
-/*
- * The host's values while the guest's are in this CPU (between
- * vmx_msr_load_guest() and vmx_msr_load_host(), preemption off).
- *
- * Should the run loop never reach vmx_msr_load_host() (an oops inside it
- * ends the thread), the guest's SYSCALL MSRs would stay in the CPU, and
- * the next system call of any task there would enter the kernel at the
- * guest's LSTAR.  A user-return notifier, armed while the guest's values
- * are in the CPU, puts the host's back before any task on this CPU
- * returns to user mode (a context switch hands the notification on to
- * the next task), as KVM's user-return MSRs do.  KERNEL_GS_BASE is left
- * to the context switch, which writes the next task's.
- */
-struct vmx_msr_guard {
-	struct user_return_notifier urn;
-	bool armed;
-	u64 kernel_gs_base;
-	u64 tsc_aux;
-};
-
-static DEFINE_PER_CPU(struct vmx_msr_guard, vmx_msr_guard);
-
 static u64 vmx_msr_host_value(const struct vmx_msr_guard *guard, int i)
 {
-	if (i == VMX_MSR_KERNEL_GS_BASE)
-		return guard->kernel_gs_base;
-	if (i == VMX_MSR_TSC_AUX)
-		return guard->tsc_aux;
-	return vmx_host_msrs[i];
+	return i == VMX_MSR_TSC_AUX ? guard->tsc_aux : vmx_host_msrs[i];
 }
 
 static void vmx_msr_on_user_return(struct user_return_notifier *urn)
@@ -314,6 +333,7 @@ static void vmx_msr_on_user_return(struct user_return_notifier *urn)
 	local_irq_save(flags);
 	if (guard->armed) {
 		guard->armed = false;
+		guard->loaded = 0;
 		user_return_notifier_unregister(urn);
 		for (i = 0; i < vmx_nr_switched; i++)
 			if (i != VMX_MSR_KERNEL_GS_BASE)
@@ -338,39 +358,39 @@ void vmx_msr_teardown(void)
 }
 
 /*
- * Before the guest runs, with preemption off: the guest's values in the
- * CPU.  The host's are needed only on the way back to its userspace, so
- * they stay out while vmmon handles exits (the kernel itself uses none
- * of them: its paranoid entries find the CPU number without RDPID for
- * this reason).  Returns the host's KERNEL_GS_BASE, the task's user GS
- * base.
+ * Before a batch of entries, with preemption off: the guest's values in
+ * the CPU, unless they are there already.  Returns the host's
+ * KERNEL_GS_BASE, the task's user GS base.
  */
 u64 vmx_msr_load_guest(struct vmx_vcpu *vx)
 {
 	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
+	u64 kernel_gs_base;
 	int i;
 
-	rdmsrl(MSR_KERNEL_GS_BASE, guard->kernel_gs_base);
-	if (vmx_nr_switched > VMX_MSR_TSC_AUX)
-		rdmsrl(MSR_TSC_AUX, guard->tsc_aux);
-	guard->urn.on_user_return = vmx_msr_on_user_return;
-	guard->armed = true;
-	user_return_notifier_register(&guard->urn);
-	for (i = 0; i < vmx_nr_switched; i++)
-		wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
+	rdmsrl(MSR_KERNEL_GS_BASE, kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
 	vx->msrs_loaded = true;
-	return guard->kernel_gs_base;
+	if (guard->armed && guard->loaded == vx->msrs_key)
+		return kernel_gs_base;
+	if (!guard->armed) {
+		if (vmx_nr_switched > VMX_MSR_TSC_AUX)
+			rdmsrl(MSR_TSC_AUX, guard->tsc_aux);
+		guard->urn.on_user_return = vmx_msr_on_user_return;
+		guard->armed = true;
+		user_return_notifier_register(&guard->urn);
+	}
+	for (i = 0; i < vmx_nr_switched; i++)
+		if (i != VMX_MSR_KERNEL_GS_BASE)
+			wrmsrl(vmx_switched_msr_index[i], vx->msrs[i]);
+	guard->loaded = vx->msrs_key;
+	return kernel_gs_base;
 }
 
-void vmx_msr_load_host(struct vmx_vcpu *vx)
+/* After the batch: the task's user GS base back; the rest stay. */
+void vmx_msr_load_host(struct vmx_vcpu *vx, u64 kernel_gs_base)
 {
-	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
-	int i;
-
 	rdmsrl(MSR_KERNEL_GS_BASE, vx->msrs[VMX_MSR_KERNEL_GS_BASE]);
+	wrmsrl(MSR_KERNEL_GS_BASE, kernel_gs_base);
 	vx->msrs_loaded = false;
-	for (i = 0; i < vmx_nr_switched; i++)
-		wrmsrl(vmx_switched_msr_index[i], vmx_msr_host_value(guard, i));
-	guard->armed = false;
-	user_return_notifier_unregister(&guard->urn);
 }

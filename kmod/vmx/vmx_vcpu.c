@@ -4,12 +4,16 @@
  * the reset state), its registers, and the run loop around the world
  * switch.  Exits are handled in vmx_exit.c.
  *
- * The VMCS is current on a CPU only between VMPTRLD and VMCLEAR with
- * preemption off, so it never has to follow a thread to another CPU
- * while it is active there.  Exits handled inside vmmon re-enter with
- * VMRESUME without leaving that section; one that goes to userspace or
- * may sleep clears the VMCS, and the next entry loads it (on whatever
- * CPU the thread runs then) and writes the host state again.
+ * A vCPU's VMCS stays active on the CPU where it last ran, across
+ * returns to userspace, sleeps and other threads' turns, as KVM keeps
+ * its VMCSs: the next RUN on that CPU finds it there, needing at most a
+ * VMPTRLD (when another VMCS was loaded meanwhile) and no host state but
+ * the task's.  When its thread moves to another CPU, an IPI to the old
+ * one clears it there first (a VMCS may be active on one CPU only).
+ * Each CPU keeps a list of the VMCSs active on it, which it clears
+ * before it leaves VMX operation (suspend, reboot, hotplug, the last VM
+ * gone, a crash): the CPU may hold a VMCS's state inside until VMCLEAR
+ * writes it back (SDM 3C 25.11.1).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,7 +30,6 @@
 #include <asm/cpufeatures.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
-#include <asm/fpu/api.h>
 #ifdef X86_FEATURE_FRED
 #include <asm/fred.h>
 #endif
@@ -112,12 +115,22 @@ unsigned long vmx_cr4_mce, vmx_cr4_refused;
 /* Every bit set: every RDMSR and WRMSR of every guest exits (SDM 25.6.9). */
 static struct page *vmx_msr_bitmap;
 
+/*
+ * The VMCSs active on each CPU (vx->active_link), and the one current
+ * there (the last VMPTRLD).  The list and vx->cpu change only on that
+ * CPU, with interrupts off: in the vCPU's run loop, in the IPI of
+ * vmx_vmcs_clear(), and where the CPU leaves VMX operation.
+ */
+static DEFINE_PER_CPU(struct list_head, vmx_active_vmcss);
+static DEFINE_PER_CPU(struct vmx_vcpu *, vmx_current_vmcs);
+
 int vmx_vcpus_setup(void)
 {
-	int err = vmmon_fpu_setup();
+	int cpu;
 
-	if (err)
-		return err;
+	for_each_possible_cpu(cpu)
+		INIT_LIST_HEAD(&per_cpu(vmx_active_vmcss, cpu));
+	vmmon_fpu_setup();
 	vmx_cr4_mce = cr4_read_shadow() & X86_CR4_MCE;
 	vmx_cr4_refused = VMX_CR4_HOST_OWNED | VMX_CR4_NOT_GIVEN;
 	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
@@ -218,17 +231,159 @@ static void vmx_read_segment(unsigned int i, struct vmmon_segment *seg)
 #define VMX_NR_SEGMENTS	ARRAY_SIZE(vmx_seg_fields)
 
 /*
- * Load the VMCS on this CPU, preemption off, beginning a VMX section
- * (vmmon_hw_section_begin): -EAGAIN when suspend, reboot or CPU hotplug
- * keeps VMX off here.  Pairs with vmx_put().
+ * Host state (SDM 3C 25.5) as this CPU and task have it now: what VM exit
+ * loads.  Written when the VMCS arrives on a CPU; what may change while
+ * it stays (CR3, CR4, the task's FS base) is checked before each entry
+ * or batch of entries.
  */
-static int vmx_load(struct vmx_vcpu *vx)
+static void vmx_write_host_state(struct vmx_vcpu *vx)
 {
-	enum vmx_insn_status st;
+	struct ldttss_desc *tss;
+	struct desc_ptr gdt, idt;
+	u64 msr;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
+
+	vmcs_writel(VMCS_HOST_CR0, read_cr0());
+	vx->host_cr3 = __get_current_cr3_fast();
+	vmcs_writel(VMCS_HOST_CR3, vx->host_cr3);
+	vx->host_cr4 = cr4_read_shadow();
+	vmcs_writel(VMCS_HOST_CR4, vx->host_cr4);
+	vmcs_write16(VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
+	/* Restored by hand after the exit where they were not null. */
+	vmcs_write16(VMCS_HOST_DS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_ES_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_FS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_GS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_writel(VMCS_HOST_TR_BASE, tss->base0 | (u64)tss->base1 << 16 |
+		    (u64)tss->base2 << 24 | (u64)tss->base3 << 32);
+	vmcs_writel(VMCS_HOST_GDTR_BASE, gdt.address);
+	vmcs_writel(VMCS_HOST_IDTR_BASE, idt.address);
+	rdmsrl(MSR_FS_BASE, vx->host_fs_base);
+	vmcs_writel(VMCS_HOST_FS_BASE, vx->host_fs_base);
+	rdmsrl(MSR_GS_BASE, msr);
+	vmcs_writel(VMCS_HOST_GS_BASE, msr);
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write32(VMCS_HOST_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_writel(VMCS_HOST_SYSENTER_ESP, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_writel(VMCS_HOST_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write64(VMCS_HOST_EFER, msr);
+	rdmsrl(MSR_IA32_CR_PAT, msr);
+	vmcs_write64(VMCS_HOST_PAT, msr);
+}
+
+/* On the CPU where @vx's VMCS is active, interrupts off. */
+static void vmx_vmcs_clear_here(struct vmx_vcpu *vx)
+{
+	enum vmx_insn_status st = vmx_vmclear(page_to_phys(vx->vmcs));
+
+	if (st != VMX_INSN_OK)
+		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
+	list_del(&vx->active_link);
+	if (__this_cpu_read(vmx_current_vmcs) == vx)
+		__this_cpu_write(vmx_current_vmcs, NULL);
+	/* Off the list before another CPU may see -1 and take it. */
+	smp_wmb();
+	WRITE_ONCE(vx->cpu, -1);
+}
+
+static void vmx_vmcs_clear_ipi(void *arg)
+{
+	struct vmx_vcpu *vx = arg;
+
+	/* It may have been cleared since: the CPU left VMX operation. */
+	if (READ_ONCE(vx->cpu) == smp_processor_id())
+		vmx_vmcs_clear_here(vx);
+}
+
+/*
+ * Make @vx's VMCS inactive wherever it is active, so that another CPU
+ * may load it, or its memory be freed.  Interrupts on; the vCPU's ioctls
+ * are serialized, so nothing else makes it active meanwhile.
+ */
+static void vmx_vmcs_clear(struct vmx_vcpu *vx)
+{
+	int cpu = READ_ONCE(vx->cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_vmcs_clear_ipi, vx, 1);
+	/* Pairs with vmx_vmcs_clear_here(): its list change is seen. */
+	smp_rmb();
+}
+
+/*
+ * Where this CPU leaves VMX operation: write every VMCS active on it
+ * back to memory.  The vCPUs load theirs again wherever they run next.
+ */
+void vmx_vmcs_clear_all_here(void)
+{
+	struct vmx_vcpu *vx, *next;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	list_for_each_entry_safe(vx, next, this_cpu_ptr(&vmx_active_vmcss),
+				 active_link)
+		vmx_vmcs_clear_here(vx);
+	local_irq_restore(flags);
+}
+
+/*
+ * Panic or kdump, maybe in NMI context and in the middle of a list
+ * change: VMCLEAR what the list shows, for the dump, and change nothing.
+ */
+void vmx_vmcs_clear_all_emergency(void)
+{
+	struct vmx_vcpu *vx;
+
+	list_for_each_entry(vx, this_cpu_ptr(&vmx_active_vmcss), active_link)
+		vmx_vmclear(page_to_phys(vx->vmcs));
+}
+
+/*
+ * Make the VMCS current on this CPU, preemption off, beginning a VMX
+ * section (vmmon_hw_section_begin): -EAGAIN when suspend, reboot or CPU
+ * hotplug keeps VMX off here.  A VMCS active on another CPU is cleared
+ * there first; one that arrives here gets this CPU's host state and is
+ * launched afresh.  Pairs with vmx_put().
+ */
+static int vmx_load(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	int cpu = smp_processor_id();
+	enum vmx_insn_status st = VMX_INSN_OK;
 
 	if (!vmmon_hw_section_begin())
 		return -EAGAIN;
-	st = vmx_vmptrld(page_to_phys(vx->vmcs));
+	if (likely(READ_ONCE(vx->cpu) == cpu)) {
+		if (__this_cpu_read(vmx_current_vmcs) != vx) {
+			st = vmx_vmptrld(page_to_phys(vx->vmcs));
+			if (st == VMX_INSN_OK)
+				__this_cpu_write(vmx_current_vmcs, vx);
+		}
+	} else {
+		vmx_vmcs_clear(vx);
+		local_irq_disable();
+		st = vmx_vmptrld(page_to_phys(vx->vmcs));
+		if (st == VMX_INSN_OK) {
+			__this_cpu_write(vmx_current_vmcs, vx);
+			list_add(&vx->active_link,
+				 this_cpu_ptr(&vmx_active_vmcss));
+			WRITE_ONCE(vx->cpu, cpu);
+		}
+		local_irq_enable();
+		if (st == VMX_INSN_OK) {
+			vx->launched = false;
+			vmx_write_host_state(vx);
+			WRITE_ONCE(vcpu->loads, vcpu->loads + 1);
+		}
+	}
 	if (st != VMX_INSN_OK) {
 		vmmon_hw_section_end();
 		pr_err("cannot load a VMCS: %s\n", vmx_insn_status_name(st));
@@ -237,14 +392,10 @@ static int vmx_load(struct vmx_vcpu *vx)
 	return 0;
 }
 
-/* Flush the VMCS to memory and make it inactive, so another CPU may load it. */
-static void vmx_put(struct vmx_vcpu *vx)
+/* End the section; the VMCS stays active, and current until another's load. */
+static void vmx_put(void)
 {
-	enum vmx_insn_status st = vmx_vmclear(page_to_phys(vx->vmcs));
-
 	vmmon_hw_section_end();
-	if (st != VMX_INSN_OK)
-		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
 }
 
 /*
@@ -330,8 +481,9 @@ static void vmx_write_reset_state(struct vmx_vcpu *vx)
 	vx->dr7 = VMX_RESET_DR7;
 }
 
-static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
+static int vmx_vmcs_setup(struct vmmon_vcpu *vcpu, u64 eptp)
 {
+	struct vmx_vcpu *vx = vcpu->hw;
 	enum vmx_insn_status st;
 	int err;
 
@@ -343,62 +495,14 @@ static int vmx_vmcs_setup(struct vmx_vcpu *vx, u64 eptp)
 	/* VMCLEAR first: it sets the launch state a new VMCS needs. */
 	st = vmx_vmclear(page_to_phys(vx->vmcs));
 	vmmon_hw_section_end();
-	err = st == VMX_INSN_OK ? vmx_load(vx) : -EIO;
+	err = st == VMX_INSN_OK ? vmx_load(vcpu) : -EIO;
 	if (!err) {
 		vmx_vmcs_write_controls(vx, eptp);
 		vmx_write_reset_state(vx);
-		vmx_put(vx);
+		vmx_put();
 	}
 	preempt_enable();
 	return err;
-}
-
-/*
- * Host state (SDM 3C 25.5) as this CPU and task have it now: what VM exit
- * loads.  Written before every entry, since the VMCS may have moved to
- * another CPU since the last one.
- */
-static void vmx_write_host_state(struct vmx_vcpu *vx)
-{
-	struct ldttss_desc *tss;
-	struct desc_ptr gdt, idt;
-	u64 msr;
-
-	native_store_gdt(&gdt);
-	store_idt(&idt);
-	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
-
-	vmcs_writel(VMCS_HOST_CR0, read_cr0());
-	vx->host_cr3 = __get_current_cr3_fast();
-	vmcs_writel(VMCS_HOST_CR3, vx->host_cr3);
-	vx->host_cr4 = cr4_read_shadow();
-	vmcs_writel(VMCS_HOST_CR4, vx->host_cr4);
-	vmcs_write16(VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
-	vmcs_write16(VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
-	/* Restored by hand after the exit where they were not null. */
-	vmcs_write16(VMCS_HOST_DS_SELECTOR, 0);
-	vmcs_write16(VMCS_HOST_ES_SELECTOR, 0);
-	vmcs_write16(VMCS_HOST_FS_SELECTOR, 0);
-	vmcs_write16(VMCS_HOST_GS_SELECTOR, 0);
-	vmcs_write16(VMCS_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
-	vmcs_writel(VMCS_HOST_TR_BASE, tss->base0 | (u64)tss->base1 << 16 |
-		    (u64)tss->base2 << 24 | (u64)tss->base3 << 32);
-	vmcs_writel(VMCS_HOST_GDTR_BASE, gdt.address);
-	vmcs_writel(VMCS_HOST_IDTR_BASE, idt.address);
-	rdmsrl(MSR_FS_BASE, msr);
-	vmcs_writel(VMCS_HOST_FS_BASE, msr);
-	rdmsrl(MSR_GS_BASE, msr);
-	vmcs_writel(VMCS_HOST_GS_BASE, msr);
-	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
-	vmcs_write32(VMCS_HOST_SYSENTER_CS, msr);
-	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
-	vmcs_writel(VMCS_HOST_SYSENTER_ESP, msr);
-	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
-	vmcs_writel(VMCS_HOST_SYSENTER_EIP, msr);
-	rdmsrl(MSR_EFER, msr);
-	vmcs_write64(VMCS_HOST_EFER, msr);
-	rdmsrl(MSR_IA32_CR_PAT, msr);
-	vmcs_write64(VMCS_HOST_PAT, msr);
 }
 
 /* Register @n of an exit qualification's numbering (SDM 3C table 28-3). */
@@ -682,9 +786,10 @@ static void vmx_machine_check(void)
 
 /* One VM entry and exit; interrupts are off. */
 static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
-			     const struct vmx_host_extra *host, bool launched)
+			     const struct vmx_host_extra *host)
 {
 	vmx_update_host_cr3_cr4(vx);
+	vmmon_fpu_before_entry(&vx->fpu);
 	vmx_pkru_load_guest(vx, host);
 	vmx_flush_ept_if_changed(vx);
 	if (native_read_cr2() != vx->cr2)
@@ -697,12 +802,16 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 	 */
 	rcu_note_context_switch(false);
 	vmx_spec_before_entry();
-	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, launched);
+	exit->entry_insn_failed = __vmx_vcpu_run(&vx->regs, vx->launched);
+	vmmon_fpu_after_exit(&vx->fpu);
 	vmx_pkru_load_host(vx, host);
 	vx->cr2 = native_read_cr2();
 	if (!exit->entry_insn_failed) {
 		vmx_spec_after_exit();
 		vmx_read_exit(vx, exit);
+		/* VMLAUNCH that failed on the guest state did not launch. */
+		if (!(exit->reason & VMX_EXIT_REASON_ENTRY_FAILED))
+			vx->launched = true;
 	} else {
 		exit->insn_error = vmcs_read32(VMCS_VM_INSTRUCTION_ERROR);
 	}
@@ -745,20 +854,20 @@ static bool vmx_user_work_pending(void)
 
 /*
  * Run the guest on this CPU until an exit that userspace must see, that
- * may sleep, or that gives the scheduler a turn.  The guest's FPU state
- * and SYSCALL MSRs stay in the CPU across the exits handled here.
- * Returns the handler's verdict or a negative errno.
+ * may sleep, or that gives the scheduler a turn.  The guest's SYSCALL
+ * MSRs stay in the CPU across the exits handled here (and after, until
+ * this CPU returns to user mode).  Returns the handler's verdict or a
+ * negative errno.
  */
 static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	struct vmx_host_extra host;
 	enum vmx_next next;
-	bool launched = false;
 	int err;
 
 	preempt_disable();
-	err = vmx_load(vx);
+	err = vmx_load(vcpu);
 	if (err)
 		goto out;
 	vmx_flush_tlb_on_migration(vx);
@@ -766,34 +875,33 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	/* Seen by vmx_flush_ept() before this CPU reads flush_gen to enter. */
 	cpumask_set_cpu(smp_processor_id(), vx->ept->running);
 	smp_mb__after_atomic();
-	vmx_write_host_state(vx);
 	savesegment(ds, host.ds);
 	savesegment(es, host.es);
 	savesegment(fs, host.fs);
 	savesegment(gs, host.gs);
 	rdmsrl(MSR_FS_BASE, host.fs_base);
+	/* Another thread of the VMM may run the vCPU now. */
+	if (unlikely(host.fs_base != vx->host_fs_base)) {
+		vmcs_writel(VMCS_HOST_FS_BASE, host.fs_base);
+		vx->host_fs_base = host.fs_base;
+	}
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, host.debugctl);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
 		host.pkru = rdpkru();
 
-	kernel_fpu_begin();
-	vmmon_fpu_load_guest(&vx->fpu);
 	host.kernel_gs_base = vmx_msr_load_guest(vx);
 	do {
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
 		local_irq_disable();
-		vmx_world_switch(vx, exit, &host, launched);
+		vmx_world_switch(vx, exit, &host);
 		/* External interrupts that exited the guest are taken here. */
 		local_irq_enable();
-		launched = true;
 		next = vmx_exit_atomic(vcpu, exit);
 	} while (next == VMX_NEXT_RESUME && !need_resched() &&
 		 !vmx_user_work_pending() && !vmmon_hw_leave_requested());
-	vmx_msr_load_host(vx);
+	vmx_msr_load_host(vx, host.kernel_gs_base);
 	vmx_restore_user_segments(&host);
-	vmmon_fpu_save_guest(&vx->fpu);
-	kernel_fpu_end();
 	/*
 	 * VM exit left the TR limit at 0x67 (no I/O bitmap for ioperm()
 	 * users) and the GDTR limit at 0xffff (SDM 3C 28.5.2): as KVM does,
@@ -803,7 +911,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	load_fixmap_gdt(smp_processor_id());
 	cpumask_clear_cpu(smp_processor_id(), vx->ept->running);
 	vmx_spec_vcpu_put();
-	vmx_put(vx);
+	vmx_put();
 	err = next;
 out:
 	preempt_enable();
@@ -821,19 +929,24 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 	if (next)
 		return next == -EFAULT ? 0 : next;
 	run->exit_reason = VMMON_EXIT_NONE;
+	vmmon_fpu_enter(&vx->fpu);
 	do {
 		if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit)) {
 			run->exit_reason = VMMON_EXIT_INTR;
-			return -EINTR;
+			next = -EINTR;
+			break;
 		}
 		/* Suspend or reboot waits: the core calls RUN again later. */
-		if (vmmon_hw_leave_requested())
-			return -EAGAIN;
+		if (vmmon_hw_leave_requested()) {
+			next = -EAGAIN;
+			break;
+		}
 		cond_resched();
 		next = vmx_run_on_cpu(vcpu, &exit);
 		if (next == VMX_NEXT_SLEEPABLE)
 			next = vmx_exit_sleepable(vcpu, &exit);
 	} while (next >= 0 && next != VMX_NEXT_USER);
+	vmmon_fpu_leave(&vx->fpu);
 	if (next < 0)
 		return next;
 	run->if_flag = !!(vx->rflags & X86_EFLAGS_IF);
@@ -879,10 +992,10 @@ int vmx_vcpu_get_sregs(struct vmmon_vcpu *vcpu,
 	int err;
 
 	preempt_disable();
-	err = vmx_load(vcpu->hw);
+	err = vmx_load(vcpu);
 	if (!err) {
 		vmx_read_sregs(sregs);
-		vmx_put(vcpu->hw);
+		vmx_put();
 	}
 	preempt_enable();
 	return err;
@@ -929,10 +1042,10 @@ int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu,
 	if (!vmx_sregs_valid(sregs))
 		return -EINVAL;
 	preempt_disable();
-	err = vmx_load(vcpu->hw);
+	err = vmx_load(vcpu);
 	if (!err) {
 		vmx_write_sregs(sregs);
-		vmx_put(vcpu->hw);
+		vmx_put();
 	}
 	preempt_enable();
 	return err;
@@ -952,6 +1065,7 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 		goto free_vx;
 	}
 	*(u32 *)page_address(vx->vmcs) = vmx_caps.revision;
+	vx->cpu = -1;
 	vx->last_cpu = -1;
 	vx->vpid = ida_alloc_range(&vmx_vpid_ida, VMX_VPID_FIRST,
 				   READ_ONCE(vmx_max_vpid), GFP_KERNEL);
@@ -966,16 +1080,17 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 	err = vmmon_fpu_init(&vx->fpu);
 	if (err)
 		goto free_vpid;
-	err = vmx_vmcs_setup(vx, vmmon_ept_pointer(vmmon_vm_ept(vcpu->vm)));
+	vcpu->hw = vx;
+	err = vmx_vmcs_setup(vcpu, vmmon_ept_pointer(vmmon_vm_ept(vcpu->vm)));
 	if (err)
 		goto free_fpu;
-	vcpu->hw = vx;
 	vx->ept = vmmon_vm_ept(vcpu->vm);
 	vx->ept_gen = -1;
 	vmx_msr_init(vcpu);
 	return 0;
 
 free_fpu:
+	vcpu->hw = NULL;
 	vmmon_fpu_fini(&vx->fpu);
 free_vpid:
 	if (vx->vpid)
@@ -987,11 +1102,12 @@ free_vx:
 	return err;
 }
 
-/* The VMCS was left clear (not current, not active) on every CPU. */
+/* The vCPU never runs again: its VMCS is cleared where it is active. */
 void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 
+	vmx_vmcs_clear(vx);
 	vmmon_fpu_fini(&vx->fpu);
 	if (vx->vpid)
 		ida_free(&vmx_vpid_ida, vx->vpid);
@@ -1026,7 +1142,7 @@ int vmx_vcpu_msrs(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 		if (e[i].pad)
 			return -EINVAL;
 	preempt_disable();
-	err = vmx_load(vcpu->hw);
+	err = vmx_load(vcpu);
 	if (err)
 		goto out;
 	for (i = 0; i < n && !err; i++)
@@ -1035,7 +1151,7 @@ int vmx_vcpu_msrs(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 		err = vmx_msr_check(vcpu, e[i].index, e[i].data);
 	for (i = 0; i < n && !err && write; i++)
 		vmx_msr_write(vcpu, e[i].index, e[i].data, true);
-	vmx_put(vcpu->hw);
+	vmx_put();
 out:
 	preempt_enable();
 	return err;

@@ -6,6 +6,7 @@
 #ifndef VMMON_VMX_VCPU_H
 #define VMMON_VMX_VCPU_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 #include <asm/trapnr.h>
 #include "x86/vmmon_fpu.h"
@@ -136,6 +137,9 @@ struct vmx_string_io {
 
 struct vmx_vcpu {
 	struct page *vmcs;
+	int cpu;			/* where the VMCS is active, or -1 */
+	struct list_head active_link;	/* on that CPU's vmx_active_vmcss */
+	bool launched;			/* VMRESUME, not VMLAUNCH, enters */
 	int vpid;			/* 0: none was left (see max_vpid) */
 	int last_cpu;			/* where the guest ran last, or -1 */
 	struct vmmon_ept *ept;
@@ -143,8 +147,8 @@ struct vmx_vcpu {
 	struct vmx_guest_regs regs;	/* saved by vmx_switch.S */
 	u64 rip, rsp, rflags;		/* swapped with the VMCS at each entry */
 	u64 cr2;			/* not in the VMCS: swapped by hand */
-	/* HOST_CR3 and HOST_CR4 as last written to the loaded VMCS. */
-	unsigned long host_cr3, host_cr4;
+	/* HOST_CR3, HOST_CR4, HOST_FS_BASE as last written to the VMCS. */
+	unsigned long host_cr3, host_cr4, host_fs_base;
 	u32 interruptibility;		/* as the last exit left it */
 	u32 proc;			/* the processor-based controls in the VMCS */
 	struct vmx_event event;
@@ -158,6 +162,12 @@ struct vmx_vcpu {
 	 * there without an exit, and WRMSR must reach the CPU at once.
 	 */
 	bool msrs_loaded;
+	/*
+	 * Names the values of msrs[] but KERNEL_GS_BASE: a new one at each
+	 * change, so a CPU that still holds this key holds these values
+	 * (they stay in a CPU until it returns to user mode).
+	 */
+	u64 msrs_key;
 	u64 apic_base;
 	u64 misc_enable;
 	u64 mtrr_def_type;
@@ -255,6 +265,6 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
 void vmx_msr_teardown(void);
 u64 vmx_msr_load_guest(struct vmx_vcpu *vx);
-void vmx_msr_load_host(struct vmx_vcpu *vx);
+void vmx_msr_load_host(struct vmx_vcpu *vx, u64 kernel_gs_base);
 
 #endif /* VMMON_VMX_VCPU_H */

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest extended state.  The host's state is saved by kernel_fpu_begin()
- * (and put back on the way to userspace); between it and
- * kernel_fpu_end() the registers are the guest's: restored from its
- * image before the first entry and saved after the last exit, so that
- * neither side sees the other's values.
+ * Guest extended state, in the kernel's guest FPU container (exported
+ * for KVM by 6.1 and 6.12 alike): fpu_swap_kvm_fpstate() makes it the
+ * thread's state for the length of a RUN, with bottom halves enabled
+ * while the guest runs, and makes the VMM's state the thread's again
+ * before RUN returns.  The kernel puts the VMM's registers back on the
+ * way to userspace, as after any system call that used the FPU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/gfp.h>
-#include <linux/mm.h>
+#include <linux/lockdep.h>
+#include <linux/thread_info.h>
 #include <asm/cpufeature.h>
-#include <asm/fpu/types.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include "vmmon_fpu.h"
-
-/* The MXCSR of the x86 reset state, and where FXSAVE keeps it. */
-#define VMMON_MXCSR_RESET	0x1f80
-#define VMMON_FXSAVE_MXCSR	24
-#define VMMON_FXSAVE_SIZE	512
 
 /*
  * What a guest's XCR0 may hold: the host's, without the components
@@ -30,100 +26,69 @@
 
 static bool vmmon_has_xsave;
 static u64 vmmon_host_xcr0;
-static unsigned int vmmon_fpu_size;
 
-int vmmon_fpu_setup(void)
+void vmmon_fpu_setup(void)
 {
-	u32 eax, ebx, ecx, edx;
-
 	vmmon_has_xsave = boot_cpu_has(X86_FEATURE_OSXSAVE);
-	vmmon_fpu_size = VMMON_FXSAVE_SIZE;
-	if (vmmon_has_xsave) {
+	if (vmmon_has_xsave)
 		vmmon_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-		/* EBX: the size XSAVE needs for what XCR0 enables now. */
-		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
-		vmmon_fpu_size = max_t(unsigned int, ebx, VMMON_FXSAVE_SIZE);
-	}
-	if (vmmon_fpu_size > PAGE_SIZE << 2) {
-		pr_err("XSAVE area of %u bytes is too large\n", vmmon_fpu_size);
-		return -EOPNOTSUPP;
-	}
-	return 0;
 }
 
+/* The x86 reset state: the kernel's initial FPU state, as for a new task. */
 int vmmon_fpu_init(struct vmmon_fpu *fpu)
 {
-	fpu->area = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-					      get_order(vmmon_fpu_size));
-	if (!fpu->area)
+	if (!fpu_alloc_guest_fpstate(&fpu->guest))
 		return -ENOMEM;
-	/* A zero XSAVE header puts every other component in its reset state. */
-	*(u32 *)(fpu->area + VMMON_FXSAVE_MXCSR) = VMMON_MXCSR_RESET;
 	fpu->xcr0 = XFEATURE_MASK_FP;
 	return 0;
 }
 
 void vmmon_fpu_fini(struct vmmon_fpu *fpu)
 {
-	free_pages((unsigned long)fpu->area, get_order(vmmon_fpu_size));
+	fpu_free_guest_fpstate(&fpu->guest);
+}
+
+/* At the start of RUN: the guest's state becomes the thread's. */
+void vmmon_fpu_enter(struct vmmon_fpu *fpu)
+{
+	fpu_swap_kvm_fpstate(&fpu->guest, true);
+}
+
+/* Before RUN returns: the VMM's state is the thread's again. */
+void vmmon_fpu_leave(struct vmmon_fpu *fpu)
+{
+	fpu_swap_kvm_fpstate(&fpu->guest, false);
 }
 
 /*
- * XSAVE and XRSTOR move only what XCR0 enables, and SSE state is live
- * even when the guest's XCR0 leaves it out: both run under the host's
- * XCR0, with the guest's in force only in between.  Only the components
- * a guest may have: never PKRU, which the run loop switches by itself
- * (XRSTOR would load the image's 0 and leave it there for the host), nor
- * AMX, which XFD may have armed for this task (XRSTOR would fault).
+ * Interrupts off, right before the entry.  A softirq or a context switch
+ * since the last exit may have saved the guest's registers away (its
+ * kernel_fpu_begin() sets TIF_NEED_FPU_LOAD): put them back, as KVM
+ * does.  Then the guest's XCR0, which must not be in the CPU when such
+ * code saves or restores state (XSAVE would leave out what it lacks).
  */
-static void vmmon_xrstor(void *area)
+void vmmon_fpu_before_entry(const struct vmmon_fpu *fpu)
 {
-	u64 mask = vmmon_host_xcr0 & VMMON_XCR0_ALLOWED;
-	u32 lo = mask, hi = mask >> 32;
-
-	asm volatile("xrstor64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
-		     : "memory");
-}
-
-static void vmmon_xsave(void *area)
-{
-	u64 mask = vmmon_host_xcr0 & VMMON_XCR0_ALLOWED;
-	u32 lo = mask, hi = mask >> 32;
-
-	asm volatile("xsave64 (%0)" : : "r" (area), "a" (lo), "d" (hi)
-		     : "memory");
-}
-
-/* After kernel_fpu_begin(): the guest's registers and XCR0. */
-void vmmon_fpu_load_guest(struct vmmon_fpu *fpu)
-{
-	if (!vmmon_has_xsave) {
-		asm volatile("fxrstorq (%0)" : : "r" (fpu->area) : "memory");
-		return;
-	}
-	vmmon_xrstor(fpu->area);
-	if (fpu->xcr0 != vmmon_host_xcr0)
+	lockdep_assert_irqs_disabled();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (vmmon_has_xsave && fpu->xcr0 != vmmon_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, fpu->xcr0);
 }
 
-/* Before kernel_fpu_end(): give the host its XCR0, save the guest's state. */
-void vmmon_fpu_save_guest(struct vmmon_fpu *fpu)
+/* Interrupts still off, right after the exit: the host's XCR0. */
+void vmmon_fpu_after_exit(const struct vmmon_fpu *fpu)
 {
-	if (!vmmon_has_xsave) {
-		asm volatile("fxsaveq (%0)" : : "r" (fpu->area) : "memory");
-		return;
-	}
-	if (fpu->xcr0 != vmmon_host_xcr0)
+	if (vmmon_has_xsave && fpu->xcr0 != vmmon_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmmon_host_xcr0);
-	vmmon_xsave(fpu->area);
 }
 
 /*
  * XSETBV by the guest: -EINVAL for a value the CPU would refuse with #GP
- * (SDM 1 13.3) or one vmmon does not let a guest have.  @loaded: the
- * guest's state is in the CPU, so XCR0 changes there too.
+ * (SDM 1 13.3) or one vmmon does not let a guest have.  The next entry
+ * puts it in the CPU.
  */
-int vmmon_fpu_set_xcr0(struct vmmon_fpu *fpu, u64 xcr0, bool loaded)
+int vmmon_fpu_set_xcr0(struct vmmon_fpu *fpu, u64 xcr0)
 {
 	u64 avx512 = xcr0 & XFEATURE_MASK_AVX512;
 
@@ -135,8 +100,6 @@ int vmmon_fpu_set_xcr0(struct vmmon_fpu *fpu, u64 xcr0, bool loaded)
 	if (avx512 && (avx512 != XFEATURE_MASK_AVX512 ||
 		       !(xcr0 & XFEATURE_MASK_YMM)))
 		return -EINVAL;
-	if (loaded && xcr0 != fpu->xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, xcr0);
 	fpu->xcr0 = xcr0;
 	return 0;
 }
