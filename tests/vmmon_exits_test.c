@@ -751,6 +751,38 @@ VMMON_TEST(vcpu_follows_its_thread_across_cpus)
 	pin_to_cpu(-1);
 }
 
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+/*
+ * CPU 1 goes offline while the vCPU's state is on it: it leaves VMX
+ * operation only after writing that state back (VMCLEAR), and the vCPU
+ * goes on on CPU 0, then on CPU 1 once it is back, launched afresh each
+ * time (VMLAUNCH of a VMCS not cleared fails).
+ */
+VMMON_TEST(vcpu_survives_its_cpu_going_offline)
+{
+	struct vmmon_guest g;
+	uint64_t loads;
+
+	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK))
+		SKIP(return, "vcpu_survives_its_cpu_going_offline: needs a second CPU that can go offline");
+	ASSERT_OK(pin_to_cpu(1));
+	ASSERT_OK(count_guest_create(&g));
+	EXPECT_TRUE(count_once(_metadata, &g, 1));
+	loads = vcpu_loads(&g);
+	ASSERT_OK(pin_to_cpu(0));
+	ASSERT_OK(write_file(CPU1_ONLINE, "0"));
+	EXPECT_TRUE(count_once(_metadata, &g, 2));
+	EXPECT_TRUE(count_once(_metadata, &g, 3));
+	EXPECT_EQ(vcpu_loads(&g), loads + 1);
+	ASSERT_OK(write_file(CPU1_ONLINE, "1"));
+	ASSERT_OK(pin_to_cpu(1));
+	EXPECT_TRUE(count_once(_metadata, &g, 4));
+	EXPECT_EQ(vcpu_loads(&g), loads + 2);
+	vmmon_guest_destroy(&g);
+	pin_to_cpu(-1);
+}
+
 VMMON_TEST(vm_stats_sum_vcpus)
 {
 	struct vmmon_vm_stats vst;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <asm/ldt.h>
+#include <linux/perf_event.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -345,6 +346,65 @@ VMMON_TEST(softirqs_run_while_a_guest_spins)
 	EXPECT_GE(most, (uint64_t)SOFTIRQ_MIN_RUNS);
 	vmmon_guest_destroy(&g);
 	sched_setaffinity(0, sizeof(old), &old);
+}
+
+/* mov ecx,0x1000000; l: dec ecx; jnz l; hlt: 32 Mi guest instructions */
+#define COUNTED_GUEST_INSNS	(2ULL << 24)
+static const uint8_t counted_guest[] = {
+	0x66, 0xb9, 0x00, 0x00, 0x00, 0x01, 0x66, 0x49, 0x75, 0xfc, 0xf4,
+};
+
+/* Instructions this thread retired over one RUN of @g, as perf counts. */
+static long long insns_over_run(struct __test_metadata *_metadata,
+				struct vmmon_guest *g, int exclude_guest)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_HW_INSTRUCTIONS,
+		.disabled = 1,
+		.exclude_guest = exclude_guest,
+	};
+	long long count = -1;
+	int fd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+
+	if (fd < 0)
+		return -1;
+	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+	EXPECT_EQ(vmmon_guest_run(g), 0);
+	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+	EXPECT_EXIT(g->run, VMMON_EXIT_HLT);
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
+		count = -1;
+	close(fd);
+	return count;
+}
+
+/*
+ * A host perf event that excludes the guest does not count the guest's
+ * instructions, one that does not exclude it does (review kmod.md
+ * section 3: the PMU was not switched).  Needs a hardware PMU, which
+ * the emulated PCs lack: check-host.
+ */
+VMMON_TEST(host_perf_counts_exclude_the_guest)
+{
+	long long with, without;
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest_create(&g, counted_guest, sizeof(counted_guest)));
+	with = insns_over_run(_metadata, &g, 0);
+	if (with < 0) {
+		vmmon_guest_destroy(&g);
+		SKIP(return, "host_perf_counts_exclude_the_guest: no hardware PMU (check-host)");
+	}
+	vmmon_guest_destroy(&g);
+	ASSERT_OK(guest_create(&g, counted_guest, sizeof(counted_guest)));
+	without = insns_over_run(_metadata, &g, 1);
+	ksft_print_msg("instructions over a RUN of %llu guest instructions: %lld counting the guest, %lld excluding it\n",
+		       COUNTED_GUEST_INSNS, with, without);
+	EXPECT_GE(with, (long long)COUNTED_GUEST_INSNS);
+	EXPECT_LT(without, (long long)COUNTED_GUEST_INSNS / 16);
+	vmmon_guest_destroy(&g);
 }
 
 /*

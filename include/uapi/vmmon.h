@@ -368,9 +368,9 @@ struct vmmon_vm_stats {
 /*
  * struct vmmon_vcpu_stats - VMMON_GET_VCPU_STATS, on a vCPU fd
  * @exits:    its exits.
- * @loads:    how often its state was loaded onto a CPU: at its first
- *            ioctl, when its thread moved to another CPU, after suspend
- *            or a CPU going offline.  Not at each RUN: the state stays
+ * @loads:    how often its state was loaded onto a CPU: when it was
+ *            created, when its thread moved to another CPU, after
+ *            suspend or a CPU going offline.  Not at each RUN: the state stays
  *            on the CPU across returns to userspace.
  * @reserved: zero.
  */

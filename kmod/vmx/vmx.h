@@ -21,6 +21,9 @@ int vmx_vcpus_setup(void);
 void vmx_vcpus_teardown(void);
 void vmx_vmcs_clear_all_here(void);
 void vmx_vmcs_clear_all_emergency(void);
+
+/* vmx_msr.c */
+void vmx_msr_drop_guest(void);
 int vmx_vcpu_init(struct vmmon_vcpu *vcpu);
 void vmx_vcpu_fini(struct vmmon_vcpu *vcpu);
 int vmx_vcpu_run(struct vmmon_vcpu *vcpu);

@@ -244,6 +244,7 @@ static void vmx_cpu_disable(void)
 	enum vmx_insn_status st;
 
 	vmx_vmcs_clear_all_here();
+	vmx_msr_drop_guest();
 	st = vmx_vmxoff();
 
 	if (st != VMX_INSN_OK)

@@ -343,18 +343,21 @@ static void vmx_msr_on_user_return(struct user_return_notifier *urn)
 	local_irq_restore(flags);
 }
 
-/* At unload: no notifier of this module may stay armed on any CPU. */
-static void vmx_msr_disarm(void *unused)
+/*
+ * This CPU leaves VMX operation (suspend, reboot, going offline, the
+ * last VM gone): the host's values back now, and the notifier off.
+ * Whatever happens next need not return to user mode first: the CPU may
+ * go offline (and its notifier stay listed past the module's unload),
+ * resume rewrites the host's values (which a guard still armed would
+ * take for the guest's), KVM may take the CPU and record the guest's
+ * values as the host's.  Every CPU that ever ran a guest passes here
+ * before vmmon unloads.
+ */
+void vmx_msr_drop_guest(void)
 {
 	struct vmx_msr_guard *guard = this_cpu_ptr(&vmx_msr_guard);
 
-	if (guard->armed)
-		vmx_msr_on_user_return(&guard->urn);
-}
-
-void vmx_msr_teardown(void)
-{
-	on_each_cpu(vmx_msr_disarm, NULL, 1);
+	vmx_msr_on_user_return(&guard->urn);
 }
 
 /*

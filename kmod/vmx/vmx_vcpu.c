@@ -22,6 +22,7 @@
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -136,6 +137,7 @@ int vmx_vcpus_setup(void)
 	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
 		vmx_cr4_refused |= X86_CR4_PKE;
 	vmx_msr_setup();
+	vmx_pmu_setup();
 	vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
 		return -ENOMEM;
@@ -145,7 +147,6 @@ int vmx_vcpus_setup(void)
 
 void vmx_vcpus_teardown(void)
 {
-	vmx_msr_teardown();
 	__free_page(vmx_msr_bitmap);
 }
 
@@ -185,8 +186,7 @@ static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 	vmcs_write32(VMCS_PAGE_FAULT_ERROR_MATCH, 0);
 	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmx_pmu_write_controls(vx);
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, VMX_CR0_HOST_OWNED);
 	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, VMX_CR4_GUEST_HOST_MASK);
@@ -286,7 +286,7 @@ static void vmx_vmcs_clear_here(struct vmx_vcpu *vx)
 
 	if (st != VMX_INSN_OK)
 		pr_err("cannot clear a VMCS: %s\n", vmx_insn_status_name(st));
-	list_del(&vx->active_link);
+	list_del_rcu(&vx->active_link);
 	if (__this_cpu_read(vmx_current_vmcs) == vx)
 		__this_cpu_write(vmx_current_vmcs, NULL);
 	/* Off the list before another CPU may see -1 and take it. */
@@ -337,13 +337,20 @@ void vmx_vmcs_clear_all_here(void)
 /*
  * Panic or kdump, maybe in NMI context and in the middle of a list
  * change: VMCLEAR what the list shows, for the dump, and change nothing.
+ * The list changes as RCU lists do (an entry is complete before it is
+ * linked, and keeps its next pointer when unlinked), so a walk from an
+ * NMI never follows a half-made link.
  */
 void vmx_vmcs_clear_all_emergency(void)
 {
+	struct list_head *head = this_cpu_ptr(&vmx_active_vmcss), *pos;
 	struct vmx_vcpu *vx;
 
-	list_for_each_entry(vx, this_cpu_ptr(&vmx_active_vmcss), active_link)
+	for (pos = READ_ONCE(head->next); pos != head;
+	     pos = READ_ONCE(pos->next)) {
+		vx = list_entry(pos, struct vmx_vcpu, active_link);
 		vmx_vmclear(page_to_phys(vx->vmcs));
+	}
 }
 
 /*
@@ -373,8 +380,8 @@ static int vmx_load(struct vmmon_vcpu *vcpu)
 		st = vmx_vmptrld(page_to_phys(vx->vmcs));
 		if (st == VMX_INSN_OK) {
 			__this_cpu_write(vmx_current_vmcs, vx);
-			list_add(&vx->active_link,
-				 this_cpu_ptr(&vmx_active_vmcss));
+			list_add_rcu(&vx->active_link,
+				     this_cpu_ptr(&vmx_active_vmcss));
 			WRITE_ONCE(vx->cpu, cpu);
 		}
 		local_irq_enable();
@@ -789,6 +796,7 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 			     const struct vmx_host_extra *host)
 {
 	vmx_update_host_cr3_cr4(vx);
+	vmx_pmu_before_entry(vx);
 	vmmon_fpu_before_entry(&vx->fpu);
 	vmx_pkru_load_guest(vx, host);
 	vmx_flush_ept_if_changed(vx);
@@ -918,6 +926,20 @@ out:
 	return err;
 }
 
+/*
+ * Whether RUN must return before the next batch: -EINTR for a signal,
+ * the kernel's return-to-user work or immediate_exit; -EAGAIN while
+ * suspend or reboot waits (the core calls RUN again later).
+ */
+static int vmx_run_must_return(struct vmmon_run *run)
+{
+	if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = VMMON_EXIT_INTR;
+		return -EINTR;
+	}
+	return vmmon_hw_leave_requested() ? -EAGAIN : 0;
+}
+
 int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
@@ -929,23 +951,21 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 	if (next)
 		return next == -EFAULT ? 0 : next;
 	run->exit_reason = VMMON_EXIT_NONE;
+	next = vmx_run_must_return(run);
+	if (next)
+		return next;
 	vmmon_fpu_enter(&vx->fpu);
-	do {
-		if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit)) {
-			run->exit_reason = VMMON_EXIT_INTR;
-			next = -EINTR;
-			break;
-		}
-		/* Suspend or reboot waits: the core calls RUN again later. */
-		if (vmmon_hw_leave_requested()) {
-			next = -EAGAIN;
-			break;
-		}
+	for (;;) {
 		cond_resched();
 		next = vmx_run_on_cpu(vcpu, &exit);
 		if (next == VMX_NEXT_SLEEPABLE)
 			next = vmx_exit_sleepable(vcpu, &exit);
-	} while (next >= 0 && next != VMX_NEXT_USER);
+		if (next < 0 || next == VMX_NEXT_USER)
+			break;
+		next = vmx_run_must_return(run);
+		if (next)
+			break;
+	}
 	vmmon_fpu_leave(&vx->fpu);
 	if (next < 0)
 		return next;
@@ -1080,17 +1100,22 @@ int vmx_vcpu_init(struct vmmon_vcpu *vcpu)
 	err = vmmon_fpu_init(&vx->fpu);
 	if (err)
 		goto free_vpid;
+	err = vmx_pmu_init(vx);
+	if (err)
+		goto free_fpu;
 	vcpu->hw = vx;
 	err = vmx_vmcs_setup(vcpu, vmmon_ept_pointer(vmmon_vm_ept(vcpu->vm)));
 	if (err)
-		goto free_fpu;
+		goto free_pmu;
 	vx->ept = vmmon_vm_ept(vcpu->vm);
 	vx->ept_gen = -1;
 	vmx_msr_init(vcpu);
 	return 0;
 
-free_fpu:
+free_pmu:
 	vcpu->hw = NULL;
+	vmx_pmu_fini(vx);
+free_fpu:
 	vmmon_fpu_fini(&vx->fpu);
 free_vpid:
 	if (vx->vpid)
@@ -1108,6 +1133,7 @@ void vmx_vcpu_fini(struct vmmon_vcpu *vcpu)
 	struct vmx_vcpu *vx = vcpu->hw;
 
 	vmx_vmcs_clear(vx);
+	vmx_pmu_fini(vx);
 	vmmon_fpu_fini(&vx->fpu);
 	if (vx->vpid)
 		ida_free(&vmx_vpid_ida, vx->vpid);

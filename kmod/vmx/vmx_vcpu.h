@@ -154,6 +154,8 @@ struct vmx_vcpu {
 	struct vmx_event event;
 	struct vmmon_fpu fpu;
 	u32 pkru;			/* the guest's, where the host has PKU */
+	struct page *pmu_lists;		/* vmx_pmu.c's MSR-load lists */
+	unsigned int pmu_nr;		/* MSRs in each, as in the VMCS */
 	/* Emulated state that the VMCS does not hold. */
 	u64 msrs[VMX_NR_SWITCHED_MSRS];
 	/*
@@ -257,13 +259,19 @@ enum vmx_next vmx_exit_string_io(struct vmmon_vcpu *vcpu,
 int vmx_mmio_complete(struct vmmon_vcpu *vcpu);
 int vmx_string_in_complete(struct vmmon_vcpu *vcpu);
 
+/* vmx_pmu.c */
+void vmx_pmu_setup(void);
+int vmx_pmu_init(struct vmx_vcpu *vx);
+void vmx_pmu_fini(struct vmx_vcpu *vx);
+void vmx_pmu_write_controls(struct vmx_vcpu *vx);
+void vmx_pmu_before_entry(struct vmx_vcpu *vx);
+
 /* vmx_msr.c */
 void vmx_msr_init(struct vmmon_vcpu *vcpu);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_msr_setup(void);
-void vmx_msr_teardown(void);
 u64 vmx_msr_load_guest(struct vmx_vcpu *vx);
 void vmx_msr_load_host(struct vmx_vcpu *vx, u64 kernel_gs_base);
 

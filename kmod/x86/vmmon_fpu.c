@@ -9,8 +9,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/lockdep.h>
-#include <linux/thread_info.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -25,7 +23,8 @@
 				 XFEATURE_MASK_YMM | XFEATURE_MASK_AVX512)
 
 static bool vmmon_has_xsave;
-static u64 vmmon_host_xcr0;
+/* 0 without XSAVE, as every guest's xcr0 then: XSETBV never runs. */
+u64 vmmon_host_xcr0;
 
 void vmmon_fpu_setup(void)
 {
@@ -39,7 +38,7 @@ int vmmon_fpu_init(struct vmmon_fpu *fpu)
 {
 	if (!fpu_alloc_guest_fpstate(&fpu->guest))
 		return -ENOMEM;
-	fpu->xcr0 = XFEATURE_MASK_FP;
+	fpu->xcr0 = vmmon_has_xsave ? XFEATURE_MASK_FP : 0;
 	return 0;
 }
 
@@ -58,29 +57,6 @@ void vmmon_fpu_enter(struct vmmon_fpu *fpu)
 void vmmon_fpu_leave(struct vmmon_fpu *fpu)
 {
 	fpu_swap_kvm_fpstate(&fpu->guest, false);
-}
-
-/*
- * Interrupts off, right before the entry.  A softirq or a context switch
- * since the last exit may have saved the guest's registers away (its
- * kernel_fpu_begin() sets TIF_NEED_FPU_LOAD): put them back, as KVM
- * does.  Then the guest's XCR0, which must not be in the CPU when such
- * code saves or restores state (XSAVE would leave out what it lacks).
- */
-void vmmon_fpu_before_entry(const struct vmmon_fpu *fpu)
-{
-	lockdep_assert_irqs_disabled();
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	if (vmmon_has_xsave && fpu->xcr0 != vmmon_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, fpu->xcr0);
-}
-
-/* Interrupts still off, right after the exit: the host's XCR0. */
-void vmmon_fpu_after_exit(const struct vmmon_fpu *fpu)
-{
-	if (vmmon_has_xsave && fpu->xcr0 != vmmon_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmmon_host_xcr0);
 }
 
 /*
