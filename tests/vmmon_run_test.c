@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <asm/ldt.h>
@@ -261,91 +260,6 @@ VMMON_TEST(signal_interrupts_run)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
 	EXPECT_EQ(regs.rip, (__u64)GUEST_CODE);
 	vmmon_guest_destroy(&g);
-}
-
-#define NR_SOFTIRQ_KINDS	16
-
-/*
- * How many times @cpu ran each kind of softirq (/proc/softirqs: a header
- * of CPU names, then a line per kind); the kinds read, or -1.
- */
-static int softirqs_of_cpu(int cpu, uint64_t *count, char names[][16])
-{
-	char line[4096], *p, *end;
-	int n = 0, i;
-	FILE *f = fopen("/proc/softirqs", "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f))
-		n = -1;
-	while (n >= 0 && n < NR_SOFTIRQ_KINDS && fgets(line, sizeof(line), f)) {
-		p = strchr(line, ':');
-		if (!p)
-			continue;
-		*p = '\0';
-		snprintf(names[n], 16, "%s", line + strspn(line, " "));
-		for (i = 0; i <= cpu; i++, p = end) {
-			count[n] = strtoull(p + 1, &end, 10);
-			if (end == p + 1)
-				break;
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-/*
- * Softirqs (timers, RCU callbacks, network receive) run on a CPU while
- * a guest spins there, at the host interrupts that exit it, as they do
- * when a task runs in user mode: the run loop does not keep bottom halves
- * off (review kmod.md section 3: kernel_fpu_begin() did, for a whole
- * batch of entries).  The guest spins for a second; some kind of softirq
- * must have run more than a few times on its CPU meanwhile.
- */
-#define SOFTIRQ_MIN_RUNS	5
-
-VMMON_TEST(softirqs_run_while_a_guest_spins)
-{
-	struct itimerval it = { .it_value = { .tv_sec = 1 } };
-	struct sigaction sa = { .sa_handler = on_alarm };
-	uint64_t before[NR_SOFTIRQ_KINDS], after[NR_SOFTIRQ_KINDS], most = 0;
-	char names[NR_SOFTIRQ_KINDS][16], shown[512] = "";
-	struct vmmon_vcpu_stats st;
-	struct vmmon_guest g;
-	cpu_set_t set, old;
-	int cpu = sched_getcpu(), n, i;
-	size_t len = 0;
-
-	ASSERT_OK(sched_getaffinity(0, sizeof(old), &old));
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
-	ASSERT_OK(guest_create(&g, spin_guest, sizeof(spin_guest)));
-	sigaction(SIGALRM, &sa, NULL);
-	n = softirqs_of_cpu(cpu, before, names);
-	ASSERT_GT(n, 0);
-	setitimer(ITIMER_REAL, &it, NULL);
-	EXPECT_ERRNO(vmmon_guest_run(&g), EINTR);
-	ASSERT_EQ(softirqs_of_cpu(cpu, after, names), n);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &st));
-	for (i = 0; i < n; i++) {
-		if (after[i] - before[i] > most)
-			most = after[i] - before[i];
-		if (after[i] != before[i] && len < sizeof(shown) - 32)
-			len += snprintf(shown + len, sizeof(shown) - len,
-					" %s %llu", names[i],
-					(unsigned long long)(after[i] - before[i]));
-	}
-	ksft_print_msg("CPU %d, 1 s in the guest, exits for %llu host interrupts and %llu time slices; softirqs:%s\n",
-		       cpu, (unsigned long long)
-		       st.exits.count[VMMON_STAT_EXIT_EXT_INTR],
-		       (unsigned long long)
-		       st.exits.count[VMMON_STAT_EXIT_PREEMPT], shown);
-	EXPECT_GE(most, (uint64_t)SOFTIRQ_MIN_RUNS);
-	vmmon_guest_destroy(&g);
-	sched_setaffinity(0, sizeof(old), &old);
 }
 
 /* mov ecx,0x1000000; l: dec ecx; jnz l; hlt: 32 Mi guest instructions */
