@@ -59,7 +59,7 @@ $(O)/vmctl_%_test: tests/vmctl_%_test.sh
 
 $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
 
 # A multiboot test kernel for vmctl run (32-bit, linked at 1 MiB).
 $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
@@ -103,7 +103,7 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
+	$(CC) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
 
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
 		tests/lib/vmmon_harness.h $(KSFT)

@@ -41,7 +41,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -81,6 +81,23 @@ run --kernel "$mb" --append "poweroff" -m 32M --disk "$tmp/disk.img,ro"
 check disk_ro_refused_while_written 1 "in use by another vmctl"
 kill -TERM $pid
 wait $pid
+
+# A bzImage whose kernel (40 MiB here) does not fit the guest's RAM,
+# though where it says it unpacks (pref_address 2 MiB, init_size 0)
+# would: refused, where vmctl used to copy past the end of RAM (review
+# vmctl.md #4: SIGSEGV).
+head -c 41943040 /dev/zero >"$tmp/big.bzImage"
+put() {
+	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
+}
+put "$tmp/big.bzImage" 0x1f1 '\001'
+put "$tmp/big.bzImage" 0x1fe '\125\252\353\146HdrS\017\002'
+put "$tmp/big.bzImage" 0x234 '\001'
+put "$tmp/big.bzImage" 0x236 '\001'
+put "$tmp/big.bzImage" 0x258 '\000\000\040'
+run --kernel "$tmp/big.bzImage" -m 16M
+check bzimage_larger_than_ram_refused 1 "needs 41 MiB of RAM to unpack"
+rm -f "$tmp/big.bzImage"
 
 # info names the speculation mitigations the module applies.
 "$vmctl" info >"$tmp/out" 2>&1

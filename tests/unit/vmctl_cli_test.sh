@@ -36,8 +36,26 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..24"
+echo "1..30"
+# put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
+put() {
+	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
+}
+# A boot protocol 2.15 header with a 64-bit entry point, 1 setup sector
+# and 7 KiB of kernel after it; then two ways to be malformed.
+head -c 8192 /dev/zero >"$tmp/new.bzImage"
+put "$tmp/new.bzImage" 0x1f1 '\001'
+put "$tmp/new.bzImage" 0x1fe '\125\252\353\146HdrS\017\002'
+put "$tmp/new.bzImage" 0x236 '\001'
+cp "$tmp/new.bzImage" "$tmp/cut.bzImage"
+put "$tmp/cut.bzImage" 0x1f4 '\000\000\001\000'	# syssize: 1 MiB
+cp "$tmp/new.bzImage" "$tmp/wrap.bzImage"
+put "$tmp/wrap.bzImage" 0x234 '\001'			# relocatable
+put "$tmp/wrap.bzImage" 0x258 '\000\000\377\377\377\377\377\377'
+put "$tmp/wrap.bzImage" 0x260 '\000\000\020\000'	# init_size 1 MiB
+
 expect help 0 "^  check " -- --help
+expect version 0 "^vmctl [0-9]" -- --version
 expect no_command 2 "^usage: vmctl" --
 expect unknown_command 2 "unknown command 'frob'" -- frob
 expect device_needs_path 2 "needs a path" -- --device
@@ -56,6 +74,11 @@ expect run_bad_cpus 2 "bad vCPU count '0'" -- run -c 0 --kernel "$tmp/junk"
 expect run_missing_kernel 1 "cannot open kernel $tmp/none" -- run --kernel "$tmp/none"
 expect run_not_a_kernel 1 "neither a bzImage nor a multiboot kernel" -- run --kernel "$tmp/junk"
 expect run_old_bzimage 1 "boot protocol 2.02 without a 64-bit entry point" -- run --kernel "$tmp/old.bzImage"
+expect run_truncated_bzimage 1 "truncated bzImage: its header says 1048576 bytes of kernel after the setup, the file holds 7168" -- run --kernel "$tmp/cut.bzImage"
+expect run_wrapping_bzimage 1 "pref_address 0xffffffffffff0000 plus init_size 0x100000 wraps around" -- run --kernel "$tmp/wrap.bzImage"
+expect run_qemu_hda 2 "unknown or incomplete option '-hda'" -- run --kernel "$tmp/junk" -hda "$tmp/disk.img"
+expect run_smp_named 2 "unknown or incomplete option '-smp'" -- run --kernel "$tmp/junk" -smp 2
+expect run_disk_first 1 "is the vmmon module loaded" -- --device "$tmp/none" run "$tmp/disk.img" --kernel "$mb"
 expect run_missing_initrd 1 "cannot read initrd $tmp/none" -- run --kernel "$mb" --initrd "$tmp/none"
 expect run_missing_disk 1 "cannot open disk $tmp/none" -- run --kernel "$mb" "$tmp/none"
 expect run_no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" "$tmp/disk.img"

@@ -64,6 +64,22 @@ bool boot_linux_probe(const char *path, const uint8_t *kernel, size_t size,
 		vmctl_err("%s: truncated bzImage", path);
 		return false;
 	}
+	/*
+	 * syssize: the protected-mode kernel's length in 16-byte units,
+	 * rounded up (the file need not hold the rounding).
+	 */
+	if ((uint64_t)h->syssize * 16 > size - setup_size + 15) {
+		vmctl_err("%s: truncated bzImage: its header says %llu bytes of kernel after the setup, the file holds %zu",
+			  path, (unsigned long long)h->syssize * 16,
+			  size - setup_size);
+		return false;
+	}
+	/* Where it unpacks, checked against RAM later: no wrap here. */
+	if (h->relocatable_kernel && h->pref_address > UINT64_MAX - h->init_size) {
+		vmctl_err("%s: malformed bzImage: pref_address %#llx plus init_size %#x wraps around",
+			  path, (unsigned long long)h->pref_address, h->init_size);
+		return false;
+	}
 	*err = 0;
 	return true;
 }
@@ -164,29 +180,33 @@ int boot_linux(struct vm *vm, const uint8_t *kernel, size_t size)
 	const char *append = vm->opts->append ? vm->opts->append : "";
 	const struct setup_header *h = (const void *)(kernel + SETUP_HDR_OFFSET);
 	struct boot_params *bp = gpa(vm, BOOT_PARAMS, sizeof(*bp));
-	size_t setup_size, hdr_end, cmdline_max;
+	size_t setup_size, hdr_end, cmdline_max, payload;
 	unsigned int sects = h->setup_sects ? h->setup_sects :
 					      SETUP_SECTS_DEFAULT;
-	uint64_t kernel_end, rsdp;
+	uint64_t kernel_end, unpack_end, rsdp;
+	void *dst;
 
-	/* boot_linux_probe() checked the header. */
+	/* boot_linux_probe() checked the header (no wrap in what follows). */
 	setup_size = (sects + 1) * 512ULL;
 	hdr_end = 0x202 + kernel[0x201];
+	payload = size - setup_size;
 	/*
-	 * A relocatable kernel unpacks itself at pref_address (16 MiB for
-	 * Debian's), not where it was loaded: the initrd must stay clear.
+	 * The kernel is copied to 1 MiB and unpacks itself from there, at
+	 * pref_address if it is relocatable (16 MiB for Debian's), over
+	 * init_size bytes: RAM must hold both, and the initrd stay clear.
 	 */
-	kernel_end = BOOT_HIGH + (size - setup_size);
-	if (h->relocatable_kernel && h->pref_address > BOOT_HIGH)
-		kernel_end = h->pref_address;
-	kernel_end += h->init_size;
-	if (kernel_end > vm->mem.low_size) {
+	kernel_end = BOOT_HIGH + payload;
+	unpack_end = (h->relocatable_kernel && h->pref_address > BOOT_HIGH ?
+		      h->pref_address : BOOT_HIGH) + h->init_size;
+	if (unpack_end > kernel_end)
+		kernel_end = unpack_end;
+	dst = gpa(vm, BOOT_HIGH, payload);
+	if (kernel_end > vm->mem.low_size || !dst) {
 		vmctl_err("%s needs %llu MiB of RAM to unpack; give the guest more memory (-m)",
 			  vm->opts->kernel, (unsigned long long)(kernel_end >> 20) + 1);
 		return -1;
 	}
-	memcpy(gpa(vm, BOOT_HIGH, size - setup_size), kernel + setup_size,
-	       size - setup_size);
+	memcpy(dst, kernel + setup_size, payload);
 
 	memset(bp, 0, sizeof(*bp));
 	memcpy((uint8_t *)bp + SETUP_HDR_OFFSET, kernel + SETUP_HDR_OFFSET,

@@ -104,7 +104,7 @@ static int mb_load_elf(struct vm *vm, const uint8_t *k, size_t size,
 		       uint32_t *entry, uint64_t *end)
 {
 	const Elf32_Ehdr *eh = (const void *)k;
-	const Elf32_Phdr *ph;
+	Elf32_Phdr ph;
 	unsigned int i;
 
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
@@ -117,22 +117,23 @@ static int mb_load_elf(struct vm *vm, const uint8_t *k, size_t size,
 			  vm->opts->kernel);
 		return -1;
 	}
-	if (eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size ||
-	    (uint64_t)eh->e_phnum * sizeof(*ph) > size - eh->e_phoff) {
+	if (eh->e_phentsize != sizeof(ph) || eh->e_phoff > size ||
+	    (uint64_t)eh->e_phnum * sizeof(ph) > size - eh->e_phoff) {
 		vmctl_err("%s: bad ELF program headers", vm->opts->kernel);
 		return -1;
 	}
-	ph = (const void *)(k + eh->e_phoff);
-	for (i = 0; i < eh->e_phnum; i++, ph++) {
-		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+	for (i = 0; i < eh->e_phnum; i++) {
+		/* Copied out: e_phoff need not be aligned. */
+		memcpy(&ph, k + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		if (ph->p_offset > size || ph->p_filesz > size - ph->p_offset) {
+		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset) {
 			vmctl_err("%s: ELF segment %u lies past the end of the file",
 				  vm->opts->kernel, i);
 			return -1;
 		}
-		if (mb_place(vm, ph->p_paddr, k + ph->p_offset, ph->p_filesz,
-			     ph->p_memsz, end))
+		if (mb_place(vm, ph.p_paddr, k + ph.p_offset, ph.p_filesz,
+			     ph.p_memsz, end))
 			return -1;
 	}
 	*entry = eh->e_entry;

@@ -60,6 +60,7 @@
 #define UNITS_64K		(64 * KIB)
 #define BYTE_BITS		8
 #define TM_YEAR_BASE		1900
+#define RTC_YEAR_MAX		9999	/* century and year registers: 99, 99 */
 #define HOURS_HALF_DAY		12
 
 static time_t rtc_host_time(struct rtc *r)
@@ -136,11 +137,19 @@ static bool rtc_is_time_reg(unsigned int reg)
 	return false;
 }
 
-/* The guest's time in @tm; returns its year, with the century. */
+/*
+ * The guest's time in @tm; returns its year, with the century, as the
+ * registers can hold it (0 to 9999): writes of month 0 or day 0 move the
+ * date back, and a guest that repeats them must not reach a year the
+ * BCD encoding cannot represent.
+ */
 static int rtc_guest_year(struct rtc *r, struct tm *tm)
 {
+	int year;
+
 	rtc_guest_time(r, tm);
-	return tm->tm_year + TM_YEAR_BASE;
+	year = tm->tm_year + TM_YEAR_BASE;
+	return year < 0 ? 0 : year > RTC_YEAR_MAX ? RTC_YEAR_MAX : year;
 }
 
 static uint8_t rtc_read_time(struct rtc *r, unsigned int reg)

@@ -223,8 +223,11 @@ static void *vcpu_thread(void *arg)
 		}
 		v->run->immediate_exit = 0;
 		v->in_run = true;
-		if (vcpu_inject(v))
+		if (vcpu_inject(v)) {
+			/* Nobody may signal this thread once it is joined. */
+			v->in_run = false;
 			break;
+		}
 		pthread_mutex_unlock(&vm->lock);
 		rc = ioctl(v->fd, VMMON_RUN, 0);
 		err = errno;

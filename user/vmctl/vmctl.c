@@ -27,6 +27,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --device PATH  the vmmon device (default " VMCTL_DEFAULT_DEVICE ")\n"
 		"  -h, --help     this help\n"
+		"  --version      vmctl's version\n"
 		"\n"
 		"Exit status: 0 success, 1 the host or the module refused, 2 bad usage.\n");
 }
@@ -39,6 +40,10 @@ int main(int argc, char **argv)
 
 	if (i < argc && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
 		usage(stdout);
+		return VMCTL_EXIT_OK;
+	}
+	if (i < argc && !strcmp(argv[i], "--version")) {
+		printf("vmctl %s\n", VMCTL_VERSION);
 		return VMCTL_EXIT_OK;
 	}
 	if (i < argc && !strcmp(argv[i], "--device")) {

@@ -116,6 +116,18 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * The word of the option getopt_long() refused: a short option that is
+ * not the last letter of its word (-smp) leaves optind on that word.
+ */
+static const char *bad_option_word(int argc, char **argv)
+{
+	if (optopt && optind < argc && argv[optind][0] == '-' &&
+	    argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
+		return argv[optind];
+	return argv[optind - 1];
+}
+
 /* 0, 1 for --help, or -1 after a message. */
 static int parse_run_options(struct vm_options *o, int argc, char **argv)
 {
@@ -127,7 +139,8 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 				  .debug_exit_port = -1 };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:c:h", run_options, NULL)) != -1) {
+	/* Options and DISK.IMG in any order. */
+	while ((c = getopt_long(argc, argv, "m:c:h", run_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: o->kernel = optarg; break;
 		case OPT_INITRD: o->initrd = optarg; break;
@@ -165,11 +178,22 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 			}
 			break;
 		case 'h':
-			run_usage(stdout);
-			return 1;
+			/*
+			 * -h only as a word of its own: QEMU's -hda must not
+			 * read as a request for help (and success).  getopt
+			 * leaves optind on a word it has not finished.
+			 */
+			if (!strcmp(argv[optind - 1], "-h") ||
+			    !strcmp(argv[optind - 1], "--help")) {
+				run_usage(stdout);
+				return 1;
+			}
+			vmctl_err("run: unknown or incomplete option '%s' (see vmctl run --help)",
+				  argv[optind]);
+			return -1;
 		default:
 			vmctl_err("run: unknown or incomplete option '%s' (see vmctl run --help)",
-				  argv[optind - 1]);
+				  bad_option_word(argc, argv));
 			return -1;
 		}
 	}
