@@ -41,8 +41,12 @@ struct session {
 	struct termios before;
 };
 
-/* vmctl run on a new pty, the guest's command line @append. */
-static int session_start(struct session *s, const char *append)
+/*
+ * vmctl run on a new pty, the guest's command line @append; its stdout
+ * @out_fd instead of the pty where that is not -1.
+ */
+static int session_start_out(struct session *s, const char *append,
+			     int out_fd)
 {
 	pid_t test = getpid();
 
@@ -68,13 +72,18 @@ static int session_start(struct session *s, const char *append)
 		setsid();
 		ioctl(s->slave, TIOCSCTTY, 0);
 		dup2(s->slave, 0);
-		dup2(s->slave, 1);
+		dup2(out_fd >= 0 ? out_fd : s->slave, 1);
 		dup2(s->slave, 2);
 		execl(vmctl, "vmctl", "run", "--kernel", kernel, "--append",
 		      append, "-m", "32M", (char *)NULL);
 		_exit(127);
 	}
 	return 0;
+}
+
+static int session_start(struct session *s, const char *append)
+{
+	return session_start_out(s, append, -1);
 }
 
 /* Read the pty until @text shows up (true) or time runs out. */
@@ -105,7 +114,10 @@ static bool session_expect(struct __test_metadata *_metadata,
 	return false;
 }
 
-/* vmctl's exit status (-1 if it did not end in time), pty then closed. */
+/*
+ * vmctl's exit status, 128 + N for signal N as a shell says it (-1 if it
+ * did not end in time); the pty then closed.
+ */
 static int session_end(struct __test_metadata *_metadata, struct session *s,
 		       bool *restored)
 {
@@ -130,9 +142,10 @@ static int session_end(struct __test_metadata *_metadata, struct session *s,
 		    after.c_oflag == s->before.c_oflag;
 	close(s->slave);
 	close(s->master);
-	if (status == -1 || !WIFEXITED(status))
+	if (status == -1)
 		return -1;
-	return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+				     WEXITSTATUS(status);
 }
 
 VMMON_TEST_TIMEOUT(ctrl_a_x_quits_and_restores, SESSION_TIMEOUT)
@@ -169,6 +182,42 @@ VMMON_TEST_TIMEOUT(poweroff_restores, SESSION_TIMEOUT)
 
 	ASSERT_OK(session_start(&s, "poweroff"));
 	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: poweroff"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
+	EXPECT_TRUE(restored);
+}
+
+/*
+ * Fatal signals end vmctl without atexit(): the terminal must come back
+ * all the same (review vmctl.md #5).  SIGQUIT (Ctrl-backslash on a terminal
+ * that is not raw) ends it as SIGQUIT does.
+ */
+VMMON_TEST_TIMEOUT(sigquit_restores, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "halt"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
+	kill(s.pid, SIGQUIT);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGQUIT);
+	EXPECT_TRUE(restored);
+}
+
+/*
+ * stdout a pipe nobody reads any more (vmctl run ... | head, after head
+ * ended), stdin the terminal: the guest's output is dropped (EPIPE, not
+ * SIGPIPE), the guest powers off, the terminal comes back.
+ */
+VMMON_TEST_TIMEOUT(closed_stdout_pipe_restores, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+	int p[2];
+
+	ASSERT_OK(pipe(p));
+	close(p[0]);
+	ASSERT_OK(session_start_out(&s, "poweroff", p[1]));
+	close(p[1]);
 	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
 	EXPECT_TRUE(restored);
 }

@@ -70,6 +70,33 @@ static void console_restore(void)
 	con.raw = false;
 }
 
+/*
+ * Signals that end the process without atexit(): the terminal back
+ * first (tcsetattr() is async-signal-safe), then the signal's default
+ * action, so the exit status and any core dump are as they would be.
+ */
+static const int console_fatal_signals[] = {
+	SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS,
+};
+
+static void console_fatal(int sig)
+{
+	if (con.raw)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &con.saved);
+	raise(sig);		/* SA_RESETHAND: the default action now */
+}
+
+static void console_catch_fatal(void)
+{
+	struct sigaction sa = { .sa_handler = console_fatal,
+				.sa_flags = SA_RESETHAND | SA_NODEFER };
+	size_t i;
+
+	for (i = 0; i < sizeof(console_fatal_signals) /
+			sizeof(console_fatal_signals[0]); i++)
+		sigaction(console_fatal_signals[i], &sa, NULL);
+}
+
 static const char console_help[] =
 	"\r\nvmctl console escapes (Ctrl-A then):\r\n"
 	"  x  quit: stop the guest, vmctl exits with status 4\r\n"
@@ -167,6 +194,7 @@ int vm_console_start(struct vm *vm)
 		if (!tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)) {
 			con.raw = true;
 			atexit(console_restore);
+			console_catch_fatal();
 			fprintf(stderr, "vmctl: console on this terminal; Ctrl-A x quits, Ctrl-A h helps\r\n");
 		}
 	}

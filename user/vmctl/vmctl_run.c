@@ -344,6 +344,14 @@ static int run_run(const char *device, int argc, char **argv)
 	}
 	if (open_disks(&vm, &o))
 		goto out_img;
+	/*
+	 * A closed stdout (vmctl run ... | head) and a disk write past
+	 * RLIMIT_FSIZE are errors of one write (EPIPE, EFBIG: output dropped,
+	 * the guest told of a failed write), not the end of vmctl with the
+	 * terminal left raw.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	/* Signals reach the main thread only, by sigwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
