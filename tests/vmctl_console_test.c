@@ -163,16 +163,22 @@ VMMON_TEST_TIMEOUT(ctrl_a_x_quits_and_restores, SESSION_TIMEOUT)
 	EXPECT_TRUE(restored);
 }
 
-VMMON_TEST_TIMEOUT(sigterm_restores, SESSION_TIMEOUT)
+/* Signal @sig to vmctl while its guest halts: it ends, the terminal back. */
+static void signal_restores(struct __test_metadata *_metadata, int sig)
 {
 	struct session s;
 	bool restored;
 
 	ASSERT_OK(session_start(&s, "halt"));
 	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
-	kill(s.pid, SIGTERM);
-	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
+	kill(s.pid, sig);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + sig);
 	EXPECT_TRUE(restored);
+}
+
+VMMON_TEST_TIMEOUT(sigterm_restores, SESSION_TIMEOUT)
+{
+	signal_restores(_metadata, SIGTERM);
 }
 
 VMMON_TEST_TIMEOUT(poweroff_restores, SESSION_TIMEOUT)
@@ -193,14 +199,7 @@ VMMON_TEST_TIMEOUT(poweroff_restores, SESSION_TIMEOUT)
  */
 VMMON_TEST_TIMEOUT(sigquit_restores, SESSION_TIMEOUT)
 {
-	struct session s;
-	bool restored;
-
-	ASSERT_OK(session_start(&s, "halt"));
-	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
-	kill(s.pid, SIGQUIT);
-	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGQUIT);
-	EXPECT_TRUE(restored);
+	signal_restores(_metadata, SIGQUIT);
 }
 
 /*
