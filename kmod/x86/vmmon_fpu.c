@@ -33,7 +33,12 @@ void vmmon_fpu_setup(void)
 		vmmon_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 }
 
-/* The x86 reset state: the kernel's initial FPU state, as for a new task. */
+/*
+ * The x86 reset state: the kernel's initial FPU state, as for a new task.
+ * Without AMX (which vmmon does not give guests) and with the kernel's
+ * default components; the kernel then locks the VMM process's guest
+ * permissions (ARCH_REQ_XCOMP_GUEST_PERM), as at KVM's first vCPU.
+ */
 int vmmon_fpu_init(struct vmmon_fpu *fpu)
 {
 	if (!fpu_alloc_guest_fpstate(&fpu->guest))
