@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmctl run: boot a kernel in a new VM, its console on this terminal. */
+#define _GNU_SOURCE		/* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -7,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -217,13 +217,69 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 }
 
 /*
- * Open and lock the disks before anything else: a disk that another vmctl
- * writes is refused (flock: exclusive for read-write, shared for ro).
+ * Disk locks as QEMU takes them (block/file-posix.c), so that vmctl and
+ * QEMU (or two vmctls) never write one image at once: OFD byte-range
+ * locks, a shared lock on byte 101 by whoever writes the image and on
+ * byte 201 by whoever does not let others write it (QEMU's default, and
+ * vmctl's).  A conflict is tested first, as QEMU tests it.
  */
+#define DISK_LOCK_WRITES	101	/* QEMU: RAW_LOCK_PERM_BASE + WRITE */
+#define DISK_LOCK_NO_WRITERS	201	/* QEMU: RAW_LOCK_SHARED_BASE + WRITE */
+
+static bool disk_byte_locked(int fd, off_t byte)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = byte, .l_len = 1 };
+
+	return !fcntl(fd, F_OFD_GETLK, &lk) && lk.l_type != F_UNLCK;
+}
+
+static int disk_lock_byte(int fd, off_t byte)
+{
+	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			    .l_start = byte, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_SETLK, &lk);
+}
+
+static int disk_lock(const struct vm_disk *d)
+{
+	const char *why = NULL;
+
+	if (disk_byte_locked(d->fd, DISK_LOCK_WRITES))
+		why = "it writes the image";
+	else if (!d->read_only &&
+		 disk_byte_locked(d->fd, DISK_LOCK_NO_WRITERS))
+		why = "it does not let others write the image";
+	else if (disk_lock_byte(d->fd, DISK_LOCK_NO_WRITERS) ||
+		 (!d->read_only && disk_lock_byte(d->fd, DISK_LOCK_WRITES)))
+		why = strerror(errno);
+	if (!why)
+		return 0;
+	vmctl_err("disk %s is in use by another vmctl or QEMU: %s",
+		  d->path, why);
+	return -1;
+}
+
+/* A disk given twice would be locked against itself: said as such. */
+static int disk_given_before(struct vm *vm, const struct stat *st)
+{
+	struct stat other;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_disks; i++)
+		if (!fstat(vm->disks[i].fd, &other) &&
+		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return i;
+	return -1;
+}
+
+/* Open and lock the disks before anything else. */
 static int open_disks(struct vm *vm, const struct vm_options *o)
 {
+	struct stat st;
 	unsigned int i;
-	int fd;
+	int fd, before;
 
 	for (i = 0; i < o->nr_disks; i++) {
 		struct vm_disk *d = &vm->disks[i];
@@ -235,13 +291,18 @@ static int open_disks(struct vm *vm, const struct vm_options *o)
 			vmctl_err("cannot open disk %s: %s", d->path, strerror(errno));
 			goto err;
 		}
-		if (flock(fd, (d->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-			vmctl_err("disk %s is in use by another vmctl (locked%s)",
-				  d->path, d->read_only ? " for writing" : "");
+		before = fstat(fd, &st) ? -1 : disk_given_before(vm, &st);
+		if (before >= 0) {
+			vmctl_err("disk %s is given twice (as %s before)",
+				  d->path, vm->disks[before].path);
 			close(fd);
 			goto err;
 		}
 		d->fd = fd;
+		if (disk_lock(d)) {
+			close(fd);
+			goto err;
+		}
 		vm->nr_disks++;
 	}
 	return 0;
