@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/vmalloc.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -47,9 +48,16 @@ int vmmon_fpu_init(struct vmmon_fpu *fpu)
 	return 0;
 }
 
+/*
+ * The kernel vmalloc()ed the guest's state, and vfree() leaves the
+ * address range and its bookkeeping to a lazy purge that may not come
+ * for thousands of vfree()s (6.12 also keeps the ranges in pools): purge
+ * now, so that a host where VMs came and went holds nothing of theirs.
+ */
 void vmmon_fpu_fini(struct vmmon_fpu *fpu)
 {
 	fpu_free_guest_fpstate(&fpu->guest);
+	vm_unmap_aliases();
 }
 
 /* At the start of RUN: the guest's state becomes the thread's. */
