@@ -126,8 +126,12 @@ static long vmmon_vcpu_interrupt(struct vmmon_vcpu *vcpu, void __user *uarg)
 
 	if (copy_from_user(&irq, uarg, sizeof(irq)))
 		return -EFAULT;
-	/* Vectors below 32 are exceptions, which a device cannot raise. */
-	if (irq.pad || irq.vector < 32 || irq.vector > 255)
+	/*
+	 * Any vector, as hardware delivers an external interrupt with any
+	 * (SDM 3C 27.2.1.3 restricts only NMIs and exceptions): a real-mode
+	 * BIOS programs the PIC to put IRQ 0 at vector 8.
+	 */
+	if (irq.pad || irq.vector > 255)
 		return -EINVAL;
 	if (vcpu->irq_pending >= 0)
 		return -EBUSY;

@@ -440,12 +440,15 @@ struct vmmon_msrs {
 
 /*
  * struct vmmon_interrupt - VMMON_INTERRUPT, on a vCPU fd
- * @vector: in, 32..255: an external interrupt, delivered through the
- *          guest's IDT as soon as RFLAGS.IF and the interrupt shadow
- *          allow (before the guest's next instruction if they do now).
+ * @vector: in, 0..255: an external interrupt, delivered through the
+ *          guest's IDT (or real-mode IVT) as soon as RFLAGS.IF and the
+ *          interrupt shadow allow (before the guest's next instruction
+ *          if they do now).  Any vector, as on hardware: one below 32
+ *          runs the handler of that exception's vector, without an
+ *          error code (a real-mode BIOS puts IRQ 0 at vector 8).
  * @pad:    in, zero.
  * One interrupt waits at a time: EBUSY while the last one has not been
- * delivered yet, EINVAL for a vector below 32.
+ * delivered yet, EINVAL for a vector above 255.
  */
 struct vmmon_interrupt {
 	__u32 vector;
