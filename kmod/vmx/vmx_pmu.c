@@ -39,7 +39,7 @@ struct vmx_msr_slot {
 static_assert(2 * VMX_PMU_MAX_MSRS * sizeof(struct vmx_msr_slot) <= PAGE_SIZE);
 
 /* perf drives a PMU on this CPU; without one its switch list is empty. */
-static bool vmx_pmu_present;
+bool vmx_pmu_present;
 static bool vmx_pmu_has_pebs;
 
 void vmx_pmu_setup(void)
@@ -92,10 +92,11 @@ static void vmx_pmu_add(struct vmx_msr_slot *slots, unsigned int *n,
 }
 
 /*
- * Interrupts off, right before the entry: the lists as perf wants them
- * now (an event may have started or stopped since the last entry).
+ * Interrupts off, right before the entry, where there is a PMU: the
+ * lists as perf wants them now (an event may have started or stopped
+ * since the last entry).
  */
-void vmx_pmu_before_entry(struct vmx_vcpu *vx)
+void vmx_pmu_load_lists(struct vmx_vcpu *vx)
 {
 	struct vmx_msr_slot *slots = page_address(vx->pmu_lists);
 	struct perf_guest_switch_msr *m;
@@ -104,8 +105,6 @@ void vmx_pmu_before_entry(struct vmx_vcpu *vx)
 	int nr = 0, i;
 	u64 pebs;
 
-	if (!vmx_pmu_present)
-		return;
 	m = perf_guest_get_msrs(&nr, NULL);
 	for (i = 0; m && i < nr; i++) {
 		if (m[i].msr == MSR_IA32_PEBS_ENABLE)

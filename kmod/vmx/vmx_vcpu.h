@@ -264,7 +264,15 @@ void vmx_pmu_setup(void);
 int vmx_pmu_init(struct vmx_vcpu *vx);
 void vmx_pmu_fini(struct vmx_vcpu *vx);
 void vmx_pmu_write_controls(struct vmx_vcpu *vx);
-void vmx_pmu_before_entry(struct vmx_vcpu *vx);
+void vmx_pmu_load_lists(struct vmx_vcpu *vx);
+extern bool vmx_pmu_present;
+
+/* Inline: without a PMU (and in the emulated PCs) no call per entry. */
+static inline void vmx_pmu_before_entry(struct vmx_vcpu *vx)
+{
+	if (vmx_pmu_present)
+		vmx_pmu_load_lists(vx);
+}
 
 /* vmx_msr.c */
 void vmx_msr_init(struct vmmon_vcpu *vcpu);
