@@ -41,13 +41,22 @@ struct session {
 	struct termios before;
 };
 
+#define SESSION_MAX_EXTRA	4
+
 /*
  * vmctl run on a new pty, the guest's command line @append; its stdout
- * @out_fd instead of the pty where that is not -1.
+ * @out_fd instead of the pty where that is not -1; @extra more options
+ * (NULL-terminated, or NULL).
  */
-static int session_start_out(struct session *s, const char *append,
-			     int out_fd)
+static int session_start_args(struct session *s, const char *append,
+			      int out_fd, const char *const *extra)
 {
+	const char *args[12 + SESSION_MAX_EXTRA] = {
+		"vmctl", "run", "--kernel", kernel, "--append", append,
+		"-m", "32M",
+	};
+	unsigned int n = 8;
+
 	pid_t test = getpid();
 
 	memset(s, 0, sizeof(*s));
@@ -74,11 +83,18 @@ static int session_start_out(struct session *s, const char *append,
 		dup2(s->slave, 0);
 		dup2(out_fd >= 0 ? out_fd : s->slave, 1);
 		dup2(s->slave, 2);
-		execl(vmctl, "vmctl", "run", "--kernel", kernel, "--append",
-		      append, "-m", "32M", (char *)NULL);
+		while (extra && *extra && n < 8 + SESSION_MAX_EXTRA)
+			args[n++] = *extra++;
+		execv(vmctl, (char *const *)args);
 		_exit(127);
 	}
 	return 0;
+}
+
+static int session_start_out(struct session *s, const char *append,
+			     int out_fd)
+{
+	return session_start_args(s, append, out_fd, NULL);
 }
 
 static int session_start(struct session *s, const char *append)
@@ -218,6 +234,150 @@ VMMON_TEST_TIMEOUT(closed_stdout_pipe_restores, SESSION_TIMEOUT)
 	ASSERT_OK(session_start_out(&s, "poweroff", p[1]));
 	close(p[1]);
 	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
+	EXPECT_TRUE(restored);
+}
+
+/*
+ * Keys typed at a guest that does not read its console (its UART FIFO
+ * off: room for one byte) must not keep the escape keys from being
+ * read: Ctrl-A x still quits (review vmctl.md #1), and so does SIGTERM.
+ */
+VMMON_TEST_TIMEOUT(typed_at_a_deaf_guest_then_quit, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "halt"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
+	EXPECT_EQ(write(s.master, "abcdefgh", 8), 8);
+	usleep(200000);
+	EXPECT_EQ(write(s.master, "\001x", 2), 2);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 4);
+	EXPECT_TRUE(restored);
+}
+
+VMMON_TEST_TIMEOUT(typed_at_a_deaf_guest_then_sigterm, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "halt"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "multiboot ok: halt"));
+	EXPECT_EQ(write(s.master, "ab", 2), 2);
+	usleep(200000);
+	kill(s.pid, SIGTERM);
+	/* No ACPI in this guest: the power button is not heard. */
+	EXPECT_TRUE(session_expect(_metadata, &s, "does not listen to the power button"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
+	EXPECT_TRUE(restored);
+}
+
+/*
+ * stdout a pipe nobody reads (vmctl run ... | less, paused) and a guest
+ * that writes its console without end: the vCPU must not block on it,
+ * so SIGTERM still ends vmctl at once (review vmctl.md #3).
+ */
+VMMON_TEST_TIMEOUT(stalled_stdout_then_sigterm, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+	int p[2];
+
+	ASSERT_OK(pipe(p));
+	ASSERT_OK(session_start_out(&s, "flood", p[1]));
+	close(p[1]);
+	EXPECT_TRUE(session_expect(_metadata, &s, "Ctrl-A x quits"));
+	sleep(3);			/* the pipe is full long before */
+	kill(s.pid, SIGTERM);
+	EXPECT_TRUE(session_expect(_metadata, &s, "bytes of guest console output were dropped"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
+	EXPECT_TRUE(restored);
+	close(p[0]);
+}
+
+/*
+ * On a terminal, sequences that set its title, write the clipboard or
+ * make it answer into stdin are dropped; colours pass (review vmctl.md
+ * #15).
+ */
+VMMON_TEST_TIMEOUT(terminal_queries_filtered, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "escapes"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "escapes done"));
+	EXPECT_NE(NULL, strstr(s.out, "\033[1mbold\033[0m"));
+	EXPECT_EQ(NULL, strstr(s.out, "\033]0;"));
+	EXPECT_EQ(NULL, strstr(s.out, "vmmon-title"));
+	EXPECT_EQ(NULL, strstr(s.out, "\033[6n"));
+	EXPECT_EQ(NULL, strstr(s.out, "\033[c"));
+	EXPECT_EQ(NULL, strstr(s.out, "\033]52"));
+	EXPECT_EQ(NULL, strstr(s.out, "Zm9v"));
+	EXPECT_EQ(NULL, strchr(s.out, '\005'));
+	EXPECT_EQ(NULL, strstr(s.out, "\033Z"));
+	EXPECT_EQ(write(s.master, "\001x", 2), 2);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 4);
+	EXPECT_TRUE(restored);
+}
+
+/* Ctrl-A s and SIGTERM press the ACPI power button; the guest powers off. */
+static void button_powers_off(struct __test_metadata *_metadata, bool key)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "button"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "waiting for the power button"));
+	if (key)
+		EXPECT_EQ(write(s.master, "\001s", 2), 2);
+	else
+		kill(s.pid, SIGTERM);
+	EXPECT_TRUE(session_expect(_metadata, &s, "power button pressed"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
+	EXPECT_TRUE(restored);
+}
+
+VMMON_TEST_TIMEOUT(ctrl_a_s_presses_power_button, SESSION_TIMEOUT)
+{
+	button_powers_off(_metadata, true);
+}
+
+VMMON_TEST_TIMEOUT(sigterm_presses_power_button, SESSION_TIMEOUT)
+{
+	button_powers_off(_metadata, false);
+}
+
+/* A guest that hears the button but does not power off: stopped after
+ * --shutdown-timeout, or at once by a second SIGTERM. */
+VMMON_TEST_TIMEOUT(ignored_button_times_out, SESSION_TIMEOUT)
+{
+	static const char *const timeout1[] = { "--shutdown-timeout", "1",
+						NULL };
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start_args(&s, "ignore", -1, timeout1));
+	EXPECT_TRUE(session_expect(_metadata, &s, "enabled and ignored"));
+	kill(s.pid, SIGTERM);
+	EXPECT_TRUE(session_expect(_metadata, &s, "it has 1 s to power off"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "did not power off within 1 s"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
+	EXPECT_TRUE(restored);
+}
+
+VMMON_TEST_TIMEOUT(second_sigterm_stops_at_once, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "ignore"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "enabled and ignored"));
+	kill(s.pid, SIGTERM);
+	EXPECT_TRUE(session_expect(_metadata, &s, "it has 30 s to power off"));
+	kill(s.pid, SIGTERM);
+	/* Well before the 30 s (session_end waits 20 s at most). */
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
 	EXPECT_TRUE(restored);
 }
 

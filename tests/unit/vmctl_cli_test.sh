@@ -36,7 +36,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..32"
+echo "1..37"
 # put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
 put() {
 	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
@@ -106,5 +106,10 @@ expect run_disk_ro_locked_by_qemu 1 "in use by another vmctl or QEMU: it writes 
 kill $holder 2>/dev/null
 wait $holder 2>/dev/null
 expect run_disk_given_twice 1 "disk $tmp/disk.img is given twice" -- --device "$tmp/none" run --kernel "$mb" --disk "$tmp/disk.img" --disk "$tmp/disk.img"
+expect run_disk_option_unknown 2 "disk $tmp/disk.img: unknown option 'werror=stop'" -- --device "$tmp/none" run --kernel "$mb" --disk "$tmp/disk.img,werror=stop"
+expect run_disk_comma_doubled 1 "cannot open disk $tmp/a,b.img" -- --device "$tmp/none" run --kernel "$mb" --disk "$tmp/a,,b.img,ro"
+expect run_disk_error_stop_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --disk "$tmp/disk.img,error=stop,ro"
+expect run_shutdown_timeout_bad 2 "bad shutdown timeout '-1'" -- --device "$tmp/none" run --kernel "$mb" --shutdown-timeout -1
+expect run_no_reboot_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --no-reboot --shutdown-timeout 5
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

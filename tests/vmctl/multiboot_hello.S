@@ -4,14 +4,20 @@
  * prints "multiboot ok: CMDLINE" on COM1, then ends the way the command
  * line's first letter says: 'p' ACPI power-off (S5), 'r' reset through
  * port 0xcf9, 't' triple fault, 'h' halts with interrupts off forever,
- * anything else writes 0x21 to the debug-exit port 0xf4 (vmctl exits
- * with status 0x43).
+ * 'b' enables the ACPI power button, waits for a press and powers off,
+ * 'i' enables the power button and ignores it (halts), 'e' prints
+ * terminal escape sequences a console must not pass and halts, 'f'
+ * floods the console forever; anything else writes 0x21 to the
+ * debug-exit port 0xf4 (vmctl exits with status 0x43).
  */
 #define MB_MAGIC	0x1badb002
 #define MB_FLAGS	0x00000003	/* page-aligned modules, memory info */
 #define MB_LOADER	0x2badb002
 #define COM1		0x3f8
+#define PM1A_STS	0x600
+#define PM1A_EN		0x602
 #define PM1A_CNT	0x604
+#define PWRBTN		0x0100	/* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
 #define SLP_EN		0x2000
 #define RESET_CTL	0xcf9
 #define DEBUG_EXIT	0xf4
@@ -43,6 +49,14 @@ _start:
 	je	triple
 	cmp	$'h', %al
 	je	halt
+	cmp	$'b', %al
+	je	button
+	cmp	$'i', %al
+	je	ignore_button
+	cmp	$'e', %al
+	je	escapes
+	cmp	$'f', %al
+	je	flood
 	mov	$0x21, %eax
 	out	%eax, $DEBUG_EXIT
 	jmp	halt
@@ -60,6 +74,37 @@ reset:
 triple:
 	lidt	null_idt
 	int3
+/* Polled: no interrupt controller is set up, so no SCI is taken. */
+button:
+	mov	$PM1A_EN, %dx
+	mov	$PWRBTN, %ax
+	out	%ax, %dx
+	mov	$wait_msg, %esi
+	call	puts
+	mov	$PM1A_STS, %dx
+1:	pause
+	in	%dx, %ax
+	test	$PWRBTN, %ax
+	jz	1b
+	out	%ax, %dx		/* write 1 to clear */
+	mov	$pressed_msg, %esi
+	call	puts
+	jmp	poweroff
+ignore_button:
+	mov	$PM1A_EN, %dx
+	mov	$PWRBTN, %ax
+	out	%ax, %dx
+	mov	$ignore_msg, %esi
+	call	puts
+	jmp	halt
+escapes:
+	mov	$esc_msg, %esi
+	call	puts
+	jmp	halt
+flood:
+	mov	$flood_msg, %esi
+	call	puts
+	jmp	flood
 bad_magic:
 	mov	$bad_msg, %esi
 	call	puts
@@ -82,6 +127,13 @@ puts:
 ok_msg:	.asciz "multiboot ok: "
 bad_msg: .asciz "multiboot: bad loader magic\n"
 nl:	.asciz "\n"
+wait_msg: .asciz "waiting for the power button\n"
+pressed_msg: .asciz "power button pressed\n"
+ignore_msg: .asciz "power button enabled and ignored\n"
+/* Title, cursor report, device attributes, clipboard, ENQ, DECID. */
+esc_msg: .ascii "\033]0;vmmon-title\007\033[6n\033[c\033[1mbold\033[0m"
+	.asciz "\033]52;c;Zm9v\033\\\005\033Z escapes done\n"
+flood_msg: .asciz "flooding the console, flooding the console, flooding it\n"
 	.align 8
 null_idt:
 	.word 0

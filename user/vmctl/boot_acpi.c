@@ -56,7 +56,6 @@
 
 #define FADT_F_WBINVD		(1U << 0)
 #define FADT_F_PROC_C1		(1U << 2)
-#define FADT_F_PWR_BUTTON	(1U << 4)	/* no fixed power button */
 #define FADT_F_SLP_BUTTON	(1U << 5)	/* no fixed sleep button */
 #define FADT_F_RESET_REG_SUP	(1U << 10)
 #define FADT_C2_NONE		101		/* latencies past the limits */
@@ -165,9 +164,9 @@ static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 	put8(t, FADT_CENTURY, RTC_CENTURY);
 	put16(t, FADT_IAPC_BOOT_ARCH, IAPC_VGA_NOT_PRESENT |
 					IAPC_CMOS_RTC_PRESENT);
+	/* The power button is the fixed one, in PM1 (dev_acpi_pm.c). */
 	put32(t, FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 |
-			     FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
-			     FADT_F_RESET_REG_SUP);
+			     FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP);
 	gas_io(t, FADT_RESET_REG, 8, GAS_ACCESS_BYTE, SYSCTL_CF9);
 	put8(t, FADT_RESET_VALUE, SYSCTL_CF9_RESET_VALUE);
 	put64(t, FADT_X_FIRMWARE_CTRL, facs);

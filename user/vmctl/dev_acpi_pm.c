@@ -14,6 +14,7 @@
 #define PM1_EN		(ACPI_PM1_EVT_OFFSET + ACPI_PM1_EVT_LEN / 2)
 
 #define STS_TMR		0x0001
+#define STS_PWRBTN	0x0100
 #define EN_TMR		0x0001
 #define EN_GBL		0x0020
 #define EN_PWRBTN	0x0100
@@ -59,7 +60,7 @@ static void put_le(uint8_t *p, uint32_t v, unsigned int len)
 
 static void acpi_pm_read(struct acpi_pm *pm, uint8_t *regs)
 {
-	uint16_t sts = 0;
+	uint16_t sts = pm->sts;
 
 	if (acpi_pm_tmr_epoch(pm) != pm->tmr_sts_epoch)
 		sts |= STS_TMR;
@@ -72,6 +73,11 @@ static void acpi_pm_read(struct acpi_pm *pm, uint8_t *regs)
 }
 
 /* Replace byte @byte of 16-bit @reg with @v. */
+static void acpi_pm_update_sci(struct acpi_pm *pm)
+{
+	irq_line_set(&pm->sci, !!(pm->sts & pm->en & STS_PWRBTN));
+}
+
 static uint16_t set_byte(uint16_t reg, unsigned int byte, uint8_t v)
 {
 	unsigned int shift = byte * BYTE_BITS;
@@ -99,9 +105,15 @@ static void acpi_pm_write(struct acpi_pm *pm, unsigned int off, uint8_t v)
 		if (v & STS_TMR)
 			pm->tmr_sts_epoch = acpi_pm_tmr_epoch(pm);
 		break;
+	case PM1_STS + 1:
+		/* Write 1 to clear. */
+		pm->sts &= ~((uint16_t)v << BYTE_BITS);
+		acpi_pm_update_sci(pm);
+		break;
 	case PM1_EN:
 	case PM1_EN + 1:
 		pm->en = set_byte(pm->en, off - PM1_EN, v) & EN_MASK;
+		acpi_pm_update_sci(pm);
 		break;
 	case ACPI_PM1_CNT_OFFSET:
 	case ACPI_PM1_CNT_OFFSET + 1:
@@ -141,4 +153,18 @@ void acpi_pm_init(struct acpi_pm *pm, struct vm_clock *clock,
 		.opaque = opaque,
 	};
 	pm->tmr_sts_epoch = acpi_pm_tmr_epoch(pm);
+}
+
+void acpi_pm_set_sci(struct acpi_pm *pm, struct irq_line sci)
+{
+	pm->sci = sci;
+}
+
+bool acpi_pm_power_button(struct acpi_pm *pm)
+{
+	if (!(pm->en & EN_PWRBTN))
+		return false;
+	pm->sts |= STS_PWRBTN;
+	acpi_pm_update_sci(pm);
+	return true;
 }

@@ -2,8 +2,9 @@
 /*
  * ACPI fixed hardware for the FADT: the PM1a event and control blocks
  * and the PM timer, in one port range.  The machine runs in ACPI mode
- * from the start (FADT SMI_CMD = 0), there is no SCI, and only S5 (soft
- * off) is a sleep state.
+ * from the start (FADT SMI_CMD = 0) and only S5 (soft off) is a sleep
+ * state.  The one event is the fixed power button: its status raises
+ * the SCI while the guest has it enabled.
  */
 #ifndef VMCTL_DEV_ACPI_PM_H
 #define VMCTL_DEV_ACPI_PM_H
@@ -38,7 +39,9 @@ struct acpi_pm {
 	struct vm_clock *clock;
 	void (*poweroff)(void *opaque);
 	void *opaque;
+	struct irq_line sci;
 	uint64_t tmr_sts_epoch;	/* timer bit 23 periods seen by TMR_STS */
+	uint16_t sts;		/* PM1_STS's latched bits: PWRBTN_STS */
 	uint16_t en;		/* PM1_EN */
 	uint16_t cnt;		/* PM1_CNT's read/write bits */
 };
@@ -49,6 +52,16 @@ struct acpi_pm {
  */
 void acpi_pm_init(struct acpi_pm *pm, struct vm_clock *clock,
 		  void (*poweroff)(void *opaque), void *opaque);
+
+/* The SCI's line (level, active high as the MADT says). */
+void acpi_pm_set_sci(struct acpi_pm *pm, struct irq_line sci);
+
+/*
+ * Press the power button: PWRBTN_STS, and the SCI if the guest enabled
+ * the event.  Returns whether it did (false: nobody listens, as before
+ * the guest's ACPI driver starts or when it has none).
+ */
+bool acpi_pm_power_button(struct acpi_pm *pm);
 
 /* bus_access_fn for ACPI_PM_BASE, ACPI_PM_LEN; @opaque is the acpi_pm. */
 void acpi_pm_io(void *opaque, uint64_t offset, void *data, unsigned int len,

@@ -310,6 +310,15 @@ void uart_io(void *opaque, uint64_t offset, void *data, unsigned int len,
 			bytes[i] = uart_read(u, offset + i);
 		uart_update_irq(u);
 	}
+	if (u->rx_room && uart_rx_space(u))
+		u->rx_room(u->rx_room_opaque);
+}
+
+void uart_set_rx_room(struct uart *u, void (*room)(void *opaque),
+		      void *opaque)
+{
+	u->rx_room = room;
+	u->rx_room_opaque = opaque;
 }
 
 size_t uart_rx_space(const struct uart *u)

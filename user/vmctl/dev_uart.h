@@ -22,6 +22,8 @@ struct uart {
 	struct irq_line irq;
 	void (*tx)(void *opaque, uint8_t byte);
 	void *tx_opaque;
+	void (*rx_room)(void *opaque);	/* NULL: nobody waits for room */
+	void *rx_room_opaque;
 
 	uint8_t rx_fifo[UART_FIFO_SIZE];	/* ring */
 	unsigned int rx_head;			/* oldest byte */
@@ -60,5 +62,13 @@ void uart_io(void *opaque, uint64_t offset, void *data, unsigned int len,
  */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 size_t uart_rx_space(const struct uart *u);
+
+/*
+ * @room is called at the end of each guest access after which the
+ * receive FIFO has room, so that input held back can follow at once
+ * (it may call uart_receive()).
+ */
+void uart_set_rx_room(struct uart *u, void (*room)(void *opaque),
+		      void *opaque);
 
 #endif /* VMCTL_DEV_UART_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* virtio-blk (virtio spec 5.2) on a raw image. */
+#define _GNU_SOURCE		/* pthread_timedjoin_np */
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_ids.h>
 #include "dev_virtio_blk.h"
@@ -63,7 +65,10 @@ static void iov_copy(const struct virtq_buf *bufs, unsigned int n,
 	}
 }
 
-/* pread/pwrite all of it, through EINTR and short transfers. */
+/*
+ * pread/pwrite all of it, through EINTR and short transfers; 0 or the
+ * errno.
+ */
 static int file_io(int fd, uint8_t *buf, size_t len, uint64_t off,
 		   bool write)
 {
@@ -73,9 +78,11 @@ static int file_io(int fd, uint8_t *buf, size_t len, uint64_t off,
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		/* Nothing moved: the image shrank under us, or a real error. */
-		if (r <= 0)
-			return -1;
+		if (r < 0)
+			return errno;
+		/* Nothing moved: the image shrank under us. */
+		if (!r)
+			return EIO;
 		buf += r;
 		len -= r;
 		off += r;
@@ -91,10 +98,12 @@ static int blk_rw(struct virtio_blk *b, const struct virtq_buf *bufs,
 	struct iov_iter it = { bufs, n, skip };
 	uint8_t *ptr;
 	size_t chunk;
+	int err;
 
 	while ((chunk = iov_next(&it, len, &ptr))) {
-		if (file_io(b->fd, ptr, chunk, off, write))
-			return -1;
+		err = file_io(b->fd, ptr, chunk, off, write);
+		if (err)
+			return err;
 		off += chunk;
 		len -= chunk;
 	}
@@ -108,7 +117,7 @@ static int blk_fdatasync(int fd)
 	do
 		r = fdatasync(fd);
 	while (r < 0 && errno == EINTR);
-	return r;
+	return r ? errno : 0;
 }
 
 /* Whether @len bytes from @sector are a whole number of sectors on disk. */
@@ -121,15 +130,23 @@ static bool blk_range_ok(const struct virtio_blk *b, uint64_t sector,
 		nsec <= b->capacity - sector;
 }
 
+/* Why a request failed on the host's side, for the error handler. */
+struct blk_host_error {
+	const char *op;
+	int err;
+};
+
 /*
  * Serve one request.  The layout is the driver's choice (virtio 1.x has
  * no framing rules): the header is the first 16 readable bytes, the
  * status the last writable byte and data what lies between.  Returns -1
  * for a chain too short to hold a header and a status, else 0 with the
- * bytes written to the guest in @written.
+ * bytes written to the guest in @written, and in @host what failed on
+ * the image file (err 0: nothing).  Touches only @req, the image and
+ * guest memory: it runs without the machine lock.
  */
 static int blk_handle(struct virtio_blk *b, struct virtq_req *req,
-		      uint32_t *written)
+		      uint32_t *written, struct blk_host_error *host)
 {
 	const struct virtq_buf *in = &req->bufs[req->nr_out];
 	struct virtio_blk_outhdr hdr;
@@ -146,24 +163,31 @@ static int blk_handle(struct virtio_blk *b, struct virtq_req *req,
 
 	switch (le32toh(hdr.type)) {
 	case VIRTIO_BLK_T_IN:
-		if (!blk_range_ok(b, sector, in_data) ||
-		    blk_rw(b, in, req->nr_in, 0, in_data,
-			   sector * VIRTIO_BLK_SECTOR_SIZE, false))
+		host->op = "read";
+		if (!blk_range_ok(b, sector, in_data))
 			status = VIRTIO_BLK_S_IOERR;
 		else
+			host->err = blk_rw(b, in, req->nr_in, 0, in_data,
+					   sector * VIRTIO_BLK_SECTOR_SIZE,
+					   false);
+		if (status == VIRTIO_BLK_S_OK && !host->err)
 			*written += in_data;
 		break;
 	case VIRTIO_BLK_T_OUT:
+		host->op = "write";
 		len = req->out_len - BLK_HDR_LEN;
-		if (b->read_only || !blk_range_ok(b, sector, len) ||
-		    blk_rw(b, req->bufs, req->nr_out, BLK_HDR_LEN, len,
-			   sector * VIRTIO_BLK_SECTOR_SIZE, true))
+		if (b->read_only || !blk_range_ok(b, sector, len))
 			status = VIRTIO_BLK_S_IOERR;
+		else
+			host->err = blk_rw(b, req->bufs, req->nr_out,
+					   BLK_HDR_LEN, len,
+					   sector * VIRTIO_BLK_SECTOR_SIZE,
+					   true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Completion promises the data is on the host's disk. */
-		if (blk_fdatasync(b->fd))
-			status = VIRTIO_BLK_S_IOERR;
+		host->op = "flush";
+		host->err = blk_fdatasync(b->fd);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		len = in_data < sizeof(id) ? in_data : sizeof(id);
@@ -175,31 +199,154 @@ static int blk_handle(struct virtio_blk *b, struct virtq_req *req,
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
+	if (host->err)
+		status = VIRTIO_BLK_S_IOERR;
 	iov_copy(in, req->nr_in, in_data, &status, BLK_STATUS_LEN, true);
 	return 0;
+}
+
+static void blk_lock(struct virtio_blk *b)
+{
+	if (b->lock)
+		pthread_mutex_lock(b->lock);
+}
+
+static void blk_unlock(struct virtio_blk *b)
+{
+	if (b->lock)
+		pthread_mutex_unlock(b->lock);
+}
+
+/*
+ * One request's I/O, out of the machine lock when there is an I/O
+ * thread (busy tells a reset to wait for it).  Returns as blk_handle(),
+ * and whether the request is still wanted in @keep (not after stop).
+ */
+static int blk_serve_one(struct virtio_blk *b, uint32_t *written,
+			 bool *keep)
+{
+	unsigned int resets = b->resets;
+	struct blk_host_error host;
+	int r;
+
+	for (;;) {
+		host = (struct blk_host_error){ NULL, 0 };
+		b->busy = true;
+		blk_unlock(b);
+		r = blk_handle(b, &b->req, written, &host);
+		blk_lock(b);
+		b->busy = false;
+		if (b->lock)
+			pthread_cond_broadcast(&b->idle);
+		*keep = !b->stop;
+		if (r || !host.err || !*keep)
+			return r;
+		b->host_errors++;
+		if (!b->on_error ||
+		    !b->on_error(b->error_opaque, b, host.op, host.err))
+			return 0;
+		/*
+		 * Resumed (error=stop): the same request again, unless the
+		 * driver reset the device while the VM waited.
+		 */
+		*keep = !b->stop && b->resets == resets;
+		if (!*keep)
+			return 0;
+	}
+}
+
+/*
+ * Serve queue @queue: at most one queue's worth of requests per call,
+ * so that one notify is bounded however the driver fills the ring.
+ * Machine lock held (dropped around each request's I/O by the thread).
+ */
+static void blk_serve(struct virtio_blk *b, unsigned int queue)
+{
+	struct virtq *vq = &b->vp.queues[queue].vq;
+	const struct guest_mem *mem = b->vp.host.mem;
+	unsigned int budget = vq->size, served = 0;
+	bool keep = true;
+	uint32_t written;
+	int r = 0;
+
+	while (served < budget && !b->draining && !b->stop &&
+	       virtio_pci_queue_live(&b->vp, queue)) {
+		r = virtq_pop(vq, mem, &b->req);
+		if (r <= 0)
+			break;
+		r = blk_serve_one(b, &written, &keep);
+		if (!keep)
+			return;		/* stopped: the guest is gone */
+		if (r || virtq_push(vq, mem, b->req.head, written)) {
+			r = -1;
+			break;
+		}
+		served++;
+		b->requests++;
+	}
+	if (served > b->max_batch)
+		b->max_batch = served;
+	if (served)
+		virtio_pci_queue_interrupt(&b->vp, queue);
+	if (r < 0)
+		virtio_pci_fail(&b->vp);
+}
+
+/*
+ * The I/O thread: one batch per notify; kicks during a batch are one
+ * more batch, so a request the driver announced is never left waiting.
+ */
+static void *blk_thread(void *arg)
+{
+	struct virtio_blk *b = arg;
+
+	pthread_mutex_lock(b->lock);
+	while (!b->stop) {
+		if (!b->kicked) {
+			pthread_cond_wait(&b->kick, b->lock);
+			continue;
+		}
+		b->kicked = false;
+		blk_serve(b, 0);
+	}
+	b->exited = true;
+	pthread_cond_broadcast(&b->idle);
+	pthread_mutex_unlock(b->lock);
+	return NULL;
 }
 
 static void virtio_blk_notify(void *opaque, unsigned int queue)
 {
 	struct virtio_blk *b = opaque;
-	struct virtq *vq = &b->vp.queues[queue].vq;
-	const struct guest_mem *mem = b->vp.host.mem;
-	bool pushed = false;
-	uint32_t written;
-	int r;
 
-	while ((r = virtq_pop(vq, mem, &b->req)) > 0) {
-		if (blk_handle(b, &b->req, &written) ||
-		    virtq_push(vq, mem, b->req.head, written)) {
-			r = -1;
-			break;
-		}
-		pushed = true;
+	if (b->stop)
+		return;		/* the machine is going away */
+	if (!b->lock) {
+		blk_serve(b, queue);
+		return;
 	}
-	if (pushed)
-		virtio_pci_queue_interrupt(&b->vp, queue);
-	if (r < 0)
-		virtio_pci_fail(&b->vp);
+	b->kicked = true;
+	pthread_cond_signal(&b->kick);
+}
+
+/*
+ * The driver resets the device: a request whose I/O is under way ends
+ * first, as the guest may reuse its buffers once the reset is done.  The
+ * wait lets go of the machine lock; draining keeps the thread from
+ * taking more meanwhile.
+ */
+static void virtio_blk_reset(void *opaque)
+{
+	struct virtio_blk *b = opaque;
+
+	b->kicked = false;
+	b->resets++;
+	if (!b->lock)
+		return;
+	b->draining = true;
+	while (b->busy && !b->stop)
+		pthread_cond_wait(&b->idle, b->lock);
+	b->draining = false;
 }
 
 static void virtio_blk_config_read(void *opaque, uint64_t offset, void *data,
@@ -213,6 +360,7 @@ static void virtio_blk_config_read(void *opaque, uint64_t offset, void *data,
 static const struct virtio_device_ops virtio_blk_ops = {
 	.config_read = virtio_blk_config_read,
 	.queue_notify = virtio_blk_notify,
+	.reset = virtio_blk_reset,
 };
 
 int virtio_blk_init(struct virtio_blk *b, int fd, bool read_only,
@@ -250,4 +398,60 @@ int virtio_blk_init(struct virtio_blk *b, int fd, bool read_only,
 		return -1;
 	}
 	return 0;
+}
+
+void virtio_blk_set_error_handler(struct virtio_blk *b, virtio_blk_error_fn fn,
+				  void *opaque)
+{
+	b->on_error = fn;
+	b->error_opaque = opaque;
+}
+
+int virtio_blk_start(struct virtio_blk *b, pthread_mutex_t *lock)
+{
+	int err;
+
+	pthread_cond_init(&b->kick, NULL);
+	pthread_cond_init(&b->idle, NULL);
+	b->lock = lock;
+	err = pthread_create(&b->thread, NULL, blk_thread, b);
+	if (err) {
+		b->lock = NULL;
+		pthread_cond_destroy(&b->kick);
+		pthread_cond_destroy(&b->idle);
+	}
+	return err;
+}
+
+bool virtio_blk_stop(struct virtio_blk *b, unsigned int timeout_ms)
+{
+	struct timespec ts;
+	bool exited;
+
+	if (!b->lock || b->joined)
+		return true;
+	pthread_mutex_lock(b->lock);
+	b->stop = true;
+	pthread_cond_broadcast(&b->kick);
+	pthread_cond_broadcast(&b->idle);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += timeout_ms % 1000 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!b->exited)
+		if (pthread_cond_timedwait(&b->idle, b->lock, &ts))
+			break;
+	exited = b->exited;
+	pthread_mutex_unlock(b->lock);
+	if (!exited) {
+		pthread_detach(b->thread);
+		return false;
+	}
+	/* The conditions stay: a vCPU may still notify (and see stop). */
+	pthread_join(b->thread, NULL);
+	b->joined = true;
+	return true;
 }

@@ -398,18 +398,22 @@ static void common_access(struct virtio_pci *vp, uint64_t offset, void *data,
 	}
 }
 
+bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned int queue)
+{
+	return queue < vp->num_queues && vp->queues[queue].enabled &&
+		(vp->status & (VIRTIO_CONFIG_S_DRIVER_OK |
+			       VIRTIO_CONFIG_S_NEEDS_RESET)) ==
+		VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
 static void notify_access(struct virtio_pci *vp, uint64_t offset,
 			  bool is_write)
 {
 	uint64_t queue = offset / VIRTIO_PCI_NOTIFY_MULTIPLIER;
 
-	if (!is_write || queue >= vp->num_queues ||
-	    !vp->queues[queue].enabled ||
-	    (vp->status & (VIRTIO_CONFIG_S_DRIVER_OK |
-			   VIRTIO_CONFIG_S_NEEDS_RESET)) !=
-	    VIRTIO_CONFIG_S_DRIVER_OK)
-		return;
-	vp->ops->queue_notify(vp->opaque, queue);
+	if (is_write && queue < vp->num_queues &&
+	    virtio_pci_queue_live(vp, queue))
+		vp->ops->queue_notify(vp->opaque, queue);
 }
 
 /* Reading ISR acknowledges the interrupt (and lowers INTx). */

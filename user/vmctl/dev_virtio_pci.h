@@ -4,7 +4,8 @@
  * memory BAR holds the common, ISR, device and notify regions and the
  * MSI-X table and PBA; vendor capabilities point at them.  A device type
  * (virtio-blk; virtio-balloon later) plugs in with struct virtio_device_ops
- * and is notified synchronously, with the machine lock held.
+ * and is notified with the machine lock held; it may serve its queues
+ * from a thread of its own, which takes that lock to touch the transport.
  */
 #ifndef VMCTL_DEV_VIRTIO_PCI_H
 #define VMCTL_DEV_VIRTIO_PCI_H
@@ -109,6 +110,9 @@ struct virtio_pci {
  */
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_info *info,
 		    const struct virtio_pci_host *host);
+
+/* Whether the driver runs the device and @queue: it may be served. */
+bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned int queue);
 
 /* Used buffers were pushed on @queue: interrupt if the driver wants it. */
 void virtio_pci_queue_interrupt(struct virtio_pci *vp, unsigned int queue);

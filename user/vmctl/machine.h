@@ -134,6 +134,8 @@ static inline uint64_t vm_clock_now(struct vm_clock *clock)
 }
 /* Fire every timer due at @now; returns the next deadline or UINT64_MAX. */
 uint64_t vm_clock_run(struct vm_clock *clock, uint64_t now);
+/* The earliest armed deadline, UINT64_MAX when none is. */
+uint64_t vm_clock_next(const struct vm_clock *clock);
 
 /* A clock that only moves when told (unit tests). */
 void vm_clock_init_fake(struct vm_clock *clock);

@@ -42,10 +42,20 @@ void vm_timer_arm(struct vm_timer *timer, uint64_t deadline)
 		clock->changed(clock);
 }
 
+uint64_t vm_clock_next(const struct vm_clock *clock)
+{
+	const struct vm_timer *t;
+	uint64_t next = UINT64_MAX;
+
+	for (t = clock->timers; t; t = t->next)
+		if (t->deadline < next)
+			next = t->deadline;
+	return next;
+}
+
 uint64_t vm_clock_run(struct vm_clock *clock, uint64_t now)
 {
 	struct vm_timer *t;
-	uint64_t next;
 
 again:
 	for (t = clock->timers; t; t = t->next)
@@ -55,11 +65,7 @@ again:
 			t->fire(t->opaque, now);
 			goto again;
 		}
-	next = UINT64_MAX;
-	for (t = clock->timers; t; t = t->next)
-		if (t->deadline < next)
-			next = t->deadline;
-	return next;
+	return vm_clock_next(clock);
 }
 
 static uint64_t fake_now(struct vm_clock *clock)

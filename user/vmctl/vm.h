@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One virtual machine as `vmctl run` builds it: the VM and vCPU fds of
- * vmmon, guest RAM, the PC's devices, and the threads that drive them
- * (one per vCPU, one for timers, one for console input).
+ * vmmon, guest RAM, the PC's devices, and the threads that drive them:
+ * one per vCPU, one I/O thread per disk queue, the console's writer, and
+ * the main thread's event loop (signals, timers, console input, the end).
  */
 #ifndef VMCTL_VM_H
 #define VMCTL_VM_H
@@ -37,7 +38,7 @@
 #define VM_COM1_IRQ		4
 #define VM_SCI_IRQ		9
 
-/* How `vmctl run` ends: its exit status (documented in vmctl-run.1). */
+/* How `vmctl run` ends: its exit status (documented in vmctl.1). */
 enum vm_end {
 	VM_END_NONE = -1,
 	VM_END_POWEROFF = 0,	/* the guest powered off */
@@ -70,10 +71,19 @@ struct vcpu {
 	struct lapic lapic;
 };
 
+/* What a host I/O error on a disk's image does (--disk FILE,error=). */
+enum vm_disk_error {
+	VM_DISK_ERROR_REPORT,	/* say it, fail the request to the guest */
+	VM_DISK_ERROR_STOP,	/* say it, pause the VM until SIGCONT, retry */
+};
+
 struct vm_disk {
+	struct vm *vm;
 	const char *path;
 	bool read_only;
+	enum vm_disk_error on_error;
 	int fd;
+	unsigned int errnos_said;	/* VM_DISK_SAID_* already printed */
 	char serial[24];		/* what GET_ID returns: vmmon-diskN */
 	struct virtio_blk blk;
 };
@@ -88,8 +98,11 @@ struct vm_options {
 	struct {
 		const char *path;
 		bool read_only;
+		enum vm_disk_error on_error;
 	} disks[VM_MAX_DISKS];
 	int debug_exit_port;		/* -1: none */
+	unsigned int shutdown_timeout;	/* seconds for the power button */
+	bool no_reboot;
 	bool stats;
 };
 
@@ -102,11 +115,18 @@ struct vm {
 
 	pthread_mutex_t lock;		/* the machine lock (machine.h) */
 	struct vm_clock clock;
-	pthread_cond_t timer_wake;
-	pthread_t timer_thread;
-	pthread_t main_thread;		/* woken by SIGUSR2 at the end */
+	int wake_fd;			/* eventfd: the event loop has work */
+	int timer_fd;			/* timerfd: the next device timer */
+	uint64_t timer_deadline;	/* what timer_fd holds; UINT64_MAX none */
 	enum vm_end end;		/* set once, under lock */
 	int end_detail;			/* debug-exit status, signal number */
+	/* A power button press in progress: how to end if it goes unheard. */
+	bool shutdown_pending;
+	struct vm_timer shutdown_timer;	/* --shutdown-timeout after the press */
+	enum vm_end shutdown_end;
+	int shutdown_detail;
+	bool paused;			/* a disk error stopped the VM */
+	pthread_cond_t resume;		/* with lock: paused cleared, or the end */
 
 	struct bus pio, mmio;
 	struct pic pic;
@@ -127,6 +147,7 @@ struct vm {
 	uint64_t unclaimed_io;		/* accesses no device took */
 	uint64_t lapic_exits;		/* MMIO exits to a local APIC */
 	uint64_t injected;		/* interrupts handed to vmmon */
+	unsigned int reboots;
 };
 
 /* vm_create.c */
@@ -136,13 +157,36 @@ void vm_destroy(struct vm *vm);
 
 /* vm_devices.c */
 int vm_devices_init(struct vm *vm);
+/* Start the disks' I/O threads: after boot_load, before the vCPUs. */
+int vm_disks_start(struct vm *vm);
+/*
+ * Stop them (lock not held); false if one is stuck in the image file,
+ * and then the machine must not be torn down (the process should end).
+ */
+bool vm_disks_stop(struct vm *vm);
 void vm_devices_exit(struct vm *vm);
-/* End the VM with @end (first caller wins) and wake every thread. */
+/*
+ * End the VM with @end (first caller wins) and wake every thread; lock
+ * held.
+ */
 void vm_request_end(struct vm *vm, enum vm_end end, int detail);
+/*
+ * Ask the guest to shut down with the ACPI power button, and end the VM
+ * with @end after --shutdown-timeout seconds if it has not (at once if
+ * it does not listen to the button, or a press is already pending);
+ * lock held.
+ */
+void vm_request_shutdown(struct vm *vm, enum vm_end end, int detail);
+/* Stop the vCPUs until vm_resume() (a disk error with error=stop). */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 /* Wake vCPU @cpu: out of HLT, or out of RUN (machine lock held). */
 void vm_kick(struct vm *vm, unsigned int cpu);
-int vm_timer_thread_start(struct vm *vm);
-void vm_timer_thread_stop(struct vm *vm);
+/* The next device timer changed: have the event loop's timer follow. */
+void vm_timer_update(struct vm *vm);
+
+/* vm_loop.c: the main thread's events until the VM ends. */
+void vm_loop_run(struct vm *vm, int signal_fd);
 
 /* vm_vcpu.c */
 int vm_vcpus_start(struct vm *vm);
@@ -154,10 +198,13 @@ int vm_cpuid_set(struct vm *vm, struct vcpu *vcpu);
 /* boot_acpi.c: the ACPI tables; their RSDP's address in @rsdp_addr. */
 int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr);
 
-/* vm_console.c */
-int vm_console_start(struct vm *vm);
+/* vm_console.c: once per vmctl run; attach each (re)booted machine. */
+int vm_console_start(void);
+void vm_console_attach(struct vm *vm);
 void vm_console_stop(void);
 void vm_console_output(void *opaque, uint8_t byte);
-void vm_console_flush(void);
+/* stdin while it has not ended, else -1; read it when it is readable. */
+int vm_console_input_fd(void);
+bool vm_console_input(struct vm *vm);
 
 #endif /* VMCTL_VM_H */

@@ -2,13 +2,16 @@
 /*
  * The PC around the vCPUs: which device sits at which port and address,
  * how interrupt lines reach the PICs and the I/O APIC, how the machine
- * wakes vCPUs, the timer thread, and how the VM ends.
+ * wakes vCPUs, pauses, and how the VM ends.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 #include "vm.h"
 #include "vmctl.h"
 
@@ -25,6 +28,17 @@
 #define ISA_IRQ_PIT		0
 #define IOAPIC_PIN_PIT		2	/* the MADT's interrupt source override */
 #define ISA_IRQS		16
+#define NSEC_PER_SEC		1000000000ULL
+
+/* Async-signal-safe, from any thread. */
+static void vm_wake_loop(struct vm *vm)
+{
+	uint64_t one = 1;
+	/* Only a counter at its maximum refuses, and it is readable then. */
+	ssize_t r = write(vm->wake_fd, &one, sizeof(one));
+
+	(void)r;
+}
 
 void vm_request_end(struct vm *vm, enum vm_end end, int detail)
 {
@@ -36,8 +50,64 @@ void vm_request_end(struct vm *vm, enum vm_end end, int detail)
 	vm->end_detail = detail;
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vm_kick(vm, i);
-	pthread_cond_signal(&vm->timer_wake);
-	pthread_kill(vm->main_thread, SIGUSR2);
+	pthread_cond_broadcast(&vm->resume);
+	vm_wake_loop(vm);
+}
+
+static void vm_shutdown_timeout(void *opaque, uint64_t now)
+{
+	struct vm *vm = opaque;
+
+	(void)now;
+	vmctl_err("the guest did not power off within %u s of the power button: stopping it",
+		  vm->opts->shutdown_timeout);
+	vm_request_end(vm, vm->shutdown_end, vm->shutdown_detail);
+}
+
+void vm_request_shutdown(struct vm *vm, enum vm_end end, int detail)
+{
+	if (vm->end != VM_END_NONE)
+		return;
+	if (vm->shutdown_pending || vm->paused ||
+	    !vm->opts->shutdown_timeout) {
+		vm_request_end(vm, end, detail);
+		return;
+	}
+	if (!acpi_pm_power_button(&vm->acpi_pm)) {
+		vmctl_err("the guest does not listen to the power button (no ACPI driver yet): stopping it");
+		vm_request_end(vm, end, detail);
+		return;
+	}
+	vm->shutdown_pending = true;
+	vm->shutdown_end = end;
+	vm->shutdown_detail = detail;
+	vm_timer_arm(&vm->shutdown_timer, vm_clock_now(&vm->clock) +
+		     vm->opts->shutdown_timeout * NSEC_PER_SEC);
+	vmctl_err("pressed the guest's power button; it has %u s to power off (once more: stop it now)",
+		  vm->opts->shutdown_timeout);
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned int i;
+
+	if (vm->paused)
+		return;
+	vm->paused = true;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm_kick(vm, i);
+}
+
+void vm_resume(struct vm *vm)
+{
+	unsigned int i;
+
+	if (!vm->paused)
+		return;
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->resume);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm_kick(vm, i);
 }
 
 void vm_kick(struct vm *vm, unsigned int cpu)
@@ -142,9 +212,8 @@ static uint64_t vm_monotonic_ns(struct vm_clock *clock)
 
 static void vm_clock_changed(struct vm_clock *clock)
 {
-	struct vm *vm = (struct vm *)((char *)clock - offsetof(struct vm, clock));
-
-	pthread_cond_signal(&vm->timer_wake);
+	vm_timer_update((struct vm *)((char *)clock -
+				      offsetof(struct vm, clock)));
 }
 
 static int port(struct vm *vm, uint64_t base, uint64_t len, bus_access_fn fn,
@@ -167,6 +236,8 @@ static int vm_legacy_devices(struct vm *vm)
 	uart_init(&vm->uart, vm_irq_line(vm, VM_COM1_IRQ), vm_console_output,
 		  vm);
 	acpi_pm_init(&vm->acpi_pm, &vm->clock, vm_poweroff, vm);
+	acpi_pm_set_sci(&vm->acpi_pm, vm_irq_line(vm, VM_SCI_IRQ));
+	vm_timer_init(&vm->shutdown_timer, &vm->clock, vm_shutdown_timeout, vm);
 	sysctl_init(&vm->sysctl, &vm_sysctl_ops, vm);
 
 	if (port(vm, PORT_PIC_MASTER, 2, pic_master_io, &vm->pic) ||
@@ -204,6 +275,50 @@ static int vm_apics(struct vm *vm)
 			    ioapic_mmio, &vm->ioapic);
 }
 
+/* Each errno a disk has printed, so that a flood of errors says it once. */
+#define VM_DISK_SAID_ENOSPC	(1U << 0)
+#define VM_DISK_SAID_EIO	(1U << 1)
+#define VM_DISK_SAID_OTHER	(1U << 2)
+/* How long the end waits for a disk's I/O thread to leave the file. */
+#define VM_DISK_STOP_MS		5000
+
+static unsigned int vm_disk_said_bit(int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return VM_DISK_SAID_ENOSPC;
+	return err == EIO ? VM_DISK_SAID_EIO : VM_DISK_SAID_OTHER;
+}
+
+/*
+ * A disk's image failed (machine lock held, on its I/O thread).  Said
+ * once per kind with the disk's name; error=stop pauses the VM until
+ * SIGCONT (vm_loop.c) and then has the request tried again, as QEMU's
+ * werror=stop.
+ */
+static bool vm_disk_error(void *opaque, struct virtio_blk *b, const char *op,
+			  int err)
+{
+	struct vm_disk *d = opaque;
+	struct vm *vm = d->vm;
+	unsigned int bit = vm_disk_said_bit(err);
+
+	if (!(d->errnos_said & bit)) {
+		d->errnos_said |= bit;
+		vmctl_err("disk %s: %s failed on the host: %s%s", d->path, op,
+			  strerror(err),
+			  d->on_error == VM_DISK_ERROR_STOP ? "" :
+			  " (the guest sees an I/O error; error=stop would pause the VM)");
+	}
+	if (d->on_error != VM_DISK_ERROR_STOP || vm->end != VM_END_NONE)
+		return false;
+	vm_pause(vm);
+	vmctl_err("disk %s: the VM is paused; fix the cause, then resume it with kill -CONT %d (or quit: Ctrl-A x, SIGINT)",
+		  d->path, (int)getpid());
+	while (vm->paused && vm->end == VM_END_NONE && !b->stop)
+		pthread_cond_wait(&vm->resume, &vm->lock);
+	return vm->end == VM_END_NONE && !b->stop;
+}
+
 static int vm_disks(struct vm *vm)
 {
 	const struct virtio_pci_host host = {
@@ -215,12 +330,14 @@ static int vm_disks(struct vm *vm)
 	for (i = 0; i < vm->nr_disks; i++) {
 		struct vm_disk *d = &vm->disks[i];
 
+		d->vm = vm;
 		snprintf(d->serial, sizeof(d->serial), "vmmon-disk%u", i);
 		if (virtio_blk_init(&d->blk, d->fd, d->read_only, d->serial,
 				    &host)) {
 			vmctl_err("disk %s: %s", d->path, strerror(errno));
 			return -1;
 		}
+		virtio_blk_set_error_handler(&d->blk, vm_disk_error, d);
 		if (pci_bus_add_device(&vm->pci, &d->blk.vp.pci) < 0) {
 			vmctl_err("no room on the PCI bus for disk %s", d->path);
 			return -1;
@@ -229,16 +346,56 @@ static int vm_disks(struct vm *vm)
 	return 0;
 }
 
+int vm_disks_start(struct vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < vm->nr_disks; i++) {
+		err = virtio_blk_start(&vm->disks[i].blk, &vm->lock);
+		if (err) {
+			vmctl_err("cannot start disk %s's I/O thread: %s",
+				  vm->disks[i].path, strerror(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool vm_disks_stop(struct vm *vm)
+{
+	bool all = true;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_disks; i++) {
+		struct vm_disk *d = &vm->disks[i];
+
+		if (!virtio_blk_stop(&d->blk, VM_DISK_STOP_MS)) {
+			vmctl_err("disk %s: its I/O did not return within %u s (a hung file system?): exiting without it",
+				  d->path, VM_DISK_STOP_MS / 1000);
+			all = false;
+		}
+		if (d->blk.host_errors)
+			vmctl_err("disk %s: %llu requests failed on the host",
+				  d->path,
+				  (unsigned long long)d->blk.host_errors);
+	}
+	return all;
+}
+
 int vm_devices_init(struct vm *vm)
 {
-	pthread_mutexattr_t ma;
-	pthread_condattr_t ca;
-
-	pthread_mutexattr_init(&ma);
-	pthread_mutex_init(&vm->lock, &ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&vm->timer_wake, &ca);
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->resume, NULL);
+	vm->timer_deadline = UINT64_MAX;
+	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->wake_fd < 0 || vm->timer_fd < 0) {
+		vmctl_err("cannot make the event loop's fds: %s",
+			  strerror(errno));
+		return -1;
+	}
 	vm->clock = (struct vm_clock){ .now = vm_monotonic_ns,
 				       .changed = vm_clock_changed };
 	vm->pio.name = "port";
@@ -257,46 +414,10 @@ int vm_devices_init(struct vm *vm)
 
 void vm_devices_exit(struct vm *vm)
 {
-	pthread_cond_destroy(&vm->timer_wake);
+	if (vm->timer_fd >= 0)
+		close(vm->timer_fd);
+	if (vm->wake_fd >= 0)
+		close(vm->wake_fd);
+	pthread_cond_destroy(&vm->resume);
 	pthread_mutex_destroy(&vm->lock);
-}
-
-static void *vm_timer_thread(void *arg)
-{
-	struct vm *vm = arg;
-	struct timespec ts;
-	uint64_t next;
-
-	pthread_mutex_lock(&vm->lock);
-	while (vm->end == VM_END_NONE) {
-		next = vm_clock_run(&vm->clock, vm_clock_now(&vm->clock));
-		if (next == UINT64_MAX) {
-			pthread_cond_wait(&vm->timer_wake, &vm->lock);
-			continue;
-		}
-		ts.tv_sec = next / 1000000000ULL;
-		ts.tv_nsec = next % 1000000000ULL;
-		pthread_cond_timedwait(&vm->timer_wake, &vm->lock, &ts);
-	}
-	pthread_mutex_unlock(&vm->lock);
-	return NULL;
-}
-
-int vm_timer_thread_start(struct vm *vm)
-{
-	int err = pthread_create(&vm->timer_thread, NULL, vm_timer_thread, vm);
-
-	if (err) {
-		vmctl_err("cannot start the timer thread: %s", strerror(err));
-		return -1;
-	}
-	return 0;
-}
-
-void vm_timer_thread_stop(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	pthread_cond_signal(&vm->timer_wake);
-	pthread_mutex_unlock(&vm->lock);
-	pthread_join(vm->timer_thread, NULL);
 }

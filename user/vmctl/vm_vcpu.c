@@ -216,6 +216,10 @@ static void *vcpu_thread(void *arg)
 	current_run = v->run;
 	pthread_mutex_lock(&vm->lock);
 	while (vm->end == VM_END_NONE) {
+		if (vm->paused) {
+			pthread_cond_wait(&vm->resume, &vm->lock);
+			continue;
+		}
 		if (v->state == VCPU_WAIT_SIPI) {
 			if (vcpu_wait_sipi(v))
 				break;

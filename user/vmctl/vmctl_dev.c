@@ -17,7 +17,8 @@ void vmctl_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* On a raw terminal (the console) \n alone keeps the column. */
+	fputs(isatty(STDERR_FILENO) ? "\r\n" : "\n", stderr);
 }
 
 int vmctl_open_device(const char *device)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot.h"
@@ -18,6 +19,8 @@
 #define RUN_DEFAULT_MEM		(512ULL << 20)
 #define RUN_MIN_MEM		(16ULL << 20)
 #define RUN_DEBUG_EXIT_PORT	0xf4
+#define RUN_SHUTDOWN_TIMEOUT	30	/* seconds, as systemd's default stop */
+#define RUN_SHUTDOWN_TIMEOUT_MAX 3600
 
 static void run_usage(FILE *out)
 {
@@ -26,6 +29,8 @@ static void run_usage(FILE *out)
 		"\n"
 		"Boot a kernel in a new VM.  The guest's serial console (COM1) is this\n"
 		"terminal, raw while the guest runs: Ctrl-A x quits, Ctrl-A h helps.\n"
+		"SIGTERM shuts the guest down through its power button, a guest reboot\n"
+		"boots it again.\n"
 		"DISK.IMG, if given, is the first virtio-blk disk (/dev/vda in Linux).\n"
 		"\n"
 		"Options:\n"
@@ -36,8 +41,17 @@ static void run_usage(FILE *out)
 		"  -m, --memory SIZE  guest RAM, with suffix K, M or G (a bare number is\n"
 		"                     MiB); default 512M, at least 16M, at most 64G\n"
 		"  -c, --cpus N       vCPUs, 1 to %d; default 1\n"
-		"  --disk FILE[,ro]   one more virtio-blk disk (up to %d in all); ,ro makes\n"
-		"                     it read-only.  A disk in use by another vmctl is refused.\n"
+		"  --disk FILE[,ro][,error=report|stop]\n"
+		"                     one more virtio-blk disk (up to %d in all); ,ro makes\n"
+		"                     it read-only; error=stop pauses the VM on a host I/O\n"
+		"                     error (ENOSPC, EIO) until SIGCONT, error=report (the\n"
+		"                     default) fails the request to the guest.  Either says\n"
+		"                     it.  A disk in use by another vmctl or QEMU is refused.\n"
+		"  --shutdown-timeout SECONDS  after SIGTERM or Ctrl-A s press the guest's\n"
+		"                     ACPI power button and wait this long (default %d; 0:\n"
+		"                     no button) before stopping it\n"
+		"  --no-reboot        exit (status 3) when the guest resets, instead of\n"
+		"                     booting it again\n"
 		"  --debug-exit[=PORT] a port (default 0xf4) where a guest write of V ends\n"
 		"                     vmctl with status (V << 1) | 1, as QEMU's isa-debug-exit\n"
 		"  --stats            print the VM's exits by reason to stderr at the end,\n"
@@ -46,14 +60,15 @@ static void run_usage(FILE *out)
 		"  -h, --help         this help\n"
 		"\n"
 		"Exit status:\n"
-		"  0    the guest powered off\n"
+		"  0    the guest powered off (also after the power button)\n"
 		"  1    setup failed, or vmmon stopped the guest (the reason is printed)\n"
 		"  2    bad command line\n"
-		"  3    the guest reset itself (reboot, triple fault)\n"
-		"  4    quit from the console (Ctrl-A x)\n"
-		"  128+N  ended by signal N (130 for SIGINT, 143 for SIGTERM)\n"
+		"  3    the guest reset itself (reboot, triple fault) with --no-reboot\n"
+		"  4    quit from the console (Ctrl-A x; Ctrl-A s the guest ignored)\n"
+		"  128+N  ended by signal N (130 for SIGINT, 143 for SIGTERM the guest\n"
+		"       did not answer)\n"
 		"  (V << 1) | 1  the guest wrote V to the --debug-exit port\n",
-		VM_MAX_VCPUS, VM_MAX_DISKS);
+		VM_MAX_VCPUS, VM_MAX_DISKS, RUN_SHUTDOWN_TIMEOUT);
 }
 
 /* SIZE with an optional K/M/G suffix; a bare number is MiB. */
@@ -83,25 +98,54 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* FILE[,ro]: the option's own string is cut at the comma. */
+/*
+ * FILE[,ro][,error=report|stop], as QEMU writes -drive: a comma in FILE
+ * is doubled.  The option's own string is cut to FILE in place.
+ */
 static int add_disk(struct vm_options *o, char *arg)
 {
-	size_t len = strlen(arg);
+	char *in = arg, *out = arg, *opt, *next;
+	unsigned int i = o->nr_disks;
 
-	if (o->nr_disks == VM_MAX_DISKS) {
+	if (i == VM_MAX_DISKS) {
 		vmctl_err("at most %d disks", VM_MAX_DISKS);
 		return -1;
 	}
-	if (len > 3 && !strcmp(arg + len - 3, ",ro")) {
-		arg[len - 3] = 0;
-		o->disks[o->nr_disks].read_only = true;
+	o->disks[i].read_only = false;
+	o->disks[i].on_error = VM_DISK_ERROR_REPORT;
+	for (; *in && !(in[0] == ',' && in[1] != ','); in++) {
+		*out++ = *in;
+		if (*in == ',')
+			in++;
+	}
+	opt = *in ? in + 1 : NULL;
+	*out = 0;
+	for (; opt; opt = next) {
+		next = strchr(opt, ',');
+		if (next)
+			*next++ = 0;
+		if (!strcmp(opt, "ro")) {
+			o->disks[i].read_only = true;
+		} else if (!strcmp(opt, "error=report")) {
+			o->disks[i].on_error = VM_DISK_ERROR_REPORT;
+		} else if (!strcmp(opt, "error=stop")) {
+			o->disks[i].on_error = VM_DISK_ERROR_STOP;
+		} else {
+			vmctl_err("disk %s: unknown option '%s' (FILE[,ro][,error=report|stop]; a comma in FILE is written ,,)",
+				  arg, opt);
+			return -1;
+		}
+	}
+	if (!*arg) {
+		vmctl_err("a disk needs a file name");
+		return -1;
 	}
 	o->disks[o->nr_disks++].path = arg;
 	return 0;
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
-       OPT_STATS };
+       OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -112,6 +156,8 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "debug-exit", optional_argument, NULL, OPT_DEBUG_EXIT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -136,7 +182,8 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct vm_options){ .mem_size = RUN_DEFAULT_MEM, .nr_vcpus = 1,
-				  .debug_exit_port = -1 };
+				  .debug_exit_port = -1,
+				  .shutdown_timeout = RUN_SHUTDOWN_TIMEOUT };
 	optind = 1;
 	opterr = 0;
 	/* Options and DISK.IMG in any order. */
@@ -146,6 +193,18 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_INITRD: o->initrd = optarg; break;
 		case OPT_APPEND: o->append = optarg; break;
 		case OPT_STATS: o->stats = true; break;
+		case OPT_NO_REBOOT: o->no_reboot = true; break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg ||
+			    n > RUN_SHUTDOWN_TIMEOUT_MAX) {
+				vmctl_err("bad shutdown timeout '%s' (0 to %d seconds)",
+					  optarg, RUN_SHUTDOWN_TIMEOUT_MAX);
+				return -1;
+			}
+			o->shutdown_timeout = n;
+			break;
 		case OPT_DISK:
 			if (add_disk(o, optarg))
 				return -1;
@@ -286,6 +345,7 @@ static int open_disks(struct vm *vm, const struct vm_options *o)
 
 		d->path = o->disks[i].path;
 		d->read_only = o->disks[i].read_only;
+		d->on_error = o->disks[i].on_error;
 		fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (fd < 0) {
 			vmctl_err("cannot open disk %s: %s", d->path, strerror(errno));
@@ -345,9 +405,15 @@ static void print_stats(struct vm *vm)
 				(unsigned long long)st.exits.count[i]);
 	}
 	fprintf(stderr, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64
-		" lapic_mmio=%" PRIu64 " injected=%" PRIu64 "\n",
+		" lapic_mmio=%" PRIu64 " injected=%" PRIu64 " reboots=%u\n",
 		total, (unsigned long long)st.pages_resident, vm->unclaimed_io,
-		vm->lapic_exits, vm->injected);
+		vm->lapic_exits, vm->injected, vm->reboots);
+	for (i = 0; i < vm->nr_disks; i++)
+		fprintf(stderr, "vmctl: disk %s requests=%" PRIu64
+			" host_errors=%" PRIu64 " max_batch=%u\n",
+			vm->disks[i].path, vm->disks[i].blk.requests,
+			vm->disks[i].blk.host_errors,
+			vm->disks[i].blk.max_batch);
 }
 
 static int end_status(const struct vm *vm)
@@ -364,26 +430,94 @@ static int end_status(const struct vm *vm)
 	}
 }
 
-/* Until the VM ends: signals to this process end it too. */
-static void wait_for_end(struct vm *vm, const sigset_t *set)
+/*
+ * The signals the event loop reads from a signalfd, blocked in every
+ * thread (they are blocked before any is made).  SIGCONT still resumes a
+ * stopped process; it is only read here as "resume the paused VM".
+ */
+static int run_signals(void)
 {
-	int sig;
+	sigset_t set;
+	int fd;
 
-	for (;;) {
-		pthread_mutex_lock(&vm->lock);
-		if (vm->end != VM_END_NONE) {
-			pthread_mutex_unlock(&vm->lock);
-			return;
-		}
-		pthread_mutex_unlock(&vm->lock);
-		if (sigwait(set, &sig))
-			continue;
-		if (sig != SIGUSR2) {
-			pthread_mutex_lock(&vm->lock);
-			vm_request_end(vm, VM_END_SIGNAL, sig);
-			pthread_mutex_unlock(&vm->lock);
-		}
+	/*
+	 * A closed stdout (vmctl run ... | head) and a disk write past
+	 * RLIMIT_FSIZE are errors of one write (EPIPE, EFBIG: output dropped,
+	 * the guest told of a failed write), not the end of vmctl with the
+	 * terminal left raw.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCONT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		vmctl_err("cannot read signals: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * One power-on of the machine, until it ends.  Returns false when it
+ * must not be torn down (a disk stuck in its image file).
+ */
+static bool run_machine(struct vm *vm, const struct vm_options *o,
+			const struct boot_image *img, const char *device,
+			int signal_fd)
+{
+	bool clean;
+
+	vm->end = VM_END_NONE;		/* a setup failure is an error */
+	if (vm_create(vm, o, device))
+		return true;
+	if (vm_devices_init(vm))
+		goto out_vm;
+	vm_console_attach(vm);
+	if (boot_load(vm, img) || vm_disks_start(vm)) {
+		vm_disks_stop(vm);
+		goto out_devices;
 	}
+	if (!vm_vcpus_start(vm))
+		vm_loop_run(vm, signal_fd);
+	/* Disks first: a vCPU may wait for a disk's request in a reset. */
+	clean = vm_disks_stop(vm);
+	vm_vcpus_join(vm);
+	if (o->stats && (vm->end != VM_END_RESET || o->no_reboot))
+		print_stats(vm);
+	if (!clean)
+		return false;
+out_devices:
+	vm_devices_exit(vm);
+out_vm:
+	vm_destroy(vm);
+	return true;
+}
+
+/*
+ * What a reboot keeps: the open, locked disks and the figures; the rest
+ * of the machine is new, as at power-on.
+ */
+static void run_prepare_reboot(struct vm *vm)
+{
+	struct vm_disk disks[VM_MAX_DISKS];
+	unsigned int nr_disks = vm->nr_disks, reboots = vm->reboots, i;
+
+	for (i = 0; i < nr_disks; i++)
+		disks[i] = (struct vm_disk){
+			.path = vm->disks[i].path,
+			.read_only = vm->disks[i].read_only,
+			.on_error = vm->disks[i].on_error,
+			.fd = vm->disks[i].fd,
+			.errnos_said = vm->disks[i].errnos_said,
+		};
+	memset(vm, 0, sizeof(*vm));
+	for (i = 0; i < nr_disks; i++)
+		vm->disks[i] = disks[i];
+	vm->nr_disks = nr_disks;
+	vm->reboots = reboots + 1;
 }
 
 static int run_run(const char *device, int argc, char **argv)
@@ -391,8 +525,8 @@ static int run_run(const char *device, int argc, char **argv)
 	static struct vm vm;
 	struct boot_image img;
 	struct vm_options o;
-	sigset_t set;
-	int status = VM_END_ERROR, r;
+	int status = VM_END_ERROR, r, signal_fd;
+	bool clean;
 
 	r = parse_run_options(&o, argc, argv);
 	if (r)
@@ -405,43 +539,17 @@ static int run_run(const char *device, int argc, char **argv)
 	}
 	if (open_disks(&vm, &o))
 		goto out_img;
-	/*
-	 * A closed stdout (vmctl run ... | head) and a disk write past
-	 * RLIMIT_FSIZE are errors of one write (EPIPE, EFBIG: output dropped,
-	 * the guest told of a failed write), not the end of vmctl with the
-	 * terminal left raw.
-	 */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ, SIG_IGN);
-	/* Signals reach the main thread only, by sigwait(). */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	vm.main_thread = pthread_self();
-	if (vm_create(&vm, &o, device))
+	signal_fd = run_signals();
+	if (signal_fd < 0 || vm_console_start())
 		goto out_disks;
-	if (vm_devices_init(&vm))
-		goto out_vm;
-	if (boot_load(&vm, &img) || vm_console_start(&vm))
-		goto out_devices;
-	if (vm_timer_thread_start(&vm))
-		goto out_console;
-	vm_vcpus_start(&vm);
-	wait_for_end(&vm, &set);
-	vm_vcpus_join(&vm);
-	status = end_status(&vm);
-	vm_timer_thread_stop(&vm);
-out_console:
+	for (;;) {
+		clean = run_machine(&vm, &o, &img, device, signal_fd);
+		status = end_status(&vm);
+		if (!clean || vm.end != VM_END_RESET || o.no_reboot)
+			break;
+		run_prepare_reboot(&vm);
+	}
 	vm_console_stop();
-	if (o.stats)
-		print_stats(&vm);
-out_devices:
-	vm_devices_exit(&vm);
-out_vm:
-	vm_destroy(&vm);
 out_disks:
 	while (vm.nr_disks)
 		close(vm.disks[--vm.nr_disks].fd);
