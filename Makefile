@@ -217,15 +217,26 @@ clean:
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the device models they
 # name; `make fuzz` builds and runs each for FUZZ_SECONDS (default 20).
 FUZZ_CC ?= clang
-FUZZ_SRCS := user/vmctl/machine_bus.c user/vmctl/dev_pci.c \
-	     user/vmctl/dev_virtio_ring.c user/vmctl/dev_virtio_pci.c \
-	     user/vmctl/dev_virtio_blk.c
+# What every harness links; each adds the models it drives below, and
+# only those, so that work under way in another model cannot stop it.
+FUZZ_SRCS := user/vmctl/machine_bus.c user/vmctl/machine_clock.c
+FUZZ_VIRTIO_SRCS := $(addprefix user/vmctl/,dev_pci.c dev_virtio_ring.c \
+		    dev_virtio_pci.c dev_virtio_blk.c)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h \
+		include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude \
 		-Iuser/vmctl -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRCS)
+		-fno-sanitize-recover=all -o $@ $(filter %.c,$^) -lpthread
+
+build/fuzz/fuzz_virtq build/fuzz/fuzz_pci: $(FUZZ_VIRTIO_SRCS)
+build/fuzz/fuzz_legacy: $(addprefix user/vmctl/,dev_pic.c dev_pit.c \
+	dev_rtc.c dev_uart.c dev_acpi_pm.c dev_sysctl.c dev_pci.c)
+build/fuzz/fuzz_apic: $(addprefix user/vmctl/,dev_lapic.c dev_ioapic.c \
+	dev_apic_bus.c)
+build/fuzz/fuzz_boot: $(addprefix user/vmctl/,boot_load.c boot_linux.c \
+	boot_multiboot.c boot_acpi.c)
 
 .PHONY: fuzz
 fuzz:

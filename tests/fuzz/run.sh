@@ -3,7 +3,8 @@
 # usage: tests/fuzz/run.sh [NAME...]
 # Build and run each libFuzzer harness tests/fuzz/NAME.c (every fuzz_*.c
 # by default) for FUZZ_SECONDS seconds (default 20) with a fixed seed,
-# starting from its seed corpus tests/fuzz/corpus/NAME/, and print KTAP.
+# starting from its seed corpus tests/fuzz/corpus/NAME/ (and with the
+# dictionary tests/fuzz/NAME.dict if there is one), and print KTAP.
 # A crash leaves its input as build/fuzz/NAME-crash-*.  No clang or no
 # fuzzer runtime is a failure, not a skip: a fuzzer that cannot be built
 # has tested nothing.
@@ -40,9 +41,14 @@ for name; do
 		sed 's/^/#   /' "$log"
 	else
 		mkdir "$tmp/$name.corpus"
+		# A dictionary, tests/fuzz/NAME.dict, where one helps.
+		dict=
+		[ ! -f "tests/fuzz/$name.dict" ] ||
+			dict=-dict="tests/fuzz/$name.dict"
 		"build/fuzz/$name" -seed=1 -max_total_time="$secs" -timeout=10 \
 			-print_final_stats=1 -artifact_prefix="build/fuzz/$name-" \
-			"$tmp/$name.corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1
+			$dict "$tmp/$name.corpus" "tests/fuzz/corpus/$name" \
+			>"$log" 2>&1
 		rc=$?
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) s.*/\1/p' "$log")
