@@ -8,17 +8,20 @@
  * and time that moves only when the input says so.
  *
  * The input is a script of 8-byte ops, each a port access of 1, 2 or 4
- * bytes (a write or a read), a clock advance, host input to COM1, an
- * ISA IRQ line driven from outside (PCI INTx, the SCI), the CPU's
- * interrupt acknowledge cycle, or up to 255 repeats of the last port
- * access (as a guest's loop would).  Port accesses name a device range by
- * index, so the fuzzer need not guess port numbers, or any 16-bit port.
+ * bytes (a write or a read), a clock advance, host input to COM1 (what
+ * it cannot take is held back and offered again when it says it has
+ * room, as the console does), an ISA IRQ line driven from outside (PCI
+ * INTx), a press of the ACPI power button, the CPU's interrupt
+ * acknowledge cycle, or up to 255 repeats of the last port access (as a
+ * guest's loop would).  Port accesses name a device range by index, so
+ * the fuzzer need not guess port numbers, or any 16-bit port.
  *
  * Besides ASan and UBSan, the harness checks that each op does bounded
  * work, that the INTR pin the CPU was told of is the PIC's, that the
  * PIC offers only vectors the guest programmed, that COM1 takes no
- * more input than it said it had room for, and that the PM timer
- * counts with the clock.
+ * more input than it said it had room for, that the SCI is up exactly
+ * while the power button event is both set and enabled, and that the PM
+ * timer counts with the clock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +35,13 @@
 #include "dev_uart.h"
 
 #define NSEC_PER_SEC	1000000000ULL
+/* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN (ACPI 6.5 4.8.3.1). */
+#define ACPI_PM1_PWRBTN	0x0100
 /* Any fixed date: the RTC runs from it with the fake clock. */
 #define RTC_EPOCH	1796083200	/* 2026-12-01 00:00:00 UTC */
 #define ISA_IRQS	16
+#define SCI_IRQ		9	/* as vm_devices.c and the FADT have it */
+#define HELD_MAX	64	/* host input COM1 could not take yet */
 #define MAX_OPS		1024
 /*
  * Timer deadlines an advance steps through before it jumps to its end,
@@ -51,8 +58,8 @@
  */
 #define REPEAT_MAX	255
 
-enum { OP_OUT, OP_IN, OP_ADVANCE, OP_INTA, OP_RX, OP_IRQ, NR_OPS,
-       OP_REPEAT = 15 };
+enum { OP_OUT, OP_IN, OP_ADVANCE, OP_INTA, OP_RX, OP_IRQ, OP_BUTTON,
+       NR_OPS, OP_REPEAT = 15 };
 
 struct op {
 	uint8_t kind;		/* OP_* in bits 0-3, width in bits 4-5 */
@@ -73,6 +80,9 @@ static struct {
 	struct pci_bus pci;
 
 	bool intr;		/* what the PIC last told the CPU */
+	bool sci;
+	uint8_t held[HELD_MAX];
+	size_t nr_held;
 	unsigned int work;	/* callbacks during this op */
 	unsigned int irq0_edges;
 	/* Per PIC (master, slave): its ICW2 base as the guest set it. */
@@ -126,6 +136,8 @@ static void irq_set(void *opaque, unsigned int gsi, int level)
 	work();
 	if (gsi == PIT_IRQ && level)
 		f.irq0_edges++;
+	if (gsi == SCI_IRQ)
+		f.sci = level;
 	pic_set_irq(&f.pic, gsi, level);
 }
 
@@ -161,6 +173,22 @@ static const struct sysctl_ops sysctl_ops = {
 	.debug_exit = debug_exit,
 };
 
+/* Offer what was held back; from within uart_io(), as vm_console.c. */
+static void uart_room(void *opaque)
+{
+	size_t took;
+
+	(void)opaque;
+	work();
+	if (!uart_rx_space(&f.uart))
+		BROKEN("COM1 said it had room and had none");
+	took = uart_receive(&f.uart, f.held, f.nr_held);
+	if (took > f.nr_held)
+		BROKEN("COM1 took more input than it was given");
+	memmove(f.held, f.held + took, f.nr_held - took);
+	f.nr_held -= took;
+}
+
 static time_t rtc_now(void)
 {
 	return RTC_EPOCH + f.clock.fake_now / NSEC_PER_SEC;
@@ -182,7 +210,9 @@ static void machine_init(void)
 	rtc_init(&f.rtc, rtc_now);
 	rtc_set_mem_size(&f.rtc, 512ULL << 20, 0);
 	uart_init(&f.uart, isa_irq(UART_COM1_IRQ), uart_tx, NULL);
+	uart_set_rx_room(&f.uart, uart_room, NULL);
 	acpi_pm_init(&f.pm, &f.clock, ended, NULL);
+	acpi_pm_set_sci(&f.pm, isa_irq(SCI_IRQ));
 	sysctl_init(&f.sysctl, &sysctl_ops, NULL);
 	for (i = 0; i < NR_RANGES; i++)
 		if (ranges[i].fn &&
@@ -312,6 +342,18 @@ static void host_input(const struct op *op)
 	took = uart_receive(&f.uart, buf, len);
 	if (took > len || took > room)
 		BROKEN("COM1 took more input than it had room for");
+	for (i = took; i < len && f.nr_held < HELD_MAX; i++)
+		f.held[f.nr_held++] = buf[i];
+}
+
+/* PM1_STS and PM1_EN, read as the guest would (reads change nothing). */
+static void check_sci(void)
+{
+	uint32_t pm1;
+
+	bus_access(&f.port, ACPI_PM1_EVT_PORT, &pm1, 4, false);
+	if (f.sci != !!(pm1 & pm1 >> 16 & ACPI_PM1_PWRBTN))
+		BROKEN("the SCI is not the power button's enabled status");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -352,15 +394,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			host_input(&op);
 			break;
 		case OP_IRQ:
-			/* Lines no device here drives: INTx, the SCI... */
+			/* Lines no device here drives: PCI INTx, others. */
 			if (op.target % ISA_IRQS != PIT_IRQ &&
-			    op.target % ISA_IRQS != UART_COM1_IRQ)
+			    op.target % ISA_IRQS != UART_COM1_IRQ &&
+			    op.target % ISA_IRQS != SCI_IRQ)
 				irq_set(NULL, op.target % ISA_IRQS,
 					op.value & 1);
+			break;
+		case OP_BUTTON:
+			acpi_pm_power_button(&f.pm);
 			break;
 		}
 		if (f.intr != pic_output(&f.pic))
 			BROKEN("the CPU's INTR pin is not the PIC's output");
+		check_sci();
 	}
 	return 0;
 }
