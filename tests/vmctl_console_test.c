@@ -279,15 +279,20 @@ VMMON_TEST_TIMEOUT(typed_at_a_deaf_guest_then_sigterm, SESSION_TIMEOUT)
  */
 VMMON_TEST_TIMEOUT(stalled_stdout_then_sigterm, SESSION_TIMEOUT)
 {
+	static const char filler[4096];
 	struct session s;
 	bool restored;
 	int p[2];
 
-	ASSERT_OK(pipe(p));
+	ASSERT_OK(pipe2(p, O_NONBLOCK));
+	/* Full before the guest writes a byte: vmctl's first write blocks. */
+	while (write(p[1], filler, sizeof(filler)) > 0)
+		;
+	ASSERT_OK(fcntl(p[1], F_SETFL, 0));
 	ASSERT_OK(session_start_out(&s, "flood", p[1]));
 	close(p[1]);
 	EXPECT_TRUE(session_expect(_metadata, &s, "Ctrl-A x quits"));
-	sleep(3);			/* the pipe is full long before */
+	sleep(2);
 	kill(s.pid, SIGTERM);
 	EXPECT_TRUE(session_expect(_metadata, &s, "bytes of guest console output were dropped"));
 	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
@@ -329,10 +334,11 @@ static void button_powers_off(struct __test_metadata *_metadata, bool key)
 
 	ASSERT_OK(session_start(&s, "button"));
 	EXPECT_TRUE(session_expect(_metadata, &s, "waiting for the power button"));
-	if (key)
+	if (key) {
 		EXPECT_EQ(write(s.master, "\001s", 2), 2);
-	else
+	} else {
 		kill(s.pid, SIGTERM);
+	}
 	EXPECT_TRUE(session_expect(_metadata, &s, "power button pressed"));
 	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
 	EXPECT_TRUE(restored);
@@ -348,8 +354,10 @@ VMMON_TEST_TIMEOUT(sigterm_presses_power_button, SESSION_TIMEOUT)
 	button_powers_off(_metadata, false);
 }
 
-/* A guest that hears the button but does not power off: stopped after
- * --shutdown-timeout, or at once by a second SIGTERM. */
+/*
+ * A guest that hears the button but does not power off: stopped after
+ * --shutdown-timeout, or at once by a second SIGTERM.
+ */
 VMMON_TEST_TIMEOUT(ignored_button_times_out, SESSION_TIMEOUT)
 {
 	static const char *const timeout1[] = { "--shutdown-timeout", "1",

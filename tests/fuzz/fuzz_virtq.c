@@ -144,6 +144,8 @@ static void driver_init(const struct fuzz_head *h)
 {
 	uint32_t table = VIRTIO_PCI_MSIX_TABLE_OFFSET;
 
+	/* pci_enable_device() and pci_set_master(), as virtio_pci_probe(). */
+	cfg_write(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	common_wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 		  VIRTIO_CONFIG_S_DRIVER, 1);

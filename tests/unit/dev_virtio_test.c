@@ -303,6 +303,9 @@ static bool driver_init(bool msix)
 
 	memset(t.ram + DESC_GPA, 0, USED_GPA + 0x1000 - DESC_GPA);
 	t.avail_idx = 0;
+	/* pci_enable_device() and pci_set_master(), as virtio_pci_probe(). */
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+		  2);
 	if (!(negotiate(DRIVER_FEATURES) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return false;
 	if (msix) {
@@ -851,13 +854,14 @@ TEST(intx_and_isr)
 	EXPECT_EQ(cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0u);
 
 	/* INTx disabled in the command register: status only. */
-	cfg_write(t.slot, PCI_COMMAND,
-		  PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE, 2);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+		  PCI_COMMAND_INTX_DISABLE, 2);
 	ASSERT_EQ(blk_request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_EQ(t.intx_level, 0);
 	EXPECT_NE(0u, cfg_read(t.slot, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
-	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+		  2);
 	EXPECT_EQ(t.intx_level, 1);
 	/* Enabling MSI-X takes the pin away. */
 	msix_control(PCI_MSIX_FLAGS_ENABLE);
@@ -1388,6 +1392,33 @@ TEST(host_write_error_heard_and_retried)
 	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 16, DATA_GPA + 512, 512, NULL),
 		  VIRTIO_BLK_S_OK);
 	EXPECT_EQ(t.ram[DATA_GPA + 512], 0x5a);
+}
+
+/*
+ * Without Bus Master Enable the device touches no guest memory: no ring
+ * served, no MSI-X message (Linux clears it at shutdown and kexec).
+ */
+TEST(no_dma_without_bus_master)
+{
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(driver_init(true));
+	put_read_chain();
+	memset(t.ram + DATA_GPA, 0xee, 512);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	kick(0);
+	EXPECT_EQ(used_idx(), 0);
+	EXPECT_EQ(t.ram[DATA_GPA], 0xee);
+	EXPECT_EQ(t.msi_count, 0u);
+	/* A configuration interrupt is a memory write too. */
+	wr(t.notify, 0, 2);
+	EXPECT_EQ(t.msi_count, 0u);
+	cfg_write(t.slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+		  2);
+	wr(t.notify, 0, 2);
+	EXPECT_EQ(used_idx(), 1);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 0));
+	EXPECT_EQ(t.msi_count, 1u);
+	EXPECT_EQ(t.msi_data, (uint32_t)MSI_DATA_QUEUE);
 }
 
 TEST_HARNESS_MAIN

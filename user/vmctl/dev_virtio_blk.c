@@ -275,8 +275,9 @@ static void blk_serve(struct virtio_blk *b, unsigned int queue)
 		if (r <= 0)
 			break;
 		r = blk_serve_one(b, &written, &keep);
-		if (!keep)
-			return;		/* stopped: the guest is gone */
+		/* Stopped, or bus mastering went off: no more DMA. */
+		if (!keep || !virtio_pci_queue_live(&b->vp, queue))
+			return;
 		if (r || virtq_push(vq, mem, b->req.head, written)) {
 			r = -1;
 			break;
@@ -335,18 +336,25 @@ static void virtio_blk_notify(void *opaque, unsigned int queue)
  * wait lets go of the machine lock; draining keeps the thread from
  * taking more meanwhile.
  */
-static void virtio_blk_reset(void *opaque)
+static void virtio_blk_quiesce(void *opaque)
 {
 	struct virtio_blk *b = opaque;
 
-	b->kicked = false;
-	b->resets++;
 	if (!b->lock)
 		return;
 	b->draining = true;
 	while (b->busy && !b->stop)
 		pthread_cond_wait(&b->idle, b->lock);
 	b->draining = false;
+}
+
+static void virtio_blk_reset(void *opaque)
+{
+	struct virtio_blk *b = opaque;
+
+	b->kicked = false;
+	b->resets++;
+	virtio_blk_quiesce(b);
 }
 
 static void virtio_blk_config_read(void *opaque, uint64_t offset, void *data,
@@ -361,6 +369,7 @@ static const struct virtio_device_ops virtio_blk_ops = {
 	.config_read = virtio_blk_config_read,
 	.queue_notify = virtio_blk_notify,
 	.reset = virtio_blk_reset,
+	.quiesce = virtio_blk_quiesce,
 };
 
 int virtio_blk_init(struct virtio_blk *b, int fd, bool read_only,

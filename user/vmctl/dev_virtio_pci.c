@@ -47,13 +47,28 @@ static bool msix_masked(const struct virtio_pci *vp, unsigned int vector)
 		 PCI_MSIX_ENTRY_CTRL_MASKBIT);
 }
 
+/*
+ * Bus Master Enable: without it the device makes no memory access, its
+ * rings, buffers and MSI-X messages included (PCI 3.0 6.2.2).  Linux
+ * clears it at shutdown and kexec, so that a request in flight cannot
+ * land in the next kernel's memory.
+ */
+static bool bus_master(const struct virtio_pci *vp)
+{
+	uint16_t cmd;
+
+	memcpy(&cmd, &vp->pci.config[PCI_COMMAND], 2);
+	return le16toh(cmd) & PCI_COMMAND_MASTER;
+}
+
+/* Without bus mastering the message is a write the device cannot make. */
 static void msix_send(struct virtio_pci *vp, unsigned int vector)
 {
 	uint64_t addr = msix_entry_word(vp, vector, PCI_MSIX_ENTRY_LOWER_ADDR) |
 		(uint64_t)msix_entry_word(vp, vector,
 					  PCI_MSIX_ENTRY_UPPER_ADDR) << 32;
 
-	if (vp->host.msi.send)
+	if (vp->host.msi.send && bus_master(vp))
 		vp->host.msi.send(vp->host.msi.opaque, addr,
 				  msix_entry_word(vp, vector,
 						  PCI_MSIX_ENTRY_DATA));
@@ -401,7 +416,7 @@ static void common_access(struct virtio_pci *vp, uint64_t offset, void *data,
 bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned int queue)
 {
 	return queue < vp->num_queues && vp->queues[queue].enabled &&
-		(vp->status & (VIRTIO_CONFIG_S_DRIVER_OK |
+		bus_master(vp) && (vp->status & (VIRTIO_CONFIG_S_DRIVER_OK |
 			       VIRTIO_CONFIG_S_NEEDS_RESET)) ==
 		VIRTIO_CONFIG_S_DRIVER_OK;
 }
@@ -495,7 +510,12 @@ static void virtio_pci_bar_access(void *opaque, uint64_t offset, void *data,
 static void virtio_pci_config_written(struct pci_device *dev)
 {
 	struct virtio_pci *vp = dev->opaque;
+	bool master = bus_master(vp);
 
+	/* Bus mastering off: the device's memory accesses end first. */
+	if (vp->bus_master && !master && vp->ops->quiesce)
+		vp->ops->quiesce(vp->opaque);
+	vp->bus_master = master;
 	virtio_pci_update_intx(vp);
 	msix_deliver_pending(vp);
 }

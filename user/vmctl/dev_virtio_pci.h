@@ -50,6 +50,11 @@ struct virtio_device_ops {
 	void (*queue_notify)(void *opaque, unsigned int queue);
 	/* The driver reset the device: forget per-driver state (or NULL). */
 	void (*reset)(void *opaque);
+	/*
+	 * Bus mastering was turned off: finish the memory accesses under
+	 * way before returning (or NULL); queues are not served meanwhile.
+	 */
+	void (*quiesce)(void *opaque);
 };
 
 /* A device type's description of itself, for virtio_pci_init(). */
@@ -93,6 +98,7 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint8_t isr;
 	bool intx_level;
+	bool bus_master;		/* PCI_COMMAND_MASTER as last seen */
 	unsigned int num_queues;
 	uint16_t queue_max;
 	unsigned int config_len;
