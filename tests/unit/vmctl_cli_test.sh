@@ -36,7 +36,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..37"
+echo "1..41"
 # put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
 put() {
 	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
@@ -79,7 +79,7 @@ expect run_wrapping_bzimage 1 "pref_address 0xffffffffffff0000 plus init_size 0x
 expect run_qemu_hda 2 "unknown or incomplete option '-hda'" -- run --kernel "$tmp/junk" -hda "$tmp/disk.img"
 expect run_smp_named 2 "unknown or incomplete option '-smp'" -- run --kernel "$tmp/junk" -smp 2
 expect run_disk_first 1 "is the vmmon module loaded" -- --device "$tmp/none" run "$tmp/disk.img" --kernel "$mb"
-expect run_missing_initrd 1 "cannot read initrd $tmp/none" -- run --kernel "$mb" --initrd "$tmp/none"
+expect run_missing_initrd 1 "cannot open initrd $tmp/none" -- run --kernel "$mb" --initrd "$tmp/none"
 expect run_missing_disk 1 "cannot open disk $tmp/none" -- run --kernel "$mb" "$tmp/none"
 expect run_no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" "$tmp/disk.img"
 # Guest RAM is locked memory: without CAP_IPC_LOCK (user nobody), 64 MiB
@@ -111,5 +111,9 @@ expect run_disk_comma_doubled 1 "cannot open disk $tmp/a,b.img" -- --device "$tm
 expect run_disk_error_stop_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --disk "$tmp/disk.img,error=stop,ro"
 expect run_shutdown_timeout_bad 2 "bad shutdown timeout '-1'" -- --device "$tmp/none" run --kernel "$mb" --shutdown-timeout -1
 expect run_no_reboot_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --no-reboot --shutdown-timeout 5
+expect run_debug_exit_on_pci_ports 2 "debug-exit port 0xcf8 (4 ports) overlaps the PCI configuration ports" -- --device "$tmp/none" run --kernel "$mb" --debug-exit=0xcf8
+expect run_debug_exit_on_com1 2 "overlaps COM1" -- --device "$tmp/none" run --kernel "$mb" --debug-exit=0x3f6
+expect run_initrd_pipe 1 "initrd /dev/stdin is not a regular file (a pipe" -- --device "$tmp/none" run --kernel "$mb" --initrd /dev/stdin
+expect run_kernel_dir 1 "kernel $tmp is not a regular file" -- --device "$tmp/none" run --kernel "$tmp"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

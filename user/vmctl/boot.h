@@ -37,6 +37,8 @@ struct boot_mem_range {
 unsigned int boot_memory_map(const struct vm *vm,
 			     struct boot_mem_range ranges[BOOT_MAX_RANGES]);
 
+/* Whether @path is a file vmctl can load, said when not (before the VM). */
+int boot_check_file(const char *path, const char *what);
 /* A whole file read into malloc'ed memory; -1 with a message on error. */
 int boot_read_file(const char *path, const char *what, uint8_t **data,
 		   size_t *size);

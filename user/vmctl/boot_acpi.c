@@ -90,6 +90,7 @@
 #define AML_DEVICE		0x82
 #define AML_BUFFER		0x11
 #define AML_WORD		0x0b
+#define AML_BYTE		0x0a
 #define EISA_PNP0A03		0x030ad041	/* EisaId("PNP0A03"), PCI bus */
 
 /* Resource descriptors of the root bridge's _CRS (ACPI 6.4 6.4.3.5) */
@@ -224,16 +225,26 @@ static uint32_t build_madt(const struct vm *vm, uint8_t *t)
 }
 
 /* An AML PkgLength for @len bytes that follow it (ACPI 6.4 20.2.4). */
+/*
+ * PkgLength (ACPI 6.4, 20.2.4): 1 byte below 63, else a lead byte with
+ * the count of following bytes and the low 4 bits, then 8 bits each; the
+ * length counts its own bytes.  Up to 2^28 - 1, more than any table here.
+ */
 static size_t aml_pkglen(uint8_t *p, size_t len)
 {
+	size_t n = 2, total, i;
+
 	if (len + 1 < 0x40) {
 		p[0] = len + 1;
 		return 1;
 	}
-	len += 2;
-	p[0] = 0x40 | (len & 0xf);
-	p[1] = len >> 4;
-	return 2;
+	while (n < 4 && len + n >= 1UL << (4 + 8 * (n - 1)))
+		n++;
+	total = len + n;
+	p[0] = (n - 1) << 6 | (total & 0xf);
+	for (i = 1; i < n; i++)
+		p[i] = total >> (4 + 8 * (i - 1));
+	return n;
 }
 
 static size_t aml_name_dword(uint8_t *p, const char *name, uint32_t v)
@@ -317,10 +328,51 @@ static size_t aml_crs(uint8_t *p)
 	return n + r;
 }
 
-/* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _UID 0, _CRS } }, \_S5 */
-static uint32_t build_dsdt(uint8_t *t)
+/*
+ * Name (_PRT, Package () { Package () { 0xSSSSFFFF, 0, 0, GSI }, ... }):
+ * INTA of each slot with a device that has the pin, straight to its
+ * I/O APIC pin (no link devices), as vm.h's VM_PCI_GSI() wires it.
+ */
+static size_t aml_prt(uint8_t *p, const struct pci_bus *pci)
 {
-	uint8_t dev[256], scope[288];
+	uint8_t pkg[PCI_MAX_SLOTS * 12];
+	size_t k = 0, n = 0, count = 0;
+	unsigned int slot;
+
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++) {
+		const struct pci_device *dev = pci->slots[slot];
+
+		if (!dev || !dev->config[PCI_INTERRUPT_PIN])
+			continue;
+		pkg[k++] = AML_PACKAGE;
+		k += aml_pkglen(pkg + k, 10);
+		pkg[k++] = 4;
+		pkg[k++] = AML_DWORD;
+		put32(pkg, k, slot << 16 | 0xffff);	/* any function */
+		k += 4;
+		pkg[k++] = AML_ZERO;			/* INTA */
+		pkg[k++] = AML_ZERO;			/* no link device */
+		pkg[k++] = AML_BYTE;
+		pkg[k++] = VM_PCI_GSI(slot);
+		count++;
+	}
+	p[n++] = AML_NAME;
+	memcpy(p + n, "_PRT", 4);
+	n += 4;
+	p[n++] = AML_PACKAGE;
+	n += aml_pkglen(p + n, 1 + k);
+	p[n++] = count;
+	memcpy(p + n, pkg, k);
+	return n + k;
+}
+
+/*
+ * Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _UID 0, _CRS, _PRT } },
+ * \_S5
+ */
+static uint32_t build_dsdt(uint8_t *t, const struct pci_bus *pci)
+{
+	uint8_t dev[1024], scope[1056];
 	size_t n = 0, d = 0, s = 0;
 
 	memcpy(dev + d, "PCI0", 4);
@@ -328,6 +380,7 @@ static uint32_t build_dsdt(uint8_t *t)
 	d += aml_name_dword(dev + d, "_HID", EISA_PNP0A03);
 	d += aml_name_zero(dev + d, "_UID");
 	d += aml_crs(dev + d);
+	d += aml_prt(dev + d, pci);
 
 	memcpy(scope + s, "\\_SB_", 5);
 	s += 5;
@@ -368,7 +421,7 @@ int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr)
 	memcpy(a + FACS_OFF, "FACS", 4);
 	put32(a + FACS_OFF, 4, FACS_LEN);
 	put8(a + FACS_OFF, 32, 2);		/* version */
-	build_dsdt(a + DSDT_OFF);
+	build_dsdt(a + DSDT_OFF, &vm->pci);
 	build_fadt(a + FADT_OFF, BOOT_ACPI + FACS_OFF, BOOT_ACPI + DSDT_OFF);
 	build_madt(vm, a + MADT_OFF);
 

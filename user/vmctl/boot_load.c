@@ -10,8 +10,49 @@
 #include "boot.h"
 #include "vmctl.h"
 
-/* Linux and multiboot kernels both need room above 1 MiB. */
+/*
+ * A kernel or initrd goes below 4 GiB, beside the rest: 1 GiB is already
+ * more than any guest of vmctl's needs.
+ */
 #define BOOT_FILE_MAX		(1ULL << 30)
+
+/* Open @path, a regular file vmctl can load; -1 after a message. */
+static int boot_open_file(const char *path, const char *what,
+			  struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		vmctl_err("cannot open %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		/* Its size is needed first: a pipe has none. */
+		vmctl_err("%s %s is not a regular file (a pipe or <(...) cannot be loaded: save it to a file)",
+			  what, path);
+		goto err;
+	}
+	if ((uint64_t)st->st_size > BOOT_FILE_MAX) {
+		vmctl_err("%s %s is larger than vmctl loads (%llu MiB, at most 1024)",
+			  what, path, (unsigned long long)(st->st_size >> 20));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+int boot_check_file(const char *path, const char *what)
+{
+	struct stat st;
+	int fd = boot_open_file(path, what, &st);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
 
 int boot_read_file(const char *path, const char *what, uint8_t **data,
 		   size_t *size)
@@ -19,18 +60,10 @@ int boot_read_file(const char *path, const char *what, uint8_t **data,
 	struct stat st;
 	ssize_t n;
 	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = boot_open_file(path, what, &st);
 
-	if (fd < 0) {
-		vmctl_err("cannot open %s %s: %s", what, path, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > BOOT_FILE_MAX) {
-		vmctl_err("%s %s is not a regular file of at most 1 GiB", what,
-			  path);
-		goto err;
-	}
 	*size = st.st_size;
 	*data = malloc(*size ? *size : 1);
 	if (!*data) {

@@ -577,6 +577,14 @@ static int add_caps(struct virtio_pci *vp)
 	return 0;
 }
 
+void virtio_pci_set_intx(struct virtio_pci *vp, struct irq_line intx)
+{
+	vp->host.intx = intx;
+	vp->pci.config[PCI_INTERRUPT_PIN] = PCI_INTERRUPT_PIN_INTA;
+	/* What a BIOS would write: the GSI the ACPI _PRT routes INTA to. */
+	vp->pci.config[PCI_INTERRUPT_LINE] = intx.gsi;
+}
+
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_info *info,
 		    const struct virtio_pci_host *host)
 {
@@ -608,10 +616,8 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_info *info,
 			VIRTIO_PCI_VENDOR, info->device_type);
 	vp->pci.opaque = vp;
 	vp->pci.config_written = virtio_pci_config_written;
-	if (host->intx.set) {
-		vp->pci.config[PCI_INTERRUPT_PIN] = PCI_INTERRUPT_PIN_INTA;
-		vp->pci.config[PCI_INTERRUPT_LINE] = host->intx.gsi;
-	}
+	if (host->intx.set)
+		virtio_pci_set_intx(vp, host->intx);
 	if (pci_device_add_bar(&vp->pci, VIRTIO_PCI_BAR, PCI_BAR_MEM64,
 			       VIRTIO_PCI_BAR_SIZE, virtio_pci_bar_access,
 			       vp) ||

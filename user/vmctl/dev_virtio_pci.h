@@ -117,6 +117,12 @@ struct virtio_pci {
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_info *info,
 		    const struct virtio_pci_host *host);
 
+/*
+ * Give the function INTA, wired to @intx: for when the line depends on
+ * the slot, known once the device is on the bus.
+ */
+void virtio_pci_set_intx(struct virtio_pci *vp, struct irq_line intx);
+
 /* Whether the driver runs the device and @queue: it may be served. */
 bool virtio_pci_queue_live(const struct virtio_pci *vp, unsigned int queue);
 

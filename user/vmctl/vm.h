@@ -37,6 +37,13 @@
 #define VM_COM1_PORT		0x3f8
 #define VM_COM1_IRQ		4
 #define VM_SCI_IRQ		9
+/*
+ * PCI INTA of slot s goes to I/O APIC pin (GSI) 16 + s % 8, as the DSDT's
+ * _PRT says: pins no ISA device uses, one per slot for the first eight.
+ */
+#define VM_PCI_GSI_BASE		16
+#define VM_PCI_GSI_COUNT	8
+#define VM_PCI_GSI(slot)	(VM_PCI_GSI_BASE + (slot) % VM_PCI_GSI_COUNT)
 
 /* How `vmctl run` ends: its exit status (documented in vmctl.1). */
 enum vm_end {
@@ -157,6 +164,11 @@ void vm_destroy(struct vm *vm);
 
 /* vm_devices.c */
 int vm_devices_init(struct vm *vm);
+/*
+ * What owns a port in [@base, @base + @len) on every vmctl PC (a name to
+ * print), or NULL: --debug-exit must take a free one.
+ */
+const char *vm_port_owner(unsigned int base, unsigned int len);
 /* Start the disks' I/O threads: after boot_load, before the vCPUs. */
 int vm_disks_start(struct vm *vm);
 /*

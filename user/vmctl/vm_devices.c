@@ -28,6 +28,8 @@
 #define ISA_IRQ_PIT		0
 #define IOAPIC_PIN_PIT		2	/* the MADT's interrupt source override */
 #define ISA_IRQS		16
+#define PCI_CONF1_PORT		0xcf8	/* CONFIG_ADDRESS, CONFIG_DATA */
+#define PCI_CONF1_LEN		8
 #define NSEC_PER_SEC		1000000000ULL
 
 /* Async-signal-safe, from any thread. */
@@ -216,19 +218,64 @@ static void vm_clock_changed(struct vm_clock *clock)
 				      offsetof(struct vm, clock)));
 }
 
-static int port(struct vm *vm, uint64_t base, uint64_t len, bus_access_fn fn,
-		void *opaque)
+/*
+ * The PC's fixed ports: where each legacy device sits, its struct in
+ * struct vm.  Also what a --debug-exit port must not overlap, checked
+ * before anything is set up (vm_port_owner()).
+ */
+struct vm_port_range {
+	uint16_t base, len;
+	bus_access_fn fn;
+	size_t dev;			/* offsetof(struct vm, the device) */
+	const char *name;
+};
+
+static const struct vm_port_range vm_fixed_ports[] = {
+	{ PORT_PIC_MASTER, 2, pic_master_io, offsetof(struct vm, pic),
+	  "the master PIC" },
+	{ PORT_PIC_SLAVE, 2, pic_slave_io, offsetof(struct vm, pic),
+	  "the slave PIC" },
+	{ PORT_ELCR, 2, pic_elcr_io, offsetof(struct vm, pic),
+	  "the PICs' ELCR" },
+	{ PORT_PIT, 4, pit_io, offsetof(struct vm, pit), "the PIT" },
+	{ PORT_SPEAKER, 1, pit_port61_io, offsetof(struct vm, pit),
+	  "port 0x61" },
+	{ PORT_RTC, 2, rtc_io, offsetof(struct vm, rtc), "the RTC" },
+	{ VM_COM1_PORT, UART_LEN, uart_io, offsetof(struct vm, uart),
+	  "COM1" },
+	{ ACPI_PM_BASE, ACPI_PM_LEN, acpi_pm_io, offsetof(struct vm, acpi_pm),
+	  "the ACPI PM registers" },
+	{ PORT_POST, 1, sysctl_port80_io, offsetof(struct vm, sysctl),
+	  "the POST port" },
+	{ PORT_A20, 1, sysctl_port92_io, offsetof(struct vm, sysctl),
+	  "port 0x92" },
+	{ SYSCTL_KBC_DATA, 1, sysctl_kbc_data_io, offsetof(struct vm, sysctl),
+	  "the keyboard controller" },
+	{ SYSCTL_KBC_CMD, 1, sysctl_kbc_cmd_io, offsetof(struct vm, sysctl),
+	  "the keyboard controller" },
+};
+
+const char *vm_port_owner(unsigned int base, unsigned int len)
 {
-	if (bus_register(&vm->pio, base, len, fn, opaque)) {
-		vmctl_err("port %#llx is taken twice (a --debug-exit port clash?)",
-			  (unsigned long long)base);
-		return -1;
-	}
-	return 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(vm_fixed_ports) / sizeof(vm_fixed_ports[0]);
+	     i++)
+		if (base < vm_fixed_ports[i].base + vm_fixed_ports[i].len &&
+		    vm_fixed_ports[i].base < base + len)
+			return vm_fixed_ports[i].name;
+	if (base < PCI_CONF1_PORT + PCI_CONF1_LEN &&
+	    PCI_CONF1_PORT < base + len)
+		return "the PCI configuration ports";
+	if (base + len > PCI_IO_START)
+		return "the PCI I/O window";
+	return NULL;
 }
 
 static int vm_legacy_devices(struct vm *vm)
 {
+	size_t i;
+
 	pic_init(&vm->pic, vm_pic_output, vm);
 	pit_init(&vm->pit, &vm->clock, vm_irq_line(vm, ISA_IRQ_PIT));
 	rtc_init(&vm->rtc, NULL);
@@ -240,24 +287,24 @@ static int vm_legacy_devices(struct vm *vm)
 	vm_timer_init(&vm->shutdown_timer, &vm->clock, vm_shutdown_timeout, vm);
 	sysctl_init(&vm->sysctl, &vm_sysctl_ops, vm);
 
-	if (port(vm, PORT_PIC_MASTER, 2, pic_master_io, &vm->pic) ||
-	    port(vm, PORT_PIC_SLAVE, 2, pic_slave_io, &vm->pic) ||
-	    port(vm, PORT_ELCR, 2, pic_elcr_io, &vm->pic) ||
-	    port(vm, PORT_PIT, 4, pit_io, &vm->pit) ||
-	    port(vm, PORT_SPEAKER, 1, pit_port61_io, &vm->pit) ||
-	    port(vm, PORT_RTC, 2, rtc_io, &vm->rtc) ||
-	    port(vm, VM_COM1_PORT, 8, uart_io, &vm->uart) ||
-	    port(vm, ACPI_PM_BASE, ACPI_PM_LEN, acpi_pm_io, &vm->acpi_pm) ||
-	    port(vm, PORT_POST, 1, sysctl_port80_io, &vm->sysctl) ||
-	    port(vm, PORT_A20, 1, sysctl_port92_io, &vm->sysctl) ||
-	    port(vm, SYSCTL_KBC_DATA, 1, sysctl_kbc_data_io, &vm->sysctl) ||
-	    port(vm, SYSCTL_KBC_CMD, 1, sysctl_kbc_cmd_io, &vm->sysctl))
-		return -1;
+	for (i = 0; i < sizeof(vm_fixed_ports) / sizeof(vm_fixed_ports[0]);
+	     i++) {
+		const struct vm_port_range *r = &vm_fixed_ports[i];
+
+		if (bus_register(&vm->pio, r->base, r->len, r->fn,
+				 (char *)vm + r->dev))
+			goto clash;
+	}
+	/* vm_port_owner() refused clashes when the option was parsed. */
 	if (vm->opts->debug_exit_port >= 0 &&
-	    port(vm, vm->opts->debug_exit_port, SYSCTL_DEBUG_EXIT_LEN,
-		 sysctl_debug_exit_io, &vm->sysctl))
-		return -1;
+	    bus_register(&vm->pio, vm->opts->debug_exit_port,
+			 SYSCTL_DEBUG_EXIT_LEN, sysctl_debug_exit_io,
+			 &vm->sysctl))
+		goto clash;
 	return 0;
+clash:
+	vmctl_err("the PC's port map has a clash (a bug)");
+	return -1;
 }
 
 static int vm_apics(struct vm *vm)
@@ -326,6 +373,7 @@ static int vm_disks(struct vm *vm)
 		.msi = { .send = vm_msi, .opaque = vm },
 	};
 	unsigned int i;
+	int slot;
 
 	for (i = 0; i < vm->nr_disks; i++) {
 		struct vm_disk *d = &vm->disks[i];
@@ -338,10 +386,14 @@ static int vm_disks(struct vm *vm)
 			return -1;
 		}
 		virtio_blk_set_error_handler(&d->blk, vm_disk_error, d);
-		if (pci_bus_add_device(&vm->pci, &d->blk.vp.pci) < 0) {
+		slot = pci_bus_add_device(&vm->pci, &d->blk.vp.pci);
+		if (slot < 0) {
 			vmctl_err("no room on the PCI bus for disk %s", d->path);
 			return -1;
 		}
+		/* For guests without MSI-X (pci=nomsi, older systems). */
+		virtio_pci_set_intx(&d->blk.vp,
+				    vm_irq_line(vm, VM_PCI_GSI(slot)));
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #define RUN_DEFAULT_MEM		(512ULL << 20)
 #define RUN_MIN_MEM		(16ULL << 20)
 #define RUN_DEBUG_EXIT_PORT	0xf4
+#define RUN_DEBUG_EXIT_MAX	0x7f	/* larger values lose their top bit */
 #define RUN_SHUTDOWN_TIMEOUT	30	/* seconds, as systemd's default stop */
 #define RUN_SHUTDOWN_TIMEOUT_MAX 3600
 
@@ -177,6 +178,7 @@ static const char *bad_option_word(int argc, char **argv)
 /* 0, 1 for --help, or -1 after a message. */
 static int parse_run_options(struct vm_options *o, int argc, char **argv)
 {
+	const char *owner;
 	unsigned long n;
 	char *end;
 	int c;
@@ -234,6 +236,14 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 					return -1;
 				}
 				o->debug_exit_port = n;
+			}
+			owner = vm_port_owner(o->debug_exit_port,
+					      SYSCTL_DEBUG_EXIT_LEN);
+			if (owner) {
+				vmctl_err("debug-exit port %#x (%d ports) overlaps %s: pick a free port",
+					  o->debug_exit_port,
+					  SYSCTL_DEBUG_EXIT_LEN, owner);
+				return -1;
 			}
 			break;
 		case 'h':
@@ -533,10 +543,8 @@ static int run_run(const char *device, int argc, char **argv)
 		return r > 0 ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
 	if (boot_probe(&img, o.kernel))
 		return VMCTL_EXIT_ERROR;
-	if (o.initrd && access(o.initrd, R_OK)) {
-		vmctl_err("cannot read initrd %s: %s", o.initrd, strerror(errno));
+	if (o.initrd && boot_check_file(o.initrd, "initrd"))
 		goto out_img;
-	}
 	if (open_disks(&vm, &o))
 		goto out_img;
 	signal_fd = run_signals();
@@ -549,6 +557,11 @@ static int run_run(const char *device, int argc, char **argv)
 			break;
 		run_prepare_reboot(&vm);
 	}
+	/* isa-debug-exit's statuses can read as vmctl's own, or wrap. */
+	if (vm.end == VM_END_DEBUG_EXIT &&
+	    (vm.end_detail <= 1 || vm.end_detail > RUN_DEBUG_EXIT_MAX))
+		vmctl_err("the guest wrote %#x to the debug-exit port: exit status %d is (V << 1) | 1 in 8 bits",
+			  (unsigned int)vm.end_detail, status);
 	vm_console_stop();
 out_disks:
 	while (vm.nr_disks)
