@@ -266,7 +266,7 @@ static void blk_serve(struct virtio_blk *b, unsigned int queue)
 	const struct guest_mem *mem = b->vp.host.mem;
 	unsigned int budget = vq->size, served = 0;
 	bool keep = true;
-	uint32_t written;
+	uint32_t written = 0;
 	int r = 0;
 
 	while (served < budget && !b->draining && !b->stop &&
