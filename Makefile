@@ -18,7 +18,7 @@ O ?= build/user
 CC ?= gcc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Itests/lib \
-	-I$(KSFT_DIR)
+	-I$(KSFT_DIR) -Iuser/vmctl
 ifeq ($(STATIC),1)
 override LDFLAGS += -static
 endif
@@ -29,9 +29,10 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 KSFT_DIR := build/kselftest
 KSFT := $(KSFT_DIR)/kselftest_harness.h
 
-VMCTL_SRCS := $(wildcard user/vmctl/*.c)
+VMCTL_SRCS := $(wildcard user/vmctl/*.c user/vmctl/*/*.c)
 # Device models: plain C, unit-tested natively (tests/unit/dev_*_test.c).
-DEV_SRCS := $(wildcard user/vmctl/machine_*.c user/vmctl/dev_*.c)
+DEV_SRCS := $(wildcard $(addprefix user/vmctl/,machine/*.c hw/*.c pci/*.c \
+	    virtio/*.c))
 DEV_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/dev_*_test.c))
 TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
@@ -57,7 +58,7 @@ $(O)/vmctl_%_test: tests/vmctl_%_test.sh
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
-$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
+$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
 
@@ -101,11 +102,11 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
 		$< kmod/x86/x86_walk.c
 
-build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h include/uapi/vmmon.h
+build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
 
-build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h \
+build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h user/vmctl/*/*.h \
 		tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS)
@@ -219,11 +220,11 @@ clean:
 FUZZ_CC ?= clang
 # What every harness links; each adds the models it drives below, and
 # only those, so that work under way in another model cannot stop it.
-FUZZ_SRCS := user/vmctl/machine_bus.c user/vmctl/machine_clock.c
-FUZZ_VIRTIO_SRCS := $(addprefix user/vmctl/,dev_pci.c dev_virtio_ring.c \
-		    dev_virtio_pci.c dev_virtio_blk.c)
+FUZZ_SRCS := user/vmctl/machine/bus.c user/vmctl/machine/clock.c
+FUZZ_VIRTIO_SRCS := $(addprefix user/vmctl/,pci/pci.c virtio/ring.c \
+		    virtio/pci.c virtio/blk.c)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h \
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h user/vmctl/*/*.h \
 		include/uapi/vmmon.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude \
@@ -231,12 +232,12 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) user/vmctl/*.h \
 		-fno-sanitize-recover=all -o $@ $(filter %.c,$^) -lpthread
 
 build/fuzz/fuzz_virtq build/fuzz/fuzz_pci: $(FUZZ_VIRTIO_SRCS)
-build/fuzz/fuzz_legacy: $(addprefix user/vmctl/,dev_pic.c dev_pit.c \
-	dev_rtc.c dev_uart.c dev_acpi_pm.c dev_sysctl.c dev_pci.c)
-build/fuzz/fuzz_apic: $(addprefix user/vmctl/,dev_lapic.c dev_ioapic.c \
-	dev_apic_bus.c)
-build/fuzz/fuzz_boot: $(addprefix user/vmctl/,boot_load.c boot_linux.c \
-	boot_multiboot.c boot_acpi.c)
+build/fuzz/fuzz_legacy: $(addprefix user/vmctl/,hw/pic.c hw/pit.c \
+	hw/rtc.c hw/uart.c hw/acpi_pm.c hw/sysctl.c pci/pci.c)
+build/fuzz/fuzz_apic: $(addprefix user/vmctl/,hw/lapic.c hw/ioapic.c \
+	hw/apic_bus.c)
+build/fuzz/fuzz_boot: $(addprefix user/vmctl/,boot/load.c boot/linux.c \
+	boot/multiboot.c boot/acpi.c)
 
 .PHONY: fuzz
 fuzz:

@@ -3,13 +3,13 @@
  * libFuzzer harness for the APICs: two vCPUs' local APICs, the I/O
  * APIC and the APIC bus between them, with MSI writes from "devices"
  * and a fake clock for the LAPIC timers.  The machine is wired here as
- * vm_devices.c wires it (each vCPU reaches its own LAPIC page directly,
+ * vm/board.c wires it (each vCPU reaches its own LAPIC page directly,
  * the I/O APIC sits on the MMIO bus), without vm.h or threads.
  *
  * The input is a script of 8-byte ops: a vCPU's access to its LAPIC
  * page, an access to the I/O APIC window, an MSI with any address and
  * data, an EOI, an I/O APIC input line, a clock advance, or a vCPU
- * taking its pending interrupt as vm_vcpu.c does (lapic_pending(), then
+ * taking its pending interrupt as vm/vcpu.c does (lapic_pending(), then
  * lapic_accept()).
  *
  * Besides ASan and UBSan, the harness checks that a pending vector is
@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dev_apic_bus.h"
-#include "dev_ioapic.h"
-#include "dev_lapic.h"
+#include "hw/apic_bus.h"
+#include "hw/ioapic.h"
+#include "hw/lapic.h"
 
 #define NR_CPUS		2
 #define MAX_OPS		1024

@@ -30,7 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <asm/bootparam.h>
-#include "boot.h"
+#include "boot/boot.h"
 #include "vmctl.h"
 
 #define MIB		(1ULL << 20)

@@ -4,7 +4,7 @@
  * PICs and ELCR, the PIT and port 0x61, the RTC, COM1, ACPI PM, the
  * system control ports and the PCI host bridge's ports (0xcf9 is the
  * reset register), on one port bus with a fake clock.  They are wired
- * here as vm_devices.c wires them, without vm.h: no threads, no vmmon,
+ * here as vm/board.c wires them, without vm.h: no threads, no vmmon,
  * and time that moves only when the input says so.
  *
  * The input is a script of 8-byte ops, each a port access of 1, 2 or 4
@@ -26,13 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dev_acpi_pm.h"
-#include "dev_pci.h"
-#include "dev_pic.h"
-#include "dev_pit.h"
-#include "dev_rtc.h"
-#include "dev_sysctl.h"
-#include "dev_uart.h"
+#include "hw/acpi_pm.h"
+#include "pci/pci.h"
+#include "hw/pic.h"
+#include "hw/pit.h"
+#include "hw/rtc.h"
+#include "hw/sysctl.h"
+#include "hw/uart.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN (ACPI 6.5 4.8.3.1). */
@@ -40,7 +40,7 @@
 /* Any fixed date: the RTC runs from it with the fake clock. */
 #define RTC_EPOCH	1796083200	/* 2026-12-01 00:00:00 UTC */
 #define ISA_IRQS	16
-#define SCI_IRQ		9	/* as vm_devices.c and the FADT have it */
+#define SCI_IRQ		9	/* as vm/board.c and the FADT have it */
 #define HELD_MAX	64	/* host input COM1 could not take yet */
 #define MAX_OPS		1024
 /*
@@ -173,7 +173,7 @@ static const struct sysctl_ops sysctl_ops = {
 	.debug_exit = debug_exit,
 };
 
-/* Offer what was held back; from within uart_io(), as vm_console.c. */
+/* Offer what was held back; from within uart_io(), as vm/console.c. */
 static void uart_room(void *opaque)
 {
 	size_t took;

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "dev_virtio_blk.h"
+#include "virtio/blk.h"
 
 #define RAM_SIZE	0x4000
 #define NR_DISKS	2

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
-#include "dev_virtio_blk.h"
+#include "virtio/blk.h"
 
 #define FUZZ_LOW_SIZE	0x4000
 #define FUZZ_HIGH_SIZE	0x1000

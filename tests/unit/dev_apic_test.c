@@ -6,11 +6,11 @@
  * bus dispatch the machine uses.
  */
 #include <string.h>
-#include "dev_apic_bus.h"
-#include "dev_ioapic.h"
-#include "dev_lapic.h"
+#include "hw/apic_bus.h"
+#include "hw/ioapic.h"
+#include "hw/lapic.h"
 #include "vmmon_harness.h"
-#include "machine.h"
+#include "machine/machine.h"
 
 #define NR_CPUS		2
 

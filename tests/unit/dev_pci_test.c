@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_pci.h"
+#include "pci/pci.h"
 
 #define MEM_WINDOW	0xe0000000ULL
 #define MEM_WINDOW_END	0xfec00000ULL

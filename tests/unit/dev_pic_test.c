@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_pic.h"
+#include "hw/pic.h"
 
 #define MASTER_CMD	0x20
 #define MASTER_IMR	0x21

@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_pit.h"
+#include "hw/pit.h"
 
 #define CH0		0
 #define CH2		2

@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_rtc.h"
+#include "hw/rtc.h"
 
 #define B_SET		0x80
 #define B_UIE		0x10

@@ -5,8 +5,8 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_acpi_pm.h"
-#include "dev_sysctl.h"
+#include "hw/acpi_pm.h"
+#include "hw/sysctl.h"
 
 static struct {
 	struct __test_metadata *test;	/* the running test, for callbacks */

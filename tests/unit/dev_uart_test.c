@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include "vmmon_harness.h"
-#include "dev_uart.h"
+#include "hw/uart.h"
 
 #define RBR	0
 #define THR	0

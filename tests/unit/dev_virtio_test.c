@@ -20,7 +20,7 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include "vmmon_harness.h"
-#include "dev_virtio_blk.h"
+#include "virtio/blk.h"
 
 #define RAM_SIZE	(1u << 20)
 #define DESC_GPA	0x10000

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Local APIC, xAPIC mode (SDM vol. 3 chapter 11).  The vCPU takes
+ * interrupts through lapic_pending()/lapic_accept(); everything the guest
+ * does goes through the MMIO page.  Interrupts are delivered the moment
+ * they are sent, so delivery status bits always read idle.
+ */
+#include <assert.h>
+#include <string.h>
+#include "hw/lapic.h"
+
+#define NSEC_PER_SEC		1000000000ULL
+_Static_assert(NSEC_PER_SEC % LAPIC_TIMER_HZ == 0,
+	       "the timer tick must be a whole number of nanoseconds");
+#define LAPIC_NS_PER_TICK	(NSEC_PER_SEC / LAPIC_TIMER_HZ)
+
+/*
+ * A periodic timer fires at most this often, whatever the guest asks:
+ * a period of a few ticks would otherwise keep the timer thread (and the
+ * machine lock) busy.  The count the guest reads back is not affected.
+ */
+#define LAPIC_TIMER_MIN_PERIOD_NS	100000ULL
+
+/* Logical destinations in the cluster model: cluster 7:4, members 3:0. */
+#define LAPIC_CLUSTER_SHIFT	4
+#define LAPIC_CLUSTER_MEMBERS	0xf
+
+#define VEC_REG_BITS		32
+
+/* What the guest may write in each LVT entry; the rest is read-only. */
+static const uint32_t lvt_write_mask[LVT_COUNT] = {
+	[LVT_TIMER]	= LAPIC_LVT_TIMER_MASK,
+	[LVT_THERMAL]	= LAPIC_LVT_LOCAL_MASK,
+	[LVT_PERF]	= LAPIC_LVT_LOCAL_MASK,
+	[LVT_LINT0]	= LAPIC_LVT_LINT_MASK,
+	[LVT_LINT1]	= LAPIC_LVT_LINT_MASK,
+	[LVT_ERROR]	= LAPIC_LVT_ERROR_MASK,
+};
+
+static void vec_set(uint32_t *bits, uint8_t vector)
+{
+	bits[vector / VEC_REG_BITS] |= 1u << (vector % VEC_REG_BITS);
+}
+
+static void vec_clear(uint32_t *bits, uint8_t vector)
+{
+	bits[vector / VEC_REG_BITS] &= ~(1u << (vector % VEC_REG_BITS));
+}
+
+static bool vec_test(const uint32_t *bits, uint8_t vector)
+{
+	return bits[vector / VEC_REG_BITS] & (1u << (vector % VEC_REG_BITS));
+}
+
+/* The highest vector set in a 256-bit register, or -1. */
+static int vec_highest(const uint32_t *bits)
+{
+	int i;
+
+	for (i = LAPIC_VEC_REGS - 1; i >= 0; i--)
+		if (bits[i])
+			return i * VEC_REG_BITS + VEC_REG_BITS - 1 -
+			       __builtin_clz(bits[i]);
+	return -1;
+}
+
+/* SDM 11.8.3.1: the higher of TPR and the class of the highest ISR bit. */
+static uint32_t lapic_ppr(const struct lapic *l)
+{
+	int isrv = vec_highest(l->isr);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & LAPIC_PRIO_CLASS;
+
+	if ((l->tpr & LAPIC_PRIO_CLASS) >= isr_class)
+		return l->tpr;
+	return isr_class;
+}
+
+bool lapic_enabled(const struct lapic *l)
+{
+	return l->svr & LAPIC_SVR_ENABLE;
+}
+
+int lapic_pending(const struct lapic *l)
+{
+	int vector;
+
+	if (!lapic_enabled(l))
+		return -1;
+	vector = vec_highest(l->irr);
+	if (vector < 0 ||
+	    ((uint32_t)vector & LAPIC_PRIO_CLASS) <=
+	    (lapic_ppr(l) & LAPIC_PRIO_CLASS))
+		return -1;
+	return vector;
+}
+
+static void lapic_kick(struct lapic *l)
+{
+	if (l->bus->kick)
+		l->bus->kick(l->bus->opaque, l->cpu);
+}
+
+/* After anything that may have made an interrupt deliverable. */
+static void lapic_update(struct lapic *l)
+{
+	if (lapic_pending(l) >= 0)
+		lapic_kick(l);
+}
+
+static void lapic_error(struct lapic *l, uint32_t error);
+
+/* An interrupt for this APIC: into IRR, TMR saying how it was triggered. */
+static void lapic_raise(struct lapic *l, uint8_t vector, bool level_trigger)
+{
+	if (vector < LAPIC_FIRST_VALID_VEC) {
+		lapic_error(l, LAPIC_ESR_RECV_ILLEGAL);
+		return;
+	}
+	vec_set(l->irr, vector);
+	if (level_trigger)
+		vec_set(l->tmr, vector);
+	else
+		vec_clear(l->tmr, vector);
+	lapic_update(l);
+}
+
+/*
+ * Record an error for the next ESR write to latch, and signal it through
+ * LVT Error.  An illegal vector there is not raised, since raising it
+ * would report another error.
+ */
+static void lapic_error(struct lapic *l, uint32_t error)
+{
+	uint32_t lvt = l->lvt[LVT_ERROR];
+	uint8_t vector = lvt & LAPIC_LVT_VECTOR;
+
+	l->esr_pending |= error;
+	if (!(lvt & LAPIC_LVT_MASKED) && vector >= LAPIC_FIRST_VALID_VEC)
+		lapic_raise(l, vector, false);
+}
+
+/* Power-up state, also what INIT leaves: all but the APIC ID (SDM 11.4.7.3). */
+static void lapic_reset(struct lapic *l)
+{
+	unsigned int i;
+
+	vm_timer_cancel(&l->timer);
+	l->tpr = 0;
+	l->ldr = 0;
+	l->dfr = LAPIC_DFR_FLAT | LAPIC_DFR_RESERVED;
+	l->svr = LAPIC_SVR_RESET;
+	memset(l->isr, 0, sizeof(l->isr));
+	memset(l->tmr, 0, sizeof(l->tmr));
+	memset(l->irr, 0, sizeof(l->irr));
+	l->esr = 0;
+	l->esr_pending = 0;
+	l->icr_low = 0;
+	l->icr_high = 0;
+	for (i = 0; i < LVT_COUNT; i++)
+		l->lvt[i] = LAPIC_LVT_MASKED;
+	l->div_conf = 0;
+	l->timer_initial = 0;
+	l->timer_start = 0;
+	l->timer_tick_ns = 0;
+	l->nmi_pending = false;
+}
+
+static unsigned int lapic_timer_divisor(const struct lapic *l)
+{
+	unsigned int code = (l->div_conf & LAPIC_DIV_LOW) |
+			    (l->div_conf & LAPIC_DIV_HIGH) >> 1;
+
+	return code == LAPIC_DIV_BY_1 ? 1 : 2u << code;
+}
+
+static uint64_t lapic_timer_period(const struct lapic *l)
+{
+	return (uint64_t)l->timer_initial * l->timer_tick_ns;
+}
+
+/*
+ * The timer runs while its vm_timer is armed: from a non-zero initial
+ * count until a one-shot expiry, or for ever when periodic.
+ */
+static uint32_t lapic_timer_current(const struct lapic *l)
+{
+	uint64_t period = lapic_timer_period(l);
+	uint64_t elapsed;
+
+	if (!l->timer.armed)
+		return 0;
+	elapsed = vm_clock_now(l->clock) - l->timer_start;
+	if (l->lvt[LVT_TIMER] & LAPIC_LVT_PERIODIC)
+		elapsed %= period;
+	else if (elapsed >= period)
+		return 0;	/* expired, the timer thread not yet run */
+	return l->timer_initial - elapsed / l->timer_tick_ns;
+}
+
+/*
+ * The LVT's mode and mask are read when the timer fires: a change to
+ * them applies from the end of the current count.
+ */
+static void lapic_timer_fire(void *opaque, uint64_t now)
+{
+	struct lapic *l = opaque;
+	uint32_t lvt = l->lvt[LVT_TIMER];
+	uint64_t period = lapic_timer_period(l);
+	uint64_t next;
+
+	if (!(lvt & LAPIC_LVT_MASKED))
+		lapic_raise(l, lvt & LAPIC_LVT_VECTOR, false);
+	if (!(lvt & LAPIC_LVT_PERIODIC))
+		return;
+	/* Periods missed by a late timer thread are skipped, not queued. */
+	if (period < LAPIC_TIMER_MIN_PERIOD_NS)
+		next = now + LAPIC_TIMER_MIN_PERIOD_NS;
+	else
+		next = l->timer_start +
+		       ((now - l->timer_start) / period + 1) * period;
+	vm_timer_arm(&l->timer, next);
+}
+
+/*
+ * Writing the initial count (re)starts the timer, 0 stops it.  The
+ * divisor is latched here, so a divide configuration written while the
+ * timer runs applies from the next start (Linux writes it first).
+ */
+static void lapic_timer_load(struct lapic *l, uint32_t count)
+{
+	uint64_t now = vm_clock_now(l->clock);
+
+	l->timer_initial = count;
+	l->timer_start = now;
+	l->timer_tick_ns = lapic_timer_divisor(l) * LAPIC_NS_PER_TICK;
+	if (!count) {
+		vm_timer_cancel(&l->timer);
+		return;
+	}
+	vm_timer_arm(&l->timer, now + lapic_timer_period(l));
+}
+
+static void lapic_eoi(struct lapic *l)
+{
+	int vector = vec_highest(l->isr);
+
+	if (vector < 0)
+		return;
+	vec_clear(l->isr, vector);
+	lapic_update(l);
+	/* A re-delivery from the I/O APIC kicks on its own. */
+	if (vec_test(l->tmr, vector))
+		apic_bus_eoi(l->bus, vector);
+}
+
+static void lapic_send_ipi(struct lapic *l)
+{
+	uint32_t icr = l->icr_low;
+	unsigned int mode = (icr >> LAPIC_ICR_DM_SHIFT) & LAPIC_ICR_DM_MASK;
+	uint8_t vector = icr & LAPIC_ICR_VECTOR;
+	bool level_trigger = icr & LAPIC_ICR_TRIGGER_LEVEL;
+
+	/*
+	 * INIT level de-assert only resynchronises arbitration IDs on old
+	 * APIC buses; Linux still sends it after INIT, and it must not
+	 * count as a second INIT.
+	 */
+	if (mode == APIC_DM_INIT && level_trigger && !(icr & LAPIC_ICR_ASSERT))
+		return;
+	if ((mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST) &&
+	    vector < LAPIC_FIRST_VALID_VEC) {
+		lapic_error(l, LAPIC_ESR_SEND_ILLEGAL);
+		return;
+	}
+	apic_bus_deliver(l->bus, l->icr_high >> LAPIC_ICR_DEST_SHIFT,
+			 icr & LAPIC_ICR_DEST_LOGICAL, mode, vector,
+			 level_trigger,
+			 (icr >> LAPIC_ICR_SH_SHIFT) & LAPIC_ICR_SH_MASK,
+			 l->cpu);
+}
+
+/* SDM 11.4.7.2: a software-disabled APIC keeps every LVT entry masked. */
+static void lapic_write_lvt(struct lapic *l, enum lapic_lvt lvt, uint32_t val)
+{
+	val &= lvt_write_mask[lvt];
+	if (!lapic_enabled(l))
+		val |= LAPIC_LVT_MASKED;
+	l->lvt[lvt] = val;
+}
+
+static void lapic_write_svr(struct lapic *l, uint32_t val)
+{
+	unsigned int i;
+
+	l->svr = val & LAPIC_SVR_MASK;
+	if (!lapic_enabled(l))
+		for (i = 0; i < LVT_COUNT; i++)
+			l->lvt[i] |= LAPIC_LVT_MASKED;
+	lapic_update(l);
+}
+
+static uint32_t lapic_read(const struct lapic *l, unsigned int offset)
+{
+	switch (offset) {
+	case LAPIC_ID:
+		return l->id;
+	case LAPIC_VERSION:
+		return LAPIC_VERSION_VALUE;
+	case LAPIC_TPR:
+		return l->tpr;
+	case LAPIC_PPR:
+		return lapic_ppr(l);
+	case LAPIC_LDR:
+		return l->ldr;
+	case LAPIC_DFR:
+		return l->dfr;
+	case LAPIC_SVR:
+		return l->svr;
+	case LAPIC_ISR ... LAPIC_TMR - 1:
+		return l->isr[(offset - LAPIC_ISR) / LAPIC_REG_STRIDE];
+	case LAPIC_TMR ... LAPIC_IRR - 1:
+		return l->tmr[(offset - LAPIC_TMR) / LAPIC_REG_STRIDE];
+	case LAPIC_IRR ... LAPIC_ESR - 1:
+		return l->irr[(offset - LAPIC_IRR) / LAPIC_REG_STRIDE];
+	case LAPIC_ESR:
+		return l->esr;
+	case LAPIC_ICR_LOW:
+		return l->icr_low;
+	case LAPIC_ICR_HIGH:
+		return l->icr_high;
+	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
+		return l->lvt[(offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE];
+	case LAPIC_TIMER_INIT:
+		return l->timer_initial;
+	case LAPIC_TIMER_CUR:
+		return lapic_timer_current(l);
+	case LAPIC_TIMER_DIV:
+		return l->div_conf;
+	default:
+		/* APR (no arbitration), EOI, RRD and the reserved rest. */
+		return 0;
+	}
+}
+
+static void lapic_write(struct lapic *l, unsigned int offset, uint32_t val)
+{
+	switch (offset) {
+	case LAPIC_ID:
+		l->id = val & LAPIC_ID_MASK;
+		break;
+	case LAPIC_TPR:
+		l->tpr = val & LAPIC_TPR_MASK;
+		lapic_update(l);
+		break;
+	case LAPIC_EOI:
+		lapic_eoi(l);
+		break;
+	case LAPIC_LDR:
+		l->ldr = val & LAPIC_LDR_MASK;
+		break;
+	case LAPIC_DFR:
+		l->dfr = (val & LAPIC_DFR_MODEL_MASK) | LAPIC_DFR_RESERVED;
+		break;
+	case LAPIC_SVR:
+		lapic_write_svr(l, val);
+		break;
+	case LAPIC_ESR:
+		/* A write latches the errors seen since the last one. */
+		l->esr = l->esr_pending;
+		l->esr_pending = 0;
+		break;
+	case LAPIC_ICR_LOW:
+		l->icr_low = val & LAPIC_ICR_LOW_MASK;
+		lapic_send_ipi(l);
+		break;
+	case LAPIC_ICR_HIGH:
+		l->icr_high = val & LAPIC_ICR_HIGH_MASK;
+		break;
+	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
+		lapic_write_lvt(l,
+				(offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE,
+				val);
+		break;
+	case LAPIC_TIMER_INIT:
+		lapic_timer_load(l, val);
+		break;
+	case LAPIC_TIMER_DIV:
+		l->div_conf = val & LAPIC_DIV_MASK;
+		break;
+	default:
+		/* Read-only and reserved registers ignore writes. */
+		break;
+	}
+}
+
+void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
+		bool is_write)
+{
+	struct lapic *l = opaque;
+	uint32_t val;
+
+	/*
+	 * apic_mmio_start() zeroes reads here too: vCPU threads call in
+	 * directly, not through bus_access(), and what no register fills
+	 * reads as 0.
+	 */
+	if (!apic_mmio_start(data, len, is_write, &val))
+		return;
+	/* SDM 11.4.1: registers are 32 bits wide, on 16-byte boundaries. */
+	if (offset % LAPIC_REG_STRIDE || offset >= LAPIC_MMIO_SIZE)
+		return;
+	if (is_write)
+		lapic_write(l, offset, val);
+	else
+		apic_mmio_reply(data, lapic_read(l, offset));
+}
+
+void lapic_accept(struct lapic *l, uint8_t vector)
+{
+	/* Only a vector actually requested moves; anything else is a no-op. */
+	if (!vec_test(l->irr, vector))
+		return;
+	vec_clear(l->irr, vector);
+	vec_set(l->isr, vector);
+}
+
+bool lapic_take_nmi(struct lapic *l)
+{
+	bool nmi = l->nmi_pending;
+
+	l->nmi_pending = false;
+	return nmi;
+}
+
+bool lapic_accepts_pic(const struct lapic *l)
+{
+	uint32_t lint0 = l->lvt[LVT_LINT0];
+
+	if (!lapic_enabled(l))
+		return true;
+	return !(lint0 & LAPIC_LVT_MASKED) &&
+	       ((lint0 >> LAPIC_LVT_DM_SHIFT) & LAPIC_LVT_DM_MASK) ==
+	       APIC_DM_EXTINT;
+}
+
+bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
+{
+	uint8_t ldr = l->ldr >> LAPIC_LDR_SHIFT;
+
+	if (dest == APIC_DEST_BROADCAST)
+		return true;
+	if (!logical)
+		return dest == l->id >> LAPIC_ID_SHIFT;
+	if ((l->dfr & LAPIC_DFR_MODEL_MASK) == LAPIC_DFR_FLAT)
+		return dest & ldr;
+	/* Cluster model (any DFR model but flat: the others are reserved). */
+	return dest >> LAPIC_CLUSTER_SHIFT == ldr >> LAPIC_CLUSTER_SHIFT &&
+	       dest & ldr & LAPIC_CLUSTER_MEMBERS;
+}
+
+void lapic_receive(struct lapic *l, unsigned int delivery_mode,
+		   uint8_t vector, bool level_trigger)
+{
+	switch (delivery_mode) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		/* A software-disabled APIC takes only NMI, INIT and SIPI. */
+		if (lapic_enabled(l))
+			lapic_raise(l, vector, level_trigger);
+		break;
+	case APIC_DM_NMI:
+		l->nmi_pending = true;
+		lapic_kick(l);
+		break;
+	case APIC_DM_INIT:
+		lapic_reset(l);
+		l->wait_for_sipi = true;
+		if (l->bus->init)
+			l->bus->init(l->bus->opaque, l->cpu);
+		lapic_kick(l);
+		break;
+	case APIC_DM_STARTUP:
+		if (!l->wait_for_sipi)
+			break;
+		l->wait_for_sipi = false;
+		if (l->bus->sipi)
+			l->bus->sipi(l->bus->opaque, l->cpu, vector);
+		lapic_kick(l);
+		break;
+	default:
+		/* SMI (no SMM), ExtINT (the PIC path) and reserved modes. */
+		break;
+	}
+}
+
+void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
+		struct apic_bus *bus, struct vm_clock *clock)
+{
+	assert(cpu < APIC_BUS_MAX_CPUS);
+	memset(l, 0, sizeof(*l));
+	l->cpu = cpu;
+	l->bus = bus;
+	l->clock = clock;
+	l->id = (uint32_t)apic_id << LAPIC_ID_SHIFT;
+	vm_timer_init(&l->timer, clock, lapic_timer_fire, l);
+	lapic_reset(l);
+	l->wait_for_sipi = cpu != 0;
+	bus->lapics[cpu] = l;
+	if (bus->nr_cpus <= cpu)
+		bus->nr_cpus = cpu + 1;
+}
