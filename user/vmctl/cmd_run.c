@@ -486,14 +486,14 @@ static bool run_machine(struct vm *vm, const struct vm_options *o,
 	if (vm_devices_init(vm))
 		goto out_vm;
 	vm_console_attach(vm);
-	if (boot_load(vm, img) || vm_disks_start(vm)) {
-		vm_disks_stop(vm);
+	if (boot_load(vm, img) || vm_devices_start(vm)) {
+		vm_devices_stop(vm);
 		goto out_devices;
 	}
 	if (!vm_vcpus_start(vm))
 		vm_loop_run(vm, signal_fd);
-	/* Disks first: a vCPU may wait for a disk's request in a reset. */
-	clean = vm_disks_stop(vm);
+	/* Devices first: a vCPU may wait for a disk's request in a reset. */
+	clean = vm_devices_stop(vm);
 	vm_vcpus_join(vm);
 	if (o->stats && (vm->end != VM_END_RESET || o->no_reboot))
 		print_stats(vm);

@@ -12,6 +12,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "vm/device.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 
@@ -135,7 +136,7 @@ static void vm_irq_set(void *opaque, unsigned int gsi, int level)
 		       level);
 }
 
-static struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
+struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
 {
 	return (struct irq_line){ .set = vm_irq_set, .opaque = vm, .gsi = gsi };
 }
@@ -181,6 +182,11 @@ static void vm_msi(void *opaque, uint64_t addr, uint32_t data)
 	struct vm *vm = opaque;
 
 	apic_bus_msi(&vm->apic_bus, addr, data);
+}
+
+struct msi_sink vm_msi_sink(struct vm *vm)
+{
+	return (struct msi_sink){ .send = vm_msi, .opaque = vm };
 }
 
 static void vm_poweroff(void *opaque)
@@ -322,117 +328,43 @@ static int vm_apics(struct vm *vm)
 			    ioapic_mmio, &vm->ioapic);
 }
 
-/* Each errno a disk has printed, so that a flood of errors says it once. */
-#define VM_DISK_SAID_ENOSPC	(1U << 0)
-#define VM_DISK_SAID_EIO	(1U << 1)
-#define VM_DISK_SAID_OTHER	(1U << 2)
-/* How long the end waits for a disk's I/O thread to leave the file. */
-#define VM_DISK_STOP_MS		5000
+/* The devices that registered themselves (vm/device.h), in link order. */
+extern const struct vm_device *const __start_vm_devices[];
+extern const struct vm_device *const __stop_vm_devices[];
 
-static unsigned int vm_disk_said_bit(int err)
+static int vm_registered_init(struct vm *vm)
 {
-	if (err == ENOSPC || err == EDQUOT)
-		return VM_DISK_SAID_ENOSPC;
-	return err == EIO ? VM_DISK_SAID_EIO : VM_DISK_SAID_OTHER;
-}
+	const struct vm_device *const *d;
 
-/*
- * A disk's image failed (machine lock held, on its I/O thread).  Said
- * once per kind with the disk's name; error=stop pauses the VM until
- * SIGCONT (vm/loop.c) and then has the request tried again, as QEMU's
- * werror=stop.
- */
-static bool vm_disk_error(void *opaque, struct virtio_blk *b, const char *op,
-			  int err)
-{
-	struct vm_disk *d = opaque;
-	struct vm *vm = d->vm;
-	unsigned int bit = vm_disk_said_bit(err);
-
-	if (!(d->errnos_said & bit)) {
-		d->errnos_said |= bit;
-		vmctl_err("disk %s: %s failed on the host: %s%s", d->path, op,
-			  strerror(err),
-			  d->on_error == VM_DISK_ERROR_STOP ? "" :
-			  " (the guest sees an I/O error; error=stop would pause the VM)");
+	if (__stop_vm_devices - __start_vm_devices > VM_DEVICES_MAX) {
+		vmctl_err("more devices than VM_DEVICES_MAX (a build bug)");
+		return -1;
 	}
-	if (d->on_error != VM_DISK_ERROR_STOP || vm->end != VM_END_NONE)
-		return false;
-	vm_pause(vm);
-	vmctl_err("disk %s: the VM is paused; fix the cause, then resume it with kill -CONT %d (or quit: Ctrl-A x, SIGINT)",
-		  d->path, (int)getpid());
-	while (vm->paused && vm->end == VM_END_NONE && !b->stop)
-		pthread_cond_wait(&vm->resume, &vm->lock);
-	return vm->end == VM_END_NONE && !b->stop;
-}
-
-static int vm_disks(struct vm *vm)
-{
-	const struct virtio_pci_host host = {
-		.mem = &vm->mem,
-		.msi = { .send = vm_msi, .opaque = vm },
-	};
-	unsigned int i;
-	int slot;
-
-	for (i = 0; i < vm->nr_disks; i++) {
-		struct vm_disk *d = &vm->disks[i];
-
-		d->vm = vm;
-		snprintf(d->serial, sizeof(d->serial), "vmmon-disk%u", i);
-		if (virtio_blk_init(&d->blk, d->fd, d->read_only, d->serial,
-				    &host)) {
-			vmctl_err("disk %s: %s", d->path, strerror(errno));
+	for (d = __start_vm_devices; d < __stop_vm_devices; d++)
+		if ((*d)->init(vm))
 			return -1;
-		}
-		virtio_blk_set_error_handler(&d->blk, vm_disk_error, d);
-		slot = pci_bus_add_device(&vm->pci, &d->blk.vp.pci);
-		if (slot < 0) {
-			vmctl_err("no room on the PCI bus for disk %s", d->path);
-			return -1;
-		}
-		/* For guests without MSI-X (pci=nomsi, older systems). */
-		virtio_pci_set_intx(&d->blk.vp,
-				    vm_irq_line(vm, VM_PCI_GSI(slot)));
-	}
 	return 0;
 }
 
-int vm_disks_start(struct vm *vm)
+int vm_devices_start(struct vm *vm)
 {
-	unsigned int i;
-	int err;
+	const struct vm_device *const *d;
 
-	for (i = 0; i < vm->nr_disks; i++) {
-		err = virtio_blk_start(&vm->disks[i].blk, &vm->lock);
-		if (err) {
-			vmctl_err("cannot start disk %s's I/O thread: %s",
-				  vm->disks[i].path, strerror(err));
+	for (d = __start_vm_devices; d < __stop_vm_devices; d++)
+		if ((*d)->start && (*d)->start(vm))
 			return -1;
-		}
-	}
 	return 0;
 }
 
-bool vm_disks_stop(struct vm *vm)
+bool vm_devices_stop(struct vm *vm)
 {
-	bool all = true;
-	unsigned int i;
+	const struct vm_device *const *d;
+	bool clean = true;
 
-	for (i = 0; i < vm->nr_disks; i++) {
-		struct vm_disk *d = &vm->disks[i];
-
-		if (!virtio_blk_stop(&d->blk, VM_DISK_STOP_MS)) {
-			vmctl_err("disk %s: its I/O did not return within %u s (a hung file system?): exiting without it",
-				  d->path, VM_DISK_STOP_MS / 1000);
-			all = false;
-		}
-		if (d->blk.host_errors)
-			vmctl_err("disk %s: %llu requests failed on the host",
-				  d->path,
-				  (unsigned long long)d->blk.host_errors);
-	}
-	return all;
+	for (d = __start_vm_devices; d < __stop_vm_devices; d++)
+		if ((*d)->stop && !(*d)->stop(vm))
+			clean = false;
+	return clean;
 }
 
 int vm_devices_init(struct vm *vm)
@@ -461,7 +393,7 @@ int vm_devices_init(struct vm *vm)
 	}
 	vm->pci.reset_control = sysctl_cf9_io;
 	vm->pci.reset_opaque = &vm->sysctl;
-	return vm_disks(vm);
+	return vm_registered_init(vm);
 }
 
 void vm_devices_exit(struct vm *vm)

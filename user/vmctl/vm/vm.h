@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uapi/vmmon.h>
 #include "machine/machine.h"
+#include "vm/device.h"
 #include "hw/acpi_pm.h"
 #include "hw/apic_bus.h"
 #include "hw/ioapic.h"
@@ -169,13 +170,19 @@ int vm_devices_init(struct vm *vm);
  * print), or NULL: --debug-exit must take a free one.
  */
 const char *vm_port_owner(unsigned int base, unsigned int len);
-/* Start the disks' I/O threads: after boot_load, before the vCPUs. */
-int vm_disks_start(struct vm *vm);
 /*
- * Stop them (lock not held); false if one is stuck in the image file,
- * and then the machine must not be torn down (the process should end).
+ * Start the registered devices' threads (vm/device.h): after boot_load,
+ * before the vCPUs.
  */
-bool vm_disks_stop(struct vm *vm);
+int vm_devices_start(struct vm *vm);
+/*
+ * Stop them (lock not held); false if one is stuck (a disk in its image
+ * file), and then the machine must not be torn down (the process ends).
+ */
+bool vm_devices_stop(struct vm *vm);
+/* For devices: the interrupt line of @gsi, and the MSI sink. */
+struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi);
+struct msi_sink vm_msi_sink(struct vm *vm);
 void vm_devices_exit(struct vm *vm);
 /*
  * End the VM with @end (first caller wins) and wake every thread; lock
