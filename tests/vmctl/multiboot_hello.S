@@ -132,7 +132,16 @@ pressed_msg: .asciz "power button pressed\n"
 ignore_msg: .asciz "power button enabled and ignored\n"
 /* Title, cursor report, device attributes, clipboard, ENQ, DECID. */
 esc_msg: .ascii "\033]0;vmmon-title\007\033[6n\033[c\033[1mbold\033[0m"
-	.asciz "\033]52;c;Zm9v\033\\\005\033Z escapes done\n"
+	.ascii "\033]52;c;Zm9v\033\\\005\033Z"
+/*
+ * Ways around a naive filter (a helper's review): a second ESC, ESC [
+ * ESC, C1 OSC in UTF-8 and raw, an overlong DSR, XTVERSION, and a SOS
+ * left open before text that must still show.
+ */
+	.ascii "\033\033]52;c;Zm9v\007\033[\033]0;t2\007\302\2350;t3\007"
+	.ascii "\2350;t4\007\033[00000000000000000000000000000000006n"
+	.ascii "\033[>0q\033Xopen\033[1mafter\033[0m"
+	.asciz " escapes done\n"
 flood_msg: .asciz "flooding the console, flooding the console, flooding it\n"
 	.align 8
 null_idt:

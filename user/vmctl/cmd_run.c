@@ -402,28 +402,38 @@ static void print_stats(struct vm *vm)
 	struct vmmon_vm_stats st;
 	uint64_t total = 0;
 	unsigned int i;
+	size_t len;
+	char *text;
+	FILE *f;
 
 	if (ioctl(vm->vm_fd, VMMON_GET_VM_STATS, &st)) {
 		vmctl_err("cannot read the VM's statistics: %s", strerror(errno));
 		return;
 	}
-	fprintf(stderr, "vmctl: exits");
+	/* One piece for stderr, which the console may hold (vm/console.c). */
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	fprintf(f, "vmctl: exits");
 	for (i = 0; i < VMMON_STAT_EXIT_NR; i++) {
 		total += st.exits.count[i];
 		if (names[i])
-			fprintf(stderr, " %s=%llu", names[i],
+			fprintf(f, " %s=%llu", names[i],
 				(unsigned long long)st.exits.count[i]);
 	}
-	fprintf(stderr, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64
+	fprintf(f, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64
 		" lapic_mmio=%" PRIu64 " injected=%" PRIu64 " reboots=%u\n",
 		total, (unsigned long long)st.pages_resident, vm->unclaimed_io,
 		vm->lapic_exits, vm->injected, vm->reboots);
 	for (i = 0; i < vm->nr_disks; i++)
-		fprintf(stderr, "vmctl: disk %s requests=%" PRIu64
+		fprintf(f, "vmctl: disk %s requests=%" PRIu64
 			" host_errors=%" PRIu64 " max_batch=%u\n",
 			vm->disks[i].path, vm->disks[i].blk.requests,
 			vm->disks[i].blk.host_errors,
 			vm->disks[i].blk.max_batch);
+	if (!fclose(f))
+		vmctl_err_write(text, len);
+	free(text);
 }
 
 static int end_status(const struct vm *vm)
@@ -484,7 +494,7 @@ static bool run_machine(struct vm *vm, const struct vm_options *o,
 	if (vm_create(vm, o, device))
 		return true;
 	if (vm_devices_init(vm))
-		goto out_vm;
+		goto out_devices;
 	vm_console_attach(vm);
 	if (boot_load(vm, img) || vm_devices_start(vm)) {
 		vm_devices_stop(vm);
@@ -501,7 +511,6 @@ static bool run_machine(struct vm *vm, const struct vm_options *o,
 		return false;
 out_devices:
 	vm_devices_exit(vm);
-out_vm:
 	vm_destroy(vm);
 	return true;
 }
@@ -552,6 +561,11 @@ static int run_run(const char *device, int argc, char **argv)
 		goto out_disks;
 	for (;;) {
 		clean = run_machine(&vm, &o, &img, device, signal_fd);
+		/* A reset while the power button waits: the shutdown wins. */
+		if (vm.end == VM_END_RESET && vm.shutdown_pending) {
+			vm.end = vm.shutdown_end;
+			vm.end_detail = vm.shutdown_detail;
+		}
 		status = end_status(&vm);
 		if (!clean || vm.end != VM_END_RESET || o.no_reboot)
 			break;

@@ -25,6 +25,15 @@ extern const struct vmctl_cmd vmctl_cmd_run;
 
 /* Print "vmctl: ..." to stderr. */
 void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define VMCTL_ERR_MAX	1024	/* bytes of one message, longer ones cut */
+/* Text for stderr as it is (help, several lines). */
+void vmctl_err_write(const char *text, size_t len);
+/*
+ * While a VM runs, stderr may be a stalled pipe or terminal and messages
+ * come from threads holding the machine lock: the console takes them
+ * into a buffer of its own (vm/console.c) and NULL gives them back.
+ */
+void vmctl_err_sink(void (*sink)(const char *text, size_t len));
 
 /*
  * Open the vmmon device and check that it speaks our API; on failure

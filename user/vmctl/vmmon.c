@@ -3,22 +3,43 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include "vmctl.h"
 
+static void (*err_sink)(const char *text, size_t len);
+
+void vmctl_err_sink(void (*sink)(const char *text, size_t len))
+{
+	err_sink = sink;
+}
+
+void vmctl_err_write(const char *text, size_t len)
+{
+	if (err_sink)
+		err_sink(text, len);
+	else
+		fwrite(text, 1, len, stderr);
+}
+
 void vmctl_err(const char *fmt, ...)
 {
+	char line[VMCTL_ERR_MAX];
 	va_list ap;
+	int n = snprintf(line, sizeof(line), "vmctl: ");
 
-	fputs("vmctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	/* On a raw terminal (the console) \n alone keeps the column. */
-	fputs(isatty(STDERR_FILENO) ? "\r\n" : "\n", stderr);
+	/* A longer message is cut, its line end kept. */
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	line[n] = 0;
+	vmctl_err_write(line, n);
 }
 
 int vmctl_open_device(const char *device)

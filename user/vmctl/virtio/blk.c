@@ -222,8 +222,8 @@ static void blk_unlock(struct virtio_blk *b)
  * thread (busy tells a reset to wait for it).  Returns as blk_handle(),
  * and whether the request is still wanted in @keep (not after stop).
  */
-static int blk_serve_one(struct virtio_blk *b, uint32_t *written,
-			 bool *keep)
+static int blk_serve_one(struct virtio_blk *b, unsigned int queue,
+			 uint32_t *written, bool *keep)
 {
 	unsigned int resets = b->resets;
 	struct blk_host_error host;
@@ -247,9 +247,11 @@ static int blk_serve_one(struct virtio_blk *b, uint32_t *written,
 			return 0;
 		/*
 		 * Resumed (error=stop): the same request again, unless the
-		 * driver reset the device while the VM waited.
+		 * driver reset the device or turned bus mastering off while
+		 * the VM waited.
 		 */
-		*keep = !b->stop && b->resets == resets;
+		*keep = !b->stop && b->resets == resets &&
+			virtio_pci_queue_live(&b->vp, queue);
 		if (!*keep)
 			return 0;
 	}
@@ -274,7 +276,7 @@ static void blk_serve(struct virtio_blk *b, unsigned int queue)
 		r = virtq_pop(vq, mem, &b->req);
 		if (r <= 0)
 			break;
-		r = blk_serve_one(b, &written, &keep);
+		r = blk_serve_one(b, queue, &written, &keep);
 		/* Stopped, or bus mastering went off: no more DMA. */
 		if (!keep || !virtio_pci_queue_live(&b->vp, queue))
 			return;

@@ -33,8 +33,7 @@
 #define PCI_CONF1_LEN		8
 #define NSEC_PER_SEC		1000000000ULL
 
-/* Async-signal-safe, from any thread. */
-static void vm_wake_loop(struct vm *vm)
+void vm_wake_loop(struct vm *vm)
 {
 	uint64_t one = 1;
 	/* Only a counter at its maximum refuses, and it is readable then. */
@@ -372,6 +371,8 @@ int vm_devices_init(struct vm *vm)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->resume, NULL);
 	vm->timer_deadline = UINT64_MAX;
+	/* vm_devices_exit() after a failure here closes what was made. */
+	vm->wake_fd = vm->timer_fd = -1;
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC,
 				      TFD_CLOEXEC | TFD_NONBLOCK);

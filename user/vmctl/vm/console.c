@@ -6,25 +6,28 @@
  * as in QEMU: Ctrl-A x quits, Ctrl-A s presses the power button, Ctrl-A h
  * prints help, Ctrl-A a sends a Ctrl-A.  On anything else it just streams.
  *
- * Neither direction may stall the machine (review vmctl.md #1, #3):
- * - Input is read by the event loop (vm/loop.c) into a bounded buffer
- *   and handed to the UART as its FIFO has room.  A guest that stops
- *   reading loses what does not fit, as a real serial line overruns, so
- *   that the escape keys are still read.
- * - Output goes into a bounded buffer, which a writer thread of its own
- *   writes to stdout, the only thread that may block on it.  What does
- *   not fit while stdout is not read is dropped and counted.
+ * Nothing here may stall the machine (review vmctl.md #1, #3):
+ * - Input is read by the event loop (vm/loop.c) into a bounded buffer and
+ *   handed to the UART as its FIFO has room.  From a terminal, keys the
+ *   guest does not take in time are dropped (a serial line overruns), so
+ *   that the escape keys are always read; from a file or pipe, reading
+ *   pauses until the guest has taken what was read.
+ * - Guest output (to stdout) and vmctl's own messages while the VM runs
+ *   (to stderr: they come from threads holding the machine lock) go into
+ *   bounded buffers, each written by a thread of its own, the only
+ *   threads that may block on those files.  What does not fit is dropped
+ *   and counted, and the end waits for the writers a bounded time.
  * Escape sequences that make a terminal do more than draw (set its
  * title, write the clipboard, answer a query into stdin) are dropped on
  * the way to a terminal (review vmctl.md #15); a file or pipe gets every
  * byte.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,213 +37,341 @@
 #define CONSOLE_ESCAPE		0x01	/* Ctrl-A */
 #define CONSOLE_IN_MAX		4096	/* typed ahead of the guest */
 #define CONSOLE_OUT_MAX		65536	/* guest output stdout has not taken */
+#define CONSOLE_ERR_MAX		16384	/* vmctl's messages stderr has not */
 #define CONSOLE_READ_MAX	256
-/* At the end, how long the writer may go without progress. */
-#define CONSOLE_DRAIN_MS	1000
+/* At the end, how long the writers may take in all. */
+#define CONSOLE_DRAIN_MS	2000
+#define NSEC_PER_MSEC		1000000L
+
+/* A bounded buffer in front of a file only its writer thread writes. */
+struct con_stream {
+	int fd;
+	bool tty;
+	pthread_mutex_t lock;
+	pthread_cond_t more;		/* the writer waits for bytes */
+	pthread_cond_t progress;	/* the end waits for the writer */
+	uint8_t *buf;
+	size_t size, head, len;
+	uint64_t dropped;
+	bool broken;			/* the file failed: drop the rest */
+	bool stop, started, done;
+	pthread_t writer;
+};
 
 /* What the terminal filter is in the middle of. */
 enum console_seq {
 	SEQ_TEXT,
 	SEQ_ESC,	/* after ESC */
 	SEQ_CSI,	/* ESC [ params: held back until the final byte */
+	SEQ_CSI_DROP,	/* one too long to hold: dropped to its final byte */
 	SEQ_STRING,	/* OSC, DCS, APC, PM, SOS: dropped up to ST or BEL */
-	SEQ_STRING_ESC,	/* ESC inside one: ST if '\' follows */
+	SEQ_C2,		/* a UTF-8 lead byte that may start a C1 control */
 };
 
 #define CONSOLE_CSI_MAX		32
+/* An unterminated string ends here, as output is worth more. */
+#define CONSOLE_STRING_MAX	4096
+
+static uint8_t out_buf[CONSOLE_OUT_MAX], err_buf[CONSOLE_ERR_MAX];
 
 static struct {
 	struct vm *vm;
 	struct termios saved;
-	bool raw, out_tty, escape, in_eof;
+	bool raw, escape, in_eof;
 
 	/* Input, under the machine lock. */
 	uint8_t in[CONSOLE_IN_MAX];
 	size_t in_head, in_len;
 	uint64_t in_dropped;
+	bool in_paused;			/* full, reading stopped (not raw) */
 
-	/* Output, under out_lock. */
-	pthread_mutex_t out_lock;
-	pthread_cond_t out_more;	/* the writer waits for bytes */
-	pthread_cond_t out_progress;	/* the end waits for the writer */
-	uint8_t out[CONSOLE_OUT_MAX];
-	size_t out_head, out_len;
-	uint64_t out_written, out_dropped;
-	bool out_broken;		/* stdout failed: drop the rest */
-	bool out_stop;
-	bool writer_started, writer_done;
-	pthread_t writer;
+	struct con_stream out, err;
+
+	/* The filter, under out.lock. */
 	enum console_seq seq;
 	uint8_t csi[CONSOLE_CSI_MAX];
-	size_t csi_len;
+	size_t csi_len, string_len;
+	unsigned int utf8_left;		/* continuation bytes to come */
+	uint64_t filtered;
 } con = {
-	.out_lock = PTHREAD_MUTEX_INITIALIZER,
-	.out_more = PTHREAD_COND_INITIALIZER,
-	.out_progress = PTHREAD_COND_INITIALIZER,
+	.out = { .fd = STDOUT_FILENO, .buf = out_buf, .size = CONSOLE_OUT_MAX,
+		 .lock = PTHREAD_MUTEX_INITIALIZER,
+		 .more = PTHREAD_COND_INITIALIZER,
+		 .progress = PTHREAD_COND_INITIALIZER },
+	.err = { .fd = STDERR_FILENO, .buf = err_buf, .size = CONSOLE_ERR_MAX,
+		 .lock = PTHREAD_MUTEX_INITIALIZER,
+		 .more = PTHREAD_COND_INITIALIZER,
+		 .progress = PTHREAD_COND_INITIALIZER },
 };
 
-/* Only for messages of vmctl's own (help): never for guest bytes. */
-static void write_all(int fd, const void *buf, size_t len)
+/* s->lock held. */
+static void stream_put(struct con_stream *s, uint8_t byte)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= n;
-	}
-}
-
-/* out_lock held. */
-static void out_put(uint8_t byte)
-{
-	if (con.out_broken || con.out_len == CONSOLE_OUT_MAX) {
-		con.out_dropped++;
+	if (s->broken || s->len == s->size) {
+		s->dropped++;
 		return;
 	}
-	con.out[(con.out_head + con.out_len) % CONSOLE_OUT_MAX] = byte;
-	if (!con.out_len++)
-		pthread_cond_signal(&con.out_more);
+	s->buf[(s->head + s->len) % s->size] = byte;
+	if (!s->len++)
+		pthread_cond_signal(&s->more);
 }
 
-static void out_put_csi(void)
+/* Wait until @fd takes bytes again (someone set O_NONBLOCK on it). */
+static void stream_wait_writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	poll(&p, 1, -1);
+}
+
+static void *stream_writer(void *arg)
+{
+	struct con_stream *s = arg;
+	size_t chunk;
+	ssize_t n;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->len && !s->stop)
+			pthread_cond_wait(&s->more, &s->lock);
+		if (!s->len)
+			break;
+		chunk = s->size - s->head;
+		if (chunk > s->len)
+			chunk = s->len;
+		pthread_mutex_unlock(&s->lock);
+		/* Bytes at head stay put: only this thread consumes. */
+		n = write(s->fd, s->buf + s->head, chunk);
+		err = errno;
+		if (n < 0 && err == EAGAIN)
+			stream_wait_writable(s->fd);
+		pthread_mutex_lock(&s->lock);
+		if (n < 0 && (err == EINTR || err == EAGAIN))
+			continue;
+		if (n <= 0) {
+			/* EPIPE, EIO: nobody will read the rest. */
+			s->broken = true;
+			n = s->len;
+			s->dropped += n;
+		}
+		s->head = (s->head + n) % s->size;
+		s->len -= n;
+		pthread_cond_broadcast(&s->progress);
+	}
+	s->done = true;
+	pthread_cond_broadcast(&s->progress);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static int stream_start(struct con_stream *s)
+{
+	int err;
+
+	s->tty = isatty(s->fd);
+	err = pthread_create(&s->writer, NULL, stream_writer, s);
+	if (err)
+		return err;
+	s->started = true;
+	return 0;
+}
+
+/*
+ * Let the writer finish until @deadline (CLOCK_REALTIME); returns
+ * whether it did.  A writer still blocked is left behind: exit ends it.
+ */
+static bool stream_drain(struct con_stream *s, const struct timespec *deadline)
+{
+	bool done;
+
+	if (!s->started)
+		return true;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->more);
+	while (!s->done)
+		if (pthread_cond_timedwait(&s->progress, &s->lock, deadline))
+			break;
+	done = s->done;
+	pthread_mutex_unlock(&s->lock);
+	if (done)
+		pthread_join(s->writer, NULL);
+	s->started = false;
+	return done;
+}
+
+/* vmctl's messages while the VM runs: never blocks (vmmon.c's sink). */
+static void console_err_sink(const char *text, size_t len)
+{
+	size_t i;
+
+	pthread_mutex_lock(&con.err.lock);
+	for (i = 0; i < len; i++) {
+		/* A raw terminal needs the carriage return. */
+		if (text[i] == '\n' && con.err.tty &&
+		    (i == 0 || text[i - 1] != '\r'))
+			stream_put(&con.err, '\r');
+		stream_put(&con.err, text[i]);
+	}
+	pthread_mutex_unlock(&con.err.lock);
+}
+
+static void out_put_held(void)
 {
 	size_t i;
 
 	for (i = 0; i < con.csi_len; i++)
-		out_put(con.csi[i]);
+		stream_put(&con.out, con.csi[i]);
+	con.csi_len = 0;
+}
+
+static void out_drop_held(void)
+{
+	con.filtered += con.csi_len;
 	con.csi_len = 0;
 }
 
 /*
- * A control sequence the terminal answers (into stdin, so into the
- * shell after vmctl ends) or that drives the window: DA (c), DSR (n),
- * DECRQM ($p), window operations and reports (t), DECRQSS-like (q with
- * an intermediate).  Colours, cursor motion and erasing pass.
+ * A control sequence that only draws: no intermediate bytes, and a final
+ * of SGR, cursor motion, erase, insert/delete, scroll, margins, modes or
+ * cursor save/restore; with a private marker (?, >, =, <) only modes and
+ * SGR-like settings.  Everything else, the queries a terminal answers
+ * into stdin (DA, DSR, DECRQM, XTVERSION, window reports) among them, is
+ * dropped.
  */
-static bool csi_answers(void)
+static bool csi_draws(void)
 {
+	static const char plain[] = "mABCDEFGHfdJKLMP@XSTrhlsu`";
+	static const char private[] = "hlm";
 	uint8_t final = con.csi[con.csi_len - 1];
+	bool marker = con.csi_len > 3 && con.csi[2] >= '<' && con.csi[2] <= '?';
+	size_t i;
 
-	if (final == 'c' || final == 'n' || final == 't')
-		return true;
-	return (final == 'p' || final == 'q') && con.csi_len > 3 &&
-		con.csi[con.csi_len - 2] >= 0x20 &&
-		con.csi[con.csi_len - 2] <= 0x2f;
+	for (i = 2; i < con.csi_len - 1; i++)
+		if (con.csi[i] < '0' || con.csi[i] > '?')
+			return false;	/* an intermediate byte */
+	return strchr(marker ? private : plain, final) != NULL;
 }
 
-/* One guest byte on its way to a terminal (out_lock held). */
+/* One guest byte on its way to a terminal (out.lock held). */
 static void out_filter(uint8_t c)
 {
+	/* ESC starts a new sequence anywhere, as in the terminal's parser. */
+	if (c == 0x1b) {
+		if (con.seq == SEQ_STRING)
+			con.string_len = 0;
+		else if (con.seq == SEQ_C2)
+			stream_put(&con.out, 0xc2);
+		else
+			out_drop_held();
+		con.seq = SEQ_ESC;
+		con.csi[con.csi_len++] = c;
+		return;
+	}
 	switch (con.seq) {
 	case SEQ_TEXT:
-		if (c == 0x1b) {
-			con.seq = SEQ_ESC;
-			con.csi[0] = c;
-			con.csi_len = 1;
-		} else if (c != 0x05) {		/* ENQ asks for an answerback */
-			out_put(c);
-		}
-		return;
+		break;
 	case SEQ_ESC:
+		if (c < 0x20) {			/* a C0 control ends it */
+			out_drop_held();
+			con.seq = SEQ_TEXT;
+			break;
+		}
 		con.seq = SEQ_TEXT;
-		if (c == '[') {
+		if (c == '\\') {		/* ST, after a dropped string */
+			out_drop_held();
+			con.filtered++;
+		} else if (c == '[') {
 			con.csi[con.csi_len++] = c;
 			con.seq = SEQ_CSI;
 		} else if (c == ']' || c == 'P' || c == '_' || c == '^' ||
 			   c == 'X') {
-			con.csi_len = 0;
+			out_drop_held();
+			con.filtered++;
+			con.string_len = 0;
 			con.seq = SEQ_STRING;
-		} else if (c == 'Z') {		/* DECID: identify yourself */
-			con.csi_len = 0;
+		} else if (c == 'Z' || c == 'c') {	/* DECID, RIS */
+			out_drop_held();
+			con.filtered++;
 		} else {
 			con.csi[con.csi_len++] = c;
-			out_put_csi();
+			out_put_held();
 		}
 		return;
 	case SEQ_CSI:
+		if (c < 0x20) {
+			out_drop_held();
+			con.seq = SEQ_TEXT;
+			break;
+		}
 		con.csi[con.csi_len++] = c;
 		if (c >= 0x40 && c <= 0x7e) {
 			con.seq = SEQ_TEXT;
-			if (csi_answers())
-				con.csi_len = 0;
+			if (csi_draws())
+				out_put_held();
 			else
-				out_put_csi();
+				out_drop_held();
 		} else if (con.csi_len == CONSOLE_CSI_MAX) {
-			/* Too long for any real one: pass it, stop holding. */
-			con.seq = SEQ_TEXT;
-			out_put_csi();
+			out_drop_held();
+			con.seq = SEQ_CSI_DROP;
 		}
 		return;
-	case SEQ_STRING:
-		if (c == 0x07 || c == 0x18 || c == 0x1a)  /* BEL, CAN, SUB */
+	case SEQ_CSI_DROP:
+		con.filtered++;
+		if (c >= 0x40 && c <= 0x7e)
 			con.seq = SEQ_TEXT;
-		else if (c == 0x1b)
-			con.seq = SEQ_STRING_ESC;
 		return;
-	case SEQ_STRING_ESC:
-		con.seq = c == '\\' ? SEQ_TEXT : SEQ_STRING;
+	case SEQ_STRING:
+		con.filtered++;
+		if (c == 0x07 || c == 0x18 || c == 0x1a ||	/* BEL CAN SUB */
+		    ++con.string_len == CONSOLE_STRING_MAX)
+			con.seq = SEQ_TEXT;
+		return;
+	case SEQ_C2:
+		con.seq = SEQ_TEXT;
+		if (c >= 0x80 && c <= 0x9f) {	/* U+0080-U+009F: C1 */
+			con.filtered += 2;
+			con.utf8_left = 0;
+			return;
+		}
+		stream_put(&con.out, 0xc2);
+		break;
+	}
+	/* Text: C1 controls, raw or in UTF-8, and ENQ are dropped. */
+	if (c >= 0x80 && c <= 0xbf) {
+		if (con.utf8_left) {
+			con.utf8_left--;
+		} else if (c <= 0x9f) {
+			con.filtered++;
+			return;
+		}
+	} else if (c >= 0xc0) {
+		con.utf8_left = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+		if (c == 0xc2) {
+			con.seq = SEQ_C2;
+			return;
+		}
+	} else {
+		con.utf8_left = 0;
+	}
+	if (c == 0x05) {			/* ENQ asks for an answerback */
+		con.filtered++;
 		return;
 	}
+	stream_put(&con.out, c);
 }
 
 /* The UART's transmitter (machine lock held): never blocks. */
 void vm_console_output(void *opaque, uint8_t byte)
 {
 	(void)opaque;
-	pthread_mutex_lock(&con.out_lock);
-	if (con.out_tty)
+	pthread_mutex_lock(&con.out.lock);
+	if (con.out.tty)
 		out_filter(byte);
 	else
-		out_put(byte);
-	pthread_mutex_unlock(&con.out_lock);
-}
-
-/* The one thread that writes guest output to stdout, and may block. */
-static void *console_writer(void *arg)
-{
-	size_t chunk;
-	ssize_t n;
-	int err;
-
-	(void)arg;
-	pthread_mutex_lock(&con.out_lock);
-	for (;;) {
-		while (!con.out_len && !con.out_stop)
-			pthread_cond_wait(&con.out_more, &con.out_lock);
-		if (!con.out_len)
-			break;
-		chunk = CONSOLE_OUT_MAX - con.out_head;
-		if (chunk > con.out_len)
-			chunk = con.out_len;
-		pthread_mutex_unlock(&con.out_lock);
-		/* Bytes at out_head stay put: only this thread consumes. */
-		n = write(STDOUT_FILENO, con.out + con.out_head, chunk);
-		err = errno;
-		pthread_mutex_lock(&con.out_lock);
-		if (n < 0 && err == EINTR)
-			continue;
-		if (n <= 0) {
-			/* EPIPE, EIO: nobody will read the rest. */
-			con.out_broken = true;
-			n = con.out_len;
-			con.out_dropped += n;
-		} else {
-			con.out_written += n;
-		}
-		con.out_head = (con.out_head + n) % CONSOLE_OUT_MAX;
-		con.out_len -= n;
-		pthread_cond_broadcast(&con.out_progress);
-	}
-	con.writer_done = true;
-	pthread_cond_broadcast(&con.out_progress);
-	pthread_mutex_unlock(&con.out_lock);
-	return NULL;
+		stream_put(&con.out, byte);
+	pthread_mutex_unlock(&con.out.lock);
 }
 
 static void console_restore(void)
@@ -278,11 +409,11 @@ static void console_catch_fatal(void)
 }
 
 static const char console_help[] =
-	"\r\nvmctl console escapes (Ctrl-A then):\r\n"
-	"  x  quit: stop the guest, vmctl exits with status 4\r\n"
-	"  s  press the power button: the guest shuts down (Ctrl-A x if not)\r\n"
-	"  h  this help\r\n"
-	"  a  send Ctrl-A to the guest\r\n";
+	"\nvmctl console escapes (Ctrl-A then):\n"
+	"  x  quit: stop the guest, vmctl exits with status 4\n"
+	"  s  press the power button: the guest shuts down (Ctrl-A x if not)\n"
+	"  h  this help\n"
+	"  a  send Ctrl-A to the guest\n";
 
 /* Bytes for the guest after escape handling (machine lock held). */
 static size_t console_escapes(uint8_t *buf, size_t len)
@@ -307,8 +438,8 @@ static size_t console_escapes(uint8_t *buf, size_t len)
 				continue;
 			}
 			if (c == 'h') {
-				write_all(STDERR_FILENO, console_help,
-					  sizeof(console_help) - 1);
+				vmctl_err_write(console_help,
+						sizeof(console_help) - 1);
 				continue;
 			}
 			if (c != 'a' && c != CONSOLE_ESCAPE)
@@ -320,7 +451,11 @@ static size_t console_escapes(uint8_t *buf, size_t len)
 	return out;
 }
 
-/* Typed bytes into the UART's FIFO as far as it has room (lock held). */
+/*
+ * Typed bytes into the UART's FIFO as far as it has room (lock held;
+ * also the UART's rx_room callback).  Input that paused for room goes
+ * on: the event loop hears it through the wake eventfd.
+ */
 static void console_feed(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -332,15 +467,29 @@ static void console_feed(void *opaque)
 			n = con.in_len;
 		n = uart_receive(&vm->uart, con.in + con.in_head, n);
 		if (!n)
-			return;
+			break;
 		con.in_head = (con.in_head + n) % CONSOLE_IN_MAX;
 		con.in_len -= n;
+	}
+	if (con.in_paused && con.in_len + CONSOLE_READ_MAX <= CONSOLE_IN_MAX) {
+		con.in_paused = false;
+		vm_wake_loop(vm);
 	}
 }
 
 int vm_console_input_fd(void)
 {
 	return con.in_eof ? -1 : STDIN_FILENO;
+}
+
+bool vm_console_input_wanted(struct vm *vm)
+{
+	bool wanted;
+
+	pthread_mutex_lock(&vm->lock);
+	wanted = !con.in_eof && !con.in_paused;
+	pthread_mutex_unlock(&vm->lock);
+	return wanted;
 }
 
 bool vm_console_input(struct vm *vm)
@@ -365,13 +514,24 @@ bool vm_console_input(struct vm *vm)
 		con.in[(con.in_head + con.in_len++) % CONSOLE_IN_MAX] = buf[i];
 	}
 	console_feed(vm);
+	/* A file or pipe waits for the guest; a terminal never does. */
+	if (!con.raw && con.in_len + CONSOLE_READ_MAX > CONSOLE_IN_MAX)
+		con.in_paused = true;
 	pthread_mutex_unlock(&vm->lock);
 	return true;
 }
 
 void vm_console_attach(struct vm *vm)
 {
+	/* A reboot: what the last machine's UART had not taken is gone. */
 	con.vm = vm;
+	con.in_head = con.in_len = 0;
+	con.in_paused = false;
+	pthread_mutex_lock(&con.out.lock);
+	con.seq = SEQ_TEXT;
+	con.csi_len = 0;
+	con.utf8_left = 0;
+	pthread_mutex_unlock(&con.out.lock);
 	uart_set_rx_room(&vm->uart, console_feed, vm);
 }
 
@@ -380,14 +540,15 @@ int vm_console_start(void)
 	struct termios raw;
 	int err;
 
-	con.out_tty = isatty(STDOUT_FILENO);
-	err = pthread_create(&con.writer, NULL, console_writer, NULL);
+	err = stream_start(&con.out);
+	if (!err)
+		err = stream_start(&con.err);
 	if (err) {
-		vmctl_err("cannot start the console's writer: %s",
+		vmctl_err("cannot start the console's writers: %s",
 			  strerror(err));
 		return -1;
 	}
-	con.writer_started = true;
+	vmctl_err_sink(console_err_sink);
 	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &con.saved)) {
 		raw = con.saved;
 		cfmakeraw(&raw);
@@ -395,72 +556,40 @@ int vm_console_start(void)
 			con.raw = true;
 			atexit(console_restore);
 			console_catch_fatal();
-			fprintf(stderr, "vmctl: console on this terminal; Ctrl-A x quits, Ctrl-A h helps\r\n");
+			vmctl_err("console on this terminal; Ctrl-A x quits, Ctrl-A h helps");
 		}
 	}
 	return 0;
 }
 
-static bool same_file(int a, int b)
-{
-	struct stat sa, sb;
-
-	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
-		sa.st_ino == sb.st_ino;
-}
-
-/*
- * Let the writer finish what the guest wrote, for as long as stdout
- * keeps taking bytes; give up after CONSOLE_DRAIN_MS without progress
- * (a reader that went away).  Returns whether it finished.
- */
-static bool console_drain(void)
-{
-	struct timespec ts;
-	uint64_t seen;
-
-	pthread_mutex_lock(&con.out_lock);
-	con.out_stop = true;
-	pthread_cond_signal(&con.out_more);
-	while (!con.writer_done) {
-		seen = con.out_written;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += CONSOLE_DRAIN_MS / 1000;
-		while (!con.writer_done && con.out_written == seen)
-			if (pthread_cond_timedwait(&con.out_progress,
-						   &con.out_lock, &ts))
-				break;
-		if (!con.writer_done && con.out_written == seen)
-			break;
-	}
-	pthread_mutex_unlock(&con.out_lock);
-	return con.writer_done;
-}
-
+/* The end: both writers given CONSOLE_DRAIN_MS in all, the losses said. */
 void vm_console_stop(void)
 {
-	bool stuck = false;
+	struct timespec deadline;
 	uint64_t lost;
 
-	if (con.writer_started) {
-		if (console_drain())
-			pthread_join(con.writer, NULL);
-		else
-			stuck = true;	/* blocked in write(): exit takes it */
-		con.writer_started = false;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += CONSOLE_DRAIN_MS / 1000;
+	deadline.tv_nsec += CONSOLE_DRAIN_MS % 1000 * NSEC_PER_MSEC;
+	if (deadline.tv_nsec >= 1000 * 1000 * NSEC_PER_MSEC) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000 * 1000 * NSEC_PER_MSEC;
 	}
-	console_restore();
-	pthread_mutex_lock(&con.out_lock);
-	lost = con.out_dropped + con.out_len;
-	pthread_mutex_unlock(&con.out_lock);
-	/* A message into the stdout that stopped would block for good. */
-	if (stuck && same_file(STDOUT_FILENO, STDERR_FILENO))
-		return;
+	stream_drain(&con.out, &deadline);
+	pthread_mutex_lock(&con.out.lock);
+	lost = con.out.dropped + con.out.len;
+	pthread_mutex_unlock(&con.out.lock);
 	if (lost)
 		vmctl_err("%llu bytes of guest console output were dropped: stdout %s",
 			  (unsigned long long)lost,
-			  con.out_broken ? "failed" : "did not keep up");
+			  con.out.broken ? "failed" : "did not keep up");
+	if (con.filtered)
+		vmctl_err("%llu bytes of terminal control sequences from the guest were dropped (titles, clipboard, queries)",
+			  (unsigned long long)con.filtered);
 	if (con.in_dropped)
 		vmctl_err("%llu typed bytes were dropped: the guest did not read its console",
 			  (unsigned long long)con.in_dropped);
+	stream_drain(&con.err, &deadline);
+	vmctl_err_sink(NULL);
+	console_restore();
 }

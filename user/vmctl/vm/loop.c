@@ -93,15 +93,49 @@ static int loop_add(int epfd, int fd, enum loop_source src)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * Console input from a pollable stdin is in the epoll set while the
+ * console wants it; a regular file (epoll refuses those) is read on
+ * each pass while wanted, as it never blocks.
+ */
+struct loop_input {
+	int fd;			/* -1: none, or ended */
+	bool polled;		/* in the epoll set */
+	bool armed;		/* with EPOLLIN */
+	bool file;		/* read without epoll */
+};
+
+static void loop_input_update(struct vm *vm, int epfd, struct loop_input *in)
+{
+	struct epoll_event ev = { .data.u32 = LOOP_CONSOLE };
+	bool want = in->fd >= 0 && vm_console_input_wanted(vm);
+
+	if (!in->polled || want == in->armed)
+		return;
+	ev.events = want ? EPOLLIN : 0;
+	if (!epoll_ctl(epfd, EPOLL_CTL_MOD, in->fd, &ev))
+		in->armed = want;
+}
+
+static void loop_input_read(struct vm *vm, int epfd, struct loop_input *in)
+{
+	if (vm_console_input(vm))
+		return;
+	if (in->polled)
+		epoll_ctl(epfd, EPOLL_CTL_DEL, in->fd, NULL);
+	in->fd = -1;
+	in->polled = in->file = false;
+}
+
 void vm_loop_run(struct vm *vm, int signal_fd)
 {
+	struct loop_input in = { .fd = vm_console_input_fd() };
 	struct epoll_event evs[4];
 	uint64_t count;
-	int epfd, n, i, in_fd;
+	int epfd, n, i, timeout;
 	bool ended = false;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	in_fd = vm_console_input_fd();
 	if (epfd < 0 || loop_add(epfd, signal_fd, LOOP_SIGNAL) ||
 	    loop_add(epfd, vm->wake_fd, LOOP_WAKE) ||
 	    loop_add(epfd, vm->timer_fd, LOOP_TIMER)) {
@@ -111,16 +145,22 @@ void vm_loop_run(struct vm *vm, int signal_fd)
 		pthread_mutex_unlock(&vm->lock);
 		goto out;
 	}
-	/* stdin from a file or /dev/null cannot be polled: no input then. */
-	if (in_fd >= 0 && loop_add(epfd, in_fd, LOOP_CONSOLE))
-		in_fd = -1;
+	if (in.fd >= 0) {
+		if (!loop_add(epfd, in.fd, LOOP_CONSOLE))
+			in.polled = in.armed = true;
+		else if (errno == EPERM)
+			in.file = true;		/* a regular file, /dev/null */
+		else
+			in.fd = -1;
+	}
 	/* Timers armed while the devices were built. */
 	pthread_mutex_lock(&vm->lock);
 	loop_timer_set(vm, vm_clock_next(&vm->clock));
 	pthread_mutex_unlock(&vm->lock);
 
 	while (!ended) {
-		n = epoll_wait(epfd, evs, 4, -1);
+		timeout = in.file && vm_console_input_wanted(vm) ? 0 : -1;
+		n = epoll_wait(epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
 			vmctl_err("event loop: %s", strerror(errno));
 			pthread_mutex_lock(&vm->lock);
@@ -134,21 +174,21 @@ void vm_loop_run(struct vm *vm, int signal_fd)
 				loop_signal(vm, signal_fd);
 				break;
 			case LOOP_WAKE:
-				if (read(vm->wake_fd, &count, sizeof(count)))
-					break;
+				/* EAGAIN: an earlier pass took it. */
+				if (read(vm->wake_fd, &count, sizeof(count)) < 0)
+					count = 0;
 				break;
 			case LOOP_TIMER:
 				loop_timers(vm);
 				break;
 			case LOOP_CONSOLE:
-				if (!vm_console_input(vm)) {
-					epoll_ctl(epfd, EPOLL_CTL_DEL, in_fd,
-						  NULL);
-					in_fd = -1;
-				}
+				loop_input_read(vm, epfd, &in);
 				break;
 			}
 		}
+		if (in.file && !timeout)
+			loop_input_read(vm, epfd, &in);
+		loop_input_update(vm, epfd, &in);
 		pthread_mutex_lock(&vm->lock);
 		ended = vm->end != VM_END_NONE;
 		pthread_mutex_unlock(&vm->lock);

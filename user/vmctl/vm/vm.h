@@ -201,6 +201,8 @@ void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Wake vCPU @cpu: out of HLT, or out of RUN (machine lock held). */
 void vm_kick(struct vm *vm, unsigned int cpu);
+/* Have the event loop look at the machine again (any thread, any time). */
+void vm_wake_loop(struct vm *vm);
 /* The next device timer changed: have the event loop's timer follow. */
 void vm_timer_update(struct vm *vm);
 
@@ -220,8 +222,13 @@ int vm_console_start(void);
 void vm_console_attach(struct vm *vm);
 void vm_console_stop(void);
 void vm_console_output(void *opaque, uint8_t byte);
-/* stdin while it has not ended, else -1; read it when it is readable. */
+/*
+ * stdin while it has not ended, else -1; read it with vm_console_input()
+ * when it is readable and vm_console_input_wanted() (false while a file
+ * or pipe waits for the guest to take what was read).
+ */
 int vm_console_input_fd(void);
+bool vm_console_input_wanted(struct vm *vm);
 bool vm_console_input(struct vm *vm);
 
 #endif /* VMCTL_VM_H */
