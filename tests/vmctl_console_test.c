@@ -48,8 +48,9 @@ struct session {
  * @out_fd instead of the pty where that is not -1; @extra more options
  * (NULL-terminated, or NULL).
  */
-static int session_start_args(struct session *s, const char *append,
-			      int out_fd, const char *const *extra)
+static int session_start_full(struct session *s, const char *append,
+			      int out_fd, bool err_too,
+			      const char *const *extra)
 {
 	const char *args[12 + SESSION_MAX_EXTRA] = {
 		"vmctl", "run", "--kernel", kernel, "--append", append,
@@ -82,13 +83,19 @@ static int session_start_args(struct session *s, const char *append,
 		ioctl(s->slave, TIOCSCTTY, 0);
 		dup2(s->slave, 0);
 		dup2(out_fd >= 0 ? out_fd : s->slave, 1);
-		dup2(s->slave, 2);
+		dup2(err_too && out_fd >= 0 ? out_fd : s->slave, 2);
 		while (extra && *extra && n < 8 + SESSION_MAX_EXTRA)
 			args[n++] = *extra++;
 		execv(vmctl, (char *const *)args);
 		_exit(127);
 	}
 	return 0;
+}
+
+static int session_start_args(struct session *s, const char *append,
+			      int out_fd, const char *const *extra)
+{
+	return session_start_full(s, append, out_fd, false, extra);
 }
 
 static int session_start_out(struct session *s, const char *append,
@@ -277,18 +284,47 @@ VMMON_TEST_TIMEOUT(typed_at_a_deaf_guest_then_sigterm, SESSION_TIMEOUT)
  * that writes its console without end: the vCPU must not block on it,
  * so SIGTERM still ends vmctl at once (review vmctl.md #3).
  */
-VMMON_TEST_TIMEOUT(stalled_stdout_then_sigterm, SESSION_TIMEOUT)
+/* A pipe that takes no more bytes; its read end in @p[0]. */
+static int full_pipe(int p[2])
 {
 	static const char filler[4096];
+
+	if (pipe2(p, O_NONBLOCK))
+		return -1;
+	while (write(p[1], filler, sizeof(filler)) > 0)
+		;
+	return fcntl(p[1], F_SETFL, 0);
+}
+
+/*
+ * stdout and stderr both a stalled pipe (2>&1 | less, paused): vmctl's
+ * own messages, written while the machine lock is held, must not block
+ * either (a helper's review of the event loop change).
+ */
+VMMON_TEST_TIMEOUT(stalled_stdout_and_stderr_then_sigterm, SESSION_TIMEOUT)
+{
 	struct session s;
 	bool restored;
 	int p[2];
 
-	ASSERT_OK(pipe2(p, O_NONBLOCK));
+	ASSERT_OK(full_pipe(p));
+	ASSERT_OK(session_start_full(&s, "flood", p[1], true, NULL));
+	close(p[1]);
+	sleep(3);
+	kill(s.pid, SIGTERM);		/* a message: no ACPI in the guest */
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 128 + SIGTERM);
+	EXPECT_TRUE(restored);
+	close(p[0]);
+}
+
+VMMON_TEST_TIMEOUT(stalled_stdout_then_sigterm, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+	int p[2];
+
 	/* Full before the guest writes a byte: vmctl's first write blocks. */
-	while (write(p[1], filler, sizeof(filler)) > 0)
-		;
-	ASSERT_OK(fcntl(p[1], F_SETFL, 0));
+	ASSERT_OK(full_pipe(p));
 	ASSERT_OK(session_start_out(&s, "flood", p[1]));
 	close(p[1]);
 	EXPECT_TRUE(session_expect(_metadata, &s, "Ctrl-A x quits"));
