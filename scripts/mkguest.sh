@@ -3,8 +3,8 @@
 # Build the Linux guest that `vmctl run` boots in tests/vmctl_boot_test.sh:
 #   OUTDIR/bzImage     Debian's 6.1 cloud kernel (the same for every host)
 #   OUTDIR/initrd.img  busybox initramfs, uncompressed: tests/guest/init and
-#                      the virtio_pci and virtio_blk modules (decompressed,
-#                      for busybox insmod), in load order
+#                      the virtio_pci, virtio_blk, button and evdev modules
+#                      (decompressed, for busybox insmod), in load order
 #   OUTDIR/disk.img    1 MiB raw disk, ext2: data.bin (256 KiB, fixed
 #                      pseudo-random content; its sha256 is in the initramfs)
 #   OUTDIR/data.sha256 that sha256, for the host-side check
@@ -66,6 +66,9 @@ add_module() {
 }
 add_module virtio_pci
 add_module virtio_blk
+# The ACPI power button as an input device, for vmmon.button=1.
+add_module button
+add_module evdev
 
 find "$rootfs" -exec touch -h -d @0 {} +
 (cd "$rootfs" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
