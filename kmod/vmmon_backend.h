@@ -21,7 +21,8 @@ struct vmmon_vm;
 
 /*
  * A vCPU.  The backend may use @vm (through the functions below), @id,
- * @run, @hw and @irq_pending; the rest is the core's.
+ * @run, @hw, @irq_pending, @nmi_pending, @cpuid_gen (and the table
+ * through vmmon_cpuid_lookup()); the rest is the core's.
  */
 struct vmmon_vcpu {
 	struct vmmon_vm *vm;
@@ -32,8 +33,12 @@ struct vmmon_vcpu {
 	/* The guest's CPUID table (VMMON_SET_CPUID); replaced whole. */
 	struct vmmon_cpuid_entry *cpuid;
 	unsigned int cpuid_nent;
+	/* One more at each SET_CPUID: what the backend derived is stale. */
+	unsigned int cpuid_gen;
 	/* VMMON_INTERRUPT's vector until the guest takes it, or -1. */
 	int irq_pending;
+	/* VMMON_NMI was called and the guest has not taken the NMI yet. */
+	bool nmi_pending;
 	/* Written by the vCPU's thread only; read by the stats ioctls. */
 	struct vmmon_exit_stats stats;
 	u64 loads;		/* vmmon_vcpu_stats.loads */

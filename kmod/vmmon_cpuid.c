@@ -59,6 +59,7 @@ long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg)
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = hdr.nent;
+	vcpu->cpuid_gen++;
 	return 0;
 }
 

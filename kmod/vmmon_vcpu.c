@@ -208,6 +208,13 @@ static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
 	case VMMON_GET_VCPU_STATS:
 		ret = vmmon_vcpu_get_stats(vcpu, uarg);
 		break;
+	case VMMON_NMI:
+		/* One NMI latched, as the CPU's NMI input latches one. */
+		if (arg)
+			return -EINVAL;
+		vcpu->nmi_pending = true;
+		ret = 0;
+		break;
 	default:
 		ret = -ENOTTY;
 	}

@@ -607,6 +607,11 @@ GUEST16(fpu_guest,
 	"iret\n");
 extern const uint8_t fpu_guest_gp[];
 
+static const struct {
+	struct vmmon_cpuid hdr;
+	struct vmmon_cpuid_entry e[1];
+} xsave_cpuid = { .hdr.nent = 1, .e = { { .function = 1, .ecx = 1 << 26 } } };
+
 VMMON_TEST(guest_fpu_state_is_its_own)
 {
 	static const uint8_t guest_xmm[16] = "guest's xmm0 !!";
@@ -617,6 +622,8 @@ VMMON_TEST(guest_fpu_state_is_its_own)
 	uint32_t xcr0, back;
 
 	ASSERT_OK(guest16(&g, fpu_guest_start, fpu_guest_end));
+	/* CR4.OSXSAVE needs XSAVE in the guest's CPUID. */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &xsave_cpuid));
 	set_ivt(&g, 13, GUEST_LABEL(fpu_guest, fpu_guest_gp));
 	memcpy(g.ram + DATA, guest_xmm, 16);
 	asm volatile("xgetbv" : "=a"(xcr0) : "c"(0) : "edx");

@@ -26,59 +26,12 @@
 #include <uapi/vmmon.h>
 #include "vmmon_guest.h"
 #include "vmmon_test.h"
+#include "vmmon_ucall_test.h"
 #include "vmmon_util.h"
 
 #define COM1		0x3f8
 #define DEVICE_GVA	0x40000000ULL
 #define DEVICE_GPA	0xd0000000ULL
-
-static void show_exit(struct __test_metadata *_metadata,
-		      const struct vmmon_guest *g)
-{
-	vmmon_show_exit(g->run);
-	if (g->error[0])
-		TH_LOG("library: %s", g->error);
-}
-
-/* Run to the next exit that is not a ucall; false (and why) otherwise. */
-static bool run_to_exit(struct __test_metadata *_metadata,
-			struct vmmon_guest *g, uint32_t reason)
-{
-	struct vmmon_ucall uc;
-	char buf[256];
-	int kind = vmmon_guest_run_ucall(g, &uc);
-	bool ok = kind == VMMON_UCALL_NONE && g->run->exit_reason == reason;
-
-	EXPECT_TRUE(ok) {
-		if (kind > 0)
-			TH_LOG("ucall: %s",
-			       vmmon_ucall_describe(&uc, buf, sizeof(buf)));
-		else
-			show_exit(_metadata, g);
-		TH_LOG("expected exit %u", reason);
-	}
-	return ok;
-}
-
-/* Run to the next ucall of kind @cmd, into *@uc. */
-static bool run_to_ucall(struct __test_metadata *_metadata,
-			 struct vmmon_guest *g, struct vmmon_ucall *uc,
-			 uint32_t cmd)
-{
-	char buf[256];
-	int kind = vmmon_guest_run_ucall(g, uc);
-	bool ok = kind == (int)cmd;
-
-	EXPECT_TRUE(ok) {
-		if (kind > 0)
-			TH_LOG("ucall: %s",
-			       vmmon_ucall_describe(uc, buf, sizeof(buf)));
-		else
-			show_exit(_metadata, g);
-		TH_LOG("expected ucall %u", cmd);
-	}
-	return ok;
-}
 
 static const char *io_data(const struct vmmon_guest *g)
 {
@@ -310,6 +263,7 @@ VMMON_TEST(vmcall_from_long_mode)
 #define MSR_MISC_ENABLE		0x1a0
 #define MSR_UCODE_REV		0x8b
 #define CPUID1_ECX_OSXSAVE	(1U << 27)
+#define CPUID1_ECX_XSAVE	(1U << 26)	/* without it, CR4.OSXSAVE #GPs */
 #define CR4_OSXSAVE		(1ULL << 18)
 #define MSR_MTRRCAP		0xfe
 #define MSR_MTRR_DEF_TYPE	0x2ff
@@ -353,7 +307,8 @@ static void guest_linux_msrs(void)
 	asm volatile("wrmsr" : : "a"(0), "d"(0), "c"(MSR_UCODE_REV));
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_UCODE_REV));
 	GUEST_SYNC(gp_count, misc, hi);
-	asm volatile("wrmsr" : : "a"(misc ^ 1), "d"(0), "c"(MSR_MISC_ENABLE));
+	/* BTS unavailable (bit 11) is read-only. */
+	asm volatile("wrmsr" : : "a"(misc ^ (1 << 11)), "d"(0), "c"(MSR_MISC_ENABLE));
 	GUEST_SYNC(gp_count);
 	asm volatile("mov %%cr4, %0" : "=r"(cr4));
 	GUEST_SYNC(!!(cr4 & CR4_OSXSAVE), !!(guest_cpuid1_ecx() & CPUID1_ECX_OSXSAVE));
@@ -373,7 +328,8 @@ VMMON_TEST(linux_msrs_and_osxsave)
 	struct {
 		struct vmmon_cpuid hdr;
 		struct vmmon_cpuid_entry e[1];
-	} t = { .hdr.nent = 1, .e = { { .function = 1, .ecx = 1 } } };
+	} t = { .hdr.nent = 1,
+		.e = { { .function = 1, .ecx = 1 | CPUID1_ECX_XSAVE } } };
 	struct vmmon_sregs sregs;
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
@@ -528,6 +484,7 @@ VMMON_TEST(host_breakpoints_stay_out_of_the_guest)
 
 #define MSR_TSC_AUX		0xc0000103
 #define TSC_AUX_GUEST		0x5a5
+#define CPUID_EXT1_EDX_RDTSCP	(1U << 27)	/* RDTSCP #UDs without it */
 /* Linux's TSC_AUX: the node number above bit 12, the CPU below. */
 #define TSC_AUX_CPU_MASK	0xfff
 
@@ -559,6 +516,11 @@ VMMON_TEST(rdtscp_reads_the_guests_tsc_aux)
 		struct vmmon_msrs hdr;
 		struct vmmon_msr_entry e[1];
 	} m = { .hdr.nmsrs = 1, .e = { { .index = MSR_TSC_AUX } } };
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[1];
+	} t = { .hdr.nent = 1,
+		.e = { { .function = 0x80000001, .edx = CPUID_EXT1_EDX_RDTSCP } } };
 	int cpu = online_cpus() > 1 ? 1 : 0;
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
@@ -570,6 +532,7 @@ VMMON_TEST(rdtscp_reads_the_guests_tsc_aux)
 	CPU_SET(cpu, &set);
 	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_tsc_aux, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
 	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
 		EXPECT_EQ(uc.args[0], 0u);
 		EXPECT_EQ(uc.args[1], 0u);
@@ -591,6 +554,7 @@ VMMON_TEST(rdtscp_reads_the_guests_tsc_aux)
 }
 
 #define CR4_PKE			(1ULL << 22)
+#define CPUID7_ECX_PKU		(1U << 3)	/* CR4.PKE #GPs without it */
 /* Access and write disabled for key 1: the guest's pages have key 0. */
 #define PKRU_GUEST		0xc
 
@@ -622,6 +586,11 @@ static void guest_pkru(void)
  */
 VMMON_TEST(pkru_stays_the_vmms)
 {
+	struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[1];
+	} t = { .hdr.nent = 1,
+		.e = { { .function = 7, .ecx = CPUID7_ECX_PKU } } };
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
 	uint32_t before;
@@ -637,6 +606,7 @@ VMMON_TEST(pkru_stays_the_vmms)
 	ASSERT_NE(before, 0u);
 	ASSERT_OK(pipe(fds));
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_pkru, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
 	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
 		EXPECT_EQ(rdpkru(), before);
 	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {

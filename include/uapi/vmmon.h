@@ -383,8 +383,15 @@ struct vmmon_vcpu_stats {
 /*
  * struct vmmon_cpuid - VMMON_SET_CPUID / VMMON_GET_CPUID, on a vCPU fd
  * The guest's CPUID table: CPUID exits are answered from it inside
- * vmmon, exactly as set (no bit is computed), and a leaf/subleaf that
- * is not in it reads as all zeros.  A new vCPU's table is empty.
+ * vmmon, exactly as set (no bit is computed but CPUID.1:ECX.OSXSAVE,
+ * which follows CR4.OSXSAVE, and CPUID.1:EDX.APIC, which follows
+ * IA32_APIC_BASE), and a leaf/subleaf that is not in it reads as all
+ * zeros.  A new vCPU's table is empty.  A feature the table hides
+ * faults as on a CPU without it: its CR4 bit (OSXSAVE, PCIDE, FSGSBASE,
+ * SMEP, SMAP, UMIP, PKE, LA57) #GPs in MOV to CR4 and gives EINVAL in
+ * SET_SREGS; RDTSCP and RDPID #UD without CPUID.80000001H:EDX.RDTSCP
+ * or CPUID.7.0:ECX.RDPID, INVPCID without CPUID.7.0:EBX.INVPCID; its
+ * MSRs #GP (see VMMON_GET_MSRS).  So set the table before SET_SREGS.
  * @nent:    SET: entries that follow (at most VMMON_MAX_CPUID_ENTRIES);
  *           GET: in, room for entries; out, entries written.  E2BIG when
  *           the table holds more than the room given (nent then says how
@@ -417,12 +424,26 @@ struct vmmon_cpuid {
  * (SET) when a value is one the guest could not write either; nothing is
  * changed then.  The MSRs vmmon emulates, the guest's RDMSR and WRMSR
  * included (any other gives the guest #GP):
- *   IA32_TSC (0x10)            reads the host TSC plus the guest's offset
- *   IA32_APIC_BASE (0x1b)      0xfee00000, enabled, BSP flag on vCPU 0
+ *   IA32_TSC (0x10)            reads the host TSC plus the guest's offset;
+ *                              the guest's write moves TSC_ADJUST too
+ *   IA32_APIC_BASE (0x1b)      0xfee00000, enabled, BSP flag on vCPU 0;
+ *                              clearing the enable bit clears
+ *                              CPUID.1:EDX.APIC
+ *   IA32_TSC_ADJUST (0x3b)     with CPUID.7.0:EBX.TSC_ADJUST
+ *   IA32_UCODE_REV (0x8b), IA32_MTRRCAP (0xfe), IA32_MTRR_DEF_TYPE (0x2ff)
  *   IA32_SYSENTER_CS/ESP/EIP (0x174-0x176), IA32_PAT (0x277)
+ *   IA32_MCG_CAP (0x179, read-only: 10 banks), IA32_MCG_STATUS (0x17a),
+ *   IA32_MCi_CTL/STATUS/ADDR/MISC (0x400-0x427)
+ *                              with CPUID.1:EDX.MCA; CTL takes 0 or all
+ *                              ones, STATUS only 0 from the guest
+ *   IA32_MISC_ENABLE (0x1a0)   fast strings, TCC, EIST, xTPR writable
+ *   IA32_DEBUGCTL (0x1d9)      BTF only
  *   IA32_EFER (0xc0000080)     SCE, LME, LMA (read-only), NXE
  *   STAR, LSTAR, CSTAR, SFMASK (0xc0000081-0xc0000084)
  *   FS_BASE, GS_BASE, KERNEL_GS_BASE (0xc0000100-0xc0000102)
+ *   TSC_AUX (0xc0000103)       with CPUID RDTSCP or RDPID
+ * "With CPUID X": the guest's RDMSR and WRMSR #GP unless the vCPU's
+ * CPUID table offers X; userspace reaches them always.
  */
 #define VMMON_MAX_MSR_ENTRIES	64
 
@@ -455,6 +476,15 @@ struct vmmon_interrupt {
 	__u32 pad;
 };
 
+/*
+ * VMMON_NMI, on a vCPU fd: a non-maskable interrupt for the guest (the
+ * LAPIC's NMI delivery mode, LINT1 wired to NMI, a self-NMI), delivered
+ * through IDT vector 2 as soon as the guest is not blocking NMIs: not
+ * inside an NMI handler (until its IRET), not right after MOV SS or
+ * STI.  As on hardware one NMI waits at most: an NMI sent while another
+ * waits is merged with it.  Never refused.
+ */
+
 #define VMMON_GET_API_VERSION	_IOR(VMMON_IOCTL_TYPE, 0x00, struct vmmon_version)
 #define VMMON_CHECK_CAP		_IOWR(VMMON_IOCTL_TYPE, 0x01, struct vmmon_cap_query)
 #define VMMON_CREATE_VM		_IOW(VMMON_IOCTL_TYPE, 0x02, struct vmmon_create_vm)
@@ -478,5 +508,6 @@ struct vmmon_interrupt {
 #define VMMON_SET_MSRS		_IOW(VMMON_IOCTL_TYPE, 0x28, struct vmmon_msrs)
 #define VMMON_INTERRUPT		_IOW(VMMON_IOCTL_TYPE, 0x29, struct vmmon_interrupt)
 #define VMMON_GET_VCPU_STATS	_IOR(VMMON_IOCTL_TYPE, 0x2a, struct vmmon_vcpu_stats)
+#define VMMON_NMI		_IO(VMMON_IOCTL_TYPE, 0x2b)
 
 #endif /* _UAPI_VMMON_H */

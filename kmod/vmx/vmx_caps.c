@@ -25,6 +25,8 @@ static const struct vmx_req pin_required[] = {
 
 static const struct vmx_req proc_required[] = {
 	{ VMX_PROC_INTR_WINDOW_EXITING, "processor control: interrupt-window exiting" },
+	/* VMMON_NMI waits with it for the guest's NMI handler to IRET. */
+	{ VMX_PROC_NMI_WINDOW_EXITING, "processor control: NMI-window exiting" },
 	{ VMX_PROC_HLT_EXITING, "processor control: HLT exiting" },
 	/* Without these the guest would reach the host's own state. */
 	{ VMX_PROC_MWAIT_EXITING, "processor control: MWAIT exiting" },
@@ -72,7 +74,7 @@ static const struct vmx_req ept_vpid_required[] = {
  * long and not interruptible, that evicts every core's data from the
  * shared cache) off the host.
  */
-#define VMX_PROC_OPTIONAL	(VMX_PROC_NMI_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING)
+#define VMX_PROC_OPTIONAL	VMX_PROC_USE_TSC_OFFSETTING
 #define VMX_PROC2_OPTIONAL	(VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID | \
 				 VMX_PROC2_WBINVD_EXITING)
 

@@ -31,7 +31,7 @@ void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0, u64 d1)
 
 static enum vmx_next vmx_skip(struct vmx_vcpu *vx, const struct vmx_exit *exit)
 {
-	vx->rip += exit->insn_len;
+	vmx_insn_done(vx, exit->insn_len);
 	return VMX_NEXT_RESUME;
 }
 
@@ -56,6 +56,7 @@ static unsigned int vmx_guest_cpl(void)
 }
 
 #define VMX_CPUID1_ECX_OSXSAVE	BIT(X86_FEATURE_OSXSAVE & 31)
+#define VMX_CPUID1_EDX_APIC	BIT(X86_FEATURE_APIC & 31)
 
 static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 				    const struct vmx_exit *exit)
@@ -64,11 +65,16 @@ static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 	u32 out[4];
 
 	vmmon_cpuid_lookup(vcpu, vx->regs.rax, vx->regs.rcx, out);
-	/* As on hardware, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE. */
+	/*
+	 * As on hardware, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE, and
+	 * EDX.APIC is clear while IA32_APIC_BASE disables the APIC.
+	 */
 	if ((u32)vx->regs.rax == 1) {
 		out[2] &= ~VMX_CPUID1_ECX_OSXSAVE;
-		if (vmx_guest_cr4() & X86_CR4_OSXSAVE)
+		if (vmx_guest_cr4(vx) & X86_CR4_OSXSAVE)
 			out[2] |= VMX_CPUID1_ECX_OSXSAVE;
+		if (!(vx->apic_base & MSR_IA32_APICBASE_ENABLE))
+			out[3] &= ~VMX_CPUID1_EDX_APIC;
 	}
 	vx->regs.rax = out[0];
 	vx->regs.rbx = out[1];
@@ -84,6 +90,8 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 	u32 index = vx->regs.rcx;
 	u64 data;
 
+	if (!vmx_msr_offered(vcpu, index))
+		return vmx_fault(vx, X86_TRAP_GP);
 	if (write) {
 		data = (vx->regs.rdx << 32) | (u32)vx->regs.rax;
 		if (vmx_msr_write(vcpu, index, data, false))
@@ -130,9 +138,10 @@ static int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
  */
 static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
 {
+	struct vmx_vcpu *vx = vcpu->hw;
 	u64 old = vmx_guest_cr0();
 	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
-	u64 cr4 = vmx_guest_cr4();
+	u64 cr4 = vmx_guest_cr4(vx);
 	bool paging_on = (val & X86_CR0_PG) && !(old & X86_CR0_PG);
 
 	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
@@ -167,13 +176,14 @@ static int vmx_set_cr0(struct vmmon_vcpu *vcpu, u64 val)
  */
 static int vmx_set_cr4(struct vmmon_vcpu *vcpu, u64 val)
 {
-	u64 old = vmx_guest_cr4();
+	struct vmx_vcpu *vx = vcpu->hw;
+	u64 old = vmx_guest_cr4(vx);
 	u64 cr3 = vmcs_readl(VMCS_GUEST_CR3);
 	bool lma = vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA;
 	bool pae_paging = !lma && (vmx_guest_cr0() & X86_CR0_PG) &&
 			  (val & X86_CR4_PAE);
 
-	if (!vmx_cr4_valid(val))
+	if (!vmx_cr4_valid(val, vx->cr4_hidden))
 		return -EINVAL;
 	if (lma && (!(val & X86_CR4_PAE) || ((val ^ old) & X86_CR4_LA57)))
 		return -EINVAL;
@@ -234,42 +244,6 @@ unhandled:
 	return VMX_NEXT_USER;
 }
 
-/*
- * The guest's debug registers are kept here and never reach the CPU: it
- * runs with DR7 and DEBUGCTL in their reset state (the VMCS loads them at
- * each entry), so the host's breakpoints, LBR and BTF do not follow the
- * VMM into the guest, and the guest's breakpoints do not fire.
- */
-static enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu,
-				 const struct vmx_exit *exit)
-{
-	struct vmx_vcpu *vx = vcpu->hw;
-	u64 q = exit->qualification;
-	unsigned int dr = q & VMX_DR_QUAL_DR_MASK;
-	u64 *gpr = vmx_gpr(vx, (q >> VMX_DR_QUAL_GPR_SHIFT) &
-			   VMX_DR_QUAL_GPR_MASK);
-
-	if (q & VMX_DR_QUAL_FROM_DR) {
-		if (dr < 4)
-			*gpr = vx->dr[dr];
-		else if (dr == 4 || dr == 6)
-			*gpr = vx->dr6;
-		else
-			*gpr = vx->dr7;
-		return vmx_skip(vx, exit);
-	}
-	if (dr < 4) {
-		vx->dr[dr] = *gpr;
-	} else if (*gpr >> 32) {
-		return vmx_fault(vx, X86_TRAP_GP);
-	} else if (dr == 4 || dr == 6) {
-		vx->dr6 = *gpr | VMX_RESET_DR6;
-	} else {
-		vx->dr7 = *gpr | VMX_RESET_DR7;
-	}
-	return vmx_skip(vx, exit);
-}
-
 static enum vmx_next vmx_exit_xsetbv(struct vmmon_vcpu *vcpu,
 				     const struct vmx_exit *exit)
 {
@@ -305,7 +279,7 @@ static enum vmx_next vmx_exit_io(struct vmmon_vcpu *vcpu,
 		run->io.direction = VMMON_IO_OUT;
 		memcpy(run->data, &vx->regs.rax, size);
 	}
-	vx->rip += exit->insn_len;
+	vmx_insn_done(vx, exit->insn_len);
 	return VMX_NEXT_USER;
 }
 
@@ -330,7 +304,7 @@ static enum vmx_next vmx_exit_vmcall(struct vmmon_vcpu *vcpu,
 	run->hypercall.args[3] = vx->regs.rsi;
 	run->hypercall.ret = 0;
 	vx->pending = VMX_PENDING_HYPERCALL;
-	vx->rip += exit->insn_len;
+	vmx_insn_done(vx, exit->insn_len);
 	return VMX_NEXT_USER;
 }
 
@@ -359,8 +333,9 @@ static enum vmx_next vmx_exit_host_event(struct vmmon_vcpu *vcpu,
 }
 
 /*
- * Exceptions exit only when the bitmap says so (#MC) and NMIs always:
- * the host's handlers took both in vmx_world_switch().
+ * Exceptions exit only when the bitmap says so (#MC, #DB) and NMIs
+ * always: the host's handlers took NMIs and machine checks in
+ * vmx_world_switch(); a #DB is the guest's.
  */
 static enum vmx_next vmx_exit_exception_nmi(struct vmmon_vcpu *vcpu,
 					    const struct vmx_exit *exit)
@@ -369,7 +344,16 @@ static enum vmx_next vmx_exit_exception_nmi(struct vmmon_vcpu *vcpu,
 		return VMX_NEXT_YIELD;
 	if (vmx_exit_is_machine_check(exit))
 		return VMX_NEXT_RESUME;
+	if ((exit->intr_info & VMX_INTR_INFO_VECTOR_MASK) == X86_TRAP_DB)
+		return vmx_exit_db(vcpu, exit);
 	return vmx_exit_unhandled(vcpu, exit);
+}
+
+/* The guest can take the NMI that waits: vmx_prepare_entry() injects it. */
+static enum vmx_next vmx_exit_nmi_window(struct vmmon_vcpu *vcpu,
+					 const struct vmx_exit *exit)
+{
+	return VMX_NEXT_RESUME;
 }
 
 static enum vmx_next vmx_exit_triple_fault(struct vmmon_vcpu *vcpu,
@@ -393,7 +377,7 @@ static enum vmx_next vmx_exit_hlt(struct vmmon_vcpu *vcpu,
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 
-	vx->rip += exit->insn_len;
+	vmx_insn_done(vx, exit->insn_len);
 	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	return VMX_NEXT_USER;
 }
@@ -475,6 +459,7 @@ static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_EXTERNAL_INTERRUPT] = { vmx_exit_host_event, NULL, VMMON_STAT_EXIT_EXT_INTR },
 	[VMX_EXIT_TRIPLE_FAULT] = { vmx_exit_triple_fault, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { vmx_exit_irq_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
+	[VMX_EXIT_NMI_WINDOW] = { vmx_exit_nmi_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
 	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
 	[VMX_EXIT_GETSEC] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },

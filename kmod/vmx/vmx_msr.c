@@ -27,11 +27,6 @@
 				 MSR_IA32_APICBASE_BASE)
 #define VMX_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /*
- * IA32_MISC_ENABLE as the guest sees it: fast strings on, no branch trace
- * or PEBS.  Linux reads it with a plain RDMSR on every Intel CPU and
- * only ever writes back what it read, so writes must keep the value.
- */
-/*
  * MTRRs: none variable or fixed, only the default type, which the guest
  * may set (enable bits and a memory type); EPT decides the real type.
  */
@@ -43,9 +38,32 @@
 #define VMX_MTRR_DEF_TYPE_RESET	0
 #define VMX_MEMTYPE_UC_MINUS	7	/* PAT only */
 
+/*
+ * IA32_MISC_ENABLE as the guest sees it: fast strings on, no branch trace
+ * or PEBS.  Linux reads it with a plain RDMSR on every Intel CPU and
+ * writes back what it read, or toggles fast strings; the bits a CPU lets
+ * software change are the guest's to change (they change nothing else
+ * here), the others must keep their value (SDM 4 table 2-2).
+ */
 #define VMX_MISC_ENABLE		(MSR_IA32_MISC_ENABLE_FAST_STRING | \
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
+#define VMX_MISC_ENABLE_WRITABLE (MSR_IA32_MISC_ENABLE_FAST_STRING | \
+				  MSR_IA32_MISC_ENABLE_TCC | \
+				  MSR_IA32_MISC_ENABLE_ENHANCED_SPEEDSTEP | \
+				  MSR_IA32_MISC_ENABLE_XTPR_DISABLE)
+
+/*
+ * Machine-check architecture, where CPUID offers MCA: VMX_MCE_BANKS
+ * banks, no MCG_CTL, no CMCI (SDM 3B 16.3).  No error is ever reported
+ * into them; they hold what the guest writes, as a CPU without errors.
+ */
+#define VMX_MCG_CAP		VMX_MCE_BANKS
+#define VMX_MCG_STATUS_VALID	GENMASK_ULL(2, 0)	/* RIPV, EIPV, MCIP */
+#define VMX_MC_FIRST		MSR_IA32_MC0_CTL
+#define VMX_MC_LAST		(MSR_IA32_MC0_CTL + \
+				 VMX_MCE_BANKS * VMX_MCE_BANK_MSRS - 1)
+enum { VMX_MC_CTL, VMX_MC_STATUS, VMX_MC_ADDR, VMX_MC_MISC };
 
 static const u32 vmx_switched_msr_index[VMX_NR_SWITCHED_MSRS] = {
 	[VMX_MSR_STAR] = MSR_STAR,
@@ -95,6 +113,8 @@ void vmx_msr_init(struct vmmon_vcpu *vcpu)
 			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	vx->misc_enable = VMX_MISC_ENABLE;
 	vx->mtrr_def_type = VMX_MTRR_DEF_TYPE_RESET;
+	vx->mcg_status = 0;
+	memset(vx->mce_banks, 0, sizeof(vx->mce_banks));
 	vx->msrs_key = atomic64_inc_return(&vmx_msr_keys);
 }
 
@@ -153,6 +173,39 @@ static int vmx_vmcs_msr(u32 index)
 	return -1;
 }
 
+static bool vmx_is_mc_bank_msr(u32 index)
+{
+	return index >= VMX_MC_FIRST && index <= VMX_MC_LAST;
+}
+
+static u64 *vmx_mc_bank_msr(struct vmx_vcpu *vx, u32 index)
+{
+	unsigned int i = index - VMX_MC_FIRST;
+
+	return &vx->mce_banks[i / VMX_MCE_BANK_MSRS][i % VMX_MCE_BANK_MSRS];
+}
+
+/*
+ * Whether the guest's CPUID table offers MSR @index: those of a feature
+ * it hides #GP in the guest as on a CPU without the feature.  Userspace
+ * reaches them all (GET/SET_MSRS), to save and restore a vCPU.
+ */
+bool vmx_msr_offered(struct vmmon_vcpu *vcpu, u32 index)
+{
+	const struct vmx_vcpu *vx = vcpu->hw;
+
+	switch (index) {
+	case MSR_TSC_AUX:
+		return vx->has_rdtscp;
+	case MSR_IA32_TSC_ADJUST:
+		return vx->has_tsc_adjust;
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+		return vx->has_mca;
+	}
+	return !vmx_is_mc_bank_msr(index) || vx->has_mca;
+}
+
 /* 0, or -EINVAL when @index is not an MSR vmmon emulates. */
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 {
@@ -187,8 +240,40 @@ int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_MTRRdefType:
 		*data = vx->mtrr_def_type;
 		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		*data = vx->tsc_adjust;
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		*data = vx->debugctl;
+		return 0;
+	case MSR_IA32_MCG_CAP:
+		*data = VMX_MCG_CAP;
+		return 0;
+	case MSR_IA32_MCG_STATUS:
+		*data = vx->mcg_status;
+		return 0;
+	}
+	if (vmx_is_mc_bank_msr(index)) {
+		*data = *vmx_mc_bank_msr(vx, index);
+		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * A bank MSR: CTL takes all ones or all zeros (errors reported or not),
+ * STATUS only 0 from the guest (it clears an error it handled; setting
+ * one is the CPU's), ADDR and MISC anything (SDM 3B 16.3.2).
+ */
+static bool vmx_mc_bank_valid(u32 index, u64 data, bool host)
+{
+	switch ((index - VMX_MC_FIRST) % VMX_MCE_BANK_MSRS) {
+	case VMX_MC_CTL:
+		return !data || data == ~0ULL;
+	case VMX_MC_STATUS:
+		return host || !data;
+	}
+	return true;
 }
 
 /*
@@ -226,7 +311,17 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_CR_PAT:
 		return vmx_pat_valid(data);
 	case MSR_IA32_MISC_ENABLE:
-		return data == vx->misc_enable;
+		return !((data ^ vx->misc_enable) & ~VMX_MISC_ENABLE_WRITABLE);
+	case MSR_IA32_TSC_ADJUST:
+		return true;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* Single-step on branches; no LBR or BTS (no way to read them). */
+		return !(data & ~DEBUGCTLMSR_BTF);
+	case MSR_IA32_MCG_CAP:
+		/* Read-only: userspace may write what it read. */
+		return host && data == VMX_MCG_CAP;
+	case MSR_IA32_MCG_STATUS:
+		return !(data & ~VMX_MCG_STATUS_VALID);
 	case MSR_MTRRdefType:
 		return !(data & ~VMX_MTRR_DEF_TYPE_VALID) &&
 		       vmx_memory_type_valid(data & VMX_MTRR_DEF_TYPE_TYPE) &&
@@ -245,7 +340,7 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 		       (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PG) ||
 			(data & EFER_LME) == (efer & EFER_LME));
 	}
-	return false;
+	return vmx_is_mc_bank_msr(index) && vmx_mc_bank_valid(index, data, host);
 }
 
 /* For SET_MSRS: 0 when userspace may write @data to @index. */
@@ -272,6 +367,12 @@ static void vmx_msr_set_switched(struct vmx_vcpu *vx, int sw, u64 data)
 		this_cpu_ptr(&vmx_msr_guard)->loaded = vx->msrs_key;
 }
 
+static void vmx_set_tsc_offset(struct vmx_vcpu *vx, u64 offset)
+{
+	vx->tsc_offset = offset;
+	vmcs_write64(VMCS_TSC_OFFSET, offset);
+}
+
 /* 0, or -EINVAL for an MSR vmmon does not emulate or a bad value. */
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 {
@@ -287,16 +388,31 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 	} else if (vm >= 0) {
 		__vmcs_write(vmx_vmcs_msrs[vm].field, data);
 	} else if (index == MSR_IA32_TSC) {
-		vx->tsc_offset = data - rdtsc();
-		vmcs_write64(VMCS_TSC_OFFSET, vx->tsc_offset);
+		/* The guest's WRMSR moves TSC_ADJUST as much (SDM 3B 18.17.3). */
+		if (!host)
+			vx->tsc_adjust += data - (rdtsc() + vx->tsc_offset);
+		vmx_set_tsc_offset(vx, data - rdtsc());
+	} else if (index == MSR_IA32_TSC_ADJUST) {
+		vmx_set_tsc_offset(vx, vx->tsc_offset + data - vx->tsc_adjust);
+		vx->tsc_adjust = data;
 	} else if (index == MSR_IA32_APICBASE) {
 		vx->apic_base = data;
 	} else if (index == MSR_MTRRdefType) {
 		vx->mtrr_def_type = data;
+	} else if (index == MSR_IA32_MISC_ENABLE) {
+		vx->misc_enable = data;
+	} else if (index == MSR_IA32_DEBUGCTLMSR) {
+		vx->debugctl = data;
+		vmcs_write64(VMCS_GUEST_DEBUGCTL, data);
+	} else if (index == MSR_IA32_MCG_STATUS) {
+		vx->mcg_status = data;
+	} else if (vmx_is_mc_bank_msr(index)) {
+		*vmx_mc_bank_msr(vx, index) = data;
 	}
-	/* MISC_ENABLE and UCODE_REV: only their current values are valid. */
+	/* UCODE_REV and MCG_CAP: only their current values are valid. */
 	return 0;
 }
+
 
 /*
  * The host's values of STAR, LSTAR, CSTAR and SFMASK: set once at boot,

@@ -164,21 +164,20 @@ void vmx_vmcs_error(const char *op, unsigned long field,
 /* The fields that do not change while the vCPU lives. */
 static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 {
-	u32 proc2 = vmx_caps.proc2;
-
-	if (!vx->vpid)
-		proc2 &= ~VMX_PROC2_ENABLE_VPID;
 	vmcs_write16(VMCS_VPID, vx->vpid);
 	vmcs_write64(VMCS_EPT_POINTER, eptp);
 	vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_caps.pin);
 	/* The window exits are armed only when an event waits for one. */
 	vx->proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
 	vmcs_write32(VMCS_PROC_BASED_CONTROLS, vx->proc);
-	vmcs_write32(VMCS_PROC_BASED_CONTROLS2, proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
-	/* Machine checks are the host's (vmx_machine_check()). */
-	vmcs_write32(VMCS_EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
+	/*
+	 * Machine checks are the host's (vmx_machine_check()); debug
+	 * exceptions vmmon delivers itself, to keep the guest's DR6
+	 * (vmx_debug.c).
+	 */
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, BIT(X86_TRAP_MC) | BIT(X86_TRAP_DB));
 	vmcs_write64(VMCS_MSR_BITMAP, page_to_phys(vmx_msr_bitmap));
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
 	vmcs_write64(VMCS_TSC_OFFSET, 0);
@@ -189,7 +188,6 @@ static void vmx_vmcs_write_controls(struct vmx_vcpu *vx, u64 eptp)
 	vmx_pmu_write_controls(vx);
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, VMX_CR0_HOST_OWNED);
-	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, VMX_CR4_GUEST_HOST_MASK);
 	vmcs_writel(VMCS_HOST_RIP, (unsigned long)vmx_vmexit);
 }
 
@@ -396,6 +394,8 @@ static int vmx_load(struct vmmon_vcpu *vcpu)
 		pr_err("cannot load a VMCS: %s\n", vmx_insn_status_name(st));
 		return -EIO;
 	}
+	if (unlikely(vx->cpuid_gen != vcpu->cpuid_gen))
+		vmx_cpuid_apply(vcpu);
 	return 0;
 }
 
@@ -421,7 +421,7 @@ void vmx_set_efer(u64 efer)
 }
 
 /* The guest state of SET_SREGS, in the VMCS; the VMCS is loaded. */
-static void vmx_write_sregs(const struct vmmon_sregs *sregs)
+static void vmx_write_sregs(struct vmx_vcpu *vx, const struct vmmon_sregs *sregs)
 {
 	unsigned int i;
 
@@ -440,7 +440,7 @@ static void vmx_write_sregs(const struct vmmon_sregs *sregs)
 	vmx_set_efer(sregs->efer);
 }
 
-static void vmx_read_sregs(struct vmmon_sregs *sregs)
+static void vmx_read_sregs(struct vmx_vcpu *vx, struct vmmon_sregs *sregs)
 {
 	unsigned int i;
 
@@ -452,7 +452,7 @@ static void vmx_read_sregs(struct vmmon_sregs *sregs)
 	sregs->idt.base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
 	sregs->cr0 = vmx_guest_cr0();
 	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
-	sregs->cr4 = vmx_guest_cr4();
+	sregs->cr4 = vmx_guest_cr4(vx);
 	sregs->efer = vmcs_read64(VMCS_GUEST_EFER);
 }
 
@@ -472,7 +472,7 @@ static void vmx_write_reset_state(struct vmx_vcpu *vx)
 		.cr0 = VMX_RESET_CR0,
 	};
 
-	vmx_write_sregs(&sregs);
+	vmx_write_sregs(vx, &sregs);
 	vmcs_writel(VMCS_GUEST_DR7, VMX_RESET_DR7);
 	vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
 	vmcs_write64(VMCS_GUEST_PAT, VMX_RESET_PAT);
@@ -486,6 +486,7 @@ static void vmx_write_reset_state(struct vmx_vcpu *vx)
 	vx->rflags = VMX_RESET_RFLAGS;
 	vx->dr6 = VMX_RESET_DR6;
 	vx->dr7 = VMX_RESET_DR7;
+	vx->debugctl = 0;
 }
 
 static int vmx_vmcs_setup(struct vmmon_vcpu *vcpu, u64 eptp)
@@ -505,7 +506,11 @@ static int vmx_vmcs_setup(struct vmmon_vcpu *vcpu, u64 eptp)
 	err = st == VMX_INSN_OK ? vmx_load(vcpu) : -EIO;
 	if (!err) {
 		vmx_vmcs_write_controls(vx, eptp);
+		/* An empty CPUID table: no optional feature yet. */
+		vx->cr4_mask = VMX_CR4_GUEST_HOST_MASK;
+		vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, vx->cr4_mask);
 		vmx_write_reset_state(vx);
+		vmx_cpuid_apply(vcpu);
 		vmx_put();
 	}
 	preempt_enable();
@@ -525,7 +530,26 @@ u64 *vmx_gpr(struct vmx_vcpu *vx, unsigned int n)
 	return regs[n & 15];
 }
 
-/* A fault the guest takes at its next entry, instead of its instruction. */
+/*
+ * Exceptions that are faults (SDM 3A table 6-1), whose delivery pushes
+ * RFLAGS with RF set, so that an instruction breakpoint does not fire
+ * again when the handler returns to the instruction (SDM 3A 2.3,
+ * EFLAGS.RF, and 3B 18.3.1.1).  #DB is a fault or a trap by its cause:
+ * vmx_debug.c sets RF itself for the faults.
+ */
+#define VMX_FAULT_VECTORS	(BIT(X86_TRAP_DE) | BIT(X86_TRAP_BR) | \
+				 BIT(X86_TRAP_UD) | BIT(X86_TRAP_NM) | \
+				 BIT(X86_TRAP_OLD_MF) | BIT(X86_TRAP_TS) | \
+				 BIT(X86_TRAP_NP) | BIT(X86_TRAP_SS) | \
+				 BIT(X86_TRAP_GP) | BIT(X86_TRAP_PF) | \
+				 BIT(X86_TRAP_MF) | BIT(X86_TRAP_AC) | \
+				 BIT(X86_TRAP_XF) | BIT(X86_TRAP_VE) | \
+				 BIT(X86_TRAP_CP))
+
+/*
+ * An exception the guest takes at its next entry: a fault instead of
+ * its instruction, or a trap after it.
+ */
 void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code)
 {
@@ -533,6 +557,48 @@ void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 vector | (has_error ? VMX_INTR_INFO_DELIVER_CODE : 0);
 	vx->event.error_code = error_code;
 	vx->event.insn_len = 0;
+	if (vector < 32 && (BIT(vector) & VMX_FAULT_VECTORS))
+		vx->rflags |= X86_EFLAGS_RF;
+}
+
+/*
+ * The instruction at RIP is done, emulated or completed by vmmon: move
+ * past it as the CPU would.  RF and an interrupt shadow (STI, MOV SS)
+ * last one instruction, this one; a single-step trap (RFLAGS.TF) is due
+ * after it, which the exit took away (without BTF, which steps on
+ * branches only, and vmmon emulates none).  Needs no VMCS.
+ */
+void vmx_insn_done(struct vmx_vcpu *vx, u32 len)
+{
+	vx->rip += len;
+	vx->rflags &= ~X86_EFLAGS_RF;
+	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
+				    VMX_INTERRUPTIBILITY_MOV_SS)) {
+		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
+					  VMX_INTERRUPTIBILITY_MOV_SS);
+		vx->interruptibility_dirty = true;
+	}
+	if ((vx->rflags & X86_EFLAGS_TF) &&
+	    !(vx->debugctl & DEBUGCTLMSR_BTF) && !vx->event.info)
+		vmx_queue_db(vx, VMX_DR6_BS);
+}
+
+/*
+ * An IRET that faulted (or hit an EPT violation) after it had unblocked
+ * NMIs: the exit says so, and NMIs must be blocked again since the IRET
+ * runs again (SDM 3C 28.2.3 and 28.2.2, qualification bit 12).  Not when
+ * the exit was a double fault, nor during the delivery of an event.
+ */
+static bool vmx_exit_unblocked_nmi(const struct vmx_exit *exit, u32 basic,
+				   u32 idt)
+{
+	if (idt & VMX_INTR_INFO_VALID)
+		return false;
+	if (basic == VMX_EXIT_EPT_VIOLATION)
+		return exit->qualification & VMX_EPT_QUAL_NMI_UNBLOCKED;
+	return basic == VMX_EXIT_EXCEPTION_NMI &&
+	       (exit->intr_info & VMX_INTR_INFO_NMI_UNBLOCKED) &&
+	       (exit->intr_info & VMX_INTR_INFO_VECTOR_MASK) != X86_TRAP_DF;
 }
 
 static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
@@ -558,6 +624,10 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	}
 
 	basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
+	if (vmx_exit_unblocked_nmi(exit, basic, idt)) {
+		vx->interruptibility |= VMX_INTERRUPTIBILITY_NMI;
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
+	}
 	if (!vmx_exit_needs_paging(basic))
 		return;
 	/* What the handlers that run after vmx_put() need to know. */
@@ -635,11 +705,45 @@ static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
 }
 
 /*
- * The guest state vmmon keeps outside the VMCS, and the event to deliver:
- * a re-delivered or injected exception first, else the interrupt
- * userspace injected if the guest can take it now.  While an interrupt
- * waits (or userspace asked for the window), the guest exits as soon as
- * it can take one.
+ * Virtual-NMI blocking (an NMI handler runs until its IRET) and MOV SS
+ * block an NMI; so does STI here, as in KVM, since some CPUs refuse to
+ * enter with an NMI injected in an STI shadow (SDM 3C 27.3.1.5).
+ */
+static bool vmx_can_take_nmi(const struct vmx_vcpu *vx)
+{
+	return !(vx->interruptibility &
+		 (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS |
+		  VMX_INTERRUPTIBILITY_NMI));
+}
+
+static void vmx_inject(u32 info)
+{
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+#define VMX_EVENT_DB	(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_HW_EXCEPTION | \
+			 X86_TRAP_DB)
+
+/* An exception vmmon queued, or an event the last exit cut short. */
+static void vmx_inject_event(struct vmx_vcpu *vx)
+{
+	/* Real mode pushes no error code (SDM 3C 27.2.1.3). */
+	if (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
+		vx->event.info &= ~VMX_INTR_INFO_DELIVER_CODE;
+	if ((vx->event.info & ~VMX_INTR_INFO_DELIVER_CODE) == VMX_EVENT_DB)
+		vmx_debug_deliver(vx);
+	vmx_inject(vx->event.info);
+	vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vx->event.error_code);
+	vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vx->event.insn_len);
+	vx->event.info = 0;
+}
+
+/*
+ * The guest state vmmon keeps outside the VMCS, and the event to deliver,
+ * by priority: a re-delivered or queued exception, an NMI, the interrupt
+ * userspace injected, each if the guest can take it now.  While an NMI
+ * or an interrupt waits (or userspace asked for the window), the guest
+ * exits as soon as it can take one.
  */
 static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 {
@@ -650,20 +754,23 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
+	if (vx->interruptibility_dirty) {
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
+		vx->interruptibility_dirty = false;
+	}
 	if (vx->event.info) {
-		/* Real mode pushes no error code (SDM 3C 27.2.1.3). */
-		if (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
-			vx->event.info &= ~VMX_INTR_INFO_DELIVER_CODE;
-		vmcs_write32(VMCS_ENTRY_INTR_INFO, vx->event.info);
-		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
-			     vx->event.error_code);
-		vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vx->event.insn_len);
-		vx->event.info = 0;
+		vmx_inject_event(vx);
+	} else if (vcpu->nmi_pending && vmx_can_take_nmi(vx)) {
+		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_NMI |
+			   X86_TRAP_NMI);
+		vcpu->nmi_pending = false;
 	} else if (vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) {
-		vmcs_write32(VMCS_ENTRY_INTR_INFO, VMX_INTR_INFO_VALID |
-			     VMX_INTR_INFO_TYPE_EXT_INTR | vcpu->irq_pending);
+		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_EXT_INTR |
+			   vcpu->irq_pending);
 		vcpu->irq_pending = -1;
 	}
+	if (vcpu->nmi_pending)
+		proc |= VMX_PROC_NMI_WINDOW_EXITING;
 	if (vcpu->irq_pending >= 0 || READ_ONCE(vcpu->run->request_interrupt_window))
 		proc |= VMX_PROC_INTR_WINDOW_EXITING;
 	/* The VMCS keeps the field across VMCLEAR: write it when it changes. */
@@ -799,6 +906,7 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
 	vmx_pmu_before_entry(vx);
 	vmmon_fpu_before_entry(&vx->fpu);
 	vmx_pkru_load_guest(vx, host);
+	vmx_debug_before_entry(vx);
 	vmx_flush_ept_if_changed(vx);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
@@ -1014,7 +1122,7 @@ int vmx_vcpu_get_sregs(struct vmmon_vcpu *vcpu,
 	preempt_disable();
 	err = vmx_load(vcpu);
 	if (!err) {
-		vmx_read_sregs(sregs);
+		vmx_read_sregs(vcpu->hw, sregs);
 		vmx_put();
 	}
 	preempt_enable();
@@ -1050,13 +1158,13 @@ static bool vmx_sregs_valid(const struct vmmon_sregs *sregs)
 	}
 	return !sregs->gdt.pad && !sregs->idt.pad &&
 	       sregs->gdt.limit <= 0xffff && sregs->idt.limit <= 0xffff &&
-	       !(sregs->cr0 >> 32) && vmx_cr4_valid(sregs->cr4) &&
-	       vmx_sregs_cr_valid(sregs);
+	       !(sregs->cr0 >> 32) && vmx_sregs_cr_valid(sregs);
 }
 
 int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu,
 			      const struct vmmon_sregs *sregs)
 {
+	struct vmx_vcpu *vx = vcpu->hw;
 	int err;
 
 	if (!vmx_sregs_valid(sregs))
@@ -1064,7 +1172,11 @@ int vmx_vcpu_set_sregs(struct vmmon_vcpu *vcpu,
 	preempt_disable();
 	err = vmx_load(vcpu);
 	if (!err) {
-		vmx_write_sregs(sregs);
+		/* After the load: it derives the hidden bits from CPUID. */
+		if (vmx_cr4_valid(sregs->cr4, vx->cr4_hidden))
+			vmx_write_sregs(vx, sregs);
+		else
+			err = -EINVAL;
 		vmx_put();
 	}
 	preempt_enable();

@@ -23,6 +23,16 @@ struct page;
 
 #define VMX_RESET_DR6		0xffff0ff0ULL
 #define VMX_RESET_DR7		0x400
+/* DR6 (SDM 3B 18.2.3): what a #DB reports; the rest reads as fixed. */
+#define VMX_DR6_TRAP_BITS	GENMASK_ULL(3, 0)	/* B0-B3 */
+#define VMX_DR6_BD		BIT_ULL(13)	/* debug-register access (GD) */
+#define VMX_DR6_BS		BIT_ULL(14)	/* single step */
+#define VMX_DR6_BT		BIT_ULL(15)	/* task switch */
+#define VMX_DR6_WRITABLE	(VMX_DR6_TRAP_BITS | VMX_DR6_BD | \
+				 VMX_DR6_BS | VMX_DR6_BT)
+/* The machine-check banks a guest with MCA gets, as QEMU gives: 10. */
+#define VMX_MCE_BANKS		10
+#define VMX_MCE_BANK_MSRS	4	/* CTL, STATUS, ADDR, MISC */
 /* CR0 and CR4 bits the guest must keep set in VMX operation; it sees them
  * through the read shadows as it left them (SDM 3C 23.8). */
 #define VMX_CR0_HOST_OWNED	X86_CR0_NE
@@ -64,11 +74,9 @@ static inline unsigned long vmx_guest_cr0(void)
 	       (vmcs_readl(VMCS_CR0_READ_SHADOW) & VMX_CR0_HOST_OWNED);
 }
 
-static inline unsigned long vmx_guest_cr4(void)
-{
-	return (vmcs_readl(VMCS_GUEST_CR4) & ~VMX_CR4_GUEST_HOST_MASK) |
-	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & VMX_CR4_GUEST_HOST_MASK);
-}
+#define vmx_guest_cr4(vx)						\
+	((vmcs_readl(VMCS_GUEST_CR4) & ~(vx)->cr4_mask) |		\
+	 (vmcs_readl(VMCS_CR4_READ_SHADOW) & (vx)->cr4_mask))
 
 /* The CR4 the CPU holds for a guest that sees @cr4. */
 static inline unsigned long vmx_hw_cr4(unsigned long cr4)
@@ -77,12 +85,13 @@ static inline unsigned long vmx_hw_cr4(unsigned long cr4)
 }
 
 /*
- * Whether the guest may see @cr4: no bit vmmon refuses, none the CPU
- * does not allow in VMX operation (the mode rules are the callers').
+ * Whether the guest may see @cr4: no bit vmmon refuses, none of a
+ * feature its CPUID table hides (@hidden), none the CPU does not allow
+ * in VMX operation (the mode rules are the callers').
  */
-static inline bool vmx_cr4_valid(u64 cr4)
+static inline bool vmx_cr4_valid(u64 cr4, u64 hidden)
 {
-	return !(cr4 & vmx_cr4_refused) && !(cr4 >> 32) &&
+	return !(cr4 & (vmx_cr4_refused | hidden)) && !(cr4 >> 32) &&
 	       !(vmx_hw_cr4(cr4) & ~vmx_caps.cr4_fixed1);
 }
 
@@ -150,7 +159,14 @@ struct vmx_vcpu {
 	/* HOST_CR3, HOST_CR4, HOST_FS_BASE as last written to the VMCS. */
 	unsigned long host_cr3, host_cr4, host_fs_base;
 	u32 interruptibility;		/* as the last exit left it */
+	bool interruptibility_dirty;	/* changed by vmmon: write it back */
 	u32 proc;			/* the processor-based controls in the VMCS */
+	u32 proc2;			/* the secondary ones, per the CPUID table */
+	/* What the guest's CPUID table offers (vmx_cpuid.c). */
+	unsigned int cpuid_gen;		/* vcpu->cpuid_gen it was derived from */
+	u64 cr4_hidden;			/* CR4 bits of features it hides */
+	u64 cr4_mask;			/* CR4 guest/host mask in the VMCS */
+	bool has_rdtscp, has_tsc_adjust, has_mca;
 	struct vmx_event event;
 	struct vmmon_fpu fpu;
 	u32 pkru;			/* the guest's, where the host has PKU */
@@ -174,8 +190,19 @@ struct vmx_vcpu {
 	u64 misc_enable;
 	u64 mtrr_def_type;
 	u64 tsc_offset;
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST, where offered */
 	u64 cr8;
+	/*
+	 * The debug registers as the guest wrote them.  DR7 and DEBUGCTL
+	 * are also in the VMCS, DR0-DR3 in the CPU while the guest runs
+	 * with a breakpoint enabled; DR6 never is: every #DB exits and is
+	 * delivered by vmmon, which updates this copy (vmx_debug.c).
+	 */
 	u64 dr[4], dr6, dr7;
+	u64 debugctl;
+	/* Machine-check architecture, where CPUID offers MCA (vmx_msr.c). */
+	u64 mcg_status;
+	u64 mce_banks[VMX_MCE_BANKS][VMX_MCE_BANK_MSRS];
 	/* An exit userspace completes at the next RUN. */
 	enum vmx_pending pending;
 	struct vmx_string_io sio;	/* IN and INS */
@@ -237,6 +264,17 @@ void vmx_set_efer(u64 efer);
 void vmx_flush_guest_tlb(struct vmx_vcpu *vx);
 void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
+void vmx_insn_done(struct vmx_vcpu *vx, u32 len);
+
+/* vmx_debug.c: debug registers and #DB */
+void vmx_queue_db(struct vmx_vcpu *vx, u64 dr6_bits);
+enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit);
+enum vmx_next vmx_exit_db(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit);
+void vmx_debug_before_entry(struct vmx_vcpu *vx);
+void vmx_debug_deliver(struct vmx_vcpu *vx);
+
+/* vmx_cpuid.c: what the guest's CPUID table offers; the VMCS is loaded */
+void vmx_cpuid_apply(struct vmmon_vcpu *vcpu);
 
 /* vmx_exit.c: the VMCS is loaded and preemption is off. */
 /* An exit handler of vmx_exit.c's table. */
@@ -276,6 +314,7 @@ static inline void vmx_pmu_before_entry(struct vmx_vcpu *vx)
 
 /* vmx_msr.c */
 void vmx_msr_init(struct vmmon_vcpu *vcpu);
+bool vmx_msr_offered(struct vmmon_vcpu *vcpu, u32 index);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);

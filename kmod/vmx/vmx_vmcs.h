@@ -170,6 +170,7 @@
 #define VMX_EXIT_EXTERNAL_INTERRUPT		1
 #define VMX_EXIT_TRIPLE_FAULT			2
 #define VMX_EXIT_INTERRUPT_WINDOW		7
+#define VMX_EXIT_NMI_WINDOW			8
 #define VMX_EXIT_CPUID				10
 #define VMX_EXIT_GETSEC				11
 #define VMX_EXIT_HLT				12
@@ -231,9 +232,11 @@
 /* Exit qualification of EPT violations, SDM 3C table 28-7 */
 #define VMX_EPT_QUAL_WRITE			BIT(1)
 #define VMX_EPT_QUAL_FETCH			BIT(2)
+#define VMX_EPT_QUAL_NMI_UNBLOCKED		BIT(12)	/* by an IRET */
 /* Guest interruptibility state, SDM 3C table 25-3 */
 #define VMX_INTERRUPTIBILITY_STI		BIT(0)
 #define VMX_INTERRUPTIBILITY_MOV_SS		BIT(1)
+#define VMX_INTERRUPTIBILITY_NMI		BIT(3)	/* virtual-NMI blocking */
 
 /* VM-exit interruption information, SDM 3C 25.9.2 */
 #define VMX_INTR_INFO_VECTOR_MASK		0xff

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A guest sees a real x86 CPU (issue 11): its debug registers with the
+ * CPU's checks (DR4/DR5, DR7.GD), instruction and data breakpoints,
+ * single-step over instructions the CPU runs and over those vmmon or
+ * userspace complete (CPUID, RDMSR, MOV DR, OUT), also in a MOV SS
+ * shadow; ICEBP; NMIs (VMMON_NMI) held while a handler runs, until its
+ * IRET; RF in the frame of a fault vmmon injects; the MSRs a CPU with
+ * MCA and TSC_ADJUST has; SYSCALL; and the features a CPUID table hides
+ * faulting as on a CPU without them.  The guests are C functions of
+ * this program in long mode (tests/lib/vmmon_guest.h), at CPL 0.
+ * Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include "vmmon_guest.h"
+#include "vmmon_test.h"
+#include "vmmon_ucall_test.h"
+#include "vmmon_util.h"
+
+#define VEC_DB		1
+#define VEC_NMI		2
+#define VEC_UD		6
+#define VEC_GP		13
+#define NO_FAULT	0xff
+
+#define RFLAGS_TF	(1ULL << 8)
+#define RFLAGS_RF	(1ULL << 16)
+
+#define DR6_FIXED	0xffff0ff0ULL
+#define DR6_B0		(1ULL << 0)
+#define DR6_B1		(1ULL << 1)
+#define DR6_BD		(1ULL << 13)
+#define DR6_BS		(1ULL << 14)
+#define DR7_FIXED	0x400ULL
+#define DR7_L0		(1ULL << 0)
+#define DR7_L1		(1ULL << 2)
+#define DR7_GD		(1ULL << 13)
+#define DR7_RW1_WRITE	(1ULL << 20)
+#define DR7_LEN1_8	(2ULL << 22)	/* 10b: 8 bytes */
+
+#define CR4_DE		(1ULL << 3)
+#define CR4_FSGSBASE	(1ULL << 16)
+#define CR4_PCIDE	(1ULL << 17)
+#define CR4_OSXSAVE	(1ULL << 18)
+#define CR4_SMEP	(1ULL << 20)
+
+#define MSR_TSC			0x10
+#define MSR_APIC_BASE		0x1b
+#define APIC_BASE_ENABLE	(1ULL << 11)
+#define MSR_TSC_ADJUST		0x3b
+#define MSR_MCG_CAP		0x179
+#define MSR_MCG_STATUS		0x17a
+#define MSR_MISC_ENABLE		0x1a0
+#define MISC_FAST_STRING	(1ULL << 0)
+#define MISC_BTS_UNAVAIL	(1ULL << 11)
+#define MSR_DEBUGCTL		0x1d9
+#define DEBUGCTL_LBR		(1ULL << 0)
+#define DEBUGCTL_BTF		(1ULL << 1)
+#define MSR_MC_CTL(i)		(0x400 + 4 * (i))
+#define MSR_MC_STATUS(i)	(0x401 + 4 * (i))
+#define MSR_EFER		0xc0000080
+#define EFER_SCE		(1ULL << 0)
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_SFMASK		0xc0000084
+#define MSR_TSC_AUX		0xc0000103
+#define MCE_BANKS		10	/* what vmmon gives, as QEMU */
+
+#define CPUID1_ECX_XSAVE	(1U << 26)
+#define CPUID1_EDX_MCE		(1U << 7)
+#define CPUID1_EDX_APIC		(1U << 9)
+#define CPUID1_EDX_MCA		(1U << 14)
+#define CPUID7_EBX_TSC_ADJUST	(1U << 1)
+#define CPUID_EXT1_EDX_RDTSCP	(1U << 27)
+
+#define DEBUG_PORT	0x80	/* an OUT the host answers by running on */
+
+/*
+ * Faults the guest provokes on purpose: the handler notes the vector,
+ * the faulting RIP and the pushed RFLAGS, and resumes at recover_rip,
+ * which each probe sets to the end of its instruction.
+ */
+static volatile uint64_t fault_vector, fault_rip, fault_rflags;
+/* Named in PROBE's assembly, which writes it. */
+static volatile uint64_t recover_rip __attribute__((used));
+
+static void guest_catch(struct vmmon_guest_frame *f)
+{
+	fault_vector = f->vector;
+	fault_rip = f->rip;
+	fault_rflags = f->rflags;
+	f->rip = recover_rip;
+}
+
+static void guest_catch_all(void)
+{
+	guest_install_handler(VEC_UD, guest_catch);
+	guest_install_handler(VEC_GP, guest_catch);
+	guest_install_handler(VEC_DB, guest_catch);
+}
+
+/* Run @insn with recovery after it; evaluates to the vector or NO_FAULT. */
+#define PROBE(insn, ...) ({						\
+	fault_vector = NO_FAULT;					\
+	asm volatile("leaq 1f(%%rip), %%r11\n\t"			\
+		     "movq %%r11, recover_rip(%%rip)\n\t"		\
+		     insn "\n1:" __VA_ARGS__);				\
+	fault_vector;							\
+})
+
+static uint64_t try_rdmsr(uint32_t index, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+	uint64_t v = PROBE("rdmsr", : "=a"(lo), "=d"(hi) : "c"(index)
+			   : "r11", "memory");
+
+	*val = (uint64_t)hi << 32 | lo;
+	return v;
+}
+
+static uint64_t try_wrmsr(uint32_t index, uint64_t val)
+{
+	return PROBE("wrmsr", : : "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)), "c"(index) : "r11", "memory");
+}
+
+static uint64_t rdmsr(uint32_t index)
+{
+	uint64_t v;
+
+	GUEST_ASSERT_EQ(try_rdmsr(index, &v), NO_FAULT);
+	return v;
+}
+
+static uint64_t read_cr4(void)
+{
+	uint64_t cr4;
+
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	return cr4;
+}
+
+static uint64_t try_write_cr4(uint64_t cr4)
+{
+	return PROBE("mov %0, %%cr4", : : "r"(cr4) : "r11", "memory");
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+#define READ_DR(n) ({							\
+	uint64_t __v;							\
+	asm volatile("mov %%dr" #n ", %0" : "=r"(__v));			\
+	__v;								\
+})
+#define WRITE_DR(n, v) asm volatile("mov %0, %%dr" #n : : "r"((uint64_t)(v)))
+
+/* Host side: the guest's CPUID table, from up to 4 entries. */
+struct cpuid_table {
+	struct vmmon_cpuid hdr;
+	struct vmmon_cpuid_entry e[4];
+};
+
+/* Run to the next ucall, answering OUTs to DEBUG_PORT by running on. */
+static int run_past_debug_port(struct vmmon_guest *g, struct vmmon_ucall *uc)
+{
+	int kind;
+
+	for (;;) {
+		kind = vmmon_guest_run_ucall(g, uc);
+		if (kind != VMMON_UCALL_NONE ||
+		    g->run->exit_reason != VMMON_EXIT_IO ||
+		    g->run->io.port != DEBUG_PORT)
+			return kind;
+	}
+}
+
+/* The guest asserts; the host only runs it to its end. */
+static void run_guest_to_done(struct __test_metadata *_metadata,
+			      const void *entry,
+			      const struct cpuid_table *cpuid)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, entry, 0, 0));
+	if (cpuid)
+		ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, cpuid));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+static void guest_debug_registers(void)
+{
+	static const uint64_t dr[4] = {
+		0x1000, 0xffffffff80001234ULL, 0x7ffff000, 0x123456789aULL,
+	};
+	uint64_t v;
+
+	guest_catch_all();
+	WRITE_DR(0, dr[0]);
+	WRITE_DR(1, dr[1]);
+	WRITE_DR(2, dr[2]);
+	WRITE_DR(3, dr[3]);
+	GUEST_ASSERT_EQ(READ_DR(0), dr[0]);
+	GUEST_ASSERT_EQ(READ_DR(1), dr[1]);
+	GUEST_ASSERT_EQ(READ_DR(2), dr[2]);
+	GUEST_ASSERT_EQ(READ_DR(3), dr[3]);
+	/* DR6: B0-B3, BD, BS, BT take writes; the rest reads as fixed. */
+	WRITE_DR(6, 0);
+	GUEST_ASSERT_EQ(READ_DR(6), DR6_FIXED);
+	WRITE_DR(6, DR6_B1 | DR6_BS);
+	GUEST_ASSERT_EQ(READ_DR(6), DR6_FIXED | DR6_B1 | DR6_BS);
+	/* DR7: bit 10 reads as 1; no breakpoint enabled here. */
+	WRITE_DR(7, 0x00f00300);
+	GUEST_ASSERT_EQ(READ_DR(7), 0x00f00300 | DR7_FIXED);
+	/* DR4 and DR5 alias DR6 and DR7 while CR4.DE is clear. */
+	GUEST_ASSERT_EQ(READ_DR(4), DR6_FIXED | DR6_B1 | DR6_BS);
+	GUEST_ASSERT_EQ(READ_DR(5), 0x00f00300 | DR7_FIXED);
+	WRITE_DR(5, 0);
+	GUEST_ASSERT_EQ(READ_DR(7), DR7_FIXED);
+	/* DR7 bits 63:32 #GP. */
+	GUEST_ASSERT_EQ(PROBE("mov %0, %%dr7", : : "r"(1ULL << 32)
+			      : "r11", "memory"), VEC_GP);
+	/* With CR4.DE, DR4 and DR5 #UD. */
+	GUEST_ASSERT_EQ(try_write_cr4(read_cr4() | CR4_DE), NO_FAULT);
+	GUEST_ASSERT_EQ(PROBE("mov %%dr4, %0", : "=r"(v) : : "r11", "memory"),
+			VEC_UD);
+	GUEST_ASSERT_EQ(PROBE("mov %0, %%dr5", : : "r"(0ULL) : "r11", "memory"),
+			VEC_UD);
+	GUEST_ASSERT_EQ(try_write_cr4(read_cr4() & ~CR4_DE), NO_FAULT);
+	GUEST_DONE();
+}
+
+VMMON_TEST(debug_registers_read_back_as_on_a_cpu)
+{
+	run_guest_to_done(_metadata, guest_debug_registers, NULL);
+}
+
+/*
+ * DR7.GD: the next debug-register access is a #DB fault (RIP on the MOV,
+ * RF pushed set, DR6.BD), and the CPU clears GD for the handler.
+ */
+static void guest_general_detect(void)
+{
+	uint64_t v = 0, start;
+
+	guest_catch_all();
+	WRITE_DR(6, 0);
+	WRITE_DR(7, DR7_GD);
+	asm volatile("leaq 2f(%%rip), %0" : "=r"(start));
+	GUEST_ASSERT_EQ(PROBE("2: mov %%dr0, %0", : "=r"(v) : : "r11", "memory"),
+			VEC_DB);
+	GUEST_ASSERT_EQ(fault_rip, start);
+	GUEST_ASSERT(fault_rflags & RFLAGS_RF);
+	GUEST_ASSERT_EQ(READ_DR(7), DR7_FIXED);
+	GUEST_ASSERT_EQ(READ_DR(6), DR6_FIXED | DR6_BD);
+	GUEST_DONE();
+}
+
+VMMON_TEST(dr7_gd_faults_the_next_access)
+{
+	run_guest_to_done(_metadata, guest_general_detect, NULL);
+}
+
+/* Breakpoints: the handler counts hits and sets RF to go on. */
+static volatile uint64_t bp_hits, bp_rip, bp_dr6, bp_rflags;
+
+static void guest_bp_handler(struct vmmon_guest_frame *f)
+{
+	bp_hits++;
+	bp_rip = f->rip;
+	bp_rflags = f->rflags;
+	bp_dr6 = READ_DR(6);
+	WRITE_DR(6, 0);
+	f->rflags |= RFLAGS_RF;
+}
+
+asm(".pushsection .text\n"
+    ".globl bp_target\n"
+    "bp_target:\n"
+    "	nop\n"
+    "	ret\n"
+    ".popsection");
+void bp_target(void);
+
+static volatile uint64_t watched __attribute__((aligned(8)));
+
+static void guest_breakpoints(void)
+{
+	uint64_t after_store, v;
+
+	guest_install_handler(VEC_DB, guest_bp_handler);
+	WRITE_DR(6, 0);
+	/* An instruction breakpoint: a fault on the instruction, RF clear. */
+	WRITE_DR(0, (uintptr_t)bp_target);
+	WRITE_DR(7, DR7_L0);
+	bp_target();
+	GUEST_ASSERT_EQ(bp_hits, 1);
+	GUEST_ASSERT_EQ(bp_rip, (uintptr_t)bp_target);
+	GUEST_ASSERT_EQ(bp_rflags & RFLAGS_RF, 0);
+	GUEST_ASSERT_EQ(bp_dr6 & 0xf, DR6_B0);
+	bp_target();
+	GUEST_ASSERT_EQ(bp_hits, 2);
+	/* A data breakpoint on writes: a trap after the store. */
+	WRITE_DR(7, 0);
+	WRITE_DR(1, (uintptr_t)&watched);
+	WRITE_DR(7, DR7_L1 | DR7_RW1_WRITE | DR7_LEN1_8);
+	v = watched;
+	GUEST_ASSERT_EQ(bp_hits, 2);		/* reads do not hit */
+	asm volatile("movq %2, %0\n3:\n\tleaq 3b(%%rip), %1"
+		     : "=m"(watched), "=r"(after_store) : "r"(v + 1));
+	GUEST_ASSERT_EQ(bp_hits, 3);
+	GUEST_ASSERT_EQ(bp_rip, after_store);
+	GUEST_ASSERT_EQ(bp_dr6 & 0xf, DR6_B1);
+	WRITE_DR(7, 0);
+	watched = 0;
+	GUEST_ASSERT_EQ(bp_hits, 3);
+	GUEST_DONE();
+}
+
+VMMON_TEST(instruction_and_data_breakpoints_fire_in_the_guest)
+{
+	run_guest_to_done(_metadata, guest_breakpoints, NULL);
+}
+
+/*
+ * Single-step: the handler notes where each #DB came from and DR6, and
+ * clears DR6 so that each trap must set BS anew.
+ */
+#define MAX_STEPS	16
+static volatile uint64_t step_rip[MAX_STEPS], step_dr6[MAX_STEPS], steps;
+
+static void guest_step_handler(struct vmmon_guest_frame *f)
+{
+	if (steps < MAX_STEPS) {
+		step_rip[steps] = f->rip;
+		step_dr6[steps] = READ_DR(6);
+	}
+	steps++;
+	WRITE_DR(6, 0);
+}
+
+/*
+ * TF on, then instructions the CPU runs (NOP, XOR, MOV, PUSHF...), vmmon
+ * completes (CPUID, RDMSR of the TSC, MOV from DR7) and userspace
+ * completes (OUT): a #DB after each, RIP past it, BS in DR6.  The POPF
+ * that sets TF traps only after the next instruction; the one that
+ * clears it still traps.
+ */
+asm(".pushsection .text\n"
+    ".globl step_body, s_nop, s_xor, s_cpuid, s_mov, s_rdmsr, s_movdr, s_out, s_pushf, s_and, s_popf\n"
+    "step_body:\n"
+    "	push %rbx\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	popfq\n"
+    "	nop\n"
+    "s_nop:	xor %eax, %eax\n"
+    "s_xor:	cpuid\n"
+    "s_cpuid: mov $0x10, %ecx\n"
+    "s_mov:	rdmsr\n"
+    "s_rdmsr: mov %dr7, %rax\n"
+    "s_movdr: out %al, $0x80\n"
+    "s_out:	pushfq\n"
+    "s_pushf: andq $~0x100, (%rsp)\n"
+    "s_and:	popfq\n"
+    "s_popf: pop %rbx\n"
+    "	ret\n"
+    ".popsection");
+void step_body(void);
+extern const char s_nop[], s_xor[], s_cpuid[], s_mov[], s_rdmsr[], s_movdr[],
+	s_out[], s_pushf[], s_and[], s_popf[];
+
+/* MOV SS (and an exit) in the shadow: the trap comes one instruction late. */
+asm(".pushsection .text\n"
+    ".globl mss_body, m_movfrom, m_nop, m_cpuid, m_pushf, m_and, m_popf\n"
+    "mss_body:\n"
+    "	push %rbx\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	popfq\n"
+    "	mov %ss, %eax\n"
+    "m_movfrom: mov %eax, %ss\n"
+    "	nop\n"
+    "m_nop:	mov %eax, %ss\n"
+    "	cpuid\n"
+    "m_cpuid: pushfq\n"
+    "m_pushf: andq $~0x100, (%rsp)\n"
+    "m_and:	popfq\n"
+    "m_popf: pop %rbx\n"
+    "	ret\n"
+    ".popsection");
+void mss_body(void);
+extern const char m_movfrom[], m_nop[], m_cpuid[], m_pushf[], m_and[],
+	m_popf[];
+
+static void guest_check_steps(const char *const *want, uint64_t n)
+{
+	uint64_t i;
+
+	GUEST_ASSERT_EQ(steps, n);
+	for (i = 0; i < n; i++) {
+		GUEST_ASSERT_EQ(step_rip[i], (uintptr_t)want[i]);
+		GUEST_ASSERT_EQ(step_dr6[i], DR6_FIXED | DR6_BS);
+	}
+}
+
+static void guest_single_step(void)
+{
+	const char *const plain[] = {
+		s_nop, s_xor, s_cpuid, s_mov, s_rdmsr, s_movdr, s_out,
+		s_pushf, s_and, s_popf,
+	};
+
+	guest_install_handler(VEC_DB, guest_step_handler);
+	WRITE_DR(6, 0);
+	steps = 0;
+	step_body();
+	guest_check_steps(plain, 10);
+	GUEST_DONE();
+}
+
+VMMON_TEST(single_step_traps_after_every_instruction)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_single_step, 0, 0));
+	EXPECT_EQ(run_past_debug_port(&g, &uc), VMMON_UCALL_DONE) {
+		char buf[256];
+
+		show_exit(_metadata, &g);
+		TH_LOG("%s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+	}
+	vmmon_guest_destroy(&g);
+}
+
+static void guest_step_mov_ss(void)
+{
+	const char *const want[] = {
+		m_movfrom, m_nop, m_cpuid, m_pushf, m_and, m_popf,
+	};
+
+	guest_install_handler(VEC_DB, guest_step_handler);
+	WRITE_DR(6, 0);
+	steps = 0;
+	mss_body();
+	guest_check_steps(want, 6);
+	GUEST_DONE();
+}
+
+VMMON_TEST(single_step_waits_out_the_mov_ss_shadow)
+{
+	run_guest_to_done(_metadata, guest_step_mov_ss, NULL);
+}
+
+/* ICEBP (INT1): a #DB trap after it, no DR6 condition bit. */
+static void guest_icebp(void)
+{
+	uint64_t after;
+
+	guest_install_handler(VEC_DB, guest_bp_handler);
+	WRITE_DR(6, 0);
+	bp_hits = 0;
+	asm volatile(".byte 0xf1\n4:\n\tleaq 4b(%%rip), %0" : "=r"(after));
+	GUEST_ASSERT_EQ(bp_hits, 1);
+	GUEST_ASSERT_EQ(bp_rip, after);
+	GUEST_ASSERT_EQ(bp_dr6, DR6_FIXED);
+	GUEST_DONE();
+}
+
+VMMON_TEST(icebp_is_a_debug_trap)
+{
+	run_guest_to_done(_metadata, guest_icebp, NULL);
+}
+
+/* A #GP vmmon injects (unknown MSR, refused CR4 bit) pushes RF set. */
+static void guest_fault_rf(void)
+{
+	uint64_t v;
+
+	guest_catch_all();
+	GUEST_ASSERT_EQ(try_rdmsr(0x12345678, &v), VEC_GP);
+	GUEST_ASSERT(fault_rflags & RFLAGS_RF);
+	fault_rflags = 0;
+	GUEST_ASSERT_EQ(try_write_cr4(read_cr4() | CR4_FSGSBASE), VEC_GP);
+	GUEST_ASSERT(fault_rflags & RFLAGS_RF);
+	GUEST_DONE();
+}
+
+VMMON_TEST(injected_faults_push_rf)
+{
+	run_guest_to_done(_metadata, guest_fault_rf, NULL);
+}
+
+/*
+ * NMIs: delivered at once with IF clear, held while the handler runs
+ * (the handler's ucall lets the host send a second), delivered after
+ * its IRET; one wakes a HLT; two sent together are one.
+ */
+static volatile uint64_t nmi_count, nmi_seen_inside;
+
+static void guest_nmi_handler(struct vmmon_guest_frame *f __attribute__((unused)))
+{
+	uint64_t n = ++nmi_count;
+
+	if (n == 1) {
+		GUEST_SYNC(2);
+		nmi_seen_inside = nmi_count;
+	}
+}
+
+static void guest_nmi(void)
+{
+	guest_install_handler(VEC_NMI, guest_nmi_handler);
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(nmi_count, 2);
+	GUEST_ASSERT_EQ(nmi_seen_inside, 1);
+	asm volatile("hlt");
+	GUEST_ASSERT_EQ(nmi_count, 3);
+	GUEST_SYNC(3);
+	GUEST_ASSERT_EQ(nmi_count, 4);
+	GUEST_DONE();
+}
+
+VMMON_TEST(nmi_waits_for_the_handlers_iret)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_nmi, 0, 0));
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_NMI, 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 1u);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	/* Inside the handler: this one must wait for its IRET. */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 2u);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_HLT))
+		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 3u);
+	/* Latched once, as the CPU's NMI input. */
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/* With MCA, TSC_ADJUST and RDTSCP offered: what such a CPU answers. */
+static const struct cpuid_table full_cpuid = {
+	.hdr.nent = 3,
+	.e = {
+		{ .function = 1, .edx = CPUID1_EDX_MCE | CPUID1_EDX_MCA |
+					CPUID1_EDX_APIC },
+		{ .function = 7, .ebx = CPUID7_EBX_TSC_ADJUST },
+		{ .function = 0x80000001, .edx = CPUID_EXT1_EDX_RDTSCP },
+	},
+};
+
+asm(".pushsection .text\n"
+    ".globl syscall_entry\n"
+    "syscall_entry:\n"
+    "	mov $0x5ca11, %eax\n"
+    "	push %r11\n"
+    "	popfq\n"
+    "	jmp *%rcx\n"
+    ".popsection");
+void syscall_entry(void);
+
+static uint32_t cpuid1_edx(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d;
+}
+
+static void guest_msrs(void)
+{
+	uint64_t misc, t0, t1, adj, rax;
+
+	guest_catch_all();
+	/* Machine-check banks: CTL all or nothing, STATUS cleared only. */
+	GUEST_ASSERT_EQ(rdmsr(MSR_MCG_CAP), MCE_BANKS);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MCG_CAP, 0), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_CTL(0), ~0ULL), NO_FAULT);
+	GUEST_ASSERT_EQ(rdmsr(MSR_MC_CTL(0)), ~0ULL);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_CTL(MCE_BANKS - 1), 0), NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_CTL(0), 1), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_CTL(MCE_BANKS), 0), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_STATUS(3), 0), NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MC_STATUS(3), 1), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MCG_STATUS, 0), NO_FAULT);
+	/* MISC_ENABLE: fast strings may change, BTS-unavailable not. */
+	misc = rdmsr(MSR_MISC_ENABLE);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MISC_ENABLE, misc ^ MISC_FAST_STRING),
+			NO_FAULT);
+	GUEST_ASSERT_EQ(rdmsr(MSR_MISC_ENABLE), misc ^ MISC_FAST_STRING);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_MISC_ENABLE, misc ^ MISC_BTS_UNAVAIL),
+			VEC_GP);
+	/* DEBUGCTL: BTF, no LBR. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_DEBUGCTL, DEBUGCTL_BTF), NO_FAULT);
+	GUEST_ASSERT_EQ(rdmsr(MSR_DEBUGCTL), DEBUGCTL_BTF);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_DEBUGCTL, DEBUGCTL_LBR), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_DEBUGCTL, 0), NO_FAULT);
+	/* TSC_ADJUST moves the TSC; a TSC write moves TSC_ADJUST. */
+	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_ADJUST), 0);
+	t0 = rdtsc();
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_ADJUST, 1ULL << 40), NO_FAULT);
+	t1 = rdtsc();
+	GUEST_ASSERT(t1 - t0 >= 1ULL << 40);
+	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_ADJUST), 1ULL << 40);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC, rdtsc() + (1ULL << 36)), NO_FAULT);
+	adj = rdmsr(MSR_TSC_ADJUST) - (1ULL << 40);
+	GUEST_ASSERT(adj > (1ULL << 35) && adj <= (1ULL << 36));
+	/* RDTSCP and its TSC_AUX. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_AUX, 7), NO_FAULT);
+	GUEST_ASSERT_EQ(PROBE("rdtscp", : : : "rax", "rcx", "rdx", "r11",
+			      "memory"), NO_FAULT);
+	/* The APIC bit of CPUID follows IA32_APIC_BASE's enable. */
+	GUEST_ASSERT(cpuid1_edx() & CPUID1_EDX_APIC);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE,
+				  rdmsr(MSR_APIC_BASE) & ~APIC_BASE_ENABLE),
+			NO_FAULT);
+	GUEST_ASSERT_EQ(cpuid1_edx() & CPUID1_EDX_APIC, 0);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE,
+				  rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE),
+			NO_FAULT);
+	GUEST_ASSERT(cpuid1_edx() & CPUID1_EDX_APIC);
+	/* SYSCALL through the guest's STAR, LSTAR, SFMASK and EFER.SCE. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE),
+			NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_STAR, (uint64_t)VMMON_GUEST_SEL_CODE64 << 32),
+			NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry), NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_SFMASK, RFLAGS_TF), NO_FAULT);
+	asm volatile("syscall" : "=a"(rax) : : "rcx", "r11", "memory");
+	GUEST_ASSERT_EQ(rax, 0x5ca11);
+	GUEST_DONE();
+}
+
+VMMON_TEST(msrs_answer_as_a_cpu_with_those_features)
+{
+	run_guest_to_done(_metadata, guest_msrs, &full_cpuid);
+}
+
+/* An empty CPUID table: each feature faults as on a CPU without it. */
+static void guest_hidden_features(void)
+{
+	uint64_t v, desc[2] = { 0, 0 };
+	uint64_t cr4 = read_cr4();
+
+	guest_catch_all();
+	GUEST_ASSERT_EQ(PROBE("rdtscp", : : : "rax", "rcx", "rdx", "r11",
+			      "memory"), VEC_UD);
+	GUEST_ASSERT_EQ(PROBE("invpcid %0, %%rax", : : "m"(desc), "a"(2ULL)
+			      : "r11", "memory"), VEC_UD);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_AUX, &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_ADJUST, &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_MCG_CAP, &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_MC_CTL(0), &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_FSGSBASE), VEC_GP);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_PCIDE), VEC_GP);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_SMEP), VEC_GP);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_OSXSAVE), VEC_GP);
+	GUEST_ASSERT_EQ(read_cr4(), cr4);
+	GUEST_DONE();
+}
+
+VMMON_TEST(hidden_features_fault)
+{
+	struct cpuid_table t = { .hdr.nent = 0 };
+	struct vmmon_sregs sregs;
+	struct vmmon_guest g;
+
+	run_guest_to_done(_metadata, guest_hidden_features, &t);
+	/* Userspace cannot give the guest a hidden CR4 bit either. */
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_hidden_features,
+					  0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.cr4 |= CR4_FSGSBASE;
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs), -1);
+	EXPECT_EQ(errno, EINVAL);
+	vmmon_guest_destroy(&g);
+}
+
+/* Offered, and the CPU has them: the same instructions work. */
+static void guest_offered_features(void)
+{
+	uint64_t desc[2] = { 0, 0 };
+	uint64_t cr4 = read_cr4();
+
+	guest_catch_all();
+	GUEST_ASSERT_EQ(PROBE("invpcid %0, %%rax", : : "m"(desc), "a"(2ULL)
+			      : "r11", "memory"), NO_FAULT);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_FSGSBASE), NO_FAULT);
+	GUEST_ASSERT_EQ(try_write_cr4(cr4), NO_FAULT);
+	GUEST_DONE();
+}
+
+VMMON_TEST(offered_features_work)
+{
+	const struct cpuid_table t = {
+		.hdr.nent = 1,
+		.e = { { .function = 7,
+			 .ebx = (1U << 0) | (1U << 10) } },	/* FSGSBASE, INVPCID */
+	};
+
+	if (!cpuinfo_has_flag("invpcid") || !cpuinfo_has_flag("fsgsbase"))
+		SKIP(return, "the CPU lacks INVPCID or FSGSBASE");
+	run_guest_to_done(_metadata, guest_offered_features, &t);
+}
+
+VMMON_TEST_MAIN
