@@ -72,8 +72,15 @@
 #define MSR_SFMASK		0xc0000084
 #define MSR_TSC_AUX		0xc0000103
 #define MCE_BANKS		10	/* what vmmon gives, as QEMU */
+#define APIC_BASE_EXTD		(1ULL << 10)	/* x2APIC mode */
+#define MSR_TSC_DEADLINE	0x6e0
+#define MSR_X2APIC_ID		0x802
+#define MSR_X2APIC_EOI		0x80b
+#define MSR_X2APIC_ICR		0x830
 
 #define CPUID1_ECX_XSAVE	(1U << 26)
+#define CPUID1_ECX_X2APIC	(1U << 21)
+#define CPUID1_ECX_TSC_DEADLINE	(1U << 24)
 #define CPUID1_EDX_MCE		(1U << 7)
 #define CPUID1_EDX_APIC		(1U << 9)
 #define CPUID1_EDX_MCA		(1U << 14)
@@ -680,6 +687,9 @@ static void guest_hidden_features(void)
 	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_SMEP), VEC_GP);
 	GUEST_ASSERT_EQ(try_write_cr4(cr4 | CR4_OSXSAVE), VEC_GP);
 	GUEST_ASSERT_EQ(read_cr4(), cr4);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_DEADLINE, &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE,
+				  rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD), VEC_GP);
 	GUEST_DONE();
 }
 
@@ -725,6 +735,89 @@ VMMON_TEST(offered_features_work)
 	if (!cpuinfo_has_flag("invpcid") || !cpuinfo_has_flag("fsgsbase"))
 		SKIP(return, "the CPU lacks INVPCID or FSGSBASE");
 	run_guest_to_done(_metadata, guest_offered_features, &t);
+}
+
+/*
+ * The LAPIC's MSRs go to userspace (VMMON_EXIT_MSR): x2APIC registers in
+ * x2APIC mode only, TSC_DEADLINE; IA32_APIC_BASE changes are checked
+ * against the CPU's mode transitions and then told.
+ */
+static void guest_user_msrs(void)
+{
+	uint64_t v, base;
+
+	guest_catch_all();
+	base = rdmsr(MSR_APIC_BASE);
+	/* xAPIC mode: no x2APIC registers, and no exit for them. */
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_X2APIC_ID, &v), VEC_GP);
+	/* EXTD without EN is invalid. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, (base & ~APIC_BASE_ENABLE) |
+				  APIC_BASE_EXTD), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD),
+			NO_FAULT);			/* told: 1 */
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_X2APIC_ID, &v), NO_FAULT);
+	GUEST_ASSERT_EQ(v, 0x42);			/* answered: 2 */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);	/* 3 */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_ICR, 0x12345678ULL << 32 | 0x4fd),
+			VEC_GP);			/* refused: 4 */
+	/* x2APIC to xAPIC directly is refused; through disabled it is not. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, base), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, base & ~APIC_BASE_ENABLE),
+			NO_FAULT);			/* told: 5 */
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_X2APIC_ID, &v), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD), VEC_GP);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, base), NO_FAULT);	/* 6 */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, 0x1234), NO_FAULT);	/* 7 */
+	GUEST_DONE();
+}
+
+VMMON_TEST(lapic_msrs_go_to_userspace)
+{
+	static const struct {
+		uint32_t index, is_write;
+		uint64_t data;
+	} want[] = {
+		{ MSR_APIC_BASE, 1, 0xfee00000 | (1 << 8) | APIC_BASE_ENABLE |
+				    APIC_BASE_EXTD },
+		{ MSR_X2APIC_ID, 0, 0 },
+		{ MSR_X2APIC_EOI, 1, 0 },
+		{ MSR_X2APIC_ICR, 1, 0x12345678ULL << 32 | 0x4fd },
+		{ MSR_APIC_BASE, 1, 0xfee00000 | (1 << 8) },
+		{ MSR_APIC_BASE, 1, 0xfee00000 | (1 << 8) | APIC_BASE_ENABLE },
+		{ MSR_TSC_DEADLINE, 1, 0x1234 },
+	};
+	const struct cpuid_table t = {
+		.hdr.nent = 1,
+		.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
+			 .ecx = CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE } },
+	};
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	unsigned int i;
+	int kind;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_user_msrs, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		kind = vmmon_guest_run_ucall(&g, &uc);
+		ASSERT_EQ(kind, (int)VMMON_UCALL_NONE) {
+			char buf[256];
+
+			TH_LOG("%s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+		}
+		ASSERT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_MSR)
+			show_exit(_metadata, &g);
+		EXPECT_EQ(g.run->msr.index, want[i].index);
+		EXPECT_EQ((uint32_t)g.run->msr.is_write, want[i].is_write);
+		if (want[i].is_write) {
+			EXPECT_EQ(g.run->msr.data, want[i].data);
+		} else {
+			g.run->msr.data = 0x42;
+		}
+		g.run->msr.error = want[i].index == MSR_X2APIC_ICR;
+	}
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
 }
 
 VMMON_TEST_MAIN

@@ -173,6 +173,7 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_MMIO		= 7,	/* access outside RAM: run.mmio */
 	VMMON_EXIT_HYPERCALL	= 8,	/* VMCALL: run.hypercall; RIP is past it */
 	VMMON_EXIT_IRQ_WINDOW	= 9,	/* the guest can take an interrupt now */
+	VMMON_EXIT_MSR		= 10,	/* RDMSR/WRMSR for userspace: run.msr */
 };
 
 #define VMMON_IO_OUT		0
@@ -206,6 +207,25 @@ enum vmmon_internal_error {
  * physical @mmio.phys_addr, which no RAM region backs.  For a write,
  * @mmio.data holds them (little-endian); for a read, userspace puts them
  * there before the next RUN, which completes the guest's instruction.
+ *
+ * VMMON_EXIT_MSR: the guest's RDMSR or WRMSR of an MSR that userspace's
+ * interrupt controller answers; RIP is still on the instruction.
+ * @msr.index is the MSR; for a write @msr.data holds the value.  Before
+ * the next RUN userspace puts a read's value in @msr.data, or sets
+ * @msr.error (in) to give the guest #GP instead; otherwise the
+ * instruction completes.  These MSRs come here:
+ *   0x800-0x8ff (x2APIC)    while the guest's IA32_APIC_BASE has x2APIC
+ *                           mode on (EXTD, bit 10), which it may set only
+ *                           when its CPUID offers x2APIC (leaf 1 ECX bit
+ *                           21); else they #GP without an exit
+ *   IA32_TSC_DEADLINE (0x6e0) when CPUID offers TSC-deadline (leaf 1
+ *                           ECX bit 24); else #GP
+ *   IA32_APIC_BASE (0x1b)   a write that changes it, after vmmon checked
+ *                           it (#GP for a reserved bit, EXTD without
+ *                           x2APIC in CPUID, or a transition the CPU
+ *                           refuses, SDM 3A 11.12.5) and took it: a
+ *                           notice so that the LAPIC follows (enabled,
+ *                           disabled, x2APIC mode); @msr.error is ignored
  *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
@@ -250,6 +270,13 @@ struct vmmon_run {
 			__u64 args[4];
 			__u64 ret;		/* in */
 		} hypercall;
+		struct {
+			__u32 index;
+			__u8 is_write;
+			__u8 error;		/* in: 1 gives the guest #GP */
+			__u8 pad[2];
+			__u64 data;		/* in for a read */
+		} msr;
 		struct {
 			__u32 hw_reason;	/* the exit reason, bit 31 set */
 			__u32 pad;
@@ -428,7 +455,8 @@ struct vmmon_cpuid {
  *                              the guest's write moves TSC_ADJUST too
  *   IA32_APIC_BASE (0x1b)      0xfee00000, enabled, BSP flag on vCPU 0;
  *                              clearing the enable bit clears
- *                              CPUID.1:EDX.APIC
+ *                              CPUID.1:EDX.APIC; x2APIC mode with
+ *                              CPUID x2APIC (see VMMON_EXIT_MSR)
  *   IA32_TSC_ADJUST (0x3b)     with CPUID.7.0:EBX.TSC_ADJUST
  *   IA32_UCODE_REV (0x8b), IA32_MTRRCAP (0xfe), IA32_MTRR_DEF_TYPE (0x2ff)
  *   IA32_SYSENTER_CS/ESP/EIP (0x174-0x176), IA32_PAT (0x277)

@@ -4,7 +4,8 @@
  * the table hides must fault as on a CPU without it, not work because
  * the host has it.  Its CR4 bit #GPs (the bit joins the CR4 guest/host
  * mask, so MOV to CR4 exits), RDTSCP, RDPID and INVPCID #UD (their
- * enable controls are off), and its MSRs #GP (vmx_msr.c asks here).
+ * enable controls are off), and its MSRs #GP (vmx_msr.c asks here);
+ * x2APIC mode and the TSC-deadline MSR exist only where offered.
  * Derived again on the first VMCS load after each SET_CPUID.
  */
 #include <linux/kernel.h>
@@ -78,4 +79,7 @@ void vmx_cpuid_apply(struct vmmon_vcpu *vcpu)
 	vx->has_tsc_adjust = leaf7[VMX_EBX] &
 			     VMX_CPUID_BIT(X86_FEATURE_TSC_ADJUST);
 	vx->has_mca = leaf1[VMX_EDX] & VMX_CPUID_BIT(X86_FEATURE_MCA);
+	vx->has_x2apic = leaf1[VMX_ECX] & VMX_CPUID_BIT(X86_FEATURE_X2APIC);
+	vx->has_tsc_deadline = leaf1[VMX_ECX] &
+			       VMX_CPUID_BIT(X86_FEATURE_TSC_DEADLINE_TIMER);
 }

@@ -83,19 +83,49 @@ static enum vmx_next vmx_exit_cpuid(struct vmmon_vcpu *vcpu,
 	return vmx_skip(vx, exit);
 }
 
+/*
+ * RDMSR or WRMSR of @index for userspace (VMMON_EXIT_MSR): an access to
+ * answer (@pending _READ or _WRITE), or the notice of a write vmmon
+ * took (_NOTICE).  The instruction completes at the next RUN.
+ */
+static enum vmx_next vmx_msr_to_user(struct vmmon_vcpu *vcpu,
+				     const struct vmx_exit *exit, u32 index,
+				     u64 data, enum vmx_pending pending)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmmon_run *run = vcpu->run;
+
+	run->exit_reason = VMMON_EXIT_MSR;
+	run->msr.index = index;
+	run->msr.is_write = pending != VMX_PENDING_MSR_READ;
+	run->msr.error = 0;
+	memset(run->msr.pad, 0, sizeof(run->msr.pad));
+	run->msr.data = data;
+	vx->pending = pending;
+	vx->msr_insn_len = exit->insn_len;
+	return VMX_NEXT_USER;
+}
+
 static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 				  const struct vmx_exit *exit, bool write)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u32 index = vx->regs.rcx;
-	u64 data;
+	u64 data, old_apic_base = vx->apic_base;
 
 	if (!vmx_msr_offered(vcpu, index))
 		return vmx_fault(vx, X86_TRAP_GP);
+	data = write ? (vx->regs.rdx << 32) | (u32)vx->regs.rax : 0;
+	if (vmx_msr_for_user(vcpu, index))
+		return vmx_msr_to_user(vcpu, exit, index, data, write ?
+				       VMX_PENDING_MSR_WRITE :
+				       VMX_PENDING_MSR_READ);
 	if (write) {
-		data = (vx->regs.rdx << 32) | (u32)vx->regs.rax;
 		if (vmx_msr_write(vcpu, index, data, false))
 			return vmx_fault(vx, X86_TRAP_GP);
+		if (index == MSR_IA32_APICBASE && data != old_apic_base)
+			return vmx_msr_to_user(vcpu, exit, index, data,
+					       VMX_PENDING_MSR_NOTICE);
 	} else {
 		if (vmx_msr_read(vcpu, index, &data))
 			return vmx_fault(vx, X86_TRAP_GP);
@@ -570,6 +600,20 @@ int vmx_exit_complete(struct vmmon_vcpu *vcpu)
 		break;
 	case VMX_PENDING_HYPERCALL:
 		vx->regs.rax = run->hypercall.ret;
+		break;
+	case VMX_PENDING_MSR_READ:
+	case VMX_PENDING_MSR_WRITE:
+		if (READ_ONCE(run->msr.error)) {
+			vmx_queue_exception(vx, X86_TRAP_GP, true, 0);
+			break;
+		}
+		if (pending == VMX_PENDING_MSR_READ) {
+			vx->regs.rax = (u32)run->msr.data;
+			vx->regs.rdx = run->msr.data >> 32;
+		}
+		fallthrough;
+	case VMX_PENDING_MSR_NOTICE:
+		vmx_insn_done(vx, vx->msr_insn_len);
 		break;
 	case VMX_PENDING_MMIO_READ:
 		return vmx_mmio_complete(vcpu);

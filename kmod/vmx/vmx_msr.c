@@ -21,10 +21,15 @@
 #include "vmx_vmcs.h"
 
 #define VMX_APIC_BASE_DEFAULT	0xfee00000ULL
-/* IA32_APIC_BASE: BSP flag, x2APIC mode (not offered), global enable. */
+/* IA32_APIC_BASE: BSP flag, x2APIC mode (with CPUID x2APIC), global enable. */
 #define VMX_APIC_BASE_VALID	(MSR_IA32_APICBASE_BSP | \
 				 MSR_IA32_APICBASE_ENABLE | \
 				 MSR_IA32_APICBASE_BASE)
+#define VMX_APIC_BASE_EXTD	BIT_ULL(10)	/* x2APIC mode */
+#define VMX_APIC_MODE		(MSR_IA32_APICBASE_ENABLE | VMX_APIC_BASE_EXTD)
+/* The x2APIC registers' MSRs (SDM 3A 11.12.1.2). */
+#define VMX_X2APIC_FIRST	0x800
+#define VMX_X2APIC_LAST		0x8ff
 #define VMX_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /*
  * MTRRs: none variable or fixed, only the default type, which the guest
@@ -206,6 +211,41 @@ bool vmx_msr_offered(struct vmmon_vcpu *vcpu, u32 index)
 	return !vmx_is_mc_bank_msr(index) || vx->has_mca;
 }
 
+/*
+ * Whether userspace's interrupt controller answers the guest's access
+ * to @index (VMMON_EXIT_MSR): the x2APIC registers in x2APIC mode, the
+ * LAPIC timer's TSC deadline where CPUID offers it.
+ */
+bool vmx_msr_for_user(struct vmmon_vcpu *vcpu, u32 index)
+{
+	const struct vmx_vcpu *vx = vcpu->hw;
+
+	if (index == MSR_IA32_TSC_DEADLINE)
+		return vx->has_tsc_deadline;
+	return index >= VMX_X2APIC_FIRST && index <= VMX_X2APIC_LAST &&
+	       (vx->apic_base & VMX_APIC_MODE) == VMX_APIC_MODE;
+}
+
+/*
+ * The APIC modes (EN, EXTD) and the changes between them the CPU
+ * allows (SDM 3A 11.12.5): disabled, xAPIC, x2APIC; x2APIC only from
+ * xAPIC, xAPIC only from disabled; EXTD without EN is invalid.
+ */
+static bool vmx_apic_base_valid(const struct vmx_vcpu *vx, u64 data, bool host)
+{
+	u64 valid = VMX_APIC_BASE_VALID |
+		    (vx->has_x2apic ? VMX_APIC_BASE_EXTD : 0);
+	u64 old = vx->apic_base & VMX_APIC_MODE, new = data & VMX_APIC_MODE;
+
+	if (data & ~valid || new == VMX_APIC_BASE_EXTD)
+		return false;
+	if (host || old == new || !new)
+		return true;
+	if (new == VMX_APIC_MODE)
+		return old == MSR_IA32_APICBASE_ENABLE;
+	return !old;
+}
+
 /* 0, or -EINVAL when @index is not an MSR vmmon emulates. */
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data)
 {
@@ -307,7 +347,7 @@ static bool vmx_msr_valid(struct vmmon_vcpu *vcpu, u32 index, u64 data,
 		/* The guest has it only with RDTSCP (vmx_msr_setup()). */
 		return vmx_switched_msr(index) >= 0 && !(data >> 32);
 	case MSR_IA32_APICBASE:
-		return !(data & ~VMX_APIC_BASE_VALID);
+		return vmx_apic_base_valid(vx, data, host);
 	case MSR_IA32_CR_PAT:
 		return vmx_pat_valid(data);
 	case MSR_IA32_MISC_ENABLE:

@@ -117,6 +117,9 @@ enum vmx_pending {
 	VMX_PENDING_INS,	/* INS: the data goes to guest memory */
 	VMX_PENDING_MMIO_READ,	/* a load from MMIO: the data goes to a GPR */
 	VMX_PENDING_HYPERCALL,	/* VMCALL: the result goes to RAX */
+	VMX_PENDING_MSR_READ,	/* RDMSR for userspace: EDX:EAX, or #GP */
+	VMX_PENDING_MSR_WRITE,	/* WRMSR for userspace: done, or #GP */
+	VMX_PENDING_MSR_NOTICE,	/* WRMSR done here, userspace told */
 };
 
 /* An event for the next VM entry (SDM 3C 26.6). */
@@ -167,6 +170,7 @@ struct vmx_vcpu {
 	u64 cr4_hidden;			/* CR4 bits of features it hides */
 	u64 cr4_mask;			/* CR4 guest/host mask in the VMCS */
 	bool has_rdtscp, has_tsc_adjust, has_mca;
+	bool has_x2apic, has_tsc_deadline;
 	struct vmx_event event;
 	struct vmmon_fpu fpu;
 	u32 pkru;			/* the guest's, where the host has PKU */
@@ -206,6 +210,7 @@ struct vmx_vcpu {
 	/* An exit userspace completes at the next RUN. */
 	enum vmx_pending pending;
 	struct vmx_string_io sio;	/* IN and INS */
+	u32 msr_insn_len;		/* RDMSR, WRMSR */
 	struct x86_mmio_insn mmio;	/* MMIO read: the decoded load */
 	struct vmx_paging_state paging;	/* INS: to translate the address */
 };
@@ -315,6 +320,7 @@ static inline void vmx_pmu_before_entry(struct vmx_vcpu *vx)
 /* vmx_msr.c */
 void vmx_msr_init(struct vmmon_vcpu *vcpu);
 bool vmx_msr_offered(struct vmmon_vcpu *vcpu, u32 index);
+bool vmx_msr_for_user(struct vmmon_vcpu *vcpu, u32 index);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
