@@ -90,10 +90,11 @@ build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \
 		$< kmod/vmx/vmx_caps.c
 
 build/unit/x86_decode_test: tests/unit/x86_decode_test.c kmod/x86/x86_decode.c \
-		kmod/x86/x86_decode.h tests/lib/vmmon_harness.h $(KSFT)
+		kmod/x86/x86_alu.c kmod/x86/x86_decode.h kmod/x86/x86_alu.h \
+		tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
-		$< kmod/x86/x86_decode.c
+		$< kmod/x86/x86_decode.c kmod/x86/x86_alu.c
 
 build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 		kmod/x86/x86_walk.h tests/unit/shim/asm/*.h tests/lib/vmmon_harness.h \
