@@ -186,9 +186,14 @@ enum vmmon_internal_error {
 						 * [1]: ENOMEM, or EDQUOT: the
 						 * VM creator's RLIMIT_MEMLOCK */
 	VMMON_INTERNAL_ENTRY_INSN_FAILED = 4,	/* data[0]: VM-instruction error (SDM 3C 31.4) */
-	VMMON_INTERNAL_EMULATION	= 5,	/* data[0]: guest-physical address, [1]: RIP;
-						 * an MMIO instruction vmmon cannot decode,
-						 * or guest memory it cannot reach */
+	VMMON_INTERNAL_EMULATION	= 5,	/* data[0]: guest-physical address (0 for
+						 * string I/O), [1]: RIP, [2] and [3]: the
+						 * instruction, little-endian from the low
+						 * byte of data[2]: bytes 0-14, then in bits
+						 * 63:56 of data[3] how many of them vmmon
+						 * could fetch (0: none); an MMIO instruction
+						 * vmmon cannot emulate, or guest memory it
+						 * cannot reach */
 };
 
 /*
@@ -207,6 +212,18 @@ enum vmmon_internal_error {
  * physical @mmio.phys_addr, which no RAM region backs.  For a write,
  * @mmio.data holds them (little-endian); for a read, userspace puts them
  * there before the next RUN, which completes the guest's instruction.
+ * vmmon emulates MOV, MOVZX, MOVSX, MOVNTI, the ALU instructions (ADD,
+ * OR, ADC, SBB, AND, SUB, XOR, CMP, TEST, NOT, NEG, INC, DEC), XCHG, BT,
+ * BTS, BTR, BTC, and STOS and MOVS with or without REP, flags as the CPU
+ * sets them.  An instruction that reads and writes device memory (ADD..
+ * XOR, NOT, NEG, INC, DEC, BTS, BTR, BTC, XCHG, LOCK-prefixed or not)
+ * exits twice: the read, then the RUN that hands back its data returns
+ * at once, without entering the guest, with the write (is_write = 1);
+ * the instruction is complete, registers and RIP included, when that
+ * write is reported.  A REP string store or move (STOS, MOVS) exits once
+ * per item; vmmon steps RSI, RDI and RCX as the CPU would.  With
+ * @immediate_exit set, RUN still returns such a write before EINTR.
+ * Anything else is VMMON_EXIT_INTERNAL, VMMON_INTERNAL_EMULATION.
  *
  * VMMON_EXIT_MSR: the guest's RDMSR or WRMSR of an MSR that userspace's
  * interrupt controller answers; RIP is still on the instruction.

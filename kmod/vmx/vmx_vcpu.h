@@ -13,6 +13,7 @@
 #include "x86/x86_decode.h"
 #include "x86/x86_walk.h"
 #include "vmx.h"
+#include "vmx_emulate.h"
 #include "vmx_regs.h"
 #include "vmx_vmcs.h"
 
@@ -115,7 +116,9 @@ enum vmx_pending {
 	VMX_PENDING_NONE,
 	VMX_PENDING_IN,		/* IN: the data goes to RAX */
 	VMX_PENDING_INS,	/* INS: the data goes to guest memory */
-	VMX_PENDING_MMIO_READ,	/* a load from MMIO: the data goes to a GPR */
+	VMX_PENDING_MMIO_READ,	/* an MMIO read: vmx_mmio_complete() finishes
+				 * the instruction (a register, RAM for MOVS,
+				 * or the write of a read-modify-write) */
 	VMX_PENDING_HYPERCALL,	/* VMCALL: the result goes to RAX */
 	VMX_PENDING_MSR_READ,	/* RDMSR for userspace: EDX:EAX, or #GP */
 	VMX_PENDING_MSR_WRITE,	/* WRMSR for userspace: done, or #GP */
@@ -211,8 +214,9 @@ struct vmx_vcpu {
 	enum vmx_pending pending;
 	struct vmx_string_io sio;	/* IN and INS */
 	u32 msr_insn_len;		/* RDMSR, WRMSR */
-	struct x86_mmio_insn mmio;	/* MMIO read: the decoded load */
-	struct vmx_paging_state paging;	/* INS: to translate the address */
+	struct vmx_mmio_op mmio;	/* an MMIO instruction between its exits */
+	struct vmx_paging_state paging;	/* INS and MOVS from a device: to
+					 * translate the RAM address */
 };
 
 /*

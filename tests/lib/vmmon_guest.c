@@ -669,10 +669,23 @@ void vmmon_show_exit(const struct vmmon_run *run)
 			       (unsigned long long)run->fail_entry.qualification);
 		break;
 	case VMMON_EXIT_INTERNAL:
-		ksft_print_msg("exit: internal error %u, data %#llx %#llx\n",
+		ksft_print_msg("exit: internal error %u, data %#llx %#llx %#llx %#llx\n",
 			       run->internal.suberror,
 			       (unsigned long long)run->internal.data[0],
-			       (unsigned long long)run->internal.data[1]);
+			       (unsigned long long)run->internal.data[1],
+			       (unsigned long long)run->internal.data[2],
+			       (unsigned long long)run->internal.data[3]);
+		break;
+	case VMMON_EXIT_MMIO:
+		ksft_print_msg("exit: MMIO %s of %u bytes at %#llx\n",
+			       run->mmio.is_write ? "write" : "read",
+			       run->mmio.len,
+			       (unsigned long long)run->mmio.phys_addr);
+		break;
+	case VMMON_EXIT_MSR:
+		ksft_print_msg("exit: MSR %#x %s, data %#llx\n", run->msr.index,
+			       run->msr.is_write ? "write" : "read",
+			       (unsigned long long)run->msr.data);
 		break;
 	default:
 		ksft_print_msg("exit %u\n", run->exit_reason);
