@@ -36,6 +36,13 @@
 #define RTE_LEVEL(v)	(IOAPIC_RTE_LEVEL | (v))
 #define RTE_EDGE(v)	(v)
 
+/* The EOI register of version 0x20 I/O APICs, which the model is not. */
+#define IOAPIC_V20_EOI	0x40
+
+/* LVT words: LINT delivery modes as Linux's setup_local_APIC() writes. */
+#define LVT_DM(mode)	((uint32_t)(mode) << LAPIC_LVT_DM_SHIFT)
+#define LVT_FIXED_LEVEL(v) (LVT_DM(APIC_DM_FIXED) | LAPIC_LVT_TRIGGER_LEVEL | (v))
+
 static struct {
 	struct vm_clock clock;
 	struct apic_bus apic_bus;
@@ -526,6 +533,300 @@ TEST(illegal_vectors)
 	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
 }
 
+/* NMI IPIs with a shorthand reach the sender too (a self-NMI). */
+TEST(ipi_self_nmi)
+{
+	setup_linux(0, 1);
+	send_ipi(0, 0, ICR_NMI | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(t.kicks[1], 0u);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	send_ipi(1, 0, ICR_NMI | ICR_SH(APIC_SH_ALL));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	send_ipi(1, 0, ICR_NMI | ICR_SH(APIC_SH_OTHERS));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	/* Two before the vCPU looks are one: the CPU latches one NMI. */
+	send_ipi(0, 0, ICR_NMI | ICR_SH(APIC_SH_SELF));
+	send_ipi(1, 0, ICR_NMI);
+	EXPECT_TRUE(lapic_nmi_pending(&t.lapic[0]));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	EXPECT_TRUE(!lapic_nmi_pending(&t.lapic[0]));
+	/* The vector field means nothing to an NMI: no illegal vector. */
+	send_ipi(0, 1, ICR_NMI | 0x05);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	wr(0, LAPIC_ESR, 0);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ESR), 0u);
+	/* Nor does an NMI go through IRR. */
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+}
+
+/*
+ * SDM 11.4.7.2: software-disabled, the APIC keeps IRR and ISR, takes
+ * no new fixed interrupt but NMI, INIT and SIPI, and keeps its LVT
+ * entries masked; enabled again, what it held is delivered.
+ */
+TEST(lapic_sw_disable_holds_pending)
+{
+	setup_linux(0, 1);
+	send_ipi(0, 0, ICR_FIXED(0x41) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(take(0), 0x41);
+	send_ipi(0, 0, ICR_FIXED(0x81) | ICR_SH(APIC_SH_SELF));
+	wr(0, LAPIC_SVR, 0xff);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x81));
+	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x41));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* No new fixed interrupt, from an IPI, a self-IPI, an MSI. */
+	send_ipi(1, 0, ICR_FIXED(0x90));
+	send_ipi(0, 0, ICR_FIXED(0x91) | ICR_SH(APIC_SH_SELF));
+	apic_bus_msi(&t.apic_bus, 0xfee00000, 0x0092);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x90));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x91));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x92));
+	/* It can still send. */
+	send_ipi(0, 1, ICR_FIXED(0x93));
+	EXPECT_TRUE(vec_bit(1, LAPIC_IRR, 0x93));
+	/* NMIs still arrive. */
+	send_ipi(1, 0, ICR_NMI);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	/* Mask bits cannot be cleared, whatever the entry. */
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0x30));
+	wr(0, LAPIC_LVT_LINT1, LVT_DM(APIC_DM_NMI));
+	wr(0, LAPIC_LVT_ERROR, 0x33);
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), LAPIC_LVT_MASKED | TIMER_PERIODIC(0x30));
+	EXPECT_EQ(rd(0, LAPIC_LVT_LINT1),
+		  LAPIC_LVT_MASKED | LVT_DM(APIC_DM_NMI));
+	EXPECT_EQ(rd(0, LAPIC_LVT_ERROR), LAPIC_LVT_MASKED | 0x33);
+	/* EOI still retires what is in service. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x41));
+	/* Enabled again: the held vector comes, the LVTs stay masked. */
+	t.kicks[0] = 0;
+	wr(0, LAPIC_SVR, SVR_ON);
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(take(0), 0x81);
+	EXPECT_NE(0u, rd(0, LAPIC_LVT_TIMER) & LAPIC_LVT_MASKED);
+	/* INIT reaches a disabled APIC too. */
+	wr(0, LAPIC_SVR, 0xff);
+	send_ipi(1, 0, ICR_INIT_ASSERT);
+	EXPECT_EQ(t.inits[0], 1u);
+}
+
+/* ICR fixed or lowest priority with vector 0-15: refused at the sender. */
+TEST(illegal_vector_sent)
+{
+	setup_linux(0, 1);
+	wr(0, LAPIC_LVT_ERROR, 0xfe);
+	send_ipi(0, 1, ICR_FIXED(0x0f));
+	send_ipi(0, 1, APIC_DM_LOWEST << LAPIC_ICR_DM_SHIFT | 0x01);
+	send_ipi(0, 0, ICR_FIXED(0x00) | ICR_SH(APIC_SH_SELF));
+	send_ipi(0, 0, ICR_FIXED(0x0e) | ICR_SH(APIC_SH_ALL));
+	EXPECT_EQ(rd(0, LAPIC_IRR) & 0xffff, 0u);
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0u);
+	EXPECT_EQ(t.kicks[1], 0u);
+	/* The sender's LVT Error interrupts; the receiver saw nothing. */
+	EXPECT_EQ(take(0), 0xfe);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), 0u);
+	/* ESR shows what the last write latched: nothing yet. */
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0u);
+	wr(0, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
+	/* Reading does not clear; the next write latches what came since. */
+	EXPECT_EQ(rd(0, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
+	wr(0, LAPIC_ESR, 0xffffffff);
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0u);
+	/* INIT and STARTUP carry no interrupt vector: no error. */
+	send_ipi(0, 1, ICR_INIT_ASSERT);
+	send_ipi(0, 1, ICR_SIPI(0x01));
+	EXPECT_EQ(t.sipi_vector[1], 0x01);
+	wr(0, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), 0u);
+}
+
+/* Vectors 0-15 from the I/O APIC or an LVT: refused by the receiver. */
+TEST(illegal_vector_received)
+{
+	setup_linux(0, 1);
+	wr(1, LAPIC_LVT_ERROR, 0xfe);
+	route(9, RTE_LEVEL(0x05), 1);
+	ioapic_set_irq(&t.ioapic, 9, 1);
+	EXPECT_EQ(rd(1, LAPIC_IRR) & 0xffff, 0u);
+	/* Nobody took it, so no EOI will come: Remote IRR stays clear. */
+	EXPECT_TRUE(!(rte_low(9) & IOAPIC_RTE_REMOTE_IRR));
+	EXPECT_EQ(take(1), 0xfe);
+	wr(1, LAPIC_EOI, 0);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+	/*
+	 * Fixed (masked first: each write to an unmasked entry of an
+	 * asserted line sends again), it delivers the line still asserted.
+	 */
+	io_wr(IOAPIC_REG_REDTBL + 2 * 9, RTE_LEVEL(0x39) | IOAPIC_RTE_MASKED);
+	route(9, RTE_LEVEL(0x39), 1);
+	EXPECT_EQ(take(1), 0x39);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	ioapic_set_irq(&t.ioapic, 9, 0);
+	wr(1, LAPIC_EOI, 0);
+	/* From the timer's LVT entry. */
+	wr(1, LAPIC_LVT_TIMER, TIMER_ONESHOT(0x0e));
+	wr(1, LAPIC_TIMER_INIT, 10);
+	vm_clock_fake_advance(&t.clock, 1000);
+	EXPECT_EQ(rd(1, LAPIC_IRR) & 0xffff, 0u);
+	EXPECT_EQ(take(1), 0xfe);
+	wr(1, LAPIC_EOI, 0);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+	/* LVT Error masked: the error is recorded, nothing interrupts. */
+	wr(1, LAPIC_LVT_ERROR, LAPIC_LVT_MASKED | 0xfe);
+	apic_bus_msi(&t.apic_bus, 0xfee01000, 0x0005);
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+	/* LVT Error's own vector illegal: recorded, no loop of errors. */
+	wr(1, LAPIC_LVT_ERROR, 0x02);
+	apic_bus_msi(&t.apic_bus, 0xfee01000, 0x0005);
+	EXPECT_EQ(rd(1, LAPIC_IRR), 0u);
+	wr(1, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(1, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+}
+
+/* LINT1, where a PC wires NMI: Linux's BSP entry is DM NMI, edge. */
+TEST(lint1_nmi)
+{
+	setup_linux(0, 1);
+	wr(0, LAPIC_LVT_LINT1, LVT_DM(APIC_DM_NMI));
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 1);
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Edge-triggered: held high, no second NMI; high again, one. */
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 0);
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 1);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 0);
+	/* Masked (as on Linux's APs): nothing. */
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	EXPECT_EQ(t.kicks[1], 0u);
+	/* Software-disabled, the entry is masked. */
+	wr(0, LAPIC_SVR, 0xff);
+	lapic_set_lint(&t.lapic[0], LVT_LINT1, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
+	/* Level-triggered fixed is not supported on LINT1: edge. */
+	wr(1, LAPIC_LVT_LINT1, LVT_FIXED_LEVEL(0x61));
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 0);
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 1);
+	EXPECT_EQ(take(1), 0x61);
+	EXPECT_TRUE(!(rd(1, LAPIC_LVT_LINT1) & LAPIC_LVT_REMOTE_IRR));
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+}
+
+/* LINT0: the PIC's INTR in ExtINT mode, or any other delivery mode. */
+TEST(lint0_modes)
+{
+	setup_ids(0, 1);
+	/* Software-disabled (reset): the PC's virtual wire to the PIC. */
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	linux_setup(0);
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_EXTINT));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(t.kicks[0], 2u);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* Masked ExtINT, as Linux leaves it with an I/O APIC: nothing. */
+	wr(0, LAPIC_LVT_LINT0, LAPIC_LVT_MASKED | LVT_DM(APIC_DM_EXTINT));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(t.kicks[0], 2u);
+	EXPECT_TRUE(!lapic_accepts_pic(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* NMI mode: the rising edge is an NMI, and the PIC is not polled. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_NMI));
+	EXPECT_TRUE(!lapic_accepts_pic(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* Fixed, edge: the entry's vector on each rising edge. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_FIXED) | 0x60);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_TMR, 0x60));
+	EXPECT_EQ(take(0), 0x60);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	wr(0, LAPIC_EOI, 0);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* A vector 0-15 there: Receive Illegal Vector. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_FIXED) | 0x07);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(rd(0, LAPIC_IRR), 0u);
+	wr(0, LAPIC_ESR, 0);
+	EXPECT_EQ(rd(0, LAPIC_ESR), LAPIC_ESR_RECV_ILLEGAL);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* SMI: no SMM, dropped. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_SMI));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[0]));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	/* INIT on the rising edge. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_INIT));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(t.inits[0], 1u);
+	EXPECT_EQ(rd(0, LAPIC_SVR), 0xffu);
+	/* Not a LINT entry: ignored. */
+	lapic_set_lint(&t.lapic[1], LVT_TIMER, 1);
+	lapic_set_lint(&t.lapic[1], LVT_COUNT, 1);
+	EXPECT_EQ(t.kicks[1], 0u);
+}
+
+/* LINT0 fixed and level-triggered: Remote IRR in the entry until EOI. */
+TEST(lint0_level)
+{
+	setup();
+	linux_setup(0);
+	wr(0, LAPIC_LVT_LINT0, LVT_FIXED_LEVEL(0x62));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(vec_bit(0, LAPIC_TMR, 0x62));
+	EXPECT_NE(0u, rd(0, LAPIC_LVT_LINT0) & LAPIC_LVT_REMOTE_IRR);
+	EXPECT_EQ(take(0), 0x62);
+	/* Asserted again while in service: nothing more. */
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Remote IRR is read-only: a rewrite of the entry keeps it. */
+	wr(0, LAPIC_LVT_LINT0, LVT_FIXED_LEVEL(0x62));
+	EXPECT_NE(0u, rd(0, LAPIC_LVT_LINT0) & LAPIC_LVT_REMOTE_IRR);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* The EOI with the line still asserted: delivered again. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(take(0), 0x62);
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 0);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rd(0, LAPIC_LVT_LINT0) & LAPIC_LVT_REMOTE_IRR));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Masked while asserted: unmasking delivers. */
+	wr(0, LAPIC_LVT_LINT0, LAPIC_LVT_MASKED | LVT_FIXED_LEVEL(0x62));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	wr(0, LAPIC_LVT_LINT0, LVT_FIXED_LEVEL(0x62));
+	EXPECT_EQ(take(0), 0x62);
+	/* Turned to edge, the entry has no Remote IRR. */
+	wr(0, LAPIC_LVT_LINT0, LVT_DM(APIC_DM_FIXED) | 0x62);
+	EXPECT_TRUE(!(rd(0, LAPIC_LVT_LINT0) & LAPIC_LVT_REMOTE_IRR));
+}
+
 TEST(bad_offsets_and_sizes)
 {
 	uint64_t v64 = 0x1234;
@@ -565,7 +866,7 @@ TEST(bad_offsets_and_sizes)
 	lapic_mmio(&t.lapic[0], LAPIC_SVR, &v64, 8, false);
 	EXPECT_EQ(v64, 0u);
 	v32 = 0xaaaaaaaa;
-	ioapic_mmio(&t.ioapic, IOAPIC_EOI, &v32, 4, false);
+	ioapic_mmio(&t.ioapic, IOAPIC_V20_EOI, &v32, 4, false);
 	EXPECT_EQ(v32, 0u);
 	/* The bus refuses what crosses the page; the model holds anyway. */
 	v32 = 0xffffffff;
@@ -742,7 +1043,8 @@ TEST(ioapic_bad_accesses)
 	EXPECT_EQ(v64, 0u);
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x20, &v32, 4, false);
 	EXPECT_EQ(v32, 0u);
-	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_EOI, &v32, 4, false);
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_V20_EOI, &v32, 4,
+		   false);
 	EXPECT_EQ(v32, 0u);
 	v32 = 0xffffffff;
 	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + 0x04, &v32, 4, true);
@@ -802,7 +1104,11 @@ TEST(ioapic_remote_irr_blocks)
 	ioapic_set_irq(&t.ioapic, 10, 0);
 }
 
-TEST(ioapic_eoi_register)
+/*
+ * Version 0x11 has no EOI register: a write at 0x40 is no EOI (Linux
+ * clears a stuck Remote IRR through edge mode on these instead).
+ */
+TEST(ioapic_no_eoi_register)
 {
 	uint32_t vector = 0x3b;
 
@@ -812,15 +1118,15 @@ TEST(ioapic_eoi_register)
 	ioapic_set_irq(&t.ioapic, 11, 1);
 	EXPECT_EQ(take(0), 0x3b);
 	ioapic_set_irq(&t.ioapic, 11, 0);
-	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_EOI, &vector,
+	bus_access(&t.mmio[0], IOAPIC_MMIO_BASE + IOAPIC_V20_EOI, &vector,
 		   sizeof(vector), true);
-	EXPECT_TRUE(!(rte_low(11) & IOAPIC_RTE_REMOTE_IRR));
-	/* An EOI for another vector leaves Remote IRR alone. */
-	ioapic_set_irq(&t.ioapic, 11, 1);
-	ioapic_set_irq(&t.ioapic, 11, 0);
 	EXPECT_NE(0u, rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
+	/* An EOI message for another vector leaves Remote IRR alone. */
 	ioapic_eoi(&t.ioapic, 0x3c);
 	EXPECT_NE(0u, rte_low(11) & IOAPIC_RTE_REMOTE_IRR);
+	/* The local APIC's EOI of the vector is what clears it. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rte_low(11) & IOAPIC_RTE_REMOTE_IRR));
 }
 
 TEST(ioapic_masked_pin)
@@ -893,6 +1199,108 @@ TEST(ioapic_active_low)
 	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0x3c));
 	ioapic_set_irq(&t.ioapic, 12, 1);
 	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x3c));
+}
+
+/* A level pin asserted again and again while Remote IRR is set: one. */
+TEST(ioapic_level_coalesce)
+{
+	setup();
+	linux_setup(0);
+	route(14, RTE_LEVEL(0x85), 0);
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	/* A second device on the shared line, while the first is pending. */
+	ioapic_set_irq(&t.ioapic, 14, 0);
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(take(0), 0x85);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* The handler serves both and the line goes down before EOI. */
+	ioapic_set_irq(&t.ioapic, 14, 0);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rte_low(14) & IOAPIC_RTE_REMOTE_IRR));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	EXPECT_EQ(t.kicks[0], 1u);
+}
+
+/* One level interrupt after the other: each is delivered. */
+TEST(ioapic_level_sequential)
+{
+	setup();
+	linux_setup(0);
+	route(14, RTE_LEVEL(0x86), 0);
+	/* Handler lowers the line, then EOIs. */
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	EXPECT_EQ(take(0), 0x86);
+	ioapic_set_irq(&t.ioapic, 14, 0);
+	wr(0, LAPIC_EOI, 0);
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	EXPECT_EQ(take(0), 0x86);
+	EXPECT_EQ(t.kicks[0], 2u);
+	/* Handler EOIs first, the line still asserted: once more, at EOI. */
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(t.kicks[0], 3u);
+	ioapic_set_irq(&t.ioapic, 14, 0);
+	/* ... and a new assertion while that one waits adds nothing. */
+	ioapic_set_irq(&t.ioapic, 14, 1);
+	EXPECT_EQ(t.kicks[0], 3u);
+	EXPECT_EQ(take(0), 0x86);
+	ioapic_set_irq(&t.ioapic, 14, 0);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	EXPECT_TRUE(!(rte_low(14) & IOAPIC_RTE_REMOTE_IRR));
+	EXPECT_EQ(t.kicks[0], 3u);
+}
+
+/* Edge pins: one interrupt per rising edge, no Remote IRR, no EOI wait. */
+TEST(ioapic_edge_sequential)
+{
+	setup();
+	linux_setup(0);
+	route(3, RTE_EDGE(0x33), 0);
+	ioapic_set_irq(&t.ioapic, 3, 1);
+	ioapic_set_irq(&t.ioapic, 3, 0);
+	EXPECT_EQ(take(0), 0x33);
+	/* A new edge while the first is in service: pending behind it. */
+	ioapic_set_irq(&t.ioapic, 3, 1);
+	ioapic_set_irq(&t.ioapic, 3, 0);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x33));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Two edges before the vCPU takes the first: IRR holds one. */
+	ioapic_set_irq(&t.ioapic, 3, 1);
+	ioapic_set_irq(&t.ioapic, 3, 0);
+	EXPECT_EQ(t.kicks[0], 1u);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(take(0), 0x33);
+	wr(0, LAPIC_EOI, 0);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	EXPECT_TRUE(!(rte_low(3) & IOAPIC_RTE_REMOTE_IRR));
+}
+
+/*
+ * A level interrupt nobody accepts (the target software-disabled) sets
+ * no Remote IRR: no EOI will ever come for it.
+ */
+TEST(ioapic_level_unaccepted)
+{
+	setup_linux(0, 1);
+	wr(1, LAPIC_SVR, 0xff);
+	route(15, RTE_LEVEL(0x3f), 1);
+	ioapic_set_irq(&t.ioapic, 15, 1);
+	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x3f));
+	EXPECT_TRUE(!(rte_low(15) & IOAPIC_RTE_REMOTE_IRR));
+	/* Nobody at that destination either. */
+	route(15, RTE_LEVEL(0x3f), 7);
+	EXPECT_TRUE(!(rte_low(15) & IOAPIC_RTE_REMOTE_IRR));
+	/* Enabled, the next assertion is delivered and waits for EOI. */
+	wr(1, LAPIC_SVR, SVR_ON);
+	route(15, RTE_LEVEL(0x3f) | IOAPIC_RTE_MASKED, 1);
+	route(15, RTE_LEVEL(0x3f), 1);
+	EXPECT_EQ(take(1), 0x3f);
+	EXPECT_NE(0u, rte_low(15) & IOAPIC_RTE_REMOTE_IRR);
+	ioapic_set_irq(&t.ioapic, 15, 0);
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_TRUE(!(rte_low(15) & IOAPIC_RTE_REMOTE_IRR));
 }
 
 TEST(msi_decode)

@@ -22,13 +22,13 @@ static bool apic_bus_targets(const struct lapic *l, unsigned int cpu,
 	}
 }
 
-void apic_bus_deliver(struct apic_bus *bus, uint32_t dest, bool logical,
-		      unsigned int delivery_mode, uint8_t vector,
-		      bool level_trigger, unsigned int shorthand,
-		      unsigned int src_cpu)
+unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
+			      bool logical, unsigned int delivery_mode,
+			      uint8_t vector, bool level_trigger,
+			      unsigned int shorthand, unsigned int src_cpu)
 {
 	bool lowest = delivery_mode == APIC_DM_LOWEST;
-	unsigned int cpu;
+	unsigned int cpu, accepted = 0;
 
 	for (cpu = 0; cpu < bus->nr_cpus && cpu < APIC_BUS_MAX_CPUS; cpu++) {
 		struct lapic *l = bus->lapics[cpu];
@@ -42,10 +42,12 @@ void apic_bus_deliver(struct apic_bus *bus, uint32_t dest, bool logical,
 		 */
 		if (lowest && !lapic_enabled(l))
 			continue;
-		lapic_receive(l, delivery_mode, vector, level_trigger);
+		if (lapic_receive(l, delivery_mode, vector, level_trigger))
+			accepted++;
 		if (lowest)
-			return;
+			break;
 	}
+	return accepted;
 }
 
 void apic_bus_msi(struct apic_bus *bus, uint64_t addr, uint32_t data)

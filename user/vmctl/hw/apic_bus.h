@@ -58,7 +58,9 @@ struct apic_bus {
 
 	/*
 	 * vCPU @cpu has something new to act on: lapic_pending() >= 0, a
-	 * pending NMI (lapic_take_nmi()), or just took INIT or STARTUP.
+	 * pending NMI (lapic_take_nmi(), which wakes a vCPU halted with
+	 * IF=0 too), the PIC's INTR on LINT0 (lapic_set_lint()), or just
+	 * took INIT or STARTUP.
 	 * The machine wakes the vCPU thread if halted, or makes it exit
 	 * if it is running guest code, so that it injects.
 	 */
@@ -88,11 +90,14 @@ struct apic_bus {
  * @level_trigger) and kick; NMI, INIT and STARTUP act as described at
  * struct apic_bus.  SMI and ExtINT messages are dropped: there is no
  * SMM, and the PIC reaches the CPU through lapic_accepts_pic() instead.
+ * Returns how many local APICs accepted the message (lapic_receive()):
+ * a fixed one is refused by a software-disabled APIC and for a vector
+ * 0-15, and the I/O APIC sets Remote IRR only for an accepted one.
  */
-void apic_bus_deliver(struct apic_bus *bus, uint32_t dest, bool logical,
-		      unsigned int delivery_mode, uint8_t vector,
-		      bool level_trigger, unsigned int shorthand,
-		      unsigned int src_cpu);
+unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
+			      bool logical, unsigned int delivery_mode,
+			      uint8_t vector, bool level_trigger,
+			      unsigned int shorthand, unsigned int src_cpu);
 
 /*
  * A PCI MSI/MSI-X write: decoded and delivered as above.  A write outside

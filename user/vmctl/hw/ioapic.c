@@ -10,19 +10,28 @@
 #define RTE_HALF_BITS		32
 #define RTE_LOW_HALF		0xffffffffULL
 
-/* Send pin @pin's message; a level one waits for its EOI in Remote IRR. */
+/*
+ * Send pin @pin's message.  A level one waits for its EOI in Remote IRR,
+ * set when a local APIC accepts it (82093AA datasheet, Remote IRR): one
+ * that nobody took (a software-disabled APIC, a vector 0-15, no such
+ * destination) will see no EOI, and a Remote IRR set for it would keep
+ * the pin silent for ever.
+ */
 static void ioapic_deliver(struct ioapic *io, unsigned int pin)
 {
 	uint64_t rte = io->rte[pin];
 	unsigned int mode = (rte >> IOAPIC_RTE_DM_SHIFT) & IOAPIC_RTE_DM_MASK;
 	bool level = rte & IOAPIC_RTE_LEVEL;
+	unsigned int accepted;
 
+	accepted = apic_bus_deliver(io->bus, rte >> IOAPIC_RTE_DEST_SHIFT,
+				    rte & IOAPIC_RTE_LOGICAL, mode,
+				    rte & IOAPIC_RTE_VECTOR, level,
+				    APIC_SH_NONE, 0);
 	/* Only fixed and lowest-priority interrupts are ever EOIed. */
-	if (level && (mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST))
+	if (level && accepted &&
+	    (mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST))
 		io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
-	apic_bus_deliver(io->bus, rte >> IOAPIC_RTE_DEST_SHIFT,
-			 rte & IOAPIC_RTE_LOGICAL, mode,
-			 rte & IOAPIC_RTE_VECTOR, level, APIC_SH_NONE, 0);
 }
 
 /* A level pin delivers whenever it is asserted, unmasked and not in service. */
@@ -141,13 +150,15 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 
 	if (!apic_mmio_start(data, len, is_write, &val))
 		return;
+	/*
+	 * Version 0x11 has these two registers only: the EOI register at
+	 * 0x40 came with version 0x20, and Linux uses it only there.
+	 */
 	if (is_write) {
 		if (offset == IOAPIC_REGSEL)
 			io->regsel = val & IOAPIC_REGSEL_MASK;
 		else if (offset == IOAPIC_WINDOW)
 			ioapic_write(io, val);
-		else if (offset == IOAPIC_EOI)
-			ioapic_eoi(io, val & IOAPIC_EOI_VECTOR);
 		return;
 	}
 	if (offset == IOAPIC_REGSEL)
@@ -155,7 +166,7 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	else if (offset == IOAPIC_WINDOW)
 		val = ioapic_read(io);
 	else
-		return;		/* the EOI register is write-only */
+		return;
 	apic_mmio_reply(data, val);
 }
 

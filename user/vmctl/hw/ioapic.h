@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The I/O APIC: an 82093AA (version 0x11) with 24 pins, plus the EOI
- * register of version 0x20 parts, which Linux uses only on those.
+ * The I/O APIC: an 82093AA (version 0x11) with 24 pins.  It has no EOI
+ * register (version 0x20 parts do): Remote IRR is cleared by the local
+ * APICs' EOI messages, or by turning the pin to edge-triggered.
  */
 #ifndef VMCTL_DEV_IOAPIC_H
 #define VMCTL_DEV_IOAPIC_H
@@ -17,7 +18,6 @@
 /* MMIO offsets. */
 #define IOAPIC_REGSEL		0x00
 #define IOAPIC_WINDOW		0x10
-#define IOAPIC_EOI		0x40
 
 /* Registers through IOREGSEL. */
 #define IOAPIC_REGSEL_MASK	0xff
@@ -31,7 +31,6 @@
 #define IOAPIC_MAX_REDIR_SHIFT	16
 #define IOAPIC_VERSION_VALUE	((IOAPIC_NR_PINS - 1) << \
 				 IOAPIC_MAX_REDIR_SHIFT | IOAPIC_VERSION_ID)
-#define IOAPIC_EOI_VECTOR	0xff
 
 /*
  * Redirection table entry.  Delivery status (bit 12) always reads idle:
@@ -66,8 +65,8 @@ void ioapic_init(struct ioapic *io, struct apic_bus *bus);
 
 /*
  * The MMIO page (bus_access_fn, opaque = the struct ioapic); only aligned
- * 32-bit accesses reach registers.  A redirection entry write or an EOI
- * write may deliver, hence call kick, init or sipi through the bus.
+ * 32-bit accesses reach registers.  A redirection entry write may
+ * deliver, hence call kick, init or sipi through the bus.
  */
 void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 		 bool is_write);
@@ -76,8 +75,10 @@ void ioapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
  * Drive input @pin (out of range: ignored) to @level, 1 for asserted.
  * The level is the line's logical state: sources say "asserted", never
  * "electrically low", so the polarity bit is kept for the guest but does
- * not invert.  Edge pins deliver on 0 -> 1; level pins deliver while
- * asserted and Remote IRR is clear.  May kick, init or sipi.
+ * not invert.  Edge pins deliver on 0 -> 1 (an edge on a masked pin is
+ * lost); level pins deliver while asserted, unmasked and Remote IRR is
+ * clear, so assertions while it is set are one interrupt.  May kick,
+ * init or sipi.
  */
 void ioapic_set_irq(struct ioapic *io, unsigned int pin, int level);
 

@@ -107,14 +107,23 @@ static void lapic_update(struct lapic *l)
 		lapic_kick(l);
 }
 
+static unsigned int lvt_mode(uint32_t lvt)
+{
+	return (lvt >> LAPIC_LVT_DM_SHIFT) & LAPIC_LVT_DM_MASK;
+}
+
 static void lapic_error(struct lapic *l, uint32_t error);
 
-/* An interrupt for this APIC: into IRR, TMR saying how it was triggered. */
-static void lapic_raise(struct lapic *l, uint8_t vector, bool level_trigger)
+/*
+ * An interrupt for this APIC: into IRR, TMR saying how it was triggered.
+ * Vectors 0-15 are refused (SDM 11.5.3, Receive Illegal Vector), from a
+ * message or from an LVT entry alike.  Returns whether IRR was set.
+ */
+static bool lapic_raise(struct lapic *l, uint8_t vector, bool level_trigger)
 {
 	if (vector < LAPIC_FIRST_VALID_VEC) {
 		lapic_error(l, LAPIC_ESR_RECV_ILLEGAL);
-		return;
+		return false;
 	}
 	vec_set(l->irr, vector);
 	if (level_trigger)
@@ -122,6 +131,14 @@ static void lapic_raise(struct lapic *l, uint8_t vector, bool level_trigger)
 	else
 		vec_clear(l->tmr, vector);
 	lapic_update(l);
+	return true;
+}
+
+/* NMIs are not counted: one waits, as the CPU's NMI latch holds one. */
+static void lapic_nmi(struct lapic *l)
+{
+	l->nmi_pending = true;
+	lapic_kick(l);
 }
 
 /*
@@ -163,6 +180,7 @@ static void lapic_reset(struct lapic *l)
 	l->timer_start = 0;
 	l->timer_tick_ns = 0;
 	l->nmi_pending = false;
+	/* lint_asserted stays: the pins' levels come from outside. */
 }
 
 static unsigned int lapic_timer_divisor(const struct lapic *l)
@@ -240,6 +258,55 @@ static void lapic_timer_load(struct lapic *l, uint32_t count)
 	vm_timer_arm(&l->timer, now + lapic_timer_period(l));
 }
 
+/*
+ * Only LINT0 takes level-triggered fixed interrupts: the SDM (11.5.1)
+ * says LINT1 does not support them, and NMI, SMI and INIT are always
+ * edge, ExtINT always level (the PIC's INTR, which the PIC path polls).
+ */
+static bool lapic_lint_is_level(const struct lapic *l, enum lapic_lvt lint)
+{
+	uint32_t lvt = l->lvt[lint];
+
+	return lint == LVT_LINT0 && lvt_mode(lvt) == APIC_DM_FIXED &&
+	       (lvt & LAPIC_LVT_TRIGGER_LEVEL);
+}
+
+static bool lapic_lint_high(const struct lapic *l, enum lapic_lvt lint)
+{
+	return l->lint_asserted & 1u << (lint - LVT_LINT0);
+}
+
+/*
+ * A level-triggered LINT0 interrupts while its line is asserted and its
+ * Remote IRR is clear, and sets Remote IRR until its EOI (11.5.1): the
+ * I/O APIC's scheme, inside the local APIC.
+ */
+static void lapic_lint_service(struct lapic *l, enum lapic_lvt lint)
+{
+	uint32_t lvt = l->lvt[lint];
+
+	if (!lapic_lint_is_level(l, lint) || !lapic_lint_high(l, lint) ||
+	    (lvt & (LAPIC_LVT_MASKED | LAPIC_LVT_REMOTE_IRR)))
+		return;
+	if (lapic_raise(l, lvt & LAPIC_LVT_VECTOR, true))
+		l->lvt[lint] |= LAPIC_LVT_REMOTE_IRR;
+}
+
+static void lapic_lint_eoi(struct lapic *l, uint8_t vector)
+{
+	enum lapic_lvt lint;
+
+	for (lint = LVT_LINT0; lint <= LVT_LINT1; lint++) {
+		uint32_t lvt = l->lvt[lint];
+
+		if (!(lvt & LAPIC_LVT_REMOTE_IRR) ||
+		    (lvt & LAPIC_LVT_VECTOR) != vector)
+			continue;
+		l->lvt[lint] = lvt & ~LAPIC_LVT_REMOTE_IRR;
+		lapic_lint_service(l, lint);
+	}
+}
+
 static void lapic_eoi(struct lapic *l)
 {
 	int vector = vec_highest(l->isr);
@@ -248,9 +315,11 @@ static void lapic_eoi(struct lapic *l)
 		return;
 	vec_clear(l->isr, vector);
 	lapic_update(l);
-	/* A re-delivery from the I/O APIC kicks on its own. */
-	if (vec_test(l->tmr, vector))
+	/* Level-triggered: the sources re-deliver lines still asserted. */
+	if (vec_test(l->tmr, vector)) {
+		lapic_lint_eoi(l, vector);
 		apic_bus_eoi(l->bus, vector);
+	}
 }
 
 static void lapic_send_ipi(struct lapic *l)
@@ -279,13 +348,25 @@ static void lapic_send_ipi(struct lapic *l)
 			 l->cpu);
 }
 
-/* SDM 11.4.7.2: a software-disabled APIC keeps every LVT entry masked. */
+/*
+ * SDM 11.4.7.2: a software-disabled APIC keeps every LVT entry masked.
+ * A LINT entry keeps Remote IRR (read-only) while it stays fixed and
+ * level-triggered, as the I/O APIC keeps its own; unmasking a line
+ * that is still asserted then interrupts.
+ */
 static void lapic_write_lvt(struct lapic *l, enum lapic_lvt lvt, uint32_t val)
 {
+	uint32_t remote_irr = l->lvt[lvt] & LAPIC_LVT_REMOTE_IRR;
+
 	val &= lvt_write_mask[lvt];
 	if (!lapic_enabled(l))
 		val |= LAPIC_LVT_MASKED;
 	l->lvt[lvt] = val;
+	if (lvt != LVT_LINT0 && lvt != LVT_LINT1)
+		return;
+	if (lapic_lint_is_level(l, lvt))
+		l->lvt[lvt] |= remote_irr;
+	lapic_lint_service(l, lvt);
 }
 
 static void lapic_write_svr(struct lapic *l, uint32_t val)
@@ -432,6 +513,11 @@ bool lapic_take_nmi(struct lapic *l)
 	return nmi;
 }
 
+bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
+
 bool lapic_accepts_pic(const struct lapic *l)
 {
 	uint32_t lint0 = l->lvt[LVT_LINT0];
@@ -439,8 +525,7 @@ bool lapic_accepts_pic(const struct lapic *l)
 	if (!lapic_enabled(l))
 		return true;
 	return !(lint0 & LAPIC_LVT_MASKED) &&
-	       ((lint0 >> LAPIC_LVT_DM_SHIFT) & LAPIC_LVT_DM_MASK) ==
-	       APIC_DM_EXTINT;
+	       lvt_mode(lint0) == APIC_DM_EXTINT;
 }
 
 bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
@@ -458,37 +543,89 @@ bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
 	       dest & ldr & LAPIC_CLUSTER_MEMBERS;
 }
 
-void lapic_receive(struct lapic *l, unsigned int delivery_mode,
+/* INIT: the local APIC resets (all but its ID) and waits for a SIPI. */
+static void lapic_init_signal(struct lapic *l)
+{
+	lapic_reset(l);
+	l->wait_for_sipi = true;
+	if (l->bus->init)
+		l->bus->init(l->bus->opaque, l->cpu);
+	lapic_kick(l);
+}
+
+bool lapic_receive(struct lapic *l, unsigned int delivery_mode,
 		   uint8_t vector, bool level_trigger)
 {
 	switch (delivery_mode) {
 	case APIC_DM_FIXED:
 	case APIC_DM_LOWEST:
-		/* A software-disabled APIC takes only NMI, INIT and SIPI. */
-		if (lapic_enabled(l))
-			lapic_raise(l, vector, level_trigger);
-		break;
+		/*
+		 * A software-disabled APIC takes only NMI, INIT and SIPI
+		 * (11.4.7.2); what IRR and ISR already hold stays there.
+		 */
+		if (!lapic_enabled(l))
+			return false;
+		return lapic_raise(l, vector, level_trigger);
 	case APIC_DM_NMI:
-		l->nmi_pending = true;
-		lapic_kick(l);
-		break;
+		lapic_nmi(l);
+		return true;
 	case APIC_DM_INIT:
-		lapic_reset(l);
-		l->wait_for_sipi = true;
-		if (l->bus->init)
-			l->bus->init(l->bus->opaque, l->cpu);
-		lapic_kick(l);
-		break;
+		lapic_init_signal(l);
+		return true;
 	case APIC_DM_STARTUP:
 		if (!l->wait_for_sipi)
-			break;
+			return true;
 		l->wait_for_sipi = false;
 		if (l->bus->sipi)
 			l->bus->sipi(l->bus->opaque, l->cpu, vector);
 		lapic_kick(l);
-		break;
+		return true;
 	default:
 		/* SMI (no SMM), ExtINT (the PIC path) and reserved modes. */
+		return false;
+	}
+}
+
+void lapic_set_lint(struct lapic *l, enum lapic_lvt lint, int level)
+{
+	uint8_t bit;
+	uint32_t lvt;
+	bool rising;
+
+	if (lint != LVT_LINT0 && lint != LVT_LINT1)
+		return;
+	bit = 1u << (lint - LVT_LINT0);
+	rising = level && !(l->lint_asserted & bit);
+	if (!level) {
+		l->lint_asserted &= ~bit;
+		return;
+	}
+	l->lint_asserted |= bit;
+	/* The PIC's INTR: the vCPU polls it (vcpu_next_irq()). */
+	if (lint == LVT_LINT0 && lapic_accepts_pic(l)) {
+		lapic_kick(l);
+		return;
+	}
+	lvt = l->lvt[lint];
+	if (lvt & LAPIC_LVT_MASKED)
+		return;
+	switch (lvt_mode(lvt)) {
+	case APIC_DM_FIXED:
+		if (lapic_lint_is_level(l, lint))
+			lapic_lint_service(l, lint);
+		else if (rising)
+			lapic_raise(l, lvt & LAPIC_LVT_VECTOR, false);
+		break;
+	case APIC_DM_NMI:
+		if (rising)
+			lapic_nmi(l);
+		break;
+	case APIC_DM_INIT:
+		if (rising)
+			lapic_init_signal(l);
+		break;
+	default:
+		/* SMI (no SMM) and the reserved modes. */
 		break;
 	}
 }

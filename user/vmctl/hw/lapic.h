@@ -107,6 +107,7 @@
 #define LAPIC_LVT_LOCAL_MASK	(LAPIC_LVT_VECTOR | LAPIC_LVT_DM_BITS | \
 				 LAPIC_LVT_MASKED)
 #define LAPIC_LVT_POLARITY	(1u << 13)
+#define LAPIC_LVT_REMOTE_IRR	(1u << 14)	/* LINT0, fixed and level */
 #define LAPIC_LVT_TRIGGER_LEVEL	(1u << 15)
 #define LAPIC_LVT_LINT_MASK	(LAPIC_LVT_LOCAL_MASK | \
 				 LAPIC_LVT_POLARITY | LAPIC_LVT_TRIGGER_LEVEL)
@@ -154,6 +155,7 @@ struct lapic {
 
 	bool nmi_pending;
 	bool wait_for_sipi;
+	uint8_t lint_asserted;		/* LINT0/LINT1 input levels, bit 0/1 */
 };
 
 /*
@@ -168,9 +170,9 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
  * The MMIO page (bus_access_fn, opaque = the struct lapic), also called
  * directly with the offset in the page and @len bytes at @data.  Only
  * aligned 32-bit accesses reach a register; others read 0 or are dropped.
- * May call, through the bus: kick (TPR, EOI, SVR writes on this vCPU; ICR
- * writes on the targets), init and sipi (ICR writes), and through EOI the
- * I/O APIC, which may kick any vCPU.
+ * May call, through the bus: kick (TPR, EOI, SVR and LINT LVT writes on
+ * this vCPU; ICR writes on the targets), init and sipi (ICR writes), and
+ * through EOI the I/O APIC, which may kick any vCPU.
  */
 void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 		bool is_write);
@@ -184,8 +186,14 @@ int lapic_pending(const struct lapic *l);
 /* The vCPU took @vector (from lapic_pending()): IRR to ISR. */
 void lapic_accept(struct lapic *l, uint8_t vector);
 
-/* Returns and clears the pending-NMI flag. */
+/*
+ * Returns and clears the pending-NMI flag: the vCPU hands the NMI to
+ * vmmon, which holds one until the guest can take it.
+ */
 bool lapic_take_nmi(struct lapic *l);
+
+/* Whether an NMI waits for lapic_take_nmi(): it ends HLT even with IF=0. */
+bool lapic_nmi_pending(const struct lapic *l);
 
 /*
  * Whether PIC interrupts (ExtINT through LINT0) reach this vCPU: when
@@ -199,10 +207,26 @@ bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical);
 
 /*
  * For the bus: an interrupt message arrived.  Fixed and lowest-priority
- * messages set IRR (TMR for @level_trigger); calls kick, init and sipi.
+ * messages set IRR (TMR for @level_trigger), unless the APIC is
+ * software-disabled or the vector illegal (0-15: Receive Illegal Vector
+ * in ESR); NMI, INIT and STARTUP are taken in any case.  Returns whether
+ * the message was accepted.  Calls kick, init and sipi.
  */
-void lapic_receive(struct lapic *l, unsigned int delivery_mode,
+bool lapic_receive(struct lapic *l, unsigned int delivery_mode,
 		   uint8_t vector, bool level_trigger);
+
+/*
+ * Drive input pin LINT0 (@lint = LVT_LINT0) or LINT1 (LVT_LINT1) to
+ * @level, 1 for asserted, delivered as its LVT entry says (SDM 11.5.1):
+ * fixed on the rising edge, or for LINT0 with the level trigger bit
+ * while asserted and the entry's Remote IRR is clear (set until the EOI
+ * of its vector); NMI and INIT on the rising edge; ExtINT (and any mode
+ * while the APIC is software-disabled, LINT0 being the PC's virtual
+ * wire) as a kick, the vCPU taking the vector from the PIC.  A masked
+ * entry delivers nothing; SMI and reserved modes are dropped.  Other
+ * LVT entries are ignored.  May call kick and init.
+ */
+void lapic_set_lint(struct lapic *l, enum lapic_lvt lint, int level);
 
 /* For the bus: whether the APIC is software-enabled (SVR bit 8). */
 bool lapic_enabled(const struct lapic *l);
