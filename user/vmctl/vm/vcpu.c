@@ -41,12 +41,33 @@ static int vcpu_next_irq(struct vcpu *v)
 	return vec;
 }
 
-/* Hand vmmon the next interrupt, or ask to hear when the guest can take it. */
+/*
+ * An NMI the LAPIC latched goes to vmmon at once: vmmon holds one (a
+ * second merges with it, as in the CPU's NMI latch) and delivers it
+ * when the guest is not blocking NMIs, so there is no window to ask for.
+ */
+static int vcpu_inject_nmi(struct vcpu *v)
+{
+	if (!lapic_take_nmi(&v->lapic))
+		return 0;
+	if (!ioctl(v->fd, VMMON_NMI, 0))
+		return 0;
+	vmctl_err("vCPU %u: vmmon refused an NMI: %s", v->id, strerror(errno));
+	return -1;
+}
+
+/*
+ * Hand vmmon a pending NMI and the next interrupt, or ask to hear when
+ * the guest can take the interrupt.
+ */
 static int vcpu_inject(struct vcpu *v)
 {
 	struct vmmon_interrupt irq = { 0 };
-	int next = vcpu_next_irq(v);
+	int next;
 
+	if (vcpu_inject_nmi(v))
+		return -1;
+	next = vcpu_next_irq(v);
 	v->run->request_interrupt_window = 0;
 	if (next == VCPU_NO_IRQ)
 		return 0;
@@ -101,13 +122,20 @@ err:
 	return -1;
 }
 
-/* HLT: sleep until an interrupt can wake the guest (or INIT, or the end). */
+/*
+ * HLT: sleep until an interrupt can wake the guest, an NMI (whatever IF
+ * says: cli; hlt waits for one), INIT, or the end.  Each of these kicks,
+ * and vm_request_end() kicks every vCPU, so a guest halted for ever does
+ * not hold up vmctl's end.
+ */
 static void vcpu_halt(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 
 	for (;;) {
 		if (vm->end != VM_END_NONE || v->state == VCPU_WAIT_SIPI)
+			return;
+		if (lapic_nmi_pending(&v->lapic))
 			return;
 		if (v->run->if_flag && vcpu_next_irq(v) != VCPU_NO_IRQ)
 			return;
