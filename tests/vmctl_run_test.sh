@@ -41,7 +41,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -59,6 +59,9 @@ run --kernel "$mb" --debug-exit=0xf4 --append "go" -m 32M
 check debug_exit_port_option 67 "^multiboot ok: go$"
 run --kernel "$mb" --debug-exit --append "go" -m 32M -c 4 --stats
 check four_vcpus_and_stats 67 "^vmctl: exits io=[1-9]"
+# The LAPIC's self-NMI reaches a guest halted with interrupts off.
+run --kernel "$mb" --debug-exit --append "nmi" -m 32M
+check self_nmi_reaches_the_guest 85 "^nmi taken$"
 
 # A guest that halts with interrupts off forever ends by signal.
 "$vmctl" run --kernel "$mb" --append "halt" -m 32M >"$tmp/out" 2>&1 </dev/null &

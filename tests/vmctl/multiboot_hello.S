@@ -7,8 +7,11 @@
  * 'b' enables the ACPI power button, waits for a press and powers off,
  * 'i' enables the power button and ignores it (halts), 'e' prints
  * terminal escape sequences a console must not pass and halts, 'f'
- * floods the console forever; anything else writes 0x21 to the
- * debug-exit port 0xf4 (vmctl exits with status 0x43).
+ * floods the console forever, 'n' sends itself an NMI through the LAPIC
+ * and halts with interrupts off (the NMI handler prints "nmi taken" and
+ * writes 0x2a to the debug-exit port: status 0x55); anything else
+ * writes 0x21 to the debug-exit port 0xf4 (vmctl exits with status
+ * 0x43).
  */
 #define MB_MAGIC	0x1badb002
 #define MB_FLAGS	0x00000003	/* page-aligned modules, memory info */
@@ -21,6 +24,11 @@
 #define SLP_EN		0x2000
 #define RESET_CTL	0xcf9
 #define DEBUG_EXIT	0xf4
+#define LAPIC_SVR	0xfee000f0
+#define SVR_ENABLE	0x1ff		/* software enable, spurious vector 0xff */
+#define LAPIC_ICR_LO	0xfee00300
+#define ICR_SELF_NMI	0x00040400	/* shorthand self, delivery mode NMI */
+#define GATE_INTR32	0x8e00		/* present, DPL 0, 32-bit interrupt gate */
 
 	.code32
 	.text
@@ -57,6 +65,8 @@ _start:
 	je	escapes
 	cmp	$'f', %al
 	je	flood
+	cmp	$'n', %al
+	je	self_nmi
 	mov	$0x21, %eax
 	out	%eax, $DEBUG_EXIT
 	jmp	halt
@@ -105,6 +115,25 @@ flood:
 	mov	$flood_msg, %esi
 	call	puts
 	jmp	flood
+/* An IDT whose vector 2 is nmi_handler, then the ICR's self-NMI. */
+self_nmi:
+	mov	$nmi_handler, %eax
+	mov	%ax, nmi_gate
+	shr	$16, %eax
+	mov	%ax, nmi_gate + 6
+	mov	%cs, %ax
+	mov	%ax, nmi_gate + 2
+	movw	$GATE_INTR32, nmi_gate + 4
+	lidt	nmi_idtr
+	movl	$SVR_ENABLE, LAPIC_SVR
+	movl	$ICR_SELF_NMI, LAPIC_ICR_LO
+	jmp	halt			/* IF stays clear: an NMI comes anyway */
+nmi_handler:
+	mov	$nmi_msg, %esi
+	call	puts
+	mov	$0x2a, %eax
+	out	%eax, $DEBUG_EXIT
+	jmp	halt
 bad_magic:
 	mov	$bad_msg, %esi
 	call	puts
@@ -143,10 +172,19 @@ esc_msg: .ascii "\033]0;vmmon-title\007\033[6n\033[c\033[1mbold\033[0m"
 	.ascii "\033[>0q\033Xopen\033[1mafter\033[0m"
 	.asciz " escapes done\n"
 flood_msg: .asciz "flooding the console, flooding the console, flooding it\n"
+nmi_msg: .asciz "nmi taken\n"
 	.align 8
 null_idt:
 	.word 0
 	.long 0
+	.align 8
+nmi_idt:
+	.quad 0, 0		/* vectors 0 and 1 */
+nmi_gate:
+	.quad 0			/* vector 2, filled in by self_nmi */
+nmi_idtr:
+	.word 3 * 8 - 1
+	.long nmi_idt
 
 	.bss
 	.align 16
