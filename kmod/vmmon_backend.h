@@ -35,6 +35,7 @@ struct vmmon_vcpu {
 	unsigned int cpuid_nent;
 	/* One more at each SET_CPUID: what the backend derived is stale. */
 	unsigned int cpuid_gen;
+	bool ran;		/* RUN was called: the table is fixed */
 	/* VMMON_INTERRUPT's vector until the guest takes it, or -1. */
 	int irq_pending;
 	/* VMMON_NMI was called and the guest has not taken the NMI yet. */

@@ -6,6 +6,7 @@
  * what it set.
  */
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include "vmmon_vm.h"
 
@@ -52,6 +53,14 @@ long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg)
 			return PTR_ERR(e);
 	}
 	err = vmmon_cpuid_check(e, hdr.nent);
+	/*
+	 * Once the guest ran, it may use what the table offered (a CR4 bit
+	 * it set): as KVM, only the same table again.
+	 */
+	if (!err && vcpu->ran && (hdr.nent != vcpu->cpuid_nent ||
+				  (hdr.nent && memcmp(e, vcpu->cpuid,
+						      hdr.nent * sizeof(*e)))))
+		err = -EBUSY;
 	if (err) {
 		kfree(e);
 		return err;

@@ -176,7 +176,10 @@ static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
 
 	switch (cmd) {
 	case VMMON_RUN:
-		ret = arg ? -EINVAL : vmmon_hw()->vcpu_run(vcpu);
+		if (arg)
+			return -EINVAL;
+		vcpu->ran = true;
+		ret = vmmon_hw()->vcpu_run(vcpu);
 		break;
 	case VMMON_GET_REGS:
 		ret = vmmon_vcpu_get_regs(vcpu, uarg);

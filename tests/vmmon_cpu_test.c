@@ -424,6 +424,24 @@ asm(".pushsection .text\n"
     "	ret\n"
     ".popsection");
 void mss_body(void);
+
+/* A step over STI: its shadow must not survive into the #DB's entry. */
+asm(".pushsection .text\n"
+    ".globl sti_body, t_sti, t_nop, t_cli, t_pushf, t_and, t_popf\n"
+    "sti_body:\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	popfq\n"
+    "	sti\n"
+    "t_sti:	nop\n"
+    "t_nop:	cli\n"
+    "t_cli:	pushfq\n"
+    "t_pushf: andq $~0x100, (%rsp)\n"
+    "t_and:	popfq\n"
+    "t_popf: ret\n"
+    ".popsection");
+void sti_body(void);
+extern const char t_sti[], t_nop[], t_cli[], t_pushf[], t_and[], t_popf[];
 extern const char m_movfrom[], m_nop[], m_cpuid[], m_pushf[], m_and[],
 	m_popf[];
 
@@ -485,6 +503,26 @@ static void guest_step_mov_ss(void)
 VMMON_TEST(single_step_waits_out_the_mov_ss_shadow)
 {
 	run_guest_to_done(_metadata, guest_step_mov_ss, NULL);
+}
+
+static void guest_step_sti(void)
+{
+	const char *const want[] = {
+		t_sti, t_nop, t_cli, t_pushf, t_and, t_popf,
+	};
+
+	guest_install_handler(VEC_DB, guest_step_handler);
+	WRITE_DR(6, 0);
+	steps = 0;
+	sti_body();
+	guest_check_steps(want, 6);
+	GUEST_DONE();
+}
+
+/* Unlike MOV SS, STI holds back interrupts, not the single-step trap. */
+VMMON_TEST(single_step_over_sti)
+{
+	run_guest_to_done(_metadata, guest_step_sti, NULL);
 }
 
 /* ICEBP (INT1): a #DB trap after it, no DR6 condition bit. */
@@ -678,6 +716,55 @@ static void guest_msrs(void)
 VMMON_TEST(msrs_answer_as_a_cpu_with_those_features)
 {
 	run_guest_to_done(_metadata, guest_msrs, &full_cpuid);
+}
+
+/*
+ * Userspace restoring TSC and TSC_ADJUST (in the order GET_MSRS gives
+ * them) does not move the TSC by the adjustment again.
+ */
+VMMON_TEST(host_tsc_adjust_write_keeps_the_tsc)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[2];
+	} m = { .hdr.nmsrs = 2, .e = { { .index = MSR_TSC },
+				       { .index = MSR_TSC_ADJUST } } };
+	struct vmmon_guest g;
+	uint64_t t0;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_msrs, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &full_cpuid));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &m));
+	t0 = m.e[0].data;
+	m.e[1].data = 1ULL << 40;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_MSRS, &m));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &m));
+	EXPECT_LT(m.e[0].data - t0, 1ULL << 39);
+	EXPECT_EQ(m.e[1].data, 1ULL << 40);
+	vmmon_guest_destroy(&g);
+}
+
+/* After RUN the CPUID table is fixed: the same one again, or EBUSY. */
+VMMON_TEST(cpuid_fixed_after_the_first_run)
+{
+	struct cpuid_table other = full_cpuid;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_msrs, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &full_cpuid));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &other));	/* not run yet */
+	g.run->immediate_exit = 1;
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_RUN, 0), -1);
+	EXPECT_EQ(errno, EINTR);
+	g.run->immediate_exit = 0;
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_SET_CPUID, &full_cpuid), 0);
+	other.e[1].ebx = 0;
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_SET_CPUID, &other), -1);
+	EXPECT_EQ(errno, EBUSY);
+	other.hdr.nent = 2;
+	EXPECT_EQ(ioctl(g.vcpu, VMMON_SET_CPUID, &other), -1);
+	EXPECT_EQ(errno, EBUSY);
+	vmmon_guest_destroy(&g);
 }
 
 /* An empty CPUID table: each feature faults as on a CPU without it. */

@@ -436,6 +436,8 @@ struct vmmon_vcpu_stats {
  * SET_SREGS; RDTSCP and RDPID #UD without CPUID.80000001H:EDX.RDTSCP
  * or CPUID.7.0:ECX.RDPID, INVPCID without CPUID.7.0:EBX.INVPCID; its
  * MSRs #GP (see VMMON_GET_MSRS).  So set the table before SET_SREGS.
+ * After the vCPU's first RUN, SET_CPUID takes only the same table again
+ * (EBUSY otherwise): the guest may already use what it offered.
  * @nent:    SET: entries that follow (at most VMMON_MAX_CPUID_ENTRIES);
  *           GET: in, room for entries; out, entries written.  E2BIG when
  *           the table holds more than the room given (nent then says how

@@ -72,6 +72,17 @@ void vmx_debug_deliver(struct vmx_vcpu *vx)
 		vx->dr6 |= pending & (VMX_DR6_TRAP_BITS | VMX_DR6_BS);
 		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	}
+	/*
+	 * The handler starts outside any STI or MOV SS shadow; left in the
+	 * VMCS with TF set and no single step pending, the shadow would
+	 * fail VM entry (SDM 3C 26.3.1.5), e.g. a step over STI.
+	 */
+	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
+				    VMX_INTERRUPTIBILITY_MOV_SS)) {
+		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
+					  VMX_INTERRUPTIBILITY_MOV_SS);
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
+	}
 	if (vx->dr7 & VMX_DR7_GD) {
 		vx->dr7 &= ~VMX_DR7_GD;
 		vmcs_writel(VMCS_GUEST_DR7, vx->dr7);
@@ -87,6 +98,9 @@ void vmx_debug_before_entry(struct vmx_vcpu *vx)
 {
 	if (!(vx->dr7 & VMX_DR7_ENABLES))
 		return;
+	/* The host's enabled breakpoints must not match the guest's addresses. */
+	if (hw_breakpoint_active())
+		set_debugreg(0, 7);
 	set_debugreg(vx->dr[0], 0);
 	set_debugreg(vx->dr[1], 1);
 	set_debugreg(vx->dr[2], 2);
@@ -169,8 +183,10 @@ enum vmx_next vmx_exit_db(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
 	if (vx->event.info)
 		return VMX_NEXT_RESUME;
 	if ((exit->intr_info & VMX_INTR_INFO_TYPE_MASK) ==
-	    VMX_INTR_INFO_TYPE_PRIV_SOFT_EXC)
+	    VMX_INTR_INFO_TYPE_PRIV_SOFT_EXC) {
 		vx->rip += exit->insn_len;
+		vx->rflags &= ~X86_EFLAGS_RF;
+	}
 	vmx_queue_db(vx, exit->qualification & VMX_DB_QUAL_DR6_BITS);
 	return VMX_NEXT_RESUME;
 }

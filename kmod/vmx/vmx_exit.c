@@ -396,7 +396,8 @@ static enum vmx_next vmx_exit_triple_fault(struct vmmon_vcpu *vcpu,
 static enum vmx_next vmx_exit_irq_window(struct vmmon_vcpu *vcpu,
 					 const struct vmx_exit *exit)
 {
-	if (vcpu->irq_pending >= 0)
+	/* What waits goes in at the next entry (an NMI: after STI's shadow). */
+	if (vcpu->irq_pending >= 0 || vcpu->nmi_pending)
 		return VMX_NEXT_RESUME;
 	vcpu->run->exit_reason = VMMON_EXIT_IRQ_WINDOW;
 	return VMX_NEXT_USER;

@@ -433,7 +433,10 @@ int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host)
 			vx->tsc_adjust += data - (rdtsc() + vx->tsc_offset);
 		vmx_set_tsc_offset(vx, data - rdtsc());
 	} else if (index == MSR_IA32_TSC_ADJUST) {
-		vmx_set_tsc_offset(vx, vx->tsc_offset + data - vx->tsc_adjust);
+		/* Userspace restores both: its TSC write set the offset. */
+		if (!host)
+			vmx_set_tsc_offset(vx, vx->tsc_offset + data -
+					   vx->tsc_adjust);
 		vx->tsc_adjust = data;
 	} else if (index == MSR_IA32_APICBASE) {
 		vx->apic_base = data;

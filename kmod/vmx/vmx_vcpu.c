@@ -621,6 +621,16 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 		vx->event.error_code = idt & VMX_INTR_INFO_DELIVER_CODE ?
 			vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE) : 0;
 		vx->event.insn_len = exit->insn_len;
+		/*
+		 * An NMI cut short left NMIs blocked, and VM entry refuses to
+		 * inject one then (SDM 3C 27.1, 26.3.1.5): as KVM, unblock.
+		 */
+		if ((idt & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI &&
+		    (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI)) {
+			vx->interruptibility &= ~VMX_INTERRUPTIBILITY_NMI;
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+				     vx->interruptibility);
+		}
 	}
 
 	basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
@@ -769,8 +779,16 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 			   vcpu->irq_pending);
 		vcpu->irq_pending = -1;
 	}
+	/*
+	 * An NMI waits for the handler's IRET or the end of a MOV SS shadow
+	 * (the NMI window), or for the end of an STI shadow, which the NMI
+	 * window need not wait for (SDM 3C 26.7.6): the interrupt window
+	 * does, IF being set in an STI shadow.  As KVM does.
+	 */
 	if (vcpu->nmi_pending)
-		proc |= VMX_PROC_NMI_WINDOW_EXITING;
+		proc |= vx->interruptibility & VMX_INTERRUPTIBILITY_STI ?
+			VMX_PROC_INTR_WINDOW_EXITING :
+			VMX_PROC_NMI_WINDOW_EXITING;
 	if (vcpu->irq_pending >= 0 || READ_ONCE(vcpu->run->request_interrupt_window))
 		proc |= VMX_PROC_INTR_WINDOW_EXITING;
 	/* The VMCS keeps the field across VMCLEAR: write it when it changes. */
@@ -1108,6 +1126,18 @@ void vmx_vcpu_set_regs(struct vmmon_vcpu *vcpu,
 		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
 		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
 	};
+	/*
+	 * A shadow (STI, MOV SS) belongs to the instruction the guest was
+	 * at: new registers end it, so that VM entry finds no shadow with
+	 * IF clear, nor one with TF set and no single step pending (SDM 3C
+	 * 26.3.1.5).
+	 */
+	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
+				    VMX_INTERRUPTIBILITY_MOV_SS)) {
+		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
+					  VMX_INTERRUPTIBILITY_MOV_SS);
+		vx->interruptibility_dirty = true;
+	}
 	vx->rsp = r->rsp;
 	vx->rip = r->rip;
 	/* Bit 1 is always set; the reserved bits stay clear. */
