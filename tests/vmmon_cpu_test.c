@@ -362,6 +362,7 @@ VMMON_TEST(instruction_and_data_breakpoints_fire_in_the_guest)
  */
 #define MAX_STEPS	16
 static volatile uint64_t step_rip[MAX_STEPS], step_dr6[MAX_STEPS], steps;
+static volatile uint64_t step_cpl;	/* of the last trap's code */
 
 static void guest_step_handler(struct vmmon_guest_frame *f)
 {
@@ -369,6 +370,7 @@ static void guest_step_handler(struct vmmon_guest_frame *f)
 		step_rip[steps] = f->rip;
 		step_dr6[steps] = READ_DR(6);
 	}
+	step_cpl = f->cs & 3;
 	steps++;
 	WRITE_DR(6, 0);
 }
@@ -523,6 +525,67 @@ static void guest_step_sti(void)
 VMMON_TEST(single_step_over_sti)
 {
 	run_guest_to_done(_metadata, guest_step_sti, NULL);
+}
+
+/* The same at CPL 3, with CPUID (vmmon-completed) among the steps. */
+asm(".pushsection .text\n"
+    ".globl user_step_body, u_nop, u_xor, u_cpuid, u_pushf, u_and, u_popf\n"
+    "user_step_body:\n"
+    "	push %rbx\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	popfq\n"
+    "	nop\n"
+    "u_nop:	xor %eax, %eax\n"
+    "u_xor:	cpuid\n"
+    "u_cpuid: pushfq\n"
+    "u_pushf: andq $~0x100, (%rsp)\n"
+    "u_and:	popfq\n"
+    "u_popf: pop %rbx\n"
+    "	ret\n"
+    ".popsection");
+void user_step_body(void);
+extern const char u_nop[], u_xor[], u_cpuid[], u_pushf[], u_and[], u_popf[];
+
+static volatile uint64_t user_cs, user_vmcall_fault;
+
+static void user_mode_body(void)
+{
+	uint16_t cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	user_cs = cs;
+	user_step_body();
+	/* VMCALL is the guest kernel's: #UD from user mode. */
+	user_vmcall_fault = PROBE("vmcall", : : : "rax", "r11", "memory");
+}
+
+static void guest_user_mode(void)
+{
+	const char *const want[] = {
+		u_nop, u_xor, u_cpuid, u_pushf, u_and, u_popf,
+	};
+
+	guest_catch_all();
+	guest_install_handler(VEC_DB, guest_step_handler);
+	WRITE_DR(6, 0);
+	steps = 0;
+	guest_user_call(user_mode_body);
+	GUEST_ASSERT_EQ(user_cs, VMMON_GUEST_SEL_USER_CODE64 | 3);
+	GUEST_ASSERT_EQ(user_vmcall_fault, VEC_UD);
+	guest_check_steps(want, 6);
+	GUEST_ASSERT_EQ(step_cpl, 3);
+	GUEST_DONE();
+}
+
+/*
+ * User mode (SYSRET there, SYSCALL back): single-step traps after each
+ * instruction, the CPUID vmmon completes included, #DB frames at CPL 3,
+ * VMCALL #UD.
+ */
+VMMON_TEST(single_step_and_sysret_in_user_mode)
+{
+	run_guest_to_done(_metadata, guest_user_mode, NULL);
 }
 
 /* ICEBP (INT1): a #DB trap after it, no DR6 condition bit. */

@@ -24,6 +24,7 @@
 
 #define PTE_P		(1ULL << 0)
 #define PTE_RW		(1ULL << 1)
+#define PTE_US		(1ULL << 2)	/* every page: guest_user_call() */
 #define PTE_ADDR	0x000ffffffffff000ULL
 
 #define CR0_PE		(1ULL << 0)
@@ -48,7 +49,9 @@
 #define TSS_IST1	0x24
 #define TSS_IOMAP_BASE	0x66
 #define IDT_GATE_INTR	0x8e	/* present, 64-bit interrupt gate */
-#define GDT_ENTRIES	6	/* null, code64, data, code32, TSS (two) */
+#define AR_DPL3		0x0060
+/* null, code64, data, code32, TSS (two), user code32, data, code64 */
+#define GDT_ENTRIES	9
 /* glibc's x86-64 tcbhead_t: tcb, self and stack_guard. */
 #define TCB_SELF0	0x00
 #define TCB_SELF	0x10
@@ -161,6 +164,13 @@ static void write_gdt(struct vmmon_guest *g, uint64_t gpa)
 			gdt_descriptor(VMMON_GUEST_TSS, TSS_LIMIT,
 				       AR_TSS64_BUSY),
 		[VMMON_GUEST_SEL_TSS / 8 + 1] = (uint64_t)VMMON_GUEST_TSS >> 32,
+		/* In the order SYSRET wants them (SDM 2B, SYSRET). */
+		[VMMON_GUEST_SEL_USER_CODE32 / 8] =
+			gdt_descriptor(0, 0xffffffff, AR_CODE32 | AR_DPL3),
+		[VMMON_GUEST_SEL_USER_DATA / 8] =
+			gdt_descriptor(0, 0xffffffff, AR_DATA | AR_DPL3),
+		[VMMON_GUEST_SEL_USER_CODE64 / 8] =
+			gdt_descriptor(0, 0xffffffff, AR_CODE64 | AR_DPL3),
 	};
 
 	memcpy(g->ram + gpa, gdt, sizeof(gdt));
@@ -275,7 +285,7 @@ static uint64_t *pte_of(struct vmmon_guest *g, uint64_t gva)
 			if (!t)
 				return NULL;
 			/* What a page allows is decided at the leaf. */
-			*e = t | PTE_P | PTE_RW;
+			*e = t | PTE_P | PTE_RW | PTE_US;
 		}
 		table = (uint64_t *)(g->ram + (*e & PTE_ADDR));
 	}
@@ -289,7 +299,7 @@ static int map_page(struct vmmon_guest *g, uint64_t gva, uint64_t gpa,
 
 	if (!pte)
 		return guest_fail(g, ENOMEM, "guest page-table pool full");
-	*pte = gpa | PTE_P | (writable ? PTE_RW : 0);
+	*pte = gpa | PTE_P | PTE_US | (writable ? PTE_RW : 0);
 	return add_map(g, gva, gpa, PAGE_SIZE);
 }
 

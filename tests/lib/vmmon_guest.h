@@ -91,6 +91,10 @@
 #define VMMON_GUEST_SEL_DATA	0x10
 #define VMMON_GUEST_SEL_CODE32	0x18
 #define VMMON_GUEST_SEL_TSS	0x20
+/* For user mode (CPL 3), as SYSRET loads them: STAR[63:48] = 0x30. */
+#define VMMON_GUEST_SEL_USER_CODE32	0x30
+#define VMMON_GUEST_SEL_USER_DATA	0x38
+#define VMMON_GUEST_SEL_USER_CODE64	0x40
 
 /* An unused ISA port (0xE9 is Bochs' and QEMU's debug console). */
 #define VMMON_UCALL_PORT	0xE8
@@ -243,6 +247,13 @@ static inline uint8_t guest_inb(uint16_t port)
 }
 
 size_t guest_strlen(const char *s);
+/*
+ * Run @fn at CPL 3 (through SYSRET, with IOPL 3 so that its ucalls may
+ * use OUT) and come back to CPL 0 when it returns (through SYSCALL).
+ * Sets EFER.SCE, STAR, LSTAR and SFMASK (TF: a user single step ends at
+ * the SYSCALL).  Every page the library maps is a user page.
+ */
+void guest_user_call(void (*fn)(void));
 void guest_install_handler(unsigned int vector, vmmon_guest_handler_t h);
 
 /* Send a ucall; returns what the host set with vmmon_guest_ucall_reply. */

@@ -194,6 +194,76 @@ uint64_t guest_ucall_text(uint32_t cmd, const char *text)
 	return guest_ucall_send(&uc);
 }
 
+/*
+ * User mode: SYSRET to the caller's @fn at CPL 3 on the same stack (every
+ * page is a user page), aligned as for a call; @fn's return runs SYSCALL,
+ * which lands at vmmon_guest_user_return at CPL 0, where the kernel
+ * stack pointer and the callee-saved registers come back.  Not nested.
+ */
+#define MSR_EFER	0xc0000080
+#define EFER_SCE	(1ULL << 0)
+#define MSR_STAR	0xc0000081
+#define MSR_LSTAR	0xc0000082
+#define MSR_SFMASK	0xc0000084
+#define RFLAGS_TF	(1ULL << 8)
+
+uint64_t vmmon_guest_user_rsp __attribute__((used));
+void vmmon_guest_enter_user(void (*fn)(void));
+extern const char vmmon_guest_user_return[];
+
+asm(
+".pushsection .text\n"
+"	.globl vmmon_guest_enter_user, vmmon_guest_user_return\n"
+"vmmon_guest_enter_user:\n"
+"	push %rbx\n"
+"	push %rbp\n"
+"	push %r12\n"
+"	push %r13\n"
+"	push %r14\n"
+"	push %r15\n"
+"	mov %rsp, vmmon_guest_user_rsp(%rip)\n"
+"	lea 1f(%rip), %rcx\n"
+"	mov $0x3002, %r11\n"		/* IOPL 3, IF clear */
+"	sysretq\n"
+"1:	sub $8, %rsp\n"
+"	call *%rdi\n"
+"	syscall\n"
+"vmmon_guest_user_return:\n"
+"	mov vmmon_guest_user_rsp(%rip), %rsp\n"
+"	pop %r15\n"
+"	pop %r14\n"
+"	pop %r13\n"
+"	pop %r12\n"
+"	pop %rbp\n"
+"	pop %rbx\n"
+"	ret\n"
+".popsection\n");
+
+static uint64_t guest_rdmsr(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void guest_wrmsr(uint32_t index, uint64_t v)
+{
+	asm volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)),
+		     "c"(index) : "memory");
+}
+
+void guest_user_call(void (*fn)(void))
+{
+	guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
+	guest_wrmsr(MSR_STAR,
+		    (uint64_t)VMMON_GUEST_SEL_USER_CODE32 << 48 |
+		    (uint64_t)VMMON_GUEST_SEL_CODE64 << 32);
+	guest_wrmsr(MSR_LSTAR, (uintptr_t)vmmon_guest_user_return);
+	guest_wrmsr(MSR_SFMASK, RFLAGS_TF);
+	vmmon_guest_enter_user(fn);
+}
+
 static void __attribute__((noreturn)) guest_halt(void)
 {
 	for (;;)
