@@ -458,6 +458,18 @@ static void guest_check_steps(const char *const *want, uint64_t n)
 	}
 }
 
+/* Run @body under the step handler: its @n traps must come at @want. */
+static void guest_step_through(void (*body)(void), const char *const *want,
+			       uint64_t n)
+{
+	guest_install_handler(VEC_DB, guest_step_handler);
+	WRITE_DR(6, 0);
+	steps = 0;
+	body();
+	guest_check_steps(want, n);
+	GUEST_DONE();
+}
+
 static void guest_single_step(void)
 {
 	const char *const plain[] = {
@@ -465,12 +477,7 @@ static void guest_single_step(void)
 		s_pushf, s_and, s_popf,
 	};
 
-	guest_install_handler(VEC_DB, guest_step_handler);
-	WRITE_DR(6, 0);
-	steps = 0;
-	step_body();
-	guest_check_steps(plain, 10);
-	GUEST_DONE();
+	guest_step_through(step_body, plain, 10);
 }
 
 VMMON_TEST(single_step_traps_after_every_instruction)
@@ -494,12 +501,7 @@ static void guest_step_mov_ss(void)
 		m_movfrom, m_nop, m_cpuid, m_pushf, m_and, m_popf,
 	};
 
-	guest_install_handler(VEC_DB, guest_step_handler);
-	WRITE_DR(6, 0);
-	steps = 0;
-	mss_body();
-	guest_check_steps(want, 6);
-	GUEST_DONE();
+	guest_step_through(mss_body, want, 6);
 }
 
 VMMON_TEST(single_step_waits_out_the_mov_ss_shadow)
@@ -513,12 +515,7 @@ static void guest_step_sti(void)
 		t_sti, t_nop, t_cli, t_pushf, t_and, t_popf,
 	};
 
-	guest_install_handler(VEC_DB, guest_step_handler);
-	WRITE_DR(6, 0);
-	steps = 0;
-	sti_body();
-	guest_check_steps(want, 6);
-	GUEST_DONE();
+	guest_step_through(sti_body, want, 6);
 }
 
 /* Unlike MOV SS, STI holds back interrupts, not the single-step trap. */
