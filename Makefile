@@ -107,8 +107,9 @@ build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmm
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
 
+# vm/*.c too: dev_vcpu_test includes vm/board.c, vm/vcpu.c and vm/msr.c.
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h user/vmctl/*/*.h \
-		tests/lib/vmmon_harness.h $(KSFT)
+		user/vmctl/vm/*.c tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS)
 
