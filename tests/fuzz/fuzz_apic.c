@@ -8,16 +8,21 @@
  *
  * The input is a script of 8-byte ops: a vCPU's access to its LAPIC
  * page, an access to the I/O APIC window, an MSI with any address and
- * data, an EOI, an I/O APIC input line, a clock advance, or a vCPU
- * taking its pending interrupt as vm/vcpu.c does (lapic_pending(), then
- * lapic_accept()).
+ * data, an EOI, an I/O APIC input line, a clock advance, a vCPU taking
+ * its pending interrupt as vm/vcpu.c does (lapic_pending(), then
+ * lapic_accept()), and what vm/msr.c hands the LAPIC: an x2APIC
+ * register's RDMSR or WRMSR, an IA32_APIC_BASE change (only those
+ * vmmon lets through: disabled, xAPIC, x2APIC, SDM 11.12.5), and a
+ * TSC-deadline write against a guest TSC that runs at 3 GHz of the fake
+ * clock.
  *
  * Besides ASan and UBSan, the harness checks that a pending vector is
  * one the guest programmed (and never 0-15, which the model refuses),
  * that it beats the processor priority, that taking it moves it from
  * IRR to ISR, that no interrupt becomes pending on a vCPU without a
- * kick (a vCPU asleep in HLT would never see it), and that each op
- * does bounded work.
+ * kick (a vCPU asleep in HLT would never see it), that each op does
+ * bounded work, that an armed TSC deadline has its timer armed, and that
+ * a hardware-disabled APIC has nothing pending.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +36,13 @@
 #define ADVANCE_STEPS	16
 /* A broadcast reaches every vCPU once; an EOI may re-deliver 24 pins. */
 #define KICKS_MAX	(4 * NR_CPUS + IOAPIC_NR_PINS)
+#define TSC_KHZ		3000000u	/* the guest TSC: 3 cycles a ns */
+#define TSC_PER_NS	(TSC_KHZ / 1000000)
 
 enum {
 	OP_LAPIC_WRITE, OP_LAPIC_READ, OP_IOAPIC_WRITE, OP_IOAPIC_READ,
-	OP_IOAPIC_RTE, OP_MSI, OP_EOI, OP_PIN, OP_ADVANCE, OP_TAKE, NR_OPS
+	OP_IOAPIC_RTE, OP_MSI, OP_EOI, OP_PIN, OP_ADVANCE, OP_TAKE,
+	OP_MSR_WRITE, OP_MSR_READ, OP_APIC_BASE, OP_DEADLINE, NR_OPS
 };
 
 struct op {
@@ -105,6 +113,7 @@ static void machine_init(void)
 
 	memset(&f, 0, sizeof(f));
 	vm_clock_init_fake(&f.clock);
+	f.apic_bus.tsc_khz = TSC_KHZ;
 	f.apic_bus.kick = kick;
 	f.apic_bus.init = init_ipi;
 	f.apic_bus.sipi = sipi;
@@ -116,10 +125,18 @@ static void machine_init(void)
 		abort();
 }
 
+/* A register as the guest reads it: by MSR in x2APIC mode. */
 static uint32_t lapic_reg(unsigned int cpu, unsigned int offset)
 {
+	uint64_t v64;
 	uint32_t v;
 
+	if (lapic_x2apic_mode(&f.lapic[cpu])) {
+		if (!lapic_rdmsr(&f.lapic[cpu], LAPIC_X2APIC_MSR_FIRST +
+				 (offset >> LAPIC_X2APIC_MSR_SHIFT), &v64))
+			BROKEN("an x2APIC register read gave #GP");
+		return v64;
+	}
 	lapic_mmio(&f.lapic[cpu], offset, &v, 4, false);
 	return v;
 }
@@ -196,6 +213,81 @@ static void msi(const struct op *op)
 	apic_bus_msi(&f.apic_bus, addr, op->value);
 }
 
+/*
+ * An x2APIC register: offset picks the MSR, value its low half; bits 6
+ * and 7 of kind put 0xffffffff or the target byte in the high half (an
+ * ICR destination, or a reserved bit elsewhere).
+ */
+static void msr_access(const struct op *op, bool is_write)
+{
+	unsigned int cpu = op->target % NR_CPUS;
+	uint32_t msr = LAPIC_X2APIC_MSR_FIRST + op->offset % 0x100;
+	uint64_t val = op->value;
+
+	if (op->kind & 0x40)
+		val |= (uint64_t)UINT32_MAX << 32;
+	else if (op->kind & 0x80)
+		val |= (uint64_t)op->target << 32;
+	if (is_write) {
+		programmed(op->value);
+		lapic_wrmsr(&f.lapic[cpu], msr, val);
+	} else {
+		lapic_rdmsr(&f.lapic[cpu], msr, &val);
+	}
+	f.aware[cpu] = true;
+}
+
+/* The IA32_APIC_BASE modes vmmon lets the guest move between. */
+static bool apic_base_allowed(uint64_t old, uint64_t new)
+{
+	uint64_t mode = LAPIC_BASE_EN | LAPIC_BASE_EXTD;
+
+	old &= mode;
+	new &= mode;
+	if (new == LAPIC_BASE_EXTD)
+		return false;		/* EXTD without EN: invalid */
+	if (old == new || !new)
+		return true;
+	if (new == mode)
+		return old == LAPIC_BASE_EN;
+	return !old;
+}
+
+/* value bits 0-1: disabled, xAPIC, x2APIC; bit 2 moves the base. */
+static void apic_base(const struct op *op)
+{
+	static const uint64_t modes[] = {
+		0, LAPIC_BASE_EN, LAPIC_BASE_EN | LAPIC_BASE_EXTD,
+		LAPIC_BASE_EN,
+	};
+	unsigned int cpu = op->target % NR_CPUS;
+	uint64_t base = (op->value & 4 ? 0xfed00000 : LAPIC_MMIO_BASE) |
+			modes[op->value & 3];
+
+	if (apic_base_allowed(f.lapic[cpu].apic_base, base))
+		lapic_set_base(&f.lapic[cpu], base);
+	f.aware[cpu] = true;
+}
+
+/*
+ * A TSC deadline (or its read, bit 6 of kind): value << (target >> 4)
+ * ahead of the guest's TSC, or behind it with bit 7; 0 disarms.
+ */
+static void deadline(const struct op *op)
+{
+	unsigned int cpu = op->target % NR_CPUS;
+	uint64_t tsc = f.clock.fake_now * TSC_PER_NS;
+	uint64_t delta = (uint64_t)op->value << (op->target >> 4);
+
+	f.aware[cpu] = true;
+	if (op->kind & 0x40) {
+		lapic_tsc_deadline_read(&f.lapic[cpu]);
+		return;
+	}
+	lapic_tsc_deadline_write(&f.lapic[cpu], op->kind & 0x80 ?
+				 tsc - delta : tsc + delta, tsc);
+}
+
 static void advance(const struct op *op)
 {
 	uint64_t end = f.clock.fake_now + ((uint64_t)op->value <<
@@ -251,6 +343,12 @@ static void check(void)
 		/* Nothing to do: the vCPU may sleep until kicked. */
 		if (v < 0)
 			f.aware[cpu] = false;
+		if (lapic_tsc_deadline_read(&f.lapic[cpu]) &&
+		    !f.lapic[cpu].timer.armed)
+			BROKEN("an armed TSC deadline without its timer");
+		if (!lapic_hw_enabled(&f.lapic[cpu]) &&
+		    (v >= 0 || f.lapic[cpu].timer.armed))
+			BROKEN("a hardware-disabled APIC with work to do");
 	}
 }
 
@@ -298,6 +396,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_TAKE:
 			take(op.target % NR_CPUS);
+			break;
+		case OP_MSR_WRITE:
+			msr_access(&op, true);
+			break;
+		case OP_MSR_READ:
+			msr_access(&op, false);
+			break;
+		case OP_APIC_BASE:
+			apic_base(&op);
+			break;
+		case OP_DEADLINE:
+			deadline(&op);
 			break;
 		}
 		check();

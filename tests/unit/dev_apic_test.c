@@ -3,7 +3,9 @@
  * Unit tests of the local APIC, I/O APIC and APIC bus models, with a
  * fake clock.  The guest side is driven the way Linux 6.1 programs the
  * xAPIC (flat logical mode, one LDR bit per CPU), through the same MMIO
- * bus dispatch the machine uses.
+ * bus dispatch the machine uses; x2APIC mode through the MSR interface
+ * vm/msr.c calls, with IA32_APIC_BASE changed as vmmon's notices do;
+ * the TSC-deadline timer against a guest TSC derived from the fake clock.
  */
 #include <string.h>
 #include "hw/apic_bus.h"
@@ -1334,6 +1336,620 @@ TEST(msi_decode)
 	apic_bus_msi(&t.apic_bus, 0xfee03000, 0x0746);
 	EXPECT_TRUE(!vec_bit(1, LAPIC_IRR, 0x46));
 	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+}
+
+/*
+ * x2APIC mode (SDM 11.12) and the APIC base MSR: the module's notices
+ * reach the model through lapic_set_base(), the guest's RDMSR/WRMSR
+ * of 0x800-0x8ff through lapic_rdmsr()/lapic_wrmsr().
+ */
+#define X2(reg)		(LAPIC_X2APIC_MSR_FIRST + \
+			 ((reg) >> LAPIC_X2APIC_MSR_SHIFT))
+#define GP		0xdeadbeefdeadbeefULL	/* what rdmsr() gives for #GP */
+#define BASE_XAPIC	(LAPIC_MMIO_BASE | LAPIC_BASE_EN)
+#define BASE_X2APIC	(BASE_XAPIC | LAPIC_BASE_EXTD)
+#define BASE_OFF	LAPIC_MMIO_BASE		/* EN clear: hardware-disabled */
+
+/* x2APIC ICR: destination in 63:32. */
+#define ICR64(dest, low) ((uint64_t)(dest) << 32 | (low))
+
+static uint64_t rdmsr(unsigned int cpu, uint32_t msr)
+{
+	uint64_t val;
+
+	return lapic_rdmsr(&t.lapic[cpu], msr, &val) ? val : GP;
+}
+
+static bool wrmsr(unsigned int cpu, uint32_t msr, uint64_t val)
+{
+	return lapic_wrmsr(&t.lapic[cpu], msr, val);
+}
+
+static void set_base(unsigned int cpu, uint64_t base)
+{
+	lapic_set_base(&t.lapic[cpu], base);
+}
+
+static void send_ipi_x2(unsigned int cpu, uint32_t dest, uint32_t low)
+{
+	wrmsr(cpu, X2(LAPIC_ICR_LOW), ICR64(dest, low));
+}
+
+/* Bit @vector of ISR, TMR or IRR: through MSRs in x2APIC mode, else MMIO. */
+static bool vec_bit_x2(unsigned int cpu, unsigned int base, uint8_t vector)
+{
+	unsigned int reg = base + vector / 32 * LAPIC_REG_STRIDE;
+
+	if (!lapic_x2apic_mode(&t.lapic[cpu]))
+		return vec_bit(cpu, base, vector);
+	return rdmsr(cpu, X2(reg)) & 1u << (vector % 32);
+}
+
+/* irr_cpus(), each vCPU read in its own mode. */
+static unsigned int irr_cpus_x2(uint8_t vector)
+{
+	unsigned int cpu, cpus = 0;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		if (vec_bit_x2(cpu, LAPIC_IRR, vector))
+			cpus |= 1u << cpu;
+	return cpus;
+}
+
+/* Both APICs in x2APIC mode, enabled with TPR 0 (Linux's x2apic_phys). */
+static void setup_x2apic(uint8_t id0, uint8_t id1)
+{
+	unsigned int cpu;
+
+	setup_ids(id0, id1);
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		set_base(cpu, BASE_X2APIC);
+		wrmsr(cpu, X2(LAPIC_TPR), 0);
+		wrmsr(cpu, X2(LAPIC_SVR), SVR_ON);
+	}
+}
+
+/* Every register of the page reads all ones, for MMIO that is no APIC. */
+static bool page_all_ones(unsigned int cpu)
+{
+	unsigned int off;
+
+	for (off = 0; off < LAPIC_MMIO_SIZE; off += LAPIC_REG_STRIDE)
+		if (rd(cpu, off) != 0xffffffff)
+			return false;
+	return true;
+}
+
+TEST(x2apic_registers)
+{
+	setup_ids(0, 0x25);
+	wr(1, LAPIC_ID, 0x07000000);	/* an xAPIC ID the guest changed */
+	wr(1, LAPIC_LDR, 0x80000000);
+	/* Not in x2APIC mode: every MSR is #GP. */
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ID)), GP);
+	EXPECT_TRUE(!wrmsr(1, X2(LAPIC_TPR), 0));
+	set_base(1, BASE_X2APIC);
+	EXPECT_TRUE(lapic_x2apic_mode(&t.lapic[1]));
+	/* The 32-bit x2APIC ID is the initial one; LDR follows from it. */
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ID)), 0x25u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LDR)), (2u << 16) | (1u << 5));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_VERSION)), 0x00050014u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), 0xffu);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_SVR), SVR_ON));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), (uint64_t)SVR_ON);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_TPR), 0x30));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TPR)), 0x30u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_PPR)), 0x30u);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_LVT_LINT0), LVT_DM(APIC_DM_EXTINT)));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LVT_LINT0)),
+		  (uint64_t)LVT_DM(APIC_DM_EXTINT));
+	/* Delivery status and Remote IRR are read-only bits, not reserved. */
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_LVT_LINT1),
+			  LAPIC_LVT_PENDING | LAPIC_LVT_REMOTE_IRR | 0x44));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LVT_LINT1)), 0x44u);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_TIMER_DIV), DIV_16));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TIMER_DIV)), (uint64_t)DIV_16);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_LVT_TIMER), TIMER_ONESHOT(0xec)));
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_TIMER_INIT), 1000));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TIMER_INIT)), 1000u);
+	vm_clock_fake_advance(&t.clock, 1600);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TIMER_CUR)), 900u);
+	/* IRR, ISR and TMR through their MSRs. */
+	deliver_fixed(0x25, false, 0x61);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_IRR + 3 * LAPIC_REG_STRIDE)), 2u);
+	EXPECT_EQ(take(1), 0x61);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ISR + 3 * LAPIC_REG_STRIDE)), 2u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TMR + 3 * LAPIC_REG_STRIDE)), 0u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_PPR)), 0x60u);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_EOI), 0));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ISR + 3 * LAPIC_REG_STRIDE)), 0u);
+	/* ESR: a write of 0 latches. */
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_SELF_IPI), 0x05));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ESR)), 0u);
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_ESR), 0));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ESR)), (uint64_t)LAPIC_ESR_SEND_ILLEGAL);
+	/* The xAPIC page is not the APIC's in x2APIC mode. */
+	EXPECT_TRUE(page_all_ones(1));
+	wr(1, LAPIC_TPR, 0x70);
+	wr(1, LAPIC_EOI, 0);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TPR)), 0x30u);
+	EXPECT_TRUE(!lapic_mmio_claims(&t.lapic[1], LAPIC_MMIO_BASE));
+	/* vCPU 0 stays in xAPIC mode, its page its own. */
+	EXPECT_EQ(rd(0, LAPIC_VERSION), 0x00050014u);
+	EXPECT_TRUE(lapic_mmio_claims(&t.lapic[0], LAPIC_MMIO_BASE + 0xff0));
+}
+
+/* SDM 11.12.1.2-3: what RDMSR and WRMSR refuse with #GP. */
+TEST(x2apic_gp)
+{
+	static const unsigned int no_read[] = {
+		LAPIC_EOI, LAPIC_SELF_IPI, LAPIC_APR, LAPIC_RRD, LAPIC_DFR,
+		LAPIC_ICR_HIGH, 0x2f0 /* CMCI */, 0x000, 0x010, 0x040,
+		0x290, 0x3a0, 0xff0,
+	};
+	static const unsigned int read_only[] = {
+		LAPIC_ID, LAPIC_VERSION, LAPIC_LDR, LAPIC_PPR, LAPIC_ISR,
+		LAPIC_TMR + 0x70, LAPIC_IRR + 0x30, LAPIC_TIMER_CUR,
+		LAPIC_APR, LAPIC_RRD, LAPIC_DFR, LAPIC_ICR_HIGH, 0x2f0, 0xff0,
+	};
+	unsigned int i;
+
+	setup_x2apic(0, 1);
+	for (i = 0; i < sizeof(no_read) / sizeof(no_read[0]); i++)
+		EXPECT_EQ(rdmsr(0, X2(no_read[i])), GP);
+	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+		EXPECT_TRUE(!wrmsr(0, X2(read_only[i]), 0));
+	/* The ID stays what it is. */
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_ID)), 0u);
+	/* Nonzero EOI and ESR writes. */
+	send_ipi_x2(0, 0, ICR_FIXED(0x50) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(take(0), 0x50);
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_EOI), 1));
+	EXPECT_TRUE(vec_bit_x2(0, LAPIC_ISR, 0x50));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_ESR), 1));
+	/* Reserved bits: 63:32 of any register but ICR, and each one's own. */
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_TPR), 1ULL << 32));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_TPR), 0x100));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_SVR), SVR_ON | 1u << 12));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_LVT_ERROR), LVT_DM(APIC_DM_NMI) | 0xfe));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_LVT_TIMER), LAPIC_LVT_TSC_DEADLINE));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_LVT_LINT0), 1u << 17));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_TIMER_DIV), 0x4));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_TIMER_INIT), 1ULL << 32));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_SELF_IPI), 0x150));
+	/* ICR: no delivery status (bit 12), nor 13, 16, 17, 20-31. */
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(1, ICR_FIXED(0x51) |
+							  1u << 12)));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(1, ICR_FIXED(0x51) |
+							  1u << 13)));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(1, ICR_FIXED(0x51) |
+							  1u << 16)));
+	EXPECT_TRUE(!wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(1, ICR_FIXED(0x51) |
+							  1u << 31)));
+	EXPECT_EQ(irr_cpus_x2(0x51), 0u);
+	/* A refused write changed nothing. */
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_TPR)), 0u);
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_SVR)), (uint64_t)SVR_ON);
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_LVT_ERROR)), (uint64_t)LAPIC_LVT_MASKED);
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_ICR_LOW)),
+		  ICR64(0, ICR_FIXED(0x50) | ICR_SH(APIC_SH_SELF)));
+	/* Outside 0x800-0x8ff: not the APIC's. */
+	EXPECT_TRUE(!wrmsr(0, 0x7ff, 0));
+	EXPECT_TRUE(!wrmsr(0, 0x900, 0));
+	EXPECT_EQ(rdmsr(0, 0x900), GP);
+}
+
+TEST(x2apic_self_ipi)
+{
+	setup_x2apic(0, 1);
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(1, ICR_FIXED(0x70)));
+	EXPECT_EQ(irr_cpus_x2(0x70), CPU1);
+	EXPECT_TRUE(wrmsr(0, X2(LAPIC_SELF_IPI), 0x71));
+	EXPECT_EQ(irr_cpus_x2(0x71), CPU0);
+	EXPECT_TRUE(!vec_bit_x2(0, LAPIC_TMR, 0x71));
+	EXPECT_EQ(t.kicks[0], 1u);
+	/* ICR keeps the last IPI sent through it. */
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_ICR_LOW)), ICR64(1, ICR_FIXED(0x70)));
+	EXPECT_EQ(take(0), 0x71);
+	EXPECT_TRUE(wrmsr(0, X2(LAPIC_EOI), 0));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* A vector 0-15 is refused at the sender (Send Illegal Vector). */
+	wrmsr(0, X2(LAPIC_LVT_ERROR), 0xfe);
+	EXPECT_TRUE(wrmsr(0, X2(LAPIC_SELF_IPI), 0x0f));
+	EXPECT_TRUE(!vec_bit_x2(0, LAPIC_IRR, 0x0f));
+	wrmsr(0, X2(LAPIC_ESR), 0);
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_ESR)), (uint64_t)LAPIC_ESR_SEND_ILLEGAL);
+	EXPECT_EQ(take(0), 0xfe);
+	/* Software-disabled: no fixed interrupt, not even its own. */
+	wrmsr(0, X2(LAPIC_EOI), 0);
+	wrmsr(0, X2(LAPIC_SVR), 0xff);
+	EXPECT_TRUE(wrmsr(0, X2(LAPIC_SELF_IPI), 0x72));
+	EXPECT_TRUE(!vec_bit_x2(0, LAPIC_IRR, 0x72));
+}
+
+/* SDM 11.12.9-10: 32-bit destinations, physical and logical (cluster). */
+TEST(x2apic_icr_destinations)
+{
+	setup_x2apic(0, 0x21);	/* LDRs 0x00000001 and 0x00020002 */
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LDR)), 0x00020002u);
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x21, ICR_FIXED(0x40)));
+	EXPECT_EQ(irr_cpus_x2(0x40), CPU1);
+	EXPECT_EQ(rdmsr(0, X2(LAPIC_ICR_LOW)), ICR64(0x21, ICR_FIXED(0x40)));
+	/* All 32 bits count: 0x121 is nobody (8 bits would be 0x21). */
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x121, ICR_FIXED(0x41)));
+	EXPECT_EQ(irr_cpus_x2(0x41), 0u);
+	/* 0xff is no broadcast in x2APIC mode; 0xffffffff is. */
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0xff, ICR_FIXED(0x42)));
+	EXPECT_EQ(irr_cpus_x2(0x42), 0u);
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0xffffffff, ICR_FIXED(0x43)));
+	EXPECT_EQ(irr_cpus_x2(0x43), BOTH);
+	/* Logical: cluster 2, member bit 1. */
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x00020002, ICR_FIXED(0x44) |
+					   LAPIC_ICR_DEST_LOGICAL));
+	EXPECT_EQ(irr_cpus_x2(0x44), CPU1);
+	/* Right member in the wrong cluster, or the other way round. */
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x00000002, ICR_FIXED(0x45) |
+					   LAPIC_ICR_DEST_LOGICAL));
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x00020001, ICR_FIXED(0x45) |
+					   LAPIC_ICR_DEST_LOGICAL));
+	EXPECT_EQ(irr_cpus_x2(0x45), 0u);
+	wrmsr(1, X2(LAPIC_ICR_LOW), ICR64(0x00000001, ICR_FIXED(0x46) |
+					   LAPIC_ICR_DEST_LOGICAL));
+	EXPECT_EQ(irr_cpus_x2(0x46), CPU0);
+	wrmsr(1, X2(LAPIC_ICR_LOW), ICR64(0xffffffff, ICR_FIXED(0x47) |
+					   LAPIC_ICR_DEST_LOGICAL));
+	EXPECT_EQ(irr_cpus_x2(0x47), BOTH);
+	/* NMI, INIT and SIPI the same way. */
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x21, ICR_NMI));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x21, ICR_INIT_ASSERT));
+	EXPECT_EQ(t.inits[1], 1u);
+	wrmsr(0, X2(LAPIC_ICR_LOW), ICR64(0x21, ICR_SIPI(0x9a)));
+	EXPECT_EQ(t.sipi_vector[1], 0x9a);
+	/* INIT kept x2APIC mode and the derived LDR (11.12.5.1). */
+	EXPECT_TRUE(lapic_x2apic_mode(&t.lapic[1]));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LDR)), 0x00020002u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), 0xffu);
+}
+
+/*
+ * The I/O APIC and MSI still send 8-bit destinations: an x2APIC-mode
+ * APIC takes them by its x2APIC ID, 0xff as all, logical as cluster 0.
+ */
+TEST(x2apic_ioapic_and_msi)
+{
+	setup_x2apic(0, 1);
+	route(3, RTE_EDGE(0x33), 1);
+	ioapic_set_irq(&t.ioapic, 3, 1);
+	EXPECT_EQ(irr_cpus_x2(0x33), CPU1);
+	route(4, RTE_LEVEL(0x34), 0xff);
+	ioapic_set_irq(&t.ioapic, 4, 1);
+	EXPECT_EQ(irr_cpus_x2(0x34), BOTH);
+	route(5, RTE_EDGE(0x35) | IOAPIC_RTE_LOGICAL, 0x02);
+	ioapic_set_irq(&t.ioapic, 5, 1);
+	EXPECT_EQ(irr_cpus_x2(0x35), CPU1);
+	apic_bus_msi(&t.apic_bus, 0xfee00000, 0x0036);
+	EXPECT_EQ(irr_cpus_x2(0x36), CPU0);
+	apic_bus_msi(&t.apic_bus, 0xfee0f000, 0x0037);	/* ID 0x0f: none */
+	EXPECT_EQ(irr_cpus_x2(0x37), 0u);
+	/* A level one is EOIed through the x2APIC EOI MSR. */
+	EXPECT_EQ(take(0), 0x36);
+	wrmsr(0, X2(LAPIC_EOI), 0);
+	EXPECT_EQ(take(0), 0x34);
+	EXPECT_NE(0u, rte_low(4) & IOAPIC_RTE_REMOTE_IRR);
+	ioapic_set_irq(&t.ioapic, 4, 0);
+	wrmsr(0, X2(LAPIC_EOI), 0);
+	EXPECT_TRUE(!(rte_low(4) & IOAPIC_RTE_REMOTE_IRR));
+}
+
+/* xAPIC to x2APIC (11.12.5.1): the state stays, ID and LDR change. */
+TEST(apic_base_to_x2apic)
+{
+	setup_linux(0, 1);
+	wr(1, LAPIC_ID, 0x05000000);
+	wr(1, LAPIC_TPR, 0x20);
+	wr(1, LAPIC_LVT_LINT1, LVT_DM(APIC_DM_NMI));
+	send_ipi(0, 5, ICR_FIXED(0x61));
+	send_ipi(0, 5, ICR_FIXED(0x91));
+	EXPECT_EQ(take(1), 0x91);
+	set_base(1, BASE_X2APIC);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ID)), 1u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LDR)), 0x2u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TPR)), 0x20u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), (uint64_t)SVR_ON);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_LVT_LINT1)), (uint64_t)LVT_DM(APIC_DM_NMI));
+	EXPECT_TRUE(vec_bit_x2(1, LAPIC_IRR, 0x61));
+	EXPECT_TRUE(vec_bit_x2(1, LAPIC_ISR, 0x91));
+	wrmsr(1, X2(LAPIC_EOI), 0);
+	EXPECT_EQ(take(1), 0x61);
+	/* Its new ID is what messages now name. */
+	deliver_fixed(1, false, 0x62);
+	EXPECT_EQ(irr_cpus_x2(0x62), CPU1);
+	EXPECT_TRUE(page_all_ones(1));
+}
+
+/*
+ * EN cleared (SDM 11.4.3): power-up state, no messages, no page, LINT0
+ * and LINT1 as INTR and NMI; set again, the APIC starts afresh.
+ */
+TEST(apic_base_hw_disable)
+{
+	unsigned int kicks;
+
+	setup_linux(0, 1);
+	wr(1, LAPIC_ID, 0x07000000);
+	wr(1, LAPIC_TPR, 0x10);
+	wr(1, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
+	wr(1, LAPIC_TIMER_INIT, 1000);
+	route(9, RTE_LEVEL(0x39), 7);
+	send_ipi(0, 7, ICR_FIXED(0x41));
+	send_ipi(0, 7, ICR_NMI);
+	ioapic_set_irq(&t.ioapic, 9, 1);
+	EXPECT_NE(0u, rte_low(9) & IOAPIC_RTE_REMOTE_IRR);
+	set_base(1, BASE_OFF);
+	EXPECT_TRUE(!lapic_hw_enabled(&t.lapic[1]));
+	EXPECT_EQ(lapic_pending(&t.lapic[1]), -1);
+	EXPECT_TRUE(!t.lapic[1].timer.armed);
+	/* The NMI latch is the processor's: it stays. */
+	EXPECT_TRUE(lapic_nmi_pending(&t.lapic[1]));
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	/* No page: all ones, writes dropped; no MSRs either. */
+	EXPECT_TRUE(page_all_ones(1));
+	wr(1, LAPIC_SVR, SVR_ON);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), GP);
+	EXPECT_TRUE(!lapic_mmio_claims(&t.lapic[1], LAPIC_MMIO_BASE));
+	/* No message reaches it, whatever its kind or destination. */
+	kicks = t.kicks[1];
+	send_ipi(0, 1, ICR_FIXED(0x42));
+	send_ipi(0, 0, ICR_FIXED(0x43) | ICR_SH(APIC_SH_OTHERS));
+	send_ipi(0, 1, ICR_NMI);
+	send_ipi(0, 0xff, ICR_INIT_ASSERT | ICR_SH(APIC_SH_OTHERS));
+	send_ipi(0, 1, ICR_SIPI(0x10));
+	apic_bus_msi(&t.apic_bus, 0xfee01000, 0x0044);
+	EXPECT_EQ(t.kicks[1], kicks);
+	EXPECT_EQ(t.inits[1], 0u);
+	EXPECT_EQ(t.sipis[1], 0u);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	/* A level interrupt it cannot take sets no Remote IRR. */
+	route(10, RTE_LEVEL(0x3a), 1);
+	ioapic_set_irq(&t.ioapic, 10, 1);
+	EXPECT_TRUE(!(rte_low(10) & IOAPIC_RTE_REMOTE_IRR));
+	/* LINT0 is INTR (the PIC), LINT1 the NMI pin. */
+	EXPECT_TRUE(lapic_accepts_pic(&t.lapic[1]));
+	lapic_set_lint(&t.lapic[1], LVT_LINT0, 1);
+	EXPECT_EQ(t.kicks[1], kicks + 1);
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 1);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 1);
+	EXPECT_TRUE(!lapic_take_nmi(&t.lapic[1]));
+	lapic_set_lint(&t.lapic[1], LVT_LINT1, 0);
+	lapic_set_lint(&t.lapic[1], LVT_LINT0, 0);
+	/* Enabled again: the power-up state, the initial ID. */
+	set_base(1, BASE_XAPIC);
+	EXPECT_TRUE(lapic_mmio_claims(&t.lapic[1], LAPIC_MMIO_BASE));
+	EXPECT_EQ(rd(1, LAPIC_ID), 0x01000000u);
+	EXPECT_EQ(rd(1, LAPIC_TPR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_SVR), 0xffu);
+	EXPECT_EQ(rd(1, LAPIC_LDR), 0u);
+	EXPECT_EQ(rd(1, LAPIC_DFR), 0xffffffffu);
+	EXPECT_EQ(rd(1, LAPIC_LVT_TIMER), LAPIC_LVT_MASKED);
+	EXPECT_EQ(rd(1, LAPIC_TIMER_INIT), 0u);
+	EXPECT_EQ(rd(1, LAPIC_IRR + 0x20), 0u);
+	EXPECT_EQ(rd(1, LAPIC_ISR + 0x20), 0u);
+	/* And it takes messages again: an NMI (it is software-disabled). */
+	send_ipi(0, 1, ICR_NMI);
+	EXPECT_TRUE(lapic_take_nmi(&t.lapic[1]));
+	/* From disabled straight to x2APIC mode is allowed too. */
+	set_base(1, BASE_OFF);
+	set_base(1, BASE_X2APIC);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_ID)), 1u);
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_SVR)), 0xffu);
+	/* x2APIC to disabled resets too. */
+	wrmsr(1, X2(LAPIC_TPR), 0x30);
+	set_base(1, BASE_OFF);
+	set_base(1, BASE_XAPIC);
+	EXPECT_EQ(rd(1, LAPIC_TPR), 0u);
+}
+
+/* The page sits where IA32_APIC_BASE puts it; a BSP-flag change is no reset. */
+TEST(apic_base_moves_page)
+{
+	setup_linux(0, 1);
+	EXPECT_TRUE(lapic_mmio_claims(&t.lapic[0], 0xfee00000));
+	EXPECT_TRUE(lapic_mmio_claims(&t.lapic[0], 0xfee00fff));
+	EXPECT_TRUE(!lapic_mmio_claims(&t.lapic[0], 0xfee01000));
+	EXPECT_TRUE(!lapic_mmio_claims(&t.lapic[0], 0xfedfffff));
+	set_base(0, 0xfed00000 | LAPIC_BASE_EN | LAPIC_BASE_BSP);
+	EXPECT_TRUE(lapic_mmio_claims(&t.lapic[0], 0xfed00020));
+	EXPECT_TRUE(!lapic_mmio_claims(&t.lapic[0], 0xfee00020));
+	EXPECT_EQ(rd(0, LAPIC_SVR), (uint32_t)SVR_ON);
+	EXPECT_EQ(rd(0, LAPIC_LDR), 0x01000000u);
+}
+
+/*
+ * The TSC-deadline timer (SDM 11.5.4.1), at 2 GHz: a deadline 2000
+ * cycles ahead fires in 1000 ns of the device clock.
+ */
+#define TSC_KHZ		2000000u
+#define TSC_AT_START	5000000ULL	/* the guest's TSC at clock 0 */
+#define TIMER_DEADLINE(v) (LAPIC_LVT_TSC_DEADLINE | (v))
+
+/* The guest's TSC at the fake clock's now. */
+static uint64_t guest_tsc(void)
+{
+	return TSC_AT_START + t.clock.fake_now * (TSC_KHZ / 1000000);
+}
+
+static void deadline(unsigned int cpu, uint64_t tsc)
+{
+	lapic_tsc_deadline_write(&t.lapic[cpu], tsc, guest_tsc());
+}
+
+static uint64_t deadline_rd(unsigned int cpu)
+{
+	return lapic_tsc_deadline_read(&t.lapic[cpu]);
+}
+
+/* One vCPU set up as Linux does, the bus knowing the TSC's rate. */
+static void setup_deadline(void)
+{
+	setup();
+	t.apic_bus.tsc_khz = TSC_KHZ;
+	linux_setup(0);
+	linux_setup(1);
+	wr(0, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec));
+}
+
+TEST(tsc_deadline_mode_offered)
+{
+	/* Without the TSC's rate, bit 18 is reserved (read as 0). */
+	setup();
+	wr(0, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec));
+	EXPECT_EQ(rd(0, LAPIC_LVT_TIMER), 0x100ecu);
+	EXPECT_TRUE(!lapic_tsc_deadline_mode(&t.lapic[0]));
+	deadline(0, 1);
+	EXPECT_EQ(deadline_rd(0), 0u);
+	setup_deadline();
+	EXPECT_EQ(wr_rd(LAPIC_LVT_TIMER, 0xffffffff), 0x700ffu);
+	EXPECT_EQ(wr_rd(LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec)), 0x400ecu);
+	EXPECT_TRUE(lapic_tsc_deadline_mode(&t.lapic[0]));
+}
+
+TEST(tsc_deadline_fires)
+{
+	setup_deadline();
+	vm_clock_fake_advance(&t.clock, 1000);
+	deadline(0, guest_tsc() + 2000);
+	EXPECT_EQ(deadline_rd(0), guest_tsc() + 2000);
+	EXPECT_TRUE(t.lapic[0].timer.armed);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 2000u);
+	/* No count in this mode. */
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0u);
+	vm_clock_fake_advance(&t.clock, 1999);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 0u);
+	vm_clock_fake_advance(&t.clock, 2000);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 1u);
+	/* It disarmed itself: the MSR reads 0, nothing fires again. */
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	EXPECT_EQ(take(0), 0xec);
+	wr(0, LAPIC_EOI, 0);
+	vm_clock_fake_advance(&t.clock, 1000000);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Rounded up: 3 cycles are 2 ns, not 1. */
+	deadline(0, guest_tsc() + 3);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 1000000u + 2);
+	/* A new deadline replaces the armed one, earlier or later. */
+	deadline(0, guest_tsc() + 20000);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 1000000u + 10000);
+	deadline(0, guest_tsc() + 200);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 1000000u + 100);
+	vm_clock_fake_advance(&t.clock, 1000000 + 100);
+	EXPECT_EQ(take(0), 0xec);
+	vm_clock_fake_advance(&t.clock, 1000000 + 20000);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+}
+
+TEST(tsc_deadline_past_and_disarm)
+{
+	setup_deadline();
+	vm_clock_fake_advance(&t.clock, 5000);
+	/* Already reached, or passed: at once. */
+	deadline(0, guest_tsc());
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xec));
+	EXPECT_EQ(t.kicks[0], 1u);
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	EXPECT_EQ(take(0), 0xec);
+	wr(0, LAPIC_EOI, 0);
+	deadline(0, 1);
+	EXPECT_EQ(take(0), 0xec);
+	wr(0, LAPIC_EOI, 0);
+	/* 0 disarms. */
+	deadline(0, guest_tsc() + 1000);
+	deadline(0, 0);
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	vm_clock_fake_advance(&t.clock, 1000000);
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* Masked, as Linux's shutdown leaves it: fires, delivers nothing. */
+	deadline(0, guest_tsc() + 1000);
+	wr(0, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec) | LAPIC_LVT_MASKED);
+	wr(0, LAPIC_TIMER_INIT, 0);
+	EXPECT_TRUE(t.lapic[0].timer.armed);
+	vm_clock_fake_advance(&t.clock, 1000000 + 500);
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	/* Far away: no overflow of the device clock. */
+	deadline(0, UINT64_MAX);
+	EXPECT_EQ(deadline_rd(0), UINT64_MAX);
+	EXPECT_EQ(t.lapic[0].timer.deadline, 1000500u + (1ULL << 62));
+}
+
+/* Changing the timer mode disarms; the count is not in this mode. */
+TEST(tsc_deadline_mode_change)
+{
+	setup_deadline();
+	deadline(0, guest_tsc() + 2000);
+	wr(0, LAPIC_LVT_TIMER, TIMER_ONESHOT(0xec));
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	vm_clock_fake_advance(&t.clock, 10000);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	/* Outside the mode, the MSR ignores writes and reads 0. */
+	deadline(0, guest_tsc() + 2000);
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	/* A running count stops on entering TSC-deadline mode. */
+	wr(0, LAPIC_TIMER_INIT, 1000);
+	EXPECT_TRUE(t.lapic[0].timer.armed);
+	wr(0, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec));
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_INIT), 0u);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_CUR), 0u);
+	/* In the mode, the initial count is ignored. */
+	wr(0, LAPIC_TIMER_INIT, 1000);
+	EXPECT_EQ(rd(0, LAPIC_TIMER_INIT), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	vm_clock_fake_advance(&t.clock, 1000000);
+	EXPECT_TRUE(!vec_bit(0, LAPIC_IRR, 0xec));
+	/* Rewriting the entry in the same mode keeps the deadline. */
+	deadline(0, guest_tsc() + 2000);
+	wr(0, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xed));
+	EXPECT_NE(deadline_rd(0), 0u);
+	vm_clock_fake_advance(&t.clock, 1001000);
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0xed));
+	/* Out to periodic: disarmed. */
+	deadline(0, guest_tsc() + 2000);
+	wr(0, LAPIC_LVT_TIMER, TIMER_PERIODIC(0xec));
+	EXPECT_EQ(deadline_rd(0), 0u);
+	EXPECT_TRUE(!t.lapic[0].timer.armed);
+	/* INIT and a hardware disable disarm it too. */
+	wr(1, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec));
+	deadline(1, guest_tsc() + 2000);
+	send_ipi(0, 1, ICR_INIT_ASSERT);
+	EXPECT_EQ(deadline_rd(1), 0u);
+	EXPECT_TRUE(!t.lapic[1].timer.armed);
+	wr(1, LAPIC_SVR, SVR_ON);
+	wr(1, LAPIC_LVT_TIMER, TIMER_DEADLINE(0xec));
+	deadline(1, guest_tsc() + 2000);
+	set_base(1, BASE_OFF);
+	EXPECT_EQ(deadline_rd(1), 0u);
+	EXPECT_TRUE(!t.lapic[1].timer.armed);
+}
+
+/* The same through x2APIC MSRs: bit 18 of the LVT is no reserved bit then. */
+TEST(tsc_deadline_x2apic)
+{
+	setup_x2apic(0, 1);
+	t.apic_bus.tsc_khz = TSC_KHZ;
+	EXPECT_TRUE(wrmsr(1, X2(LAPIC_LVT_TIMER), TIMER_DEADLINE(0xec)));
+	deadline(1, guest_tsc() + 4000);
+	vm_clock_fake_advance(&t.clock, 2000);
+	EXPECT_TRUE(vec_bit_x2(1, LAPIC_IRR, 0xec));
+	EXPECT_EQ(rdmsr(1, X2(LAPIC_TIMER_CUR)), 0u);
 }
 
 TEST_HARNESS_MAIN

@@ -8,16 +8,17 @@
  *
  * What is checked: a vCPU halted with IF=0 (cli; hlt) sleeps through a
  * fixed interrupt, wakes for an NMI and hands it to vmmon (VMMON_NMI)
- * before its next RUN; and a vCPU halted with IF=0, or in RUN, ends
- * promptly when the VM ends (Ctrl-A x, SIGINT, a power-off).
- *
- * The Makefile's dev_%_test rule rebuilds this on a change of the test,
- * a header or a device model, not of vm/board.c or vm/vcpu.c: after
- * editing those, touch this file (or make -B the test).
+ * before its next RUN; a vCPU halted with IF=0, or in RUN, ends
+ * promptly when the VM ends (Ctrl-A x, SIGINT, a power-off); the MSR
+ * exits (vm/msr.c): IA32_APIC_BASE notices, x2APIC registers and their
+ * #GPs, the TSC deadline against the guest's TSC (VMMON_GET_MSRS); the
+ * xAPIC page as IA32_APIC_BASE places it; the PIC's INTR on LINT0.
+ * Scripted exits come first, then RUN does what f.next says.
  */
 #include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <time.h>
 
@@ -25,6 +26,8 @@ static int fake_ioctl(int fd, unsigned long req, ...);
 #define ioctl fake_ioctl
 
 #include "vm/board.c"
+#include "vm/cpuid.c"
+#include "vm/msr.c"
 #include "vm/vcpu.c"
 
 #undef ioctl
@@ -48,6 +51,9 @@ VM_DEVICE(no_device);
 /* How long a woken vCPU thread may take: generous for a loaded host. */
 #define WAKE_LIMIT_NS		(2000 * NSEC_PER_MSEC)
 #define POLL_NS			(1 * NSEC_PER_MSEC)
+#define SCRIPT_MAX		16
+#define GUEST_TSC		1000000000ULL	/* what GET_MSRS reads */
+#define TSC_KHZ			2000000u	/* 2 GHz: 2 cycles a ns */
 
 enum fake_run { RUN_HLT, RUN_SPIN };
 
@@ -61,6 +67,12 @@ static struct {
 	unsigned int nmis;		/* VMMON_NMIs */
 	unsigned int nmis_at_run;	/* VMMON_NMIs when the last RUN began */
 	unsigned int interrupts;	/* VMMON_INTERRUPTs */
+	unsigned int get_msrs;		/* VMMON_GET_MSRS */
+	struct cpuid_table cpuid;	/* the last VMMON_SET_CPUID */
+	/* Exits RUN returns first, and the run page each was answered with. */
+	struct vmmon_run script[SCRIPT_MAX];
+	unsigned int nscript;
+	struct vmmon_run answer[SCRIPT_MAX];
 } f;
 
 void vmctl_err(const char *fmt, ...)
@@ -110,28 +122,72 @@ static int fake_spin(void)
 	return -1;
 }
 
-/* RUN is called without the machine lock; everything else with it. */
+/*
+ * RUN is called without the machine lock; everything else with it.  The
+ * exit a RUN returns is answered (msr.data, msr.error, mmio.data) when
+ * the next RUN begins.
+ */
 static int fake_run(void)
 {
+	unsigned int n;
 	enum fake_run what;
 
 	pthread_mutex_lock(&f.vm.lock);
-	f.runs++;
+	n = f.runs++;
+	if (n && n <= f.nscript)
+		f.answer[n - 1] = f.run;
 	f.nmis_at_run = f.nmis;
 	what = f.next;
 	f.run.if_flag = f.next_if;
 	f.run.ready_for_interrupt = f.next_if;
 	pthread_mutex_unlock(&f.vm.lock);
+	if (n < f.nscript) {
+		f.run.exit_reason = f.script[n].exit_reason;
+		memcpy(f.run.padding, f.script[n].padding,
+		       sizeof(f.run.padding));
+		return 0;
+	}
 	if (what == RUN_SPIN)
 		return fake_spin();
 	f.run.exit_reason = VMMON_EXIT_HLT;
 	return 0;
 }
 
+/* The guest's TSC, and no other MSR. */
+static int fake_get_msrs(struct vmmon_msrs *m)
+{
+	unsigned int i;
+
+	f.get_msrs++;
+	for (i = 0; i < m->nmsrs; i++) {
+		if (m->entries[i].index != MSR_IA32_TSC) {
+			errno = EINVAL;
+			return -1;
+		}
+		m->entries[i].data = GUEST_TSC;
+	}
+	return 0;
+}
+
 static int fake_ioctl(int fd, unsigned long req, ...)
 {
+	struct vmmon_msrs *msrs;
+	struct vmmon_cpuid *cpuid;
+	va_list ap;
+
 	(void)fd;
 	switch (req) {
+	case VMMON_SET_CPUID:
+		va_start(ap, req);
+		cpuid = va_arg(ap, struct vmmon_cpuid *);
+		va_end(ap);
+		memcpy(&f.cpuid, cpuid, sizeof(f.cpuid));
+		return 0;
+	case VMMON_GET_MSRS:
+		va_start(ap, req);
+		msrs = va_arg(ap, struct vmmon_msrs *);
+		va_end(ap);
+		return fake_get_msrs(msrs);
 	case VMMON_RUN:
 		return fake_run();
 	case VMMON_NMI:
@@ -145,7 +201,7 @@ static int fake_ioctl(int fd, unsigned long req, ...)
 	return -1;
 }
 
-/* One vCPU, its LAPIC on the bus the way vm_apics() wires it. */
+/* One vCPU, its LAPIC and the I/O APIC wired by the board's vm_apics(). */
 static void setup(enum fake_run first, bool if_flag)
 {
 	uint32_t svr = htole32(LAPIC_SVR_ENABLE | LAPIC_SVR_RESET);
@@ -156,6 +212,7 @@ static void setup(enum fake_run first, bool if_flag)
 	f.next_if = if_flag;
 	f.opts.nr_vcpus = 1;
 	f.vm.opts = &f.opts;
+	f.vm.tsc_khz = TSC_KHZ;
 	f.vm.end = VM_END_NONE;
 	f.vm.wake_fd = -1;
 	f.vm.nr_vcpus = 1;
@@ -163,16 +220,12 @@ static void setup(enum fake_run first, bool if_flag)
 	pthread_cond_init(&f.vm.resume, NULL);
 	vm_clock_init_fake(&f.vm.clock);
 	pic_init(&f.vm.pic, vm_pic_output, &f.vm);
-	f.vm.apic_bus.kick = vm_apic_kick;
-	f.vm.apic_bus.init = vm_apic_init;
-	f.vm.apic_bus.sipi = vm_apic_sipi;
-	f.vm.apic_bus.opaque = &f.vm;
 	v = &f.vm.vcpus[0];
 	v->vm = &f.vm;
 	v->run = &f.run;
 	v->state = VCPU_RUNNABLE;
 	pthread_cond_init(&v->wake, NULL);
-	lapic_init(&v->lapic, 0, 0, &f.vm.apic_bus, &f.vm.clock);
+	vm_apics(&f.vm);
 	/* Enabled, as a guest that uses it: fixed interrupts get in. */
 	lapic_mmio(&v->lapic, LAPIC_SVR, &svr, sizeof(svr), true);
 }
@@ -298,6 +351,235 @@ TEST(running_quits)
 	ASSERT_TRUE(wait_running(1));
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 	EXPECT_EQ(f.runs, 1u);
+}
+
+/* Exits for RUN to return before it does what f.next says. */
+static struct vmmon_run *script(uint32_t reason)
+{
+	struct vmmon_run *r;
+
+	if (f.nscript == SCRIPT_MAX)
+		abort();	/* a test longer than SCRIPT_MAX */
+	r = &f.script[f.nscript++];
+	r->exit_reason = reason;
+	return r;
+}
+
+static void script_msr(uint32_t index, bool is_write, uint64_t data)
+{
+	struct vmmon_run *r = script(VMMON_EXIT_MSR);
+
+	r->msr.index = index;
+	r->msr.is_write = is_write;
+	r->msr.data = data;
+}
+
+static void script_mmio_read(uint64_t addr)
+{
+	struct vmmon_run *r = script(VMMON_EXIT_MMIO);
+
+	r->mmio.phys_addr = addr;
+	r->mmio.len = 4;
+}
+
+static uint32_t mmio_answer(unsigned int i)
+{
+	uint32_t v;
+
+	memcpy(&v, f.answer[i].mmio.data, sizeof(v));
+	return le32toh(v);
+}
+
+/* Run the script; the vCPU then sleeps in HLT. */
+static bool run_script(void)
+{
+	return !vm_vcpus_start(&f.vm) && wait_asleep(f.nscript + 1);
+}
+
+static void lapic_wr(unsigned int reg, uint32_t val)
+{
+	val = htole32(val);
+	lapic_mmio(&f.vm.vcpus[0].lapic, reg, &val, sizeof(val), true);
+}
+
+#define BASE_XAPIC	(LAPIC_MMIO_BASE | LAPIC_BASE_EN | LAPIC_BASE_BSP)
+#define BASE_X2APIC	(BASE_XAPIC | LAPIC_BASE_EXTD)
+#define X2APIC_ID	0x802
+#define X2APIC_TPR	0x808
+#define X2APIC_EOI	0x80b
+#define X2APIC_LDR	0x80d
+#define X2APIC_SVR	0x80f
+#define X2APIC_ICR	0x830
+#define X2APIC_SELF_IPI	0x83f
+
+/* The APIC base notice switches modes; the x2APIC MSRs answer, or #GP. */
+TEST(msr_x2apic)
+{
+	setup(RUN_HLT, false);
+	script_msr(X2APIC_ID, false, 0);		/* xAPIC: #GP */
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
+	script_msr(X2APIC_ID, false, 0);
+	script_msr(X2APIC_LDR, false, 0);
+	script_msr(X2APIC_TPR, true, 0x20);
+	script_msr(X2APIC_TPR, false, 0);
+	script_msr(X2APIC_EOI, false, 0);		/* write-only: #GP */
+	script_msr(X2APIC_TPR, true, 0x100);		/* reserved bit: #GP */
+	script_msr(0x123, false, 0);			/* not the APIC's */
+	script_msr(X2APIC_ICR, true, 0x00000000000400ffULL); /* self, 0xff */
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].msr.error, 1);
+	EXPECT_TRUE(lapic_x2apic_mode(&f.vm.vcpus[0].lapic));
+	EXPECT_EQ(f.answer[2].msr.error, 0);
+	EXPECT_EQ(f.answer[2].msr.data, 0u);
+	EXPECT_EQ(f.answer[3].msr.data, 1u);
+	EXPECT_EQ(f.answer[4].msr.error, 0);
+	EXPECT_EQ(f.answer[5].msr.data, 0x20u);
+	EXPECT_EQ(f.answer[6].msr.error, 1);
+	EXPECT_EQ(f.answer[7].msr.error, 1);
+	EXPECT_EQ(f.answer[8].msr.error, 1);
+	EXPECT_EQ(f.answer[9].msr.error, 0);
+	EXPECT_EQ(lapic_pending(&f.vm.vcpus[0].lapic), 0xff);
+	EXPECT_EQ(f.vm.lapic_msr_exits, 10u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/* The xAPIC page goes with EN and the base: elsewhere, no device answers. */
+TEST(msr_apic_base_moves_page)
+{
+	setup(RUN_HLT, false);
+	script_msr(MSR_IA32_APIC_BASE, true, LAPIC_MMIO_BASE);	/* EN=0 */
+	script_mmio_read(LAPIC_MMIO_BASE + LAPIC_VERSION);
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_XAPIC);
+	script_mmio_read(LAPIC_MMIO_BASE + LAPIC_VERSION);
+	script_msr(MSR_IA32_APIC_BASE, true, 0xfed00000 | LAPIC_BASE_EN);
+	script_mmio_read(0xfed00000 + LAPIC_VERSION);
+	script_mmio_read(LAPIC_MMIO_BASE + LAPIC_VERSION);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(mmio_answer(1), 0xffffffffu);
+	EXPECT_EQ(mmio_answer(3), (uint32_t)LAPIC_VERSION_VALUE);
+	EXPECT_EQ(mmio_answer(5), (uint32_t)LAPIC_VERSION_VALUE);
+	EXPECT_EQ(mmio_answer(6), 0xffffffffu);
+	EXPECT_EQ(f.vm.lapic_exits, 2u);
+	EXPECT_EQ(f.vm.unclaimed_io, 2u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/*
+ * IA32_TSC_DEADLINE: the guest's TSC is read (GET_MSRS) for a write in
+ * TSC-deadline mode only; a past deadline interrupts before the next RUN.
+ */
+TEST(msr_tsc_deadline)
+{
+	struct lapic *l;
+
+	setup(RUN_HLT, true);
+	l = &f.vm.vcpus[0].lapic;
+	script_msr(MSR_IA32_TSC_DEADLINE, true, GUEST_TSC);	/* one-shot */
+	script_msr(MSR_IA32_TSC_DEADLINE, false, 0);
+	script_msr(LAPIC_X2APIC_MSR_FIRST - 1, true, 0);	/* no such */
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.get_msrs, 0u);
+	EXPECT_EQ(f.answer[1].msr.data, 0u);
+	EXPECT_EQ(f.answer[1].msr.error, 0);
+	EXPECT_EQ(f.answer[2].msr.error, 1);
+	EXPECT_TRUE(!l->timer.armed);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	setup(RUN_HLT, true);
+	l = &f.vm.vcpus[0].lapic;
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_TSC_DEADLINE | 0xec);
+	script_msr(MSR_IA32_TSC_DEADLINE, true, GUEST_TSC + 2000);
+	script_msr(MSR_IA32_TSC_DEADLINE, false, 0);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.get_msrs, 1u);
+	EXPECT_EQ(f.answer[1].msr.data, GUEST_TSC + 2000);
+	/* 2000 cycles at 2 GHz: 1 us of the (fake) device clock. */
+	EXPECT_TRUE(l->timer.armed);
+	EXPECT_EQ(l->timer.deadline, 1000u);
+	EXPECT_EQ(f.interrupts, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	setup(RUN_HLT, true);
+	l = &f.vm.vcpus[0].lapic;
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_TSC_DEADLINE | 0xec);
+	script_msr(MSR_IA32_TSC_DEADLINE, true, GUEST_TSC + 2000);
+	script_msr(MSR_IA32_TSC_DEADLINE, true, GUEST_TSC - 1);
+	script_msr(MSR_IA32_TSC_DEADLINE, false, 0);
+	script_msr(MSR_IA32_TSC_DEADLINE, true, 0);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.interrupts, 1u);
+	EXPECT_EQ(f.answer[2].msr.data, 0u);
+	/* Disarming needs no TSC. */
+	EXPECT_EQ(f.get_msrs, 2u);
+	EXPECT_TRUE(!l->timer.armed);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/* The PIC's INTR is LINT0: in NMI mode, an NMI (vm_pic_output()). */
+TEST(pic_intr_drives_lint0)
+{
+	setup(RUN_HLT, false);
+	lapic_wr(LAPIC_LVT_LINT0, APIC_DM_NMI << LAPIC_LVT_DM_SHIFT);
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	ASSERT_TRUE(wait_asleep(1));
+	pthread_mutex_lock(&f.vm.lock);
+	pic_set_irq(&f.vm.pic, 1, 1);
+	pthread_mutex_unlock(&f.vm.lock);
+	ASSERT_TRUE(wait_asleep(2));
+	EXPECT_EQ(f.nmis, 1u);
+	EXPECT_EQ(f.interrupts, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/* ExtINT (the early Linux boot): the vCPU takes the vector from the PIC. */
+TEST(pic_intr_extint)
+{
+	setup(RUN_HLT, true);
+	lapic_wr(LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	ASSERT_TRUE(wait_asleep(1));
+	pthread_mutex_lock(&f.vm.lock);
+	pic_set_irq(&f.vm.pic, 1, 1);
+	pthread_mutex_unlock(&f.vm.lock);
+	ASSERT_TRUE(wait_asleep(2));
+	EXPECT_EQ(f.interrupts, 1u);
+	EXPECT_EQ(f.nmis, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/* The CPUID leaf 1 that vm_cpuid_set() hands vmmon, for a TSC rate. */
+static uint32_t cpuid1_ecx(uint32_t tsc_khz)
+{
+	unsigned int i;
+
+	memset(&f, 0, sizeof(f));
+	f.opts.nr_vcpus = 1;
+	f.vm.opts = &f.opts;
+	f.vm.tsc_khz = tsc_khz;
+	f.vm.vcpus[0].vm = &f.vm;
+	if (vm_cpuid_set(&f.vm, &f.vm.vcpus[0]))
+		return 0;
+	for (i = 0; i < f.cpuid.hdr.nent; i++)
+		if (f.cpuid.e[i].function == 1)
+			return f.cpuid.e[i].ecx;
+	return 0;
+}
+
+/* The LAPIC's features: x2APIC always, TSC-deadline with a known rate. */
+TEST(cpuid_offers_apic_features)
+{
+	uint32_t ecx = cpuid1_ecx(TSC_KHZ);
+
+	EXPECT_NE(0u, ecx & C1_ECX_HYPERVISOR);
+	EXPECT_NE(0u, ecx & C1_ECX_X2APIC);
+	EXPECT_NE(0u, ecx & C1_ECX_TSC_DEADLINE);
+	ecx = cpuid1_ecx(0);
+	EXPECT_NE(0u, ecx & C1_ECX_X2APIC);
+	EXPECT_EQ(0u, ecx & C1_ECX_TSC_DEADLINE);
+	/* Whatever the host CPU has: vmctl's model has them. */
+	EXPECT_EQ(apic_features(0, TSC_KHZ),
+		  (uint32_t)(C1_ECX_X2APIC | C1_ECX_TSC_DEADLINE));
+	EXPECT_EQ(apic_features(~0u, 0), ~(uint32_t)C1_ECX_TSC_DEADLINE);
 }
 
 TEST_HARNESS_MAIN

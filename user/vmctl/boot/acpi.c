@@ -188,6 +188,11 @@ static uint32_t build_madt(const struct vm *vm, uint8_t *t)
 
 	put32(t, ACPI_HDR_LEN, VM_LAPIC_BASE);
 	put32(t, ACPI_HDR_LEN + 4, MADT_PCAT_COMPAT);
+	/*
+	 * Processor Local APIC entries also serve a guest in x2APIC mode:
+	 * Local x2APIC entries are needed only for IDs of 255 and up, and
+	 * vmctl's vCPUs (VM_MAX_VCPUS) have IDs below that.
+	 */
 	for (i = 0; i < vm->nr_vcpus; i++, off += 8) {
 		put8(t, off, MADT_LAPIC);
 		put8(t, off + 1, 8);

@@ -7,9 +7,12 @@
 #include "hw/lapic.h"
 
 static bool apic_bus_targets(const struct lapic *l, unsigned int cpu,
-			     uint8_t dest, bool logical,
+			     uint32_t dest, bool logical, bool x2apic_dest,
 			     unsigned int shorthand, unsigned int src_cpu)
 {
+	/* Disabled in IA32_APIC_BASE, an APIC is off the bus. */
+	if (!lapic_hw_enabled(l))
+		return false;
 	switch (shorthand) {
 	case APIC_SH_SELF:
 		return cpu == src_cpu;
@@ -18,14 +21,15 @@ static bool apic_bus_targets(const struct lapic *l, unsigned int cpu,
 	case APIC_SH_OTHERS:
 		return cpu != src_cpu;
 	default:
-		return lapic_match_dest(l, dest, logical);
+		return lapic_match_dest(l, dest, logical, x2apic_dest);
 	}
 }
 
-unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
-			      bool logical, unsigned int delivery_mode,
-			      uint8_t vector, bool level_trigger,
-			      unsigned int shorthand, unsigned int src_cpu)
+static unsigned int apic_bus_send(struct apic_bus *bus, uint32_t dest,
+				  bool logical, bool x2apic_dest,
+				  unsigned int delivery_mode, uint8_t vector,
+				  bool level_trigger, unsigned int shorthand,
+				  unsigned int src_cpu)
 {
 	bool lowest = delivery_mode == APIC_DM_LOWEST;
 	unsigned int cpu, accepted = 0;
@@ -33,8 +37,8 @@ unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
 	for (cpu = 0; cpu < bus->nr_cpus && cpu < APIC_BUS_MAX_CPUS; cpu++) {
 		struct lapic *l = bus->lapics[cpu];
 
-		if (!l || !apic_bus_targets(l, cpu, dest & APIC_DEST_BROADCAST,
-					    logical, shorthand, src_cpu))
+		if (!l || !apic_bus_targets(l, cpu, dest, logical, x2apic_dest,
+					    shorthand, src_cpu))
 			continue;
 		/*
 		 * Lowest priority goes to one APIC: the first that can take
@@ -48,6 +52,26 @@ unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
 			break;
 	}
 	return accepted;
+}
+
+unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
+			      bool logical, unsigned int delivery_mode,
+			      uint8_t vector, bool level_trigger,
+			      unsigned int shorthand, unsigned int src_cpu)
+{
+	return apic_bus_send(bus, dest & APIC_DEST_BROADCAST, logical, false,
+			     delivery_mode, vector, level_trigger, shorthand,
+			     src_cpu);
+}
+
+unsigned int apic_bus_deliver_x2apic(struct apic_bus *bus, uint32_t dest,
+				     bool logical, unsigned int delivery_mode,
+				     uint8_t vector, bool level_trigger,
+				     unsigned int shorthand,
+				     unsigned int src_cpu)
+{
+	return apic_bus_send(bus, dest, logical, true, delivery_mode, vector,
+			     level_trigger, shorthand, src_cpu);
 }
 
 void apic_bus_msi(struct apic_bus *bus, uint64_t addr, uint32_t data)

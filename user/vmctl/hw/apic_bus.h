@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The APIC bus: how interrupt messages travel between the local APICs
- * (one per vCPU), the I/O APIC and PCI MSI writes.  Only xAPIC delivery
- * is modelled (8-bit destinations); the guest is not offered x2APIC.
+ * (one per vCPU), the I/O APIC and PCI MSI writes.  Messages carry 8-bit
+ * xAPIC destinations, but the IPIs of a local APIC in x2APIC mode, which
+ * carry 32-bit ones (SDM 11.12.10); the I/O APIC and MSI (without
+ * interrupt remapping) have 8 bits only.
  *
  * The machine zeroes a struct apic_bus, fills in the callbacks and
  * @opaque, then calls lapic_init() for each vCPU and ioapic_init(); both
@@ -35,6 +37,8 @@
 
 /* The xAPIC destination that every local APIC accepts. */
 #define APIC_DEST_BROADCAST	0xff
+/* The x2APIC one (SDM 11.12.10), in physical and logical mode alike. */
+#define APIC_X2APIC_BROADCAST	0xffffffffu
 
 /* MSI address and data layout (SDM vol. 3 section 11.11). */
 #define MSI_ADDR_BASE		0xfee00000ULL
@@ -55,6 +59,11 @@ struct apic_bus {
 	struct lapic *lapics[APIC_BUS_MAX_CPUS];	/* by vCPU index */
 	unsigned int nr_cpus;		/* highest registered index + 1 */
 	struct ioapic *ioapic;		/* receives EOI broadcasts */
+	/*
+	 * The guest TSC's rate in kHz, for the LAPICs' TSC-deadline mode,
+	 * which is offered only when it is known (not 0).
+	 */
+	uint32_t tsc_khz;
 
 	/*
 	 * vCPU @cpu has something new to act on: lapic_pending() >= 0, a
@@ -98,6 +107,17 @@ unsigned int apic_bus_deliver(struct apic_bus *bus, uint32_t dest,
 			      bool logical, unsigned int delivery_mode,
 			      uint8_t vector, bool level_trigger,
 			      unsigned int shorthand, unsigned int src_cpu);
+
+/*
+ * The same for an IPI from a local APIC in x2APIC mode: @dest is 32 bits
+ * wide, physical (x2APIC ID, 0xffffffff to all) or @logical (cluster in
+ * 31:16, members in 15:0; 0xffffffff to all); see lapic_match_dest().
+ */
+unsigned int apic_bus_deliver_x2apic(struct apic_bus *bus, uint32_t dest,
+				     bool logical, unsigned int delivery_mode,
+				     uint8_t vector, bool level_trigger,
+				     unsigned int shorthand,
+				     unsigned int src_cpu);
 
 /*
  * A PCI MSI/MSI-X write: decoded and delivered as above.  A write outside

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Local APIC, xAPIC mode (SDM vol. 3 chapter 11).  The vCPU takes
- * interrupts through lapic_pending()/lapic_accept(); everything the guest
- * does goes through the MMIO page.  Interrupts are delivered the moment
- * they are sent, so delivery status bits always read idle.
+ * Local APIC (SDM vol. 3 chapter 11), in xAPIC or x2APIC mode.  The vCPU
+ * takes interrupts through lapic_pending()/lapic_accept(); everything
+ * the guest does goes through the MMIO page (xAPIC) or the MSRs
+ * (x2APIC), both on the same registers.  Interrupts are delivered the
+ * moment they are sent, so delivery status bits always read idle.
  */
 #include <assert.h>
 #include <string.h>
 #include "hw/lapic.h"
 
 #define NSEC_PER_SEC		1000000000ULL
+#define NSEC_PER_MSEC		1000000ULL
 _Static_assert(NSEC_PER_SEC % LAPIC_TIMER_HZ == 0,
 	       "the timer tick must be a whole number of nanoseconds");
 #define LAPIC_NS_PER_TICK	(NSEC_PER_SEC / LAPIC_TIMER_HZ)
@@ -21,13 +23,22 @@ _Static_assert(NSEC_PER_SEC % LAPIC_TIMER_HZ == 0,
  */
 #define LAPIC_TIMER_MIN_PERIOD_NS	100000ULL
 
+/*
+ * A TSC deadline further away than this (146 years) is taken as this
+ * far: the device clock's nanoseconds must not overflow.
+ */
+#define LAPIC_TSC_DEADLINE_MAX_NS	(1ULL << 62)
+
 /* Logical destinations in the cluster model: cluster 7:4, members 3:0. */
 #define LAPIC_CLUSTER_SHIFT	4
 #define LAPIC_CLUSTER_MEMBERS	0xf
 
 #define VEC_REG_BITS		32
 
-/* What the guest may write in each LVT entry; the rest is read-only. */
+/*
+ * What the guest may write in each LVT entry; the rest is read-only.
+ * The timer's TSC-deadline mode bit is added where it is offered.
+ */
 static const uint32_t lvt_write_mask[LVT_COUNT] = {
 	[LVT_TIMER]	= LAPIC_LVT_TIMER_MASK,
 	[LVT_THERMAL]	= LAPIC_LVT_LOCAL_MASK,
@@ -36,6 +47,51 @@ static const uint32_t lvt_write_mask[LVT_COUNT] = {
 	[LVT_LINT1]	= LAPIC_LVT_LINT_MASK,
 	[LVT_ERROR]	= LAPIC_LVT_ERROR_MASK,
 };
+
+bool lapic_hw_enabled(const struct lapic *l)
+{
+	return l->apic_base & LAPIC_BASE_EN;
+}
+
+bool lapic_x2apic_mode(const struct lapic *l)
+{
+	return lapic_hw_enabled(l) && (l->apic_base & LAPIC_BASE_EXTD);
+}
+
+static bool lapic_xapic_mode(const struct lapic *l)
+{
+	return lapic_hw_enabled(l) && !(l->apic_base & LAPIC_BASE_EXTD);
+}
+
+/* The x2APIC logical ID (SDM 11.12.10.2): read-only, from the x2APIC ID. */
+static uint32_t x2apic_ldr(const struct lapic *l)
+{
+	uint32_t id = l->initial_id;
+
+	return (id >> LAPIC_X2APIC_MEMBER_BITS) << LAPIC_X2APIC_CLUSTER_SHIFT |
+	       1u << (id & ((1u << LAPIC_X2APIC_MEMBER_BITS) - 1));
+}
+
+static uint32_t lapic_lvt_write_mask(const struct lapic *l,
+				     enum lapic_lvt lvt)
+{
+	uint32_t mask = lvt_write_mask[lvt];
+
+	if (lvt == LVT_TIMER && l->bus->tsc_khz)
+		mask |= LAPIC_LVT_TSC_DEADLINE;
+	return mask;
+}
+
+static unsigned int lapic_timer_mode(const struct lapic *l)
+{
+	return (l->lvt[LVT_TIMER] >> LAPIC_LVT_TIMER_MODE_SHIFT) &
+	       LAPIC_LVT_TIMER_MODE_MASK;
+}
+
+bool lapic_tsc_deadline_mode(const struct lapic *l)
+{
+	return lapic_timer_mode(l) == LAPIC_TIMER_TSC_DEADLINE;
+}
 
 static void vec_set(uint32_t *bits, uint8_t vector)
 {
@@ -84,7 +140,7 @@ int lapic_pending(const struct lapic *l)
 {
 	int vector;
 
-	if (!lapic_enabled(l))
+	if (!lapic_hw_enabled(l) || !lapic_enabled(l))
 		return -1;
 	vector = vec_highest(l->irr);
 	if (vector < 0 ||
@@ -179,6 +235,7 @@ static void lapic_reset(struct lapic *l)
 	l->timer_initial = 0;
 	l->timer_start = 0;
 	l->timer_tick_ns = 0;
+	l->tsc_deadline = 0;
 	l->nmi_pending = false;
 	/* lint_asserted stays: the pins' levels come from outside. */
 }
@@ -205,10 +262,11 @@ static uint32_t lapic_timer_current(const struct lapic *l)
 	uint64_t period = lapic_timer_period(l);
 	uint64_t elapsed;
 
-	if (!l->timer.armed)
+	/* Armed in TSC-deadline mode, the timer has no count (11.5.4.1). */
+	if (!l->timer.armed || lapic_tsc_deadline_mode(l))
 		return 0;
 	elapsed = vm_clock_now(l->clock) - l->timer_start;
-	if (l->lvt[LVT_TIMER] & LAPIC_LVT_PERIODIC)
+	if (lapic_timer_mode(l) == LAPIC_TIMER_PERIODIC)
 		elapsed %= period;
 	else if (elapsed >= period)
 		return 0;	/* expired, the timer thread not yet run */
@@ -216,8 +274,10 @@ static uint32_t lapic_timer_current(const struct lapic *l)
 }
 
 /*
- * The LVT's mode and mask are read when the timer fires: a change to
- * them applies from the end of the current count.
+ * The LVT's mode (between one-shot and periodic) and mask are read when
+ * the timer fires: a change to them applies from the end of the current
+ * count.  A TSC deadline disarms itself as it fires (11.5.4.1), masked
+ * or not.
  */
 static void lapic_timer_fire(void *opaque, uint64_t now)
 {
@@ -226,9 +286,11 @@ static void lapic_timer_fire(void *opaque, uint64_t now)
 	uint64_t period = lapic_timer_period(l);
 	uint64_t next;
 
+	if (lapic_tsc_deadline_mode(l))
+		l->tsc_deadline = 0;
 	if (!(lvt & LAPIC_LVT_MASKED))
 		lapic_raise(l, lvt & LAPIC_LVT_VECTOR, false);
-	if (!(lvt & LAPIC_LVT_PERIODIC))
+	if (lapic_timer_mode(l) != LAPIC_TIMER_PERIODIC)
 		return;
 	/* Periods missed by a late timer thread are skipped, not queued. */
 	if (period < LAPIC_TIMER_MIN_PERIOD_NS)
@@ -248,6 +310,9 @@ static void lapic_timer_load(struct lapic *l, uint32_t count)
 {
 	uint64_t now = vm_clock_now(l->clock);
 
+	/* TSC-deadline mode ignores the initial count (11.5.4.1). */
+	if (lapic_tsc_deadline_mode(l))
+		return;
 	l->timer_initial = count;
 	l->timer_start = now;
 	l->timer_tick_ns = lapic_timer_divisor(l) * LAPIC_NS_PER_TICK;
@@ -256,6 +321,54 @@ static void lapic_timer_load(struct lapic *l, uint32_t count)
 		return;
 	}
 	vm_timer_arm(&l->timer, now + lapic_timer_period(l));
+}
+
+/* Both the count and the deadline stop: a change of timer mode. */
+static void lapic_timer_disarm(struct lapic *l)
+{
+	vm_timer_cancel(&l->timer);
+	l->timer_initial = 0;
+	l->tsc_deadline = 0;
+}
+
+/*
+ * TSC cycles as device-clock nanoseconds, rounded up: the timer must not
+ * fire before the guest's TSC reaches its deadline.
+ */
+static uint64_t lapic_tsc_to_ns(const struct lapic *l, uint64_t cycles)
+{
+	unsigned __int128 ns = (unsigned __int128)cycles * NSEC_PER_MSEC;
+	uint32_t khz = l->bus->tsc_khz;
+
+	ns = (ns + khz - 1) / khz;
+	return ns < LAPIC_TSC_DEADLINE_MAX_NS ? (uint64_t)ns :
+					       LAPIC_TSC_DEADLINE_MAX_NS;
+}
+
+uint64_t lapic_tsc_deadline_read(const struct lapic *l)
+{
+	/* Cleared on leaving the mode, and when it fires. */
+	return l->tsc_deadline;
+}
+
+void lapic_tsc_deadline_write(struct lapic *l, uint64_t deadline,
+			      uint64_t tsc_now)
+{
+	uint64_t now;
+
+	/* The mode needs the TSC's rate, so it is never entered without. */
+	if (!lapic_tsc_deadline_mode(l) || !l->bus->tsc_khz)
+		return;
+	vm_timer_cancel(&l->timer);
+	l->tsc_deadline = deadline;
+	if (!deadline)
+		return;
+	now = vm_clock_now(l->clock);
+	if (deadline <= tsc_now) {
+		lapic_timer_fire(l, now);
+		return;
+	}
+	vm_timer_arm(&l->timer, now + lapic_tsc_to_ns(l, deadline - tsc_now));
 }
 
 /*
@@ -322,9 +435,12 @@ static void lapic_eoi(struct lapic *l)
 	}
 }
 
-static void lapic_send_ipi(struct lapic *l)
+/*
+ * Send the IPI that ICR low word @icr describes, to @dest: 8 bits in
+ * xAPIC mode, 32 in x2APIC mode.
+ */
+static void lapic_send_ipi(struct lapic *l, uint32_t icr, uint32_t dest)
 {
-	uint32_t icr = l->icr_low;
 	unsigned int mode = (icr >> LAPIC_ICR_DM_SHIFT) & LAPIC_ICR_DM_MASK;
 	uint8_t vector = icr & LAPIC_ICR_VECTOR;
 	bool level_trigger = icr & LAPIC_ICR_TRIGGER_LEVEL;
@@ -341,11 +457,10 @@ static void lapic_send_ipi(struct lapic *l)
 		lapic_error(l, LAPIC_ESR_SEND_ILLEGAL);
 		return;
 	}
-	apic_bus_deliver(l->bus, l->icr_high >> LAPIC_ICR_DEST_SHIFT,
-			 icr & LAPIC_ICR_DEST_LOGICAL, mode, vector,
-			 level_trigger,
-			 (icr >> LAPIC_ICR_SH_SHIFT) & LAPIC_ICR_SH_MASK,
-			 l->cpu);
+	(lapic_x2apic_mode(l) ? apic_bus_deliver_x2apic : apic_bus_deliver)
+		(l->bus, dest, icr & LAPIC_ICR_DEST_LOGICAL, mode, vector,
+		 level_trigger, (icr >> LAPIC_ICR_SH_SHIFT) & LAPIC_ICR_SH_MASK,
+		 l->cpu);
 }
 
 /*
@@ -357,11 +472,19 @@ static void lapic_send_ipi(struct lapic *l)
 static void lapic_write_lvt(struct lapic *l, enum lapic_lvt lvt, uint32_t val)
 {
 	uint32_t remote_irr = l->lvt[lvt] & LAPIC_LVT_REMOTE_IRR;
+	bool was_deadline = lapic_tsc_deadline_mode(l);
 
-	val &= lvt_write_mask[lvt];
+	val &= lapic_lvt_write_mask(l, lvt);
 	if (!lapic_enabled(l))
 		val |= LAPIC_LVT_MASKED;
 	l->lvt[lvt] = val;
+	/*
+	 * SDM 11.5.4.1: a timer mode change disarms the timer.  As KVM
+	 * does, only into or out of TSC-deadline mode: between one-shot
+	 * and periodic the count goes on (see lapic_timer_fire()).
+	 */
+	if (lvt == LVT_TIMER && lapic_tsc_deadline_mode(l) != was_deadline)
+		lapic_timer_disarm(l);
 	if (lvt != LVT_LINT0 && lvt != LVT_LINT1)
 		return;
 	if (lapic_lint_is_level(l, lvt))
@@ -452,7 +575,8 @@ static void lapic_write(struct lapic *l, unsigned int offset, uint32_t val)
 		break;
 	case LAPIC_ICR_LOW:
 		l->icr_low = val & LAPIC_ICR_LOW_MASK;
-		lapic_send_ipi(l);
+		lapic_send_ipi(l, l->icr_low,
+			       l->icr_high >> LAPIC_ICR_DEST_SHIFT);
 		break;
 	case LAPIC_ICR_HIGH:
 		l->icr_high = val & LAPIC_ICR_HIGH_MASK;
@@ -480,6 +604,12 @@ void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 	struct lapic *l = opaque;
 	uint32_t val;
 
+	/* Not the APIC's page: nothing there (SDM 11.4.3, 11.12.1.2). */
+	if (!lapic_xapic_mode(l)) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	/*
 	 * apic_mmio_start() zeroes reads here too: vCPU threads call in
 	 * directly, not through bus_access(), and what no register fills
@@ -494,6 +624,170 @@ void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 		lapic_write(l, offset, val);
 	else
 		apic_mmio_reply(data, lapic_read(l, offset));
+}
+
+bool lapic_mmio_claims(const struct lapic *l, uint64_t addr)
+{
+	return lapic_xapic_mode(l) &&
+	       addr - (l->apic_base & LAPIC_BASE_ADDR_MASK) < LAPIC_MMIO_SIZE;
+}
+
+static bool x2apic_msr(const struct lapic *l, uint32_t msr)
+{
+	return lapic_x2apic_mode(l) && msr >= LAPIC_X2APIC_MSR_FIRST &&
+	       msr <= LAPIC_X2APIC_MSR_LAST;
+}
+
+/* The MMIO offset of the register an x2APIC MSR reaches. */
+static unsigned int x2apic_offset(uint32_t msr)
+{
+	return (msr - LAPIC_X2APIC_MSR_FIRST) << LAPIC_X2APIC_MSR_SHIFT;
+}
+
+bool lapic_rdmsr(struct lapic *l, uint32_t msr, uint64_t *val)
+{
+	unsigned int offset;
+
+	if (!x2apic_msr(l, msr))
+		return false;
+	offset = x2apic_offset(msr);
+	switch (offset) {
+	case LAPIC_ID:
+		*val = l->initial_id;
+		return true;
+	case LAPIC_LDR:
+		*val = x2apic_ldr(l);
+		return true;
+	case LAPIC_ICR_LOW:
+		*val = (uint64_t)l->icr_high << 32 | l->icr_low;
+		return true;
+	case LAPIC_VERSION:
+	case LAPIC_TPR:
+	case LAPIC_PPR:
+	case LAPIC_SVR:
+	case LAPIC_ISR ... LAPIC_ESR:		/* ISR, TMR, IRR, ESR */
+	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
+	case LAPIC_TIMER_INIT:
+	case LAPIC_TIMER_CUR:
+	case LAPIC_TIMER_DIV:
+		*val = lapic_read(l, offset);
+		return true;
+	default:
+		/*
+		 * EOI and SELF IPI are write-only; APR, RRD, DFR, the ICR's
+		 * high half and CMCI are not in x2APIC mode's map (11.12.1.2).
+		 */
+		return false;
+	}
+}
+
+/*
+ * The bits a WRMSR may set in the x2APIC register at @offset (11.12.1.3:
+ * a nonzero write to a reserved bit is #GP): what the register takes and
+ * its read-only bits.  False for a register WRMSR does not reach:
+ * read-only or reserved.
+ */
+static bool x2apic_write_bits(const struct lapic *l, unsigned int offset,
+			      uint32_t *bits)
+{
+	enum lapic_lvt lvt;
+
+	switch (offset) {
+	case LAPIC_TPR:
+		*bits = LAPIC_TPR_MASK;
+		return true;
+	case LAPIC_EOI:
+	case LAPIC_ESR:
+		*bits = 0;		/* a nonzero write is #GP */
+		return true;
+	case LAPIC_SVR:
+		*bits = LAPIC_SVR_MASK;
+		return true;
+	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
+		lvt = (offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE;
+		*bits = lapic_lvt_write_mask(l, lvt) | LAPIC_LVT_PENDING;
+		if (lvt == LVT_LINT0 || lvt == LVT_LINT1)
+			*bits |= LAPIC_LVT_REMOTE_IRR;
+		return true;
+	case LAPIC_TIMER_INIT:
+		*bits = UINT32_MAX;
+		return true;
+	case LAPIC_TIMER_DIV:
+		*bits = LAPIC_DIV_MASK;
+		return true;
+	case LAPIC_SELF_IPI:
+		*bits = LAPIC_ICR_VECTOR;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * ICR in x2APIC mode (11.12.9): one write sends, the destination is in
+ * 63:32, and there is no delivery status bit (bit 12 is reserved).
+ */
+static bool x2apic_write_icr(struct lapic *l, uint64_t val)
+{
+	uint32_t low = val;
+
+	if (low & ~LAPIC_ICR_LOW_MASK)
+		return false;
+	l->icr_low = low;
+	l->icr_high = val >> 32;
+	lapic_send_ipi(l, l->icr_low, l->icr_high);
+	return true;
+}
+
+bool lapic_wrmsr(struct lapic *l, uint32_t msr, uint64_t val)
+{
+	unsigned int offset;
+	uint32_t bits;
+
+	if (!x2apic_msr(l, msr))
+		return false;
+	offset = x2apic_offset(msr);
+	if (offset == LAPIC_ICR_LOW)
+		return x2apic_write_icr(l, val);
+	if (!x2apic_write_bits(l, offset, &bits) || val & ~(uint64_t)bits)
+		return false;
+	/* SELF IPI (11.12.11): ICR's fixed, edge, self IPI; ICR unchanged. */
+	if (offset == LAPIC_SELF_IPI)
+		lapic_send_ipi(l, APIC_DM_FIXED << LAPIC_ICR_DM_SHIFT |
+			       APIC_SH_SELF << LAPIC_ICR_SH_SHIFT | val, 0);
+	else
+		lapic_write(l, offset, val);
+	return true;
+}
+
+/*
+ * Disabled in IA32_APIC_BASE: back to the power-up state, the ID too
+ * (11.4.3).  The NMI latch and wait-for-SIPI are the processor's and
+ * stay.
+ */
+static void lapic_hw_disable(struct lapic *l)
+{
+	bool nmi = l->nmi_pending;
+
+	lapic_reset(l);
+	l->id = l->initial_id << LAPIC_ID_SHIFT;
+	l->nmi_pending = nmi;
+}
+
+void lapic_set_base(struct lapic *l, uint64_t base)
+{
+	bool was_enabled = lapic_hw_enabled(l);
+
+	l->apic_base = base;
+	if (was_enabled && !lapic_hw_enabled(l))
+		lapic_hw_disable(l);
+	/*
+	 * Into x2APIC mode the ID and LDR follow from the initial ID, which
+	 * lapic_rdmsr() reads; the rest of the state stays (11.12.5.1).
+	 * Re-enabled, the APIC starts from the power-up state it was left
+	 * in.  The vCPU that wrote the MSR looks at its APIC before it
+	 * enters again: no kick.
+	 */
 }
 
 void lapic_accept(struct lapic *l, uint8_t vector)
@@ -522,18 +816,17 @@ bool lapic_accepts_pic(const struct lapic *l)
 {
 	uint32_t lint0 = l->lvt[LVT_LINT0];
 
-	if (!lapic_enabled(l))
+	if (!lapic_hw_enabled(l) || !lapic_enabled(l))
 		return true;
 	return !(lint0 & LAPIC_LVT_MASKED) &&
 	       lvt_mode(lint0) == APIC_DM_EXTINT;
 }
 
-bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
+/* An 8-bit destination, this APIC in xAPIC mode: flat or cluster per DFR. */
+static bool xapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
 {
 	uint8_t ldr = l->ldr >> LAPIC_LDR_SHIFT;
 
-	if (dest == APIC_DEST_BROADCAST)
-		return true;
 	if (!logical)
 		return dest == l->id >> LAPIC_ID_SHIFT;
 	if ((l->dfr & LAPIC_DFR_MODEL_MASK) == LAPIC_DFR_FLAT)
@@ -541,6 +834,33 @@ bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical)
 	/* Cluster model (any DFR model but flat: the others are reserved). */
 	return dest >> LAPIC_CLUSTER_SHIFT == ldr >> LAPIC_CLUSTER_SHIFT &&
 	       dest & ldr & LAPIC_CLUSTER_MEMBERS;
+}
+
+/* This APIC in x2APIC mode: by x2APIC ID, or cluster and member bits. */
+static bool x2apic_match_dest(const struct lapic *l, uint32_t dest,
+			      bool logical)
+{
+	uint32_t ldr = x2apic_ldr(l);
+
+	if (!logical)
+		return dest == l->initial_id;
+	return dest >> LAPIC_X2APIC_CLUSTER_SHIFT ==
+	       ldr >> LAPIC_X2APIC_CLUSTER_SHIFT &&
+	       dest & ldr & LAPIC_X2APIC_MEMBER_MASK;
+}
+
+bool lapic_match_dest(const struct lapic *l, uint32_t dest, bool logical,
+		      bool x2apic_dest)
+{
+	if (!lapic_hw_enabled(l))
+		return false;
+	if (dest == (x2apic_dest ? APIC_X2APIC_BROADCAST : APIC_DEST_BROADCAST))
+		return true;
+	if (lapic_x2apic_mode(l))
+		return x2apic_match_dest(l, dest, logical);
+	if (x2apic_dest)
+		return !logical && dest == l->id >> LAPIC_ID_SHIFT;
+	return xapic_match_dest(l, dest, logical);
 }
 
 /* INIT: the local APIC resets (all but its ID) and waits for a SIPI. */
@@ -556,6 +876,8 @@ static void lapic_init_signal(struct lapic *l)
 bool lapic_receive(struct lapic *l, unsigned int delivery_mode,
 		   uint8_t vector, bool level_trigger)
 {
+	if (!lapic_hw_enabled(l))
+		return false;
 	switch (delivery_mode) {
 	case APIC_DM_FIXED:
 	case APIC_DM_LOWEST:
@@ -601,6 +923,14 @@ void lapic_set_lint(struct lapic *l, enum lapic_lvt lint, int level)
 		return;
 	}
 	l->lint_asserted |= bit;
+	/* Hardware-disabled, the pins are the processor's INTR and NMI. */
+	if (!lapic_hw_enabled(l)) {
+		if (lint == LVT_LINT0)
+			lapic_kick(l);
+		else if (rising)
+			lapic_nmi(l);
+		return;
+	}
 	/* The PIC's INTR: the vCPU polls it (vcpu_next_irq()). */
 	if (lint == LVT_LINT0 && lapic_accepts_pic(l)) {
 		lapic_kick(l);
@@ -638,7 +968,10 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 	l->cpu = cpu;
 	l->bus = bus;
 	l->clock = clock;
+	l->initial_id = apic_id;
 	l->id = (uint32_t)apic_id << LAPIC_ID_SHIFT;
+	l->apic_base = LAPIC_MMIO_BASE | LAPIC_BASE_EN |
+		       (cpu == 0 ? LAPIC_BASE_BSP : 0);
 	vm_timer_init(&l->timer, clock, lapic_timer_fire, l);
 	lapic_reset(l);
 	l->wait_for_sipi = cpu != 0;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A local APIC in xAPIC mode (SDM vol. 3 chapter 11), one per vCPU,
- * reached through its 4 KiB MMIO page at LAPIC_MMIO_BASE.  The APIC base
- * MSR stays in the kernel module, which keeps the default base.  The
- * timer offers one-shot and periodic modes; TSC-deadline is not offered.
+ * A local APIC (SDM vol. 3 chapter 11), one per vCPU, in the mode its
+ * IA32_APIC_BASE says: xAPIC, reached through its 4 KiB MMIO page;
+ * x2APIC, reached through MSRs 0x800-0x8ff (SDM 11.12); or disabled.
+ * The MSR itself stays in the kernel module, which checks the guest's
+ * writes and tells vmctl of each change (lapic_set_base()).  The timer
+ * offers one-shot, periodic and, when the bus knows the TSC's rate,
+ * TSC-deadline modes.
  */
 #ifndef VMCTL_DEV_LAPIC_H
 #define VMCTL_DEV_LAPIC_H
@@ -21,6 +24,20 @@
  * so any rate works; 1 GHz makes one tick a nanosecond.
  */
 #define LAPIC_TIMER_HZ		1000000000ULL
+
+/* IA32_APIC_BASE (SDM 11.4.4, 11.12.1). */
+#define LAPIC_BASE_BSP		(1ULL << 8)
+#define LAPIC_BASE_EXTD		(1ULL << 10)	/* x2APIC mode */
+#define LAPIC_BASE_EN		(1ULL << 11)	/* APIC global enable */
+#define LAPIC_BASE_ADDR_MASK	(~0xfffULL)
+
+/*
+ * x2APIC mode: the register at MMIO offset o is MSR 0x800 + (o >> 4)
+ * (SDM 11.12.1.2), 64 bits wide, the upper half reserved but in ICR.
+ */
+#define LAPIC_X2APIC_MSR_FIRST	0x800
+#define LAPIC_X2APIC_MSR_LAST	0x8ff
+#define LAPIC_X2APIC_MSR_SHIFT	4
 
 /* Register offsets in the MMIO page. */
 #define LAPIC_ID		0x020
@@ -48,6 +65,7 @@
 #define LAPIC_TIMER_INIT	0x380
 #define LAPIC_TIMER_CUR		0x390
 #define LAPIC_TIMER_DIV		0x3e0
+#define LAPIC_SELF_IPI		0x3f0	/* x2APIC mode only: MSR 0x83f */
 
 #define LAPIC_REG_STRIDE	0x10
 /* ISR, TMR and IRR: 256 bits each, in 8 registers. */
@@ -58,6 +76,10 @@
 
 #define LAPIC_ID_SHIFT		24
 #define LAPIC_ID_MASK		0xff000000u
+/* x2APIC logical ID (SDM 11.12.10.2): cluster in 31:16, one bit in 15:0. */
+#define LAPIC_X2APIC_CLUSTER_SHIFT	16
+#define LAPIC_X2APIC_MEMBER_BITS	4
+#define LAPIC_X2APIC_MEMBER_MASK	0xffffu
 #define LAPIC_TPR_MASK		0xff
 #define LAPIC_PRIO_CLASS	0xf0	/* a vector's priority class */
 #define LAPIC_LDR_MASK		0xff000000u
@@ -100,12 +122,22 @@
 #define LAPIC_LVT_DM_SHIFT	8
 #define LAPIC_LVT_DM_MASK	0x7
 #define LAPIC_LVT_MASKED	(1u << 16)
-#define LAPIC_LVT_PERIODIC	(1u << 17)
+/* Timer mode, bits 18:17 (SDM 11.5.1); 11b is reserved, taken as one-shot. */
+#define LAPIC_LVT_TIMER_MODE_SHIFT	17
+#define LAPIC_LVT_TIMER_MODE_MASK	0x3
+#define LAPIC_TIMER_ONESHOT	0
+#define LAPIC_TIMER_PERIODIC	1
+#define LAPIC_TIMER_TSC_DEADLINE 2
+#define LAPIC_LVT_PERIODIC	(LAPIC_TIMER_PERIODIC << \
+				 LAPIC_LVT_TIMER_MODE_SHIFT)
+#define LAPIC_LVT_TSC_DEADLINE	(LAPIC_TIMER_TSC_DEADLINE << \
+				 LAPIC_LVT_TIMER_MODE_SHIFT)
 #define LAPIC_LVT_TIMER_MASK	(LAPIC_LVT_VECTOR | LAPIC_LVT_MASKED | \
 				 LAPIC_LVT_PERIODIC)
 #define LAPIC_LVT_DM_BITS	(LAPIC_LVT_DM_MASK << LAPIC_LVT_DM_SHIFT)
 #define LAPIC_LVT_LOCAL_MASK	(LAPIC_LVT_VECTOR | LAPIC_LVT_DM_BITS | \
 				 LAPIC_LVT_MASKED)
+#define LAPIC_LVT_PENDING	(1u << 12)	/* delivery status: idle */
 #define LAPIC_LVT_POLARITY	(1u << 13)
 #define LAPIC_LVT_REMOTE_IRR	(1u << 14)	/* LINT0, fixed and level */
 #define LAPIC_LVT_TRIGGER_LEVEL	(1u << 15)
@@ -134,7 +166,9 @@ struct lapic {
 	struct apic_bus *bus;
 	struct vm_clock *clock;
 
-	uint32_t id;			/* the register: APIC ID in 31:24 */
+	uint32_t initial_id;		/* from the hardware: the x2APIC ID */
+	uint64_t apic_base;		/* IA32_APIC_BASE, as the module said */
+	uint32_t id;			/* xAPIC register: APIC ID in 31:24 */
 	uint32_t tpr;
 	uint32_t ldr;
 	uint32_t dfr;
@@ -151,7 +185,8 @@ struct lapic {
 	uint32_t timer_initial;
 	uint64_t timer_start;		/* ns when the count was loaded */
 	uint64_t timer_tick_ns;		/* ns per count, set at load */
-	struct vm_timer timer;
+	uint64_t tsc_deadline;		/* IA32_TSC_DEADLINE: 0 disarmed */
+	struct vm_timer timer;		/* the count or the TSC deadline */
 
 	bool nmi_pending;
 	bool wait_for_sipi;
@@ -160,8 +195,10 @@ struct lapic {
 
 /*
  * Power-up state for vCPU @cpu (< APIC_BUS_MAX_CPUS) with @apic_id, and
- * registration in @bus->lapics[@cpu].  vCPUs other than 0 start in
- * wait-for-SIPI, as application processors do.
+ * registration in @bus->lapics[@cpu].  IA32_APIC_BASE is what the module
+ * starts a vCPU with: the default base, xAPIC mode, BSP on vCPU 0.
+ * vCPUs other than 0 start in wait-for-SIPI, as application processors
+ * do.  @bus->tsc_khz must be set before (TSC-deadline mode).
  */
 void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 		struct apic_bus *bus, struct vm_clock *clock);
@@ -170,12 +207,76 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
  * The MMIO page (bus_access_fn, opaque = the struct lapic), also called
  * directly with the offset in the page and @len bytes at @data.  Only
  * aligned 32-bit accesses reach a register; others read 0 or are dropped.
+ * Outside xAPIC mode (x2APIC mode, or the APIC disabled in
+ * IA32_APIC_BASE) the page is not the APIC's (SDM 11.4.3, 11.12.1.2):
+ * it reads as all ones, as a PC's unclaimed addresses do, and drops
+ * writes.
  * May call, through the bus: kick (TPR, EOI, SVR and LINT LVT writes on
  * this vCPU; ICR writes on the targets), init and sipi (ICR writes), and
  * through EOI the I/O APIC, which may kick any vCPU.
  */
 void lapic_mmio(void *opaque, uint64_t offset, void *data, unsigned int len,
 		bool is_write);
+
+/*
+ * Whether guest-physical @addr is in this APIC's MMIO page: the 4 KiB
+ * at IA32_APIC_BASE's address, in xAPIC mode only.  The page takes its
+ * own vCPU's accesses before any device (a base moved over RAM is not
+ * seen: RAM never exits).
+ */
+bool lapic_mmio_claims(const struct lapic *l, uint64_t addr);
+
+/*
+ * The module's notice of a guest WRMSR that changed IA32_APIC_BASE to
+ * @base (it checked the value and the mode transition, SDM 11.12.5).
+ * Clearing EN disables the APIC in hardware (SDM 11.4.3): it returns to
+ * its power-up state (ID included), takes no message (fixed, NMI, INIT
+ * or SIPI) until enabled again, its LINT0 and LINT1 pins become the
+ * processor's INTR and NMI (the PIC reaches the vCPU, LINT1 is an NMI
+ * on its rising edge), and its page and MSRs are gone.  Setting EXTD
+ * enters x2APIC mode (SDM 11.12.5.1): the ID becomes the 32-bit initial
+ * (x2APIC) ID and LDR is derived from it; the rest of the state stays.
+ */
+void lapic_set_base(struct lapic *l, uint64_t base);
+
+bool lapic_x2apic_mode(const struct lapic *l);
+
+/*
+ * The guest's RDMSR (*@val filled) or WRMSR of x2APIC register @msr
+ * (0x800-0x8ff).  False: the guest gets #GP, as the SDM (11.12.1.2,
+ * 11.12.1.3) has it for an APIC not in x2APIC mode, a reserved MSR
+ * (APR, RRD, DFR, the ICR's high half, CMCI: this APIC has six LVT
+ * entries), a read of a write-only register (EOI, SELF IPI), a write
+ * to a read-only one (ID, version, LDR, PPR, ISR, TMR, IRR, current
+ * count), a nonzero write to EOI or ESR, and a write that sets a
+ * reserved bit (bits 63:32 but in ICR).  Writes act as their xAPIC
+ * counterparts, and may call what lapic_mmio() calls; ICR (0x830) is
+ * one 64-bit register with a 32-bit destination in 63:32 and no
+ * delivery status, SELF IPI (0x83f) sends a fixed edge IPI to this APIC
+ * alone without touching ICR.
+ */
+bool lapic_rdmsr(struct lapic *l, uint32_t msr, uint64_t *val);
+bool lapic_wrmsr(struct lapic *l, uint32_t msr, uint64_t val);
+
+/*
+ * IA32_TSC_DEADLINE (SDM 11.5.4.1), meaningful while the LVT timer is in
+ * TSC-deadline mode (lapic_tsc_deadline_mode()); the mode is writable
+ * only when the bus has the TSC's rate (apic_bus.tsc_khz).  A write of a
+ * nonzero @deadline arms the timer to fire when the guest's TSC reaches
+ * it, @tsc_now being the guest's TSC at the write: the deadline becomes
+ * a time of the device clock at the TSC's rate, so a later change of
+ * the guest's TSC does not move it.  A deadline not after @tsc_now fires
+ * at once; 0 disarms.  Outside TSC-deadline mode writes are ignored and
+ * reads return 0.  The read returns the armed deadline, 0 once it fired
+ * (it fires, disarming itself, also while masked, delivering nothing).
+ * Entering or leaving TSC-deadline mode (an LVT timer write) disarms the
+ * timer, deadline and count alike; in the mode, initial-count writes are
+ * ignored and the current count reads 0.  A write may call kick.
+ */
+bool lapic_tsc_deadline_mode(const struct lapic *l);
+uint64_t lapic_tsc_deadline_read(const struct lapic *l);
+void lapic_tsc_deadline_write(struct lapic *l, uint64_t deadline,
+			      uint64_t tsc_now);
 
 /*
  * The vector the vCPU would take now: the highest in IRR whose priority
@@ -197,20 +298,33 @@ bool lapic_nmi_pending(const struct lapic *l);
 
 /*
  * Whether PIC interrupts (ExtINT through LINT0) reach this vCPU: when
- * LINT0 is unmasked in ExtINT mode, or while the APIC is software-
- * disabled (the PC's virtual-wire mode until the OS sets up the APIC).
+ * LINT0 is unmasked in ExtINT mode, while the APIC is software-
+ * disabled (the PC's virtual-wire mode until the OS sets up the APIC),
+ * or hardware-disabled (LINT0 is then the processor's INTR pin).
  */
 bool lapic_accepts_pic(const struct lapic *l);
 
-/* For the bus: whether @dest (physical or @logical) names this APIC. */
-bool lapic_match_dest(const struct lapic *l, uint8_t dest, bool logical);
+/*
+ * For the bus: whether @dest (physical or @logical) names this APIC.
+ * @x2apic_dest: a 32-bit destination from an APIC in x2APIC mode
+ * (0xffffffff: all), else an 8-bit xAPIC one (the I/O APIC, MSI, an
+ * xAPIC-mode ICR; 0xff: all).  An APIC in x2APIC mode takes 8-bit
+ * physical destinations as its x2APIC ID and logical ones as cluster 0
+ * (KVM's reading; the SDM leaves it to interrupt remapping).  An APIC in
+ * xAPIC mode takes a 32-bit destination only when it is 0xffffffff or,
+ * physical, its 8-bit ID: the SDM requires every APIC in one mode.  A
+ * hardware-disabled APIC is never named.
+ */
+bool lapic_match_dest(const struct lapic *l, uint32_t dest, bool logical,
+		      bool x2apic_dest);
 
 /*
  * For the bus: an interrupt message arrived.  Fixed and lowest-priority
  * messages set IRR (TMR for @level_trigger), unless the APIC is
  * software-disabled or the vector illegal (0-15: Receive Illegal Vector
- * in ESR); NMI, INIT and STARTUP are taken in any case.  Returns whether
- * the message was accepted.  Calls kick, init and sipi.
+ * in ESR); NMI, INIT and STARTUP are taken in any case, but by a
+ * hardware-disabled APIC, which takes nothing.  Returns whether the
+ * message was accepted.  Calls kick, init and sipi.
  */
 bool lapic_receive(struct lapic *l, unsigned int delivery_mode,
 		   uint8_t vector, bool level_trigger);
@@ -224,11 +338,16 @@ bool lapic_receive(struct lapic *l, unsigned int delivery_mode,
  * while the APIC is software-disabled, LINT0 being the PC's virtual
  * wire) as a kick, the vCPU taking the vector from the PIC.  A masked
  * entry delivers nothing; SMI and reserved modes are dropped.  Other
- * LVT entries are ignored.  May call kick and init.
+ * LVT entries are ignored.  While the APIC is hardware-disabled the
+ * pins bypass it: LINT0 is INTR (a kick for the PIC), LINT1 the NMI
+ * pin (an NMI on its rising edge).  May call kick and init.
  */
 void lapic_set_lint(struct lapic *l, enum lapic_lvt lint, int level);
 
 /* For the bus: whether the APIC is software-enabled (SVR bit 8). */
 bool lapic_enabled(const struct lapic *l);
+
+/* Whether IA32_APIC_BASE enables the APIC (EN, bit 11). */
+bool lapic_hw_enabled(const struct lapic *l);
 
 #endif /* VMCTL_DEV_LAPIC_H */

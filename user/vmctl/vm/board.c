@@ -140,13 +140,18 @@ struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
 	return (struct irq_line){ .set = vm_irq_set, .opaque = vm, .gsi = gsi };
 }
 
-/* The PIC's INTR pin goes to vCPU 0 (through LINT0, as ExtINT). */
+/*
+ * The PIC's INTR pin is vCPU 0's LINT0, delivered as its LVT entry says:
+ * ExtINT (or the APIC disabled) kicks the vCPU, which takes the vector
+ * from the PIC; fixed and NMI entries deliver through the LAPIC.
+ */
 static void vm_pic_output(void *opaque, int level)
 {
 	struct vm *vm = opaque;
 
-	if (level)
-		vm_kick(vm, 0);
+	/* Not before vm_apics() made the LAPIC (the PIC is made first). */
+	if (vm->apic_bus.lapics[0])
+		lapic_set_lint(vm->apic_bus.lapics[0], LVT_LINT0, level);
 }
 
 static void vm_apic_kick(void *opaque, unsigned int cpu)
@@ -320,6 +325,8 @@ static int vm_apics(struct vm *vm)
 	vm->apic_bus.init = vm_apic_init;
 	vm->apic_bus.sipi = vm_apic_sipi;
 	vm->apic_bus.opaque = vm;
+	/* The rate CPUID.15H gives the guest: TSC-deadline mode needs it. */
+	vm->apic_bus.tsc_khz = vm->tsc_khz;
 	for (i = 0; i < vm->nr_vcpus; i++)
 		lapic_init(&vm->vcpus[i].lapic, i, i, &vm->apic_bus, &vm->clock);
 	ioapic_init(&vm->ioapic, &vm->apic_bus);

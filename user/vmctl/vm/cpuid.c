@@ -2,8 +2,11 @@
 /*
  * The guest's CPUID: the host CPU's leaves, less what vmmon does not
  * virtualize (so the guest never reaches for an instruction or MSR that
- * would #UD or #GP), plus this vCPU's APIC id and topology.  vmmon
- * returns exactly this table; only OSXSAVE follows the guest's CR4.
+ * would #UD or #GP), plus this vCPU's APIC id and topology, and the
+ * local APIC's features, which vmctl's model has whatever the host CPU
+ * has: x2APIC, and TSC-deadline where the TSC's rate is known.  vmmon
+ * returns exactly this table; only OSXSAVE and APIC follow the guest's
+ * CR4 and IA32_APIC_BASE.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -16,8 +19,10 @@
 
 /* CPUID.1 */
 #define C1_ECX_DROP	(B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | \
-			 B(15) | B(18) | B(21) | B(24) | B(27))
-/* DTES64 MONITOR DS-CPL VMX SMX EST TM2 PDCM DCA x2APIC TSC-deadline OSXSAVE */
+			 B(15) | B(18) | B(27))
+/* DTES64 MONITOR DS-CPL VMX SMX EST TM2 PDCM DCA OSXSAVE */
+#define C1_ECX_X2APIC		B(21)
+#define C1_ECX_TSC_DEADLINE	B(24)
 #define C1_ECX_HYPERVISOR	B(31)
 #define C1_EDX_DROP	(B(7) | B(14) | B(18) | B(21) | B(22) | B(29) | B(31))
 /* MCE MCA PSN DS ACPI TM PBE: no machine-check or thermal MSRs */
@@ -166,6 +171,26 @@ static void add_tsc(struct cpuid_table *t, uint32_t tsc_khz)
 	e->eax = (ebx * crystal_khz + tsc_khz / 2) / tsc_khz;
 }
 
+/*
+ * The local APIC's features, which vmctl's model (hw/lapic.h) has
+ * whatever the host CPU has.  x2APIC: Linux enables it only with
+ * interrupt remapping or on a hypervisor it knows, neither of which
+ * vmctl is, so Linux stays in xAPIC mode (saying "x2apic: IRQ remapping
+ * doesn't support X2APIC mode"); other guests may use it.  TSC-deadline:
+ * deadlines become device-clock time at the TSC's rate, so only with
+ * that rate known (also what CPUID.15H says); Linux then uses it for its
+ * timer ("lapic-deadline") instead of the count.
+ */
+static uint32_t apic_features(uint32_t ecx, uint32_t tsc_khz)
+{
+	ecx |= C1_ECX_X2APIC;
+	if (tsc_khz)
+		ecx |= C1_ECX_TSC_DEADLINE;
+	else
+		ecx &= ~C1_ECX_TSC_DEADLINE;
+	return ecx;
+}
+
 int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 {
 	static struct cpuid_table t;
@@ -184,6 +209,7 @@ int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 			e->ebx = (e->ebx & 0xffff) | (v->id << 24) |
 				 (vm->opts->nr_vcpus << 16);
 			e->ecx = (e->ecx & ~C1_ECX_DROP) | C1_ECX_HYPERVISOR;
+			e->ecx = apic_features(e->ecx, vm->tsc_khz);
 			e->edx &= ~C1_EDX_DROP;
 			if (vm->opts->nr_vcpus > 1)
 				e->edx |= C1_EDX_HTT;

@@ -143,10 +143,11 @@ static void vcpu_halt(struct vcpu *v)
 	}
 }
 
+/* The page lapic_mmio_claims(): wherever IA32_APIC_BASE put it. */
 static void vcpu_lapic_access(struct vcpu *v, struct vmmon_run *run)
 {
 	v->vm->lapic_exits++;
-	lapic_mmio(&v->lapic, run->mmio.phys_addr - VM_LAPIC_BASE,
+	lapic_mmio(&v->lapic, run->mmio.phys_addr & (LAPIC_MMIO_SIZE - 1),
 		   run->mmio.data, run->mmio.len, run->mmio.is_write);
 }
 
@@ -213,7 +214,7 @@ static bool vcpu_handle_exit(struct vcpu *v, int rc, int err)
 		vcpu_io(v, run);
 		return true;
 	case VMMON_EXIT_MMIO:
-		if (run->mmio.phys_addr - VM_LAPIC_BASE < VM_LAPIC_SIZE)
+		if (lapic_mmio_claims(&v->lapic, run->mmio.phys_addr))
 			vcpu_lapic_access(v, run);
 		else if (!bus_access(&vm->mmio, run->mmio.phys_addr,
 				     run->mmio.data, run->mmio.len,
@@ -226,6 +227,11 @@ static bool vcpu_handle_exit(struct vcpu *v, int rc, int err)
 	case VMMON_EXIT_HYPERCALL:
 		run->hypercall.ret = (uint64_t)-1000;	/* -KVM_ENOSYS */
 		return true;
+	case VMMON_EXIT_MSR:
+		if (vcpu_msr(v, run))
+			return true;
+		vm_request_end(vm, VM_END_ERROR, 0);
+		return false;
 	case VMMON_EXIT_SHUTDOWN:
 		vm_request_end(vm, VM_END_RESET, 0);
 		return false;

@@ -34,7 +34,6 @@
 #define VM_PCI_MMIO_END		0xfec00000ULL
 #define VM_IOAPIC_BASE		0xfec00000ULL
 #define VM_LAPIC_BASE		0xfee00000ULL
-#define VM_LAPIC_SIZE		0x1000
 #define VM_COM1_PORT		0x3f8
 #define VM_COM1_IRQ		4
 #define VM_SCI_IRQ		9
@@ -154,6 +153,7 @@ struct vm {
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	uint64_t unclaimed_io;		/* accesses no device took */
 	uint64_t lapic_exits;		/* MMIO exits to a local APIC */
+	uint64_t lapic_msr_exits;	/* MSR exits (VMMON_EXIT_MSR) */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -212,6 +212,12 @@ void vm_loop_run(struct vm *vm, int signal_fd);
 /* vcpu.c */
 int vm_vcpus_start(struct vm *vm);
 void vm_vcpus_join(struct vm *vm);
+
+/*
+ * msr.c: a VMMON_EXIT_MSR of vCPU @v (its thread, lock held), answered
+ * in @run before the next RUN; false when the VM must end.
+ */
+bool vcpu_msr(struct vcpu *v, struct vmmon_run *run);
 
 /* cpuid.c: the guest's CPUID table, from the host's, for vCPU @id. */
 int vm_cpuid_set(struct vm *vm, struct vcpu *vcpu);

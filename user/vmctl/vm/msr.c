@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMMON_EXIT_MSR: the MSRs vmmon leaves to vmctl's local APIC.  The
+ * x2APIC registers (0x800-0x8ff, only in x2APIC mode) and the TSC
+ * deadline (0x6e0, only where CPUID offers it) are the guest's RDMSR
+ * and WRMSR, answered here; IA32_APIC_BASE (0x1b) is a notice of a
+ * change vmmon already checked and took.  Anything else gives #GP.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "vm/vm.h"
+#include "vmctl.h"
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_APIC_BASE	0x1b
+#define MSR_IA32_TSC_DEADLINE	0x6e0
+
+struct msr_list {
+	struct vmmon_msrs hdr;
+	struct vmmon_msr_entry e[1];
+};
+
+/*
+ * The guest's TSC now, on the vCPU's own thread: read at each deadline
+ * write instead of keeping an offset, so that a guest that writes its
+ * TSC (IA32_TSC, TSC_ADJUST) is still right.
+ */
+static int vcpu_guest_tsc(struct vcpu *v, uint64_t *tsc)
+{
+	struct msr_list m = { .hdr.nmsrs = 1, .e[0].index = MSR_IA32_TSC };
+
+	if (ioctl(v->fd, VMMON_GET_MSRS, &m)) {
+		vmctl_err("vCPU %u: cannot read the guest's TSC: %s", v->id,
+			  strerror(errno));
+		return -1;
+	}
+	*tsc = m.e[0].data;
+	return 0;
+}
+
+/* IA32_TSC_DEADLINE; false when the VM must end. */
+static bool vcpu_tsc_deadline(struct vcpu *v, struct vmmon_run *run)
+{
+	struct lapic *l = &v->lapic;
+	uint64_t tsc = 0;
+
+	if (!run->msr.is_write) {
+		run->msr.data = lapic_tsc_deadline_read(l);
+		return true;
+	}
+	/* Ignored outside TSC-deadline mode; 0 disarms without the TSC. */
+	if (lapic_tsc_deadline_mode(l) && run->msr.data &&
+	    vcpu_guest_tsc(v, &tsc))
+		return false;
+	lapic_tsc_deadline_write(l, run->msr.data, tsc);
+	return true;
+}
+
+/* An x2APIC register: the guest's RDMSR or WRMSR, or #GP. */
+static void vcpu_x2apic(struct lapic *l, struct vmmon_run *run)
+{
+	uint64_t val = run->msr.data;
+	bool ok;
+
+	if (run->msr.is_write) {
+		ok = lapic_wrmsr(l, run->msr.index, val);
+	} else {
+		ok = lapic_rdmsr(l, run->msr.index, &val);
+		run->msr.data = val;
+	}
+	run->msr.error = !ok;
+}
+
+bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
+{
+	struct lapic *l = &v->lapic;
+	uint32_t index = run->msr.index;
+
+	v->vm->lapic_msr_exits++;
+	switch (index) {
+	case MSR_IA32_APIC_BASE:
+		/* A notice: vmmon took the value, @error means nothing. */
+		if (run->msr.is_write)
+			lapic_set_base(l, run->msr.data);
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		return vcpu_tsc_deadline(v, run);
+	case LAPIC_X2APIC_MSR_FIRST ... LAPIC_X2APIC_MSR_LAST:
+		vcpu_x2apic(l, run);
+		return true;
+	default:
+		run->msr.error = 1;
+		return true;
+	}
+}
