@@ -77,12 +77,7 @@ void vmx_debug_deliver(struct vmx_vcpu *vx)
 	 * VMCS with TF set and no single step pending, the shadow would
 	 * fail VM entry (SDM 3C 26.3.1.5), e.g. a step over STI.
 	 */
-	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
-				    VMX_INTERRUPTIBILITY_MOV_SS)) {
-		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
-					  VMX_INTERRUPTIBILITY_MOV_SS);
-		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
-	}
+	vmx_end_shadow(vx);
 	if (vx->dr7 & VMX_DR7_GD) {
 		vx->dr7 &= ~VMX_DR7_GD;
 		vmcs_writel(VMCS_GUEST_DR7, vx->dr7);
@@ -116,12 +111,6 @@ static u64 vmx_dr_operand_mask(void)
 	       ~0ULL : 0xffffffffULL;
 }
 
-static enum vmx_next vmx_dr_fault(struct vmx_vcpu *vx, u8 vector)
-{
-	vmx_queue_exception(vx, vector, vector == X86_TRAP_GP, 0);
-	return VMX_NEXT_RESUME;
-}
-
 /* MOV to or from DR0-DR7, in the order of the CPU's checks. */
 enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
 {
@@ -132,12 +121,12 @@ enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
 			   VMX_DR_QUAL_GPR_MASK);
 	u64 val = *gpr & mask;
 
-	if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3)
-		return vmx_dr_fault(vx, X86_TRAP_GP);
+	if (vmx_guest_cpl())
+		return vmx_fault(vx, X86_TRAP_GP);
 	/* DR4 and DR5 are DR6 and DR7 unless debug extensions are on. */
 	if (dr == 4 || dr == 5) {
 		if (vmx_guest_cr4(vx) & X86_CR4_DE)
-			return vmx_dr_fault(vx, X86_TRAP_UD);
+			return vmx_fault(vx, X86_TRAP_UD);
 		dr += 2;
 	}
 	/* General detect: a fault, before the access (RF as for faults). */
@@ -152,7 +141,7 @@ enum vmx_next vmx_exit_dr(struct vmmon_vcpu *vcpu, const struct vmx_exit *exit)
 	} else if (dr < 4) {
 		vx->dr[dr] = val;
 	} else if (val >> 32) {
-		return vmx_dr_fault(vx, X86_TRAP_GP);
+		return vmx_fault(vx, X86_TRAP_GP);
 	} else if (dr == 6) {
 		vx->dr6 = (val & VMX_DR6_WRITABLE) | VMX_RESET_DR6;
 	} else {

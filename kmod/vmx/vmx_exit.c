@@ -35,24 +35,12 @@ static enum vmx_next vmx_skip(struct vmx_vcpu *vx, const struct vmx_exit *exit)
 	return VMX_NEXT_RESUME;
 }
 
-static enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)
-{
-	vmx_queue_exception(vx, vector, vector == X86_TRAP_GP, 0);
-	return VMX_NEXT_RESUME;
-}
-
 static enum vmx_next vmx_exit_unhandled(struct vmmon_vcpu *vcpu,
 					const struct vmx_exit *exit)
 {
 	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_UNHANDLED_EXIT,
 			  exit->reason, exit->qualification);
 	return VMX_NEXT_USER;
-}
-
-/* The guest's privilege level: SS.DPL (SDM 3A 5.5). */
-static unsigned int vmx_guest_cpl(void)
-{
-	return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 
 #define VMX_CPUID1_ECX_OSXSAVE	BIT(X86_FEATURE_OSXSAVE & 31)

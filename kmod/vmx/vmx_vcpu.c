@@ -562,6 +562,21 @@ void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 }
 
 /*
+ * An STI or MOV SS shadow ends (the instruction it covered is done, or
+ * the guest's registers were replaced, or a #DB handler starts): written
+ * back to the VMCS at the next entry.
+ */
+void vmx_end_shadow(struct vmx_vcpu *vx)
+{
+	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
+				    VMX_INTERRUPTIBILITY_MOV_SS)) {
+		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
+					  VMX_INTERRUPTIBILITY_MOV_SS);
+		vx->interruptibility_dirty = true;
+	}
+}
+
+/*
  * The instruction at RIP is done, emulated or completed by vmmon: move
  * past it as the CPU would.  RF and an interrupt shadow (STI, MOV SS)
  * last one instruction, this one; a single-step trap (RFLAGS.TF) is due
@@ -572,12 +587,7 @@ void vmx_insn_done(struct vmx_vcpu *vx, u32 len)
 {
 	vx->rip += len;
 	vx->rflags &= ~X86_EFLAGS_RF;
-	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
-				    VMX_INTERRUPTIBILITY_MOV_SS)) {
-		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
-					  VMX_INTERRUPTIBILITY_MOV_SS);
-		vx->interruptibility_dirty = true;
-	}
+	vmx_end_shadow(vx);
 	if ((vx->rflags & X86_EFLAGS_TF) &&
 	    !(vx->debugctl & DEBUGCTLMSR_BTF) && !vx->event.info)
 		vmx_queue_db(vx, VMX_DR6_BS);
@@ -764,10 +774,6 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
-	if (vx->interruptibility_dirty) {
-		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
-		vx->interruptibility_dirty = false;
-	}
 	if (vx->event.info) {
 		vmx_inject_event(vx);
 	} else if (vcpu->nmi_pending && vmx_can_take_nmi(vx)) {
@@ -778,6 +784,11 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_EXT_INTR |
 			   vcpu->irq_pending);
 		vcpu->irq_pending = -1;
+	}
+	/* After the injection, which may end a shadow (a #DB). */
+	if (vx->interruptibility_dirty) {
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
+		vx->interruptibility_dirty = false;
 	}
 	/*
 	 * An NMI waits for the handler's IRET or the end of a MOV SS shadow
@@ -1132,12 +1143,7 @@ void vmx_vcpu_set_regs(struct vmmon_vcpu *vcpu,
 	 * IF clear, nor one with TF set and no single step pending (SDM 3C
 	 * 26.3.1.5).
 	 */
-	if (vx->interruptibility & (VMX_INTERRUPTIBILITY_STI |
-				    VMX_INTERRUPTIBILITY_MOV_SS)) {
-		vx->interruptibility &= ~(VMX_INTERRUPTIBILITY_STI |
-					  VMX_INTERRUPTIBILITY_MOV_SS);
-		vx->interruptibility_dirty = true;
-	}
+	vmx_end_shadow(vx);
 	vx->rsp = r->rsp;
 	vx->rip = r->rip;
 	/* Bit 1 is always set; the reserved bits stay clear. */

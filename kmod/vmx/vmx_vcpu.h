@@ -274,6 +274,20 @@ void vmx_flush_guest_tlb(struct vmx_vcpu *vx);
 void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
 void vmx_insn_done(struct vmx_vcpu *vx, u32 len);
+void vmx_end_shadow(struct vmx_vcpu *vx);
+
+/* A fault instead of the instruction (#GP with error code 0). */
+static inline enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)
+{
+	vmx_queue_exception(vx, vector, vector == X86_TRAP_GP, 0);
+	return VMX_NEXT_RESUME;
+}
+
+/* The guest's privilege level: SS.DPL (SDM 3A 5.5); the VMCS is loaded. */
+static inline unsigned int vmx_guest_cpl(void)
+{
+	return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
 
 /* vmx_debug.c: debug registers and #DB */
 void vmx_queue_db(struct vmx_vcpu *vx, u64 dr6_bits);
