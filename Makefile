@@ -51,7 +51,8 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
-	   $(O)/multiboot_hello.elf $(O)/vmctl_run_test $(O)/vmctl_boot_test
+	   $(O)/multiboot_hello.elf $(O)/apic_guest.elf $(O)/vmctl_run_test \
+	   $(O)/vmctl_boot_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh
@@ -66,6 +67,15 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h
 $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
 	@mkdir -p $(@D)
 	$(CC) -m32 -c -o $(@:.elf=.o) $<
+	$(LD) -m elf_i386 -N -Ttext=0x100000 -e _start --build-id=none \
+		--no-warn-rwx-segments -o $@ $(@:.elf=.o)
+
+# The APIC conformance guest for vmctl run --test-irqs (C, freestanding).
+$(O)/apic_guest.elf: tests/vmctl/apic_guest.c
+	@mkdir -p $(@D)
+	$(CC) -m32 -O2 -ffreestanding -fno-pic -fno-stack-protector \
+		-fno-toplevel-reorder -fno-asynchronous-unwind-tables -mgeneral-regs-only -Wall -Wextra \
+		-c -o $(@:.elf=.o) $<
 	$(LD) -m elf_i386 -N -Ttext=0x100000 -e _start --build-id=none \
 		--no-warn-rwx-segments -o $@ $(@:.elf=.o)
 

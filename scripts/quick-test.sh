@@ -38,7 +38,8 @@ make -s -C "$kdir" M="$top/$mod" W=1 modules
 # Only the programs of the suites named: faster, and one suite that does
 # not build yet (someone else's work in progress) does not stop the rest.
 rm -rf "$out/static"
-progs="$out/static/vmctl $out/static/vmmon_load_test $out/static/multiboot_hello.elf"
+progs="$out/static/vmctl $out/static/vmmon_load_test $out/static/multiboot_hello.elf
+	$out/static/apic_guest.elf"
 for suite in "$@"; do progs="$progs $out/static/${suite}_test"; done
 make -s $progs O="$out/static" STATIC=1
 guest=

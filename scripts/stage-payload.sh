@@ -15,7 +15,7 @@ mkdir -p "$dir"
 shopt -s nullglob
 tests=("$bin"/vmmon_*_test "$bin"/vmctl_*_test)
 cp "$ko" "$bin/vmctl" "${tests[@]}" \
-   "$bin/multiboot_hello.elf" "$top/tests/run.sh" \
+   "$bin/multiboot_hello.elf" "$bin/apic_guest.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
 if [ -n "${4:-}" ]; then
 	mkdir "$dir/guest"

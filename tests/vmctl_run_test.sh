@@ -8,6 +8,7 @@
 here=${0%/*}
 vmctl=${VMCTL:-$here/vmctl}
 mb=${MULTIBOOT_KERNEL:-$here/multiboot_hello.elf}
+apic=${APIC_GUEST:-$here/apic_guest.elf}
 module=
 [ "${1:-}" = --module ] && module=$2
 tmp=$(mktemp -d)
@@ -41,7 +42,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..42"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -62,6 +63,38 @@ check four_vcpus_and_stats 67 "^vmctl: exits io=[1-9]"
 # The LAPIC's self-NMI reaches a guest halted with interrupts off.
 run --kernel "$mb" --debug-exit --append "nmi" -m 32M
 check self_nmi_reaches_the_guest 85 "^nmi taken$"
+
+# The APIC guest (tests/vmctl/apic_guest.c) raises its own interrupt
+# lines through --test-irqs: the I/O APIC's edge and level delivery,
+# Remote IRR, EOI and coalescing, masks, destinations, the TMR and TPR,
+# once in xAPIC and once in x2APIC mode.  One check per case it must
+# report (a case it does not print fails), then its own count.
+timeout 60 "$vmctl" run --kernel "$apic" --test-irqs --debug-exit -m 32M \
+	>"$tmp/apic" 2>&1 </dev/null
+echo $? >"$tmp/apic.rc"
+apic_cases="edge level level_retrigger level_sequential level_coalesce
+	edge_coalesce level_masked_then_unmasked edge_masked_is_lost
+	simultaneous remote_irr_cleared_by_edge_mode tpr_defers logical_flat
+	level_pci_pin level_no_destination"
+for mode in xapic x2apic; do
+	for c in $apic_cases; do
+		# Flat logical destinations are xAPIC's only.
+		[ "$mode.$c" = x2apic.logical_flat ] && continue
+		n=$((n + 1))
+		if grep -q "^ok [0-9]* ${mode}_$c\$" "$tmp/apic"; then
+			echo "ok $n apic_${mode}_$c"
+			pass=$((pass + 1))
+		else
+			grep -A 1 " ${mode}_$c\$" "$tmp/apic" | sed 's/^/# /'
+			echo "# the APIC guest did not report ${mode}_$c as ok (vmctl status $(cat "$tmp/apic.rc"))"
+			echo "not ok $n apic_${mode}_$c"
+			fail=$((fail + 1))
+		fi
+	done
+done
+cp "$tmp/apic" "$tmp/out"
+cp "$tmp/apic.rc" "$tmp/rc"
+check apic_guest_reports_no_failure 1 "^apic guest: 0 of 27 failed$"
 
 # A guest that halts with interrupts off forever ends by signal.
 "$vmctl" run --kernel "$mb" --append "halt" -m 32M >"$tmp/out" 2>&1 </dev/null &

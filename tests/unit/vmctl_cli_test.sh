@@ -36,7 +36,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..41"
+echo "1..43"
 # put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
 put() {
 	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
@@ -113,6 +113,8 @@ expect run_shutdown_timeout_bad 2 "bad shutdown timeout '-1'" -- --device "$tmp/
 expect run_no_reboot_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --no-reboot --shutdown-timeout 5
 expect run_debug_exit_on_pci_ports 2 "debug-exit port 0xcf8 (4 ports) overlaps the PCI configuration ports" -- --device "$tmp/none" run --kernel "$mb" --debug-exit=0xcf8
 expect run_debug_exit_on_com1 2 "overlaps COM1" -- --device "$tmp/none" run --kernel "$mb" --debug-exit=0x3f6
+expect run_debug_exit_on_test_irqs 2 "overlaps the test interrupt lines (--test-irqs)" -- --device "$tmp/none" run --kernel "$mb" --debug-exit=0x2010
+expect run_test_irqs_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --test-irqs
 expect run_initrd_pipe 1 "initrd /dev/stdin is not a regular file (a pipe" -- --device "$tmp/none" run --kernel "$mb" --initrd /dev/stdin
 expect run_kernel_dir 1 "kernel $tmp is not a regular file" -- --device "$tmp/none" run --kernel "$tmp"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"

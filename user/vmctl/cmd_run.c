@@ -55,6 +55,9 @@ static void run_usage(FILE *out)
 		"                     booting it again\n"
 		"  --debug-exit[=PORT] a port (default 0xf4) where a guest write of V ends\n"
 		"                     vmctl with status (V << 1) | 1, as QEMU's isa-debug-exit\n"
+		"  --test-irqs        ports 0x2000-0x2017, as QEMU's pc-testdev: a guest\n"
+		"                     write of V to 0x2000 + N sets interrupt line N to V\n"
+		"                     (for conformance tests of the PIC and I/O APIC)\n"
 		"  --stats            print the VM's exits by reason to stderr at the end,\n"
 		"                     with the local APICs' share of MMIO exits and the\n"
 		"                     interrupts injected\n"
@@ -146,7 +149,7 @@ static int add_disk(struct vm_options *o, char *arg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
-       OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT };
+       OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -159,6 +162,7 @@ static const struct option run_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "test-irqs", no_argument, NULL, OPT_TEST_IRQS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -196,6 +200,7 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_APPEND: o->append = optarg; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_NO_REBOOT: o->no_reboot = true; break;
+		case OPT_TEST_IRQS: o->test_irqs = true; break;
 		case OPT_SHUTDOWN_TIMEOUT:
 			errno = 0;
 			n = strtoul(optarg, &end, 10);

@@ -141,6 +141,28 @@ struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
 }
 
 /*
+ * --test-irqs, as QEMU's pc-testdev: a write of V to VM_TEST_IRQ_PORT + N
+ * sets interrupt line N to V != 0, so that a conformance guest (kvm-unit-
+ * tests' ioapic test, vmctl_run's apic guest) drives edge and level
+ * interrupts itself.  Reads give 0.
+ */
+static void vm_test_irq_io(void *opaque, uint64_t offset, void *data,
+			   unsigned int len, bool is_write)
+{
+	const uint8_t *bytes = data;
+	int level = 0;
+	unsigned int i;
+
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		level |= bytes[i] != 0;
+	vm_irq_set(opaque, offset, level);
+}
+
+/*
  * The PIC's INTR pin is vCPU 0's LINT0, delivered as its LVT entry says:
  * ExtINT (or the APIC disabled) kicks the vCPU, which takes the vector
  * from the PIC; fixed and NMI entries deliver through the LAPIC.
@@ -274,6 +296,10 @@ const char *vm_port_owner(unsigned int base, unsigned int len)
 		if (base < vm_fixed_ports[i].base + vm_fixed_ports[i].len &&
 		    vm_fixed_ports[i].base < base + len)
 			return vm_fixed_ports[i].name;
+	/* Kept for --test-irqs whether or not it is given. */
+	if (base < VM_TEST_IRQ_PORT + VM_TEST_IRQ_LINES &&
+	    VM_TEST_IRQ_PORT < base + len)
+		return "the test interrupt lines (--test-irqs)";
 	if (base < PCI_CONF1_PORT + PCI_CONF1_LEN &&
 	    PCI_CONF1_PORT < base + len)
 		return "the PCI configuration ports";
@@ -310,6 +336,10 @@ static int vm_legacy_devices(struct vm *vm)
 	    bus_register(&vm->pio, vm->opts->debug_exit_port,
 			 SYSCTL_DEBUG_EXIT_LEN, sysctl_debug_exit_io,
 			 &vm->sysctl))
+		goto clash;
+	if (vm->opts->test_irqs &&
+	    bus_register(&vm->pio, VM_TEST_IRQ_PORT, VM_TEST_IRQ_LINES,
+			 vm_test_irq_io, vm))
 		goto clash;
 	return 0;
 clash:

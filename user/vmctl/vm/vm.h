@@ -37,6 +37,9 @@
 #define VM_COM1_PORT		0x3f8
 #define VM_COM1_IRQ		4
 #define VM_SCI_IRQ		9
+/* --test-irqs: QEMU's pc-testdev interrupt lines, one port per GSI. */
+#define VM_TEST_IRQ_PORT	0x2000
+#define VM_TEST_IRQ_LINES	24
 /*
  * PCI INTA of slot s goes to I/O APIC pin (GSI) 16 + s % 8, as the DSDT's
  * _PRT says: pins no ISA device uses, one per slot for the first eight.
@@ -108,6 +111,7 @@ struct vm_options {
 		enum vm_disk_error on_error;
 	} disks[VM_MAX_DISKS];
 	int debug_exit_port;		/* -1: none */
+	bool test_irqs;			/* the VM_TEST_IRQ_PORT lines */
 	unsigned int shutdown_timeout;	/* seconds for the power button */
 	bool no_reboot;
 	bool stats;
