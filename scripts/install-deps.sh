@@ -16,7 +16,7 @@ pkgs=(
 	gcc-multilib
 	bochs bochsbios vgabios bochs-term qemu-system-x86
 	busybox-static isolinux syslinux-common genisoimage cpio xz-utils zstd kmod
-	libnl-3-dev libnl-genl-3-dev pkg-config
+	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	# What the unpacked kernel build trees run: linux-kbuild's libraries,
 	# pahole for the 6.12 modules' BTF, openssl and dkms for signing and
 	# the DKMS build test.

@@ -98,6 +98,18 @@ struct vmmon_create_vm {
 	__u32 pad;
 };
 
+/*
+ * struct vmmon_name - VMMON_SET_NAME, on a VM fd
+ * @name: NUL-terminated, 1 to VMMON_NAME_MAX - 1 characters from
+ *        [A-Za-z0-9._-], not all digits (a number is a VM id, see
+ *        vmmon_genl.h).  EINVAL for any other, EEXIST when another VM
+ *        of the same owner has it.  Replaces the VM's name.
+ */
+#define VMMON_NAME_MAX		32
+struct vmmon_name {
+	char name[VMMON_NAME_MAX];
+};
+
 /* vCPUs of one VM have ids 0 .. VMMON_MAX_VCPUS - 1. */
 #define VMMON_MAX_VCPUS		64
 
@@ -542,6 +554,7 @@ struct vmmon_interrupt {
 #define VMMON_CREATE_VCPU	_IOW(VMMON_IOCTL_TYPE, 0x12, struct vmmon_create_vcpu)
 #define VMMON_DISCARD_MEMORY	_IOW(VMMON_IOCTL_TYPE, 0x13, struct vmmon_memory_range)
 #define VMMON_SAMPLE_ACCESSED	_IOW(VMMON_IOCTL_TYPE, 0x14, struct vmmon_accessed)
+#define VMMON_SET_NAME		_IOW(VMMON_IOCTL_TYPE, 0x15, struct vmmon_name)
 
 /* On a vCPU fd */
 #define VMMON_RUN		_IO(VMMON_IOCTL_TYPE, 0x20)

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmmon's generic netlink family: see and steer the VMs of the module,
+ * from any process (not only the vmctl that runs a VM).
+ *
+ * Family VMMON_GENL_NAME, version VMMON_GENL_VERSION, one multicast
+ * group VMMON_GENL_MCGRP_EVENTS.  Every attribute has a policy in the
+ * module: a message with an unknown attribute, a wrong type or length is
+ * refused (EINVAL, with an extended ack naming the attribute) before a
+ * handler runs.
+ *
+ * Who sees what: a VM's owner is the effective uid that created it.  Its
+ * owner and CAP_SYS_ADMIN see everything and may change it; anyone else
+ * sees only VMMON_A_VM_ID and VMMON_A_VM_OWNER_UID, and a change gets
+ * EPERM with an extended ack message.
+ *
+ * Commands (request attributes -> reply attributes):
+ *
+ *   VMMON_CMD_GET_MODULE   -> VMMON_A_MOD_*: the module's version, its
+ *                             backend and features, its speculation
+ *                             mitigations with their counters, and the
+ *                             VMs, vCPUs, guest pages, CPUs in VMX root.
+ *   VMMON_CMD_GET_VM       VM_ID or VM_NAME -> one VM (VMMON_A_VM_*).
+ *                          With NLM_F_DUMP: every VM, one message each,
+ *                          in the order of their ids.
+ *   VMMON_CMD_SET_VM       VM_ID or VM_NAME, and VMMON_A_VM_NEW_NAME:
+ *                          rename it (the owner or CAP_SYS_ADMIN).
+ *   VMMON_CMD_EVENT        (multicast only) VM_ID, VM_OWNER_UID,
+ *                          EVENT (enum vmmon_event), in the order they
+ *                          happened.
+ *
+ * A VM's name: 1 to VMMON_NAME_MAX - 1 characters from [A-Za-z0-9._-],
+ * not all digits (so a number always means an id), unique among the
+ * VMs of one owner.  Set by VMMON_SET_NAME on the VM's fd, or renamed
+ * over netlink.
+ */
+#ifndef _UAPI_VMMON_GENL_H
+#define _UAPI_VMMON_GENL_H
+
+#define VMMON_GENL_NAME		"vmmon"
+#define VMMON_GENL_VERSION	1
+#define VMMON_GENL_MCGRP_EVENTS	"events"
+
+/* VMMON_NAME_MAX (with the NUL) is in vmmon.h, for VMMON_SET_NAME. */
+
+enum vmmon_genl_cmd {
+	VMMON_CMD_UNSPEC,
+	VMMON_CMD_GET_MODULE,
+	VMMON_CMD_GET_VM,
+	VMMON_CMD_SET_VM,
+	VMMON_CMD_EVENT,
+	__VMMON_CMD_MAX,
+};
+#define VMMON_CMD_MAX (__VMMON_CMD_MAX - 1)
+
+/* What the VM's vCPUs are doing, as far as the module knows. */
+enum vmmon_vm_state {
+	VMMON_VM_STATE_CREATED	= 0,	/* no vCPU has run yet */
+	VMMON_VM_STATE_RUNNING	= 1,	/* a vCPU is in VMMON_RUN now */
+	VMMON_VM_STATE_STOPPED	= 2,	/* vCPUs ran; none is in RUN now */
+};
+
+enum vmmon_event {
+	VMMON_EVENT_CREATED		= 1,
+	VMMON_EVENT_DESTROYED		= 2,
+	VMMON_EVENT_SHUTDOWN		= 3,	/* triple fault: VMMON_EXIT_SHUTDOWN */
+	VMMON_EVENT_INTERNAL_ERROR	= 4,	/* VMMON_EXIT_INTERNAL_ERROR */
+};
+
+enum vmmon_genl_attr {
+	VMMON_A_UNSPEC,
+	VMMON_A_PAD,			/* 64-bit alignment */
+
+	/* A VM. */
+	VMMON_A_VM_ID,			/* u32 */
+	VMMON_A_VM_NAME,		/* string, may be absent */
+	VMMON_A_VM_NEW_NAME,		/* string: SET_VM */
+	VMMON_A_VM_OWNER_UID,		/* u32 */
+	VMMON_A_VM_OWNER_PID,		/* u32: the creating process (tgid) */
+	VMMON_A_VM_STATE,		/* u32: enum vmmon_vm_state */
+	VMMON_A_VM_CREATED_NS,		/* u64: CLOCK_REALTIME at creation */
+	VMMON_A_VM_NR_VCPUS,		/* u32 */
+	VMMON_A_VM_MEM,			/* nest: VMMON_A_MEM_* */
+	VMMON_A_VM_EXITS,		/* nest: VMMON_A_EXITS_* */
+	VMMON_A_VM_RUN_NS,		/* u64: time in RUN, all vCPUs */
+	VMMON_A_VM_VCPUS,		/* nest of VMMON_A_VCPU (each a nest) */
+
+	/* One vCPU, in VMMON_A_VM_VCPUS. */
+	VMMON_A_VCPU,			/* nest: VMMON_A_VCPU_* */
+	VMMON_A_VCPU_ID,		/* u32 */
+	VMMON_A_VCPU_EXITS,		/* nest: VMMON_A_EXITS_* */
+	VMMON_A_VCPU_RUN_NS,		/* u64 */
+	VMMON_A_VCPU_LOADS,		/* u64: vmmon_vcpu_stats.loads */
+
+	/* Events. */
+	VMMON_A_EVENT,			/* u32: enum vmmon_event */
+
+	/* The module. */
+	VMMON_A_MOD_API_VERSION,	/* u32: VMMON_API_VERSION */
+	VMMON_A_MOD_GENL_VERSION,	/* u32: VMMON_GENL_VERSION */
+	VMMON_A_MOD_BACKEND,		/* string: "VT-x" */
+	VMMON_A_MOD_FEATURES,		/* string: the backend's capabilities */
+	VMMON_A_MOD_MITIGATIONS,	/* string: mitigations/active */
+	VMMON_A_MOD_COUNTERS,		/* nest of VMMON_A_COUNTER */
+	VMMON_A_MOD_NR_VMS,		/* u32 */
+	VMMON_A_MOD_NR_VCPUS,		/* u32 */
+	VMMON_A_MOD_GUEST_PAGES,	/* u64 */
+	VMMON_A_MOD_VMX_CPUS,		/* u32: CPUs in VMX root now */
+
+	/* A named counter, in VMMON_A_MOD_COUNTERS. */
+	VMMON_A_COUNTER,		/* nest: NAME and VALUE */
+	VMMON_A_COUNTER_NAME,		/* string */
+	VMMON_A_COUNTER_VALUE,		/* u64 */
+
+	__VMMON_A_MAX,
+};
+#define VMMON_A_MAX (__VMMON_A_MAX - 1)
+
+/* Guest memory in pages, in VMMON_A_VM_MEM. */
+enum vmmon_genl_mem_attr {
+	VMMON_A_MEM_UNSPEC,
+	VMMON_A_MEM_PAD,
+	VMMON_A_MEM_CONFIGURED,		/* u64: RAM in the memory regions */
+	VMMON_A_MEM_RESIDENT,		/* u64: backed by host pages now */
+	VMMON_A_MEM_BALLOONED,		/* u64: given back by the balloon */
+	VMMON_A_MEM_SHARED,		/* u64: backed by a shared page */
+	VMMON_A_MEM_ZERO,		/* u64: backed by the shared zero page */
+	__VMMON_A_MEM_MAX,
+};
+#define VMMON_A_MEM_MAX (__VMMON_A_MEM_MAX - 1)
+
+/*
+ * Exits by reason, in VMMON_A_VM_EXITS and VMMON_A_VCPU_EXITS: the total,
+ * then one u64 per enum vmmon_stat_exit reason, attribute
+ * VMMON_A_EXITS_REASON0 + reason (a reason the module does not count is
+ * absent).
+ */
+enum vmmon_genl_exits_attr {
+	VMMON_A_EXITS_UNSPEC,
+	VMMON_A_EXITS_PAD,
+	VMMON_A_EXITS_TOTAL,		/* u64 */
+	VMMON_A_EXITS_REASON0,		/* u64 each, up to VMMON_STAT_EXIT_NR */
+	__VMMON_A_EXITS_MAX = VMMON_A_EXITS_REASON0 + 16,
+};
+#define VMMON_A_EXITS_MAX (__VMMON_A_EXITS_MAX - 1)
+
+#endif /* _UAPI_VMMON_GENL_H */
