@@ -43,6 +43,7 @@ struct vmmon_vcpu {
 	/* Written by the vCPU's thread only; read by the stats ioctls. */
 	struct vmmon_exit_stats stats;
 	u64 loads;		/* vmmon_vcpu_stats.loads */
+	u64 run_ns;		/* time in VMMON_RUN; the core's */
 };
 
 /* Count one exit of the kind @stat. */

@@ -49,6 +49,10 @@ struct vmmon_vcpu;
  *               emulated or one value is not valid.
  * @flush_ept:   drop what every CPU cached of @ept's translations, after
  *               entries were removed; may sleep.
+ * @mitigations: the speculation mitigations that apply, one word each,
+ *               written to @buf; returns the length.
+ * @counter:     the backend's counter @i (mitigations applied, entries):
+ *               its name and value; false past the last.
  * @sysfs_group: the backend's files beside the core's in sysfs.
  * The vcpu_* calls of one vCPU are serialized by the core.
  */
@@ -73,6 +77,8 @@ struct vmmon_hw_ops {
 	int (*vcpu_msrs)(struct vmmon_vcpu *vcpu, struct vmmon_msr_entry *e,
 			 unsigned int n, bool write);
 	void (*flush_ept)(struct vmmon_ept *ept);
+	int (*mitigations)(char *buf, size_t size);
+	bool (*counter)(unsigned int i, const char **name, u64 *value);
 	const struct attribute_group *sysfs_group;
 };
 

@@ -141,16 +141,24 @@ static int __init vmmon_init(void)
 	if (err)
 		goto teardown_hw;
 	vmmon_dev_groups[1] = vmmon_backend->sysfs_group;
+	/* Before /dev/vmmon: a VM's first event needs the family. */
+	err = vmmon_genl_setup();
+	if (err) {
+		pr_err("cannot register the generic netlink family (%d)\n", err);
+		goto teardown_vm;
+	}
 	err = misc_register(&vmmon_miscdev);
 	if (err) {
 		pr_err("cannot register /dev/vmmon (%d)\n", err);
-		goto teardown_vm;
+		goto teardown_genl;
 	}
 	pr_info("%s ready on %u CPU%s, API %d: %s\n", vmmon_backend->name,
 		num_online_cpus(), num_online_cpus() == 1 ? "" : "s",
 		VMMON_API_VERSION, vmmon_backend->describe());
 	return 0;
 
+teardown_genl:
+	vmmon_genl_teardown();
 teardown_vm:
 	vmmon_vm_teardown();
 teardown_hw:
@@ -163,6 +171,7 @@ fini_backend:
 static void __exit vmmon_exit(void)
 {
 	misc_deregister(&vmmon_miscdev);
+	vmmon_genl_teardown();
 	vmmon_vm_teardown();
 	vmmon_hw_teardown();
 	vmmon_backend->fini();

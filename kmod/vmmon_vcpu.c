@@ -9,6 +9,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
 #include <linux/file.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -139,8 +140,8 @@ static long vmmon_vcpu_interrupt(struct vmmon_vcpu *vcpu, void __user *uarg)
 	return 0;
 }
 
-static void vmmon_vcpu_read_stats(const struct vmmon_vcpu *vcpu,
-				  struct vmmon_exit_stats *sum)
+void vmmon_vcpu_read_stats(const struct vmmon_vcpu *vcpu,
+			   struct vmmon_exit_stats *sum)
 {
 	unsigned int i;
 
@@ -168,6 +169,38 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 	return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
 }
 
+/*
+ * RUN, with what netlink shows of it: the VM's state, the time spent in
+ * RUN, and an event for a guest that shut down or stopped with an
+ * internal error.
+ */
+static long vmmon_vcpu_run(struct vmmon_vcpu *vcpu)
+{
+	struct vmmon_vm *vm = vcpu->vm;
+	u64 start = ktime_get_ns();
+	long ret;
+
+	vcpu->ran = true;
+	WRITE_ONCE(vm->ran, true);
+	atomic_inc(&vm->nr_running);
+	ret = vmmon_hw()->vcpu_run(vcpu);
+	atomic_dec(&vm->nr_running);
+	WRITE_ONCE(vcpu->run_ns, vcpu->run_ns + ktime_get_ns() - start);
+	if (ret)
+		return ret;
+	/* The run page is userspace's too: read the reason once. */
+	switch (READ_ONCE(vcpu->run->exit_reason)) {
+	case VMMON_EXIT_SHUTDOWN:
+		vmmon_genl_event(vm, VMMON_EVENT_SHUTDOWN);
+		break;
+	case VMMON_EXIT_INTERNAL:
+	case VMMON_EXIT_FAIL_ENTRY:
+		vmmon_genl_event(vm, VMMON_EVENT_INTERNAL_ERROR);
+		break;
+	}
+	return 0;
+}
+
 static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
 				unsigned long arg)
 {
@@ -178,8 +211,7 @@ static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,
 	case VMMON_RUN:
 		if (arg)
 			return -EINVAL;
-		vcpu->ran = true;
-		ret = vmmon_hw()->vcpu_run(vcpu);
+		ret = vmmon_vcpu_run(vcpu);
 		break;
 	case VMMON_GET_REGS:
 		ret = vmmon_vcpu_get_regs(vcpu, uarg);

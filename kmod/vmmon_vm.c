@@ -12,7 +12,10 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
-#include <linux/idr.h>
+#include <linux/cred.h>
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
@@ -21,6 +24,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <asm/io.h>
 #include <uapi/vmmon.h>
 #include "vmmon_core.h"
@@ -33,7 +37,16 @@
 /* Pages a discard holds until an RCU grace period lets it free them. */
 #define VMMON_DISCARD_FREE_BATCH	2048
 
-static DEFINE_IDA(vmmon_vm_ida);
+/*
+ * Live VMs by id.  A cyclic allocator, so that an id names one VM for as
+ * long as the module is loaded (2^31 creations before it wraps): a tool
+ * holding the id of a VM that is gone never reaches a newer one.  The
+ * mutex guards membership and names: netlink readers hold it while they
+ * look at a VM, and a VM leaves under it before it is freed.
+ */
+static DEFINE_XARRAY_ALLOC1(vmmon_vms);
+static DEFINE_MUTEX(vmmon_vms_mutex);
+static u32 vmmon_vm_next_id;
 static atomic_t vmmon_nr_vms = ATOMIC_INIT(0);
 static struct vfsmount *vmmon_mnt;
 
@@ -69,12 +82,125 @@ unsigned int vmmon_vm_count(void)
 	return atomic_read(&vmmon_nr_vms);
 }
 
+void vmmon_vms_lock(void)
+{
+	mutex_lock(&vmmon_vms_mutex);
+}
+
+void vmmon_vms_unlock(void)
+{
+	mutex_unlock(&vmmon_vms_mutex);
+}
+
+/* A reserved id (a VM being created) reads as NULL. */
+struct vmmon_vm *vmmon_vm_find(u32 id)
+{
+	lockdep_assert_held(&vmmon_vms_mutex);
+	return xa_load(&vmmon_vms, id);
+}
+
+/* The first live VM from *@id on; *@id becomes its id. */
+struct vmmon_vm *vmmon_vm_next(unsigned long *id)
+{
+	lockdep_assert_held(&vmmon_vms_mutex);
+	return xa_find(&vmmon_vms, id, ULONG_MAX, XA_PRESENT);
+}
+
+/*
+ * Names are unique per owner only: @prefer's VM of that name, else the
+ * one with the lowest id (an administrator looking at another's VM).
+ */
+struct vmmon_vm *vmmon_vm_find_name(const char *name, kuid_t prefer)
+{
+	struct vmmon_vm *vm, *found = NULL;
+	unsigned long id;
+
+	lockdep_assert_held(&vmmon_vms_mutex);
+	xa_for_each(&vmmon_vms, id, vm) {
+		if (strcmp(vm->name, name))
+			continue;
+		if (uid_eq(vm->owner, prefer))
+			return vm;
+		if (!found)
+			found = vm;
+	}
+	return found;
+}
+
+/*
+ * 1 to VMMON_NAME_MAX - 1 characters of [A-Za-z0-9._-], not all digits:
+ * a number on vmctl's command line is always an id.  ASCII by hand: the
+ * kernel's ctype takes Latin-1 letters as letters.
+ */
+bool vmmon_name_valid(const char *name)
+{
+	size_t len = strnlen(name, VMMON_NAME_MAX), i;
+	bool digits = true;
+	char c;
+
+	if (!len || len == VMMON_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = name[i];
+		if (c >= '0' && c <= '9')
+			continue;
+		digits = false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return !digits;
+}
+
+/* -EINVAL for a name that may not be, -EEXIST when the owner has it. */
+int vmmon_vm_rename(struct vmmon_vm *vm, const char *name)
+{
+	struct vmmon_vm *other;
+	unsigned long id;
+
+	lockdep_assert_held(&vmmon_vms_mutex);
+	if (!vmmon_name_valid(name))
+		return -EINVAL;
+	xa_for_each(&vmmon_vms, id, other)
+		if (other != vm && uid_eq(other->owner, vm->owner) &&
+		    !strcmp(other->name, name))
+			return -EEXIST;
+	strscpy(vm->name, name, sizeof(vm->name));
+	return 0;
+}
+
+enum vmmon_vm_state vmmon_vm_state(struct vmmon_vm *vm)
+{
+	if (atomic_read(&vm->nr_running))
+		return VMMON_VM_STATE_RUNNING;
+	return READ_ONCE(vm->ran) ? VMMON_VM_STATE_STOPPED :
+				    VMMON_VM_STATE_CREATED;
+}
+
+unsigned int vmmon_vm_nr_vcpus(struct vmmon_vm *vm)
+{
+	unsigned int i, n = 0;
+
+	mutex_lock(&vm->lock);
+	for (i = 0; i < VMMON_MAX_VCPUS; i++)
+		n += !!vm->vcpus[i];
+	mutex_unlock(&vm->lock);
+	return n;
+}
+
 /* The last reference to the VM's file is gone: no vCPU fd, no mapping. */
 static void vmmon_vm_destroy(struct vmmon_vm *vm)
 {
 	unsigned int i;
+	bool listed;
 
-	pr_debug("VM %d destroyed\n", vm->id);
+	mutex_lock(&vmmon_vms_mutex);
+	listed = xa_erase(&vmmon_vms, vm->id) == vm;
+	mutex_unlock(&vmmon_vms_mutex);
+	/* Not listed: creation failed after the file existed, no CREATED. */
+	if (listed)
+		vmmon_genl_event(vm, VMMON_EVENT_DESTROYED);
+	pr_debug("VM %u destroyed\n", vm->id);
 	for (i = 0; i < VMMON_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vmmon_vcpu_destroy(vm->vcpus[i]);
@@ -82,7 +208,7 @@ static void vmmon_vm_destroy(struct vmmon_vm *vm)
 	vmmon_pmap_destroy(&vm->pmap);
 	atomic_dec(&vmmon_nr_vms);
 	vmmon_hw_put();
-	ida_free(&vmmon_vm_ida, vm->id);
+	put_pid(vm->owner_pid);
 	kfree(vm);
 }
 
@@ -388,6 +514,21 @@ static long vmmon_vm_get_stats(struct vmmon_vm *vm, void __user *uarg)
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static long vmmon_vm_set_name(struct vmmon_vm *vm, void __user *uarg)
+{
+	struct vmmon_name n;
+	int err;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (!memchr(n.name, '\0', sizeof(n.name)))
+		return -EINVAL;
+	mutex_lock(&vmmon_vms_mutex);
+	err = vmmon_vm_rename(vm, n.name);
+	mutex_unlock(&vmmon_vms_mutex);
+	return err;
+}
+
 static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -405,6 +546,8 @@ static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 		return vmmon_vm_discard(vm, uarg);
 	case VMMON_SAMPLE_ACCESSED:
 		return vmmon_vm_sample_accessed(vm, uarg);
+	case VMMON_SET_NAME:
+		return vmmon_vm_set_name(vm, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -436,14 +579,19 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	vmmon_pmap_set_owner(&vm->pmap);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
+	atomic_set(&vm->nr_running, 0);
+	vm->owner = current_euid();
+	vm->created_ns = ktime_get_real_ns();
 	err = vmmon_ept_init(&vm->ept, vmmon_hw_cap(VMMON_CAP_EPT_AD_BITS));
 	if (err)
 		goto free_vm;
-	vm->id = ida_alloc(&vmmon_vm_ida, GFP_KERNEL);
-	if (vm->id < 0) {
-		err = vm->id;
+	/* Reserved now (readers see NULL), filled in once the VM is whole. */
+	mutex_lock(&vmmon_vms_mutex);
+	err = xa_alloc_cyclic(&vmmon_vms, &vm->id, NULL, XA_LIMIT(1, INT_MAX),
+			      &vmmon_vm_next_id, GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&vmmon_vms_mutex);
+	if (err < 0)
 		goto destroy_ept;
-	}
 	err = vmmon_hw_get();
 	if (err)
 		goto free_id;
@@ -469,10 +617,25 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 		goto put_fd;
 	}
 	vm->file->private_data = vm;
+	vm->owner_pid = get_pid(task_tgid(current));
 	/* Counted before the fd exists: another thread may close it at once. */
 	atomic_inc(&vmmon_nr_vms);
+	/*
+	 * Listed, and CREATED sent, before the fd exists: its DESTROYED
+	 * cannot come first.  The reserved slot needs no allocation.
+	 */
+	mutex_lock(&vmmon_vms_mutex);
+	err = xa_err(xa_store(&vmmon_vms, vm->id, vm, GFP_KERNEL_ACCOUNT));
+	mutex_unlock(&vmmon_vms_mutex);
+	if (err) {
+		/* The file's release destroys the VM: nothing else to undo. */
+		put_unused_fd(fd);
+		fput(vm->file);
+		return err;
+	}
+	vmmon_genl_event(vm, VMMON_EVENT_CREATED);
 	fd_install(fd, vm->file);
-	pr_debug("VM %d created\n", vm->id);
+	pr_debug("VM %u created\n", vm->id);
 	return fd;
 
 put_fd:
@@ -480,7 +643,9 @@ put_fd:
 put_hw:
 	vmmon_hw_put();
 free_id:
-	ida_free(&vmmon_vm_ida, vm->id);
+	mutex_lock(&vmmon_vms_mutex);
+	xa_erase(&vmmon_vms, vm->id);
+	mutex_unlock(&vmmon_vms_mutex);
 destroy_ept:
 	vmmon_ept_destroy(&vm->ept);
 free_vm:

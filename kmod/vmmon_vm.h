@@ -10,14 +10,22 @@
 #include <linux/fs.h>
 #include <linux/compiler.h>
 #include <linux/mutex.h>
+#include <linux/uidgid.h>
 #include <uapi/vmmon.h>
+#include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
 #include "vmmon_backend.h"
 #include "vmmon_pmap.h"
 
 struct vmmon_vm {
-	int id;			/* small number for the log, unique among live VMs */
+	u32 id;			/* never reused while the module is loaded */
 	struct file *file;	/* the VM fd's file; vCPU fds hold a reference */
+	kuid_t owner;		/* the creator's effective uid */
+	struct pid *owner_pid;	/* the creating process */
+	u64 created_ns;		/* CLOCK_REALTIME */
+	char name[VMMON_NAME_MAX];	/* "" for none; vmmon_vms_lock() */
+	atomic_t nr_running;	/* vCPUs in VMMON_RUN now */
+	bool ran;		/* a vCPU entered VMMON_RUN once */
 	struct vmmon_pmap pmap;
 	struct vmmon_ept ept;	/* the hardware's view of the pmap */
 	struct mutex lock;	/* vcpus[] */
@@ -29,11 +37,32 @@ struct vmmon_vm {
 int vmmon_vm_setup(void);
 void vmmon_vm_teardown(void);
 
+/*
+ * The registry of live VMs, for netlink (vmmon_genl.c): a VM found under
+ * vmmon_vms_lock() stays until vmmon_vms_unlock().
+ */
+void vmmon_vms_lock(void);
+void vmmon_vms_unlock(void);
+struct vmmon_vm *vmmon_vm_find(u32 id);
+struct vmmon_vm *vmmon_vm_find_name(const char *name, kuid_t prefer);
+struct vmmon_vm *vmmon_vm_next(unsigned long *id);
+int vmmon_vm_rename(struct vmmon_vm *vm, const char *name);
+bool vmmon_name_valid(const char *name);
+enum vmmon_vm_state vmmon_vm_state(struct vmmon_vm *vm);
+unsigned int vmmon_vm_nr_vcpus(struct vmmon_vm *vm);
+
 /* vmmon_cpuid.c */
 long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg);
 long vmmon_cpuid_get(struct vmmon_vcpu *vcpu, void __user *uarg);
 int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg);
 void vmmon_vcpu_destroy(struct vmmon_vcpu *vcpu);
 void vmmon_vcpu_sum_stats(struct vmmon_vm *vm, struct vmmon_exit_stats *sum);
+void vmmon_vcpu_read_stats(const struct vmmon_vcpu *vcpu,
+			   struct vmmon_exit_stats *sum);
+
+/* vmmon_genl.c: the generic netlink family */
+int vmmon_genl_setup(void);
+void vmmon_genl_teardown(void);
+void vmmon_genl_event(struct vmmon_vm *vm, enum vmmon_event event);
 
 #endif /* VMMON_VM_H */

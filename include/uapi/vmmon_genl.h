@@ -21,8 +21,11 @@
  *                             mitigations with their counters, and the
  *                             VMs, vCPUs, guest pages, CPUs in VMX root.
  *   VMMON_CMD_GET_VM       VM_ID or VM_NAME -> one VM (VMMON_A_VM_*).
- *                          With NLM_F_DUMP: every VM, one message each,
- *                          in the order of their ids.
+ *                          With NLM_F_DUMP (no attributes): every VM,
+ *                          one message each, in the order of their ids,
+ *                          without VMMON_A_VM_VCPUS.  By name: the
+ *                          caller's VM of that name, else the one with
+ *                          the lowest id.
  *   VMMON_CMD_SET_VM       VM_ID or VM_NAME, and VMMON_A_VM_NEW_NAME:
  *                          rename it (the owner or CAP_SYS_ADMIN).
  *   VMMON_CMD_EVENT        (multicast only) VM_ID, VM_OWNER_UID,
@@ -64,7 +67,7 @@ enum vmmon_event {
 	VMMON_EVENT_CREATED		= 1,
 	VMMON_EVENT_DESTROYED		= 2,
 	VMMON_EVENT_SHUTDOWN		= 3,	/* triple fault: VMMON_EXIT_SHUTDOWN */
-	VMMON_EVENT_INTERNAL_ERROR	= 4,	/* VMMON_EXIT_INTERNAL_ERROR */
+	VMMON_EVENT_INTERNAL_ERROR	= 4,	/* VMMON_EXIT_INTERNAL or _FAIL_ENTRY */
 };
 
 enum vmmon_genl_attr {

@@ -289,5 +289,7 @@ const struct vmmon_hw_ops vmx_hw_ops = {
 	.vcpu_set_sregs = vmx_vcpu_set_sregs,
 	.vcpu_msrs = vmx_vcpu_msrs,
 	.flush_ept = vmx_flush_ept,
+	.mitigations = vmx_spec_active,
+	.counter = vmx_spec_counter,
 	.sysfs_group = &vmx_spec_group,
 };

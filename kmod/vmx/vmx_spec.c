@@ -218,9 +218,10 @@ static int vmx_spec_word(char *buf, size_t size, int n, const char *word,
 /*
  * The mitigations that apply, one word each (the counter's name), as
  * mitigations/active says; the L1D flush with its mode, the RSB fill
- * with "lite" where one entry is enough (eIBRS hosts).
+ * with "lite" where one entry is enough (eIBRS hosts).  Also netlink's
+ * VMMON_A_MOD_MITIGATIONS.
  */
-static int vmx_spec_active(char *buf, size_t size)
+int vmx_spec_active(char *buf, size_t size)
 {
 	const char *arg;
 	int n = 0, c;
@@ -325,22 +326,39 @@ struct vmx_spec_attr {
 	enum vmx_spec_counter counter;
 };
 
-static ssize_t vmx_spec_count_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
+/* Counter @c summed over the CPUs. */
+static u64 vmx_spec_sum(enum vmx_spec_counter c)
 {
-	enum vmx_spec_counter c =
-		container_of(attr, struct vmx_spec_attr, attr)->counter;
 	u64 sum = 0;
 	int cpu;
 
 	if (vmx_spec_in_switch(c)) {
 		if (!vmx_spec_applies(c))
-			return sysfs_emit(buf, "0\n");
+			return 0;
 		c = VMX_SPEC_ENTRIES;
 	}
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(vmx_spec_count, cpu)[c];
-	return sysfs_emit(buf, "%llu\n", sum);
+	return sum;
+}
+
+/* Counter @i for netlink's VMMON_A_MOD_COUNTERS; false past the last. */
+bool vmx_spec_counter(unsigned int i, const char **name, u64 *value)
+{
+	if (i >= VMX_SPEC_NR)
+		return false;
+	*name = vmx_spec_names[i];
+	*value = vmx_spec_sum(i);
+	return true;
+}
+
+static ssize_t vmx_spec_count_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	enum vmx_spec_counter c =
+		container_of(attr, struct vmx_spec_attr, attr)->counter;
+
+	return sysfs_emit(buf, "%llu\n", vmx_spec_sum(c));
 }
 
 static ssize_t active_show(struct device *dev, struct device_attribute *attr,

@@ -22,6 +22,8 @@ extern const struct attribute_group vmx_spec_group;
 int vmx_spec_setup(void);
 void vmx_spec_teardown(void);
 void vmx_spec_log(void);
+int vmx_spec_active(char *buf, size_t size);
+bool vmx_spec_counter(unsigned int i, const char **name, u64 *value);
 /* The run loop, preemption off: @vm_serial identifies the guest's VM. */
 void vmx_spec_vcpu_load(u64 vm_serial);
 void vmx_spec_before_entry(void);

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "vmmon" (include/uapi/vmmon_genl.h): any
+ * process may list the VMs and read their figures, their owners may
+ * rename them; events go to the "events" multicast group.
+ *
+ * What the core checks before a handler runs: the family's policy (only
+ * VM_ID, VM_NAME and VM_NEW_NAME may appear in a request, with their
+ * types and lengths; strict validation refuses unknown attributes,
+ * trailing data and reserved header bytes).  What the handlers check
+ * themselves: that a request names one VM (by id or by name), that the
+ * VM exists, that the caller may see or change it, and that a new name
+ * is a valid one (vmmon_name_valid(): characters and uniqueness are not
+ * a policy's to say).
+ *
+ * Figures are read while the vCPUs run: the counters are written by
+ * their vCPU's thread alone and read with READ_ONCE, so a reply is a
+ * snapshot that may be a few exits old, never a torn value.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/capability.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <net/genetlink.h>
+#include <uapi/vmmon.h>
+#include <uapi/vmmon_genl.h>
+#include "vmmon_core.h"
+#include "vmmon_pmap.h"
+#include "vmmon_vm.h"
+
+/* The mitigations string: vmx_spec_active() writes a few words. */
+#define VMMON_GENL_MITIGATIONS_MAX	160
+/* A VM's message without its vCPUs, and each vCPU's share. */
+#define VMMON_GENL_VM_SIZE	1024
+#define VMMON_GENL_VCPU_SIZE	512
+
+static const struct nla_policy vmmon_genl_policy[VMMON_A_MAX + 1] = {
+	[VMMON_A_VM_ID] = { .type = NLA_U32 },
+	[VMMON_A_VM_NAME] = { .type = NLA_NUL_STRING,
+			      .len = VMMON_NAME_MAX - 1 },
+	[VMMON_A_VM_NEW_NAME] = { .type = NLA_NUL_STRING,
+				  .len = VMMON_NAME_MAX - 1 },
+};
+
+enum vmmon_genl_mcgrp {
+	VMMON_GENL_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group vmmon_genl_mcgrps[] = {
+	[VMMON_GENL_MCGRP_EVENTS_ID] = { .name = VMMON_GENL_MCGRP_EVENTS },
+};
+
+static struct genl_family vmmon_genl_family;
+
+/* The owner and CAP_SYS_ADMIN see a VM whole; others its id and owner. */
+static bool vmmon_genl_may_see(const struct sk_buff *skb,
+			       const struct vmmon_vm *vm)
+{
+	return uid_eq(current_euid(), vm->owner) ||
+	       netlink_capable(skb, CAP_SYS_ADMIN);
+}
+
+static int vmmon_genl_put_exits(struct sk_buff *skb, int type,
+				const struct vmmon_exit_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VMMON_A_EXITS_TOTAL, st->total,
+			      VMMON_A_EXITS_PAD))
+		goto cancel;
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
+		if (nla_put_u64_64bit(skb, VMMON_A_EXITS_REASON0 + i,
+				      st->count[i], VMMON_A_EXITS_PAD))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* Balloon and page sharing will fill the last three; none yet. */
+static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
+{
+	struct nlattr *nest = nla_nest_start(skb, VMMON_A_VM_MEM);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VMMON_A_MEM_CONFIGURED,
+			      READ_ONCE(vm->pmap.nr_pages), VMMON_A_MEM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MEM_RESIDENT,
+			      vmmon_pmap_resident(&vm->pmap), VMMON_A_MEM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MEM_BALLOONED, 0, VMMON_A_MEM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MEM_SHARED, 0, VMMON_A_MEM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MEM_ZERO, 0, VMMON_A_MEM_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vmmon_genl_put_vcpu(struct sk_buff *skb,
+			       const struct vmmon_vcpu *vcpu)
+{
+	struct nlattr *nest = nla_nest_start(skb, VMMON_A_VCPU);
+	struct vmmon_exit_stats st = {};
+
+	if (!nest)
+		return -EMSGSIZE;
+	vmmon_vcpu_read_stats(vcpu, &st);
+	if (nla_put_u32(skb, VMMON_A_VCPU_ID, vcpu->id) ||
+	    vmmon_genl_put_exits(skb, VMMON_A_VCPU_EXITS, &st) ||
+	    nla_put_u64_64bit(skb, VMMON_A_VCPU_RUN_NS,
+			      READ_ONCE(vcpu->run_ns), VMMON_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_VCPU_LOADS, READ_ONCE(vcpu->loads),
+			      VMMON_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * The vCPUs' figures, summed into the VM's, and each vCPU's in a nest
+ * when @vcpus.  vm->lock keeps vcpus[] still, not the counters.
+ */
+static int vmmon_genl_put_vcpus(struct sk_buff *skb, struct vmmon_vm *vm,
+				bool vcpus)
+{
+	struct vmmon_exit_stats sum = {};
+	struct nlattr *nest = NULL;
+	unsigned int i, n = 0;
+	u64 run_ns = 0;
+	int err = -EMSGSIZE;
+
+	mutex_lock(&vm->lock);
+	if (vcpus) {
+		nest = nla_nest_start(skb, VMMON_A_VM_VCPUS);
+		if (!nest)
+			goto unlock;
+	}
+	for (i = 0; i < VMMON_MAX_VCPUS; i++) {
+		struct vmmon_vcpu *vcpu = vm->vcpus[i];
+
+		if (!vcpu)
+			continue;
+		n++;
+		vmmon_vcpu_read_stats(vcpu, &sum);
+		run_ns += READ_ONCE(vcpu->run_ns);
+		if (nest && vmmon_genl_put_vcpu(skb, vcpu))
+			goto cancel;
+	}
+	if (nest)
+		nla_nest_end(skb, nest);
+	if (nla_put_u32(skb, VMMON_A_VM_NR_VCPUS, n) ||
+	    vmmon_genl_put_exits(skb, VMMON_A_VM_EXITS, &sum) ||
+	    nla_put_u64_64bit(skb, VMMON_A_VM_RUN_NS, run_ns, VMMON_A_PAD))
+		goto unlock;
+	err = 0;
+	goto unlock;
+cancel:
+	nla_nest_cancel(skb, nest);
+unlock:
+	mutex_unlock(&vm->lock);
+	return err;
+}
+
+/* One VM's message: all of it, or its id and owner for a stranger. */
+static int vmmon_genl_fill_vm(struct sk_buff *skb, struct vmmon_vm *vm,
+			      u32 portid, u32 seq, int flags, bool whole,
+			      bool vcpus)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &vmmon_genl_family, flags,
+				VMMON_CMD_GET_VM);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMMON_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, VMMON_A_VM_OWNER_UID,
+			from_kuid_munged(current_user_ns(), vm->owner)))
+		goto cancel;
+	if (!whole)
+		goto done;
+	if ((vm->name[0] && nla_put_string(skb, VMMON_A_VM_NAME, vm->name)) ||
+	    nla_put_u32(skb, VMMON_A_VM_OWNER_PID, pid_vnr(vm->owner_pid)) ||
+	    nla_put_u32(skb, VMMON_A_VM_STATE, vmmon_vm_state(vm)) ||
+	    nla_put_u64_64bit(skb, VMMON_A_VM_CREATED_NS, vm->created_ns,
+			      VMMON_A_PAD) ||
+	    vmmon_genl_put_mem(skb, vm) ||
+	    vmmon_genl_put_vcpus(skb, vm, vcpus))
+		goto cancel;
+done:
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* The VM a request names, by id or by name; NULL after an extack message. */
+static struct vmmon_vm *vmmon_genl_lookup(struct sk_buff *skb,
+					   struct genl_info *info)
+{
+	struct nlattr *id = info->attrs[VMMON_A_VM_ID];
+	struct nlattr *name = info->attrs[VMMON_A_VM_NAME];
+	struct vmmon_vm *vm;
+
+	if (!id == !name) {
+		NL_SET_ERR_MSG(info->extack, "name a VM by VMMON_A_VM_ID or VMMON_A_VM_NAME (one of them)");
+		return NULL;
+	}
+	if (id) {
+		vm = vmmon_vm_find(nla_get_u32(id));
+	} else {
+		vm = vmmon_vm_find_name(nla_data(name), current_euid());
+		/* A stranger learns no name, not even that it exists. */
+		if (vm && !vmmon_genl_may_see(skb, vm))
+			vm = NULL;
+	}
+	if (!vm)
+		NL_SET_ERR_MSG_ATTR(info->extack, id ?: name, "no such VM");
+	return vm;
+}
+
+static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	struct vmmon_vm *vm;
+	size_t size;
+	int err;
+
+	vmmon_vms_lock();
+	vm = vmmon_genl_lookup(skb, info);
+	if (!vm) {
+		err = info->attrs[VMMON_A_VM_ID] || info->attrs[VMMON_A_VM_NAME] ?
+		      -ENOENT : -EINVAL;
+		goto unlock;
+	}
+	size = VMMON_GENL_VM_SIZE +
+	       vmmon_vm_nr_vcpus(vm) * (size_t)VMMON_GENL_VCPU_SIZE;
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	err = vmmon_genl_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0,
+				 vmmon_genl_may_see(skb, vm), true);
+	vmmon_vms_unlock();
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+unlock:
+	vmmon_vms_unlock();
+	return err;
+}
+
+/* cb->args[0]: the id to go on from in the next part of the dump. */
+static int vmmon_genl_dump_vms(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct vmmon_vm *vm;
+	int err = 0;
+
+	vmmon_vms_lock();
+	for (; (vm = vmmon_vm_next(&id)); id++) {
+		err = vmmon_genl_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					 vmmon_genl_may_see(cb->skb, vm),
+					 false);
+		if (err)
+			break;
+	}
+	vmmon_vms_unlock();
+	cb->args[0] = id;
+	/* A VM that does not fit an empty message would never be sent. */
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[VMMON_A_VM_NEW_NAME];
+	struct vmmon_vm *vm;
+	int err;
+
+	if (!name) {
+		NL_SET_ERR_MSG(info->extack, "nothing to change: VMMON_A_VM_NEW_NAME is missing");
+		return -EINVAL;
+	}
+	vmmon_vms_lock();
+	vm = vmmon_genl_lookup(skb, info);
+	if (!vm) {
+		err = info->attrs[VMMON_A_VM_ID] || info->attrs[VMMON_A_VM_NAME] ?
+		      -ENOENT : -EINVAL;
+		goto unlock;
+	}
+	if (!vmmon_genl_may_see(skb, vm)) {
+		NL_SET_ERR_MSG(info->extack, "only the VM's owner or CAP_SYS_ADMIN may change it");
+		err = -EPERM;
+		goto unlock;
+	}
+	err = vmmon_vm_rename(vm, nla_data(name));
+	if (err == -EINVAL)
+		NL_SET_ERR_MSG_ATTR(info->extack, name, "a name is 1-31 of [A-Za-z0-9._-], not all digits");
+	else if (err == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack, name, "the owner has a VM of that name");
+unlock:
+	vmmon_vms_unlock();
+	return err;
+}
+
+static int vmmon_genl_put_counters(struct sk_buff *skb)
+{
+	struct nlattr *nest = nla_nest_start(skb, VMMON_A_MOD_COUNTERS);
+	const char *name;
+	unsigned int i;
+	u64 value;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; vmmon_hw()->counter(i, &name, &value); i++) {
+		struct nlattr *c = nla_nest_start(skb, VMMON_A_COUNTER);
+
+		if (!c || nla_put_string(skb, VMMON_A_COUNTER_NAME, name) ||
+		    nla_put_u64_64bit(skb, VMMON_A_COUNTER_VALUE, value,
+				      VMMON_A_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(skb, c);
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vmmon_genl_get_module(struct sk_buff *skb, struct genl_info *info)
+{
+	char mitigations[VMMON_GENL_MITIGATIONS_MAX];
+	struct sk_buff *msg;
+	void *hdr;
+
+	vmmon_hw()->mitigations(mitigations, sizeof(mitigations));
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vmmon_genl_family, 0,
+				VMMON_CMD_GET_MODULE);
+	if (!hdr)
+		goto too_big;
+	if (nla_put_u32(msg, VMMON_A_MOD_API_VERSION, VMMON_API_VERSION) ||
+	    nla_put_u32(msg, VMMON_A_MOD_GENL_VERSION, VMMON_GENL_VERSION) ||
+	    nla_put_string(msg, VMMON_A_MOD_BACKEND, vmmon_hw()->name) ||
+	    nla_put_string(msg, VMMON_A_MOD_FEATURES, vmmon_hw()->describe()) ||
+	    nla_put_string(msg, VMMON_A_MOD_MITIGATIONS, mitigations) ||
+	    vmmon_genl_put_counters(msg) ||
+	    nla_put_u32(msg, VMMON_A_MOD_NR_VMS, vmmon_vm_count()) ||
+	    nla_put_u32(msg, VMMON_A_MOD_NR_VCPUS, vmmon_vcpu_count()) ||
+	    nla_put_u64_64bit(msg, VMMON_A_MOD_GUEST_PAGES,
+			      vmmon_pmap_resident_all(), VMMON_A_PAD) ||
+	    nla_put_u32(msg, VMMON_A_MOD_VMX_CPUS, vmmon_hw_cpus_on()))
+		goto too_big;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops vmmon_genl_ops[] = {
+	{
+		.cmd = VMMON_CMD_GET_MODULE,
+		.doit = vmmon_genl_get_module,
+	},
+	{
+		.cmd = VMMON_CMD_GET_VM,
+		.doit = vmmon_genl_get_vm,
+		.dumpit = vmmon_genl_dump_vms,
+	},
+	{
+		.cmd = VMMON_CMD_SET_VM,
+		.doit = vmmon_genl_set_vm,
+	},
+};
+
+static struct genl_family vmmon_genl_family __ro_after_init = {
+	.name = VMMON_GENL_NAME,
+	.version = VMMON_GENL_VERSION,
+	.maxattr = VMMON_A_MAX,
+	.policy = vmmon_genl_policy,
+	/* Every command validates strictly, reserved bytes included. */
+	.resv_start_op = VMMON_CMD_GET_MODULE,
+	.module = THIS_MODULE,
+	.ops = vmmon_genl_ops,
+	.n_ops = ARRAY_SIZE(vmmon_genl_ops),
+	.mcgrps = vmmon_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vmmon_genl_mcgrps),
+};
+
+/*
+ * An event, to whoever listens: the VM's id, owner and what happened,
+ * which anyone may know of any VM.  Dropped (and counted by netlink) if
+ * memory is short: a listener sees a gap, vmmon goes on.
+ */
+void vmmon_genl_event(struct vmmon_vm *vm, enum vmmon_event event)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&vmmon_genl_family, &init_net,
+				VMMON_GENL_MCGRP_EVENTS_ID))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &vmmon_genl_family, 0, VMMON_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, VMMON_A_VM_ID, vm->id) ||
+	    nla_put_u32(msg, VMMON_A_VM_OWNER_UID,
+			from_kuid_munged(&init_user_ns, vm->owner)) ||
+	    nla_put_u32(msg, VMMON_A_EVENT, event)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&vmmon_genl_family, msg, 0,
+			  VMMON_GENL_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+int vmmon_genl_setup(void)
+{
+	return genl_register_family(&vmmon_genl_family);
+}
+
+void vmmon_genl_teardown(void)
+{
+	genl_unregister_family(&vmmon_genl_family);
+}
