@@ -269,20 +269,6 @@ VMMON_TEST(vmcall_from_long_mode)
 #define MSR_MTRR_DEF_TYPE	0x2ff
 #define MTRR_DEF_ENABLED_WB	0xc06
 
-static uint64_t guest_rdmsr(uint32_t index)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static void guest_wrmsr(uint32_t index, uint64_t v)
-{
-	asm volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)),
-		     "c"(index));
-}
-
 static uint32_t guest_cpuid1_ecx(void)
 {
 	uint32_t a = 1, b, c = 0, d;

@@ -246,6 +246,20 @@ static inline uint8_t guest_inb(uint16_t port)
 	return val;
 }
 
+static inline uint64_t guest_rdmsr(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void guest_wrmsr(uint32_t index, uint64_t v)
+{
+	asm volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)),
+		     "c"(index) : "memory");
+}
+
 size_t guest_strlen(const char *s);
 /*
  * Run @fn at CPL 3 (through SYSRET, with IOPL 3 so that its ucalls may

@@ -239,20 +239,6 @@ asm(
 "	ret\n"
 ".popsection\n");
 
-static uint64_t guest_rdmsr(uint32_t index)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void guest_wrmsr(uint32_t index, uint64_t v)
-{
-	asm volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)),
-		     "c"(index) : "memory");
-}
-
 void guest_user_call(void (*fn)(void))
 {
 	guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
