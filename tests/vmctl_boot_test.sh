@@ -160,6 +160,14 @@ check_boot() {
 	for m in 'read ok' 'write ok' 'taint 0' 'poweroff'; do
 		has "VMMON-GUEST: $m\$" || echo "no 'VMMON-GUEST: $m'" >>"$p"
 	done
+	# Features vmmon emulates or passes through are the host's: a guest
+	# without one its host has sees vmctl hiding it.
+	gflags=" $(sed -n 's/.*VMMON-GUEST: flags //p' "$log" | head -n 1) "
+	hflags=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1) "
+	for f in mce mca rdtscp rdpid invpcid tsc_adjust tsc_deadline_timer; do
+		case $hflags in *" $f "*) ;; *) continue ;; esac
+		case $gflags in *" $f "*) ;; *) echo "the host CPU has $f, the guest's does not" >>"$p" ;; esac
+	done
 	if [ "$c" != 1 ]; then
 		has 'VMMON-GUEST: power button pressed$' ||
 			echo "no 'VMMON-GUEST: power button pressed' after SIGTERM" >>"$p"

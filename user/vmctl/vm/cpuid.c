@@ -24,22 +24,20 @@
 #define C1_ECX_X2APIC		B(21)
 #define C1_ECX_TSC_DEADLINE	B(24)
 #define C1_ECX_HYPERVISOR	B(31)
-#define C1_EDX_DROP	(B(7) | B(14) | B(18) | B(21) | B(22) | B(29) | B(31))
-/* MCE MCA PSN DS ACPI TM PBE: no machine-check or thermal MSRs */
+#define C1_EDX_DROP	(B(18) | B(21) | B(22) | B(29) | B(31))
+/* PSN DS ACPI TM PBE: no thermal or debug-store MSRs (vmmon has MCA's) */
 #define C1_EDX_HTT	B(28)
 /* CPUID.7.0 */
-#define C7_EBX_DROP	(B(1) | B(2) | B(10) | B(12) | B(14) | B(15) | B(25))
-/* TSC_ADJUST SGX INVPCID PQM MPX PQE PT */
-#define C7_ECX_DROP	(B(3) | B(4) | B(5) | B(16) | B(22))
-/* PKU OSPKE WAITPKG LA57 RDPID */
+#define C7_EBX_DROP	(B(2) | B(12) | B(14) | B(15) | B(25))
+/* SGX PQM MPX PQE PT (vmmon has TSC_ADJUST, and INVPCID where the CPU does) */
+#define C7_ECX_DROP	(B(3) | B(4) | B(5) | B(16))
+/* PKU OSPKE WAITPKG LA57 */
 #define C7_EDX_DROP	(B(26) | B(27) | B(28) | B(29) | B(30) | B(31))
 /* IBRS/IBPB STIBP L1D_FLUSH ARCH_CAPABILITIES CORE_CAPABILITIES SSBD */
 /* CPUID.0xD: the XCR0 bits vmmon lets a guest set (x87 SSE AVX AVX-512) */
 #define CD_XCR0_ALLOWED	(B(0) | B(1) | B(2) | B(5) | B(6) | B(7))
 #define CD1_EAX_XSAVES	B(3)
 #define XSAVE_LEGACY_AND_HEADER	576
-/* CPUID.0x80000001 */
-#define C81_EDX_RDTSCP	B(27)
 
 #define LEAF_XSAVE	0xd
 #define LEAF_TSC	0x15	/* the guest's last basic leaf */
@@ -244,11 +242,9 @@ int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 	e = add(&t, 0x80000000, 0, false);
 	max = e->eax < 0x80000008 ? e->eax : 0x80000008;
 	e->eax = max;
-	for (fn = 0x80000001; fn <= max; fn++) {
-		e = add(&t, fn, 0, false);
-		if (fn == 0x80000001)
-			e->edx &= ~C81_EDX_RDTSCP;
-	}
+	/* RDTSCP and RDPID stay: vmmon keeps the guest's TSC_AUX. */
+	for (fn = 0x80000001; fn <= max; fn++)
+		add(&t, fn, 0, false);
 	if (ioctl(v->fd, VMMON_SET_CPUID, &t)) {
 		vmctl_err("vmmon refused the CPUID table of vCPU %u: %s",
 			  v->id, strerror(errno));
