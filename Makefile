@@ -38,7 +38,8 @@ TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
-		vmmon_long_test vmmon_cpu_test vmmon_vmm32_test vmctl_console_test
+		vmmon_long_test vmmon_cpu_test vmmon_vmm32_test vmctl_console_test \
+		vmmon_genl_test
 
 .PHONY: all module userspace unit unit-suites check check-host demo sparse install \
 	install-files dkms-install dkms-uninstall sign deb \
@@ -87,6 +88,13 @@ $(O)/vmmon_vmm32_test: tests/vmmon_vmm32_test.c tests/lib/vmmon_util.c \
 		tests/lib/*.h include/uapi/vmmon.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) -m32 $(CFLAGS) $(LDFLAGS) -o $@ $< tests/lib/vmmon_util.c -lpthread
+
+# vmmon's netlink family, spoken raw (tests/lib/vmmon_genl_util.h).
+$(O)/vmmon_genl_test: tests/vmmon_genl_test.c tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) tests/lib/*.h include/uapi/*.h $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) -lpthread
 
 $(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h $(KSFT)
 	@mkdir -p $(@D)

@@ -1,0 +1,1110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmon's generic netlink family (include/uapi/vmmon_genl.h), spoken
+ * over raw netlink sockets (vmmon_genl_util.h says why not libnl): the
+ * family and its events group, the module's figures against the VMs the
+ * test made, exit counters against a guest that makes a known number of
+ * exits, dumps of many VMs, names, what another user may see and do,
+ * events in order, and malformed and random messages refused without
+ * harm.  Loads vmmon.ko if needed; the last test unloads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uapi/vmmon.h>
+#include <uapi/vmmon_genl.h>
+#include "vmmon_genl_util.h"
+#include "vmmon_guest.h"
+#include "vmmon_test.h"
+
+#define GUEST_RAM	(64 * 1024)
+/* Exits of each kind the counting guest makes. */
+#define NR_EXITS	100
+/* VMs for the multi-part dump. */
+#define MANY_VMS	64
+#define MAX_VMS		128
+#define MAX_VCPUS	4
+
+#define XSTR(x)		STR(x)
+#define STR(x)		#x
+
+/*
+ * Real-mode guest code, between NAME_start and NAME_end in .rodata
+ * (as in vmmon_exits_test.c).
+ */
+#define GUEST16(name, body)						\
+	asm(".pushsection .rodata." #name ", \"a\"\n"			\
+	    ".code16\n" #name "_start:\n" body "\n" #name "_end:\n"	\
+	    ".code64\n.popsection\n");					\
+	extern const uint8_t name##_start[], name##_end[]
+
+/*
+ * NR_EXITS CPUIDs (answered inside vmmon), then NR_EXITS OUTs (each one
+ * RUN returning to us), then HLT.  SI counts: CPUID writes EAX-EDX.
+ */
+GUEST16(count_guest,
+	"mov $" XSTR(NR_EXITS) ", %si\n"
+	"1: xor %eax, %eax\n"
+	"cpuid\n"
+	"dec %si\n"
+	"jnz 1b\n"
+	"mov $" XSTR(NR_EXITS) ", %si\n"
+	"2: out %al, $0x80\n"
+	"dec %si\n"
+	"jnz 2b\n"
+	"hlt\n");
+
+/* int3 with an IDT limit of 0: #GP, #DF, then a triple fault. */
+GUEST16(fault_guest, "int3\n hlt\n");
+
+/* One set of exit counters, from a VMMON_A_*_EXITS nest. */
+struct exits {
+	int present;
+	uint64_t total;
+	uint64_t count[VMMON_STAT_EXIT_NR];
+};
+
+struct vcpu_info {
+	uint32_t id;
+	struct exits exits;
+	uint64_t run_ns, loads;
+};
+
+/* A VM as one GET_VM answer (or dump part) shows it. */
+struct vm_info {
+	uint64_t mask;		/* bit t: attribute t was there */
+	uint32_t id, uid, pid, state, nr_vcpus;
+	uint64_t created_ns, run_ns;
+	uint64_t mem_configured, mem_resident;
+	char name[VMMON_NAME_MAX + 16];
+	struct exits exits;
+	int nr_vcpu_infos;
+	struct vcpu_info vcpu[MAX_VCPUS];
+	int multi;		/* NLM_F_MULTI was set */
+	int bad;		/* did not parse */
+};
+
+struct mod_info {
+	uint64_t mask;
+	uint32_t api, genl_version, nr_vms, nr_vcpus, vmx_cpus;
+	uint64_t guest_pages;
+	char backend[64], features[256], mitigations[256];
+	int nr_counters;
+};
+
+#define HAS(mask, attr)	(!!((mask) & (1ULL << (attr))))
+
+static void parse_exits(const struct nlattr *nest, struct exits *e)
+{
+	const struct nlattr *tb[VMMON_A_EXITS_MAX + 1];
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	if (!nest || genl_nested(nest, tb, VMMON_A_EXITS_MAX) < 0)
+		return;
+	e->present = 1;
+	if (tb[VMMON_A_EXITS_TOTAL])
+		e->total = nla_get_u64(tb[VMMON_A_EXITS_TOTAL]);
+	/* A reason the module does not count is absent: zero. */
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
+		if (tb[VMMON_A_EXITS_REASON0 + i])
+			e->count[i] = nla_get_u64(tb[VMMON_A_EXITS_REASON0 + i]);
+}
+
+static void parse_vcpus(const struct nlattr *nest, struct vm_info *vm)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	const char *p = (const char *)nest + NLA_HDRLEN;
+	size_t len = nla_payload_len(nest);
+
+	while (len >= NLA_HDRLEN && vm->nr_vcpu_infos < MAX_VCPUS) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		struct vcpu_info *v = &vm->vcpu[vm->nr_vcpu_infos++];
+		size_t step = NLA_ALIGN(a->nla_len);
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len ||
+		    (a->nla_type & NLA_TYPE_MASK) != VMMON_A_VCPU ||
+		    genl_nested(a, tb, VMMON_A_MAX) < 0) {
+			vm->bad = 1;
+			return;
+		}
+		if (tb[VMMON_A_VCPU_ID])
+			v->id = nla_get_u32(tb[VMMON_A_VCPU_ID]);
+		parse_exits(tb[VMMON_A_VCPU_EXITS], &v->exits);
+		if (tb[VMMON_A_VCPU_RUN_NS])
+			v->run_ns = nla_get_u64(tb[VMMON_A_VCPU_RUN_NS]);
+		if (tb[VMMON_A_VCPU_LOADS])
+			v->loads = nla_get_u64(tb[VMMON_A_VCPU_LOADS]);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
+	}
+}
+
+static void parse_vm(const struct nlmsghdr *nh, struct vm_info *vm)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1], *mem[VMMON_A_MEM_MAX + 1];
+
+	memset(vm, 0, sizeof(*vm));
+	vm->multi = !!(nh->nlmsg_flags & NLM_F_MULTI);
+	vm->mask = genl_attr_mask(nh);
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_VM_ID]) {
+		vm->bad = 1;
+		return;
+	}
+	vm->id = nla_get_u32(tb[VMMON_A_VM_ID]);
+	if (tb[VMMON_A_VM_OWNER_UID])
+		vm->uid = nla_get_u32(tb[VMMON_A_VM_OWNER_UID]);
+	if (tb[VMMON_A_VM_OWNER_PID])
+		vm->pid = nla_get_u32(tb[VMMON_A_VM_OWNER_PID]);
+	if (tb[VMMON_A_VM_STATE])
+		vm->state = nla_get_u32(tb[VMMON_A_VM_STATE]);
+	if (tb[VMMON_A_VM_NR_VCPUS])
+		vm->nr_vcpus = nla_get_u32(tb[VMMON_A_VM_NR_VCPUS]);
+	if (tb[VMMON_A_VM_CREATED_NS])
+		vm->created_ns = nla_get_u64(tb[VMMON_A_VM_CREATED_NS]);
+	if (tb[VMMON_A_VM_RUN_NS])
+		vm->run_ns = nla_get_u64(tb[VMMON_A_VM_RUN_NS]);
+	if (tb[VMMON_A_VM_NAME])
+		snprintf(vm->name, sizeof(vm->name), "%s",
+			 nla_get_str(tb[VMMON_A_VM_NAME]));
+	if (tb[VMMON_A_VM_MEM] &&
+	    genl_nested(tb[VMMON_A_VM_MEM], mem, VMMON_A_MEM_MAX) >= 0) {
+		if (mem[VMMON_A_MEM_CONFIGURED])
+			vm->mem_configured = nla_get_u64(mem[VMMON_A_MEM_CONFIGURED]);
+		if (mem[VMMON_A_MEM_RESIDENT])
+			vm->mem_resident = nla_get_u64(mem[VMMON_A_MEM_RESIDENT]);
+	}
+	parse_exits(tb[VMMON_A_VM_EXITS], &vm->exits);
+	if (tb[VMMON_A_VM_VCPUS])
+		parse_vcpus(tb[VMMON_A_VM_VCPUS], vm);
+}
+
+static int vm_cb(const struct nlmsghdr *nh, void *arg)
+{
+	parse_vm(nh, arg);
+	return 0;
+}
+
+static int get_vm(struct genl_sock *s, uint32_t id, struct vm_info *vm)
+{
+	struct genl_msg m;
+
+	memset(vm, 0, sizeof(*vm));
+	genl_msg_init(&m, s->family, 0, VMMON_CMD_GET_VM);
+	genl_put_u32(&m, VMMON_A_VM_ID, id);
+	return genl_talk(s, &m, vm_cb, vm);
+}
+
+static int get_vm_by_name(struct genl_sock *s, const char *name,
+			  struct vm_info *vm)
+{
+	struct genl_msg m;
+
+	memset(vm, 0, sizeof(*vm));
+	genl_msg_init(&m, s->family, 0, VMMON_CMD_GET_VM);
+	genl_put_str(&m, VMMON_A_VM_NAME, name);
+	return genl_talk(s, &m, vm_cb, vm);
+}
+
+static int rename_vm(struct genl_sock *s, uint32_t id, const char *name)
+{
+	struct genl_msg m;
+
+	genl_msg_init(&m, s->family, 0, VMMON_CMD_SET_VM);
+	genl_put_u32(&m, VMMON_A_VM_ID, id);
+	genl_put_str(&m, VMMON_A_VM_NEW_NAME, name);
+	return genl_talk(s, &m, NULL, NULL);
+}
+
+struct vm_list {
+	int n;
+	int overflow;
+	struct vm_info vm[MAX_VMS];
+};
+
+static int list_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct vm_list *l = arg;
+
+	if (l->n == MAX_VMS) {
+		l->overflow = 1;
+		return 0;
+	}
+	parse_vm(nh, &l->vm[l->n++]);
+	return 0;
+}
+
+static int dump_vms(struct genl_sock *s, struct vm_list *l)
+{
+	struct genl_msg m;
+
+	l->n = 0;
+	l->overflow = 0;
+	genl_msg_init(&m, s->family, NLM_F_DUMP, VMMON_CMD_GET_VM);
+	return genl_talk(s, &m, list_cb, l);
+}
+
+/* The ids of this process's VMs, in the dump's order: how many, or -errno. */
+static int own_vm_ids(struct genl_sock *s, uint32_t *ids, int max)
+{
+	static struct vm_list l;
+	int i, n = 0, err = dump_vms(s, &l);
+
+	if (err)
+		return err;
+	for (i = 0; i < l.n; i++)
+		if (l.vm[i].pid == (uint32_t)getpid() && n < max)
+			ids[n++] = l.vm[i].id;
+	return n;
+}
+
+/*
+ * The id of the VM this process made last: the one of its VMs not in
+ * @known[0..n-1] (ids are unique, not promised to grow), or 0.
+ */
+static uint32_t new_vm_id(struct genl_sock *s, const uint32_t *known, int n)
+{
+	uint32_t ids[MAX_VMS], found = 0;
+	int i, j, nr = own_vm_ids(s, ids, MAX_VMS);
+
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < n && known[j] != ids[i]; j++)
+			;
+		if (j == n) {
+			if (found)
+				return 0;
+			found = ids[i];
+		}
+	}
+	return found;
+}
+
+static int mod_cb(const struct nlmsghdr *nh, void *arg)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	struct mod_info *mod = arg;
+
+	mod->mask = genl_attr_mask(nh);
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0)
+		return -EPROTO;
+	if (tb[VMMON_A_MOD_API_VERSION])
+		mod->api = nla_get_u32(tb[VMMON_A_MOD_API_VERSION]);
+	if (tb[VMMON_A_MOD_GENL_VERSION])
+		mod->genl_version = nla_get_u32(tb[VMMON_A_MOD_GENL_VERSION]);
+	if (tb[VMMON_A_MOD_NR_VMS])
+		mod->nr_vms = nla_get_u32(tb[VMMON_A_MOD_NR_VMS]);
+	if (tb[VMMON_A_MOD_NR_VCPUS])
+		mod->nr_vcpus = nla_get_u32(tb[VMMON_A_MOD_NR_VCPUS]);
+	if (tb[VMMON_A_MOD_VMX_CPUS])
+		mod->vmx_cpus = nla_get_u32(tb[VMMON_A_MOD_VMX_CPUS]);
+	if (tb[VMMON_A_MOD_GUEST_PAGES])
+		mod->guest_pages = nla_get_u64(tb[VMMON_A_MOD_GUEST_PAGES]);
+	if (tb[VMMON_A_MOD_BACKEND])
+		snprintf(mod->backend, sizeof(mod->backend), "%s",
+			 nla_get_str(tb[VMMON_A_MOD_BACKEND]));
+	if (tb[VMMON_A_MOD_FEATURES])
+		snprintf(mod->features, sizeof(mod->features), "%s",
+			 nla_get_str(tb[VMMON_A_MOD_FEATURES]));
+	if (tb[VMMON_A_MOD_MITIGATIONS])
+		snprintf(mod->mitigations, sizeof(mod->mitigations), "%s",
+			 nla_get_str(tb[VMMON_A_MOD_MITIGATIONS]));
+	if (tb[VMMON_A_MOD_COUNTERS])
+		mod->nr_counters = genl_nested(tb[VMMON_A_MOD_COUNTERS], NULL, 0);
+	return 0;
+}
+
+static int get_module(struct genl_sock *s, struct mod_info *mod)
+{
+	struct genl_msg m;
+
+	memset(mod, 0, sizeof(*mod));
+	genl_msg_init(&m, s->family, 0, VMMON_CMD_GET_MODULE);
+	return genl_talk(s, &m, mod_cb, mod);
+}
+
+/* Open the family, or fail the test saying why. */
+#define GENL_OPEN(s) do {						\
+	int __err = genl_open(s);					\
+	ASSERT_EQ(0, __err)						\
+		TH_LOG("genl_open: %s", strerror(-__err));		\
+} while (0)
+
+/* @call must answer 0; otherwise show the errno and the extended ack. */
+#define EXPECT_GENL_OK(s, call) do {					\
+	int __err = (call);						\
+	EXPECT_EQ(0, __err)						\
+		TH_LOG("%s: %s (%s)", #call, strerror(-__err),		\
+		       (s)->ext_msg);					\
+} while (0)
+#define ASSERT_GENL_OK(s, call) do {					\
+	int __err = (call);						\
+	ASSERT_EQ(0, __err)						\
+		TH_LOG("%s: %s (%s)", #call, strerror(-__err),		\
+		       (s)->ext_msg);					\
+} while (0)
+
+static int create_vcpu(int vm, uint32_t id)
+{
+	struct vmmon_create_vcpu c = { .id = id };
+
+	return ioctl(vm, VMMON_CREATE_VCPU, &c);
+}
+
+static int set_name(int vm, const char *name, size_t len)
+{
+	struct vmmon_name n;
+
+	memset(&n, 0, sizeof(n));
+	memcpy(n.name, name, len);
+	return ioctl(vm, VMMON_SET_NAME, &n);
+}
+
+VMMON_TEST(family_present)
+{
+	struct genl_sock s;
+
+	GENL_OPEN(&s);
+	EXPECT_NE(0, s.family);
+	EXPECT_EQ((uint32_t)VMMON_GENL_VERSION, s.version);
+	EXPECT_NE(0U, s.events_group)
+		TH_LOG("no \"%s\" multicast group", VMMON_GENL_MCGRP_EVENTS);
+	genl_close(&s);
+}
+
+/* The module's figures, checked against sysfs and the VMs made here. */
+static void expect_module(struct __test_metadata *_metadata,
+			  struct genl_sock *s, uint32_t vms, uint32_t vcpus)
+{
+	struct mod_info mod;
+
+	EXPECT_GENL_OK(s, get_module(s, &mod));
+	EXPECT_EQ(vms, mod.nr_vms);
+	EXPECT_EQ(vcpus, mod.nr_vcpus);
+	EXPECT_EQ(vmmon_counter("vms"), mod.nr_vms);
+	EXPECT_EQ(vmmon_counter("vcpus"), mod.nr_vcpus);
+	EXPECT_EQ(vmmon_counter("vmx_cpus"), mod.vmx_cpus);
+	EXPECT_EQ(vmmon_counter("guest_pages"), (long)mod.guest_pages);
+	EXPECT_EQ((uint32_t)VMMON_API_VERSION, mod.api);
+	EXPECT_EQ((uint32_t)VMMON_GENL_VERSION, mod.genl_version);
+	EXPECT_NE('\0', mod.backend[0]);
+	EXPECT_TRUE(HAS(mod.mask, VMMON_A_MOD_MITIGATIONS));
+	EXPECT_TRUE(HAS(mod.mask, VMMON_A_MOD_FEATURES));
+	ksft_print_msg("module: backend \"%s\", features \"%s\", mitigations \"%s\", %d counters, %u VMs, %u vCPUs, %u CPUs in VMX root\n",
+		       mod.backend, mod.features, mod.mitigations,
+		       mod.nr_counters, mod.nr_vms, mod.nr_vcpus, mod.vmx_cpus);
+}
+
+/* Two VMs with 1 and 2 vCPUs: NR_VMS and NR_VCPUS follow them both ways. */
+VMMON_TEST(get_module)
+{
+	int a, b, va, vb[2];
+	struct genl_sock s;
+
+	GENL_OPEN(&s);
+	expect_module(_metadata, &s, 0, 0);
+	a = vmmon_create_vm(dev);
+	ASSERT_OK(a);
+	b = vmmon_create_vm(dev);
+	ASSERT_OK(b);
+	va = create_vcpu(a, 0);
+	ASSERT_OK(va);
+	vb[0] = create_vcpu(b, 0);
+	ASSERT_OK(vb[0]);
+	vb[1] = create_vcpu(b, 1);
+	ASSERT_OK(vb[1]);
+	expect_module(_metadata, &s, 2, 3);
+	/* A VM lives while its vCPU fds do. */
+	close(vb[0]);
+	close(vb[1]);
+	close(b);
+	expect_module(_metadata, &s, 1, 1);
+	close(va);
+	close(a);
+	expect_module(_metadata, &s, 0, 0);
+	genl_close(&s);
+}
+
+static void expect_exits_equal(struct __test_metadata *_metadata,
+			       const char *what, const struct exits *nl,
+			       const struct vmmon_exit_stats *io)
+{
+	int i;
+
+	EXPECT_TRUE(nl->present) TH_LOG("%s: no exits nest", what);
+	EXPECT_EQ(io->total, nl->total) TH_LOG("%s: total", what);
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
+		EXPECT_EQ(io->count[i], nl->count[i])
+			TH_LOG("%s: reason %d", what, i);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * NR_EXITS CPUID and NR_EXITS port exits: the VM's and the vCPU's
+ * counters say exactly that, as the ioctls do, and the rest of the VM
+ * is as made (one vCPU, its RAM, owner, creation time, state).
+ */
+VMMON_TEST(exact_exit_counts)
+{
+	uint64_t before = realtime_ns(), after;
+	struct vmmon_vcpu_stats cst;
+	struct vmmon_vm_stats vst;
+	struct vmmon_guest g;
+	struct genl_sock s;
+	struct vm_info vm;
+	uint32_t id;
+	int io = 0;
+
+	GENL_OPEN(&s);
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, count_guest_start,
+				     count_guest_end - count_guest_start));
+	after = realtime_ns();
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	ASSERT_GENL_OK(&s, get_vm(&s, id, &vm));
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_CREATED, vm.state);
+
+	for (;;) {
+		ASSERT_OK(vmmon_guest_run(&g));
+		if (g.run->exit_reason != VMMON_EXIT_IO)
+			break;
+		ASSERT_LE(++io, NR_EXITS);
+	}
+	EXPECT_EQ((uint32_t)VMMON_EXIT_HLT, g.run->exit_reason) vmmon_show_exit(g.run);
+	EXPECT_EQ(NR_EXITS, io);
+
+	ASSERT_OK(ioctl(g.vm, VMMON_GET_VM_STATS, &vst));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_VCPU_STATS, &cst));
+	EXPECT_EQ((uint64_t)NR_EXITS, vst.exits.count[VMMON_STAT_EXIT_CPUID]);
+	EXPECT_EQ((uint64_t)NR_EXITS, vst.exits.count[VMMON_STAT_EXIT_IO]);
+
+	ASSERT_GENL_OK(&s, get_vm(&s, id, &vm));
+	ASSERT_FALSE(vm.bad);
+	EXPECT_EQ((uint64_t)NR_EXITS, vm.exits.count[VMMON_STAT_EXIT_CPUID]);
+	EXPECT_EQ((uint64_t)NR_EXITS, vm.exits.count[VMMON_STAT_EXIT_IO]);
+	expect_exits_equal(_metadata, "VM", &vm.exits, &vst.exits);
+	ASSERT_EQ(1, vm.nr_vcpu_infos);
+	EXPECT_EQ(0U, vm.vcpu[0].id);
+	EXPECT_EQ((uint64_t)NR_EXITS, vm.vcpu[0].exits.count[VMMON_STAT_EXIT_CPUID]);
+	expect_exits_equal(_metadata, "vCPU 0", &vm.vcpu[0].exits, &cst.exits);
+	EXPECT_EQ(cst.loads, vm.vcpu[0].loads);
+	EXPECT_GT(vm.vcpu[0].run_ns, 0U);
+	/* The VM's time is its vCPUs' time, and it has one. */
+	EXPECT_EQ(vm.vcpu[0].run_ns, vm.run_ns);
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_STOPPED, vm.state);
+	EXPECT_EQ(1U, vm.nr_vcpus);
+	EXPECT_EQ((uint32_t)getpid(), vm.pid);
+	EXPECT_EQ(geteuid(), vm.uid);
+	EXPECT_GE(vm.created_ns, before);
+	EXPECT_LE(vm.created_ns, after);
+	EXPECT_EQ((uint64_t)GUEST_RAM / 4096, vm.mem_configured);
+	EXPECT_EQ(vst.pages_resident, vm.mem_resident);
+	ksft_print_msg("VM %u: %llu exits, %llu ns in RUN, %llu pages resident\n",
+		       id, (unsigned long long)vm.exits.total,
+		       (unsigned long long)vm.run_ns,
+		       (unsigned long long)vm.mem_resident);
+	vmmon_guest_destroy(&g);
+	genl_close(&s);
+}
+
+/*
+ * This process's VMs in @l: exactly @ids[0..n-1], each once, and the
+ * whole dump in increasing order of ids, each part a multi-part message
+ * without the vCPUs.
+ */
+static void expect_dump(struct __test_metadata *_metadata,
+			const struct vm_list *l, const uint32_t *ids, int n)
+{
+	int i, j, seen, own = 0;
+
+	ASSERT_FALSE(l->overflow);
+	for (i = 0; i < l->n; i++) {
+		EXPECT_FALSE(l->vm[i].bad);
+		EXPECT_TRUE(l->vm[i].multi);
+		EXPECT_FALSE(HAS(l->vm[i].mask, VMMON_A_VM_VCPUS));
+		if (i)
+			EXPECT_LT(l->vm[i - 1].id, l->vm[i].id)
+				TH_LOG("dump entry %d", i);
+		if (l->vm[i].pid == (uint32_t)getpid())
+			own++;
+	}
+	EXPECT_EQ(n, own);
+	for (j = 0; j < n; j++) {
+		for (i = 0, seen = 0; i < l->n; i++)
+			seen += l->vm[i].id == ids[j];
+		EXPECT_EQ(1, seen) TH_LOG("VM %u", ids[j]);
+	}
+}
+
+VMMON_TEST_TIMEOUT(dump_lists_all, 600)
+{
+	static struct vm_list l;
+	uint32_t ids[MAX_VMS];
+	struct genl_sock s;
+	struct rlimit rl;
+	int i;
+
+	GENL_OPEN(&s);
+	for (i = 0; i < 5; i++) {
+		ASSERT_OK(vmmon_create_vm(dev));
+		ids[i] = new_vm_id(&s, ids, i);
+		ASSERT_NE(0U, ids[i]);
+	}
+	ASSERT_GENL_OK(&s, dump_vms(&s, &l));
+	expect_dump(_metadata, &l, ids, 5);
+
+	/* Each VM is an fd. */
+	ASSERT_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < MANY_VMS + 5 + 32)
+		SKIP(return, "RLIMIT_NOFILE %llu is too low for %d VMs",
+		     (unsigned long long)rl.rlim_cur, MANY_VMS);
+	for (; i < 5 + MANY_VMS; i++) {
+		ASSERT_OK(vmmon_create_vm(dev));
+		ids[i] = new_vm_id(&s, ids, i);
+		ASSERT_NE(0U, ids[i]);
+	}
+	ASSERT_GENL_OK(&s, dump_vms(&s, &l));
+	expect_dump(_metadata, &l, ids, i);
+	/*
+	 * The kernel fills a dump's datagrams to the reader's buffer
+	 * (GENL_RECV_SIZE): this many VMs cannot fit in one.
+	 */
+	EXPECT_GT(s.datagrams, 1);
+	ksft_print_msg("dump of %d VMs: %d datagrams\n", l.n, s.datagrams);
+	genl_close(&s);
+}
+
+VMMON_TEST(names)
+{
+	static const char *const bad[] = { "", "123", "a b", "a/b", "x\n" };
+	char longest[VMMON_NAME_MAX], full[VMMON_NAME_MAX];
+	struct genl_sock s;
+	uint32_t ida, idb;
+	struct vm_info vm;
+	unsigned int i;
+	int a, b;
+
+	GENL_OPEN(&s);
+	a = vmmon_create_vm(dev);
+	ASSERT_OK(a);
+	ida = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, ida);
+	b = vmmon_create_vm(dev);
+	ASSERT_OK(b);
+	idb = new_vm_id(&s, &ida, 1);
+	ASSERT_NE(0U, idb);
+
+	ASSERT_OK(set_name(a, "genl-a", 7));
+	ASSERT_GENL_OK(&s, get_vm_by_name(&s, "genl-a", &vm));
+	EXPECT_EQ(ida, vm.id);
+	EXPECT_STREQ("genl-a", vm.name);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = set_name(a, bad[i], strlen(bad[i]) + 1), e = errno;
+
+		EXPECT_TRUE(r == -1 && e == EINVAL)
+			TH_LOG("name \"%s\": %d (%s)", bad[i], r, strerror(e));
+	}
+	/* 31 characters fit; 32 leave no room for the NUL. */
+	memset(longest, 'n', sizeof(longest));
+	longest[VMMON_NAME_MAX - 1] = '\0';
+	ASSERT_OK(set_name(b, longest, sizeof(longest)));
+	memset(full, 'f', sizeof(full));
+	EXPECT_ERRNO(set_name(b, full, sizeof(full)), EINVAL);
+	/* A refused name changed nothing. */
+	EXPECT_GENL_OK(&s, get_vm(&s, ida, &vm));
+	EXPECT_STREQ("genl-a", vm.name);
+
+	EXPECT_ERRNO(set_name(b, "genl-a", 7), EEXIST);
+	EXPECT_GENL_OK(&s, get_vm(&s, idb, &vm));
+	EXPECT_STREQ(longest, vm.name);
+
+	EXPECT_GENL_OK(&s, rename_vm(&s, ida, "genl-b"));
+	EXPECT_GENL_OK(&s, get_vm_by_name(&s, "genl-b", &vm));
+	EXPECT_EQ(ida, vm.id);
+	EXPECT_STREQ("genl-b", vm.name);
+	EXPECT_NE(0, get_vm_by_name(&s, "genl-a", &vm));
+	/* The old name is free again. */
+	ASSERT_OK(set_name(b, "genl-a", 7));
+	EXPECT_GENL_OK(&s, get_vm_by_name(&s, "genl-a", &vm));
+	EXPECT_EQ(idb, vm.id);
+	/* Renames follow the same rules. */
+	EXPECT_EQ(-EEXIST, rename_vm(&s, ida, "genl-a"));
+	EXPECT_EQ(-EINVAL, rename_vm(&s, ida, "42"));
+	EXPECT_EQ(-EINVAL, rename_vm(&s, ida, "a b"));
+	close(a);
+	close(b);
+	genl_close(&s);
+}
+
+/* What the unprivileged child saw, in memory it shares with the test. */
+struct other_view {
+	int opened;
+	int dump_err, found, get_err, set_err, mod_err;
+	uint64_t dump_mask, get_mask;
+	uint32_t dump_uid, get_uid;
+	char set_msg[256];
+};
+
+/* As uid and gid 65534 (nobody), without capabilities. */
+static int look_as_nobody(uint32_t id, struct other_view *v)
+{
+	static struct vm_list l;
+	struct genl_sock s;
+	struct vm_info vm;
+	struct mod_info mod;
+	int i;
+
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return 1;
+	if (genl_open(&s))
+		return 1;
+	v->opened = 1;
+	v->dump_err = dump_vms(&s, &l);
+	for (i = 0; i < l.n; i++) {
+		if (l.vm[i].id != id)
+			continue;
+		v->found++;
+		v->dump_mask = l.vm[i].mask;
+		v->dump_uid = l.vm[i].uid;
+	}
+	v->get_err = get_vm(&s, id, &vm);
+	v->get_mask = vm.mask;
+	v->get_uid = vm.uid;
+	v->set_err = rename_vm(&s, id, "stolen");
+	snprintf(v->set_msg, sizeof(v->set_msg), "%s", s.ext_msg);
+	v->mod_err = get_module(&s, &mod);
+	genl_close(&s);
+	return 0;
+}
+
+/*
+ * Another user sees that the VM exists, its id and owner and nothing
+ * else, and cannot rename it: EPERM with a message.  The module's
+ * figures are anyone's.
+ */
+VMMON_TEST(permissions)
+{
+	const uint64_t reduced = 1ULL << VMMON_A_VM_ID |
+				 1ULL << VMMON_A_VM_OWNER_UID;
+	struct other_view *v;
+	struct genl_sock s;
+	struct vm_info vm;
+	int vm_fd, status;
+	uint32_t id;
+	pid_t child;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root, to become another user");
+	GENL_OPEN(&s);
+	v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, v);
+	vm_fd = vmmon_create_vm(dev);
+	ASSERT_OK(vm_fd);
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	/* A name, so that its absence in the other's view means something. */
+	ASSERT_OK(set_name(vm_fd, "secret", 7));
+
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0)
+		_exit(look_as_nobody(id, v));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child could not become nobody (opened %d)", v->opened);
+
+	EXPECT_EQ(0, v->dump_err) TH_LOG("dump: %s", strerror(-v->dump_err));
+	EXPECT_EQ(1, v->found);
+	EXPECT_EQ(reduced, v->dump_mask)
+		TH_LOG("dump shows attributes 0x%llx", (unsigned long long)v->dump_mask);
+	EXPECT_EQ(0U, v->dump_uid);
+	EXPECT_EQ(0, v->get_err) TH_LOG("get: %s", strerror(-v->get_err));
+	EXPECT_EQ(reduced, v->get_mask)
+		TH_LOG("get shows attributes 0x%llx", (unsigned long long)v->get_mask);
+	EXPECT_EQ(0U, v->get_uid);
+	EXPECT_EQ(-EPERM, v->set_err) TH_LOG("set: %s", strerror(-v->set_err));
+	EXPECT_NE('\0', v->set_msg[0]);
+	ksft_print_msg("refusal: \"%s\"\n", v->set_msg);
+	EXPECT_EQ(0, v->mod_err) TH_LOG("get_module: %s", strerror(-v->mod_err));
+
+	EXPECT_GENL_OK(&s, get_vm(&s, id, &vm));
+	EXPECT_STREQ("secret", vm.name);
+	munmap(v, sizeof(*v));
+	close(vm_fd);
+	genl_close(&s);
+}
+
+/* The events of VM @id on @ev, until DESTROYED or the timeout: how many. */
+static int read_events(struct genl_sock *ev, uint32_t id, uint32_t *events,
+		       int max, uint32_t *uid)
+{
+	/* int: nlmsghdr alignment. */
+	static int buf[GENL_RECV_SIZE / sizeof(int)];
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	int n = 0;
+
+	while (n < max) {
+		int len = genl_recv(ev, buf, sizeof(buf));
+		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+
+		if (len < 0)
+			return n;
+		for (; NLMSG_OK(nh, (unsigned int)len); nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_type != ev->family ||
+			    genl_cmd(nh) != VMMON_CMD_EVENT ||
+			    genl_attrs(nh, tb, VMMON_A_MAX) < 0 ||
+			    !tb[VMMON_A_VM_ID] || !tb[VMMON_A_EVENT] ||
+			    nla_get_u32(tb[VMMON_A_VM_ID]) != id || n == max)
+				continue;
+			events[n] = nla_get_u32(tb[VMMON_A_EVENT]);
+			if (tb[VMMON_A_VM_OWNER_UID])
+				*uid = nla_get_u32(tb[VMMON_A_VM_OWNER_UID]);
+			if (events[n++] == VMMON_EVENT_DESTROYED)
+				return n;
+		}
+	}
+	return n;
+}
+
+VMMON_TEST(events)
+{
+	const uint32_t want[] = {
+		VMMON_EVENT_CREATED, VMMON_EVENT_SHUTDOWN, VMMON_EVENT_DESTROYED,
+	};
+	struct genl_sock s, ev;
+	struct vmmon_sregs sregs;
+	struct vmmon_guest g;
+	uint32_t events[8], id, uid = ~0U;
+	int i, n;
+
+	GENL_OPEN(&s);
+	GENL_OPEN(&ev);
+	ASSERT_EQ(0, genl_join_events(&ev));
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, fault_guest_start,
+				     fault_guest_end - fault_guest_start));
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.idt.limit = 0;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EQ((uint32_t)VMMON_EXIT_SHUTDOWN, g.run->exit_reason) vmmon_show_exit(g.run);
+	vmmon_guest_destroy(&g);
+
+	n = read_events(&ev, id, events, 8, &uid);
+	for (i = 0; i < n; i++)
+		ksft_print_msg("VM %u: event %u\n", id, events[i]);
+	ASSERT_EQ(3, n);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(want[i], events[i]) TH_LOG("event %d", i);
+	EXPECT_EQ(geteuid(), uid);
+	genl_close(&ev);
+	genl_close(&s);
+}
+
+/* Kernel log lines that mean the kernel is hurt, after a log_mark(). */
+static void expect_clean_log(struct __test_metadata *_metadata, int mark)
+{
+	static const char bad[][32] = {
+		"WARNING:", "BUG:", "Oops", "general protection fault",
+		"Kernel panic",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_FALSE(log_since(mark, bad[i])) TH_LOG("kernel log: %s", bad[i]);
+}
+
+/*
+ * An answer from the kernel, not the library giving up: no answer
+ * (-EAGAIN), one that did not parse (-EPROTO) or did not fit (-EMSGSIZE).
+ */
+static int kernel_answered(int err)
+{
+	return err != -EAGAIN && err != -EPROTO && err != -EMSGSIZE;
+}
+
+enum bad_kind {
+	BAD_UNKNOWN_ATTR, BAD_TYPE_MASK, BAD_U8_ID, BAD_U64_ID, BAD_NESTED_ID,
+	BAD_LONG_NAME, BAD_UNTERMINATED_NAME, BAD_UNTERMINATED_NEW_NAME,
+	BAD_ATTR_PAST_END, BAD_ATTR_SHORT, BAD_CMD_99, BAD_CMD_UNSPEC,
+	BAD_CMD_EVENT, BAD_NO_VM, BAD_NO_SUCH_VM, BAD_NO_NEW_NAME,
+	BAD_SHORT_GENL_HDR, BAD_NR,
+};
+
+static const char *const bad_names[BAD_NR] = {
+	[BAD_UNKNOWN_ATTR] = "unknown attribute type (VMMON_A_MAX + 1)",
+	[BAD_TYPE_MASK] = "attribute type 0x3fff",
+	[BAD_U8_ID] = "VM_ID as a u8",
+	[BAD_U64_ID] = "VM_ID as a u64",
+	[BAD_NESTED_ID] = "VM_ID with NLA_F_NESTED",
+	[BAD_LONG_NAME] = "VM_NAME of VMMON_NAME_MAX + 10 bytes",
+	[BAD_UNTERMINATED_NAME] = "VM_NAME without its NUL",
+	[BAD_UNTERMINATED_NEW_NAME] = "SET_VM, NEW_NAME without its NUL",
+	[BAD_ATTR_PAST_END] = "nla_len past the end of the message",
+	[BAD_ATTR_SHORT] = "nla_len shorter than its header",
+	[BAD_CMD_99] = "command 99",
+	[BAD_CMD_UNSPEC] = "command VMMON_CMD_UNSPEC",
+	[BAD_CMD_EVENT] = "command VMMON_CMD_EVENT (multicast only)",
+	[BAD_NO_VM] = "GET_VM with neither id nor name",
+	[BAD_NO_SUCH_VM] = "GET_VM of an id no VM has",
+	[BAD_NO_NEW_NAME] = "SET_VM without NEW_NAME",
+	[BAD_SHORT_GENL_HDR] = "message shorter than the genetlink header",
+};
+
+static void build_bad(struct genl_msg *m, uint16_t family, uint32_t id,
+		      enum bad_kind kind)
+{
+	char name[VMMON_NAME_MAX + 10];
+	uint64_t u64 = id;
+	uint8_t u8 = id;
+	struct nlattr *a;
+
+	genl_msg_init(m, family, 0, VMMON_CMD_GET_VM);
+	switch (kind) {
+	case BAD_UNKNOWN_ATTR:
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put_u32(m, VMMON_A_MAX + 1, 0);
+		break;
+	case BAD_TYPE_MASK:
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put_u32(m, (uint16_t)NLA_TYPE_MASK, 0);
+		break;
+	case BAD_U8_ID:
+		genl_put(m, VMMON_A_VM_ID, &u8, sizeof(u8));
+		break;
+	case BAD_U64_ID:
+		genl_put(m, VMMON_A_VM_ID, &u64, sizeof(u64));
+		break;
+	case BAD_NESTED_ID:
+		a = genl_put_u32(m, VMMON_A_VM_ID, id);
+		a->nla_type |= NLA_F_NESTED;
+		break;
+	case BAD_LONG_NAME:
+		memset(name, 'a', sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		genl_put(m, VMMON_A_VM_NAME, name, sizeof(name));
+		break;
+	case BAD_UNTERMINATED_NAME:
+		genl_put(m, VMMON_A_VM_NAME, "genl", 4);
+		break;
+	case BAD_UNTERMINATED_NEW_NAME:
+		genl_msg_init(m, family, 0, VMMON_CMD_SET_VM);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put(m, VMMON_A_VM_NEW_NAME, "genl", 4);
+		break;
+	case BAD_ATTR_PAST_END:
+		a = genl_put_u32(m, VMMON_A_VM_ID, id);
+		a->nla_len = 200;
+		break;
+	case BAD_ATTR_SHORT:
+		a = genl_put_u32(m, VMMON_A_VM_ID, id);
+		a->nla_len = 2;
+		break;
+	case BAD_CMD_99:
+		genl_msg_init(m, family, 0, 99);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		break;
+	case BAD_CMD_UNSPEC:
+		genl_msg_init(m, family, 0, VMMON_CMD_UNSPEC);
+		break;
+	case BAD_CMD_EVENT:
+		genl_msg_init(m, family, 0, VMMON_CMD_EVENT);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put_u32(m, VMMON_A_EVENT, VMMON_EVENT_DESTROYED);
+		break;
+	case BAD_NO_VM:
+		break;
+	case BAD_NO_SUCH_VM:
+		genl_put_u32(m, VMMON_A_VM_ID, id + 0x10000000);
+		break;
+	case BAD_NO_NEW_NAME:
+		genl_msg_init(m, family, 0, VMMON_CMD_SET_VM);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		break;
+	case BAD_SHORT_GENL_HDR:
+		m->len = NLMSG_LENGTH(2);
+		break;
+	case BAD_NR:
+		break;
+	}
+}
+
+/*
+ * Each malformed request is refused with an error, the socket goes on
+ * answering, and the VM it named is untouched.
+ */
+VMMON_TEST(malformed)
+{
+	struct genl_sock s;
+	struct mod_info mod;
+	struct vm_info vm;
+	struct genl_msg m;
+	int vm_fd, k, err, mark = log_mark();
+	uint32_t id;
+
+	GENL_OPEN(&s);
+	vm_fd = vmmon_create_vm(dev);
+	ASSERT_OK(vm_fd);
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	ASSERT_OK(set_name(vm_fd, "genl", 5));
+	for (k = 0; k < BAD_NR; k++) {
+		build_bad(&m, s.family, id, k);
+		err = genl_talk(&s, &m, NULL, NULL);
+		ksft_print_msg("%s: %s (%d), \"%s\"\n", bad_names[k],
+			       strerror(-err), err, s.ext_msg);
+		EXPECT_LT(err, 0) TH_LOG("%s: accepted", bad_names[k]);
+		EXPECT_TRUE(kernel_answered(err)) TH_LOG("%s", bad_names[k]);
+		EXPECT_GENL_OK(&s, get_module(&s, &mod));
+	}
+	EXPECT_GENL_OK(&s, get_vm(&s, id, &vm));
+	EXPECT_STREQ("genl", vm.name);
+	expect_clean_log(_metadata, mark);
+	close(vm_fd);
+	genl_close(&s);
+}
+
+/* Fixed, so that a failure can be replayed: printed by the test. */
+#define FUZZ_SEED	0x766d6d6fU
+#define FUZZ_ROUNDS	2000
+#define FUZZ_CMDS	11
+
+static uint32_t fuzz_state;
+
+/* xorshift32: the same sequence on every libc. */
+static uint32_t rnd(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 17;
+	fuzz_state ^= fuzz_state << 5;
+	return fuzz_state;
+}
+
+/*
+ * One attribute: a quarter as the policy wants it, so that handlers run
+ * (real VM ids, names from valid and invalid characters), the rest
+ * random bytes, some with a flag bit in the type or a length that runs
+ * past the message.
+ */
+static void fuzz_attr(struct genl_msg *m, const uint32_t *ids)
+{
+	static const char chars[] = "az09._- /\xff";
+	uint16_t type = rnd() % (VMMON_A_MAX + 4);
+	size_t len = rnd() % 40, i;
+	struct nlattr *a;
+	char data[40];
+
+	for (i = 0; i < len; i++)
+		data[i] = rnd();
+	switch (rnd() % 4) {
+	case 0:
+		if (type == VMMON_A_VM_ID) {
+			genl_put_u32(m, type, rnd() % 2 ? ids[rnd() % 2] : rnd() % 8);
+		} else if (type == VMMON_A_VM_NAME || type == VMMON_A_VM_NEW_NAME) {
+			for (i = 0; i + 1 < len; i++)
+				data[i] = chars[rnd() % (sizeof(chars) - 1)];
+			data[len ? len - 1 : 0] = '\0';
+			genl_put(m, type, data, len ? len : 1);
+		} else {
+			genl_put_u32(m, type, rnd());
+		}
+		return;
+	case 1:
+		genl_put(m, type, data, len);
+		return;
+	case 2:
+		a = genl_put(m, type, data, len);
+		if (a)
+			a->nla_type |= rnd() % 2 ? NLA_F_NESTED : NLA_F_NET_BYTEORDER;
+		return;
+	default:
+		a = genl_put(m, type, data, len);
+		if (a)
+			a->nla_len += 1 + rnd() % 64;
+		return;
+	}
+}
+
+/*
+ * Random requests (command, flags with and without NLM_F_DUMP, 0-4
+ * attributes), as syzkaller sends to a family: every one answered or
+ * refused, the VMs still there, no kernel warning.
+ */
+VMMON_TEST_TIMEOUT(fuzz, 600)
+{
+	int refused[256] = { 0 }, answered = 0, other = 0;
+	int vm_fd[2], vcpu, i, j, err, mark = log_mark();
+	struct genl_sock s;
+	struct mod_info mod;
+	struct vm_info vm;
+	struct genl_msg m;
+	uint32_t ids[2];
+
+	GENL_OPEN(&s);
+	for (i = 0; i < 2; i++) {
+		vm_fd[i] = vmmon_create_vm(dev);
+		ASSERT_OK(vm_fd[i]);
+		ids[i] = new_vm_id(&s, ids, i);
+		ASSERT_NE(0U, ids[i]);
+	}
+	vcpu = create_vcpu(vm_fd[0], 0);
+	ASSERT_OK(vcpu);
+	fuzz_state = FUZZ_SEED;
+	ksft_print_msg("fuzz: seed 0x%x, %d messages\n", FUZZ_SEED, FUZZ_ROUNDS);
+	for (i = 0; i < FUZZ_ROUNDS; i++) {
+		uint16_t flags = rnd() & (NLM_F_ROOT | NLM_F_MATCH |
+					  NLM_F_ATOMIC | NLM_F_ECHO);
+		int nattrs = rnd() % 5;
+
+		genl_msg_init(&m, s.family, flags, rnd() % FUZZ_CMDS);
+		for (j = 0; j < nattrs; j++)
+			fuzz_attr(&m, ids);
+		err = genl_talk(&s, &m, NULL, NULL);
+		ASSERT_TRUE(kernel_answered(err))
+			TH_LOG("message %d (cmd %u, flags 0x%x): %s", i,
+			       genl_cmd(&m.nh), flags, strerror(-err));
+		if (!err)
+			answered++;
+		else if (-err < 256)
+			refused[-err]++;
+		else
+			other++;
+	}
+	ksft_print_msg("fuzz: %d answered, %d refused with another code\n",
+		       answered, other);
+	for (i = 0; i < 256; i++)
+		if (refused[i])
+			ksft_print_msg("fuzz: %d refused with %s\n", refused[i],
+				       strerror(i));
+	EXPECT_GENL_OK(&s, get_module(&s, &mod));
+	EXPECT_EQ(2U, mod.nr_vms);
+	for (i = 0; i < 2; i++)
+		EXPECT_GENL_OK(&s, get_vm(&s, ids[i], &vm));
+	expect_clean_log(_metadata, mark);
+	close(vcpu);
+	for (i = 0; i < 2; i++)
+		close(vm_fd[i]);
+	genl_close(&s);
+}
+
+VMMON_TEST_MAIN
