@@ -24,6 +24,17 @@ override LDFLAGS += -static
 endif
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
+# vmctl's control channel (libnl-genl) and --json (json-c): flags from
+# pkg-config, --static for STATIC=1 (their own dependencies, -lpthread).
+VMCTL_PKGS := libnl-genl-3.0 json-c
+VMCTL_CFLAGS := $(shell pkg-config --cflags $(VMCTL_PKGS))
+VMCTL_LIBS := $(shell pkg-config $(if $(filter 1,$(STATIC)),--static) \
+	      --libs $(VMCTL_PKGS))
+# A static link warns that libnl-3.a's address helpers name glibc's
+# getaddrinfo() and getprotobyname() (NSS); vmctl never calls them.
+# Those lines are dropped, any other message of the link is shown.
+VMCTL_LOG_FILTER := grep -v -e 'in statically linked applications requires at runtime' \
+	-e 'libnl_3_la-[a-z]*\.o): in function'
 
 # The kernel's kselftest harness, from Debian's linux-source package.
 KSFT_DIR := build/kselftest
@@ -60,9 +71,13 @@ $(O)/vmctl_%_test: tests/vmctl_%_test.sh
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
-$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h
+$(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
+		include/uapi/vmmon_genl.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(LDFLAGS) -o $@ $(VMCTL_SRCS) -lpthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(VMCTL_CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' \
+		$(LDFLAGS) -o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread 2>$@.log || \
+		{ cat $@.log >&2; rm -f $@.log; exit 1; }
+	@$(VMCTL_LOG_FILTER) $@.log >&2 || true; rm -f $@.log
 
 # A multiboot test kernel for vmctl run (32-bit, linked at 1 MiB).
 $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S
@@ -121,9 +136,11 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
 		$< kmod/x86/x86_walk.c
 
-build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h
+build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
+		include/uapi/vmmon_genl.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) -o $@ $(VMCTL_SRCS) -lpthread
+	$(CC) $(CFLAGS) $(VMCTL_CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) \
+		-o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread
 
 # vm/*.c too: dev_vcpu_test includes vm/board.c, vm/vcpu.c and vm/msr.c.
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h user/vmctl/*/*.h \

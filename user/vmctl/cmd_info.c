@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
+#include "ctl/vm.h"
 #include "vmctl.h"
 
 static const struct {
@@ -39,6 +40,45 @@ static void print_text(const char *label, const char *path)
 	if (f)
 		fclose(f);
 	printf("%-26s %s\n", label, text[0] ? text : "unknown");
+}
+
+/*
+ * What the control channel adds: the module's own account of its
+ * version, backend, features and mitigations, with their counters.
+ * Without the family (an older module) one line says so; the rest of
+ * vmctl info came through /dev/vmmon and sysfs and stands.
+ */
+static void print_module(void)
+{
+	struct ctl_module mod;
+	struct ctl c;
+	unsigned int i;
+	int err;
+
+	if (ctl_open(&c, true)) {
+		printf("%-26s none: %s\n", "netlink family", c.ext_msg);
+		return;
+	}
+	err = ctl_get_module(&c, &mod);
+	ctl_close(&c);
+	if (err) {
+		printf("%-26s %s version %u, but GET_MODULE failed: %s%s%s\n",
+		       "netlink family", VMMON_GENL_NAME, c.version,
+		       strerror(-err), c.ext_msg[0] ? ": " : "", c.ext_msg);
+		return;
+	}
+	printf("%-26s %s version %u\n", "netlink family", VMMON_GENL_NAME,
+	       mod.genl_version);
+	printf("%-26s %u\n", "module API", mod.api_version);
+	printf("%-26s %s\n", "backend", mod.backend);
+	printf("%-26s %s\n", "features", mod.features);
+	printf("%-26s %s\n", "mitigations", mod.mitigations);
+	for (i = 0; i < mod.nr_counters; i++)
+		printf("  %-24s %llu\n", mod.counter[i].name,
+		       (unsigned long long)mod.counter[i].value);
+	printf("%-26s %u VMs, %u vCPUs, %llu guest pages, %u CPUs in VMX root\n",
+	       "module now", mod.nr_vms, mod.nr_vcpus,
+	       (unsigned long long)mod.guest_pages, mod.vmx_cpus);
 }
 
 static int info_run(const char *device, int argc, char **argv)
@@ -77,6 +117,7 @@ static int info_run(const char *device, int argc, char **argv)
 	print_text("speculation mitigations",
 		   "/sys/class/misc/vmmon/mitigations/active");
 	print_text("L1D flush setting", "/sys/module/vmmon/parameters/l1d_flush");
+	print_module();
 	close(fd);
 	return VMCTL_EXIT_OK;
 }

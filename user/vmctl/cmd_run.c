@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot/boot.h"
+#include "ctl/exit_names.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 
@@ -58,6 +59,9 @@ static void run_usage(FILE *out)
 		"  --test-irqs        ports 0x2000-0x2017, as QEMU's pc-testdev: a guest\n"
 		"                     write of V to 0x2000 + N sets interrupt line N to V\n"
 		"                     (for conformance tests of the PIC and I/O APIC)\n"
+		"  --name NAME        the VM's name, for vmctl list, stat and top: 1 to 31\n"
+		"                     of A-Z a-z 0-9 . _ -, not all digits, unique among\n"
+		"                     your VMs\n"
 		"  --stats            print the VM's exits by reason to stderr at the end,\n"
 		"                     with the local APICs' share of MMIO exits and the\n"
 		"                     interrupts injected\n"
@@ -149,7 +153,8 @@ static int add_disk(struct vm_options *o, char *arg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
-       OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS };
+       OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS,
+       OPT_NAME };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -163,6 +168,7 @@ static const struct option run_options[] = {
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "test-irqs", no_argument, NULL, OPT_TEST_IRQS },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -177,6 +183,17 @@ static const char *bad_option_word(int argc, char **argv)
 	    argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
 		return argv[optind];
 	return argv[optind - 1];
+}
+
+/* As the module checks it (vmmon.h, struct vmmon_name), said before a VM. */
+static bool run_name_valid(const char *name)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	size_t len = strlen(name);
+
+	return len && len < VMMON_NAME_MAX && strspn(name, chars) == len &&
+	       strspn(name, "0123456789") != len;
 }
 
 /* 0, 1 for --help, or -1 after a message. */
@@ -201,6 +218,14 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_STATS: o->stats = true; break;
 		case OPT_NO_REBOOT: o->no_reboot = true; break;
 		case OPT_TEST_IRQS: o->test_irqs = true; break;
+		case OPT_NAME:
+			if (!run_name_valid(optarg)) {
+				vmctl_err("bad VM name '%s': 1 to %d characters from A-Z a-z 0-9 . _ -, not all digits",
+					  optarg, VMMON_NAME_MAX - 1);
+				return -1;
+			}
+			o->name = optarg;
+			break;
 		case OPT_SHUTDOWN_TIMEOUT:
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
@@ -389,21 +414,6 @@ err:
 
 static void print_stats(struct vm *vm)
 {
-	static const char *const names[VMMON_STAT_EXIT_NR] = {
-		[VMMON_STAT_EXIT_IO] = "io",
-		[VMMON_STAT_EXIT_MMIO] = "mmio",
-		[VMMON_STAT_EXIT_HLT] = "hlt",
-		[VMMON_STAT_EXIT_HYPERCALL] = "hypercall",
-		[VMMON_STAT_EXIT_CPUID] = "cpuid",
-		[VMMON_STAT_EXIT_MSR] = "msr",
-		[VMMON_STAT_EXIT_CR] = "cr",
-		[VMMON_STAT_EXIT_EPT_FAULT] = "ept_fault",
-		[VMMON_STAT_EXIT_EXT_INTR] = "ext_intr",
-		[VMMON_STAT_EXIT_PREEMPT] = "preempt",
-		[VMMON_STAT_EXIT_IRQ_WINDOW] = "irq_window",
-		[VMMON_STAT_EXIT_OTHER] = "other",
-		[VMMON_STAT_EXIT_CACHE] = "cache",
-	};
 	struct vmmon_vm_stats st;
 	uint64_t total = 0;
 	unsigned int i;
@@ -422,8 +432,8 @@ static void print_stats(struct vm *vm)
 	fprintf(f, "vmctl: exits");
 	for (i = 0; i < VMMON_STAT_EXIT_NR; i++) {
 		total += st.exits.count[i];
-		if (names[i])
-			fprintf(f, " %s=%llu", names[i],
+		if (vmctl_exit_names[i])
+			fprintf(f, " %s=%llu", vmctl_exit_names[i],
 				(unsigned long long)st.exits.count[i]);
 	}
 	fprintf(f, " total=%" PRIu64 " pages=%llu unclaimed_io=%" PRIu64

@@ -7,6 +7,11 @@ static const struct vmctl_cmd *const vmctl_cmds[] = {
 	&vmctl_cmd_info,
 	&vmctl_cmd_check,
 	&vmctl_cmd_run,
+	&vmctl_cmd_list,
+	&vmctl_cmd_stat,
+	&vmctl_cmd_top,
+	&vmctl_cmd_events,
+	&vmctl_cmd_rename,
 };
 
 #define NR_CMDS	(sizeof(vmctl_cmds) / sizeof(vmctl_cmds[0]))

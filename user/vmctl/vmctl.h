@@ -22,6 +22,11 @@ struct vmctl_cmd {
 extern const struct vmctl_cmd vmctl_cmd_info;
 extern const struct vmctl_cmd vmctl_cmd_check;
 extern const struct vmctl_cmd vmctl_cmd_run;
+extern const struct vmctl_cmd vmctl_cmd_list;
+extern const struct vmctl_cmd vmctl_cmd_stat;
+extern const struct vmctl_cmd vmctl_cmd_top;
+extern const struct vmctl_cmd vmctl_cmd_events;
+extern const struct vmctl_cmd vmctl_cmd_rename;
 
 /* Print "vmctl: ..." to stderr. */
 void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -54,6 +54,36 @@ static int vm_check_memlock(uint64_t size)
 	return -1;
 }
 
+/* What a name may be, in vmmon.h's words: for a refusal of --name. */
+#define VM_NAME_RULE "1 to 31 characters from A-Z a-z 0-9 . _ -, not all digits"
+
+/*
+ * --name: the module holds a VM's name (vmctl list, stat, events find it
+ * there), unique among one user's VMs.  Named again at every reboot,
+ * which creates the VM anew.
+ */
+static int vm_set_name(struct vm *vm, const char *name)
+{
+	struct vmmon_name n = { 0 };
+
+	if (strlen(name) >= sizeof(n.name)) {
+		errno = EINVAL;
+	} else {
+		memcpy(n.name, name, strlen(name));
+		if (!ioctl(vm->vm_fd, VMMON_SET_NAME, &n))
+			return 0;
+	}
+	if (errno == EEXIST)
+		vmctl_err("a VM named %s already exists for this user", name);
+	else if (errno == EINVAL)
+		vmctl_err("bad VM name '%s': a name is " VM_NAME_RULE, name);
+	else if (errno == ENOTTY)
+		vmctl_err("this vmmon module cannot name VMs (older than this vmctl): run without --name");
+	else
+		vmctl_err("cannot name the VM %s: %s", name, strerror(errno));
+	return -1;
+}
+
 static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
 	struct vmmon_memory_region r = { .guest_phys = gpa, .size = size };
@@ -181,6 +211,8 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 			vmctl_err("cannot create a VM: %s", strerror(errno));
 		goto err_dev;
 	}
+	if (opts->name && vm_set_name(vm, opts->name))
+		goto err_vm;
 	m->low_size = opts->mem_size < VM_LOW_RAM_MAX ? opts->mem_size :
 							 VM_LOW_RAM_MAX;
 	m->high_size = opts->mem_size - m->low_size;

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The module's figures of a VM and of itself, as vmctl holds them. */
+#ifndef VMCTL_CTL_VM_H
+#define VMCTL_CTL_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uapi/vmmon.h>
+#include "ctl/genl.h"
+
+/* Exits by reason; a reason the module does not count is not @has. */
+struct ctl_exits {
+	uint64_t total;
+	uint64_t count[VMMON_STAT_EXIT_NR];
+	bool has[VMMON_STAT_EXIT_NR];
+};
+
+struct ctl_vcpu {
+	uint32_t id;
+	struct ctl_exits exits;
+	uint64_t run_ns;
+	uint64_t loads;
+};
+
+struct ctl_mem {
+	uint64_t configured, resident, ballooned, shared, zero;
+};
+
+/*
+ * One VM.  Of a VM of another user (without CAP_SYS_ADMIN) the module
+ * gives the id and owner only: then !whole and the rest is zero.
+ */
+struct ctl_vm {
+	uint32_t id;
+	uint32_t owner_uid;
+	bool whole;
+	char name[VMMON_NAME_MAX];	/* "" when it has none */
+	uint32_t owner_pid;
+	uint32_t state;			/* enum vmmon_vm_state */
+	uint32_t nr_vcpus;
+	uint64_t created_ns;		/* CLOCK_REALTIME */
+	uint64_t run_ns;
+	struct ctl_mem mem;
+	struct ctl_exits exits;
+	unsigned int nr_vcpu;		/* entries in vcpu[] (GET_VM only) */
+	struct ctl_vcpu vcpu[VMMON_MAX_VCPUS];
+};
+
+/*
+ * How a user names a VM on the command line: an id if all digits, else
+ * a name (vmmon_genl.h: a name is never all digits).
+ */
+struct ctl_vm_ref {
+	const char *text;
+	bool by_id;
+	uint32_t id;
+};
+
+/* 0, or -1 when @text can be neither (empty, too long, bad id). */
+int ctl_vm_ref_parse(struct ctl_vm_ref *ref, const char *text);
+
+/* GET_VM of one VM: 0 or a negative errno (c->ext_msg says more). */
+int ctl_get_vm(struct ctl *c, const struct ctl_vm_ref *ref,
+	       struct ctl_vm *vm);
+
+/* GET_VM dump: @each for every VM in id order; 0 or a negative errno. */
+int ctl_dump_vms(struct ctl *c, int (*each)(const struct ctl_vm *vm,
+					    void *arg), void *arg);
+
+/* SET_VM: rename.  0 or a negative errno. */
+int ctl_rename_vm(struct ctl *c, const struct ctl_vm_ref *ref,
+		  const char *new_name);
+
+/*
+ * For a failed request about @ref: "no VM 'X'" for ENOENT, else the
+ * errno and the module's words.  Returns the exit status (1).
+ */
+int ctl_vm_error(const struct ctl *c, const struct ctl_vm_ref *ref,
+		 const char *what, int err);
+
+/* Parse a GET_VM reply (or an event's id and owner) into @vm. */
+int ctl_vm_parse(struct nlattr **tb, struct ctl_vm *vm);
+
+/* enum vmmon_vm_state in a word. */
+const char *ctl_vm_state_name(uint32_t state);
+
+#define CTL_COUNTERS_MAX	32
+#define CTL_TEXT_MAX		256
+
+struct ctl_module {
+	uint32_t api_version;
+	uint32_t genl_version;
+	char backend[CTL_TEXT_MAX];
+	char features[CTL_TEXT_MAX];
+	char mitigations[CTL_TEXT_MAX];
+	unsigned int nr_counters;
+	struct {
+		char name[64];
+		uint64_t value;
+	} counter[CTL_COUNTERS_MAX];
+	uint32_t nr_vms;
+	uint32_t nr_vcpus;
+	uint64_t guest_pages;
+	uint32_t vmx_cpus;
+};
+
+/* GET_MODULE: 0 or a negative errno. */
+int ctl_get_module(struct ctl *c, struct ctl_module *mod);
+
+#endif /* VMCTL_CTL_VM_H */
