@@ -14,6 +14,7 @@
 #include <linux/compiler.h>
 #include <linux/mutex.h>
 #include <uapi/vmmon.h>
+#include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
 #include "vmmon_core.h"
 
@@ -22,7 +23,7 @@ struct vmmon_vm;
 /*
  * A vCPU.  The backend may use @vm (through the functions below), @id,
  * @run, @hw, @irq_pending, @nmi_pending, @cpuid_gen (and the table
- * through vmmon_cpuid_lookup()); the rest is the core's.
+ * through vmmon_cpuid_lookup()), @stopped; the rest is the core's.
  */
 struct vmmon_vcpu {
 	struct vmmon_vm *vm;
@@ -44,6 +45,13 @@ struct vmmon_vcpu {
 	struct vmmon_exit_stats stats;
 	u64 loads;		/* vmmon_vcpu_stats.loads */
 	u64 run_ns;		/* time in VMMON_RUN; the core's */
+	/*
+	 * Set by the backend when RUN ends with a guest that cannot go on
+	 * (enum vmmon_event: SHUTDOWN, INTERNAL_ERROR), for the core's
+	 * event: the run page's exit_reason is userspace's to write too.
+	 */
+	u32 stopped;
+	u32 last_stopped;	/* the core's: the event sent for the last RUN */
 };
 
 /* Count one exit of the kind @stat. */

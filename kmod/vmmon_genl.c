@@ -4,14 +4,20 @@
  * process may list the VMs and read their figures, their owners may
  * rename them; events go to the "events" multicast group.
  *
- * What the core checks before a handler runs: the family's policy (only
- * VM_ID, VM_NAME and VM_NEW_NAME may appear in a request, with their
- * types and lengths; strict validation refuses unknown attributes,
- * trailing data and reserved header bytes).  What the handlers check
- * themselves: that a request names one VM (by id or by name), that the
- * VM exists, that the caller may see or change it, and that a new name
- * is a valid one (vmmon_name_valid(): characters and uniqueness are not
- * a policy's to say).
+ * What the core checks before a handler runs: each command's policy
+ * (GET_MODULE takes no attribute, GET_VM VM_ID or VM_NAME, SET_VM those
+ * and VM_NEW_NAME, with their types and lengths; strict validation
+ * refuses unknown attributes, trailing data and reserved header bytes).
+ * What the handlers check themselves: that a request names one VM (by
+ * id or by name), that the VM exists, that the caller may see or change
+ * it, that a name is a valid one (vmmon_name_valid(): characters and
+ * uniqueness are not a policy's to say), and that a dump has no
+ * attributes.
+ *
+ * Who asks: a dump's later parts are built in whichever process reads
+ * the socket, so what the requester may see (its euid, CAP_SYS_ADMIN,
+ * its namespaces) is taken once, when the request comes, for doit and
+ * dump alike (struct vmmon_genl_viewer).
  *
  * Figures are read while the vCPUs run: the counters are written by
  * their vCPU's thread alone and read with READ_ONCE, so a reply is a
@@ -19,10 +25,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cred.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
@@ -32,11 +40,26 @@
 
 /* The mitigations string: vmx_spec_active() writes a few words. */
 #define VMMON_GENL_MITIGATIONS_MAX	160
-/* A VM's message without its vCPUs, and each vCPU's share. */
+/*
+ * A VM's message without its vCPUs, and each vCPU's share: about 490
+ * and 320 bytes with every u64 padded.
+ */
 #define VMMON_GENL_VM_SIZE	1024
 #define VMMON_GENL_VCPU_SIZE	512
+/* An event: three u32 attributes. */
+#define VMMON_GENL_EVENT_SIZE	(3 * 8)
 
-static const struct nla_policy vmmon_genl_policy[VMMON_A_MAX + 1] = {
+/* The attributes each command takes; any other is refused. */
+static const struct nla_policy vmmon_genl_module_policy[VMMON_A_MAX + 1] = {
+};
+
+static const struct nla_policy vmmon_genl_get_vm_policy[VMMON_A_MAX + 1] = {
+	[VMMON_A_VM_ID] = { .type = NLA_U32 },
+	[VMMON_A_VM_NAME] = { .type = NLA_NUL_STRING,
+			      .len = VMMON_NAME_MAX - 1 },
+};
+
+static const struct nla_policy vmmon_genl_set_vm_policy[VMMON_A_MAX + 1] = {
 	[VMMON_A_VM_ID] = { .type = NLA_U32 },
 	[VMMON_A_VM_NAME] = { .type = NLA_NUL_STRING,
 			      .len = VMMON_NAME_MAX - 1 },
@@ -54,12 +77,45 @@ static const struct genl_multicast_group vmmon_genl_mcgrps[] = {
 
 static struct genl_family vmmon_genl_family;
 
+/* Who asked, taken when the request came (see the top of the file). */
+struct vmmon_genl_viewer {
+	kuid_t euid;
+	bool admin;
+	struct user_namespace *user_ns;
+	struct pid_namespace *pid_ns;
+};
+
+/* A reference on each namespace until vmmon_genl_viewer_put(). */
+static void vmmon_genl_viewer_get(struct vmmon_genl_viewer *v,
+				  const struct sk_buff *skb)
+{
+	v->euid = current_euid();
+	/* Once per request: each check may write an audit record. */
+	v->admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	v->user_ns = get_user_ns(current_user_ns());
+	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
+}
+
+static void vmmon_genl_viewer_put(struct vmmon_genl_viewer *v)
+{
+	put_pid_ns(v->pid_ns);
+	put_user_ns(v->user_ns);
+}
+
 /* The owner and CAP_SYS_ADMIN see a VM whole; others its id and owner. */
-static bool vmmon_genl_may_see(const struct sk_buff *skb,
+static bool vmmon_genl_may_see(const struct vmmon_genl_viewer *v,
 			       const struct vmmon_vm *vm)
 {
-	return uid_eq(current_euid(), vm->owner) ||
-	       netlink_capable(skb, CAP_SYS_ADMIN);
+	return uid_eq(v->euid, vm->owner) || v->admin;
+}
+
+/* The creating process as the viewer numbers it; 0 once it has exited. */
+static u32 vmmon_genl_owner_pid(const struct vmmon_genl_viewer *v,
+				struct vmmon_vm *vm)
+{
+	if (!pid_has_task(vm->owner_pid, PIDTYPE_TGID))
+		return 0;
+	return pid_nr_ns(vm->owner_pid, v->pid_ns);
 }
 
 static int vmmon_genl_put_exits(struct sk_buff *skb, int type,
@@ -129,7 +185,8 @@ static int vmmon_genl_put_vcpu(struct sk_buff *skb,
 
 /*
  * The vCPUs' figures, summed into the VM's, and each vCPU's in a nest
- * when @vcpus.  vm->lock keeps vcpus[] still, not the counters.
+ * when @vcpus.  The caller holds vm->lock, which keeps vcpus[] still,
+ * not the counters.
  */
 static int vmmon_genl_put_vcpus(struct sk_buff *skb, struct vmmon_vm *vm,
 				bool vcpus)
@@ -138,13 +195,12 @@ static int vmmon_genl_put_vcpus(struct sk_buff *skb, struct vmmon_vm *vm,
 	struct nlattr *nest = NULL;
 	unsigned int i, n = 0;
 	u64 run_ns = 0;
-	int err = -EMSGSIZE;
 
-	mutex_lock(&vm->lock);
+	lockdep_assert_held(&vm->lock);
 	if (vcpus) {
 		nest = nla_nest_start(skb, VMMON_A_VM_VCPUS);
 		if (!nest)
-			goto unlock;
+			return -EMSGSIZE;
 	}
 	for (i = 0; i < VMMON_MAX_VCPUS; i++) {
 		struct vmmon_vcpu *vcpu = vm->vcpus[i];
@@ -162,20 +218,20 @@ static int vmmon_genl_put_vcpus(struct sk_buff *skb, struct vmmon_vm *vm,
 	if (nla_put_u32(skb, VMMON_A_VM_NR_VCPUS, n) ||
 	    vmmon_genl_put_exits(skb, VMMON_A_VM_EXITS, &sum) ||
 	    nla_put_u64_64bit(skb, VMMON_A_VM_RUN_NS, run_ns, VMMON_A_PAD))
-		goto unlock;
-	err = 0;
-	goto unlock;
+		return -EMSGSIZE;
+	return 0;
 cancel:
 	nla_nest_cancel(skb, nest);
-unlock:
-	mutex_unlock(&vm->lock);
-	return err;
+	return -EMSGSIZE;
 }
 
-/* One VM's message: all of it, or its id and owner for a stranger. */
+/*
+ * One VM's message: all of it, or its id and owner for a stranger.  The
+ * caller holds vm->lock.
+ */
 static int vmmon_genl_fill_vm(struct sk_buff *skb, struct vmmon_vm *vm,
-			      u32 portid, u32 seq, int flags, bool whole,
-			      bool vcpus)
+			      const struct vmmon_genl_viewer *v, u32 portid,
+			      u32 seq, int flags, bool vcpus)
 {
 	void *hdr = genlmsg_put(skb, portid, seq, &vmmon_genl_family, flags,
 				VMMON_CMD_GET_VM);
@@ -184,12 +240,13 @@ static int vmmon_genl_fill_vm(struct sk_buff *skb, struct vmmon_vm *vm,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VMMON_A_VM_ID, vm->id) ||
 	    nla_put_u32(skb, VMMON_A_VM_OWNER_UID,
-			from_kuid_munged(current_user_ns(), vm->owner)))
+			from_kuid_munged(v->user_ns, vm->owner)))
 		goto cancel;
-	if (!whole)
+	if (!vmmon_genl_may_see(v, vm))
 		goto done;
 	if ((vm->name[0] && nla_put_string(skb, VMMON_A_VM_NAME, vm->name)) ||
-	    nla_put_u32(skb, VMMON_A_VM_OWNER_PID, pid_vnr(vm->owner_pid)) ||
+	    nla_put_u32(skb, VMMON_A_VM_OWNER_PID,
+			vmmon_genl_owner_pid(v, vm)) ||
 	    nla_put_u32(skb, VMMON_A_VM_STATE, vmmon_vm_state(vm)) ||
 	    nla_put_u64_64bit(skb, VMMON_A_VM_CREATED_NS, vm->created_ns,
 			      VMMON_A_PAD) ||
@@ -204,8 +261,13 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* The VM a request names, by id or by name; NULL after an extack message. */
-static struct vmmon_vm *vmmon_genl_lookup(struct sk_buff *skb,
+#define VMMON_GENL_NAME_RULE "a name is 1-31 of [A-Za-z0-9._-], not all digits"
+
+/*
+ * The VM a request names, by id or by name, under vmmon_vms_lock();
+ * ERR_PTR(-EINVAL) or ERR_PTR(-ENOENT) after an extack message.
+ */
+static struct vmmon_vm *vmmon_genl_lookup(const struct vmmon_genl_viewer *v,
 					   struct genl_info *info)
 {
 	struct nlattr *id = info->attrs[VMMON_A_VM_ID];
@@ -213,46 +275,57 @@ static struct vmmon_vm *vmmon_genl_lookup(struct sk_buff *skb,
 	struct vmmon_vm *vm;
 
 	if (!id == !name) {
-		NL_SET_ERR_MSG(info->extack, "name a VM by VMMON_A_VM_ID or VMMON_A_VM_NAME (one of them)");
-		return NULL;
+		NL_SET_ERR_MSG(info->extack,
+			       "name a VM by VMMON_A_VM_ID or VMMON_A_VM_NAME (one of them)");
+		return ERR_PTR(-EINVAL);
 	}
 	if (id) {
 		vm = vmmon_vm_find(nla_get_u32(id));
 	} else {
-		vm = vmmon_vm_find_name(nla_data(name), current_euid());
+		/* "" would match every VM without a name. */
+		if (!vmmon_name_valid(nla_data(name))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, name,
+					    VMMON_GENL_NAME_RULE);
+			return ERR_PTR(-EINVAL);
+		}
+		vm = vmmon_vm_find_name(nla_data(name), v->euid);
 		/* A stranger learns no name, not even that it exists. */
-		if (vm && !vmmon_genl_may_see(skb, vm))
+		if (vm && !vmmon_genl_may_see(v, vm))
 			vm = NULL;
 	}
-	if (!vm)
+	if (!vm) {
 		NL_SET_ERR_MSG_ATTR(info->extack, id ?: name, "no such VM");
+		return ERR_PTR(-ENOENT);
+	}
 	return vm;
 }
 
 static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
 {
+	struct vmmon_genl_viewer v;
 	struct sk_buff *msg;
 	struct vmmon_vm *vm;
-	size_t size;
+	unsigned int i, n = 0;
 	int err;
 
+	vmmon_genl_viewer_get(&v, skb);
 	vmmon_vms_lock();
-	vm = vmmon_genl_lookup(skb, info);
-	if (!vm) {
-		err = info->attrs[VMMON_A_VM_ID] || info->attrs[VMMON_A_VM_NAME] ?
-		      -ENOENT : -EINVAL;
+	vm = vmmon_genl_lookup(&v, info);
+	if (IS_ERR(vm)) {
+		err = PTR_ERR(vm);
 		goto unlock;
 	}
-	size = VMMON_GENL_VM_SIZE +
-	       vmmon_vm_nr_vcpus(vm) * (size_t)VMMON_GENL_VCPU_SIZE;
-	msg = genlmsg_new(size, GFP_KERNEL);
-	if (!msg) {
-		err = -ENOMEM;
-		goto unlock;
-	}
-	err = vmmon_genl_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0,
-				 vmmon_genl_may_see(skb, vm), true);
+	/* Counted, sized and filled under one hold of vm->lock. */
+	mutex_lock(&vm->lock);
+	for (i = 0; i < VMMON_MAX_VCPUS; i++)
+		n += !!vm->vcpus[i];
+	msg = genlmsg_new(VMMON_GENL_VM_SIZE + n * VMMON_GENL_VCPU_SIZE,
+			  GFP_KERNEL);
+	err = msg ? vmmon_genl_fill_vm(msg, vm, &v, info->snd_portid,
+				       info->snd_seq, 0, true) : -ENOMEM;
+	mutex_unlock(&vm->lock);
 	vmmon_vms_unlock();
+	vmmon_genl_viewer_put(&v);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -260,28 +333,60 @@ static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 unlock:
 	vmmon_vms_unlock();
+	vmmon_genl_viewer_put(&v);
 	return err;
 }
 
-/* cb->args[0]: the id to go on from in the next part of the dump. */
+/* A dump's state, in cb->ctx: where the next part goes on, and who asked. */
+struct vmmon_genl_dump {
+	unsigned long next_id;
+	struct vmmon_genl_viewer viewer;
+};
+
+static int vmmon_genl_dump_start(struct netlink_callback *cb)
+{
+	struct vmmon_genl_dump *d = (void *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
+	/* Nothing selects or filters a dump: say so, not ignore it. */
+	if (nlmsg_attrlen(cb->nlh, GENL_HDRLEN)) {
+		NL_SET_ERR_MSG(cb->extack, "a dump of the VMs takes no attributes");
+		return -EINVAL;
+	}
+	d->next_id = 0;
+	vmmon_genl_viewer_get(&d->viewer, cb->skb);
+	return 0;
+}
+
+static int vmmon_genl_dump_done(struct netlink_callback *cb)
+{
+	struct vmmon_genl_dump *d = (void *)cb->ctx;
+
+	vmmon_genl_viewer_put(&d->viewer);
+	return 0;
+}
+
 static int vmmon_genl_dump_vms(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
-	unsigned long id = cb->args[0];
+	struct vmmon_genl_dump *d = (void *)cb->ctx;
+	unsigned long id = d->next_id;
 	struct vmmon_vm *vm;
 	int err = 0;
 
 	vmmon_vms_lock();
 	for (; (vm = vmmon_vm_next(&id)); id++) {
-		err = vmmon_genl_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
+		mutex_lock(&vm->lock);
+		err = vmmon_genl_fill_vm(skb, vm, &d->viewer,
+					 NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					 vmmon_genl_may_see(cb->skb, vm),
 					 false);
+		mutex_unlock(&vm->lock);
 		if (err)
 			break;
 	}
 	vmmon_vms_unlock();
-	cb->args[0] = id;
+	d->next_id = id;
 	/* A VM that does not fit an empty message would never be sent. */
 	if (err && !skb->len)
 		return err;
@@ -291,32 +396,37 @@ static int vmmon_genl_dump_vms(struct sk_buff *skb,
 static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *name = info->attrs[VMMON_A_VM_NEW_NAME];
+	struct vmmon_genl_viewer v;
 	struct vmmon_vm *vm;
 	int err;
 
 	if (!name) {
-		NL_SET_ERR_MSG(info->extack, "nothing to change: VMMON_A_VM_NEW_NAME is missing");
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to change: VMMON_A_VM_NEW_NAME is missing");
 		return -EINVAL;
 	}
+	vmmon_genl_viewer_get(&v, skb);
 	vmmon_vms_lock();
-	vm = vmmon_genl_lookup(skb, info);
-	if (!vm) {
-		err = info->attrs[VMMON_A_VM_ID] || info->attrs[VMMON_A_VM_NAME] ?
-		      -ENOENT : -EINVAL;
+	vm = vmmon_genl_lookup(&v, info);
+	if (IS_ERR(vm)) {
+		err = PTR_ERR(vm);
 		goto unlock;
 	}
-	if (!vmmon_genl_may_see(skb, vm)) {
-		NL_SET_ERR_MSG(info->extack, "only the VM's owner or CAP_SYS_ADMIN may change it");
+	if (!vmmon_genl_may_see(&v, vm)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "only the VM's owner or CAP_SYS_ADMIN may change it");
 		err = -EPERM;
 		goto unlock;
 	}
 	err = vmmon_vm_rename(vm, nla_data(name));
 	if (err == -EINVAL)
-		NL_SET_ERR_MSG_ATTR(info->extack, name, "a name is 1-31 of [A-Za-z0-9._-], not all digits");
+		NL_SET_ERR_MSG_ATTR(info->extack, name, VMMON_GENL_NAME_RULE);
 	else if (err == -EEXIST)
-		NL_SET_ERR_MSG_ATTR(info->extack, name, "the owner has a VM of that name");
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "the owner has a VM of that name");
 unlock:
 	vmmon_vms_unlock();
+	vmmon_genl_viewer_put(&v);
 	return err;
 }
 
@@ -381,25 +491,30 @@ static const struct genl_ops vmmon_genl_ops[] = {
 	{
 		.cmd = VMMON_CMD_GET_MODULE,
 		.doit = vmmon_genl_get_module,
+		.policy = vmmon_genl_module_policy,
+		.maxattr = VMMON_A_MAX,
 	},
 	{
 		.cmd = VMMON_CMD_GET_VM,
 		.doit = vmmon_genl_get_vm,
+		.start = vmmon_genl_dump_start,
 		.dumpit = vmmon_genl_dump_vms,
+		.done = vmmon_genl_dump_done,
+		.policy = vmmon_genl_get_vm_policy,
+		.maxattr = VMMON_A_MAX,
 	},
 	{
 		.cmd = VMMON_CMD_SET_VM,
 		.doit = vmmon_genl_set_vm,
+		.policy = vmmon_genl_set_vm_policy,
+		.maxattr = VMMON_A_MAX,
 	},
 };
 
 static struct genl_family vmmon_genl_family __ro_after_init = {
 	.name = VMMON_GENL_NAME,
 	.version = VMMON_GENL_VERSION,
-	.maxattr = VMMON_A_MAX,
-	.policy = vmmon_genl_policy,
-	/* Every command validates strictly, reserved bytes included. */
-	.resv_start_op = VMMON_CMD_GET_MODULE,
+	/* No resv_start_op: every command validates strictly. */
 	.module = THIS_MODULE,
 	.ops = vmmon_genl_ops,
 	.n_ops = ARRAY_SIZE(vmmon_genl_ops),
@@ -408,9 +523,9 @@ static struct genl_family vmmon_genl_family __ro_after_init = {
 };
 
 /*
- * An event, to whoever listens: the VM's id, owner and what happened,
- * which anyone may know of any VM.  Dropped (and counted by netlink) if
- * memory is short: a listener sees a gap, vmmon goes on.
+ * An event, to whoever listens: the VM's id, owner (in the initial user
+ * namespace) and what happened, which anyone may know of any VM.
+ * Dropped if memory is short: a listener sees a gap, vmmon goes on.
  */
 void vmmon_genl_event(struct vmmon_vm *vm, enum vmmon_event event)
 {
@@ -420,7 +535,7 @@ void vmmon_genl_event(struct vmmon_vm *vm, enum vmmon_event event)
 	if (!genl_has_listeners(&vmmon_genl_family, &init_net,
 				VMMON_GENL_MCGRP_EVENTS_ID))
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(VMMON_GENL_EVENT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &vmmon_genl_family, 0, VMMON_CMD_EVENT);

@@ -186,19 +186,15 @@ static long vmmon_vcpu_run(struct vmmon_vcpu *vcpu)
 	ret = vmmon_hw()->vcpu_run(vcpu);
 	atomic_dec(&vm->nr_running);
 	WRITE_ONCE(vcpu->run_ns, vcpu->run_ns + ktime_get_ns() - start);
-	if (ret)
-		return ret;
-	/* The run page is userspace's too: read the reason once. */
-	switch (READ_ONCE(vcpu->run->exit_reason)) {
-	case VMMON_EXIT_SHUTDOWN:
-		vmmon_genl_event(vm, VMMON_EVENT_SHUTDOWN);
-		break;
-	case VMMON_EXIT_INTERNAL:
-	case VMMON_EXIT_FAIL_ENTRY:
-		vmmon_genl_event(vm, VMMON_EVENT_INTERNAL_ERROR);
-		break;
-	}
-	return 0;
+	/*
+	 * Once per stop: RUN called again and again on a guest that stays
+	 * dead does not flood the listeners.
+	 */
+	if (vcpu->stopped && vcpu->stopped != vcpu->last_stopped)
+		vmmon_genl_event(vm, vcpu->stopped);
+	vcpu->last_stopped = vcpu->stopped;
+	vcpu->stopped = 0;
+	return ret;
 }
 
 static long vmmon_vcpu_dispatch(struct vmmon_vcpu *vcpu, unsigned int cmd,

@@ -588,7 +588,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	/* Reserved now (readers see NULL), filled in once the VM is whole. */
 	mutex_lock(&vmmon_vms_mutex);
 	err = xa_alloc_cyclic(&vmmon_vms, &vm->id, NULL, XA_LIMIT(1, INT_MAX),
-			      &vmmon_vm_next_id, GFP_KERNEL_ACCOUNT);
+			      &vmmon_vm_next_id, GFP_KERNEL);
 	mutex_unlock(&vmmon_vms_mutex);
 	if (err < 0)
 		goto destroy_ept;
@@ -625,7 +625,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	 * cannot come first.  The reserved slot needs no allocation.
 	 */
 	mutex_lock(&vmmon_vms_mutex);
-	err = xa_err(xa_store(&vmmon_vms, vm->id, vm, GFP_KERNEL_ACCOUNT));
+	err = xa_err(xa_store(&vmmon_vms, vm->id, vm, GFP_KERNEL));
 	mutex_unlock(&vmmon_vms_mutex);
 	if (err) {
 		/* The file's release destroys the VM: nothing else to undo. */

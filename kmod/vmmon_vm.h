@@ -18,7 +18,7 @@
 #include "vmmon_pmap.h"
 
 struct vmmon_vm {
-	u32 id;			/* never reused while the module is loaded */
+	u32 id;			/* not reused until 2^31 VMs later */
 	struct file *file;	/* the VM fd's file; vCPU fds hold a reference */
 	kuid_t owner;		/* the creator's effective uid */
 	struct pid *owner_pid;	/* the creating process */

@@ -4,15 +4,19 @@
  * from any process (not only the vmctl that runs a VM).
  *
  * Family VMMON_GENL_NAME, version VMMON_GENL_VERSION, one multicast
- * group VMMON_GENL_MCGRP_EVENTS.  Every attribute has a policy in the
- * module: a message with an unknown attribute, a wrong type or length is
- * refused (EINVAL, with an extended ack naming the attribute) before a
- * handler runs.
+ * group VMMON_GENL_MCGRP_EVENTS, in the initial network namespace only
+ * (VMs are not per namespace).  Each command has a policy in the module:
+ * a message with an attribute the command does not take, a wrong type
+ * or length is refused (EINVAL or ERANGE, with an extended ack naming
+ * the attribute) before a handler runs.
  *
  * Who sees what: a VM's owner is the effective uid that created it.  Its
  * owner and CAP_SYS_ADMIN see everything and may change it; anyone else
- * sees only VMMON_A_VM_ID and VMMON_A_VM_OWNER_UID, and a change gets
- * EPERM with an extended ack message.
+ * sees only VMMON_A_VM_ID and VMMON_A_VM_OWNER_UID (and finds no VM by
+ * a name), and a change gets EPERM with an extended ack message.  Events
+ * go to every listener: a VM's id, owner and what happened.  Uids and
+ * pids in replies are as the requester's namespaces number them (0 for
+ * an owner process that has exited); in events, as the initial ones.
  *
  * Commands (request attributes -> reply attributes):
  *
@@ -20,7 +24,9 @@
  *                             backend and features, its speculation
  *                             mitigations with their counters, and the
  *                             VMs, vCPUs, guest pages, CPUs in VMX root.
- *   VMMON_CMD_GET_VM       VM_ID or VM_NAME -> one VM (VMMON_A_VM_*).
+ *   VMMON_CMD_GET_VM       VM_ID or VM_NAME -> one VM (VMMON_A_VM_*),
+ *                          up to about 21 KiB with 64 vCPUs: read with a
+ *                          32 KiB buffer (or MSG_PEEK).
  *                          With NLM_F_DUMP (no attributes): every VM,
  *                          one message each, in the order of their ids,
  *                          without VMMON_A_VM_VCPUS.  By name: the
@@ -32,10 +38,11 @@
  *                          EVENT (enum vmmon_event), in the order they
  *                          happened.
  *
- * A VM's name: 1 to VMMON_NAME_MAX - 1 characters from [A-Za-z0-9._-],
- * not all digits (so a number always means an id), unique among the
- * VMs of one owner.  Set by VMMON_SET_NAME on the VM's fd, or renamed
- * over netlink.
+ * A VM's id is not reused until 2^31 VMs were made while the module is
+ * loaded.  Its name: 1 to VMMON_NAME_MAX - 1 characters from
+ * [A-Za-z0-9._-], not all digits (so a number always means an id),
+ * unique among the VMs of one owner.  Set by VMMON_SET_NAME on the VM's
+ * fd, or renamed over netlink.
  */
 #ifndef _UAPI_VMMON_GENL_H
 #define _UAPI_VMMON_GENL_H
@@ -125,6 +132,7 @@ enum vmmon_genl_mem_attr {
 	VMMON_A_MEM_PAD,
 	VMMON_A_MEM_CONFIGURED,		/* u64: RAM in the memory regions */
 	VMMON_A_MEM_RESIDENT,		/* u64: backed by host pages now */
+	/* These three read 0 until the balloon and page sharing exist. */
 	VMMON_A_MEM_BALLOONED,		/* u64: given back by the balloon */
 	VMMON_A_MEM_SHARED,		/* u64: backed by a shared page */
 	VMMON_A_MEM_ZERO,		/* u64: backed by the shared zero page */
@@ -134,9 +142,9 @@ enum vmmon_genl_mem_attr {
 
 /*
  * Exits by reason, in VMMON_A_VM_EXITS and VMMON_A_VCPU_EXITS: the total,
- * then one u64 per enum vmmon_stat_exit reason, attribute
- * VMMON_A_EXITS_REASON0 + reason (a reason the module does not count is
- * absent).
+ * then one u64 for each of the VMMON_STAT_EXIT_NR slots of enum
+ * vmmon_stat_exit, attribute VMMON_A_EXITS_REASON0 + slot (a slot no
+ * reason uses yet reads 0).
  */
 enum vmmon_genl_exits_attr {
 	VMMON_A_EXITS_UNSPEC,

@@ -139,7 +139,7 @@ static enum vmx_next vmx_emulation_failed(struct vmmon_vcpu *vcpu, u64 gpa,
 	unsigned int i, j;
 	u64 word;
 
-	vmx_exit_internal(run, VMMON_INTERNAL_EMULATION, gpa, vx->rip);
+	vmx_exit_internal(vcpu, VMMON_INTERNAL_EMULATION, gpa, vx->rip);
 	avail = min_t(unsigned int, avail, VMX_MAX_INSN_LEN);
 	if (avail)
 		memcpy(shown, bytes, avail);

@@ -21,8 +21,11 @@
 #include "vmx_vcpu.h"
 #include "vmx_vmcs.h"
 
-void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0, u64 d1)
+void vmx_exit_internal(struct vmmon_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 {
+	struct vmmon_run *run = vcpu->run;
+
+	vcpu->stopped = VMMON_EVENT_INTERNAL_ERROR;
 	run->exit_reason = VMMON_EXIT_INTERNAL;
 	run->internal.suberror = suberror;
 	run->internal.data[0] = d0;
@@ -38,7 +41,7 @@ static enum vmx_next vmx_skip(struct vmx_vcpu *vx, const struct vmx_exit *exit)
 static enum vmx_next vmx_exit_unhandled(struct vmmon_vcpu *vcpu,
 					const struct vmx_exit *exit)
 {
-	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_UNHANDLED_EXIT,
+	vmx_exit_internal(vcpu, VMMON_INTERNAL_UNHANDLED_EXIT,
 			  exit->reason, exit->qualification);
 	return VMX_NEXT_USER;
 }
@@ -257,7 +260,7 @@ static enum vmx_next vmx_exit_cr(struct vmmon_vcpu *vcpu,
 	return vmx_skip(vx, exit);
 
 unhandled:
-	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_UNHANDLED_EXIT,
+	vmx_exit_internal(vcpu, VMMON_INTERNAL_UNHANDLED_EXIT,
 			  exit->reason, q);
 	return VMX_NEXT_USER;
 }
@@ -377,6 +380,7 @@ static enum vmx_next vmx_exit_nmi_window(struct vmmon_vcpu *vcpu,
 static enum vmx_next vmx_exit_triple_fault(struct vmmon_vcpu *vcpu,
 					   const struct vmx_exit *exit)
 {
+	vcpu->stopped = VMMON_EVENT_SHUTDOWN;
 	vcpu->run->exit_reason = VMMON_EXIT_SHUTDOWN;
 	return VMX_NEXT_USER;
 }
@@ -445,7 +449,7 @@ static enum vmx_next vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
 	if (err == -ENOENT)
 		return vmx_exit_mmio(vcpu, exit);
 	vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
-	vmx_exit_internal(vcpu->run, VMMON_INTERNAL_NO_MEMORY, exit->gpa, -err);
+	vmx_exit_internal(vcpu, VMMON_INTERNAL_NO_MEMORY, exit->gpa, -err);
 	return VMX_NEXT_USER;
 }
 
@@ -535,12 +539,13 @@ enum vmx_next vmx_exit_atomic(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 
 	if (exit->entry_insn_failed) {
 		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
-		vmx_exit_internal(run, VMMON_INTERNAL_ENTRY_INSN_FAILED,
+		vmx_exit_internal(vcpu, VMMON_INTERNAL_ENTRY_INSN_FAILED,
 				  exit->insn_error, 0);
 		return VMX_NEXT_USER;
 	}
 	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
 		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_OTHER);
+		vcpu->stopped = VMMON_EVENT_INTERNAL_ERROR;
 		run->exit_reason = VMMON_EXIT_FAIL_ENTRY;
 		run->fail_entry.hw_reason = exit->reason;
 		run->fail_entry.qualification = exit->qualification;

@@ -310,7 +310,7 @@ bool vmx_exit_needs_paging(u32 basic);
 enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit);
 int vmx_exit_complete(struct vmmon_vcpu *vcpu);
-void vmx_exit_internal(struct vmmon_run *run, u32 suberror, u64 d0, u64 d1);
+void vmx_exit_internal(struct vmmon_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 
 /* vmx_emulate.c: MMIO and string I/O, which need guest memory. */
 enum vmx_next vmx_exit_mmio(struct vmmon_vcpu *vcpu,
