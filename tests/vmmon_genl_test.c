@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +67,9 @@ GUEST16(count_guest,
 
 /* int3 with an IDT limit of 0: #GP, #DF, then a triple fault. */
 GUEST16(fault_guest, "int3\n hlt\n");
+
+/* CPUID for ever: exits vmmon handles, RUN returns only for a signal. */
+GUEST16(spin_guest, "1: xor %eax, %eax\n cpuid\n jmp 1b\n");
 
 /* One set of exit counters, from a VMMON_A_*_EXITS nest. */
 struct exits {
@@ -524,6 +529,86 @@ VMMON_TEST(exact_exit_counts)
 	genl_close(&s);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	vmmon_run_interrupt();
+}
+
+struct spinner {
+	struct vmmon_guest *g;
+	int err;		/* -1: an exit; else RUN's errno if not EINTR */
+};
+
+static void *spin(void *arg)
+{
+	struct spinner *sp = arg;
+
+	if (!vmmon_guest_run(sp->g))
+		sp->err = -1;
+	else if (errno != EINTR)
+		sp->err = errno;
+	return NULL;
+}
+
+/*
+ * A vCPU inside RUN: the VM is RUNNING and its figures move while it
+ * runs (read without stopping it), for a guest that never leaves RUN
+ * by itself; STOPPED once RUN returned.
+ */
+VMMON_TEST(live_counters)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct spinner sp = { 0 };
+	struct vmmon_guest g;
+	struct genl_sock s;
+	struct vm_info a, b;
+	uint32_t id;
+	pthread_t t;
+	int i;
+
+	GENL_OPEN(&s);
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, spin_guest_start,
+				     spin_guest_end - spin_guest_start));
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	sp.g = &g;
+	sigaction(SIGUSR1, &sa, NULL);
+	ASSERT_EQ(0, pthread_create(&t, NULL, spin, &sp));
+	/* Until the vCPU is in RUN, 10 s at most. */
+	for (i = 0; i < 1000; i++) {
+		if (get_vm(&s, id, &a) || a.state == VMMON_VM_STATE_RUNNING)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_RUNNING, a.state);
+	nanosleep(&tick, NULL);
+	EXPECT_GENL_OK(&s, get_vm(&s, id, &b));
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_RUNNING, b.state);
+	EXPECT_GT(b.exits.count[VMMON_STAT_EXIT_CPUID],
+		  a.exits.count[VMMON_STAT_EXIT_CPUID]);
+	ASSERT_EQ(1, b.nr_vcpu_infos);
+	EXPECT_GT(b.vcpu[0].exits.count[VMMON_STAT_EXIT_CPUID],
+		  a.vcpu[0].exits.count[VMMON_STAT_EXIT_CPUID]);
+	/* Time in RUN counts the RUN under way too, as a rate needs. */
+	EXPECT_GT(b.run_ns, a.run_ns);
+	EXPECT_GT(b.vcpu[0].run_ns, a.vcpu[0].run_ns);
+	ksft_print_msg("while running: CPUID exits %llu then %llu, run_ns %llu then %llu\n",
+		       (unsigned long long)a.exits.count[VMMON_STAT_EXIT_CPUID],
+		       (unsigned long long)b.exits.count[VMMON_STAT_EXIT_CPUID],
+		       (unsigned long long)a.run_ns, (unsigned long long)b.run_ns);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, sp.err) TH_LOG("RUN failed: %s", sp.err > 0 ?
+				    strerror(sp.err) : "an exit");
+	EXPECT_GENL_OK(&s, get_vm(&s, id, &b));
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_STOPPED, b.state);
+	EXPECT_GT(b.run_ns, 0U);
+	vmmon_guest_destroy(&g);
+	genl_close(&s);
+}
+
 /*
  * This process's VMs in @l: exactly @ids[0..n-1], each once, and the
  * whole dump in increasing order of ids, each part a multi-part message
@@ -654,6 +739,16 @@ VMMON_TEST(names)
 	genl_close(&s);
 }
 
+/* The attributes of a VM seen whole (its vCPUs aside). */
+#define WHOLE_VIEW	(1ULL << VMMON_A_VM_ID | 1ULL << VMMON_A_VM_NAME |	\
+			 1ULL << VMMON_A_VM_OWNER_UID |				\
+			 1ULL << VMMON_A_VM_OWNER_PID |				\
+			 1ULL << VMMON_A_VM_STATE |				\
+			 1ULL << VMMON_A_VM_CREATED_NS |			\
+			 1ULL << VMMON_A_VM_NR_VCPUS | 1ULL << VMMON_A_VM_MEM |	\
+			 1ULL << VMMON_A_VM_EXITS | 1ULL << VMMON_A_VM_RUN_NS)
+#define NOBODY		65534
+
 /* What the unprivileged child saw, in memory it shares with the test. */
 struct other_view {
 	int opened;
@@ -661,19 +756,34 @@ struct other_view {
 	uint64_t dump_mask, get_mask;
 	uint32_t dump_uid, get_uid;
 	char set_msg[256];
+	/* Its own VM, named as the test's VM is. */
+	int own_err, own_name_err, own_get_err;
+	uint32_t own_id, byname_id;
+	uint64_t own_mask;
 };
 
-/* As uid and gid 65534 (nobody), without capabilities. */
-static int look_as_nobody(uint32_t id, struct other_view *v)
+/*
+ * As uid and gid 65534 (nobody), without capabilities: look at the
+ * test's VM @id, make a VM of its own (on the /dev/vmmon fd it
+ * inherited) and keep it until the test closes @go.
+ */
+static int look_as_nobody(uint32_t id, struct other_view *v, int ready,
+			  int go)
 {
 	static struct vm_list l;
 	struct genl_sock s;
 	struct vm_info vm;
 	struct mod_info mod;
-	int i;
+	int i, own;
+	char c;
 
-	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+	if (setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
 		return 1;
+	own = vmmon_create_vm(dev);
+	v->own_err = own < 0 ? errno : 0;
+	if (own >= 0 && set_name(own, "secret", 7))
+		v->own_name_err = errno;
 	if (genl_open(&s))
 		return 1;
 	v->opened = 1;
@@ -691,25 +801,36 @@ static int look_as_nobody(uint32_t id, struct other_view *v)
 	v->set_err = rename_vm(&s, id, "stolen");
 	snprintf(v->set_msg, sizeof(v->set_msg), "%s", s.ext_msg);
 	v->mod_err = get_module(&s, &mod);
+	v->own_id = new_vm_id(&s, NULL, 0);
+	v->own_get_err = get_vm(&s, v->own_id, &vm);
+	v->own_mask = vm.mask;
+	get_vm_by_name(&s, "secret", &vm);
+	v->byname_id = vm.id;
 	genl_close(&s);
-	return 0;
+	if (write(ready, "r", 1) != 1)
+		return 1;
+	/* EOF when the test is done with this VM. */
+	return read(go, &c, 1) ? 1 : 0;
 }
 
 /*
  * Another user sees that the VM exists, its id and owner and nothing
  * else, and cannot rename it: EPERM with a message.  The module's
- * figures are anyone's.
+ * figures are anyone's.  That user's own VM may have the same name, it
+ * sees it whole and finds it by that name, and root (CAP_SYS_ADMIN)
+ * sees it whole and may rename it.
  */
 VMMON_TEST(permissions)
 {
 	const uint64_t reduced = 1ULL << VMMON_A_VM_ID |
 				 1ULL << VMMON_A_VM_OWNER_UID;
+	int vm_fd, status, ready[2], go[2];
 	struct other_view *v;
 	struct genl_sock s;
 	struct vm_info vm;
-	int vm_fd, status;
 	uint32_t id;
 	pid_t child;
+	char c;
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root, to become another user");
@@ -724,13 +845,19 @@ VMMON_TEST(permissions)
 	/* A name, so that its absence in the other's view means something. */
 	ASSERT_OK(set_name(vm_fd, "secret", 7));
 
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
 	child = fork();
 	ASSERT_OK(child);
-	if (child == 0)
-		_exit(look_as_nobody(id, v));
-	ASSERT_EQ(child, waitpid(child, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("the child could not become nobody (opened %d)", v->opened);
+	if (child == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(look_as_nobody(id, v, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1))
+		TH_LOG("the child failed as nobody (netlink opened: %d)", v->opened);
 
 	EXPECT_EQ(0, v->dump_err) TH_LOG("dump: %s", strerror(-v->dump_err));
 	EXPECT_EQ(1, v->found);
@@ -746,8 +873,32 @@ VMMON_TEST(permissions)
 	ksft_print_msg("refusal: \"%s\"\n", v->set_msg);
 	EXPECT_EQ(0, v->mod_err) TH_LOG("get_module: %s", strerror(-v->mod_err));
 
+	/* Nobody's own VM. */
+	EXPECT_EQ(0, v->own_err) TH_LOG("nobody's VM: %s", strerror(v->own_err));
+	EXPECT_EQ(0, v->own_name_err)
+		TH_LOG("nobody's name: %s", strerror(v->own_name_err));
+	ASSERT_NE(0U, v->own_id);
+	EXPECT_EQ(0, v->own_get_err);
+	EXPECT_EQ(WHOLE_VIEW, v->own_mask & WHOLE_VIEW)
+		TH_LOG("nobody sees its VM with attributes 0x%llx",
+		       (unsigned long long)v->own_mask);
+	EXPECT_EQ(v->own_id, v->byname_id);
+	EXPECT_GENL_OK(&s, get_vm(&s, v->own_id, &vm));
+	EXPECT_EQ(WHOLE_VIEW, vm.mask & WHOLE_VIEW);
+	EXPECT_EQ((uint32_t)NOBODY, vm.uid);
+	EXPECT_STREQ("secret", vm.name);
+	EXPECT_GENL_OK(&s, get_vm_by_name(&s, "secret", &vm));
+	EXPECT_EQ(id, vm.id);
+	EXPECT_GENL_OK(&s, rename_vm(&s, v->own_id, "renamed"));
+	EXPECT_GENL_OK(&s, get_vm(&s, v->own_id, &vm));
+	EXPECT_STREQ("renamed", vm.name);
+	close(go[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
 	EXPECT_GENL_OK(&s, get_vm(&s, id, &vm));
 	EXPECT_STREQ("secret", vm.name);
+	close(ready[0]);
 	munmap(v, sizeof(*v));
 	close(vm_fd);
 	genl_close(&s);
@@ -1001,14 +1152,18 @@ static uint32_t rnd(void)
 }
 
 /*
- * One attribute: a quarter as the policy wants it, so that handlers run
- * (real VM ids, names from valid and invalid characters), the rest
+ * One attribute.  Half of them as the policy wants, so that requests get
+ * past it to the handlers: a VM id (of a real VM, or a small number), a
+ * name of valid and invalid characters.  The others of any type with
  * random bytes, some with a flag bit in the type or a length that runs
  * past the message.
  */
 static void fuzz_attr(struct genl_msg *m, const uint32_t *ids)
 {
 	static const char chars[] = "az09._- /\xff";
+	static const uint16_t policy[] = {
+		VMMON_A_VM_ID, VMMON_A_VM_NAME, VMMON_A_VM_NEW_NAME,
+	};
 	uint16_t type = rnd() % (VMMON_A_MAX + 4);
 	size_t len = rnd() % 40, i;
 	struct nlattr *a;
@@ -1016,23 +1171,24 @@ static void fuzz_attr(struct genl_msg *m, const uint32_t *ids)
 
 	for (i = 0; i < len; i++)
 		data[i] = rnd();
-	switch (rnd() % 4) {
+	switch (rnd() % 6) {
 	case 0:
+	case 1:
+	case 2:
+		type = policy[rnd() % 3];
 		if (type == VMMON_A_VM_ID) {
 			genl_put_u32(m, type, rnd() % 2 ? ids[rnd() % 2] : rnd() % 8);
-		} else if (type == VMMON_A_VM_NAME || type == VMMON_A_VM_NEW_NAME) {
-			for (i = 0; i + 1 < len; i++)
-				data[i] = chars[rnd() % (sizeof(chars) - 1)];
-			data[len ? len - 1 : 0] = '\0';
-			genl_put(m, type, data, len ? len : 1);
-		} else {
-			genl_put_u32(m, type, rnd());
+			return;
 		}
+		for (i = 0; i + 1 < len; i++)
+			data[i] = chars[rnd() % (sizeof(chars) - 1)];
+		data[len ? len - 1 : 0] = '\0';
+		genl_put(m, type, data, len ? len : 1);
 		return;
-	case 1:
+	case 3:
 		genl_put(m, type, data, len);
 		return;
-	case 2:
+	case 4:
 		a = genl_put(m, type, data, len);
 		if (a)
 			a->nla_type |= rnd() % 2 ? NLA_F_NESTED : NLA_F_NET_BYTEORDER;
@@ -1046,9 +1202,24 @@ static void fuzz_attr(struct genl_msg *m, const uint32_t *ids)
 }
 
 /*
- * Random requests (command, flags with and without NLM_F_DUMP, 0-4
+ * Request flags: mostly those genetlink takes (none, a dump, an echo),
+ * sometimes bits it refuses for new families (one half of NLM_F_DUMP,
+ * NLM_F_ATOMIC).
+ */
+static uint16_t fuzz_flags(void)
+{
+	static const uint16_t flags[] = { 0, NLM_F_DUMP, NLM_F_ECHO };
+
+	if (rnd() % 4)
+		return flags[rnd() % 3];
+	return rnd() & (NLM_F_ROOT | NLM_F_MATCH | NLM_F_ATOMIC | NLM_F_ECHO);
+}
+
+/*
+ * Random requests (command, flags with and without NLM_F_DUMP, 0-3
  * attributes), as syzkaller sends to a family: every one answered or
- * refused, the VMs still there, no kernel warning.
+ * refused, the VMs still there, no kernel warning.  Enough of them must
+ * be answered: a fuzz that never gets past the policy tests nothing else.
  */
 VMMON_TEST_TIMEOUT(fuzz, 600)
 {
@@ -1072,11 +1243,13 @@ VMMON_TEST_TIMEOUT(fuzz, 600)
 	fuzz_state = FUZZ_SEED;
 	ksft_print_msg("fuzz: seed 0x%x, %d messages\n", FUZZ_SEED, FUZZ_ROUNDS);
 	for (i = 0; i < FUZZ_ROUNDS; i++) {
-		uint16_t flags = rnd() & (NLM_F_ROOT | NLM_F_MATCH |
-					  NLM_F_ATOMIC | NLM_F_ECHO);
-		int nattrs = rnd() % 5;
+		uint16_t flags = fuzz_flags();
+		int nattrs = rnd() % 4;
+		/* Half of them to a command the family has. */
+		uint8_t cmd = rnd() % 2 ? VMMON_CMD_GET_MODULE + rnd() % 3 :
+					  rnd() % FUZZ_CMDS;
 
-		genl_msg_init(&m, s.family, flags, rnd() % FUZZ_CMDS);
+		genl_msg_init(&m, s.family, flags, cmd);
 		for (j = 0; j < nattrs; j++)
 			fuzz_attr(&m, ids);
 		err = genl_talk(&s, &m, NULL, NULL);
@@ -1092,6 +1265,7 @@ VMMON_TEST_TIMEOUT(fuzz, 600)
 	}
 	ksft_print_msg("fuzz: %d answered, %d refused with another code\n",
 		       answered, other);
+	EXPECT_GT(answered, FUZZ_ROUNDS / 50);
 	for (i = 0; i < 256; i++)
 		if (refused[i])
 			ksft_print_msg("fuzz: %d refused with %s\n", refused[i],
