@@ -34,7 +34,6 @@
 /* VMs for the multi-part dump. */
 #define MANY_VMS	64
 #define MAX_VMS		128
-#define MAX_VCPUS	4
 
 #define XSTR(x)		STR(x)
 #define STR(x)		#x
@@ -87,13 +86,14 @@ struct vcpu_info {
 /* A VM as one GET_VM answer (or dump part) shows it. */
 struct vm_info {
 	uint64_t mask;		/* bit t: attribute t was there */
+	uint32_t len;		/* of the message */
 	uint32_t id, uid, pid, state, nr_vcpus;
 	uint64_t created_ns, run_ns;
 	uint64_t mem_configured, mem_resident;
 	char name[VMMON_NAME_MAX + 16];
 	struct exits exits;
 	int nr_vcpu_infos;
-	struct vcpu_info vcpu[MAX_VCPUS];
+	struct vcpu_info vcpu[VMMON_MAX_VCPUS];
 	int multi;		/* NLM_F_MULTI was set */
 	int bad;		/* did not parse */
 };
@@ -131,7 +131,7 @@ static void parse_vcpus(const struct nlattr *nest, struct vm_info *vm)
 	const char *p = (const char *)nest + NLA_HDRLEN;
 	size_t len = nla_payload_len(nest);
 
-	while (len >= NLA_HDRLEN && vm->nr_vcpu_infos < MAX_VCPUS) {
+	while (len >= NLA_HDRLEN && vm->nr_vcpu_infos < VMMON_MAX_VCPUS) {
 		const struct nlattr *a = (const struct nlattr *)p;
 		struct vcpu_info *v = &vm->vcpu[vm->nr_vcpu_infos++];
 		size_t step = NLA_ALIGN(a->nla_len);
@@ -161,6 +161,7 @@ static void parse_vm(const struct nlmsghdr *nh, struct vm_info *vm)
 	const struct nlattr *tb[VMMON_A_MAX + 1], *mem[VMMON_A_MEM_MAX + 1];
 
 	memset(vm, 0, sizeof(*vm));
+	vm->len = nh->nlmsg_len;
 	vm->multi = !!(nh->nlmsg_flags & NLM_F_MULTI);
 	vm->mask = genl_attr_mask(nh);
 	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_VM_ID]) {
@@ -437,6 +438,51 @@ VMMON_TEST(get_module)
 	close(va);
 	close(a);
 	expect_module(_metadata, &s, 0, 0);
+	genl_close(&s);
+}
+
+/*
+ * A VM with all the vCPUs it may have: GET_VM's one message holds each
+ * once (the header says to read it with GENL_RECV_MAX).
+ */
+VMMON_TEST(get_vm_all_vcpus)
+{
+	int vm_fd, vcpu[VMMON_MAX_VCPUS], i;
+	struct vm_info *vm = malloc(sizeof(*vm));
+	uint64_t seen = 0;
+	struct genl_sock s;
+	uint32_t id;
+
+	ASSERT_NE(NULL, vm);
+	GENL_OPEN(&s);
+	s.recv_size = GENL_RECV_MAX;
+	vm_fd = vmmon_create_vm(dev);
+	ASSERT_OK(vm_fd);
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	for (i = 0; i < VMMON_MAX_VCPUS; i++) {
+		vcpu[i] = create_vcpu(vm_fd, i);
+		ASSERT_OK(vcpu[i]);
+	}
+	ASSERT_GENL_OK(&s, get_vm(&s, id, vm));
+	EXPECT_FALSE(vm->bad);
+	EXPECT_EQ((uint32_t)VMMON_MAX_VCPUS, vm->nr_vcpus);
+	EXPECT_EQ(VMMON_MAX_VCPUS, vm->nr_vcpu_infos);
+	for (i = 0; i < vm->nr_vcpu_infos; i++) {
+		uint32_t v = vm->vcpu[i].id;
+
+		EXPECT_TRUE(v < VMMON_MAX_VCPUS && !(seen & 1ULL << v))
+			TH_LOG("vCPU %u", v);
+		seen |= 1ULL << (v % 64);
+		EXPECT_TRUE(vm->vcpu[i].exits.present);
+	}
+	EXPECT_EQ(~0ULL, seen);
+	ksft_print_msg("VM with %d vCPUs: %u bytes\n", vm->nr_vcpu_infos,
+		       vm->len);
+	for (i = 0; i < VMMON_MAX_VCPUS; i++)
+		close(vcpu[i]);
+	close(vm_fd);
+	free(vm);
 	genl_close(&s);
 }
 
@@ -756,6 +802,7 @@ struct other_view {
 	uint64_t dump_mask, get_mask;
 	uint32_t dump_uid, get_uid;
 	char set_msg[256];
+	int byname_err;		/* GET_VM of the test's VM by its name */
 	/* Its own VM, named as the test's VM is. */
 	int own_err, own_name_err, own_get_err;
 	uint32_t own_id, byname_id;
@@ -780,10 +827,6 @@ static int look_as_nobody(uint32_t id, struct other_view *v, int ready,
 	if (setresgid(NOBODY, NOBODY, NOBODY) ||
 	    setresuid(NOBODY, NOBODY, NOBODY))
 		return 1;
-	own = vmmon_create_vm(dev);
-	v->own_err = own < 0 ? errno : 0;
-	if (own >= 0 && set_name(own, "secret", 7))
-		v->own_name_err = errno;
 	if (genl_open(&s))
 		return 1;
 	v->opened = 1;
@@ -801,6 +844,11 @@ static int look_as_nobody(uint32_t id, struct other_view *v, int ready,
 	v->set_err = rename_vm(&s, id, "stolen");
 	snprintf(v->set_msg, sizeof(v->set_msg), "%s", s.ext_msg);
 	v->mod_err = get_module(&s, &mod);
+	v->byname_err = get_vm_by_name(&s, "secret", &vm);
+	own = vmmon_create_vm(dev);
+	v->own_err = own < 0 ? errno : 0;
+	if (own >= 0 && set_name(own, "secret", 7))
+		v->own_name_err = errno;
 	v->own_id = new_vm_id(&s, NULL, 0);
 	v->own_get_err = get_vm(&s, v->own_id, &vm);
 	v->own_mask = vm.mask;
@@ -815,8 +863,8 @@ static int look_as_nobody(uint32_t id, struct other_view *v, int ready,
 
 /*
  * Another user sees that the VM exists, its id and owner and nothing
- * else, and cannot rename it: EPERM with a message.  The module's
- * figures are anyone's.  That user's own VM may have the same name, it
+ * else, finds no VM by its name, and cannot rename it: EPERM with a
+ * message.  The module's figures are anyone's.  That user's own VM may have the same name, it
  * sees it whole and finds it by that name, and root (CAP_SYS_ADMIN)
  * sees it whole and may rename it.
  */
@@ -872,6 +920,8 @@ VMMON_TEST(permissions)
 	EXPECT_NE('\0', v->set_msg[0]);
 	ksft_print_msg("refusal: \"%s\"\n", v->set_msg);
 	EXPECT_EQ(0, v->mod_err) TH_LOG("get_module: %s", strerror(-v->mod_err));
+	EXPECT_EQ(-ENOENT, v->byname_err)
+		TH_LOG("by name: %s", strerror(-v->byname_err));
 
 	/* Nobody's own VM. */
 	EXPECT_EQ(0, v->own_err) TH_LOG("nobody's VM: %s", strerror(v->own_err));
@@ -936,38 +986,72 @@ static int read_events(struct genl_sock *ev, uint32_t id, uint32_t *events,
 	return n;
 }
 
+/* The events of VM @id on @ev are @want[0..2], from its owner. */
+static void expect_events(struct __test_metadata *_metadata,
+			  struct genl_sock *ev, uint32_t id,
+			  const uint32_t *want)
+{
+	uint32_t events[8], uid = ~0U;
+	int i, n = read_events(ev, id, events, 8, &uid);
+
+	for (i = 0; i < n; i++)
+		ksft_print_msg("VM %u: event %u\n", id, events[i]);
+	ASSERT_EQ(3, n);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(want[i], events[i]) TH_LOG("VM %u, event %d", id, i);
+	EXPECT_EQ(geteuid(), uid);
+}
+
+/*
+ * Created, stopped, destroyed, in that order: a triple fault (RUN twice,
+ * one event: once per stop), then a failed entry.
+ */
 VMMON_TEST(events)
 {
-	const uint32_t want[] = {
+	static const uint32_t shutdown[] = {
 		VMMON_EVENT_CREATED, VMMON_EVENT_SHUTDOWN, VMMON_EVENT_DESTROYED,
+	}, failed[] = {
+		VMMON_EVENT_CREATED, VMMON_EVENT_INTERNAL_ERROR,
+		VMMON_EVENT_DESTROYED,
 	};
-	struct genl_sock s, ev;
 	struct vmmon_sregs sregs;
+	struct genl_sock s, ev;
 	struct vmmon_guest g;
-	uint32_t events[8], id, uid = ~0U;
-	int i, n;
+	uint32_t id[2];
 
 	GENL_OPEN(&s);
 	GENL_OPEN(&ev);
 	ASSERT_EQ(0, genl_join_events(&ev));
 	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, fault_guest_start,
 				     fault_guest_end - fault_guest_start));
-	id = new_vm_id(&s, NULL, 0);
-	ASSERT_NE(0U, id);
+	id[0] = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id[0]);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
 	sregs.idt.limit = 0;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EQ((uint32_t)VMMON_EXIT_SHUTDOWN, g.run->exit_reason) vmmon_show_exit(g.run);
+	EXPECT_EQ((uint32_t)VMMON_EXIT_SHUTDOWN, g.run->exit_reason)
+		vmmon_show_exit(g.run);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EQ((uint32_t)VMMON_EXIT_SHUTDOWN, g.run->exit_reason)
+		vmmon_show_exit(g.run);
 	vmmon_guest_destroy(&g);
 
-	n = read_events(&ev, id, events, 8, &uid);
-	for (i = 0; i < n; i++)
-		ksft_print_msg("VM %u: event %u\n", id, events[i]);
-	ASSERT_EQ(3, n);
-	for (i = 0; i < 3; i++)
-		EXPECT_EQ(want[i], events[i]) TH_LOG("event %d", i);
-	EXPECT_EQ(geteuid(), uid);
+	/* VM entry wants a usable TR. */
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, count_guest_start,
+				     count_guest_end - count_guest_start));
+	id[1] = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id[1]);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.tr.unusable = 1;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EQ((uint32_t)VMMON_EXIT_FAIL_ENTRY, g.run->exit_reason)
+		vmmon_show_exit(g.run);
+	vmmon_guest_destroy(&g);
+
+	expect_events(_metadata, &ev, id[0], shutdown);
+	expect_events(_metadata, &ev, id[1], failed);
 	genl_close(&ev);
 	genl_close(&s);
 }
@@ -999,7 +1083,8 @@ enum bad_kind {
 	BAD_LONG_NAME, BAD_UNTERMINATED_NAME, BAD_UNTERMINATED_NEW_NAME,
 	BAD_ATTR_PAST_END, BAD_ATTR_SHORT, BAD_CMD_99, BAD_CMD_UNSPEC,
 	BAD_CMD_EVENT, BAD_NO_VM, BAD_NO_SUCH_VM, BAD_NO_NEW_NAME,
-	BAD_SHORT_GENL_HDR, BAD_NR,
+	BAD_SHORT_GENL_HDR, BAD_ID_AND_NAME, BAD_EMPTY_NAME, BAD_DUMP_WITH_ATTR,
+	BAD_NR,
 };
 
 static const char *const bad_names[BAD_NR] = {
@@ -1020,6 +1105,9 @@ static const char *const bad_names[BAD_NR] = {
 	[BAD_NO_SUCH_VM] = "GET_VM of an id no VM has",
 	[BAD_NO_NEW_NAME] = "SET_VM without NEW_NAME",
 	[BAD_SHORT_GENL_HDR] = "message shorter than the genetlink header",
+	[BAD_ID_AND_NAME] = "GET_VM with both id and name",
+	[BAD_EMPTY_NAME] = "GET_VM with an empty name",
+	[BAD_DUMP_WITH_ATTR] = "dump with an attribute",
 };
 
 static void build_bad(struct genl_msg *m, uint16_t family, uint32_t id,
@@ -1094,6 +1182,17 @@ static void build_bad(struct genl_msg *m, uint16_t family, uint32_t id,
 		break;
 	case BAD_SHORT_GENL_HDR:
 		m->len = NLMSG_LENGTH(2);
+		break;
+	case BAD_ID_AND_NAME:
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put_str(m, VMMON_A_VM_NAME, "genl");
+		break;
+	case BAD_EMPTY_NAME:
+		genl_put_str(m, VMMON_A_VM_NAME, "");
+		break;
+	case BAD_DUMP_WITH_ATTR:
+		genl_msg_init(m, family, NLM_F_DUMP, VMMON_CMD_GET_VM);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
 		break;
 	case BAD_NR:
 		break;

@@ -204,7 +204,7 @@ static int parse_error(struct genl_sock *s, const struct nlmsghdr *nh)
 int genl_talk(struct genl_sock *s, struct genl_msg *m, genl_cb cb, void *arg)
 {
 	/* int: nlmsghdr alignment. */
-	static int buf[GENL_RECV_SIZE / sizeof(int)];
+	static int buf[GENL_RECV_MAX / sizeof(int)];
 	uint32_t seq = ++s->seq;
 
 	if (m->overflow)
@@ -218,7 +218,7 @@ int genl_talk(struct genl_sock *s, struct genl_msg *m, genl_cb cb, void *arg)
 	s->ext_msg[0] = '\0';
 	s->datagrams = 0;
 	for (;;) {
-		int n = genl_recv(s, buf, sizeof(buf));
+		int n = genl_recv(s, buf, s->recv_size);
 		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
 		int ours = 0;
 
@@ -303,6 +303,7 @@ int genl_open(struct genl_sock *s)
 	int one = 1, err;
 
 	memset(s, 0, sizeof(*s));
+	s->recv_size = GENL_RECV_SIZE;
 	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (s->fd < 0)
 		return -errno;

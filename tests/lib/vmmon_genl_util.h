@@ -15,11 +15,13 @@
 #include <linux/netlink.h>
 
 /*
- * Receive buffer: libmnl's MNL_SOCKET_BUFFER_SIZE.  The kernel sizes a
- * dump's datagrams by the buffers the reader passed, so a dump of many
- * VMs comes in several of them.
+ * What a read offers by default: libmnl's MNL_SOCKET_BUFFER_SIZE.  The
+ * kernel sizes a dump's datagrams by what the reader offered, so a dump
+ * of many VMs comes in several of them.  GET_VM of a VM with 64 vCPUs
+ * needs more (vmmon_genl.h: a 32 KiB buffer): genl_sock.recv_size.
  */
 #define GENL_RECV_SIZE	8192
+#define GENL_RECV_MAX	32768
 /* Room for one request (the fuzz loop's largest is about 1 KiB). */
 #define GENL_MSG_MAX	4096
 
@@ -31,6 +33,7 @@ struct genl_sock {
 	uint16_t family;
 	uint32_t version;
 	uint32_t events_group;	/* 0: the family has no such group */
+	size_t recv_size;	/* offered to each read, up to GENL_RECV_MAX */
 	/* The last answer: its extended ack text ("" for none), datagrams. */
 	char ext_msg[256];
 	int datagrams;
