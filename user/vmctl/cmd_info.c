@@ -64,7 +64,8 @@ static void print_module(void)
 	if (err) {
 		printf("%-26s %s version %u, but GET_MODULE failed: %s%s%s\n",
 		       "netlink family", VMMON_GENL_NAME, c.version,
-		       strerror(-err), c.ext_msg[0] ? ": " : "", c.ext_msg);
+		       strerror(-err), c.local_msg || c.ext_msg[0] ? ": " : "",
+		       c.local_msg ? c.local_msg : c.ext_msg);
 		return;
 	}
 	printf("%-26s %s version %u\n", "netlink family", VMMON_GENL_NAME,

@@ -152,9 +152,7 @@ static int ctl_on_valid(struct nl_msg *msg, void *arg)
 	if (err) {
 		/* Malformed for our policy: the module and vmctl disagree. */
 		call->c->err = -EPROTO;
-		snprintf(call->c->ext_msg, sizeof(call->c->ext_msg),
-			 "a reply from the module does not parse: %s",
-			 nl_geterror(err));
+		call->c->local_msg = "a reply from the module does not parse";
 		return NL_STOP;
 	}
 	if (!call->each)
@@ -209,9 +207,13 @@ static int ctl_on_done(struct nl_msg *msg, void *arg)
  */
 static int ctl_receive(struct ctl *c, struct ctl_call *call, bool until_done)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct nl_cb *sk_cb = nl_socket_get_cb(c->sk);
+	struct nl_cb *cb;
 	int err;
 
+	/* The socket's own callbacks: its sequence check, or none for events. */
+	cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ctl_on_valid, call);
@@ -226,8 +228,7 @@ static int ctl_receive(struct ctl *c, struct ctl_call *call, bool until_done)
 	if (c->err)
 		return c->err;
 	if (err < 0) {
-		snprintf(c->ext_msg, sizeof(c->ext_msg), "%s",
-			 nl_geterror(err));
+		c->local_msg = nl_geterror(err);
 		/* libnl's word for ENOBUFS: the receive buffer overflowed. */
 		return err == -NLE_NOMEM ? -ENOBUFS : -EIO;
 	}
@@ -244,6 +245,7 @@ int ctl_request(struct ctl *c, uint8_t cmd, bool dump,
 
 	c->err = 0;
 	c->ext_msg[0] = '\0';
+	c->local_msg = NULL;
 	if (!msg)
 		return -ENOMEM;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
@@ -255,8 +257,7 @@ int ctl_request(struct ctl *c, uint8_t cmd, bool dump,
 	err = nl_send_auto(c->sk, msg);
 	nlmsg_free(msg);
 	if (err < 0) {
-		snprintf(c->ext_msg, sizeof(c->ext_msg), "%s",
-			 nl_geterror(err));
+		c->local_msg = nl_geterror(err);
 		return -EIO;
 	}
 	/*
@@ -268,7 +269,9 @@ int ctl_request(struct ctl *c, uint8_t cmd, bool dump,
 
 void ctl_perror(const struct ctl *c, const char *what, int err)
 {
-	if (c->ext_msg[0])
+	if (c->local_msg)
+		vmctl_err("%s: %s (%s)", what, strerror(-err), c->local_msg);
+	else if (c->ext_msg[0])
 		vmctl_err("%s: %s (the module says: %s)", what, strerror(-err),
 			  c->ext_msg);
 	else
@@ -303,5 +306,6 @@ int ctl_recv(struct ctl *c, ctl_reply_fn each, void *arg)
 
 	c->err = 0;
 	c->ext_msg[0] = '\0';
+	c->local_msg = NULL;
 	return ctl_receive(c, &call, false);
 }

@@ -21,6 +21,7 @@ struct ctl {
 	/* The last request's error: a negative errno and the kernel's text. */
 	int err;
 	char ext_msg[CTL_EXT_MSG_MAX];
+	const char *local_msg;	/* or vmctl's or libnl's words, or NULL */
 };
 
 /*
@@ -46,7 +47,10 @@ int ctl_request(struct ctl *c, uint8_t cmd, bool dump,
 		int (*fill)(struct nl_msg *msg, const void *arg),
 		const void *fill_arg, ctl_reply_fn each, void *each_arg);
 
-/* "vmctl: WHAT: strerror (kernel: TEXT)" for c's last error @err. */
+/*
+ * "vmctl: WHAT: strerror (the module says: TEXT)" for c's last error
+ * @err, or with c->local_msg when the error is not the module's.
+ */
 void ctl_perror(const struct ctl *c, const char *what, int err);
 
 /*

@@ -90,8 +90,7 @@ int ctl_get_module(struct ctl *c, struct ctl_module *mod)
 	if (err)
 		return err;
 	if (call.err || !call.got) {
-		snprintf(c->ext_msg, sizeof(c->ext_msg),
-			 "the module's reply does not parse");
+		c->local_msg = "the module's reply does not parse";
 		return -EPROTO;
 	}
 	return 0;

@@ -192,8 +192,7 @@ int ctl_get_vm(struct ctl *c, const struct ctl_vm_ref *ref,
 	if (err)
 		return err;
 	if (call.err || !call.got) {
-		snprintf(c->ext_msg, sizeof(c->ext_msg),
-			 "the module's reply has no VM or does not parse");
+		c->local_msg = "the module's reply has no VM or does not parse";
 		return -EPROTO;
 	}
 	return 0;
@@ -229,8 +228,7 @@ int ctl_dump_vms(struct ctl *c, int (*each)(const struct ctl_vm *vm,
 			  ctl_dump_reply, &call);
 	free(call.vm);
 	if (!err && call.err) {
-		snprintf(c->ext_msg, sizeof(c->ext_msg),
-			 "a VM in the module's reply does not parse");
+		c->local_msg = "a VM in the module's reply does not parse";
 		err = -EPROTO;
 	}
 	return err;
