@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -984,6 +985,114 @@ static int read_events(struct genl_sock *ev, uint32_t id, uint32_t *events,
 		}
 	}
 	return n;
+}
+
+/* What a process in a new pid namespace saw, shared with the test. */
+struct ns_view {
+	int get_err, own_err;
+	uint32_t pid, own_pid;
+	uint64_t mask;
+};
+
+/*
+ * As pid 1 of a new pid namespace: the test's VM @id, whose owner is
+ * outside it, and a VM of its own.
+ */
+static int look_from_pid_ns(uint32_t id, struct ns_view *v)
+{
+	struct genl_sock s;
+	struct vm_info vm;
+	int own;
+
+	if (genl_open(&s))
+		return 1;
+	v->get_err = get_vm(&s, id, &vm);
+	v->pid = vm.pid;
+	v->mask = vm.mask;
+	own = vmmon_create_vm(dev);
+	if (own < 0 || set_name(own, "in-ns", 6))
+		return 1;
+	v->own_err = get_vm_by_name(&s, "in-ns", &vm);
+	v->own_pid = vm.pid;
+	genl_close(&s);
+	return 0;
+}
+
+/*
+ * The owner pid as the requester's pid namespace numbers it: 0 for an
+ * owner outside it, and 0 once the owner process has exited while the
+ * VM lives on (in a child that inherited its fd).
+ */
+VMMON_TEST(owner_pid)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	int vm_fd, status, go[2], i;
+	struct ns_view *v;
+	struct genl_sock s;
+	struct vm_info vm;
+	pid_t child, inner;
+	uint32_t id;
+	char c;
+
+	GENL_OPEN(&s);
+	v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, v);
+	vm_fd = vmmon_create_vm(dev);
+	ASSERT_OK(vm_fd);
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0) {
+		if (unshare(CLONE_NEWPID))
+			_exit(2);
+		inner = fork();
+		if (inner == 0)
+			_exit(look_from_pid_ns(id, v));
+		if (inner < 0 || waitpid(inner, &status, 0) != inner)
+			_exit(2);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 2);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child in a new pid namespace failed: %d", status);
+	EXPECT_EQ(0, v->get_err);
+	EXPECT_TRUE(HAS(v->mask, VMMON_A_VM_OWNER_PID));
+	EXPECT_EQ(0U, v->pid);
+	EXPECT_EQ(0, v->own_err);
+	EXPECT_EQ(1U, v->own_pid);
+
+	/* An owner that made a VM, handed it to its own child and exited. */
+	ASSERT_OK(pipe(go));
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0) {
+		close(go[1]);
+		vm_fd = vmmon_create_vm(dev);
+		if (vm_fd < 0 || set_name(vm_fd, "orphan", 7))
+			_exit(1);
+		inner = fork();
+		/* Holds the VM until the test closes go. */
+		if (inner == 0)
+			_exit(read(go[0], &c, 1) ? 1 : 0);
+		_exit(inner < 0);
+	}
+	close(go[0]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_GENL_OK(&s, get_vm_by_name(&s, "orphan", &vm));
+	EXPECT_TRUE(HAS(vm.mask, VMMON_A_VM_OWNER_PID));
+	EXPECT_EQ(0U, vm.pid);
+	close(go[1]);
+	/* Gone with its last holder, 10 s at most. */
+	for (i = 0; i < 1000 && !get_vm_by_name(&s, "orphan", &vm); i++)
+		nanosleep(&tick, NULL);
+	EXPECT_EQ(-ENOENT, get_vm_by_name(&s, "orphan", &vm));
+	munmap(v, sizeof(*v));
+	close(vm_fd);
+	genl_close(&s);
 }
 
 /* The events of VM @id on @ev are @want[0..2], from its owner. */

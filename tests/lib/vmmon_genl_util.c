@@ -298,7 +298,6 @@ int genl_open(struct genl_sock *s)
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = GENL_TIMEOUT };
 	struct family_reply r = { .s = s };
-	socklen_t salen = sizeof(sa);
 	struct genl_msg m;
 	int one = 1, err;
 
@@ -308,14 +307,12 @@ int genl_open(struct genl_sock *s)
 	if (s->fd < 0)
 		return -errno;
 	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(s->fd, (struct sockaddr *)&sa, &salen) ||
 	    setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(s->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
 	    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
 		err = -errno;
 		goto fail;
 	}
-	s->portid = sa.nl_pid;
 	genl_msg_init(&m, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY);
 	genl_put_str(&m, CTRL_ATTR_FAMILY_NAME, VMMON_GENL_NAME);
 	err = genl_talk(s, &m, family_cb, &r);

@@ -27,7 +27,6 @@
 
 struct genl_sock {
 	int fd;
-	uint32_t portid;
 	uint32_t seq;
 	/* From CTRL_CMD_GETFAMILY: vmmon's id, version, events group. */
 	uint16_t family;
