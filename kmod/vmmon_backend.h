@@ -13,6 +13,7 @@
 
 #include <linux/compiler.h>
 #include <linux/mutex.h>
+#include <linux/seqlock.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
@@ -44,7 +45,10 @@ struct vmmon_vcpu {
 	/* Written by the vCPU's thread only; read by the stats ioctls. */
 	struct vmmon_exit_stats stats;
 	u64 loads;		/* vmmon_vcpu_stats.loads */
-	u64 run_ns;		/* time in VMMON_RUN; the core's */
+	/* The core's: time in VMMON_RUN, read live (vmmon_vcpu_run_ns()). */
+	seqcount_t run_seq;
+	u64 run_ns;		/* RUNs that returned */
+	u64 run_since;		/* when the RUN in progress began, or 0 */
 	/*
 	 * Set by the backend when RUN ends with a guest that cannot go on
 	 * (enum vmmon_event: SHUTDOWN, INTERNAL_ERROR), for the core's

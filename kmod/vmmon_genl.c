@@ -173,7 +173,7 @@ static int vmmon_genl_put_vcpu(struct sk_buff *skb,
 	if (nla_put_u32(skb, VMMON_A_VCPU_ID, vcpu->id) ||
 	    vmmon_genl_put_exits(skb, VMMON_A_VCPU_EXITS, &st) ||
 	    nla_put_u64_64bit(skb, VMMON_A_VCPU_RUN_NS,
-			      READ_ONCE(vcpu->run_ns), VMMON_A_PAD) ||
+			      vmmon_vcpu_run_ns(vcpu), VMMON_A_PAD) ||
 	    nla_put_u64_64bit(skb, VMMON_A_VCPU_LOADS, READ_ONCE(vcpu->loads),
 			      VMMON_A_PAD)) {
 		nla_nest_cancel(skb, nest);
@@ -209,7 +209,7 @@ static int vmmon_genl_put_vcpus(struct sk_buff *skb, struct vmmon_vm *vm,
 			continue;
 		n++;
 		vmmon_vcpu_read_stats(vcpu, &sum);
-		run_ns += READ_ONCE(vcpu->run_ns);
+		run_ns += vmmon_vcpu_run_ns(vcpu);
 		if (nest && vmmon_genl_put_vcpu(skb, vcpu))
 			goto cancel;
 	}

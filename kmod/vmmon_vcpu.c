@@ -170,6 +170,40 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 }
 
 /*
+ * The clock of time in RUN: started and stopped by the vCPU's thread,
+ * read by netlink while a RUN is in progress (a guest whose exits all
+ * stay in vmmon may be in one RUN for minutes).
+ */
+static void vmmon_vcpu_run_clock(struct vmmon_vcpu *vcpu, bool start)
+{
+	u64 now = ktime_get_ns();
+
+	preempt_disable();
+	write_seqcount_begin(&vcpu->run_seq);
+	if (start) {
+		vcpu->run_since = now;
+	} else {
+		vcpu->run_ns += now - vcpu->run_since;
+		vcpu->run_since = 0;
+	}
+	write_seqcount_end(&vcpu->run_seq);
+	preempt_enable();
+}
+
+u64 vmmon_vcpu_run_ns(const struct vmmon_vcpu *vcpu)
+{
+	unsigned int seq;
+	u64 ns, since;
+
+	do {
+		seq = read_seqcount_begin(&vcpu->run_seq);
+		ns = vcpu->run_ns;
+		since = vcpu->run_since;
+	} while (read_seqcount_retry(&vcpu->run_seq, seq));
+	return since ? ns + ktime_get_ns() - since : ns;
+}
+
+/*
  * RUN, with what netlink shows of it: the VM's state, the time spent in
  * RUN, and an event for a guest that shut down or stopped with an
  * internal error.
@@ -177,15 +211,15 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 static long vmmon_vcpu_run(struct vmmon_vcpu *vcpu)
 {
 	struct vmmon_vm *vm = vcpu->vm;
-	u64 start = ktime_get_ns();
 	long ret;
 
 	vcpu->ran = true;
 	WRITE_ONCE(vm->ran, true);
 	atomic_inc(&vm->nr_running);
+	vmmon_vcpu_run_clock(vcpu, true);
 	ret = vmmon_hw()->vcpu_run(vcpu);
+	vmmon_vcpu_run_clock(vcpu, false);
 	atomic_dec(&vm->nr_running);
-	WRITE_ONCE(vcpu->run_ns, vcpu->run_ns + ktime_get_ns() - start);
 	/*
 	 * Once per stop: RUN called again and again on a guest that stays
 	 * dead does not flood the listeners.
@@ -320,6 +354,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 	vcpu->id = args.id;
 	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
+	seqcount_init(&vcpu->run_seq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
 		err = -ENOMEM;

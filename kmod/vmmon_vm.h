@@ -59,6 +59,7 @@ void vmmon_vcpu_destroy(struct vmmon_vcpu *vcpu);
 void vmmon_vcpu_sum_stats(struct vmmon_vm *vm, struct vmmon_exit_stats *sum);
 void vmmon_vcpu_read_stats(const struct vmmon_vcpu *vcpu,
 			   struct vmmon_exit_stats *sum);
+u64 vmmon_vcpu_run_ns(const struct vmmon_vcpu *vcpu);
 
 /* vmmon_genl.c: the generic netlink family */
 int vmmon_genl_setup(void);
