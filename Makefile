@@ -64,7 +64,7 @@ module:
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
 	   $(O)/multiboot_hello.elf $(O)/apic_guest.elf $(O)/vmctl_run_test \
-	   $(O)/vmctl_boot_test
+	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh
@@ -78,6 +78,19 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 		$(LDFLAGS) -o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread 2>$@.log || \
 		{ cat $@.log >&2; rm -f $@.log; exit 1; }
 	@$(VMCTL_LOG_FILTER) $@.log >&2 || true; rm -f $@.log
+
+# vmctl_ctl's helpers, beside it in the rig (scripts/stage-payload.sh
+# copies *_helper): JSON checks with json-c, and a command as another uid.
+$(O)/vmctl_ctl_test: $(O)/json_check_helper $(O)/as_uid_helper
+
+$(O)/json_check_helper: tests/vmctl/json_check.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(VMCTL_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(shell pkg-config $(if $(filter 1,$(STATIC)),--static) --libs json-c)
+
+$(O)/as_uid_helper: tests/vmctl/as_uid.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # A multiboot test kernel for vmctl run (32-bit, linked at 1 MiB).
 $(O)/multiboot_hello.elf: tests/vmctl/multiboot_hello.S

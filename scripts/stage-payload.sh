@@ -13,7 +13,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 # The test programs there are (quick-test.sh builds only those it runs).
 shopt -s nullglob
-tests=("$bin"/vmmon_*_test "$bin"/vmctl_*_test)
+tests=("$bin"/vmmon_*_test "$bin"/vmctl_*_test "$bin"/*_helper)
 cp "$ko" "$bin/vmctl" "${tests[@]}" \
    "$bin/multiboot_hello.elf" "$bin/apic_guest.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
