@@ -2,11 +2,13 @@
 /*
  * vmmon's generic netlink family (include/uapi/vmmon_genl.h), spoken
  * over raw netlink sockets (vmmon_genl_util.h says why not libnl): the
- * family and its events group, the module's figures against the VMs the
- * test made, exit counters against a guest that makes a known number of
- * exits, dumps of many VMs, names, what another user may see and do,
- * events in order, and malformed and random messages refused without
- * harm.  Loads vmmon.ko if needed; the last test unloads it.
+ * family and its events group, the module's figures against sysfs and
+ * the VMs the test made, exit counters against a guest that makes a
+ * known number of exits, figures that move while a vCPU runs, dumps of
+ * many VMs, names, what another user may see and do, owner pids across
+ * pid namespaces, events in order, and malformed and random messages
+ * refused without harm.  Loads vmmon.ko if needed; the last test
+ * unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,6 +76,7 @@ GUEST16(spin_guest, "1: xor %eax, %eax\n cpuid\n jmp 1b\n");
 /* One set of exit counters, from a VMMON_A_*_EXITS nest. */
 struct exits {
 	int present;
+	int slots;		/* VMMON_A_EXITS_REASON0 + i attributes */
 	uint64_t total;
 	uint64_t count[VMMON_STAT_EXIT_NR];
 };
@@ -91,7 +94,7 @@ struct vm_info {
 	uint32_t id, uid, pid, state, nr_vcpus;
 	uint64_t created_ns, run_ns;
 	uint64_t mem_configured, mem_resident;
-	char name[VMMON_NAME_MAX + 16];
+	char name[VMMON_NAME_MAX + 16];	/* room to see one too long */
 	struct exits exits;
 	int nr_vcpu_infos;
 	struct vcpu_info vcpu[VMMON_MAX_VCPUS];
@@ -99,12 +102,18 @@ struct vm_info {
 	int bad;		/* did not parse */
 };
 
+#define MAX_COUNTERS	32
+
 struct mod_info {
 	uint64_t mask;
 	uint32_t api, genl_version, nr_vms, nr_vcpus, vmx_cpus;
 	uint64_t guest_pages;
 	char backend[64], features[256], mitigations[256];
 	int nr_counters;
+	struct {
+		char name[64];
+		uint64_t value;
+	} counter[MAX_COUNTERS];
 };
 
 #define HAS(mask, attr)	(!!((mask) & (1ULL << (attr))))
@@ -120,10 +129,13 @@ static void parse_exits(const struct nlattr *nest, struct exits *e)
 	e->present = 1;
 	if (tb[VMMON_A_EXITS_TOTAL])
 		e->total = nla_get_u64(tb[VMMON_A_EXITS_TOTAL]);
-	/* A reason the module does not count is absent: zero. */
-	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
-		if (tb[VMMON_A_EXITS_REASON0 + i])
-			e->count[i] = nla_get_u64(tb[VMMON_A_EXITS_REASON0 + i]);
+	/* Every slot is there, one no reason uses yet too. */
+	for (i = 0; i < VMMON_STAT_EXIT_NR; i++) {
+		if (!tb[VMMON_A_EXITS_REASON0 + i])
+			continue;
+		e->count[i] = nla_get_u64(tb[VMMON_A_EXITS_REASON0 + i]);
+		e->slots++;
+	}
 }
 
 static void parse_vcpus(const struct nlattr *nest, struct vm_info *vm)
@@ -297,6 +309,33 @@ static uint32_t new_vm_id(struct genl_sock *s, const uint32_t *known, int n)
 	return found;
 }
 
+/* A nest of VMMON_A_COUNTER nests, each a name and a value. */
+static void parse_counters(const struct nlattr *nest, struct mod_info *mod)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	const char *p = (const char *)nest + NLA_HDRLEN;
+	size_t len = nla_payload_len(nest);
+
+	while (len >= NLA_HDRLEN && mod->nr_counters < MAX_COUNTERS) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		size_t step = NLA_ALIGN(a->nla_len);
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len ||
+		    genl_nested(a, tb, VMMON_A_MAX) < 0 ||
+		    !tb[VMMON_A_COUNTER_NAME] || !tb[VMMON_A_COUNTER_VALUE])
+			return;
+		snprintf(mod->counter[mod->nr_counters].name,
+			 sizeof(mod->counter[0].name), "%s",
+			 nla_get_str(tb[VMMON_A_COUNTER_NAME]));
+		mod->counter[mod->nr_counters++].value =
+			nla_get_u64(tb[VMMON_A_COUNTER_VALUE]);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
+	}
+}
+
 static int mod_cb(const struct nlmsghdr *nh, void *arg)
 {
 	const struct nlattr *tb[VMMON_A_MAX + 1];
@@ -327,7 +366,7 @@ static int mod_cb(const struct nlmsghdr *nh, void *arg)
 		snprintf(mod->mitigations, sizeof(mod->mitigations), "%s",
 			 nla_get_str(tb[VMMON_A_MOD_MITIGATIONS]));
 	if (tb[VMMON_A_MOD_COUNTERS])
-		mod->nr_counters = genl_nested(tb[VMMON_A_MOD_COUNTERS], NULL, 0);
+		parse_counters(tb[VMMON_A_MOD_COUNTERS], mod);
 	return 0;
 }
 
@@ -412,13 +451,45 @@ static void expect_module(struct __test_metadata *_metadata,
 		       mod.nr_counters, mod.nr_vms, mod.nr_vcpus, mod.vmx_cpus);
 }
 
-/* Two VMs with 1 and 2 vCPUs: NR_VMS and NR_VCPUS follow them both ways. */
+/*
+ * The mitigations and their counters as sysfs has them (no VM runs, so
+ * the counters stand still): mitigations/active, mitigations/NAME.
+ */
+static void expect_counters_sysfs(struct __test_metadata *_metadata,
+				  struct genl_sock *s)
+{
+	char path[128], active[256] = "";
+	struct mod_info mod;
+	FILE *f;
+	int i;
+
+	ASSERT_GENL_OK(s, get_module(s, &mod));
+	f = fopen(VMMON_SYSFS "mitigations/active", "re");
+	ASSERT_NE(NULL, f);
+	if (fgets(active, sizeof(active), f))
+		active[strcspn(active, "\n")] = '\0';
+	fclose(f);
+	EXPECT_STREQ(active, mod.mitigations);
+	EXPECT_GT(mod.nr_counters, 0);
+	for (i = 0; i < mod.nr_counters; i++) {
+		snprintf(path, sizeof(path), "mitigations/%s",
+			 mod.counter[i].name);
+		EXPECT_EQ(vmmon_counter(path), (long)mod.counter[i].value)
+			TH_LOG("counter %s", mod.counter[i].name);
+	}
+}
+
+/*
+ * Two VMs with 1 and 2 vCPUs: NR_VMS and NR_VCPUS follow them both ways;
+ * the mitigations and counters are sysfs's.
+ */
 VMMON_TEST(get_module)
 {
 	int a, b, va, vb[2];
 	struct genl_sock s;
 
 	GENL_OPEN(&s);
+	expect_counters_sysfs(_metadata, &s);
 	expect_module(_metadata, &s, 0, 0);
 	a = vmmon_create_vm(dev);
 	ASSERT_OK(a);
@@ -494,6 +565,7 @@ static void expect_exits_equal(struct __test_metadata *_metadata,
 	int i;
 
 	EXPECT_TRUE(nl->present) TH_LOG("%s: no exits nest", what);
+	EXPECT_EQ(VMMON_STAT_EXIT_NR, nl->slots) TH_LOG("%s", what);
 	EXPECT_EQ(io->total, nl->total) TH_LOG("%s: total", what);
 	for (i = 0; i < VMMON_STAT_EXIT_NR; i++)
 		EXPECT_EQ(io->count[i], nl->count[i])
