@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include "ctl/cli.h"
+#include "ctl/name.h"
 #include "ctl/vm.h"
 #include "vmctl.h"
 
@@ -28,19 +29,20 @@ static int rename_run(const char *device, int argc, char **argv)
 		return VMCTL_EXIT_USAGE;
 	}
 	if (ctl_vm_ref_parse(&ref, argv[optind])) {
-		vmctl_err("'%s' is neither a VM id nor a VM name (1-%d characters)",
-			  argv[optind], VMMON_NAME_MAX - 1);
+		vmctl_err("'%s' is neither a VM id nor a VM name (" VMCTL_NAME_RULE ")",
+			  argv[optind]);
+		return VMCTL_EXIT_USAGE;
+	}
+	if (!vmctl_name_valid(argv[optind + 1])) {
+		vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE,
+			  argv[optind + 1]);
 		return VMCTL_EXIT_USAGE;
 	}
 	if (ctl_open(&c, false))
 		return VMCTL_EXIT_ERROR;
 	err = ctl_rename_vm(&c, &ref, argv[optind + 1]);
 	ctl_close(&c);
-	if (err == -EEXIST) {
-		vmctl_err("the VM's owner already has a VM named %s",
-			  argv[optind + 1]);
-		return VMCTL_EXIT_ERROR;
-	}
+	/* EEXIST too: the module's words name whose VM has the name. */
 	if (err)
 		return ctl_vm_error(&c, &ref, "cannot rename the VM", err);
 	return VMCTL_EXIT_OK;

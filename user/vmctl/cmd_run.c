@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "boot/boot.h"
 #include "ctl/exit_names.h"
+#include "ctl/name.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 
@@ -185,17 +186,6 @@ static const char *bad_option_word(int argc, char **argv)
 	return argv[optind - 1];
 }
 
-/* As the module checks it (vmmon.h, struct vmmon_name), said before a VM. */
-static bool run_name_valid(const char *name)
-{
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
-				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
-	size_t len = strlen(name);
-
-	return len && len < VMMON_NAME_MAX && strspn(name, chars) == len &&
-	       strspn(name, "0123456789") != len;
-}
-
 /* 0, 1 for --help, or -1 after a message. */
 static int parse_run_options(struct vm_options *o, int argc, char **argv)
 {
@@ -219,9 +209,9 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_NO_REBOOT: o->no_reboot = true; break;
 		case OPT_TEST_IRQS: o->test_irqs = true; break;
 		case OPT_NAME:
-			if (!run_name_valid(optarg)) {
-				vmctl_err("bad VM name '%s': 1 to %d characters from A-Z a-z 0-9 . _ -, not all digits",
-					  optarg, VMMON_NAME_MAX - 1);
+			if (!vmctl_name_valid(optarg)) {
+				vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE,
+					  optarg);
 				return -1;
 			}
 			o->name = optarg;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "ctl/cli.h"
+#include "ctl/name.h"
 #include "ctl/exit_names.h"
 #include "ctl/json.h"
 #include "ctl/vm.h"
@@ -88,8 +89,8 @@ static int stat_run(const char *device, int argc, char **argv)
 		return VMCTL_EXIT_USAGE;
 	}
 	if (ctl_vm_ref_parse(&ref, argv[optind])) {
-		vmctl_err("'%s' is neither a VM id nor a VM name (1-%d characters)",
-			  argv[optind], VMMON_NAME_MAX - 1);
+		vmctl_err("'%s' is neither a VM id nor a VM name (" VMCTL_NAME_RULE ")",
+			  argv[optind]);
 		return VMCTL_EXIT_USAGE;
 	}
 	vm = malloc(sizeof(*vm));

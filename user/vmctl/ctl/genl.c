@@ -181,7 +181,7 @@ static int ctl_on_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
 	if (off >= len ||
 	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
 		      len - off, ack_policy))
@@ -193,10 +193,32 @@ static int ctl_on_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
-static int ctl_on_done(struct nl_msg *msg, void *arg)
+static int ctl_on_ack(struct nl_msg *msg, void *arg)
 {
 	(void)msg;
 	((struct ctl_call *)arg)->done = true;
+	return NL_STOP;
+}
+
+/*
+ * The end of a dump.  A dump that fails part way ends with the errno in
+ * NLMSG_DONE's payload (and the extack after it), which libnl 3.7 does
+ * not look at: a list cut short must not pass for the whole list.
+ */
+static int ctl_on_finish(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct ctl_call *call = arg;
+	int err;
+
+	call->done = true;
+	if (nlmsg_datalen(nlh) < (int)sizeof(err))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (err < 0) {
+		call->c->err = err;
+		call->c->local_msg = "the module ended the list early";
+	}
 	return NL_STOP;
 }
 
@@ -217,8 +239,8 @@ static int ctl_receive(struct ctl *c, struct ctl_call *call, bool until_done)
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ctl_on_valid, call);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ctl_on_done, call);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ctl_on_done, call);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ctl_on_ack, call);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ctl_on_finish, call);
 	nl_cb_err(cb, NL_CB_CUSTOM, ctl_on_error, call);
 	do {
 		err = nl_recvmsgs(c->sk, cb);

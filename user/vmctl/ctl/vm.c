@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ctl/name.h"
 #include "ctl/vm.h"
 #include "vmctl.h"
 
@@ -149,7 +150,7 @@ int ctl_vm_ref_parse(struct ctl_vm_ref *ref, const char *text)
 	ref->text = text;
 	ref->by_id = len && strspn(text, "0123456789") == len;
 	if (!ref->by_id)
-		return len && len < VMMON_NAME_MAX ? 0 : -1;
+		return vmctl_name_valid(text) ? 0 : -1;
 	errno = 0;
 	id = strtoul(text, &end, 10);
 	if (errno || id > UINT32_MAX)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
+#include "ctl/name.h"
 #include "vm/vm.h"
 #include "vmctl.h"
 
@@ -54,9 +55,6 @@ static int vm_check_memlock(uint64_t size)
 	return -1;
 }
 
-/* What a name may be, in vmmon.h's words: for a refusal of --name. */
-#define VM_NAME_RULE "1 to 31 characters from A-Z a-z 0-9 . _ -, not all digits"
-
 /*
  * --name: the module holds a VM's name (vmctl list, stat, events find it
  * there), unique among one user's VMs.  Named again at every reboot,
@@ -76,7 +74,7 @@ static int vm_set_name(struct vm *vm, const char *name)
 	if (errno == EEXIST)
 		vmctl_err("a VM named %s already exists for this user", name);
 	else if (errno == EINVAL)
-		vmctl_err("bad VM name '%s': a name is " VM_NAME_RULE, name);
+		vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE, name);
 	else if (errno == ENOTTY)
 		vmctl_err("this vmmon module cannot name VMs (older than this vmctl): run without --name");
 	else
