@@ -90,7 +90,7 @@ wait_vm() {
 }
 
 echo "TAP version 13"
-echo "1..31"
+echo "1..33"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -141,9 +141,34 @@ check rename_by_owner 0 ""
 ctl_json stat "$id" --json
 check_json renamed 0 name=t1b
 ctl rename t1b 1234
-check rename_bad_name_extack 1 "Invalid argument \(the module says: .*not all digits"
+check rename_bad_name_is_usage 2 "bad VM name '1234': a name is 1 to 31 characters"
 ctl rename t1b t1
 check rename_back 0 ""
+
+# The name is the VM's again after a reboot (the old VM is gone first):
+# a guest that resets at every boot reboots under its name.
+"$vmctl" run --name rb --kernel "$mb" --append reset -m 32M \
+	--shutdown-timeout 0 >"$tmp/rb.out" 2>&1 </dev/null &
+rb_pid=$!
+bg_pids="$bg_pids $rb_pid"
+i=0
+while [ "$(grep -c "^multiboot ok: reset" "$tmp/rb.out")" -lt 3 ] &&
+      [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+# Between two boots there is no VM: look until the list catches one.
+i=0
+while ! "$vmctl" list 2>&1 | grep -E "^[0-9]+ +rb +0 " >"$tmp/out" &&
+      [ $i -lt 100 ]; do
+	i=$((i + 1))
+done
+kill -TERM $rb_pid
+wait $rb_pid
+echo $? >"$tmp/rc"
+grep -q "already exists" "$tmp/rb.out" && echo 1 >"$tmp/rc"
+cat "$tmp/rb.out" >>"$tmp/out"
+check run_name_kept_across_reboots 143 "^[0-9]+ +rb +0 "
 
 # Another user sees the id and owner, finds no VM by name, may not rename.
 as="$as_uid $nobody"
@@ -167,6 +192,9 @@ as=
 flood_pid=$!
 bg_pids="$bg_pids $flood_pid"
 wait_vm flood
+# A name the owner has already: refused by the module, in its words.
+ctl rename t1 flood
+check rename_to_taken_name_extack 1 "cannot rename the VM: File exists \(the module says: the owner has a VM of that name\)"
 ctl top --iterations 2 --interval 1
 check top_rate_line_for_flood 0 "^[0-9]+ +flood +0 +[a-z]+ +[0-9.]+ +[1-9][0-9]* +[0-9.]+  io=[1-9]"
 check top_vcpu_line 0 "^  vcpu 0 +[0-9]+ +[0-9.]+ "

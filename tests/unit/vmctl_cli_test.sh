@@ -48,7 +48,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..71"
+echo "1..73"
 # put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
 put() {
 	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
@@ -140,7 +140,8 @@ expect stat_needs_vm 2 "stat needs one VM, by id or name" -- stat
 expect stat_two_vms 2 "stat needs one VM" -- stat a b
 expect stat_bad_ref 2 "'' is neither a VM id nor a VM name" -- stat ""
 expect stat_id_too_big 2 "'4294967296' is neither a VM id" -- stat 4294967296
-expect stat_name_too_long 2 "is neither a VM id nor a VM name (1-31 characters)" -- stat abcdefghijabcdefghijabcdefghijab
+expect stat_name_too_long 2 "is neither a VM id nor a VM name (1 to 31 characters" -- stat abcdefghijabcdefghijabcdefghijab
+expect stat_name_bad_char 2 "'a/b' is neither a VM id nor a VM name" -- stat a/b
 expect_family_missing stat_no_family 1 "no netlink family 'vmmon'" -- stat t1
 expect top_interval_zero 2 "bad interval '0' (seconds, more than 0, at most 3600)" -- top --interval 0
 expect top_interval_junk 2 "bad interval '1s'" -- top --interval 1s
@@ -152,9 +153,10 @@ expect events_count_zero 2 "bad event count '0'" -- events --count 0
 expect events_bad_option 2 "events: unknown or incomplete option '--frob'" -- events --frob
 expect_family_missing events_no_family 1 "no netlink family 'vmmon'" -- events --count 1
 expect rename_needs_two 2 "rename needs a VM and its new name" -- rename t1
+expect rename_bad_new_name 2 "bad VM name '123': a name is 1 to 31" -- rename t1 123
 expect rename_no_json 2 "rename: unknown option '--json'" -- rename --json t1 t2
 expect_family_missing rename_no_family 1 "no netlink family 'vmmon'" -- rename t1 t2
-expect run_name_all_digits 2 "bad VM name '123': 1 to 31 characters" -- run --name 123 --kernel "$tmp/junk"
+expect run_name_all_digits 2 "bad VM name '123': a name is 1 to 31 characters" -- run --name 123 --kernel "$tmp/junk"
 expect run_name_bad_char 2 "bad VM name 'a/b'" -- run --name a/b --kernel "$tmp/junk"
 expect run_name_too_long 2 "bad VM name" -- run --name abcdefghijabcdefghijabcdefghijab --kernel "$tmp/junk"
 expect run_name_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --name t1 --kernel "$mb"
