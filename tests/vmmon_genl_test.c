@@ -140,21 +140,18 @@ static void parse_exits(const struct nlattr *nest, struct exits *e)
 
 static void parse_vcpus(const struct nlattr *nest, struct vm_info *vm)
 {
-	const struct nlattr *tb[VMMON_A_MAX + 1];
-	const char *p = (const char *)nest + NLA_HDRLEN;
-	size_t len = nla_payload_len(nest);
+	const struct nlattr *tb[VMMON_A_MAX + 1], *a;
 
-	while (len >= NLA_HDRLEN && vm->nr_vcpu_infos < VMMON_MAX_VCPUS) {
-		const struct nlattr *a = (const struct nlattr *)p;
-		struct vcpu_info *v = &vm->vcpu[vm->nr_vcpu_infos++];
-		size_t step = NLA_ALIGN(a->nla_len);
+	genl_for_each(a, nest) {
+		struct vcpu_info *v = &vm->vcpu[vm->nr_vcpu_infos];
 
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > len ||
+		if (vm->nr_vcpu_infos == VMMON_MAX_VCPUS ||
 		    (a->nla_type & NLA_TYPE_MASK) != VMMON_A_VCPU ||
 		    genl_nested(a, tb, VMMON_A_MAX) < 0) {
 			vm->bad = 1;
 			return;
 		}
+		vm->nr_vcpu_infos++;
 		if (tb[VMMON_A_VCPU_ID])
 			v->id = nla_get_u32(tb[VMMON_A_VCPU_ID]);
 		parse_exits(tb[VMMON_A_VCPU_EXITS], &v->exits);
@@ -162,10 +159,6 @@ static void parse_vcpus(const struct nlattr *nest, struct vm_info *vm)
 			v->run_ns = nla_get_u64(tb[VMMON_A_VCPU_RUN_NS]);
 		if (tb[VMMON_A_VCPU_LOADS])
 			v->loads = nla_get_u64(tb[VMMON_A_VCPU_LOADS]);
-		if (step > len)
-			step = len;
-		p += step;
-		len -= step;
 	}
 }
 
@@ -312,15 +305,10 @@ static uint32_t new_vm_id(struct genl_sock *s, const uint32_t *known, int n)
 /* A nest of VMMON_A_COUNTER nests, each a name and a value. */
 static void parse_counters(const struct nlattr *nest, struct mod_info *mod)
 {
-	const struct nlattr *tb[VMMON_A_MAX + 1];
-	const char *p = (const char *)nest + NLA_HDRLEN;
-	size_t len = nla_payload_len(nest);
+	const struct nlattr *tb[VMMON_A_MAX + 1], *a;
 
-	while (len >= NLA_HDRLEN && mod->nr_counters < MAX_COUNTERS) {
-		const struct nlattr *a = (const struct nlattr *)p;
-		size_t step = NLA_ALIGN(a->nla_len);
-
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > len ||
+	genl_for_each(a, nest) {
+		if (mod->nr_counters == MAX_COUNTERS ||
 		    genl_nested(a, tb, VMMON_A_MAX) < 0 ||
 		    !tb[VMMON_A_COUNTER_NAME] || !tb[VMMON_A_COUNTER_VALUE])
 			return;
@@ -329,10 +317,6 @@ static void parse_counters(const struct nlattr *nest, struct mod_info *mod)
 			 nla_get_str(tb[VMMON_A_COUNTER_NAME]));
 		mod->counter[mod->nr_counters++].value =
 			nla_get_u64(tb[VMMON_A_COUNTER_VALUE]);
-		if (step > len)
-			step = len;
-		p += step;
-		len -= step;
 	}
 }
 

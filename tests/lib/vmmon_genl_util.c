@@ -118,6 +118,20 @@ int genl_nested(const struct nlattr *nest, const struct nlattr **tb, int max)
 			 nest->nla_len - NLA_HDRLEN, tb, max, NULL);
 }
 
+const struct nlattr *genl_next(const struct nlattr *nest,
+			       const struct nlattr *prev)
+{
+	const char *end = (const char *)nest + nest->nla_len;
+	const char *p = prev ? (const char *)prev + NLA_ALIGN(prev->nla_len) :
+			       (const char *)nest + NLA_HDRLEN;
+	const struct nlattr *a = (const struct nlattr *)p;
+
+	if (p + NLA_HDRLEN > end || a->nla_len < NLA_HDRLEN ||
+	    a->nla_len > end - p)
+		return NULL;
+	return a;
+}
+
 uint64_t genl_attr_mask(const struct nlmsghdr *nh)
 {
 	uint64_t mask = 0;
@@ -260,8 +274,7 @@ static int family_cb(const struct nlmsghdr *nh, void *arg)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1], *grp[CTRL_ATTR_MCAST_GRP_MAX + 1];
 	struct family_reply *r = arg;
-	const char *p;
-	size_t len;
+	const struct nlattr *g;
 
 	if (genl_attrs(nh, tb, CTRL_ATTR_MAX) < 0 || !tb[CTRL_ATTR_FAMILY_ID])
 		return -EPROTO;
@@ -272,23 +285,13 @@ static int family_cb(const struct nlmsghdr *nh, void *arg)
 	if (!tb[CTRL_ATTR_MCAST_GROUPS])
 		return 0;
 	/* A nest of groups, each a nest of name and id. */
-	p = (const char *)tb[CTRL_ATTR_MCAST_GROUPS] + NLA_HDRLEN;
-	len = nla_payload_len(tb[CTRL_ATTR_MCAST_GROUPS]);
-	while (len >= NLA_HDRLEN) {
-		const struct nlattr *g = (const struct nlattr *)p;
-		size_t step = NLA_ALIGN(g->nla_len);
-
-		if (g->nla_len < NLA_HDRLEN || g->nla_len > len ||
-		    genl_nested(g, grp, CTRL_ATTR_MCAST_GRP_MAX) < 0)
+	genl_for_each(g, tb[CTRL_ATTR_MCAST_GROUPS]) {
+		if (genl_nested(g, grp, CTRL_ATTR_MCAST_GRP_MAX) < 0)
 			return -EPROTO;
 		if (grp[CTRL_ATTR_MCAST_GRP_NAME] && grp[CTRL_ATTR_MCAST_GRP_ID] &&
 		    !strcmp(nla_get_str(grp[CTRL_ATTR_MCAST_GRP_NAME]),
 			    VMMON_GENL_MCGRP_EVENTS))
 			r->s->events_group = nla_get_u32(grp[CTRL_ATTR_MCAST_GRP_ID]);
-		if (step > len)
-			step = len;
-		p += step;
-		len -= step;
 	}
 	return 0;
 }

@@ -92,6 +92,15 @@ int genl_recv(struct genl_sock *s, void *buf, size_t size);
  */
 int genl_attrs(const struct nlmsghdr *nh, const struct nlattr **tb, int max);
 int genl_nested(const struct nlattr *nest, const struct nlattr **tb, int max);
+/*
+ * The attributes inside @nest one by one, for nests of nests (vCPUs,
+ * counters, multicast groups): the one after @prev (NULL: the first),
+ * or NULL at the end or at one that runs past the nest.
+ */
+const struct nlattr *genl_next(const struct nlattr *nest,
+			       const struct nlattr *prev);
+#define genl_for_each(a, nest)						\
+	for ((a) = genl_next(nest, NULL); (a); (a) = genl_next(nest, a))
 /* Bit t set for each attribute type t < 64 present in @nh. */
 uint64_t genl_attr_mask(const struct nlmsghdr *nh);
 uint8_t genl_cmd(const struct nlmsghdr *nh);
