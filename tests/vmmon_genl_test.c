@@ -779,6 +779,61 @@ VMMON_TEST_TIMEOUT(dump_lists_all, 600)
 	genl_close(&s);
 }
 
+/* Make and close VMs until killed, counting them in *@cycles. */
+static void churn_vms(volatile int *cycles)
+{
+	for (;;) {
+		int vm = vmmon_create_vm(dev);
+
+		if (vm < 0)
+			_exit(1);
+		close(vm);
+		(*cycles)++;
+	}
+}
+
+/*
+ * Dumps while another process makes and closes VMs: each of this
+ * process's VMs, which live throughout, is listed once and in order,
+ * wherever the parts of the dump fall.
+ */
+VMMON_TEST_TIMEOUT(dump_while_vms_churn, 600)
+{
+	static struct vm_list l;
+	uint32_t ids[MANY_VMS / 2];
+	volatile int *cycles;
+	struct genl_sock s;
+	int i, round, status;
+	pid_t child;
+
+	GENL_OPEN(&s);
+	/* Enough for a dump in two parts at least. */
+	for (i = 0; i < MANY_VMS / 2; i++) {
+		ASSERT_OK(vmmon_create_vm(dev));
+		ids[i] = new_vm_id(&s, ids, i);
+		ASSERT_NE(0U, ids[i]);
+	}
+	cycles = mmap(NULL, sizeof(*cycles), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cycles);
+	child = fork();
+	ASSERT_OK(child);
+	if (child == 0)
+		churn_vms(cycles);
+	for (round = 0; round < 20; round++) {
+		ASSERT_GENL_OK(&s, dump_vms(&s, &l));
+		expect_dump(_metadata, &l, ids, i);
+		EXPECT_GT(s.datagrams, 1);
+	}
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the churn stopped: %d", status);
+	EXPECT_GT(*cycles, 0);
+	ksft_print_msg("20 dumps while %d VMs came and went\n", *cycles);
+	munmap((void *)cycles, sizeof(*cycles));
+	genl_close(&s);
+}
+
 VMMON_TEST(names)
 {
 	static const char *const bad[] = { "", "123", "a b", "a/b", "x\n" };
