@@ -834,9 +834,14 @@ VMMON_TEST_TIMEOUT(dump_while_vms_churn, 600)
 	genl_close(&s);
 }
 
+/*
+ * Names by VMMON_SET_NAME and by SET_VM: what may be one, unique per
+ * owner, found by GET_VM, free again after a rename.
+ */
 VMMON_TEST(names)
 {
 	static const char *const bad[] = { "", "123", "a b", "a/b", "x\n" };
+	static const char too_long[] = "a-name-of-forty-characters-is-too-long-x";
 	char longest[VMMON_NAME_MAX], full[VMMON_NAME_MAX];
 	struct genl_sock s;
 	uint32_t ida, idb;
@@ -883,7 +888,7 @@ VMMON_TEST(names)
 	EXPECT_GENL_OK(&s, get_vm_by_name(&s, "genl-b", &vm));
 	EXPECT_EQ(ida, vm.id);
 	EXPECT_STREQ("genl-b", vm.name);
-	EXPECT_NE(0, get_vm_by_name(&s, "genl-a", &vm));
+	EXPECT_EQ(-ENOENT, get_vm_by_name(&s, "genl-a", &vm));
 	/* The old name is free again. */
 	ASSERT_OK(set_name(b, "genl-a", 7));
 	EXPECT_GENL_OK(&s, get_vm_by_name(&s, "genl-a", &vm));
@@ -892,6 +897,9 @@ VMMON_TEST(names)
 	EXPECT_EQ(-EEXIST, rename_vm(&s, ida, "genl-a"));
 	EXPECT_EQ(-EINVAL, rename_vm(&s, ida, "42"));
 	EXPECT_EQ(-EINVAL, rename_vm(&s, ida, "a b"));
+	EXPECT_GT(0, rename_vm(&s, ida, too_long));
+	EXPECT_GENL_OK(&s, get_vm(&s, ida, &vm));
+	EXPECT_STREQ("genl-b", vm.name);
 	close(a);
 	close(b);
 	genl_close(&s);
