@@ -125,6 +125,7 @@ check_json stat_vcpu_exits_sum_to_vm 0 vcpu.0.exits.total=$total
 ctl stat "$id"
 check stat_by_id 0 "^name +t1\$"
 ctl stat t1
+sed 's/^/# stat: /' "$tmp/out"		# for whoever reads the log
 check stat_text_exits 0 "^exits +io=[0-9]+ mmio=[0-9]+ hlt=[1-9][0-9]* .* total=$total\$"
 ctl stat nosuch
 check stat_unknown_name 1 "no VM 'nosuch'"
@@ -196,6 +197,7 @@ wait_vm flood
 ctl rename t1 flood
 check rename_to_taken_name_extack 1 "cannot rename the VM: File exists \(the module says: the owner has a VM of that name\)"
 ctl top --iterations 2 --interval 1
+sed 's/^/# top: /' "$tmp/out"
 check top_rate_line_for_flood 0 "^[0-9]+ +flood +0 +[a-z]+ +[0-9.]+ +[1-9][0-9]* +[0-9.]+  io=[1-9]"
 check top_vcpu_line 0 "^  vcpu 0 +[0-9]+ +[0-9.]+ "
 check top_line_for_t1 0 "^$id +t1 +0 "
@@ -236,6 +238,7 @@ check_json events_json_destroyed 0 event=destroyed 'id>0' owner_uid=0
 
 # info: the module's own account over netlink.
 ctl info
+sed 's/^/# info: /' "$tmp/out"
 check info_netlink 0 "^netlink family +vmmon version 1\$"
 check info_backend 0 "^backend +VT-x"
 
