@@ -7,11 +7,14 @@
  * known number of exits, figures that move while a vCPU runs, dumps of
  * many VMs, names, what another user may see and do, owner pids across
  * pid namespaces, events in order, and malformed and random messages
- * refused without harm.  Loads vmmon.ko if needed; the last test
- * unloads it.
+ * refused without harm.  Two benchmarks print figures ("# bench:"):
+ * the cost of a GET_VM and of a dump of 64 VMs, and a guest's exits per
+ * second while a reader polls as vmctl top does.  Loads vmmon.ko if
+ * needed; the last test unloads it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -831,6 +835,462 @@ VMMON_TEST_TIMEOUT(dump_while_vms_churn, 600)
 	EXPECT_GT(*cycles, 0);
 	ksft_print_msg("20 dumps while %d VMs came and went\n", *cycles);
 	munmap((void *)cycles, sizeof(*cycles));
+	genl_close(&s);
+}
+
+/*
+ * Benchmarks of the family (issue 12's "Measured"): figures printed as
+ * "# bench:" lines, never judged.  Time in the rig is emulated: with
+ * Bochs's ips=50000000 one instruction is 20 ns, so these count code
+ * path length (kernel and this program), not latency on hardware.
+ * Compare like with like: the ratios are the result.
+ */
+#define BENCH(fmt, ...) do {						\
+	ksft_print_msg("bench: " fmt "\n", ##__VA_ARGS__);		\
+	fflush(stdout);							\
+} while (0)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * What the answers to one request held, counted without copying them
+ * out (parse_vm clears a vm_info of many KiB each time, which would
+ * weigh more than the kernel's work): messages, bytes, this process's
+ * VMs, answers without an id.
+ */
+struct tally {
+	int msgs, own, bad;
+	uint32_t bytes, last_id;
+};
+
+static int tally_cb(const struct nlmsghdr *nh, void *arg)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	struct tally *t = arg;
+
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_VM_ID]) {
+		t->bad++;
+		return 0;
+	}
+	t->msgs++;
+	t->bytes += nh->nlmsg_len;
+	t->last_id = nla_get_u32(tb[VMMON_A_VM_ID]);
+	if (tb[VMMON_A_VM_OWNER_PID] &&
+	    nla_get_u32(tb[VMMON_A_VM_OWNER_PID]) == (uint32_t)getpid())
+		t->own++;
+	return 0;
+}
+
+/* vmctl stat's request: GET_VM by id (@name NULL) or by name. */
+static int tally_get(struct genl_sock *s, uint32_t id, const char *name,
+		     struct tally *t)
+{
+	struct genl_msg m;
+
+	memset(t, 0, sizeof(*t));
+	genl_msg_init(&m, s->family, 0, VMMON_CMD_GET_VM);
+	if (name)
+		genl_put_str(&m, VMMON_A_VM_NAME, name);
+	else
+		genl_put_u32(&m, VMMON_A_VM_ID, id);
+	return genl_talk(s, &m, tally_cb, t);
+}
+
+/* vmctl list's request: the dump of every VM. */
+static int tally_dump(struct genl_sock *s, struct tally *t)
+{
+	struct genl_msg m;
+
+	memset(t, 0, sizeof(*t));
+	genl_msg_init(&m, s->family, NLM_F_DUMP, VMMON_CMD_GET_VM);
+	return genl_talk(s, &m, tally_cb, t);
+}
+
+#define BENCH_ROUNDS	200
+/* Whole vmctl commands, each a fork and exec: fewer. */
+#define VMCTL_ROUNDS	20
+
+enum bench_req { REQ_GET_ID, REQ_GET_NAME, REQ_DUMP, REQ_NONE };
+
+/* For scale: emulated ns per getppid() system call. */
+static uint64_t time_getppid(void)
+{
+	uint64_t t0 = mono_ns();
+	int i;
+
+	for (i = 0; i < BENCH_ROUNDS; i++)
+		syscall(SYS_getppid);
+	return (mono_ns() - t0) / BENCH_ROUNDS;
+}
+
+/*
+ * The vmctl beside this program (the image and make check put it
+ * there), in @path: 0, or -1 when there is none.
+ */
+static int find_vmctl(char *path, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", path, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) + sizeof("/vmctl") > size)
+		return -1;
+	strcpy(slash, "/vmctl");
+	return access(path, X_OK);
+}
+
+/*
+ * VMCTL_ROUNDS runs of `vmctl ARGS` (output to /dev/null), one after
+ * the other: emulated ns per command, 0 when one did not exit 0.
+ */
+static uint64_t time_vmctl(const char *vmctl, const char *a1, const char *a2)
+{
+	uint64_t t0 = mono_ns();
+	int i, status;
+
+	for (i = 0; i < VMCTL_ROUNDS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 0;
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			execl(vmctl, "vmctl", a1, a2, (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			return 0;
+	}
+	return (mono_ns() - t0) / VMCTL_ROUNDS;
+}
+
+/*
+ * BENCH_ROUNDS requests of one kind: emulated ns per request, with the
+ * last answer in *@t; 0 when one failed or answered other than
+ * @msgs messages (at least @msgs for a dump, others may have VMs).
+ */
+static uint64_t time_requests(struct genl_sock *s, enum bench_req req,
+			      uint32_t id, const char *name, int msgs,
+			      struct tally *t)
+{
+	uint64_t t0 = mono_ns();
+	int i, err;
+
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		if (req == REQ_DUMP)
+			err = tally_dump(s, t);
+		else
+			err = tally_get(s, id, req == REQ_GET_NAME ? name : NULL, t);
+		/* REQ_NONE: an id no VM has, refused after the lookup. */
+		if (req == REQ_NONE) {
+			if (err != -ENOENT || t->msgs)
+				return 0;
+			continue;
+		}
+		if (err || t->bad || (req == REQ_DUMP ? t->own != msgs :
+				      t->msgs != 1 || t->last_id != id))
+			return 0;
+	}
+	return (mono_ns() - t0) / BENCH_ROUNDS;
+}
+
+/*
+ * The cost of `vmctl stat` of one VM (a GET_VM, by id and by name) and
+ * of `vmctl list` (a dump) of 1 and of MANY_VMS VMs, each VM with one
+ * vCPU, the first having run the counting guest: the requests and the
+ * reading of their answers; for scale, a GET_VM refused with ENOENT
+ * (the netlink round trip without a VM to fill) and a getppid(); then
+ * the whole vmctl commands (start-up, libnl, printing) when vmctl is
+ * beside this program.
+ */
+VMMON_TEST_TIMEOUT(bench_get_and_dump, 600)
+{
+	static int vm_fd[MANY_VMS], vcpu_fd[MANY_VMS];
+	uint64_t get1, name1, dump1, get64, name64, dump64, none, sys;
+	uint64_t stat_cmd1, list_cmd1, stat_cmd64, list_cmd64;
+	char vmctl[4096];
+	uint32_t ids[MANY_VMS];
+	struct vmmon_guest g;
+	struct genl_sock s;
+	struct tally t1, t64;
+	struct rlimit rl;
+	int i;
+
+	ASSERT_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < 2 * MANY_VMS + 32)
+		SKIP(return, "RLIMIT_NOFILE %llu is too low for %d VMs",
+		     (unsigned long long)rl.rlim_cur, MANY_VMS);
+	GENL_OPEN(&s);
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, count_guest_start,
+				     count_guest_end - count_guest_start));
+	ids[0] = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, ids[0]);
+	ASSERT_OK(set_name(g.vm, "bench-0", 8));
+	for (i = 0;; i++) {
+		ASSERT_OK(vmmon_guest_run(&g));
+		if (g.run->exit_reason != VMMON_EXIT_IO)
+			break;
+		ASSERT_LE(i, NR_EXITS);
+	}
+	ASSERT_EQ((uint32_t)VMMON_EXIT_HLT, g.run->exit_reason);
+
+	get1 = time_requests(&s, REQ_GET_ID, ids[0], NULL, 1, &t1);
+	ASSERT_NE(0U, get1) TH_LOG("GET_VM by id failed: %s", s.ext_msg);
+	name1 = time_requests(&s, REQ_GET_NAME, ids[0], "bench-0", 1, &t1);
+	ASSERT_NE(0U, name1) TH_LOG("GET_VM by name failed: %s", s.ext_msg);
+	dump1 = time_requests(&s, REQ_DUMP, 0, NULL, 1, &t1);
+	ASSERT_NE(0U, dump1) TH_LOG("dump of 1 VM failed: %s", s.ext_msg);
+	none = time_requests(&s, REQ_NONE, 0xfffffff0U, NULL, 0, &t64);
+	ASSERT_NE(0U, none) TH_LOG("GET_VM of no VM was not ENOENT");
+	sys = time_getppid();
+	stat_cmd1 = list_cmd1 = stat_cmd64 = list_cmd64 = 0;
+	if (!find_vmctl(vmctl, sizeof(vmctl))) {
+		stat_cmd1 = time_vmctl(vmctl, "stat", "bench-0");
+		EXPECT_NE(0U, stat_cmd1) TH_LOG("vmctl stat bench-0 failed");
+		list_cmd1 = time_vmctl(vmctl, "list", NULL);
+		EXPECT_NE(0U, list_cmd1) TH_LOG("vmctl list failed");
+	}
+
+	for (i = 1; i < MANY_VMS; i++) {
+		vm_fd[i] = vmmon_create_vm(dev);
+		ASSERT_OK(vm_fd[i]);
+		vcpu_fd[i] = create_vcpu(vm_fd[i], 0);
+		ASSERT_OK(vcpu_fd[i]);
+		ids[i] = new_vm_id(&s, ids, i);
+		ASSERT_NE(0U, ids[i]);
+	}
+	get64 = time_requests(&s, REQ_GET_ID, ids[0], NULL, 1, &t64);
+	ASSERT_NE(0U, get64) TH_LOG("GET_VM among %d failed", MANY_VMS);
+	name64 = time_requests(&s, REQ_GET_NAME, ids[0], "bench-0", 1, &t64);
+	ASSERT_NE(0U, name64) TH_LOG("GET_VM by name among %d failed", MANY_VMS);
+	dump64 = time_requests(&s, REQ_DUMP, 0, NULL, MANY_VMS, &t64);
+	ASSERT_NE(0U, dump64) TH_LOG("dump of %d VMs failed: %s", MANY_VMS,
+				     s.ext_msg);
+	EXPECT_GT(s.datagrams, 1);
+	if (stat_cmd1) {
+		stat_cmd64 = time_vmctl(vmctl, "stat", "bench-0");
+		EXPECT_NE(0U, stat_cmd64) TH_LOG("vmctl stat bench-0 failed");
+		list_cmd64 = time_vmctl(vmctl, "list", NULL);
+		EXPECT_NE(0U, list_cmd64) TH_LOG("vmctl list failed");
+	}
+
+	BENCH("%d requests each, emulated us per request (one instruction = 20 ns)",
+	      BENCH_ROUNDS);
+	BENCH("stat (GET_VM by id) of 1 VM, 1 vCPU: %.1f us alone, %.1f us among %d VMs",
+	      get1 / 1e3, get64 / 1e3, MANY_VMS);
+	BENCH("stat (GET_VM by name): %.1f us alone, %.1f us among %d VMs",
+	      name1 / 1e3, name64 / 1e3, MANY_VMS);
+	BENCH("list (dump) of 1 VM: %.1f us, %d bytes in %d message(s)",
+	      dump1 / 1e3, t1.bytes, t1.msgs);
+	BENCH("list (dump) of %d VMs: %.1f us, %u bytes in %d messages, %d datagrams",
+	      t64.msgs, dump64 / 1e3, t64.bytes, t64.msgs, s.datagrams);
+	BENCH("list of %d / stat of 1: %.1f; list of %d / list of 1: %.1f; each VM more in a list: %.1f us",
+	      MANY_VMS, (double)dump64 / get64, MANY_VMS,
+	      (double)dump64 / dump1, (dump64 - dump1) / 1e3 / (MANY_VMS - 1));
+	BENCH("for scale: GET_VM of no VM (ENOENT) %.1f us, getppid() %.1f us; stat = %.0f getppid()",
+	      none / 1e3, sys / 1e3, (double)get1 / sys);
+	if (stat_cmd1 && list_cmd64)
+		BENCH("whole commands (%d each, fork+exec): vmctl stat %.2f ms alone, %.2f ms among %d; vmctl list %.2f ms of 1 VM, %.2f ms of %d; list of %d / stat: %.2f",
+		      VMCTL_ROUNDS, stat_cmd1 / 1e6, stat_cmd64 / 1e6,
+		      MANY_VMS, list_cmd1 / 1e6, list_cmd64 / 1e6, MANY_VMS,
+		      MANY_VMS, (double)list_cmd64 / stat_cmd64);
+	else
+		BENCH("whole commands: no vmctl beside this program, not timed");
+
+	for (i = 1; i < MANY_VMS; i++) {
+		close(vcpu_fd[i]);
+		close(vm_fd[i]);
+	}
+	vmmon_guest_destroy(&g);
+	genl_close(&s);
+}
+
+/* CPUID exits the timed guest makes in each run. */
+#define SPEED_EXITS	100000
+
+/* SPEED_EXITS CPUIDs (answered inside vmmon: RUN returns once), then HLT. */
+GUEST16(cpuid_run_guest,
+	"mov $" XSTR(SPEED_EXITS) ", %esi\n"
+	"1: xor %eax, %eax\n"
+	"cpuid\n"
+	"dec %esi\n"
+	"jnz 1b\n"
+	"hlt\n");
+
+/*
+ * A reader beside the guest, as vmctl top is: every @interval_ns (0:
+ * flat out) one sample, a dump then a GET_VM of the VM (top's requests
+ * for one VM it may see whole), until told to stop.
+ */
+struct reader {
+	/*
+	 * Its own socket; genl_talk()'s answer buffer is static, so the
+	 * test's thread makes no request while a reader runs.
+	 */
+	uint32_t id;
+	uint64_t interval_ns;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* on CLOCK_MONOTONIC */
+	int started, stop;	/* under lock */
+	int samples, failed, open_err;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+	struct genl_sock s;
+	struct timespec next;
+	struct tally t;
+	int err;
+
+	err = genl_open(&s);
+	pthread_mutex_lock(&r->lock);
+	r->open_err = err;
+	r->started = 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	if (err)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		if (tally_dump(&s, &t) || t.own != 1)
+			r->failed++;
+		if (tally_get(&s, r->id, NULL, &t) || t.msgs != 1)
+			r->failed++;
+		r->samples++;
+		pthread_mutex_lock(&r->lock);
+		if (r->interval_ns) {
+			next.tv_sec += r->interval_ns / 1000000000ULL;
+			next.tv_nsec += r->interval_ns % 1000000000ULL;
+			if (next.tv_nsec >= 1000000000L) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000L;
+			}
+			while (!r->stop &&
+			       pthread_cond_timedwait(&r->cond, &r->lock,
+						      &next) != ETIMEDOUT)
+				;
+		}
+		err = r->stop;
+		pthread_mutex_unlock(&r->lock);
+		if (err)
+			break;
+	}
+	genl_close(&s);
+	return NULL;
+}
+
+struct speed {
+	uint64_t ns, run_ns, other_exits;
+	int samples;
+};
+
+/*
+ * The guest's SPEED_EXITS CPUIDs in one RUN, timed, with a reader every
+ * @interval_ns (0: flat out; -1: none): exactly SPEED_EXITS counted,
+ * every request answered.
+ */
+static void run_timed(struct __test_metadata *_metadata, struct genl_sock *s,
+		      int64_t interval_ns, struct speed *sp)
+{
+	struct reader r = { .interval_ns = interval_ns };
+	pthread_condattr_t ca;
+	struct vmmon_guest g;
+	struct vm_info vm;
+	pthread_t t;
+	uint64_t t0;
+
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, cpuid_run_guest_start,
+				     cpuid_run_guest_end - cpuid_run_guest_start));
+	r.id = new_vm_id(s, NULL, 0);
+	ASSERT_NE(0U, r.id);
+	if (interval_ns >= 0) {
+		pthread_mutex_init(&r.lock, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&r.cond, &ca);
+		ASSERT_EQ(0, pthread_create(&t, NULL, read_loop, &r));
+		pthread_mutex_lock(&r.lock);
+		while (!r.started)
+			pthread_cond_wait(&r.cond, &r.lock);
+		pthread_mutex_unlock(&r.lock);
+		ASSERT_EQ(0, r.open_err);
+	}
+	t0 = mono_ns();
+	ASSERT_OK(vmmon_guest_run(&g));
+	sp->ns = mono_ns() - t0;
+	if (interval_ns >= 0) {
+		pthread_mutex_lock(&r.lock);
+		r.stop = 1;
+		pthread_cond_broadcast(&r.cond);
+		pthread_mutex_unlock(&r.lock);
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, r.failed) TH_LOG("%d of %d samples failed",
+					      r.failed, r.samples);
+		EXPECT_GT(r.samples, 0);
+	}
+	sp->samples = r.samples;
+	EXPECT_EQ((uint32_t)VMMON_EXIT_HLT, g.run->exit_reason) vmmon_show_exit(g.run);
+	ASSERT_GENL_OK(s, get_vm(s, r.id, &vm));
+	EXPECT_EQ((uint64_t)SPEED_EXITS, vm.exits.count[VMMON_STAT_EXIT_CPUID]);
+	ASSERT_EQ(1, vm.nr_vcpu_infos);
+	EXPECT_EQ((uint64_t)SPEED_EXITS,
+		  vm.vcpu[0].exits.count[VMMON_STAT_EXIT_CPUID]);
+	sp->run_ns = vm.run_ns;
+	sp->other_exits = vm.exits.total - vm.exits.count[VMMON_STAT_EXIT_CPUID];
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * Reading counters does not stop vCPUs: a guest's exits per second
+ * alone, with a reader at vmctl top's default rate (every 2 s), at
+ * `vmctl top --interval 0.1`, and flat out, on another thread (with one
+ * CPU, the reader's time is taken from the guest's).
+ */
+VMMON_TEST_TIMEOUT(bench_exits_while_read, 600)
+{
+	static const struct {
+		const char *what;
+		int64_t interval_ns;
+	} phase[] = {
+		{ "no reader", -1 },
+		{ "top every 2 s", 2000000000LL },
+		{ "top every 0.1 s", 100000000LL },
+		{ "reader flat out", 0 },
+		{ "no reader again", -1 },
+	};
+	struct speed sp[sizeof(phase) / sizeof(phase[0])];
+	struct genl_sock s;
+	unsigned int i;
+
+	GENL_OPEN(&s);
+	BENCH("%d CPUID exits in one RUN, %ld CPU(s) online",
+	      SPEED_EXITS, sysconf(_SC_NPROCESSORS_ONLN));
+	for (i = 0; i < sizeof(phase) / sizeof(phase[0]); i++) {
+		double rate;
+
+		run_timed(_metadata, &s, phase[i].interval_ns, &sp[i]);
+		rate = SPEED_EXITS * 1e9 / sp[i].ns;
+		BENCH("%s: %.0f exits/s (%.2f us each), %.3f of no reader; %d samples (%.0f/s); RUN %llu ms, other exits %llu",
+		      phase[i].what, rate, sp[i].ns / 1e3 / SPEED_EXITS,
+		      (double)sp[0].ns / sp[i].ns, sp[i].samples,
+		      sp[i].samples * 1e9 / sp[i].ns,
+		      (unsigned long long)sp[i].run_ns / 1000000,
+		      (unsigned long long)sp[i].other_exits);
+	}
 	genl_close(&s);
 }
 
