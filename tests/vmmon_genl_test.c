@@ -1196,7 +1196,82 @@ static void *read_loop(void *arg)
 struct speed {
 	uint64_t ns, run_ns, other_exits;
 	int samples;
+	double top_rate;	/* the highest EXITS/s vmctl top showed */
 };
+
+/*
+ * `vmctl top --interval @interval` beside the VM @id, its output in a
+ * pipe: the child's pid, *@out the pipe's end to read, once top printed
+ * its first sample (it is running and has sampled twice); -1 on failure.
+ */
+static pid_t start_top(const char *vmctl, const char *interval, int *out)
+{
+	int fd[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fd[1], STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(fd[0]);
+		execl(vmctl, "vmctl", "top", "--interval", interval, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	if (read(fd[0], &c, 1) != 1) {
+		close(fd[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	*out = fd[0];
+	return pid;
+}
+
+/*
+ * End vmctl top (SIGTERM: it was still running, else -1) and read what
+ * it printed: its samples, and the highest rate it showed for VM @id.
+ */
+static int stop_top(pid_t pid, int out, uint32_t id, struct speed *sp)
+{
+	static char text[65536];
+	size_t len = 0;
+	ssize_t n;
+	char *p;
+	int status, ok;
+
+	ok = !kill(pid, SIGTERM);
+	while (len < sizeof(text) - 1 &&
+	       (n = read(out, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	text[len] = '\0';
+	close(out);
+	if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status))
+		ok = 0;
+	/* The first byte went to start_top(). */
+	sp->samples = 0;
+	sp->top_rate = 0;
+	for (p = text; (p = strstr(p, "vmctl top:")); p++)
+		sp->samples++;
+	for (p = text; (p = strchr(p, '\n')); ) {
+		char name[64], uid[16], state[16];
+		unsigned int vm;
+		double res, rate;
+
+		p++;
+		if (sscanf(p, "%u %63s %15s %15s %lf %lf", &vm, name, uid,
+			   state, &res, &rate) == 6 && vm == id &&
+		    rate > sp->top_rate)
+			sp->top_rate = rate;
+	}
+	return ok ? 0 : -1;
+}
 
 /*
  * The guest's SPEED_EXITS CPUIDs in one RUN, timed, with a reader every
@@ -1204,8 +1279,11 @@ struct speed {
  * every request answered.
  */
 static void run_timed(struct __test_metadata *_metadata, struct genl_sock *s,
-		      int64_t interval_ns, struct speed *sp)
+		      int64_t interval_ns, const char *vmctl,
+		      const char *top_interval, struct speed *sp)
 {
+	pid_t top = -1;
+	int top_out = -1;
 	struct reader r = { .interval_ns = interval_ns };
 	pthread_condattr_t ca;
 	struct vmmon_guest g;
@@ -1229,6 +1307,10 @@ static void run_timed(struct __test_metadata *_metadata, struct genl_sock *s,
 		pthread_mutex_unlock(&r.lock);
 		ASSERT_EQ(0, r.open_err);
 	}
+	if (top_interval) {
+		top = start_top(vmctl, top_interval, &top_out);
+		ASSERT_LT(0, top) TH_LOG("vmctl top did not start");
+	}
 	t0 = mono_ns();
 	ASSERT_OK(vmmon_guest_run(&g));
 	sp->ns = mono_ns() - t0;
@@ -1243,6 +1325,10 @@ static void run_timed(struct __test_metadata *_metadata, struct genl_sock *s,
 		EXPECT_GT(r.samples, 0);
 	}
 	sp->samples = r.samples;
+	sp->top_rate = 0;
+	if (top > 0)
+		EXPECT_EQ(0, stop_top(top, top_out, r.id, sp))
+			TH_LOG("vmctl top ended before it was stopped");
 	EXPECT_EQ((uint32_t)VMMON_EXIT_HLT, g.run->exit_reason) vmmon_show_exit(g.run);
 	ASSERT_GENL_OK(s, get_vm(s, r.id, &vm));
 	EXPECT_EQ((uint64_t)SPEED_EXITS, vm.exits.count[VMMON_STAT_EXIT_CPUID]);
@@ -1258,31 +1344,46 @@ static void run_timed(struct __test_metadata *_metadata, struct genl_sock *s,
  * Reading counters does not stop vCPUs: a guest's exits per second
  * alone, with a reader at vmctl top's default rate (every 2 s), at
  * `vmctl top --interval 0.1`, and flat out, on another thread (with one
- * CPU, the reader's time is taken from the guest's).
+ * CPU, the reader's time is taken from the guest's); then beside the
+ * real vmctl top at both rates, when vmctl is beside this program
+ * (their samples are counted from the time vmctl top printed its
+ * first: its start-up is not in the guest's time).
  */
 VMMON_TEST_TIMEOUT(bench_exits_while_read, 600)
 {
 	static const struct {
 		const char *what;
 		int64_t interval_ns;
+		const char *top_interval;	/* the real vmctl top */
 	} phase[] = {
-		{ "no reader", -1 },
-		{ "top every 2 s", 2000000000LL },
-		{ "top every 0.1 s", 100000000LL },
-		{ "reader flat out", 0 },
-		{ "no reader again", -1 },
+		{ "no reader", -1, NULL },
+		{ "top every 2 s", 2000000000LL, NULL },
+		{ "top every 0.1 s", 100000000LL, NULL },
+		{ "reader flat out", 0, NULL },
+		{ "no reader again", -1, NULL },
+		{ "vmctl top", -1, "2" },
+		{ "vmctl top --interval 0.1", -1, "0.1" },
 	};
 	struct speed sp[sizeof(phase) / sizeof(phase[0])];
 	struct genl_sock s;
+	char vmctl[4096];
 	unsigned int i;
+	int has_vmctl;
 
 	GENL_OPEN(&s);
+	has_vmctl = !find_vmctl(vmctl, sizeof(vmctl));
 	BENCH("%d CPUID exits in one RUN, %ld CPU(s) online",
 	      SPEED_EXITS, sysconf(_SC_NPROCESSORS_ONLN));
 	for (i = 0; i < sizeof(phase) / sizeof(phase[0]); i++) {
 		double rate;
 
-		run_timed(_metadata, &s, phase[i].interval_ns, &sp[i]);
+		if (phase[i].top_interval && !has_vmctl) {
+			BENCH("%s: no vmctl beside this program, not run",
+			      phase[i].what);
+			continue;
+		}
+		run_timed(_metadata, &s, phase[i].interval_ns, vmctl,
+			  phase[i].top_interval, &sp[i]);
 		rate = SPEED_EXITS * 1e9 / sp[i].ns;
 		BENCH("%s: %.0f exits/s (%.2f us each), %.3f of no reader; %d samples (%.0f/s); RUN %llu ms, other exits %llu",
 		      phase[i].what, rate, sp[i].ns / 1e3 / SPEED_EXITS,
@@ -1290,6 +1391,12 @@ VMMON_TEST_TIMEOUT(bench_exits_while_read, 600)
 		      sp[i].samples * 1e9 / sp[i].ns,
 		      (unsigned long long)sp[i].run_ns / 1000000,
 		      (unsigned long long)sp[i].other_exits);
+		if (phase[i].top_interval && sp[i].samples)
+			BENCH("%s showed at most %.0f exits/s for the VM",
+			      phase[i].what, sp[i].top_rate);
+		else if (phase[i].top_interval)
+			BENCH("%s: none of its samples fell within the run",
+			      phase[i].what);
 	}
 	genl_close(&s);
 }
