@@ -949,10 +949,11 @@ static int find_vmctl(char *path, size_t size)
 }
 
 /*
- * VMCTL_ROUNDS runs of `vmctl ARGS` (output to /dev/null), one after
- * the other: emulated ns per command, 0 when one did not exit 0.
+ * VMCTL_ROUNDS runs of `vmctl ARGS` (output to /dev/null; @args ends
+ * with NULL), one after the other: emulated ns per command, 0 when one
+ * did not exit 0.
  */
-static uint64_t time_vmctl(const char *vmctl, const char *a1, const char *a2)
+static uint64_t time_vmctl(const char *vmctl, char *const args[])
 {
 	uint64_t t0 = mono_ns();
 	int i, status;
@@ -967,7 +968,7 @@ static uint64_t time_vmctl(const char *vmctl, const char *a1, const char *a2)
 
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
-			execl(vmctl, "vmctl", a1, a2, (char *)NULL);
+			execv(vmctl, args);
 			_exit(127);
 		}
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
@@ -1020,7 +1021,12 @@ VMMON_TEST_TIMEOUT(bench_get_and_dump, 600)
 {
 	static int vm_fd[MANY_VMS], vcpu_fd[MANY_VMS];
 	uint64_t get1, name1, dump1, get64, name64, dump64, none, sys;
-	uint64_t stat_cmd1, list_cmd1, stat_cmd64, list_cmd64;
+	uint64_t stat_cmd1, list_cmd1, stat_cmd64, list_cmd64, top1, top64;
+	/* Two samples 1 ms apart, one printed: start-up + 2 samples. */
+	static char *const top_args[] = { "vmctl", "top", "--interval",
+		"0.001", "--iterations", "1", NULL };
+	static char *const stat_args[] = { "vmctl", "stat", "bench-0", NULL };
+	static char *const list_args[] = { "vmctl", "list", NULL };
 	char vmctl[4096];
 	uint32_t ids[MANY_VMS];
 	struct vmmon_guest g;
@@ -1056,12 +1062,14 @@ VMMON_TEST_TIMEOUT(bench_get_and_dump, 600)
 	none = time_requests(&s, REQ_NONE, 0xfffffff0U, NULL, 0, &t64);
 	ASSERT_NE(0U, none) TH_LOG("GET_VM of no VM was not ENOENT");
 	sys = time_getppid();
-	stat_cmd1 = list_cmd1 = stat_cmd64 = list_cmd64 = 0;
+	stat_cmd1 = list_cmd1 = stat_cmd64 = list_cmd64 = top1 = top64 = 0;
 	if (!find_vmctl(vmctl, sizeof(vmctl))) {
-		stat_cmd1 = time_vmctl(vmctl, "stat", "bench-0");
+		stat_cmd1 = time_vmctl(vmctl, stat_args);
 		EXPECT_NE(0U, stat_cmd1) TH_LOG("vmctl stat bench-0 failed");
-		list_cmd1 = time_vmctl(vmctl, "list", NULL);
+		list_cmd1 = time_vmctl(vmctl, list_args);
 		EXPECT_NE(0U, list_cmd1) TH_LOG("vmctl list failed");
+		top1 = time_vmctl(vmctl, top_args);
+		EXPECT_NE(0U, top1) TH_LOG("vmctl top failed");
 	}
 
 	for (i = 1; i < MANY_VMS; i++) {
@@ -1081,10 +1089,12 @@ VMMON_TEST_TIMEOUT(bench_get_and_dump, 600)
 				     s.ext_msg);
 	EXPECT_GT(s.datagrams, 1);
 	if (stat_cmd1) {
-		stat_cmd64 = time_vmctl(vmctl, "stat", "bench-0");
+		stat_cmd64 = time_vmctl(vmctl, stat_args);
 		EXPECT_NE(0U, stat_cmd64) TH_LOG("vmctl stat bench-0 failed");
-		list_cmd64 = time_vmctl(vmctl, "list", NULL);
+		list_cmd64 = time_vmctl(vmctl, list_args);
 		EXPECT_NE(0U, list_cmd64) TH_LOG("vmctl list failed");
+		top64 = time_vmctl(vmctl, top_args);
+		EXPECT_NE(0U, top64) TH_LOG("vmctl top failed");
 	}
 
 	BENCH("%d requests each, emulated us per request (one instruction = 20 ns)",
@@ -1107,7 +1117,11 @@ VMMON_TEST_TIMEOUT(bench_get_and_dump, 600)
 		      VMCTL_ROUNDS, stat_cmd1 / 1e6, stat_cmd64 / 1e6,
 		      MANY_VMS, list_cmd1 / 1e6, list_cmd64 / 1e6, MANY_VMS,
 		      MANY_VMS, (double)list_cmd64 / stat_cmd64);
-	else
+	if (top1 && top64)
+		BENCH("vmctl top --iterations 1 (start-up, 2 samples, 1 printed): %.2f ms of 1 VM, %.2f ms of %d; a sample of %d VMs about %.2f ms more than of 1",
+		      top1 / 1e6, top64 / 1e6, MANY_VMS, MANY_VMS,
+		      (top64 - top1) / 2e6);
+	if (!stat_cmd1)
 		BENCH("whole commands: no vmctl beside this program, not timed");
 
 	for (i = 1; i < MANY_VMS; i++) {
