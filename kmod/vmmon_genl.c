@@ -300,6 +300,25 @@ static struct vmmon_vm *vmmon_genl_lookup(const struct vmmon_genl_viewer *v,
 	return vm;
 }
 
+/*
+ * A doit on one VM begins: who asks, the registry locked, the VM named
+ * (or an ERR_PTR).  vmmon_genl_end() undoes the first two.
+ */
+static struct vmmon_vm *vmmon_genl_begin(struct sk_buff *skb,
+					  struct genl_info *info,
+					  struct vmmon_genl_viewer *v)
+{
+	vmmon_genl_viewer_get(v, skb);
+	vmmon_vms_lock();
+	return vmmon_genl_lookup(v, info);
+}
+
+static void vmmon_genl_end(struct vmmon_genl_viewer *v)
+{
+	vmmon_vms_unlock();
+	vmmon_genl_viewer_put(v);
+}
+
 static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vmmon_genl_viewer v;
@@ -308,12 +327,10 @@ static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
 	unsigned int i, n = 0;
 	int err;
 
-	vmmon_genl_viewer_get(&v, skb);
-	vmmon_vms_lock();
-	vm = vmmon_genl_lookup(&v, info);
+	vm = vmmon_genl_begin(skb, info, &v);
 	if (IS_ERR(vm)) {
-		err = PTR_ERR(vm);
-		goto unlock;
+		vmmon_genl_end(&v);
+		return PTR_ERR(vm);
 	}
 	/* Counted, sized and filled under one hold of vm->lock. */
 	mutex_lock(&vm->lock);
@@ -324,17 +341,12 @@ static int vmmon_genl_get_vm(struct sk_buff *skb, struct genl_info *info)
 	err = msg ? vmmon_genl_fill_vm(msg, vm, &v, info->snd_portid,
 				       info->snd_seq, 0, true) : -ENOMEM;
 	mutex_unlock(&vm->lock);
-	vmmon_vms_unlock();
-	vmmon_genl_viewer_put(&v);
+	vmmon_genl_end(&v);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
 	}
 	return genlmsg_reply(msg, info);
-unlock:
-	vmmon_vms_unlock();
-	vmmon_genl_viewer_put(&v);
-	return err;
 }
 
 /* A dump's state, in cb->ctx: where the next part goes on, and who asked. */
@@ -405,18 +417,16 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 			       "nothing to change: VMMON_A_VM_NEW_NAME is missing");
 		return -EINVAL;
 	}
-	vmmon_genl_viewer_get(&v, skb);
-	vmmon_vms_lock();
-	vm = vmmon_genl_lookup(&v, info);
+	vm = vmmon_genl_begin(skb, info, &v);
 	if (IS_ERR(vm)) {
 		err = PTR_ERR(vm);
-		goto unlock;
+		goto end;
 	}
 	if (!vmmon_genl_may_see(&v, vm)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "only the VM's owner or CAP_SYS_ADMIN may change it");
 		err = -EPERM;
-		goto unlock;
+		goto end;
 	}
 	err = vmmon_vm_rename(vm, nla_data(name));
 	if (err == -EINVAL)
@@ -424,9 +434,8 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 	else if (err == -EEXIST)
 		NL_SET_ERR_MSG_ATTR(info->extack, name,
 				    "the owner has a VM of that name");
-unlock:
-	vmmon_vms_unlock();
-	vmmon_genl_viewer_put(&v);
+end:
+	vmmon_genl_end(&v);
 	return err;
 }
 

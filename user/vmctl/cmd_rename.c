@@ -28,11 +28,8 @@ static int rename_run(const char *device, int argc, char **argv)
 		vmctl_err("rename needs a VM and its new name (see vmctl rename --help)");
 		return VMCTL_EXIT_USAGE;
 	}
-	if (ctl_vm_ref_parse(&ref, argv[optind])) {
-		vmctl_err("'%s' is neither a VM id nor a VM name (" VMCTL_NAME_RULE ")",
-			  argv[optind]);
+	if (ctl_vm_ref_arg(&ref, argv[optind]))
 		return VMCTL_EXIT_USAGE;
-	}
 	if (!vmctl_name_valid(argv[optind + 1])) {
 		vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE,
 			  argv[optind + 1]);

@@ -88,11 +88,8 @@ static int stat_run(const char *device, int argc, char **argv)
 		vmctl_err("stat needs one VM, by id or name (see vmctl stat --help)");
 		return VMCTL_EXIT_USAGE;
 	}
-	if (ctl_vm_ref_parse(&ref, argv[optind])) {
-		vmctl_err("'%s' is neither a VM id nor a VM name (" VMCTL_NAME_RULE ")",
-			  argv[optind]);
+	if (ctl_vm_ref_arg(&ref, argv[optind]))
 		return VMCTL_EXIT_USAGE;
-	}
 	vm = malloc(sizeof(*vm));
 	if (!vm) {
 		vmctl_err("out of memory");

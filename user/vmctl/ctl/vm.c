@@ -4,6 +4,7 @@
  * all), SET_VM (rename), and the nested attributes of their replies.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl/name.h"
@@ -108,7 +109,11 @@ static int ctl_vcpus_parse(struct nlattr *nest, struct ctl_vm *vm)
 
 int ctl_vm_parse(struct nlattr **tb, struct ctl_vm *vm)
 {
-	memset(vm, 0, sizeof(*vm));
+	/*
+	 * Not the vCPU array (10 KiB, once per VM of a dump): its first
+	 * nr_vcpu entries are written whole by ctl_vcpus_parse().
+	 */
+	memset(vm, 0, offsetof(struct ctl_vm, vcpu));
 	if (!tb[VMMON_A_VM_ID] || !tb[VMMON_A_VM_OWNER_UID])
 		return -EPROTO;
 	vm->id = nla_get_u32(tb[VMMON_A_VM_ID]);
@@ -157,6 +162,15 @@ int ctl_vm_ref_parse(struct ctl_vm_ref *ref, const char *text)
 		return -1;
 	ref->id = id;
 	return 0;
+}
+
+int ctl_vm_ref_arg(struct ctl_vm_ref *ref, const char *text)
+{
+	if (!ctl_vm_ref_parse(ref, text))
+		return 0;
+	vmctl_err("'%s' is neither a VM id nor a VM name (" VMCTL_NAME_RULE ")",
+		  text);
+	return -1;
 }
 
 static int ctl_put_ref(struct nl_msg *msg, const void *arg)

@@ -58,6 +58,8 @@ struct ctl_vm_ref {
 
 /* 0, or -1 when @text can be neither (empty, too long, bad id). */
 int ctl_vm_ref_parse(struct ctl_vm_ref *ref, const char *text);
+/* The same for a command-line word, saying what is wrong with it. */
+int ctl_vm_ref_arg(struct ctl_vm_ref *ref, const char *text);
 
 /* GET_VM of one VM: 0 or a negative errno (c->ext_msg says more). */
 int ctl_get_vm(struct ctl *c, const struct ctl_vm_ref *ref,
