@@ -32,8 +32,11 @@
  *                          without VMMON_A_VM_VCPUS.  By name: the
  *                          caller's VM of that name, else the one with
  *                          the lowest id.
- *   VMMON_CMD_SET_VM       VM_ID or VM_NAME, and VMMON_A_VM_NEW_NAME:
- *                          rename it (the owner or CAP_SYS_ADMIN).
+ *   VMMON_CMD_SET_VM       VM_ID or VM_NAME, and VMMON_A_VM_NEW_NAME
+ *                          (rename it) and/or VMMON_A_VM_BALLOON_TARGET
+ *                          (pages the guest's balloon should hold; at
+ *                          most the VM's RAM): the owner or
+ *                          CAP_SYS_ADMIN.
  *   VMMON_CMD_EVENT        (multicast only) VM_ID, VM_OWNER_UID,
  *                          EVENT (enum vmmon_event), in the order they
  *                          happened.
@@ -122,6 +125,10 @@ enum vmmon_genl_attr {
 	VMMON_A_COUNTER_NAME,		/* string */
 	VMMON_A_COUNTER_VALUE,		/* u64 */
 
+	/* The balloon (uapi/vmmon_balloon.h), in GET_VM and SET_VM. */
+	VMMON_A_VM_BALLOON,		/* nest: VMMON_A_BALLOON_* (GET_VM) */
+	VMMON_A_VM_BALLOON_TARGET,	/* u64, pages (SET_VM) */
+
 	__VMMON_A_MAX,
 };
 #define VMMON_A_MAX (__VMMON_A_MAX - 1)
@@ -132,13 +139,62 @@ enum vmmon_genl_mem_attr {
 	VMMON_A_MEM_PAD,
 	VMMON_A_MEM_CONFIGURED,		/* u64: RAM in the memory regions */
 	VMMON_A_MEM_RESIDENT,		/* u64: backed by host pages now */
-	/* These three read 0 until the balloon and page sharing exist. */
 	VMMON_A_MEM_BALLOONED,		/* u64: given back by the balloon */
+	/* These two read 0 until page sharing exists. */
 	VMMON_A_MEM_SHARED,		/* u64: backed by a shared page */
 	VMMON_A_MEM_ZERO,		/* u64: backed by the shared zero page */
 	__VMMON_A_MEM_MAX,
 };
 #define VMMON_A_MEM_MAX (__VMMON_A_MEM_MAX - 1)
+
+/* The balloon channel's state, VMMON_A_BALLOON_STATE. */
+enum vmmon_balloon_state {
+	VMMON_BALLOON_STATE_OFF		= 0,	/* no channel set up */
+	VMMON_BALLOON_STATE_READY	= 1,
+	VMMON_BALLOON_STATE_BROKEN	= 2,	/* a malformed ring; SETUP revives it */
+};
+
+/*
+ * A VM's balloon, in VMMON_A_VM_BALLOON (its owner and CAP_SYS_ADMIN
+ * only).  Page counts are guest pages; the counters run from the VM's
+ * creation.  Per status: one u64 for each VMMON_BALLOON_S_* status,
+ * attribute VMMON_A_BALLOON_STATUS0 + status, the pages that got it.
+ */
+enum vmmon_genl_balloon_attr {
+	VMMON_A_BALLOON_UNSPEC,
+	VMMON_A_BALLOON_PAD,
+	VMMON_A_BALLOON_STATE,		/* u32: enum vmmon_balloon_state */
+	VMMON_A_BALLOON_TARGET,		/* u64: pages */
+	VMMON_A_BALLOON_SIZE,		/* u64: pages in the balloon (host's count) */
+	VMMON_A_BALLOON_GUEST_ACTUAL,	/* u64: the guest's count, config.actual */
+	VMMON_A_BALLOON_INFLATED,	/* u64: pages inflated (S_DONE) */
+	VMMON_A_BALLOON_DEFLATED,	/* u64: pages deflated (S_DONE) */
+	VMMON_A_BALLOON_FREED,		/* u64: host pages freed by inflates */
+	VMMON_A_BALLOON_KICKS,		/* u64: doorbells */
+	VMMON_A_BALLOON_BAD_REQUESTS,	/* u64: VMMON_BALLOON_USED_BAD answers */
+	VMMON_A_BALLOON_BUSY_NS,	/* u64: time spent serving requests */
+	VMMON_A_BALLOON_STATS,		/* nest: VMMON_A_GSTAT_*, once the guest sent them */
+	VMMON_A_BALLOON_STATS_AGE_NS,	/* u64: since the guest's last STATS */
+	VMMON_A_BALLOON_STATUS0,	/* u64 each, up to VMMON_BALLOON_S_NR */
+	__VMMON_A_BALLOON_MAX = VMMON_A_BALLOON_STATUS0 + 8,
+};
+#define VMMON_A_BALLOON_MAX (__VMMON_A_BALLOON_MAX - 1)
+
+/* The guest's struct vmmon_balloon_stats, field by field, all u64. */
+enum vmmon_genl_gstat_attr {
+	VMMON_A_GSTAT_UNSPEC,
+	VMMON_A_GSTAT_PAD,
+	VMMON_A_GSTAT_TOTAL,		/* bytes */
+	VMMON_A_GSTAT_FREE,		/* bytes */
+	VMMON_A_GSTAT_AVAILABLE,	/* bytes */
+	VMMON_A_GSTAT_CACHED,		/* bytes */
+	VMMON_A_GSTAT_SWAP_IN,		/* pages */
+	VMMON_A_GSTAT_SWAP_OUT,		/* pages */
+	VMMON_A_GSTAT_MAJOR_FAULTS,
+	VMMON_A_GSTAT_OOM_KILLS,
+	__VMMON_A_GSTAT_MAX,
+};
+#define VMMON_A_GSTAT_MAX (__VMMON_A_GSTAT_MAX - 1)
 
 /*
  * Exits by reason, in VMMON_A_VM_EXITS and VMMON_A_VCPU_EXITS: the total,
