@@ -74,6 +74,14 @@ int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
 int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 			unsigned int len);
 
+/*
+ * vmmon_hypercall.c: a VMCALL of the guest kernel (RAX @nr, RBX RCX RDX
+ * RSI @args), where the vCPU's thread may sleep: true when the core
+ * served it, with RAX's new value in *@ret; false for userspace's.
+ */
+bool vmmon_hypercall(struct vmmon_vcpu *vcpu, u64 nr, const u64 args[4],
+		     u64 *ret);
+
 /* vmmon_cpuid.c: the answer of the vCPU's table */
 void vmmon_cpuid_lookup(struct vmmon_vcpu *vcpu, u32 function, u32 index,
 			u32 out[4]);

@@ -5,14 +5,16 @@
  * rename them; events go to the "events" multicast group.
  *
  * What the core checks before a handler runs: each command's policy
- * (GET_MODULE takes no attribute, GET_VM VM_ID or VM_NAME, SET_VM those
- * and VM_NEW_NAME, with their types and lengths; strict validation
+ * (GET_MODULE takes no attribute, GET_VM VM_ID or VM_NAME, SET_VM those,
+ * VM_NEW_NAME and VM_BALLOON_TARGET, with their types and lengths; strict
+ * validation
  * refuses unknown attributes, trailing data and reserved header bytes).
  * What the handlers check themselves: that a request names one VM (by
  * id or by name), that the VM exists, that the caller may see or change
  * it, that a name is a valid one (vmmon_name_valid(): characters and
- * uniqueness are not a policy's to say), and that a dump has no
- * attributes.
+ * uniqueness are not a policy's to say), that a balloon target is at
+ * most the VM's RAM, that SET_VM changes something, and that a dump has
+ * no attributes.
  *
  * Who asks: a dump's later parts are built in whichever process reads
  * the socket, so what the requester may see (its euid, CAP_SYS_ADMIN,
@@ -41,10 +43,11 @@
 /* The mitigations string: vmx_spec_active() writes a few words. */
 #define VMMON_GENL_MITIGATIONS_MAX	160
 /*
- * A VM's message without its vCPUs, and each vCPU's share: about 490
- * and 320 bytes with every u64 padded.
+ * A VM's message without its vCPUs, and each vCPU's share: about 910
+ * (the balloon's nest about 420 of it) and 320 bytes with every u64
+ * padded.
  */
-#define VMMON_GENL_VM_SIZE	1024
+#define VMMON_GENL_VM_SIZE	1536
 #define VMMON_GENL_VCPU_SIZE	512
 /* An event: three u32 attributes. */
 #define VMMON_GENL_EVENT_SIZE	(3 * 8)
@@ -65,6 +68,7 @@ static const struct nla_policy vmmon_genl_set_vm_policy[VMMON_A_MAX + 1] = {
 			      .len = VMMON_NAME_MAX - 1 },
 	[VMMON_A_VM_NEW_NAME] = { .type = NLA_NUL_STRING,
 				  .len = VMMON_NAME_MAX - 1 },
+	[VMMON_A_VM_BALLOON_TARGET] = { .type = NLA_U64 },
 };
 
 enum vmmon_genl_mcgrp {
@@ -140,7 +144,7 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* Balloon and page sharing will fill the last three; none yet. */
+/* Page sharing will fill the last two; none yet. */
 static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
 {
 	struct nlattr *nest = nla_nest_start(skb, VMMON_A_VM_MEM);
@@ -151,7 +155,9 @@ static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
 			      READ_ONCE(vm->pmap.nr_pages), VMMON_A_MEM_PAD) ||
 	    nla_put_u64_64bit(skb, VMMON_A_MEM_RESIDENT,
 			      vmmon_pmap_resident(&vm->pmap), VMMON_A_MEM_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_MEM_BALLOONED, 0, VMMON_A_MEM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MEM_BALLOONED,
+			      vmmon_balloon_size(&vm->balloon),
+			      VMMON_A_MEM_PAD) ||
 	    nla_put_u64_64bit(skb, VMMON_A_MEM_SHARED, 0, VMMON_A_MEM_PAD) ||
 	    nla_put_u64_64bit(skb, VMMON_A_MEM_ZERO, 0, VMMON_A_MEM_PAD)) {
 		nla_nest_cancel(skb, nest);
@@ -159,6 +165,92 @@ static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+static int vmmon_genl_put_gstats(struct sk_buff *skb,
+				 const struct vmmon_balloon_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(skb, VMMON_A_BALLOON_STATS);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VMMON_A_GSTAT_TOTAL, st->total,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_FREE, st->free,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_AVAILABLE, st->available,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_CACHED, st->cached,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_SWAP_IN, st->swap_in,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_SWAP_OUT, st->swap_out,
+			      VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_MAJOR_FAULTS,
+			      st->major_faults, VMMON_A_GSTAT_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_OOM_KILLS, st->oom_kills,
+			      VMMON_A_GSTAT_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vmmon_genl_put_balloon_u64s(struct sk_buff *skb,
+				       const struct vmmon_balloon_info *b)
+{
+	const struct {
+		int type;
+		u64 value;
+	} u64s[] = {
+		{ VMMON_A_BALLOON_TARGET, b->target },
+		{ VMMON_A_BALLOON_SIZE, b->size },
+		{ VMMON_A_BALLOON_GUEST_ACTUAL, b->guest_actual },
+		{ VMMON_A_BALLOON_INFLATED, b->inflated },
+		{ VMMON_A_BALLOON_DEFLATED, b->deflated },
+		{ VMMON_A_BALLOON_FREED, b->freed },
+		{ VMMON_A_BALLOON_KICKS, b->kicks },
+		{ VMMON_A_BALLOON_BAD_REQUESTS, b->bad_requests },
+		{ VMMON_A_BALLOON_BUSY_NS, b->busy_ns },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(u64s); i++)
+		if (nla_put_u64_64bit(skb, u64s[i].type, u64s[i].value,
+				      VMMON_A_BALLOON_PAD))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* The balloon's figures (uapi/vmmon_balloon.h), a snapshot. */
+static int vmmon_genl_put_balloon(struct sk_buff *skb, struct vmmon_vm *vm)
+{
+	struct vmmon_balloon_info b;
+	struct nlattr *nest;
+	unsigned int i;
+
+	vmmon_balloon_read(&vm->balloon, &b);
+	nest = nla_nest_start(skb, VMMON_A_VM_BALLOON);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMMON_A_BALLOON_STATE, b.state) ||
+	    vmmon_genl_put_balloon_u64s(skb, &b))
+		goto cancel;
+	for (i = 0; i < VMMON_BALLOON_S_NR; i++)
+		if (nla_put_u64_64bit(skb, VMMON_A_BALLOON_STATUS0 + i,
+				      b.status[i], VMMON_A_BALLOON_PAD))
+			goto cancel;
+	if (b.have_stats &&
+	    (vmmon_genl_put_gstats(skb, &b.stats) ||
+	     nla_put_u64_64bit(skb, VMMON_A_BALLOON_STATS_AGE_NS,
+			       b.stats_age_ns, VMMON_A_BALLOON_PAD)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
 }
 
 static int vmmon_genl_put_vcpu(struct sk_buff *skb,
@@ -251,6 +343,7 @@ static int vmmon_genl_fill_vm(struct sk_buff *skb, struct vmmon_vm *vm,
 	    nla_put_u64_64bit(skb, VMMON_A_VM_CREATED_NS, vm->created_ns,
 			      VMMON_A_PAD) ||
 	    vmmon_genl_put_mem(skb, vm) ||
+	    vmmon_genl_put_balloon(skb, vm) ||
 	    vmmon_genl_put_vcpus(skb, vm, vcpus))
 		goto cancel;
 done:
@@ -405,16 +498,34 @@ static int vmmon_genl_dump_vms(struct sk_buff *skb,
 	return skb->len;
 }
 
+static int vmmon_genl_rename(struct vmmon_vm *vm, struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[VMMON_A_VM_NEW_NAME];
+	int err = vmmon_vm_rename(vm, nla_data(name));
+
+	if (err == -EINVAL)
+		NL_SET_ERR_MSG_ATTR(info->extack, name, VMMON_GENL_NAME_RULE);
+	else if (err == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "the owner has a VM of that name");
+	return err;
+}
+
+/*
+ * A new name and a balloon target, either or both: each checked before
+ * either is changed, so that a refused request changes nothing.
+ */
 static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *name = info->attrs[VMMON_A_VM_NEW_NAME];
+	struct nlattr *target = info->attrs[VMMON_A_VM_BALLOON_TARGET];
 	struct vmmon_genl_viewer v;
 	struct vmmon_vm *vm;
 	int err;
 
-	if (!name) {
+	if (!name && !target) {
 		NL_SET_ERR_MSG(info->extack,
-			       "nothing to change: VMMON_A_VM_NEW_NAME is missing");
+			       "nothing to change: neither VMMON_A_VM_NEW_NAME nor VMMON_A_VM_BALLOON_TARGET");
 		return -EINVAL;
 	}
 	vm = vmmon_genl_begin(skb, info, &v);
@@ -428,12 +539,19 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		err = -EPERM;
 		goto end;
 	}
-	err = vmmon_vm_rename(vm, nla_data(name));
-	if (err == -EINVAL)
-		NL_SET_ERR_MSG_ATTR(info->extack, name, VMMON_GENL_NAME_RULE);
-	else if (err == -EEXIST)
-		NL_SET_ERR_MSG_ATTR(info->extack, name,
-				    "the owner has a VM of that name");
+	if (target && nla_get_u64(target) > READ_ONCE(vm->pmap.nr_pages)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, target,
+				    "a balloon target is at most the VM's RAM, in pages");
+		err = -ERANGE;
+		goto end;
+	}
+	if (name) {
+		err = vmmon_genl_rename(vm, info);
+		if (err)
+			goto end;
+	}
+	if (target)
+		err = vmmon_balloon_set_target(vm, nla_get_u64(target));
 end:
 	vmmon_genl_end(&v);
 	return err;

@@ -155,6 +155,28 @@ bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn)
 }
 
 /*
+ * The rank of RAM page @gfn among all RAM pages (regions in the order
+ * they were added; ranks never change, since regions are only added),
+ * for a bitmap sized by the RAM: false when @gfn is not RAM.
+ */
+bool vmmon_pmap_ram_index(const struct vmmon_pmap *pmap, u64 gfn, u64 *index)
+{
+	unsigned int i, nr = smp_load_acquire(&pmap->nr_regions);
+	const struct vmmon_pmap_region *r;
+	u64 before = 0;
+
+	for (i = 0; i < nr; i++) {
+		r = &pmap->regions[i];
+		if (gfn - r->first_gfn < r->nr_pages) {
+			*index = before + gfn - r->first_gfn;
+			return true;
+		}
+		before += r->nr_pages;
+	}
+	return false;
+}
+
+/*
  * The host page behind @gfn if the guest or userspace touched it: 0 with
  * *@page (NULL for a page never touched, which reads as zeros), -ENOENT
  * when @gfn is not guest RAM.  Never allocates, so it serves atomic

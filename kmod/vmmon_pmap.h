@@ -6,10 +6,11 @@
  * that ballooning, page sharing and idle-memory sampling can change the
  * map in one place.
  *
- * Changing it (vmmon_vm_discard() in vmmon_vm.c shows the protocol):
- * under the VM's mmu_lock, take the page out (vmmon_pmap_remove) and out
- * of EPT, flush every CPU's EPT translations, zap the userspace mappings,
- * wait for RCU readers, and only then drop the page.  Sharing one page
+ * Changing it (vmmon_vm_remove_pages() and vmmon_vm_free_removed() in
+ * vmmon_vm.c do it, for VMMON_DISCARD_MEMORY and the balloon): under the
+ * VM's mmu_lock, take the pages out (vmmon_pmap_remove) and out of EPT,
+ * flush every CPU's EPT translations once, zap the userspace mappings,
+ * wait for RCU readers (a callback), and only then drop the pages.  Sharing one page
  * read-only among guests and sampling accessed bits will follow the same
  * path with an EPT entry changed instead of removed.
  */
@@ -63,6 +64,7 @@ int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page);
 struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn);
 bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn);
 bool vmmon_pmap_range_is_ram(const struct vmmon_pmap *pmap, u64 gfn, u64 n);
+bool vmmon_pmap_ram_index(const struct vmmon_pmap *pmap, u64 gfn, u64 *index);
 unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap);
 unsigned long vmmon_pmap_resident_all(void);
 

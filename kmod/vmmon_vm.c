@@ -32,10 +32,6 @@
 
 /* "vmmn": the pseudo filesystem that gives each VM file its own inode. */
 #define VMMON_FS_MAGIC	0x766d6d6e
-/* Pages a discard takes out between two flushes of the TLBs. */
-#define VMMON_DISCARD_BATCH	64
-/* Pages a discard holds until an RCU grace period lets it free them. */
-#define VMMON_DISCARD_FREE_BATCH	2048
 
 /*
  * Live VMs by id.  A cyclic allocator, so that an id names one VM for as
@@ -74,6 +70,8 @@ int vmmon_vm_setup(void)
 
 void vmmon_vm_teardown(void)
 {
+	/* Pages removed from VMs are freed by RCU callbacks of this module. */
+	rcu_barrier();
 	kern_unmount(vmmon_mnt);
 }
 
@@ -204,6 +202,7 @@ static void vmmon_vm_destroy(struct vmmon_vm *vm)
 	for (i = 0; i < VMMON_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vmmon_vcpu_destroy(vm->vcpus[i]);
+	vmmon_balloon_destroy(&vm->balloon);
 	vmmon_ept_destroy(&vm->ept);
 	vmmon_pmap_destroy(&vm->pmap);
 	atomic_dec(&vmmon_nr_vms);
@@ -316,63 +315,105 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 }
 
 /*
- * Take @n pages from @first_gfn out of the guest: out of the pmap and
- * EPT, out of the TLBs of the CPUs running the guest, out of userspace's
- * mappings.  The pages go on @gone, for vmmon_vm_free_discarded().  The
- * guest and userspace find zeroed pages there at their next touch.
+ * Take the pages behind @n guest page numbers (RAM, as the caller
+ * checked; in any order, each once) out of the guest: out of the pmap
+ * and EPT, out of the TLBs of the CPUs running the guest (one flush for
+ * all of them), out of userspace's mappings.  The pages go on @gone for
+ * vmmon_vm_free_removed(); returns how many there were (a page never
+ * touched has no host page).  The guest and userspace find zeroed pages
+ * there at their next touch.
  */
-static void vmmon_vm_discard_batch(struct vmmon_vm *vm, u64 first_gfn,
-				   unsigned int n, struct list_head *gone)
+unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
+				   unsigned int n, struct vmmon_removed *gone)
 {
-	struct page *pages[VMMON_DISCARD_BATCH];
+	struct page *page;
 	unsigned int i, nr = 0;
 	bool flush = false;
 
+	if (WARN_ON_ONCE(n > VMMON_REMOVE_MAX))
+		n = VMMON_REMOVE_MAX;
 	mutex_lock(&vm->mmu_lock);
 	for (i = 0; i < n; i++) {
-		pages[nr] = vmmon_pmap_remove(&vm->pmap, first_gfn + i);
-		if (!pages[nr])
+		page = vmmon_pmap_remove(&vm->pmap, gfns[i]);
+		gone->taken[i] = page;
+		if (!page)
 			continue;
-		flush |= vmmon_ept_unmap(&vm->ept, (first_gfn + i) << PAGE_SHIFT);
+		flush |= vmmon_ept_unmap(&vm->ept, gfns[i] << PAGE_SHIFT);
 		nr++;
 	}
 	if (flush)
 		vmmon_hw()->flush_ept(&vm->ept);
 	mutex_unlock(&vm->mmu_lock);
-	if (!nr)
-		return;
 	/*
 	 * A userspace fault that found a page before it left the pmap holds
-	 * it locked until its PTE is in (vmmon_vm_fault): wait for it, then
-	 * zap, so that no PTE is left pointing at a page the VM gave up.
+	 * it locked until its PTE (and its mapcount) is in (vmmon_vm_fault):
+	 * wait for it, then zap the pages userspace maps, and only those: a
+	 * guest's page is rarely mapped, and a zap walks the mapping's VMAs.
 	 */
-	for (i = 0; i < nr; i++) {
-		lock_page(pages[i]);
-		unlock_page(pages[i]);
+	for (i = 0; i < n; i++) {
+		page = gone->taken[i];
+		if (!page)
+			continue;
+		lock_page(page);
+		unlock_page(page);
+		if (page_mapped(page))
+			unmap_mapping_range(vm->file->f_mapping,
+					    gfns[i] << PAGE_SHIFT, PAGE_SIZE, 1);
+		/* Out of every view: its list head is ours to use. */
+		list_add_tail(&page->lru, &gone->pages);
 	}
-	unmap_mapping_range(vm->file->f_mapping, first_gfn << PAGE_SHIFT,
-			    (u64)n << PAGE_SHIFT, 1);
-	/* Out of every view: the page's list head is the pmap's to use. */
-	for (i = 0; i < nr; i++)
-		list_add(&pages[i]->lru, gone);
+	gone->nr += nr;
+	return nr;
 }
 
-/*
- * Free what vmmon_vm_discard_batch() took out, once the RCU readers that
- * may have found it in the pmap (vmmon_vm_read_phys, vmmon_pmap_get_page)
- * are done: one grace period for a whole discard, not one per batch.
- */
-static void vmmon_vm_free_discarded(struct list_head *gone)
+/* Removed pages on their way out, once RCU readers are done with them. */
+struct vmmon_free_batch {
+	struct rcu_head rcu;
+	struct list_head pages;
+};
+
+static void vmmon_vm_put_pages(struct list_head *pages)
 {
 	struct page *page, *next;
 
-	if (list_empty(gone))
-		return;
-	synchronize_rcu();
-	list_for_each_entry_safe(page, next, gone, lru) {
+	list_for_each_entry_safe(page, next, pages, lru) {
 		list_del(&page->lru);
 		put_page(page);
 	}
+}
+
+static void vmmon_vm_free_batch(struct rcu_head *rcu)
+{
+	struct vmmon_free_batch *b = container_of(rcu, struct vmmon_free_batch,
+						  rcu);
+
+	vmmon_vm_put_pages(&b->pages);
+	kfree(b);
+}
+
+/*
+ * Free what vmmon_vm_remove_pages() took out, once the RCU readers that
+ * may have found it in the pmap (vmmon_vm_read_phys, vmmon_pmap_get_page)
+ * are done.  Deferred (call_rcu), so that the caller does not wait a
+ * grace period, which costs a balloon's doorbell milliseconds; only when
+ * memory for the batch is short does it wait here.  @gone is empty after.
+ */
+void vmmon_vm_free_removed(struct vmmon_removed *gone)
+{
+	struct vmmon_free_batch *b;
+
+	if (list_empty(&gone->pages))
+		return;
+	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	if (b) {
+		INIT_LIST_HEAD(&b->pages);
+		list_splice_init(&gone->pages, &b->pages);
+		call_rcu(&b->rcu, vmmon_vm_free_batch);
+	} else {
+		synchronize_rcu();
+		vmmon_vm_put_pages(&gone->pages);
+	}
+	gone->nr = 0;
 }
 
 /* Pages of one VMMON_SAMPLE_ACCESSED step: one bitmap chunk. */
@@ -421,9 +462,10 @@ static long vmmon_vm_sample_accessed(struct vmmon_vm *vm, void __user *uarg)
 static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 {
 	struct vmmon_memory_range r;
-	LIST_HEAD(gone);
-	u64 first, gfn, end, n;
-	long err = 0;
+	struct vmmon_removed *gone;
+	u64 first, gfn, end, *gfns;
+	unsigned int i, n;
+	long err = -ENOMEM;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
@@ -434,19 +476,27 @@ static long vmmon_vm_discard(struct vmmon_vm *vm, void __user *uarg)
 	end = first + (r.size >> PAGE_SHIFT);
 	if (!vmmon_pmap_range_is_ram(&vm->pmap, first, end - first))
 		return -EINVAL;
+	gfns = kmalloc_array(VMMON_REMOVE_MAX, sizeof(*gfns), GFP_KERNEL);
+	gone = kmalloc(sizeof(*gone), GFP_KERNEL);
+	if (!gfns || !gone)
+		goto free;
+	vmmon_removed_init(gone);
+	err = 0;
 	for (gfn = first; gfn < end; gfn += n) {
-		n = min_t(u64, end - gfn, VMMON_DISCARD_BATCH);
-		vmmon_vm_discard_batch(vm, gfn, n, &gone);
+		n = min_t(u64, end - gfn, VMMON_REMOVE_MAX);
+		for (i = 0; i < n; i++)
+			gfns[i] = gfn + i;
+		vmmon_vm_remove_pages(vm, gfns, n, gone);
+		vmmon_vm_free_removed(gone);
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
 			break;
 		}
-		/* Not all of a large range held back until the end. */
-		if (!((gfn - first + n) % VMMON_DISCARD_FREE_BATCH))
-			vmmon_vm_free_discarded(&gone);
 		cond_resched();
 	}
-	vmmon_vm_free_discarded(&gone);
+free:
+	kfree(gone);
+	kfree(gfns);
 	return err;
 }
 
@@ -579,6 +629,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	vmmon_pmap_set_owner(&vm->pmap);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
+	vmmon_balloon_init(&vm->balloon);
 	atomic_set(&vm->nr_running, 0);
 	vm->owner = current_euid();
 	vm->created_ns = ktime_get_real_ns();
@@ -649,6 +700,7 @@ free_id:
 destroy_ept:
 	vmmon_ept_destroy(&vm->ept);
 free_vm:
+	vmmon_balloon_destroy(&vm->balloon);
 	vmmon_pmap_destroy(&vm->pmap);
 	kfree(vm);
 	return err;

@@ -9,10 +9,12 @@
 
 #include <linux/fs.h>
 #include <linux/compiler.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/uidgid.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
+#include "balloon/balloon.h"
 #include "ept/ept.h"
 #include "vmmon_backend.h"
 #include "vmmon_pmap.h"
@@ -32,6 +34,7 @@ struct vmmon_vm {
 	/* Changes of the pmap against EPT entries made from it. */
 	struct mutex mmu_lock;
 	struct vmmon_vcpu *vcpus[VMMON_MAX_VCPUS];
+	struct vmmon_balloon balloon;
 };
 
 int vmmon_vm_setup(void);
@@ -50,6 +53,31 @@ int vmmon_vm_rename(struct vmmon_vm *vm, const char *name);
 bool vmmon_name_valid(const char *name);
 enum vmmon_vm_state vmmon_vm_state(struct vmmon_vm *vm);
 unsigned int vmmon_vm_nr_vcpus(struct vmmon_vm *vm);
+
+/*
+ * Taking guest pages away (the protocol of vmmon_pmap.h): a batch of at
+ * most VMMON_REMOVE_MAX page numbers, out of every view at once
+ * (vmmon_vm_remove_pages), then freed after the RCU readers are done
+ * (vmmon_vm_free_removed).  Used by VMMON_DISCARD_MEMORY and the
+ * balloon's inflate.
+ */
+#define VMMON_REMOVE_MAX	512
+
+struct vmmon_removed {
+	struct list_head pages;		/* out of every view, to free */
+	unsigned long nr;
+	struct page *taken[VMMON_REMOVE_MAX];	/* one batch's, in its order */
+};
+
+static inline void vmmon_removed_init(struct vmmon_removed *gone)
+{
+	INIT_LIST_HEAD(&gone->pages);
+	gone->nr = 0;
+}
+
+unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
+				   unsigned int n, struct vmmon_removed *gone);
+void vmmon_vm_free_removed(struct vmmon_removed *gone);
 
 /* vmmon_cpuid.c */
 long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg);

@@ -307,25 +307,40 @@ static enum vmx_next vmx_exit_io(struct vmmon_vcpu *vcpu,
 static enum vmx_next vmx_exit_vmcall(struct vmmon_vcpu *vcpu,
 				     const struct vmx_exit *exit)
 {
-	struct vmx_vcpu *vx = vcpu->hw;
-	struct vmmon_run *run = vcpu->run;
-
 	/*
 	 * Hypercalls are the guest kernel's: from user mode VMCALL faults
 	 * as on a CPU with no hypervisor behind it (KVM refuses them too),
 	 * so a guest's processes never reach the VMM's handlers.
 	 */
 	if (vmx_guest_cpl())
-		return vmx_fault(vx, X86_TRAP_UD);
+		return vmx_fault(vcpu->hw, X86_TRAP_UD);
+	return VMX_NEXT_SLEEPABLE;
+}
+
+/*
+ * The core serves some hypercalls itself (the balloon's, which read and
+ * free guest memory, hence here); the others go to userspace.
+ */
+static enum vmx_next vmx_exit_hypercall(struct vmmon_vcpu *vcpu,
+					const struct vmx_exit *exit)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	struct vmmon_run *run = vcpu->run;
+	const u64 args[4] = {
+		vx->regs.rbx, vx->regs.rcx, vx->regs.rdx, vx->regs.rsi,
+	};
+	u64 ret;
+
+	vmx_insn_done(vx, exit->insn_len);
+	if (vmmon_hypercall(vcpu, vx->regs.rax, args, &ret)) {
+		vx->regs.rax = ret;
+		return VMX_NEXT_RESUME;
+	}
 	run->exit_reason = VMMON_EXIT_HYPERCALL;
 	run->hypercall.nr = vx->regs.rax;
-	run->hypercall.args[0] = vx->regs.rbx;
-	run->hypercall.args[1] = vx->regs.rcx;
-	run->hypercall.args[2] = vx->regs.rdx;
-	run->hypercall.args[3] = vx->regs.rsi;
+	memcpy(run->hypercall.args, args, sizeof(args));
 	run->hypercall.ret = 0;
 	vx->pending = VMX_PENDING_HYPERCALL;
-	vmx_insn_done(vx, exit->insn_len);
 	return VMX_NEXT_USER;
 }
 
@@ -488,7 +503,8 @@ static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },
 	[VMX_EXIT_INVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
 	[VMX_EXIT_RDPMC] = { vmx_exit_gp, NULL, VMMON_STAT_EXIT_OTHER },
-	[VMX_EXIT_VMCALL] = { vmx_exit_vmcall, NULL, VMMON_STAT_EXIT_HYPERCALL },
+	[VMX_EXIT_VMCALL] = { vmx_exit_vmcall, vmx_exit_hypercall,
+			      VMMON_STAT_EXIT_HYPERCALL },
 	[VMX_EXIT_VMCLEAR] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_VMLAUNCH] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_VMPTRLD] = VMX_EXIT_KIND_UD,
