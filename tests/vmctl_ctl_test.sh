@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# vmctl's control commands with vmmon loaded (issue 12): list, stat, top,
-# events, rename and run --name over the module's netlink family, their
+# vmctl's control commands with vmmon loaded (issues 12, 13): list, stat,
+# top, events, rename, balloon and run --name over the module's netlink family, their
 # --json output parsed by json_check_helper (json-c; the image has no
 # JSON tool), and another user's view through as_uid_helper.  Guests are
 # tests/vmctl/multiboot_hello.S: 'h' halts, 'f' floods its console (a
@@ -90,7 +90,7 @@ wait_vm() {
 }
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..49"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -146,6 +146,36 @@ check rename_bad_name_is_usage 2 "bad VM name '1234': a name is 1 to 31 characte
 ctl rename t1b t1
 check rename_back 0 ""
 
+# balloon: the target is set in pages whether or not the guest has a
+# driver (this one has none: the channel stays off, nothing is freed).
+ctl balloon t1 16M
+check balloon_set_by_name 0 ""
+ctl_json stat t1 --json
+check_json balloon_target_in_pages 0 balloon.target=4096 balloon.state=off \
+	balloon.size=0 balloon.guest_actual=0 balloon.freed=0 balloon.kicks=0 \
+	balloon.status.done=0 balloon.status.over_limit=0 balloon.rate=0.0 \
+	'!balloon.guest' memory.ballooned=0
+ctl stat t1
+grep -E '^(balloon|  pages|  by status|  guest memory) ' "$tmp/out" | sed 's/^/# stat: /'
+check balloon_stat_text 0 "^balloon +state=off target=4096 size=0 guest=0 \(0\.0/16\.0 MiB\)\$"
+check balloon_stat_by_status 0 "^  by status +done=0 not_ram=0 already=0 not_ballooned=0 duplicate=0 channel=0 over_limit=0\$"
+ctl balloon "$id" 32M
+check balloon_whole_ram_by_id 0 ""
+ctl_json stat "$id" --json
+check_json balloon_target_whole_ram 0 balloon.target=8192
+ctl balloon t1 32772K
+check balloon_over_ram_erange 1 "cannot set the balloon's target: Numerical result out of range \(the module says: .+\)\$"
+ctl_json stat t1 --json
+check_json balloon_refused_target_kept 0 balloon.target=8192
+ctl balloon t1 4097
+check balloon_bare_number_is_mib 1 "Numerical result out of range"
+ctl balloon nosuch 1M
+check balloon_unknown_vm 1 "no VM 'nosuch'"
+ctl balloon t1 0
+check balloon_back_to_zero 0 ""
+ctl_json stat t1 --json
+check_json balloon_target_zero 0 balloon.target=0
+
 # The name is the VM's again after a reboot (the old VM is gone first):
 # a guest that resets at every boot reboots under its name.
 "$vmctl" run --name rb --kernel "$mb" --append reset -m 32M \
@@ -185,7 +215,13 @@ ctl stat t1
 check other_user_no_vm_by_name 1 "no VM 't1'"
 ctl rename "$id" stolen
 check other_user_rename_eperm 1 "Operation not permitted \(the module says: only the VM's owner or CAP_SYS_ADMIN may change it\)"
+ctl balloon "$id" 8M
+check other_user_balloon_eperm 1 "cannot set the balloon's target: Operation not permitted \(the module says: only the VM's owner or CAP_SYS_ADMIN may change it\)"
+ctl_json stat "$id" --json
+check_json other_user_no_balloon 0 id=$id '!balloon'
 as=
+ctl_json stat t1 --json
+check_json other_user_balloon_left_alone 0 balloon.target=0
 
 # top: a guest flooding its console makes port exits every second.
 "$vmctl" run --name flood --kernel "$mb" --append f -m 32M \
@@ -193,14 +229,16 @@ as=
 flood_pid=$!
 bg_pids="$bg_pids $flood_pid"
 wait_vm flood
+ctl balloon flood 8M
+check balloon_flood_for_top 0 ""
 # A name the owner has already: refused by the module, in its words.
 ctl rename t1 flood
 check rename_to_taken_name_extack 1 "cannot rename the VM: File exists \(the module says: the owner has a VM of that name\)"
 ctl top --iterations 2 --interval 1
 sed 's/^/# top: /' "$tmp/out"
-check top_rate_line_for_flood 0 "^[0-9]+ +flood +0 +[a-z]+ +[0-9.]+ +[1-9][0-9]* +[0-9.]+  io=[1-9]"
+check top_rate_line_for_flood 0 "^[0-9]+ +flood +0 +[a-z]+ +[0-9.]+ +8\.0/0\.0 +[1-9][0-9]* +[0-9.]+  io=[1-9]"
 check top_vcpu_line 0 "^  vcpu 0 +[0-9]+ +[0-9.]+ "
-check top_line_for_t1 0 "^$id +t1 +0 "
+check top_line_for_t1 0 "^$id +t1 +0 +[a-z]+ +[0-9.]+ +0\.0/0\.0 "
 # Two samples, each over about a second; not a terminal: no clear screen.
 grep "^vmctl top:" "$tmp/out" | wc -l | grep -qx 2 || echo 1 >"$tmp/rc"
 grep -q "$(printf '\033')" "$tmp/out" && echo 1 >"$tmp/rc"
@@ -208,7 +246,8 @@ check top_two_samples_no_escapes 0 "^vmctl top: .*rates over [0-9]+\.[0-9]+ s"
 ctl_json top --iterations 1 --interval 1 --json
 check_json top_json_rates 0 -n 1 'vms.name=flood.rate.exits.total>0' \
 	'vms.name=flood.rate.exits.io>0' 'vms.name=flood.vcpu.0.rate.run>0' \
-	vms.name=t1.rate.exits.total 'interval_ns>0'
+	vms.name=t1.rate.exits.total 'interval_ns>0' \
+	vms.name=flood.balloon.target=2048 vms.name=flood.rate.balloon.inflated=0.0
 kill -TERM $flood_pid
 wait $flood_pid
 

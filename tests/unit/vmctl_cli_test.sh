@@ -48,7 +48,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..73"
+echo "1..84"
 # put FILE OFFSET BYTES: BYTES (printf escapes) into FILE at OFFSET.
 put() {
 	printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc 2>/dev/null
@@ -161,5 +161,17 @@ expect run_name_bad_char 2 "bad VM name 'a/b'" -- run --name a/b --kernel "$tmp/
 expect run_name_too_long 2 "bad VM name" -- run --name abcdefghijabcdefghijabcdefghijab --kernel "$tmp/junk"
 expect run_name_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --name t1 --kernel "$mb"
 expect help_lists_control 0 "^  events " -- --help
+# balloon (issue 13): SIZE as run -m takes it, whole pages, before any netlink.
+expect balloon_help 0 "^usage: vmctl balloon VM SIZE" -- balloon --help
+expect balloon_needs_two 2 "balloon needs a VM and a size" -- balloon t1
+expect balloon_three_words 2 "balloon needs a VM and a size" -- balloon t1 1G 2G
+expect balloon_bad_size 2 "bad balloon size '12X' (examples: 0, 128M, 1G)" -- balloon t1 12X
+expect balloon_negative_size 2 "bad balloon size '-1'" -- balloon -- t1 -1
+expect balloon_size_overflows 2 "bad balloon size '17179869184G'" -- balloon t1 17179869184G
+expect balloon_not_whole_pages 2 "1025024 bytes is not a multiple of 4096" -- balloon t1 1001K
+expect balloon_bad_ref 2 "'a/b' is neither a VM id nor a VM name" -- balloon a/b 1G
+expect balloon_no_json 2 "balloon: unknown option '--json'" -- balloon --json t1 1G
+expect_family_missing balloon_no_family 1 "no netlink family 'vmmon'" -- balloon t1 128M
+expect run_no_balloon_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --no-balloon
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

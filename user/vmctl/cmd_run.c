@@ -63,6 +63,9 @@ static void run_usage(FILE *out)
 		"  --name NAME        the VM's name, for vmctl list, stat and top: 1 to 31\n"
 		"                     of A-Z a-z 0-9 . _ -, not all digits, unique among\n"
 		"                     your VMs\n"
+		"  --no-balloon       hide vmmon's CPUID leaves (0x40000000, 0x40000001)\n"
+		"                     from the guest: its balloon driver finds no vmmon\n"
+		"                     and vmctl balloon has no effect on it\n"
 		"  --stats            print the VM's exits by reason to stderr at the end,\n"
 		"                     with the local APICs' share of MMIO exits and the\n"
 		"                     interrupts injected\n"
@@ -78,33 +81,6 @@ static void run_usage(FILE *out)
 		"       did not answer)\n"
 		"  (V << 1) | 1  the guest wrote V to the --debug-exit port\n",
 		VM_MAX_VCPUS, VM_MAX_DISKS, RUN_SHUTDOWN_TIMEOUT);
-}
-
-/* SIZE with an optional K/M/G suffix; a bare number is MiB. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned int shift = 20;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (*end) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return -1;
-		}
-		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-			return -1;
-	}
-	if (v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 /*
@@ -155,7 +131,7 @@ static int add_disk(struct vm_options *o, char *arg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
        OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS,
-       OPT_NAME };
+       OPT_NAME, OPT_NO_BALLOON };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -170,6 +146,7 @@ static const struct option run_options[] = {
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "test-irqs", no_argument, NULL, OPT_TEST_IRQS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "no-balloon", no_argument, NULL, OPT_NO_BALLOON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -208,6 +185,7 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_STATS: o->stats = true; break;
 		case OPT_NO_REBOOT: o->no_reboot = true; break;
 		case OPT_TEST_IRQS: o->test_irqs = true; break;
+		case OPT_NO_BALLOON: o->no_balloon = true; break;
 		case OPT_NAME:
 			if (!vmctl_name_valid(optarg)) {
 				vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE,
@@ -232,7 +210,7 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 				return -1;
 			break;
 		case 'm':
-			if (parse_size(optarg, &o->mem_size)) {
+			if (vmctl_parse_size(optarg, &o->mem_size)) {
 				vmctl_err("bad memory size '%s' (examples: 512M, 2G)", optarg);
 				return -1;
 			}

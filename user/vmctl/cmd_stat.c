@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "ctl/balloon.h"
 #include "ctl/cli.h"
 #include "ctl/name.h"
 #include "ctl/exit_names.h"
@@ -14,8 +15,9 @@ static const char stat_usage[] =
 	"usage: vmctl stat [--json] VM\n"
 	"\n"
 	"One VM's figures: owner, state, memory in pages (configured, resident,\n"
-	"ballooned, shared, zero), exits by reason, run time, and each vCPU's\n"
-	"exits, run time and loads.  VM is an id (all digits) or a name; by\n"
+	"ballooned, shared, zero), the balloon (target, size, counters, the\n"
+	"guest's memory as it reported it), exits by reason, run time, and each\n"
+	"vCPU's exits, run time and loads.  VM is an id (all digits) or a name; by\n"
 	"name, your VM of that name.  Of another user's VM only its id and\n"
 	"owner are shown.\n"
 	"  --json   one JSON object (keys in vmctl(1))\n";
@@ -30,6 +32,44 @@ static void stat_print_exits(const struct ctl_exits *ex)
 			printf(" %s=%llu", vmctl_exit_names[i],
 			       (unsigned long long)ex->count[i]);
 	printf(" total=%llu\n", (unsigned long long)ex->total);
+}
+
+/* Bytes the guest reported, in MiB. */
+#define STAT_MIB(b)	((double)(b) / (1 << 20))
+
+static void stat_print_balloon(const struct ctl_balloon *b)
+{
+	const struct ctl_guest_stats *g = &b->stats;
+	char text[32];
+	unsigned int i;
+
+	printf("%-16s state=%s target=%llu size=%llu guest=%llu (%.1f/%.1f MiB)\n",
+	       "balloon", ctl_balloon_state_name(b->state),
+	       (unsigned long long)b->target, (unsigned long long)b->size,
+	       (unsigned long long)b->guest_actual, CTL_PAGES_MIB(b->size),
+	       CTL_PAGES_MIB(b->target));
+	ctl_format_duration(text, sizeof(text), b->busy_ns);
+	printf("%-16s inflated=%llu deflated=%llu freed=%llu kicks=%llu bad_requests=%llu busy=%s rate=%.0f pages/s\n",
+	       "  pages", (unsigned long long)b->inflated,
+	       (unsigned long long)b->deflated, (unsigned long long)b->freed,
+	       (unsigned long long)b->kicks,
+	       (unsigned long long)b->bad_requests, text, ctl_balloon_rate(b));
+	printf("%-16s", "  by status");
+	for (i = 0; i < VMMON_BALLOON_S_NR; i++)
+		printf(" %s=%llu", ctl_balloon_status_names[i],
+		       (unsigned long long)b->status[i]);
+	printf("\n");
+	if (!b->has_stats) {
+		printf("%-16s - (the guest sent none)\n", "  guest memory");
+		return;
+	}
+	ctl_format_duration(text, sizeof(text), b->stats_age_ns);
+	printf("%-16s total=%.1f free=%.1f available=%.1f cached=%.1f MiB swap_in=%llu swap_out=%llu major_faults=%llu oom_kills=%llu (%s ago)\n",
+	       "  guest memory", STAT_MIB(g->total), STAT_MIB(g->free),
+	       STAT_MIB(g->available), STAT_MIB(g->cached),
+	       (unsigned long long)g->swap_in, (unsigned long long)g->swap_out,
+	       (unsigned long long)g->major_faults,
+	       (unsigned long long)g->oom_kills, text);
 }
 
 static void stat_print(const struct ctl_vm *vm)
@@ -59,6 +99,8 @@ static void stat_print(const struct ctl_vm *vm)
 	       (unsigned long long)vm->mem.zero,
 	       CTL_PAGES_MIB(vm->mem.resident),
 	       CTL_PAGES_MIB(vm->mem.configured));
+	if (vm->balloon.has)
+		stat_print_balloon(&vm->balloon);
 	printf("%-16s", "exits");
 	stat_print_exits(&vm->exits);
 	for (i = 0; i < vm->nr_vcpu; i++) {

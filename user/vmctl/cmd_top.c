@@ -26,7 +26,8 @@ static const char top_usage[] =
 	"\n"
 	"Every SECONDS (default 2), the rates of each VM and vCPU since the\n"
 	"sample before: exits per second in all and by reason, share of a CPU\n"
-	"spent running the guest, resident memory.  Until interrupted, or N\n"
+	"spent running the guest, resident memory, the balloon's target and\n"
+	"size in MiB (- for none).  Until interrupted, or N\n"
 	"samples.  Only your VMs (all of them for CAP_SYS_ADMIN) have figures.\n"
 	"  --interval SECONDS  time between samples, more than 0, at most 3600\n"
 	"  --iterations N      print N samples, then exit\n"
@@ -152,11 +153,22 @@ static void top_print_reasons(const struct top_rates *r,
 	printf("\n");
 }
 
+/* "TARGET/SIZE" in MiB, or "-" without a balloon. */
+static void top_format_balloon(char *buf, size_t size,
+			       const struct ctl_balloon *b)
+{
+	if (b->has)
+		snprintf(buf, size, "%.1f/%.1f", CTL_PAGES_MIB(b->target),
+			 CTL_PAGES_MIB(b->size));
+	else
+		snprintf(buf, size, "-");
+}
+
 static void top_print_text(const struct top_sample *now,
 			   const struct top_sample *old, double secs)
 {
 	struct top_rates r;
-	char when[32];
+	char when[32], balloon[32];
 	unsigned int i, j;
 
 	ctl_format_time(when, sizeof(when), now->real_ns);
@@ -165,8 +177,9 @@ static void top_print_text(const struct top_sample *now,
 		printf("\033[H\033[2J");
 	printf("vmctl top: %s, %u VMs, rates over %.2f s\n", when, now->nr,
 	       secs);
-	printf("%-5s %-16s %6s %-8s %9s %10s %6s  %s\n", "ID", "NAME", "UID",
-	       "STATE", "RES MiB", "EXITS/s", "RUN%", "BY REASON /s");
+	printf("%-5s %-16s %6s %-8s %9s %12s %10s %6s  %s\n", "ID", "NAME",
+	       "UID", "STATE", "RES MiB", "BALLOON MiB", "EXITS/s", "RUN%",
+	       "BY REASON /s");
 	for (i = 0; i < now->nr; i++) {
 		const struct ctl_vm *vm = &now->vms[i];
 		const struct ctl_vm *prev = top_find(old, vm->id);
@@ -177,10 +190,12 @@ static void top_print_text(const struct top_sample *now,
 		}
 		top_rates(&r, &vm->exits, prev ? &prev->exits : NULL,
 			  vm->run_ns, prev ? prev->run_ns : 0, secs);
-		printf("%-5u %-16s %6u %-8s %9.1f %10.0f %6.1f ", vm->id,
+		top_format_balloon(balloon, sizeof(balloon), &vm->balloon);
+		printf("%-5u %-16s %6u %-8s %9.1f %12s %10.0f %6.1f ", vm->id,
 		       vm->name[0] ? vm->name : "-", vm->owner_uid,
 		       ctl_vm_state_name(vm->state),
-		       CTL_PAGES_MIB(vm->mem.resident), r.total, r.run * 100);
+		       CTL_PAGES_MIB(vm->mem.resident), balloon, r.total,
+		       r.run * 100);
 		top_print_reasons(&r, &vm->exits);
 		for (j = 0; j < vm->nr_vcpu; j++) {
 			const struct ctl_vcpu *v = &vm->vcpu[j];
@@ -188,7 +203,7 @@ static void top_print_text(const struct top_sample *now,
 
 			top_rates(&r, &v->exits, pv ? &pv->exits : NULL,
 				  v->run_ns, pv ? pv->run_ns : 0, secs);
-			printf("  vcpu %-3u %33s %10.0f %6.1f ", v->id, "",
+			printf("  vcpu %-3u %46s %10.0f %6.1f ", v->id, "",
 			       r.total, r.run * 100);
 			top_print_reasons(&r, &v->exits);
 		}
@@ -213,6 +228,27 @@ static json_object *top_json_rates(const struct top_rates *r,
 	return o;
 }
 
+/* Pages per second into and out of the balloon. */
+static json_object *top_json_balloon(const struct ctl_balloon *now,
+				     const struct ctl_balloon *old,
+				     double secs)
+{
+	static const struct ctl_balloon none;
+	json_object *o = json_object_new_object();
+
+	if (!old)
+		old = &none;
+	json_object_object_add(o, "inflated",
+			       json_object_new_double(top_rate(now->inflated,
+							       old->inflated,
+							       secs)));
+	json_object_object_add(o, "deflated",
+			       json_object_new_double(top_rate(now->deflated,
+							       old->deflated,
+							       secs)));
+	return o;
+}
+
 static int top_print_json(const struct top_sample *now,
 			  const struct top_sample *old, double secs)
 {
@@ -233,7 +269,13 @@ static int top_print_json(const struct top_sample *now,
 			continue;
 		top_rates(&r, &vm->exits, prev ? &prev->exits : NULL,
 			  vm->run_ns, prev ? prev->run_ns : 0, secs);
-		json_object_object_add(jvm, "rate", top_json_rates(&r, &vm->exits));
+		jv = top_json_rates(&r, &vm->exits);
+		if (vm->balloon.has)
+			json_object_object_add(jv, "balloon",
+					       top_json_balloon(&vm->balloon,
+								prev ? &prev->balloon : NULL,
+								secs));
+		json_object_object_add(jvm, "rate", jv);
 		jv = json_object_object_get(jvm, "vcpu");
 		for (j = 0; j < vm->nr_vcpu; j++) {
 			const struct ctl_vcpu *v = &vm->vcpu[j];

@@ -2,6 +2,7 @@
 #ifndef VMCTL_H
 #define VMCTL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define VMCTL_DEFAULT_DEVICE	"/dev/vmmon"
@@ -27,6 +28,7 @@ extern const struct vmctl_cmd vmctl_cmd_stat;
 extern const struct vmctl_cmd vmctl_cmd_top;
 extern const struct vmctl_cmd vmctl_cmd_events;
 extern const struct vmctl_cmd vmctl_cmd_rename;
+extern const struct vmctl_cmd vmctl_cmd_balloon;
 
 /* Print "vmctl: ..." to stderr. */
 void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -45,6 +47,12 @@ void vmctl_err_sink(void (*sink)(const char *text, size_t len));
  * explain why in one line and return -1.
  */
 int vmctl_open_device(const char *device);
+
+/*
+ * SIZE in bytes, with an optional K, M or G suffix (KiB, MiB, GiB; "M",
+ * "MB" and "MiB" alike); a bare number is MiB.  0 or -1.
+ */
+int vmctl_parse_size(const char *s, uint64_t *out);
 
 /* A /sys/class/misc/vmmon counter, or -1. */
 long vmctl_counter(const char *name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* --json output: see json.h. */
 #include <stdio.h>
+#include "ctl/balloon.h"
 #include "ctl/exit_names.h"
 #include "ctl/json.h"
 
@@ -30,6 +31,50 @@ json_object *vmctl_json_mem(const struct ctl_mem *mem)
 	vmctl_json_u64(o, "ballooned", mem->ballooned);
 	vmctl_json_u64(o, "shared", mem->shared);
 	vmctl_json_u64(o, "zero", mem->zero);
+	return o;
+}
+
+static json_object *vmctl_json_guest_stats(const struct ctl_balloon *b)
+{
+	json_object *o = json_object_new_object();
+
+	vmctl_json_u64(o, "total", b->stats.total);
+	vmctl_json_u64(o, "free", b->stats.free);
+	vmctl_json_u64(o, "available", b->stats.available);
+	vmctl_json_u64(o, "cached", b->stats.cached);
+	vmctl_json_u64(o, "swap_in", b->stats.swap_in);
+	vmctl_json_u64(o, "swap_out", b->stats.swap_out);
+	vmctl_json_u64(o, "major_faults", b->stats.major_faults);
+	vmctl_json_u64(o, "oom_kills", b->stats.oom_kills);
+	vmctl_json_u64(o, "age_ns", b->stats_age_ns);
+	return o;
+}
+
+/* "guest" only once the guest sent its statistics. */
+static json_object *vmctl_json_balloon(const struct ctl_balloon *b)
+{
+	json_object *o = json_object_new_object();
+	json_object *st = json_object_new_object();
+	unsigned int i;
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(ctl_balloon_state_name(b->state)));
+	vmctl_json_u64(o, "target", b->target);
+	vmctl_json_u64(o, "size", b->size);
+	vmctl_json_u64(o, "guest_actual", b->guest_actual);
+	vmctl_json_u64(o, "inflated", b->inflated);
+	vmctl_json_u64(o, "deflated", b->deflated);
+	vmctl_json_u64(o, "freed", b->freed);
+	vmctl_json_u64(o, "kicks", b->kicks);
+	vmctl_json_u64(o, "bad_requests", b->bad_requests);
+	vmctl_json_u64(o, "busy_ns", b->busy_ns);
+	json_object_object_add(o, "rate",
+			       json_object_new_double(ctl_balloon_rate(b)));
+	for (i = 0; i < VMMON_BALLOON_S_NR; i++)
+		vmctl_json_u64(st, ctl_balloon_status_names[i], b->status[i]);
+	json_object_object_add(o, "status", st);
+	if (b->has_stats)
+		json_object_object_add(o, "guest", vmctl_json_guest_stats(b));
 	return o;
 }
 
@@ -65,6 +110,9 @@ json_object *vmctl_json_vm(const struct ctl_vm *vm, bool vcpus)
 	json_object_object_add(o, "memory", vmctl_json_mem(&vm->mem));
 	json_object_object_add(o, "exits", vmctl_json_exits(&vm->exits));
 	vmctl_json_u64(o, "run_ns", vm->run_ns);
+	if (vm->balloon.has)
+		json_object_object_add(o, "balloon",
+				       vmctl_json_balloon(&vm->balloon));
 	if (!vcpus)
 		return o;
 	list = json_object_new_array();

@@ -17,7 +17,8 @@ json_object *vmctl_json_mem(const struct ctl_mem *mem);
 
 /*
  * A VM: "id" and "owner_uid" always; the rest only when the module gave
- * it (the caller's VM, or CAP_SYS_ADMIN); "vcpu" only when @vcpus.
+ * it (the caller's VM, or CAP_SYS_ADMIN); "balloon" when the module
+ * sent it; "vcpu" only when @vcpus.
  */
 json_object *vmctl_json_vm(const struct ctl_vm *vm, bool vcpus);
 

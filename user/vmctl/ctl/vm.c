@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A VM's figures over the control channel: GET_VM (one, or the dump of
- * all), SET_VM (rename), and the nested attributes of their replies.
+ * all), SET_VM (rename, balloon target), and the nested attributes of
+ * their replies (the balloon's in ctl/balloon.c).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ctl/balloon.h"
 #include "ctl/name.h"
 #include "ctl/vm.h"
 #include "vmctl.h"
@@ -131,6 +133,7 @@ int ctl_vm_parse(struct nlattr **tb, struct ctl_vm *vm)
 	vm->run_ns = get_u64(tb[VMMON_A_VM_RUN_NS]);
 	if (ctl_mem_parse(tb[VMMON_A_VM_MEM], &vm->mem) ||
 	    ctl_exits_parse(tb[VMMON_A_VM_EXITS], &vm->exits) ||
+	    ctl_balloon_parse(tb[VMMON_A_VM_BALLOON], &vm->balloon) ||
 	    ctl_vcpus_parse(tb[VMMON_A_VM_VCPUS], vm))
 		return -EPROTO;
 	return 0;
@@ -268,6 +271,28 @@ int ctl_rename_vm(struct ctl *c, const struct ctl_vm_ref *ref,
 	struct ctl_rename_arg r = { .ref = ref, .new_name = new_name };
 
 	return ctl_request(c, VMMON_CMD_SET_VM, false, ctl_put_rename, &r,
+			   NULL, NULL);
+}
+
+struct ctl_balloon_arg {
+	const struct ctl_vm_ref *ref;
+	uint64_t pages;
+};
+
+static int ctl_put_balloon(struct nl_msg *msg, const void *arg)
+{
+	const struct ctl_balloon_arg *b = arg;
+
+	return ctl_put_ref(msg, b->ref) ?:
+	       nla_put_u64(msg, VMMON_A_VM_BALLOON_TARGET, b->pages);
+}
+
+int ctl_set_balloon(struct ctl *c, const struct ctl_vm_ref *ref,
+		    uint64_t pages)
+{
+	struct ctl_balloon_arg b = { .ref = ref, .pages = pages };
+
+	return ctl_request(c, VMMON_CMD_SET_VM, false, ctl_put_balloon, &b,
 			   NULL, NULL);
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uapi/vmmon.h>
+#include <uapi/vmmon_balloon.h>
 #include "ctl/genl.h"
 
 /* Exits by reason; a reason the module does not count is not @has. */
@@ -26,6 +27,24 @@ struct ctl_mem {
 	uint64_t configured, resident, ballooned, shared, zero;
 };
 
+/* The guest's struct vmmon_balloon_stats: bytes, pages, counts. */
+struct ctl_guest_stats {
+	uint64_t total, free, available, cached;
+	uint64_t swap_in, swap_out, major_faults, oom_kills;
+};
+
+/* VMMON_A_VM_BALLOON: pages, counters since the VM's creation. */
+struct ctl_balloon {
+	bool has;			/* the module sent the nest */
+	uint32_t state;			/* enum vmmon_balloon_state */
+	uint64_t target, size, guest_actual;
+	uint64_t inflated, deflated, freed, kicks, bad_requests, busy_ns;
+	uint64_t status[VMMON_BALLOON_S_NR];	/* pages per status */
+	bool has_stats;			/* the guest sent its statistics */
+	struct ctl_guest_stats stats;
+	uint64_t stats_age_ns;
+};
+
 /*
  * One VM.  Of a VM of another user (without CAP_SYS_ADMIN) the module
  * gives the id and owner only: then !whole and the rest is zero.
@@ -42,6 +61,7 @@ struct ctl_vm {
 	uint64_t run_ns;
 	struct ctl_mem mem;
 	struct ctl_exits exits;
+	struct ctl_balloon balloon;
 	unsigned int nr_vcpu;		/* entries in vcpu[] (GET_VM only) */
 	struct ctl_vcpu vcpu[VMMON_MAX_VCPUS];
 };
@@ -72,6 +92,10 @@ int ctl_dump_vms(struct ctl *c, int (*each)(const struct ctl_vm *vm,
 /* SET_VM: rename.  0 or a negative errno. */
 int ctl_rename_vm(struct ctl *c, const struct ctl_vm_ref *ref,
 		  const char *new_name);
+
+/* SET_VM: the balloon's target in pages.  0 or a negative errno. */
+int ctl_set_balloon(struct ctl *c, const struct ctl_vm_ref *ref,
+		    uint64_t pages);
 
 /*
  * For a failed request about @ref: "no VM 'X'" for ENOENT, else the

@@ -4,14 +4,16 @@
  * virtualize (so the guest never reaches for an instruction or MSR that
  * would #UD or #GP), plus this vCPU's APIC id and topology, and the
  * local APIC's features, which vmctl's model has whatever the host CPU
- * has: x2APIC, and TSC-deadline where the TSC's rate is known.  vmmon
- * returns exactly this table; only OSXSAVE and APIC follow the guest's
- * CR4 and IA32_APIC_BASE.
+ * has: x2APIC, and TSC-deadline where the TSC's rate is known; and
+ * vmmon's hypervisor leaves unless --no-balloon.  vmmon returns exactly
+ * this table (zeros for a leaf not in it); only OSXSAVE and APIC follow
+ * the guest's CR4 and IA32_APIC_BASE.
  */
 #include <cpuid.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <uapi/vmmon_balloon.h>
 #include "vm/vm.h"
 #include "vmctl.h"
 
@@ -189,6 +191,26 @@ static uint32_t apic_features(uint32_t ecx, uint32_t tsc_khz)
 	return ecx;
 }
 
+/*
+ * The hypervisor leaves (uapi/vmmon_balloon.h): vmmon's signature and
+ * the balloon's feature bit, which the guest's balloon driver probes.
+ * vmctl's own values: the host's leaves there (another hypervisor's)
+ * are never passed on.
+ */
+static void add_hypervisor(struct cpuid_table *t)
+{
+	struct vmmon_cpuid_entry *e = &t->e[t->hdr.nent++];
+
+	*e = (struct vmmon_cpuid_entry){ .function = VMMON_CPUID_SIGNATURE,
+					 .eax = VMMON_CPUID_FEATURES,
+					 .ebx = VMMON_CPUID_SIG_EBX,
+					 .ecx = VMMON_CPUID_SIG_ECX,
+					 .edx = VMMON_CPUID_SIG_EDX };
+	e = &t->e[t->hdr.nent++];
+	*e = (struct vmmon_cpuid_entry){ .function = VMMON_CPUID_FEATURES,
+					 .eax = VMMON_FEAT_BALLOON };
+}
+
 int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 {
 	static struct cpuid_table t;
@@ -245,6 +267,9 @@ int vm_cpuid_set(struct vm *vm, struct vcpu *v)
 	/* RDTSCP and RDPID stay: vmmon keeps the guest's TSC_AUX. */
 	for (fn = 0x80000001; fn <= max; fn++)
 		add(&t, fn, 0, false);
+	/* Without them vmmon answers zeros there: no hypervisor leaves. */
+	if (!vm->opts->no_balloon)
+		add_hypervisor(&t);
 	if (ioctl(v->fd, VMMON_SET_CPUID, &t)) {
 		vmctl_err("vmmon refused the CPUID table of vCPU %u: %s",
 			  v->id, strerror(errno));

@@ -115,6 +115,7 @@ struct vm_options {
 	unsigned int shutdown_timeout;	/* seconds for the power button */
 	bool no_reboot;
 	bool stats;
+	bool no_balloon;		/* hide the vmmon CPUID leaves */
 	const char *name;		/* VMMON_SET_NAME after creation */
 };
 
