@@ -5,14 +5,18 @@
 # warning or error.  Each build happens in its own copy of the sources
 # (build/mod/KVER/), which later steps take vmmon.ko from.  And the
 # boundary of the backend: kmod/vmx/ includes of the core's headers only
-# vmmon_backend.h (and kmod/ept/'s, kmod/x86/'s).
+# vmmon_backend.h (and kmod/ept/'s, kmod/x86/'s).  On the cloud flavours
+# (what a Linux guest runs) also the guest's balloon driver, guest/balloon/,
+# W=1 and sparse in one build (build/mod/KVER-balloon/).
 # Usage: build-check.sh
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 flavours=(6.1-cloud 6.1-plain 6.12-cloud 6.12-plain)
+guest_flavours=(6.1-cloud 6.12-cloud)
 
 n=0 pass=0 fail=0
+is_guest_flavour() { [[ " ${guest_flavours[*]} " == *" $1 "* ]]; }
 result() {	# result NAME LOGFILE: ok when the log has no warning or error
 	n=$((n + 1))
 	if grep -q -E 'warning:|error:|Error [0-9]' "$2"; then
@@ -26,7 +30,7 @@ result() {	# result NAME LOGFILE: ok when the log has no warning or error
 }
 
 echo "TAP version 13"
-echo "1..$((2 * ${#flavours[@]} + 1))"
+echo "1..$((2 * ${#flavours[@]} + ${#guest_flavours[@]} + 1))"
 
 # Each '#include "..."' of kmod/vmx/ names vmx_*, ept/, x86/ or
 # vmmon_backend.h: nothing else of the core.
@@ -50,6 +54,10 @@ for flavour in "${flavours[@]}"; do
 			n=$((n + 1)); fail=$((fail + 1))
 			echo "not ok $n $what $flavour"
 		done
+		if is_guest_flavour "$flavour"; then
+			n=$((n + 1)); fail=$((fail + 1))
+			echo "not ok $n W=1 sparse balloon $flavour"
+		fi
 		continue
 	fi
 	hdr=$(cat "$top/build/kernel/$flavour/kver")
@@ -65,6 +73,17 @@ for flavour in "${flavours[@]}"; do
 	# C=2 checks every file again, whether or not it was rebuilt.
 	make -C "$kdir" M="$out" W=1 C=2 modules >"$log.sparse" 2>&1 || echo "Error 1: make failed" >>"$log.sparse"
 	result "sparse $hdr" "$log.sparse"
+	is_guest_flavour "$flavour" || continue
+	gout=$out-balloon
+	rm -rf "$gout"
+	mkdir -p "$gout/guest/balloon" "$gout/include/uapi"
+	cp "$top"/guest/balloon/{Kbuild,Makefile,*.c,*.h} "$gout/guest/balloon/"
+	cp "$top/include/uapi/vmmon_balloon.h" "$gout/include/uapi/"
+	make -C "$gout/guest/balloon" KDIR="$kdir" W=1 C=2 >"$log.balloon" 2>&1 ||
+		echo "Error 1: make failed" >>"$log.balloon"
+	[ -f "$gout/guest/balloon/vmmon_balloon.ko" ] ||
+		echo "error: no vmmon_balloon.ko built" >>"$log.balloon"
+	result "W=1 sparse balloon $hdr" "$log.balloon"
 done
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

@@ -4,13 +4,18 @@
 #   OUTDIR/bzImage     Debian's 6.1 cloud kernel (the same for every host)
 #   OUTDIR/initrd.img  busybox initramfs, uncompressed: tests/guest/init and
 #                      the virtio_pci, virtio_blk, button and evdev modules
-#                      (decompressed, for busybox insmod), in load order
+#                      (decompressed, for busybox insmod), in load order;
+#                      the balloon driver /lib/modules/vmmon_balloon.ko
+#                      (guest/balloon/, built here against this kernel, not
+#                      in the load order: a test's init loads it) and
+#                      /bin/memhog (tests/guest/memhog.c, static)
 #   OUTDIR/disk.img    1 MiB raw disk, ext2: data.bin (256 KiB, fixed
 #                      pseudo-random content; its sha256 is in the initramfs)
 #   OUTDIR/data.sha256 that sha256, for the host-side check
 # Byte-for-byte repeatable: fixed times, owners, UUID and seeds.
-# Needs: scripts/kernel-fetch.sh 6.1-cloud done, busybox-static, cpio,
-# e2fsprogs (mke2fs -d), kmod (modinfo), perl.
+# Needs: scripts/kernel-fetch.sh 6.1-cloud done (image and build tree),
+# busybox-static, cpio, e2fsprogs (mke2fs -d), kmod (modinfo), perl, gcc
+# and libc6-dev (a static memhog).
 # Usage: mkguest.sh OUTDIR
 set -euo pipefail
 
@@ -69,6 +74,23 @@ add_module virtio_blk
 # The ACPI power button as an input device, for vmmon.button=1.
 add_module button
 add_module evdev
+
+# The balloon driver, built from a copy of its sources (the tree stays
+# clean) with the project's one header; the copy's path mapped away and
+# the debug info stripped, so the module is the same wherever it is built.
+bal=$work/balloon
+mkdir -p "$bal/guest/balloon" "$bal/include/uapi"
+cp "$top"/guest/balloon/{Kbuild,Makefile,*.c,*.h} "$bal/guest/balloon/"
+cp "$top/include/uapi/vmmon_balloon.h" "$bal/include/uapi/"
+make -C "$bal/guest/balloon" KDIR="$(cat "$kern/kdir")" \
+	KCFLAGS="-ffile-prefix-map=$bal/=" >"$work/balloon.log" 2>&1 ||
+	{ cat "$work/balloon.log" >&2; echo "mkguest: the balloon driver did not build" >&2; exit 1; }
+strip --strip-debug -o "$rootfs/lib/modules/vmmon_balloon.ko" \
+	"$bal/guest/balloon/vmmon_balloon.ko"
+
+# memhog, for the balloon's memory pressure test.
+gcc -static -O2 -Wall -Wextra -Werror -s -o "$rootfs/bin/memhog" \
+	"$top/tests/guest/memhog.c"
 
 find "$rootfs" -exec touch -h -d @0 {} +
 (cd "$rootfs" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
