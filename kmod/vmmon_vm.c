@@ -315,6 +315,42 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 }
 
 /*
+ * Gaps of at most this many pages between two pages to zap are zapped
+ * with them: a zap walks the mapping's VMAs and flushes the TLB, a page
+ * zapped for nothing costs userspace one fault at most.
+ */
+#define VMMON_ZAP_GAP	16
+
+/*
+ * Zap userspace's mappings of the @n pages at @gfns, one range for each
+ * run of near page numbers (a balloon's are often runs, up or down).
+ */
+static void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n)
+{
+	unsigned int i;
+	u64 lo, hi;
+
+	if (!n)
+		return;
+	lo = gfns[0];
+	hi = lo;
+	for (i = 1; i <= n; i++) {
+		if (i < n && gfns[i] + VMMON_ZAP_GAP >= lo &&
+		    gfns[i] <= hi + VMMON_ZAP_GAP) {
+			lo = min(lo, gfns[i]);
+			hi = max(hi, gfns[i]);
+			continue;
+		}
+		unmap_mapping_range(vm->file->f_mapping, lo << PAGE_SHIFT,
+				    (hi - lo + 1) << PAGE_SHIFT, 1);
+		if (i < n) {
+			lo = gfns[i];
+			hi = lo;
+		}
+	}
+}
+
+/*
  * Take the pages behind @n guest page numbers (RAM, as the caller
  * checked; in any order, each once) out of the guest: out of the pmap
  * and EPT, out of the TLBs of the CPUs running the guest (one flush for
@@ -326,8 +362,8 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone)
 {
+	unsigned int i, nr = 0, nr_zap = 0;
 	struct page *page;
-	unsigned int i, nr = 0;
 	bool flush = false;
 
 	if (WARN_ON_ONCE(n > VMMON_REMOVE_MAX))
@@ -348,7 +384,7 @@ unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 	 * A userspace fault that found a page before it left the pmap holds
 	 * it locked until its PTE (and its mapcount) is in (vmmon_vm_fault):
 	 * wait for it, then zap the pages userspace maps, and only those: a
-	 * guest's page is rarely mapped, and a zap walks the mapping's VMAs.
+	 * guest's page is rarely mapped by its VMM.
 	 */
 	for (i = 0; i < n; i++) {
 		page = gone->taken[i];
@@ -357,11 +393,13 @@ unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 		lock_page(page);
 		unlock_page(page);
 		if (page_mapped(page))
-			unmap_mapping_range(vm->file->f_mapping,
-					    gfns[i] << PAGE_SHIFT, PAGE_SIZE, 1);
-		/* Out of every view: its list head is ours to use. */
-		list_add_tail(&page->lru, &gone->pages);
+			gone->zap[nr_zap++] = gfns[i];
 	}
+	vmmon_vm_zap(vm, gone->zap, nr_zap);
+	/* Out of every view: their list heads are ours to use. */
+	for (i = 0; i < n; i++)
+		if (gone->taken[i])
+			list_add_tail(&gone->taken[i]->lru, &gone->pages);
 	gone->nr += nr;
 	return nr;
 }
@@ -372,22 +410,13 @@ struct vmmon_free_batch {
 	struct list_head pages;
 };
 
-static void vmmon_vm_put_pages(struct list_head *pages)
-{
-	struct page *page, *next;
-
-	list_for_each_entry_safe(page, next, pages, lru) {
-		list_del(&page->lru);
-		put_page(page);
-	}
-}
-
 static void vmmon_vm_free_batch(struct rcu_head *rcu)
 {
 	struct vmmon_free_batch *b = container_of(rcu, struct vmmon_free_batch,
 						  rcu);
 
-	vmmon_vm_put_pages(&b->pages);
+	/* One batch for the page allocator: cheaper than a put_page each. */
+	put_pages_list(&b->pages);
 	kfree(b);
 }
 
@@ -411,7 +440,7 @@ void vmmon_vm_free_removed(struct vmmon_removed *gone)
 		call_rcu(&b->rcu, vmmon_vm_free_batch);
 	} else {
 		synchronize_rcu();
-		vmmon_vm_put_pages(&gone->pages);
+		put_pages_list(&gone->pages);
 	}
 	gone->nr = 0;
 }

@@ -66,7 +66,9 @@ unsigned int vmmon_vm_nr_vcpus(struct vmmon_vm *vm);
 struct vmmon_removed {
 	struct list_head pages;		/* out of every view, to free */
 	unsigned long nr;
-	struct page *taken[VMMON_REMOVE_MAX];	/* one batch's, in its order */
+	/* One batch's scratch: its pages in its order, those to zap. */
+	struct page *taken[VMMON_REMOVE_MAX];
+	u64 zap[VMMON_REMOVE_MAX];
 };
 
 static inline void vmmon_removed_init(struct vmmon_removed *gone)
