@@ -50,15 +50,16 @@ struct vmb_chan {
 };
 
 struct vmb {
-	struct mutex lock;		/* the channel, @pages, @inflate_after */
+	struct mutex lock;		/* @chan to @events */
 	struct vmb_chan chan;
-	struct balloon_dev_info bdi;
 	unsigned long pages;		/* in the balloon: config.actual */
 	unsigned long inflate_after;	/* jiffies: no inflation before */
-	unsigned int retry_s;		/* back-off while the channel fails */
+	unsigned long oom_pages;	/* given back to the OOM notifier */
+	unsigned long events[NR_VM_EVENT_ITEMS];	/* for the statistics */
+	struct balloon_dev_info bdi;	/* the pages, under its pages_lock */
+	unsigned int retry_s;		/* the worker's back-off, seconds */
 	struct delayed_work work;
 	struct notifier_block oom_nb;
-	unsigned long events[NR_VM_EVENT_ITEMS];	/* for the statistics */
 };
 
 bool vmb_chan_probe(void);

@@ -15,6 +15,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/oom.h>
+#include <linux/ratelimit.h>
 #include <linux/sizes.h>
 #include "vmb.h"
 
@@ -22,6 +23,7 @@
 #define VMB_INFLATE_HOLDOFF	(5 * HZ)	/* after a shortage */
 #define VMB_RETRY_MAX_S		64		/* back-off of a failing channel */
 #define VMB_OOM_PAGES		(SZ_1M >> PAGE_SHIFT)	/* per OOM call */
+#define VMB_OOM_LOG_INTERVAL	(10 * HZ)
 
 /* Pages to add (> 0) or to give back (< 0) to meet the target. */
 static long vmb_wanted(struct vmb *b)
@@ -126,17 +128,23 @@ static void vmb_work(struct work_struct *work)
 static int vmb_oom_notify(struct notifier_block *nb, unsigned long unused,
 			  void *freed)
 {
+	/* A line per episode, not per call (one call per MiB wanted). */
+	static struct ratelimit_state rs =
+		RATELIMIT_STATE_INIT_FLAGS(rs, VMB_OOM_LOG_INTERVAL, 1,
+					   RATELIMIT_MSG_ON_RELEASE);
 	struct vmb *b = container_of(nb, struct vmb, oom_nb);
+	unsigned long total;
 	unsigned int done;
 
 	mutex_lock(&b->lock);
 	vmb_deflate(b, VMB_OOM_PAGES, &done);
 	b->inflate_after = jiffies + VMB_INFLATE_HOLDOFF;
+	total = b->oom_pages += done;
 	mutex_unlock(&b->lock);
 	*(unsigned long *)freed += done;
-	if (done)
-		pr_info_ratelimited("out of memory: %u pages given back\n",
-				    done);
+	if (done && __ratelimit(&rs))
+		pr_info("out of memory: giving pages back, %lu since load\n",
+			total);
 	return NOTIFY_OK;
 }
 
