@@ -50,7 +50,7 @@ TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
 		vmmon_long_test vmmon_cpu_test vmmon_vmm32_test vmctl_console_test \
-		vmmon_genl_test
+		vmmon_genl_test vmmon_balloon_test
 
 .PHONY: all module userspace unit unit-suites check check-host demo sparse install \
 	install-files dkms-install dkms-uninstall sign deb \
@@ -127,6 +127,13 @@ $(O)/vmmon_genl_test: tests/vmmon_genl_test.c tests/lib/vmmon_genl_util.c \
 $(O)/%_test: tests/%_test.c $(TEST_LIB) tests/lib/*.h include/uapi/vmmon.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) -lpthread
+
+# The balloon channel, with GET_VM and SET_VM over raw netlink.
+$(O)/vmmon_balloon_test: tests/vmmon_balloon_test.c tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) tests/lib/*.h include/uapi/*.h $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) -lpthread
 
 # Module logic compiled natively, with sanitizers, against tests/unit/shim.
 build/unit/vmx_caps_test: tests/unit/vmx_caps_test.c kmod/vmx/vmx_caps.c \

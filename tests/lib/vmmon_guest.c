@@ -318,6 +318,22 @@ int vmmon_guest_map_device(struct vmmon_guest *g, uint64_t gva, uint64_t gpa)
 	return 0;
 }
 
+int vmmon_guest_map_ram(struct vmmon_guest *g, uint64_t gva, uint64_t gpa,
+			uint64_t size)
+{
+	uint64_t off;
+
+	if ((gpa | gva | size) & (PAGE_SIZE - 1) || gpa > g->ram_size ||
+	    size > g->ram_size - gpa)
+		return guest_fail(g, EINVAL, "%#llx bytes at %#llx are not pages of RAM",
+				  (unsigned long long)size,
+				  (unsigned long long)gpa);
+	for (off = 0; off < size; off += PAGE_SIZE)
+		if (map_page(g, gva + off, gpa + off, true))
+			return -1;
+	return 0;
+}
+
 static int map_identity(struct vmmon_guest *g, uint64_t start, uint64_t end)
 {
 	for (; start < end; start += PAGE_SIZE)

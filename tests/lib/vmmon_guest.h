@@ -169,6 +169,13 @@ int vmmon_guest_gva_to_gpa(const struct vmmon_guest *g, uint64_t gva,
  * outside RAM, so that guest accesses there are MMIO exits.
  */
 int vmmon_guest_map_device(struct vmmon_guest *g, uint64_t gva, uint64_t gpa);
+/*
+ * Long mode: map @size bytes of guest RAM from guest-physical @gpa at
+ * guest-virtual @gva, writable (for RAM outside the image and low
+ * memory that guest code should reach, e.g. a shared ring).
+ */
+int vmmon_guest_map_ram(struct vmmon_guest *g, uint64_t gva, uint64_t gpa,
+			uint64_t size);
 int vmmon_guest_read(const struct vmmon_guest *g, uint64_t gva, void *buf,
 		     size_t len);
 int vmmon_guest_write(struct vmmon_guest *g, uint64_t gva, const void *buf,
