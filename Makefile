@@ -64,7 +64,7 @@ module:
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
 	   $(O)/multiboot_hello.elf $(O)/apic_guest.elf $(O)/vmctl_run_test \
-	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test
+	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test $(O)/vmctl_balloon_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh
@@ -79,9 +79,11 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 		{ cat $@.log >&2; rm -f $@.log; exit 1; }
 	@$(VMCTL_LOG_FILTER) $@.log >&2 || true; rm -f $@.log
 
-# vmctl_ctl's helpers, beside it in the rig (scripts/stage-payload.sh
-# copies *_helper): JSON checks with json-c, and a command as another uid.
+# vmctl_ctl's and vmctl_balloon's helpers, beside them in the rig
+# (scripts/stage-payload.sh copies *_helper): JSON checks with json-c, and
+# a command as another uid.
 $(O)/vmctl_ctl_test: $(O)/json_check_helper $(O)/as_uid_helper
+$(O)/vmctl_balloon_test: $(O)/json_check_helper
 
 $(O)/json_check_helper: tests/vmctl/json_check.c
 	@mkdir -p $(@D)

@@ -15,10 +15,12 @@ run_suites() {
 	if insmod "$here/vmmon.ko" 2>/dev/null; then
 		rmmod vmmon
 		for suite in $(cat "$here/module-suites"); do
-			# vmctl_boot boots Linux twice inside the guest;
+			# vmctl_boot boots Linux twice inside the guest,
+			# vmctl_balloon once with 256 MiB;
 			# vmctl_console runs 15 sessions, each a VM.
 			case $suite in
 			vmctl_boot) t=900 ;;
+			vmctl_balloon) t=900 ;;
 			vmctl_console) t=600 ;;
 			*) t=${SUITE_TIMEOUT:-300} ;;
 			esac

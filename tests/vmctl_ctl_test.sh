@@ -153,7 +153,7 @@ check balloon_set_by_name 0 ""
 ctl_json stat t1 --json
 check_json balloon_target_in_pages 0 balloon.target=4096 balloon.state=off \
 	balloon.size=0 balloon.guest_actual=0 balloon.freed=0 balloon.kicks=0 \
-	balloon.status.done=0 balloon.status.over_limit=0 balloon.rate=0.0 \
+	balloon.status.done=0 balloon.status.over_limit=0 balloon.busy_ns=0 \
 	'!balloon.guest' memory.ballooned=0
 ctl stat t1
 grep -E '^(balloon|  pages|  by status|  guest memory) ' "$tmp/out" | sed 's/^/# stat: /'
@@ -247,7 +247,8 @@ ctl_json top --iterations 1 --interval 1 --json
 check_json top_json_rates 0 -n 1 'vms.name=flood.rate.exits.total>0' \
 	'vms.name=flood.rate.exits.io>0' 'vms.name=flood.vcpu.0.rate.run>0' \
 	vms.name=t1.rate.exits.total 'interval_ns>0' \
-	vms.name=flood.balloon.target=2048 vms.name=flood.rate.balloon.inflated=0.0
+	vms.name=flood.balloon.target=2048 vms.name=flood.rate.balloon.inflated \
+	vms.name=flood.rate.balloon.deflated
 kill -TERM $flood_pid
 wait $flood_pid
 

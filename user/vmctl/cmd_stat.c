@@ -49,7 +49,7 @@ static void stat_print_balloon(const struct ctl_balloon *b)
 	       (unsigned long long)b->guest_actual, CTL_PAGES_MIB(b->size),
 	       CTL_PAGES_MIB(b->target));
 	ctl_format_duration(text, sizeof(text), b->busy_ns);
-	printf("%-16s inflated=%llu deflated=%llu freed=%llu kicks=%llu bad_requests=%llu busy=%s rate=%.0f pages/s\n",
+	printf("%-16s inflated=%llu deflated=%llu freed=%llu kicks=%llu bad_requests=%llu busy=%s (%.0f pages/s busy)\n",
 	       "  pages", (unsigned long long)b->inflated,
 	       (unsigned long long)b->deflated, (unsigned long long)b->freed,
 	       (unsigned long long)b->kicks,

@@ -203,7 +203,7 @@ static void top_print_text(const struct top_sample *now,
 
 			top_rates(&r, &v->exits, pv ? &pv->exits : NULL,
 				  v->run_ns, pv ? pv->run_ns : 0, secs);
-			printf("  vcpu %-3u %46s %10.0f %6.1f ", v->id, "",
+			printf("  vcpu %-3u %50s %10.0f %6.1f ", v->id, "",
 			       r.total, r.run * 100);
 			top_print_reasons(&r, &v->exits);
 		}
