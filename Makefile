@@ -72,7 +72,7 @@ $(O)/vmctl_%_test: tests/vmctl_%_test.sh
 	install -m 0755 $< $@
 
 $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
-		include/uapi/vmmon_genl.h
+		include/uapi/vmmon_genl.h include/uapi/vmmon_balloon.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(VMCTL_CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' \
 		$(LDFLAGS) -o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread 2>$@.log || \
@@ -159,7 +159,7 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 		$< kmod/x86/x86_walk.c
 
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
-		include/uapi/vmmon_genl.h
+		include/uapi/vmmon_genl.h include/uapi/vmmon_balloon.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(VMCTL_CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) \
 		-o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread

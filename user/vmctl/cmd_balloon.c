@@ -4,7 +4,6 @@
  * owner or CAP_SYS_ADMIN.  The guest's driver works towards it in its
  * own time; vmctl stat shows how far it got.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <unistd.h>
 #include "ctl/cli.h"
