@@ -242,22 +242,36 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 }
 
 /*
- * Take the page behind @gfn out of the map (NULL if it has none): the
- * guest page is zero again at its next touch.  The caller removes the
- * page from every view (EPT, userspace mappings, RCU readers of
- * vmmon_pmap_peek_page() and vmmon_pmap_get_page()) before dropping the
- * reference it returns.
+ * Take the pages behind @n page numbers out of the map, under one lock
+ * of it: @pages[i] gets the page behind @gfns[i], or NULL if it had none.
+ * Returns how many pages came out.  Each guest page is zero again at its
+ * next touch.  The caller removes the pages from every view (EPT,
+ * userspace mappings, RCU readers of vmmon_pmap_peek_page() and
+ * vmmon_pmap_get_page()) before dropping the references it gets.
  */
-struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn)
+unsigned int vmmon_pmap_remove(struct vmmon_pmap *pmap, const u64 *gfns,
+			       unsigned int n, struct page **pages)
 {
-	struct page *page = xa_erase(&pmap->pages, gfn);
+	XA_STATE(xas, &pmap->pages, 0);
+	unsigned int i, nr = 0;
 
-	if (page) {
-		atomic_long_dec(&pmap->resident);
-		atomic_long_dec(&vmmon_pmap_resident_total);
-		vmmon_pmap_charge(pmap, -1);
+	xas_lock(&xas);
+	for (i = 0; i < n; i++) {
+		xas_set(&xas, gfns[i]);
+		pages[i] = xas_load(&xas);
+		if (!pages[i])
+			continue;
+		/* Storing NULL frees memory, never allocates: it cannot fail. */
+		xas_store(&xas, NULL);
+		nr++;
 	}
-	return page;
+	xas_unlock(&xas);
+	if (nr) {
+		atomic_long_sub(nr, &pmap->resident);
+		atomic_long_sub(nr, &vmmon_pmap_resident_total);
+		vmmon_pmap_charge(pmap, -(long)nr);
+	}
+	return nr;
 }
 
 unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap)

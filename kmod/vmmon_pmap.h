@@ -10,9 +10,10 @@
  * vmmon_vm.c do it, for VMMON_DISCARD_MEMORY and the balloon): under the
  * VM's mmu_lock, take the pages out (vmmon_pmap_remove) and out of EPT,
  * flush every CPU's EPT translations once, zap the userspace mappings,
- * wait for RCU readers (a callback), and only then drop the pages.  Sharing one page
- * read-only among guests and sampling accessed bits will follow the same
- * path with an EPT entry changed instead of removed.
+ * let RCU readers finish (queue_rcu_work), and only then drop the pages.
+ * Sharing one page read-only among guests and sampling accessed bits
+ * will follow the same path with an EPT entry changed instead of
+ * removed.
  */
 #ifndef VMMON_PMAP_H
 #define VMMON_PMAP_H
@@ -61,7 +62,8 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 			  const struct vmmon_memory_region *r);
 struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn);
 int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page);
-struct page *vmmon_pmap_remove(struct vmmon_pmap *pmap, u64 gfn);
+unsigned int vmmon_pmap_remove(struct vmmon_pmap *pmap, const u64 *gfns,
+			       unsigned int n, struct page **pages);
 bool vmmon_pmap_is_ram(const struct vmmon_pmap *pmap, u64 gfn);
 bool vmmon_pmap_range_is_ram(const struct vmmon_pmap *pmap, u64 gfn, u64 n);
 bool vmmon_pmap_ram_index(const struct vmmon_pmap *pmap, u64 gfn, u64 *index);

@@ -24,6 +24,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <asm/io.h>
 #include <uapi/vmmon.h>
@@ -45,6 +46,8 @@ static DEFINE_MUTEX(vmmon_vms_mutex);
 static u32 vmmon_vm_next_id;
 static atomic_t vmmon_nr_vms = ATOMIC_INIT(0);
 static struct vfsmount *vmmon_mnt;
+/* Frees the pages taken out of VMs (vmmon_vm_free_removed). */
+static struct workqueue_struct *vmmon_free_wq;
 
 static int vmmon_fs_init_fs_context(struct fs_context *fc)
 {
@@ -64,15 +67,24 @@ static struct file_system_type vmmon_fs_type = {
  */
 int vmmon_vm_setup(void)
 {
+	/* Unbound: freeing runs on an idle CPU, not the vCPU's, if one is. */
+	vmmon_free_wq = alloc_workqueue("vmmon_free", WQ_UNBOUND, 0);
+	if (!vmmon_free_wq)
+		return -ENOMEM;
 	vmmon_mnt = kern_mount(&vmmon_fs_type);
-	return PTR_ERR_OR_ZERO(vmmon_mnt);
+	if (IS_ERR(vmmon_mnt)) {
+		destroy_workqueue(vmmon_free_wq);
+		return PTR_ERR(vmmon_mnt);
+	}
+	return 0;
 }
 
 void vmmon_vm_teardown(void)
 {
-	/* Pages removed from VMs are freed by RCU callbacks of this module. */
-	rcu_barrier();
 	kern_unmount(vmmon_mnt);
+	/* Removed pages wait for a grace period, then for the workqueue. */
+	rcu_barrier();
+	destroy_workqueue(vmmon_free_wq);
 }
 
 unsigned int vmmon_vm_count(void)
@@ -362,22 +374,15 @@ static void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n)
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone)
 {
-	unsigned int i, nr = 0, nr_zap = 0;
+	unsigned int i, nr, nr_zap = 0;
 	struct page *page;
-	bool flush = false;
 
 	if (WARN_ON_ONCE(n > VMMON_REMOVE_MAX))
 		n = VMMON_REMOVE_MAX;
 	mutex_lock(&vm->mmu_lock);
-	for (i = 0; i < n; i++) {
-		page = vmmon_pmap_remove(&vm->pmap, gfns[i]);
-		gone->taken[i] = page;
-		if (!page)
-			continue;
-		flush |= vmmon_ept_unmap(&vm->ept, gfns[i] << PAGE_SHIFT);
-		nr++;
-	}
-	if (flush)
+	nr = vmmon_pmap_remove(&vm->pmap, gfns, n, gone->taken);
+	/* EPT maps only what the pmap holds: nothing to do without pages. */
+	if (nr && vmmon_ept_unmap(&vm->ept, gfns, n))
 		vmmon_hw()->flush_ept(&vm->ept);
 	mutex_unlock(&vm->mmu_lock);
 	/*
@@ -400,32 +405,45 @@ unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 	for (i = 0; i < n; i++)
 		if (gone->taken[i])
 			list_add_tail(&gone->taken[i]->lru, &gone->pages);
-	gone->nr += nr;
 	return nr;
 }
 
 /* Removed pages on their way out, once RCU readers are done with them. */
 struct vmmon_free_batch {
-	struct rcu_head rcu;
+	struct rcu_work rwork;
 	struct list_head pages;
 };
 
-static void vmmon_vm_free_batch(struct rcu_head *rcu)
+/*
+ * In process context, a removal's worth at a time: a kick's batch may
+ * hold thousands of pages, too long to free in one go without a look at
+ * the scheduler.  put_pages_list() gives the page allocator each part
+ * at once, cheaper than a put_page() per page.
+ */
+static void vmmon_vm_free_batch(struct work_struct *work)
 {
-	struct vmmon_free_batch *b = container_of(rcu, struct vmmon_free_batch,
-						  rcu);
+	struct vmmon_free_batch *b = container_of(to_rcu_work(work),
+						  struct vmmon_free_batch,
+						  rwork);
+	LIST_HEAD(part);
+	unsigned int n;
 
-	/* One batch for the page allocator: cheaper than a put_page each. */
-	put_pages_list(&b->pages);
+	while (!list_empty(&b->pages)) {
+		for (n = 0; n < VMMON_REMOVE_MAX && !list_empty(&b->pages); n++)
+			list_move_tail(b->pages.next, &part);
+		put_pages_list(&part);
+		cond_resched();
+	}
 	kfree(b);
 }
 
 /*
  * Free what vmmon_vm_remove_pages() took out, once the RCU readers that
  * may have found it in the pmap (vmmon_vm_read_phys, vmmon_pmap_get_page)
- * are done.  Deferred (call_rcu), so that the caller does not wait a
- * grace period, which costs a balloon's doorbell milliseconds; only when
- * memory for the batch is short does it wait here.  @gone is empty after.
+ * are done.  Deferred (queue_rcu_work), so that the caller does not wait
+ * a grace period, which costs a balloon's doorbell milliseconds; only
+ * when memory for the batch is short does it wait here.  @gone is empty
+ * after.
  */
 void vmmon_vm_free_removed(struct vmmon_removed *gone)
 {
@@ -437,12 +455,12 @@ void vmmon_vm_free_removed(struct vmmon_removed *gone)
 	if (b) {
 		INIT_LIST_HEAD(&b->pages);
 		list_splice_init(&gone->pages, &b->pages);
-		call_rcu(&b->rcu, vmmon_vm_free_batch);
+		INIT_RCU_WORK(&b->rwork, vmmon_vm_free_batch);
+		queue_rcu_work(vmmon_free_wq, &b->rwork);
 	} else {
 		synchronize_rcu();
 		put_pages_list(&gone->pages);
 	}
-	gone->nr = 0;
 }
 
 /* Pages of one VMMON_SAMPLE_ACCESSED step: one bitmap chunk. */

@@ -65,7 +65,6 @@ unsigned int vmmon_vm_nr_vcpus(struct vmmon_vm *vm);
 
 struct vmmon_removed {
 	struct list_head pages;		/* out of every view, to free */
-	unsigned long nr;
 	/* One batch's scratch: its pages in its order, those to zap. */
 	struct page *taken[VMMON_REMOVE_MAX];
 	u64 zap[VMMON_REMOVE_MAX];
@@ -74,7 +73,6 @@ struct vmmon_removed {
 static inline void vmmon_removed_init(struct vmmon_removed *gone)
 {
 	INIT_LIST_HEAD(&gone->pages);
-	gone->nr = 0;
 }
 
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,

@@ -1893,6 +1893,7 @@ enum bad_kind {
 	BAD_ATTR_PAST_END, BAD_ATTR_SHORT, BAD_CMD_99, BAD_CMD_UNSPEC,
 	BAD_CMD_EVENT, BAD_NO_VM, BAD_NO_SUCH_VM, BAD_NO_NEW_NAME,
 	BAD_SHORT_GENL_HDR, BAD_ID_AND_NAME, BAD_EMPTY_NAME, BAD_DUMP_WITH_ATTR,
+	BAD_TARGET_U32, BAD_TARGET_PAST_RAM,
 	BAD_NR,
 };
 
@@ -1912,18 +1913,20 @@ static const char *const bad_names[BAD_NR] = {
 	[BAD_CMD_EVENT] = "command VMMON_CMD_EVENT (multicast only)",
 	[BAD_NO_VM] = "GET_VM with neither id nor name",
 	[BAD_NO_SUCH_VM] = "GET_VM of an id no VM has",
-	[BAD_NO_NEW_NAME] = "SET_VM without NEW_NAME",
+	[BAD_NO_NEW_NAME] = "SET_VM without NEW_NAME or BALLOON_TARGET",
 	[BAD_SHORT_GENL_HDR] = "message shorter than the genetlink header",
 	[BAD_ID_AND_NAME] = "GET_VM with both id and name",
 	[BAD_EMPTY_NAME] = "GET_VM with an empty name",
 	[BAD_DUMP_WITH_ATTR] = "dump with an attribute",
+	[BAD_TARGET_U32] = "SET_VM, BALLOON_TARGET as a u32",
+	[BAD_TARGET_PAST_RAM] = "SET_VM, BALLOON_TARGET past the VM's RAM",
 };
 
 static void build_bad(struct genl_msg *m, uint16_t family, uint32_t id,
 		      enum bad_kind kind)
 {
 	char name[VMMON_NAME_MAX + 10];
-	uint64_t u64 = id;
+	uint64_t u64 = id, one = 1;
 	uint8_t u8 = id;
 	struct nlattr *a;
 
@@ -2002,6 +2005,17 @@ static void build_bad(struct genl_msg *m, uint16_t family, uint32_t id,
 	case BAD_DUMP_WITH_ATTR:
 		genl_msg_init(m, family, NLM_F_DUMP, VMMON_CMD_GET_VM);
 		genl_put_u32(m, VMMON_A_VM_ID, id);
+		break;
+	case BAD_TARGET_U32:
+		genl_msg_init(m, family, 0, VMMON_CMD_SET_VM);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put_u32(m, VMMON_A_VM_BALLOON_TARGET, 1);
+		break;
+	case BAD_TARGET_PAST_RAM:
+		/* The VM has no RAM: one page is past it. */
+		genl_msg_init(m, family, 0, VMMON_CMD_SET_VM);
+		genl_put_u32(m, VMMON_A_VM_ID, id);
+		genl_put(m, VMMON_A_VM_BALLOON_TARGET, &one, sizeof(one));
 		break;
 	case BAD_NR:
 		break;

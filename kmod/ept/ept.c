@@ -27,6 +27,8 @@
 #define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
 #define EPT_LEVELS		4
 #define EPT_INDEX(gpa, level)	(((gpa) >> (12 + 9 * ((level) - 1))) & 511)
+/* What one table of leaf entries maps: 512 pages. */
+#define EPT_LEAF_TABLE_SHIFT	21
 
 /* EPTP (SDM 25.6.11): memory type WB, page-walk length 4 (encoded 3). */
 #define EPTP_MEMTYPE_WB		6ULL
@@ -140,20 +142,34 @@ bool vmmon_ept_test_and_clear_accessed(struct vmmon_ept *ept, u64 gpa)
 }
 
 /*
- * Remove the mapping of the guest page at @gpa, if there is one; the
- * caller flushes the TLBs (vmmon_hw()->flush_ept) before freeing it.
- * Tables stay allocated.  Returns whether an entry was removed.
+ * Remove the mappings of the @n guest pages at @gfns, if they have one,
+ * under one lock of the tables; a run of pages in one 2 MiB region walks
+ * the tables once.  The caller flushes the TLBs (vmmon_hw()->flush_ept)
+ * before freeing the pages.  Tables stay allocated.  Returns whether an
+ * entry was removed.
  */
-bool vmmon_ept_unmap(struct vmmon_ept *ept, u64 gpa)
+bool vmmon_ept_unmap(struct vmmon_ept *ept, const u64 *gfns, unsigned int n)
 {
+	u64 gpa, region, last = U64_MAX, *entry, *table = NULL;
 	bool was_mapped = false;
-	u64 *entry;
+	unsigned int i;
 
 	mutex_lock(&ept->lock);
-	entry = vmmon_ept_leaf(ept, gpa);
-	if (entry) {
-		was_mapped = *entry & EPT_RWX;
-		WRITE_ONCE(*entry, 0);
+	for (i = 0; i < n; i++) {
+		gpa = gfns[i] << PAGE_SHIFT;
+		region = gpa >> EPT_LEAF_TABLE_SHIFT;
+		if (region != last) {
+			entry = vmmon_ept_leaf(ept, gpa);
+			table = entry ? entry - EPT_INDEX(gpa, 1) : NULL;
+			last = region;
+		}
+		if (!table)
+			continue;
+		entry = &table[EPT_INDEX(gpa, 1)];
+		if (*entry & EPT_RWX) {
+			WRITE_ONCE(*entry, 0);
+			was_mapped = true;
+		}
 	}
 	mutex_unlock(&ept->lock);
 	return was_mapped;
