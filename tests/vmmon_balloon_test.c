@@ -1382,6 +1382,7 @@ VMMON_TEST(killed_mid_inflate_leaks_nothing)
 #define BENCH_PAGES	(FULL_RING * BATCH)
 /* Time for RCU to free what an inflate removed (call_rcu, deferred). */
 #define SETTLE_NS	(100 * 1000 * 1000)
+#define SETTLE_TRIES	20
 
 static uint64_t mono_ns(void)
 {
@@ -1413,11 +1414,32 @@ static void expect_all_done(struct __test_metadata *_metadata, struct bal *b,
 }
 
 /*
+ * Free memory as the page allocator holds it: MemFree, and the pages on
+ * its per-CPU lists ("count:" of each CPU in /proc/zoneinfo), which
+ * MemFree leaves out and which take many of the pages freed at once.
+ */
+static long free_kb(void)
+{
+	long kb = meminfo_kb("MemFree"), pages;
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &pages) == 1)
+			kb += pages * (PAGE / 1024);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
  * The host really gets the memory back, not only the module's counters:
- * MemFree falls by about the 42 MiB the host touches for the guest and
- * rises again by about as much once they are inflated (and RCU freed
- * them), while the VM lives on.  Half of it each way: the kernel's own
- * per-CPU free lists move MemFree by megabytes (vmmon_mem says so).
+ * free memory (free_kb) falls by about the 42 MiB the host touches for
+ * the guest and rises again by about as much once they are inflated (and
+ * RCU freed them), while the VM lives on: on 6.12 with 2 CPUs 43.0 of
+ * 43.2 MiB came back within 200 ms (MemFree alone, without the per-CPU
+ * lists, only 24 to 28 MiB in 2 s).  Half of it each way is asked, for
+ * the rest of the system's comings and goings.
  */
 VMMON_TEST_TIMEOUT(inflate_gives_memory_to_the_host, LONG_TIMEOUT)
 {
@@ -1426,18 +1448,26 @@ VMMON_TEST_TIMEOUT(inflate_gives_memory_to_the_host, LONG_TIMEOUT)
 	uint32_t len[FULL_RING];
 	long free0, touched, inflated;
 	struct bal b;
+	int tries;
 
 	BAL_READY(&b, BENCH_RAM, RING, BENCH_PAGES);
-	free0 = meminfo_kb("MemFree");
+	free0 = free_kb();
 	touch(&b, 0, BENCH_PAGES);
-	touched = meminfo_kb("MemFree");
+	touched = free_kb();
 	post_all(&b, VMMON_BALLOON_REQ_INFLATE);
 	serve(_metadata, &b, len);
 	expect_all_done(_metadata, &b, len);
-	nanosleep(&settle, NULL);
-	inflated = meminfo_kb("MemFree");
-	ksft_print_msg("MemFree %ld kB, %ld kB with %d pages touched, %ld kB once inflated\n",
-		       free0, touched, BENCH_PAGES, inflated);
+	/* Freed a grace period later (call_rcu): waited for, up to 2 s. */
+	for (tries = 1; ; tries++) {
+		nanosleep(&settle, NULL);
+		inflated = free_kb();
+		if (inflated - touched > 3 * half_kb / 2 ||
+		    tries == SETTLE_TRIES)
+			break;
+	}
+	ksft_print_msg("free %ld kB, %ld kB with %d pages touched, %ld kB %d ms after inflating them\n",
+		       free0, touched, BENCH_PAGES, inflated,
+		       tries * (int)(SETTLE_NS / 1000000));
 	EXPECT_LT(half_kb, free0 - touched);
 	EXPECT_LT(half_kb, inflated - touched);
 	bal_destroy(&b);
