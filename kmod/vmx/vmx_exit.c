@@ -4,9 +4,9 @@
  * reason.  Most run at once, with the VMCS still loaded and the guest's
  * FPU and MSRs in the CPU, so that CPUID, RDMSR and the like cost one
  * VMRESUME; those that may sleep (EPT faults allocate pages, MMIO and
- * string I/O read guest memory) run after the VMCS is put away.  An exit
- * vmmon does not understand never resumes the guest: userspace gets an
- * internal error naming it.
+ * string I/O read guest memory, the core's hypercalls free it) run after
+ * the VMCS is put away.  An exit vmmon does not understand never resumes
+ * the guest: userspace gets an internal error naming it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
