@@ -200,6 +200,11 @@ on_step() {
 		fi
 		;;
 	inflated)
+		# For whoever reads the log: the balloon as vmctl shows it.
+		"$vmctl" stat "$vm" 2>&1 | grep -E '^(memory pages|balloon|  pages|  by status|  guest memory) ' |
+			sed 's/^/# stat: /'
+		"$vmctl" top --iterations 1 --interval 0.5 2>&1 | grep -E '^(ID|[0-9]+) ' |
+			sed 's/^/# top: /'
 		reached inflate_memavailable
 		check_avail inflate_memavailable inflated $((128 * 1024))
 		reached deflate_to_zero
