@@ -1380,7 +1380,7 @@ VMMON_TEST(killed_mid_inflate_leaks_nothing)
  */
 #define BENCH_RAM	(64 * MiB)
 #define BENCH_PAGES	(FULL_RING * BATCH)
-/* Time for RCU to free what an inflate removed (call_rcu, deferred). */
+/* Waiting for an inflate's pages to be freed: 20 times 100 ms at most. */
 #define SETTLE_NS	(100 * 1000 * 1000)
 #define SETTLE_TRIES	20
 
@@ -1433,6 +1433,26 @@ static long free_kb(void)
 }
 
 /*
+ * Free memory once an inflate's @pages are back with the page allocator
+ * (freed a grace period later, by a worker), waited for up to 2 s from
+ * @before_kb, the figure before the inflate: the last figure read.
+ */
+static long wait_freed(long before_kb, unsigned int pages)
+{
+	const struct timespec settle = { .tv_nsec = SETTLE_NS };
+	long kb;
+	int tries;
+
+	for (tries = 1; ; tries++) {
+		nanosleep(&settle, NULL);
+		kb = free_kb();
+		if (kb - before_kb > (long)(pages * (PAGE / 1024) * 3 / 4) ||
+		    tries == SETTLE_TRIES)
+			return kb;
+	}
+}
+
+/*
  * The host really gets the memory back, not only the module's counters:
  * free memory (free_kb) falls by about the 42 MiB the host touches for
  * the guest and rises again by about as much once they are inflated (and
@@ -1443,12 +1463,10 @@ static long free_kb(void)
  */
 VMMON_TEST_TIMEOUT(inflate_gives_memory_to_the_host, LONG_TIMEOUT)
 {
-	const struct timespec settle = { .tv_nsec = SETTLE_NS };
 	const long half_kb = BENCH_PAGES * (PAGE / 1024) / 2;
 	uint32_t len[FULL_RING];
 	long free0, touched, inflated;
 	struct bal b;
-	int tries;
 
 	BAL_READY(&b, BENCH_RAM, RING, BENCH_PAGES);
 	free0 = free_kb();
@@ -1457,17 +1475,9 @@ VMMON_TEST_TIMEOUT(inflate_gives_memory_to_the_host, LONG_TIMEOUT)
 	post_all(&b, VMMON_BALLOON_REQ_INFLATE);
 	serve(_metadata, &b, len);
 	expect_all_done(_metadata, &b, len);
-	/* Freed a grace period later (call_rcu): waited for, up to 2 s. */
-	for (tries = 1; ; tries++) {
-		nanosleep(&settle, NULL);
-		inflated = free_kb();
-		if (inflated - touched > 3 * half_kb / 2 ||
-		    tries == SETTLE_TRIES)
-			break;
-	}
-	ksft_print_msg("free %ld kB, %ld kB with %d pages touched, %ld kB %d ms after inflating them\n",
-		       free0, touched, BENCH_PAGES, inflated,
-		       tries * (int)(SETTLE_NS / 1000000));
+	inflated = wait_freed(touched, BENCH_PAGES);
+	ksft_print_msg("free %ld kB, %ld kB with %d pages touched, %ld kB once inflated\n",
+		       free0, touched, BENCH_PAGES, inflated);
 	EXPECT_LT(half_kb, free0 - touched);
 	EXPECT_LT(half_kb, inflated - touched);
 	bal_destroy(&b);
@@ -1500,16 +1510,16 @@ static uint64_t bench_pass(struct __test_metadata *_metadata, struct bal *b,
 VMMON_TEST_TIMEOUT(bench_inflate_deflate, LONG_TIMEOUT)
 {
 	static const char *const how[] = { "ring full", "one request per kick" };
-	const struct timespec settle = { .tv_nsec = SETTLE_NS };
 	uint64_t tsc0 = __rdtsc(), ns0 = mono_ns(), tsc_hz;
 	uint64_t cycles[2][2], freed[2][2], unused;
-	long res0, res1;
+	long res0, res1, touched;
 	struct bal b;
 	int one;
 
 	BAL_READY(&b, BENCH_RAM, RING, BENCH_PAGES);
 	for (one = 0; one < 2; one++) {
 		touch(&b, 0, BENCH_PAGES);
+		touched = free_kb();
 		res0 = resident(&b);
 		cycles[one][0] = bench_pass(_metadata, &b,
 					    VMMON_BALLOON_REQ_INFLATE, one,
@@ -1517,8 +1527,8 @@ VMMON_TEST_TIMEOUT(bench_inflate_deflate, LONG_TIMEOUT)
 		res1 = resident(&b);
 		EXPECT_U(BENCH_PAGES, freed[one][0]);
 		EXPECT_EQ(BENCH_PAGES, res0 - res1);
-		/* The inflate's host pages go after a grace period: not here. */
-		nanosleep(&settle, NULL);
+		/* Its host pages go after a grace period: not in the deflate. */
+		wait_freed(touched, BENCH_PAGES);
 		cycles[one][1] = bench_pass(_metadata, &b,
 					    VMMON_BALLOON_REQ_DEFLATE, one,
 					    &unused);
