@@ -423,6 +423,42 @@ VMMON_TEST_TIMEOUT(sigterm_presses_power_button, SESSION_TIMEOUT)
 }
 
 /*
+ * stdout and stderr one terminal: vmctl's message waits for the end of
+ * the guest's line instead of cutting it (a make check run saw "powe",
+ * then vmctl's line, then "r button pressed").  The guest waits for the
+ * button in the middle of a line, so the message comes mid-line.
+ */
+VMMON_TEST_TIMEOUT(message_waits_for_the_guests_line_end, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "wait"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "press the button> "));
+	EXPECT_EQ(write(s.master, "\001s", 2), 2);
+	EXPECT_TRUE(session_expect(_metadata, &s, "pressed the guest's power button"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "press the button> pressed mid-line\n"));
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 0);
+	EXPECT_TRUE(restored);
+}
+
+/* A guest silent in the middle of a line (a prompt): a line of its own. */
+VMMON_TEST_TIMEOUT(message_at_a_prompt_gets_its_own_line, SESSION_TIMEOUT)
+{
+	struct session s;
+	bool restored;
+
+	ASSERT_OK(session_start(&s, "wait"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "press the button> "));
+	EXPECT_EQ(write(s.master, "\001h", 2), 2);
+	EXPECT_TRUE(session_expect(_metadata, &s, "press the button> \r\n"));
+	EXPECT_TRUE(session_expect(_metadata, &s, "vmctl console escapes"));
+	EXPECT_EQ(write(s.master, "\001x", 2), 2);
+	EXPECT_EQ(session_end(_metadata, &s, &restored), 4);
+	EXPECT_TRUE(restored);
+}
+
+/*
  * A guest that hears the button but does not power off: stopped after
  * --shutdown-timeout, or at once by a second SIGTERM.
  */

@@ -5,7 +5,8 @@
  * line's first letter says: 'p' ACPI power-off (S5), 'r' reset through
  * port 0xcf9, 't' triple fault, 'h' halts with interrupts off forever,
  * 'b' enables the ACPI power button, waits for a press and powers off,
- * 'i' enables the power button and ignores it (halts), 'e' prints
+ * 'i' enables the power button and ignores it (halts), 'w' is 'b' with
+ * the wait in the middle of a line (a prompt), 'e' prints
  * terminal escape sequences a console must not pass and halts, 'f'
  * floods the console forever, 'n' sends itself an NMI through the LAPIC
  * and halts with interrupts off (the NMI handler prints "nmi taken" and
@@ -61,6 +62,8 @@ _start:
 	je	button
 	cmp	$'i', %al
 	je	ignore_button
+	cmp	$'w', %al
+	je	button_mid_line
 	cmp	$'e', %al
 	je	escapes
 	cmp	$'f', %al
@@ -86,10 +89,17 @@ triple:
 	int3
 /* Polled: no interrupt controller is set up, so no SCI is taken. */
 button:
+	mov	$wait_msg, %esi
+	mov	$pressed_msg, %edi
+	jmp	wait_button
+button_mid_line:
+	mov	$prompt_msg, %esi
+	mov	$mid_line_msg, %edi
+/* Print %esi, wait for the power button, print %edi, power off. */
+wait_button:
 	mov	$PM1A_EN, %dx
 	mov	$PWRBTN, %ax
 	out	%ax, %dx
-	mov	$wait_msg, %esi
 	call	puts
 	mov	$PM1A_STS, %dx
 1:	pause
@@ -97,7 +107,7 @@ button:
 	test	$PWRBTN, %ax
 	jz	1b
 	out	%ax, %dx		/* write 1 to clear */
-	mov	$pressed_msg, %esi
+	mov	%edi, %esi
 	call	puts
 	jmp	poweroff
 ignore_button:
@@ -158,6 +168,8 @@ bad_msg: .asciz "multiboot: bad loader magic\n"
 nl:	.asciz "\n"
 wait_msg: .asciz "waiting for the power button\n"
 pressed_msg: .asciz "power button pressed\n"
+prompt_msg: .asciz "press the button> "
+mid_line_msg: .asciz "pressed mid-line\n"
 ignore_msg: .asciz "power button enabled and ignored\n"
 /* Title, cursor report, device attributes, clipboard, ENQ, DECID. */
 esc_msg: .ascii "\033]0;vmmon-title\007\033[6n\033[c\033[1mbold\033[0m"

@@ -17,6 +17,13 @@
  *   bounded buffers, each written by a thread of its own, the only
  *   threads that may block on those files.  What does not fit is dropped
  *   and counted, and the end waits for the writers a bounded time.
+ * - When stdout and stderr are one file (the terminal, or a log taking
+ *   both), two writers would cut each other's lines.  vmctl's messages
+ *   then join the guest's stream at a line start instead: one held while
+ *   the guest is in the middle of a line waits for its end, or gets a
+ *   line of its own after CONSOLE_HOLD_IDLE_MS of guest silence (a
+ *   prompt) or CONSOLE_HOLD_MAX_MS in all (a guest that never ends its
+ *   lines).
  * Escape sequences that make a terminal do more than draw (set its
  * title, write the clipboard, answer a query into stdin) are dropped on
  * the way to a terminal (review vmctl.md #15); a file or pipe gets every
@@ -28,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +49,9 @@
 #define CONSOLE_READ_MAX	256
 /* At the end, how long the writers may take in all. */
 #define CONSOLE_DRAIN_MS	2000
+/* A message held for the guest's line end; see the top. */
+#define CONSOLE_HOLD_IDLE_MS	300
+#define CONSOLE_HOLD_MAX_MS	2000
 #define NSEC_PER_MSEC		1000000L
 
 /* A bounded buffer in front of a file only its writer thread writes. */
@@ -53,6 +64,7 @@ struct con_stream {
 	uint8_t *buf;
 	size_t size, head, len;
 	uint64_t dropped;
+	uint8_t last;			/* the last byte put */
 	bool broken;			/* the file failed: drop the rest */
 	bool stop, started, done;
 	pthread_t writer;
@@ -93,8 +105,19 @@ static struct {
 	size_t csi_len, string_len;
 	unsigned int utf8_left;		/* continuation bytes to come */
 	uint64_t filtered;
+
+	/* stdout and stderr one file: messages held, under out.lock. */
+	bool joined, holder_stop;
+	uint8_t held[CONSOLE_ERR_MAX];
+	size_t held_len;
+	struct timespec held_since;	/* CLOCK_REALTIME, as the waits */
+	uint64_t out_seen;		/* guest bytes, for the idle test */
+	pthread_cond_t held_more;
+	pthread_t holder;
 } con = {
+	.held_more = PTHREAD_COND_INITIALIZER,
 	.out = { .fd = STDOUT_FILENO, .buf = out_buf, .size = CONSOLE_OUT_MAX,
+		 .last = '\n',
 		 .lock = PTHREAD_MUTEX_INITIALIZER,
 		 .more = PTHREAD_COND_INITIALIZER,
 		 .progress = PTHREAD_COND_INITIALIZER },
@@ -107,6 +130,7 @@ static struct {
 /* s->lock held. */
 static void stream_put(struct con_stream *s, uint8_t byte)
 {
+	s->last = byte;
 	if (s->broken || s->len == s->size) {
 		s->dropped++;
 		return;
@@ -202,10 +226,106 @@ static bool stream_drain(struct con_stream *s, const struct timespec *deadline)
 }
 
 /* vmctl's messages while the VM runs: never blocks (vmmon.c's sink). */
+/* The held messages into the guest's stream, on a line of their own. */
+static void held_release(void)
+{
+	size_t i;
+
+	if (!con.held_len)
+		return;
+	if (con.out.last != '\n') {
+		if (con.out.tty)
+			stream_put(&con.out, '\r');
+		stream_put(&con.out, '\n');
+	}
+	for (i = 0; i < con.held_len; i++)
+		stream_put(&con.out, con.held[i]);
+	con.held_len = 0;
+}
+
+/* A message when stdout and stderr are one file (out.lock held). */
+static void held_put(const char *text, size_t len)
+{
+	size_t i;
+
+	if (!con.held_len) {
+		clock_gettime(CLOCK_REALTIME, &con.held_since);
+		pthread_cond_signal(&con.held_more);
+	}
+	for (i = 0; i < len; i++) {
+		if (con.held_len + 2 > sizeof(con.held)) {
+			con.err.dropped += len - i;
+			break;
+		}
+		if (text[i] == '\n' && con.out.tty &&
+		    (i == 0 || text[i - 1] != '\r'))
+			con.held[con.held_len++] = '\r';
+		con.held[con.held_len++] = text[i];
+	}
+	if (con.out.last == '\n')
+		held_release();
+}
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / NSEC_PER_MSEC;
+}
+
+static void ms_later(struct timespec *t, long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += ms % 1000 * NSEC_PER_MSEC;
+	if (t->tv_nsec >= 1000 * NSEC_PER_MSEC) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000 * NSEC_PER_MSEC;
+	}
+}
+
+/*
+ * Lets a held message out when the guest has been silent in the middle
+ * of a line for CONSOLE_HOLD_IDLE_MS, or held it CONSOLE_HOLD_MAX_MS.
+ * Never blocks on a file: it only moves bytes into the out stream.
+ */
+static void *console_holder(void *arg)
+{
+	struct timespec deadline, now;
+	uint64_t seen;
+
+	(void)arg;
+	pthread_mutex_lock(&con.out.lock);
+	while (!con.holder_stop) {
+		if (!con.held_len) {
+			pthread_cond_wait(&con.held_more, &con.out.lock);
+			continue;
+		}
+		seen = con.out_seen;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		ms_later(&deadline, CONSOLE_HOLD_IDLE_MS);
+		while (!con.holder_stop && con.held_len &&
+		       !pthread_cond_timedwait(&con.held_more, &con.out.lock,
+					       &deadline))
+			;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (con.out_seen == seen ||
+		    ms_between(&con.held_since, &now) >= CONSOLE_HOLD_MAX_MS)
+			held_release();
+	}
+	pthread_mutex_unlock(&con.out.lock);
+	return NULL;
+}
+
 static void console_err_sink(const char *text, size_t len)
 {
 	size_t i;
 
+	pthread_mutex_lock(&con.out.lock);
+	if (con.joined) {
+		held_put(text, len);
+		pthread_mutex_unlock(&con.out.lock);
+		return;
+	}
+	pthread_mutex_unlock(&con.out.lock);
 	pthread_mutex_lock(&con.err.lock);
 	for (i = 0; i < len; i++) {
 		/* A raw terminal needs the carriage return. */
@@ -371,6 +491,9 @@ void vm_console_output(void *opaque, uint8_t byte)
 		out_filter(byte);
 	else
 		stream_put(&con.out, byte);
+	con.out_seen++;
+	if (con.held_len && con.out.last == '\n')
+		held_release();
 	pthread_mutex_unlock(&con.out.lock);
 }
 
@@ -409,7 +532,7 @@ static void console_catch_fatal(void)
 }
 
 static const char console_help[] =
-	"\nvmctl console escapes (Ctrl-A then):\n"
+	"vmctl console escapes (Ctrl-A then):\n"
 	"  x  quit: stop the guest, vmctl exits with status 4\n"
 	"  s  press the power button: the guest shuts down (Ctrl-A x if not)\n"
 	"  h  this help\n"
@@ -535,6 +658,15 @@ void vm_console_attach(struct vm *vm)
 	uart_set_rx_room(&vm->uart, console_feed, vm);
 }
 
+/* Whether stdout and stderr are one file: a terminal, 2>&1. */
+static bool console_one_file(void)
+{
+	struct stat o, e;
+
+	return !fstat(STDOUT_FILENO, &o) && !fstat(STDERR_FILENO, &e) &&
+	       o.st_dev == e.st_dev && o.st_ino == e.st_ino;
+}
+
 int vm_console_start(void)
 {
 	struct termios raw;
@@ -543,6 +675,10 @@ int vm_console_start(void)
 	err = stream_start(&con.out);
 	if (!err)
 		err = stream_start(&con.err);
+	if (!err && console_one_file()) {
+		err = pthread_create(&con.holder, NULL, console_holder, NULL);
+		con.joined = !err;
+	}
 	if (err) {
 		vmctl_err("cannot start the console's writers: %s",
 			  strerror(err));
@@ -567,14 +703,21 @@ void vm_console_stop(void)
 {
 	struct timespec deadline;
 	uint64_t lost;
+	bool joined;
+
+	/* Held messages out first; later ones go to stderr, after. */
+	pthread_mutex_lock(&con.out.lock);
+	held_release();
+	joined = con.joined;
+	con.joined = false;
+	con.holder_stop = true;
+	pthread_cond_signal(&con.held_more);
+	pthread_mutex_unlock(&con.out.lock);
+	if (joined)
+		pthread_join(con.holder, NULL);
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += CONSOLE_DRAIN_MS / 1000;
-	deadline.tv_nsec += CONSOLE_DRAIN_MS % 1000 * NSEC_PER_MSEC;
-	if (deadline.tv_nsec >= 1000 * 1000 * NSEC_PER_MSEC) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000 * 1000 * NSEC_PER_MSEC;
-	}
+	ms_later(&deadline, CONSOLE_DRAIN_MS);
 	stream_drain(&con.out, &deadline);
 	pthread_mutex_lock(&con.out.lock);
 	lost = con.out.dropped + con.out.len;
