@@ -6,10 +6,17 @@
 # its missing results then fail it, and the other suites still run.
 name=$1
 shift
+# The guest's clock in whole seconds, for the time a suite took (make check
+# prints them: what to trim when the run grows).
+uptime_s() { read -r up _ </proc/uptime 2>/dev/null && echo "${up%.*}"; }
+start=$(uptime_s)
 echo "# vmmon suite: $name begin"
 if command -v timeout >/dev/null 2>&1; then
 	timeout "${SUITE_TIMEOUT:-300}" "$@"
 else
 	"$@"
 fi
-echo "# vmmon suite: $name end rc=$?"
+rc=$?
+end=$(uptime_s)
+[ -n "$start" ] && [ -n "$end" ] && echo "# vmmon suite: $name took $((end - start)) s"
+echo "# vmmon suite: $name end rc=$rc"
