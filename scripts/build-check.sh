@@ -15,49 +15,38 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 flavours=(6.1-cloud 6.1-plain 6.12-cloud 6.12-plain)
 guest_flavours=(6.1-cloud 6.12-cloud)
 
-n=0 pass=0 fail=0
+. "$top/tests/lib/ktap.sh"
 is_guest_flavour() { [[ " ${guest_flavours[*]} " == *" $1 "* ]]; }
 result() {	# result NAME LOGFILE: ok when the log has no warning or error
-	n=$((n + 1))
 	if grep -q -E 'warning:|error:|Error [0-9]' "$2"; then
 		grep -E -A3 'warning:|error:|Error [0-9]' "$2" | head -40 | sed 's/^/# /'
-		echo "not ok $n $1"
-		fail=$((fail + 1))
+		ktap_result 1 "$1"
 	else
-		echo "ok $n $1"
-		pass=$((pass + 1))
+		ktap_result 0 "$1"
 	fi
 }
 
-echo "TAP version 13"
-echo "1..$((2 * ${#flavours[@]} + ${#guest_flavours[@]} + 1))"
+ktap_plan $((2 * ${#flavours[@]} + ${#guest_flavours[@]} + 1))
 
 # Each '#include "..."' of kmod/vmx/ names vmx_*, ept/, x86/ or
 # vmmon_backend.h: nothing else of the core.
-n=$((n + 1))
 crossing=$(grep -n '^#include "' "$top"/kmod/vmx/*.[ch] |
 	grep -v -E '#include "(vmx(_[a-z0-9_]+)?\.h|ept/[a-z0-9_]+\.h|x86/[a-z0-9_]+\.h|vmmon_backend\.h)"' || true)
 if [ -n "$crossing" ]; then
 	echo "$crossing" | sed 's/^/# /'
-	echo "not ok $n backend includes only vmmon_backend.h of the core"
-	fail=$((fail + 1))
-else
-	echo "ok $n backend includes only vmmon_backend.h of the core"
-	pass=$((pass + 1))
 fi
+ktap_result "$([ -n "$crossing" ] && echo 1 || echo 0)" \
+	"backend includes only vmmon_backend.h of the core"
 
 for flavour in "${flavours[@]}"; do
 	# The build tree, unpacked into build/kernel/ (never installed).
 	if ! "$top/scripts/kernel-headers.sh" "$flavour" >"$top/build/kernel-$flavour.log" 2>&1; then
 		sed 's/^/# /' "$top/build/kernel-$flavour.log"
 		for what in W=1 sparse; do
-			n=$((n + 1)); fail=$((fail + 1))
-			echo "not ok $n $what $flavour"
+			ktap_result 1 "$what $flavour"
 		done
-		if is_guest_flavour "$flavour"; then
-			n=$((n + 1)); fail=$((fail + 1))
-			echo "not ok $n W=1 sparse balloon $flavour"
-		fi
+		is_guest_flavour "$flavour" &&
+			ktap_result 1 "W=1 sparse balloon $flavour"
 		continue
 	fi
 	hdr=$(cat "$top/build/kernel/$flavour/kver")
@@ -85,5 +74,4 @@ for flavour in "${flavours[@]}"; do
 		echo "error: no vmmon_balloon.ko built" >>"$log.balloon"
 	result "W=1 sparse balloon $hdr" "$log.balloon"
 done
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

@@ -16,7 +16,8 @@ shopt -s nullglob
 tests=("$bin"/vmmon_*_test "$bin"/vmctl_*_test "$bin"/*_helper)
 cp "$ko" "$bin/vmctl" "${tests[@]}" \
    "$bin/multiboot_hello.elf" "$bin/apic_guest.elf" "$top/tests/run.sh" \
-   "$top/tests/suite.sh" "$top/tests/module-suites" "$dir/"
+   "$top/tests/suite.sh" "$top/tests/module-suites" "$top/tests/lib/ktap.sh" \
+   "$dir/"
 if [ -n "${4:-}" ]; then
 	mkdir "$dir/guest"
 	cp "$4"/{bzImage,initrd.img,disk.img,data.sha256} "$dir/guest/"

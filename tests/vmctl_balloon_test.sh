@@ -53,7 +53,7 @@ slack_kb=$((8 * 1024))		# MemAvailable's noise, either way
 module=
 [ "${1:-}" = --module ] && module=$2
 tmp=$(mktemp -d)
-n=0 pass=0 fail=0
+. "$here/ktap.sh"
 cases="boot_balloon inflate_to_target inflate_memavailable inflate_host_pages
 deflate_to_zero oom_deflates unload_inflated kill_mid_inflate"
 
@@ -67,18 +67,12 @@ trap finish EXIT
 # result NAME: ok when $tmp/p.NAME is empty (or absent but the step was
 # reached, $tmp/r.NAME), else its lines.
 result() {
-	n=$((n + 1))
 	if [ ! -f "$tmp/r.$1" ]; then
 		echo "# the scenario did not get there (see the console below)"
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-	elif [ -s "$tmp/p.$1" ]; then
-		sed 's/^/# /' "$tmp/p.$1"
-		echo "not ok $n $1"
-		fail=$((fail + 1))
+		ktap_result 1 "$1"
 	else
-		echo "ok $n $1"
-		pass=$((pass + 1))
+		[ -s "$tmp/p.$1" ] && sed 's/^/# /' "$tmp/p.$1"
+		ktap_result "$([ -s "$tmp/p.$1" ] && echo 1 || echo 0)" "$1"
 	fi
 }
 
@@ -272,9 +266,8 @@ on_step() {
 	echo go >&4
 }
 
-echo "TAP version 13"
 set -- $cases
-echo "1..$(($# + 1))"
+ktap_plan $(($# + 1))
 if [ -n "$module" ] && [ ! -d /sys/module/vmmon ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -342,5 +335,4 @@ for c in $cases vmmon_clean; do
 	result "$c"
 done
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

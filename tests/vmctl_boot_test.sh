@@ -53,8 +53,8 @@ module=
 tmp=$(mktemp -d)
 mnt=$tmp/mnt
 mkdir -p "$mnt"
-n=0 pass=0 fail=0
 loaded_here=
+. "$here/ktap.sh"
 
 finish() {
 	umount "$mnt" 2>/dev/null
@@ -66,23 +66,14 @@ trap finish EXIT
 
 # result NAME PROBLEMS-FILE: ok when the file is empty, else its lines.
 result() {
-	n=$((n + 1))
-	if [ -s "$2" ]; then
-		sed 's/^/# /' "$2"
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-	else
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	fi
+	sed 's/^/# /' "$2"
+	ktap_result "$([ -s "$2" ] && echo 1 || echo 0)" "$1"
 	: >"$2"
 }
 
 missing_guest() {
-	n=$((n + 1))
 	echo "# $2"
-	echo "not ok $n $1"
-	fail=$((fail + 1))
+	ktap_result 1 "$1"
 }
 
 # insmod from the image's module directory, else modprobe.
@@ -227,8 +218,7 @@ check_disk() {
 
 ncases=0
 for c in $cpus_list; do ncases=$((ncases + 1)); done
-echo "TAP version 13"
-echo "1..$((2 * ncases + 1))"
+ktap_plan $((2 * ncases + 1))
 if [ -n "$module" ] && [ ! -d /sys/module/vmmon ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -278,5 +268,4 @@ if [ -n "$module" ]; then
 fi
 result vmmon_clean "$tmp/problems"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# KTAP output for the test suites written in shell (sourced by them):
+# KTAP output for the test suites written in shell (sourced by them; POSIX
+# sh, as the test image's busybox runs the module suites among them):
 # ktap_plan N, the header and the plan; ktap_result OK NAME, one result; ktap_check NAME COMMAND..., one result
 # from a command, its last output lines as diagnostics when it fails;
 # ktap_totals, the "# Totals:" line and the exit status.
