@@ -21,6 +21,7 @@ set -euo pipefail
 
 out=${1:?usage: mkguest.sh OUTDIR}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/initramfs-lib.sh"
 kern=$top/build/kernel/6.1-cloud
 [ -f "$kern/vmlinuz" ] || { echo "mkguest: run scripts/kernel-fetch.sh 6.1-cloud first" >&2; exit 1; }
 kver=$(cat "$kern/kver")
@@ -45,30 +46,11 @@ sum=$(sha256sum "$work/data.bin" | cut -d' ' -f1)
 
 # initramfs
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,dev,etc,lib/modules,mnt,proc,sys,tmp}
-cp /bin/busybox "$rootfs/bin/"
-for applet in $(/bin/busybox --list); do
-	[ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
-done
+initramfs_busybox "$rootfs"
 install -m 755 "$top/tests/guest/init" "$rootfs/init"
 echo "$sum" >"$rootfs/etc/data.sha256"
 
-# A module after what it needs (modinfo -F depends, as mkimage.sh does),
-# decompressed: busybox insmod reads plain ELF.
-add_module() {
-	local f dst dep
-	f=$(find "$moddir/kernel" -name "${1//[-_]/[-_]}.ko*" | head -n1)
-	[ -n "$f" ] || { echo "mkguest: module $1 not found in $moddir" >&2; exit 1; }
-	dst=$rootfs/lib/modules/$(basename "${f%.ko*}").ko
-	[ -f "$dst" ] && return
-	for dep in $(modinfo -F depends "$f" | tr , ' '); do add_module "$dep"; done
-	case $f in
-	*.xz) xz -dc "$f" >"$dst" ;;
-	*.zst) zstd -qdc "$f" >"$dst" ;;
-	*) cp "$f" "$dst" ;;
-	esac
-	basename "$dst" .ko >>"$rootfs/lib/modules/order"
-}
+add_module() { initramfs_module "$rootfs" "$moddir" "$1"; }
 add_module virtio_pci
 add_module virtio_blk
 # The ACPI power button as an input device, for vmmon.button=1.
@@ -92,9 +74,7 @@ strip --strip-debug -o "$rootfs/lib/modules/vmmon_balloon.ko" \
 gcc -static -O2 -Wall -Wextra -Werror -s -o "$rootfs/bin/memhog" \
 	"$top/tests/guest/memhog.c"
 
-find "$rootfs" -exec touch -h -d @0 {} +
-(cd "$rootfs" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
-	>"$out/initrd.img"
+initramfs_pack "$rootfs" "$out/initrd.img"
 
 # The disk: ext2 (the guest kernel mounts it with its built-in ext4), 1 KiB
 # blocks, fixed UUID and hash seed; E2FSPROGS_FAKE_TIME fixes the times
