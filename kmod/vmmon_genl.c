@@ -144,66 +144,78 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* Page sharing will fill the last two; none yet. */
-static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
+/* A u64 attribute and its value, for the tables below. */
+struct vmmon_genl_u64 {
+	int type;
+	u64 value;
+};
+
+static int vmmon_genl_put_u64s(struct sk_buff *skb,
+			       const struct vmmon_genl_u64 *v, unsigned int n,
+			       int pad)
 {
-	struct nlattr *nest = nla_nest_start(skb, VMMON_A_VM_MEM);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, v[i].type, v[i].value, pad))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* The table @v in a nest of its own, @type; nothing of it if it fails. */
+static int vmmon_genl_nest_u64s(struct sk_buff *skb, int type,
+				const struct vmmon_genl_u64 *v, unsigned int n,
+				int pad)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, VMMON_A_MEM_CONFIGURED,
-			      READ_ONCE(vm->pmap.nr_pages), VMMON_A_MEM_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_MEM_RESIDENT,
-			      vmmon_pmap_resident(&vm->pmap), VMMON_A_MEM_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_MEM_BALLOONED,
-			      vmmon_balloon_size(&vm->balloon),
-			      VMMON_A_MEM_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_MEM_SHARED, 0, VMMON_A_MEM_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_MEM_ZERO, 0, VMMON_A_MEM_PAD)) {
+	if (vmmon_genl_put_u64s(skb, v, n, pad)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* Page sharing will fill the last two; none yet. */
+static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
+{
+	const struct vmmon_genl_u64 mem[] = {
+		{ VMMON_A_MEM_CONFIGURED, READ_ONCE(vm->pmap.nr_pages) },
+		{ VMMON_A_MEM_RESIDENT, vmmon_pmap_resident(&vm->pmap) },
+		{ VMMON_A_MEM_BALLOONED, vmmon_balloon_size(&vm->balloon) },
+		{ VMMON_A_MEM_SHARED, 0 },
+		{ VMMON_A_MEM_ZERO, 0 },
+	};
+
+	return vmmon_genl_nest_u64s(skb, VMMON_A_VM_MEM, mem, ARRAY_SIZE(mem),
+				    VMMON_A_MEM_PAD);
 }
 
 static int vmmon_genl_put_gstats(struct sk_buff *skb,
 				 const struct vmmon_balloon_stats *st)
 {
-	struct nlattr *nest = nla_nest_start(skb, VMMON_A_BALLOON_STATS);
+	const struct vmmon_genl_u64 gstats[] = {
+		{ VMMON_A_GSTAT_TOTAL, st->total },
+		{ VMMON_A_GSTAT_FREE, st->free },
+		{ VMMON_A_GSTAT_AVAILABLE, st->available },
+		{ VMMON_A_GSTAT_CACHED, st->cached },
+		{ VMMON_A_GSTAT_SWAP_IN, st->swap_in },
+		{ VMMON_A_GSTAT_SWAP_OUT, st->swap_out },
+		{ VMMON_A_GSTAT_MAJOR_FAULTS, st->major_faults },
+		{ VMMON_A_GSTAT_OOM_KILLS, st->oom_kills },
+	};
 
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, VMMON_A_GSTAT_TOTAL, st->total,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_FREE, st->free,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_AVAILABLE, st->available,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_CACHED, st->cached,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_SWAP_IN, st->swap_in,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_SWAP_OUT, st->swap_out,
-			      VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_MAJOR_FAULTS,
-			      st->major_faults, VMMON_A_GSTAT_PAD) ||
-	    nla_put_u64_64bit(skb, VMMON_A_GSTAT_OOM_KILLS, st->oom_kills,
-			      VMMON_A_GSTAT_PAD)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+	return vmmon_genl_nest_u64s(skb, VMMON_A_BALLOON_STATS, gstats,
+				    ARRAY_SIZE(gstats), VMMON_A_GSTAT_PAD);
 }
 
 static int vmmon_genl_put_balloon_u64s(struct sk_buff *skb,
 				       const struct vmmon_balloon_info *b)
 {
-	const struct {
-		int type;
-		u64 value;
-	} u64s[] = {
+	const struct vmmon_genl_u64 u64s[] = {
 		{ VMMON_A_BALLOON_TARGET, b->target },
 		{ VMMON_A_BALLOON_SIZE, b->size },
 		{ VMMON_A_BALLOON_GUEST_ACTUAL, b->guest_actual },
@@ -214,13 +226,9 @@ static int vmmon_genl_put_balloon_u64s(struct sk_buff *skb,
 		{ VMMON_A_BALLOON_BAD_REQUESTS, b->bad_requests },
 		{ VMMON_A_BALLOON_BUSY_NS, b->busy_ns },
 	};
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(u64s); i++)
-		if (nla_put_u64_64bit(skb, u64s[i].type, u64s[i].value,
-				      VMMON_A_BALLOON_PAD))
-			return -EMSGSIZE;
-	return 0;
+	return vmmon_genl_put_u64s(skb, u64s, ARRAY_SIZE(u64s),
+				   VMMON_A_BALLOON_PAD);
 }
 
 /* The balloon's figures (uapi/vmmon_balloon.h), a snapshot. */
