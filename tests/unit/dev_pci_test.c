@@ -190,6 +190,9 @@ TEST(scan_finds_bridge_and_device)
 				  PCI_CLASS_HOST_BRIDGE >> 8);
 			EXPECT_EQ(cfg_read(slot, PCI_REVISION_ID, 1),
 				  (uint32_t)PCI_82441_REVISION);
+			/* QEMU's: SeaBIOS reads fw_cfg only with it. */
+			EXPECT_EQ(cfg_read(slot, PCI_SUBSYSTEM_VENDOR_ID, 4),
+				  0x11001af4u);
 		} else {
 			EXPECT_EQ(slot, 1u);
 			EXPECT_EQ(id, TEST_DEVICE << 16 | TEST_VENDOR);
@@ -212,6 +215,23 @@ TEST(scan_finds_bridge_and_device)
 	outl(PCI_CONFIG_ADDRESS_PORT, PCI_CONF1_ADDRESS(1, 0) &
 	     ~PCI_CONF1_ENABLE);
 	EXPECT_EQ(in(PCI_CONFIG_DATA_PORT, 4), 0xffffffffu);
+}
+
+/* SeaBIOS's make_bios_writable_intel(): dword writes, read back. */
+TEST(host_bridge_pam_registers)
+{
+	ASSERT_TRUE(setup());
+	EXPECT_EQ(cfg_read(0, 0x58, 4), 0u);
+	EXPECT_EQ(cfg_read(0, 0x5c, 4), 0u);
+	cfg_write(0, 0x58, 0xffffffff, 4);
+	cfg_write(0, 0x5c, 0xffffffff, 4);
+	cfg_write(0, 0x60, 0xffffffff, 4);
+	/* 0x58 is not a PAM; PAM0 has only its high pair. */
+	EXPECT_EQ(cfg_read(0, 0x58, 4), 0x33333000u);
+	EXPECT_EQ(cfg_read(0, 0x5c, 4), 0x33333333u);
+	EXPECT_EQ(cfg_read(0, 0x60, 4), 0u);	/* DRB, not writable here */
+	cfg_write(0, I440FX_PAM0, 0x11, 1);
+	EXPECT_EQ(cfg_read(0, I440FX_PAM0, 1), 0x10u);
 }
 
 TEST(narrow_accesses_and_read_only)

@@ -365,6 +365,34 @@ static void pci_data_access(void *opaque, uint64_t offset, void *data,
 	}
 }
 
+/*
+ * Slot 0: the i440FX as QEMU presents it.  The PAM registers are kept
+ * (the firmware reads back what it wrote) but switch nothing: vmctl
+ * keeps RAM at 0xC0000-0xFFFFF whatever they say, and loads the
+ * firmware's top 128 KiB into it (boot/firmware.c).  That is enough for
+ * SeaBIOS: its make_bios_writable() sees PAM0's read-enable clear at
+ * reset, runs the unlock code from the image below 4 GiB, sets the PAMs
+ * to RAM read/write and copies the image's top down to 0xE0000 - where
+ * the same bytes already are, so the writes it made to its own data
+ * before the copy are undone, as when they went to ROM.  What vmctl does
+ * not give: writes reaching the RAM while the PAMs say read-only (after
+ * SeaBIOS's make_bios_readonly() the guest can still write its BIOS
+ * area; nothing there relies on those writes being dropped), and a
+ * reset that brings the ROM back (a reboot builds a new machine and
+ * loads the image again).
+ */
+static void pci_host_bridge_init(struct pci_device *bridge)
+{
+	unsigned int i;
+
+	pci_device_init(bridge, PCI_VENDOR_INTEL, PCI_DEVICE_INTEL_82441,
+			PCI_82441_REVISION, PCI_CLASS_HOST_BRIDGE,
+			PCI_SUBVENDOR_REDHAT, PCI_SUBDEVICE_QEMU);
+	bridge->wmask[I440FX_PAM0] = I440FX_PAM0_WMASK;
+	for (i = 1; i < I440FX_PAM_COUNT; i++)
+		bridge->wmask[I440FX_PAM0 + i] = I440FX_PAM_WMASK;
+}
+
 int pci_bus_init(struct pci_bus *pci, struct bus *port_bus,
 		 struct bus *mmio_bus, uint64_t mem_base, uint64_t mem_end,
 		 uint64_t io_base, uint64_t io_end)
@@ -384,9 +412,7 @@ int pci_bus_init(struct pci_bus *pci, struct bus *port_bus,
 		bus_move(port_bus, pci, PCI_CONFIG_ADDRESS_PORT, 0, 0);
 		return -1;
 	}
-	pci_device_init(&pci->host_bridge, PCI_VENDOR_INTEL,
-			PCI_DEVICE_INTEL_82441, PCI_82441_REVISION,
-			PCI_CLASS_HOST_BRIDGE, 0, 0);
+	pci_host_bridge_init(&pci->host_bridge);
 	pci_bus_add_device(pci, &pci->host_bridge);
 	return 0;
 }

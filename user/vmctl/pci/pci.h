@@ -45,6 +45,21 @@
 #define PCI_DEVICE_INTEL_82441	0x1237
 #define PCI_82441_REVISION	0x02
 #define PCI_CLASS_HOST_BRIDGE	0x060000u
+/*
+ * QEMU's subsystem ID on its host bridge: SeaBIOS reads fw_cfg only on
+ * a bridge that carries it (src/fw/paravirt.c, qemu_detect()).
+ */
+#define PCI_SUBVENDOR_REDHAT	0x1af4
+#define PCI_SUBDEVICE_QEMU	0x1100
+/*
+ * The 82441's PAM registers: PAM0 (0x59) holds the 0xF0000-0xFFFFF
+ * segment's read/write enables in bits 5:4, PAM1-PAM6 two 16 KiB
+ * segments of 0xC0000-0xEFFFF each, in bits 1:0 and 5:4.
+ */
+#define I440FX_PAM0		0x59
+#define I440FX_PAM_COUNT	7
+#define I440FX_PAM0_WMASK	0x30
+#define I440FX_PAM_WMASK	0x33
 
 enum pci_bar_type {
 	PCI_BAR_UNUSED,
