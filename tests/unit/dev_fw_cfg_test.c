@@ -37,14 +37,14 @@ static void select_key(uint16_t key)
 {
 	uint16_t v = htole16(key);
 
-	fw_cfg_sel_io(&t.fw, 0, &v, 2, true);
+	fw_cfg_io(&t.fw, FW_CFG_SEL_OFFSET, &v, 2, true);
 }
 
 static uint8_t data_in(void)
 {
 	uint8_t v = 0;
 
-	fw_cfg_data_io(&t.fw, 0, &v, 1, false);
+	fw_cfg_io(&t.fw, FW_CFG_DATA_OFFSET, &v, 1, false);
 	return v;
 }
 

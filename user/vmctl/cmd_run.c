@@ -24,13 +24,15 @@
 #define RUN_DEBUG_EXIT_MAX	0x7f	/* larger values lose their top bit */
 #define RUN_SHUTDOWN_TIMEOUT	30	/* seconds, as systemd's default stop */
 #define RUN_SHUTDOWN_TIMEOUT_MAX 3600
+#define RUN_DEFAULT_FIRMWARE	"/usr/share/seabios/bios-256k.bin or bios.bin"
 
 static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmctl run [OPTIONS] [DISK.IMG]\n"
 		"\n"
-		"Boot a kernel in a new VM.  The guest's serial console (COM1) is this\n"
+		"Boot a kernel, or without --kernel the disk through the firmware\n"
+		"(SeaBIOS), in a new VM.  The guest's serial console (COM1) is this\n"
 		"terminal, raw while the guest runs: Ctrl-A x quits, Ctrl-A h helps.\n"
 		"SIGTERM shuts the guest down through its power button, a guest reboot\n"
 		"boots it again.\n"
@@ -38,7 +40,10 @@ static void run_usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --kernel FILE      a bzImage (Linux boot protocol 2.12+, 64-bit) or a\n"
-		"                     multiboot (v1) ELF32 kernel; required\n"
+		"                     multiboot (v1) ELF32 kernel, booted directly\n"
+		"  --firmware FILE    the BIOS image to boot the disks with when there is\n"
+		"                     no --kernel (default %s)\n"
+		"  --firmware-log FILE the firmware's debug output (port 0x402) to FILE\n"
 		"  --initrd FILE      initial ramdisk (multiboot: module 0)\n"
 		"  --append CMDLINE   kernel command line\n"
 		"  -m, --memory SIZE  guest RAM, with suffix K, M or G (a bare number is\n"
@@ -69,18 +74,21 @@ static void run_usage(FILE *out)
 		"  --stats            print the VM's exits by reason to stderr at the end,\n"
 		"                     with the local APICs' share of MMIO exits and the\n"
 		"                     interrupts injected\n"
+		"  -v, --verbose      say what was chosen (firmware, memory, vCPUs, disks)\n"
 		"  -h, --help         this help\n"
 		"\n"
 		"Exit status:\n"
 		"  0    the guest powered off (also after the power button)\n"
 		"  1    setup failed, or vmmon stopped the guest (the reason is printed)\n"
 		"  2    bad command line\n"
-		"  3    the guest reset itself (reboot, triple fault) with --no-reboot\n"
+		"  3    the guest reset itself (reboot, triple fault) with --no-reboot;\n"
+		"       also the firmware, 1 s after it found no bootable device\n"
 		"  4    quit from the console (Ctrl-A x; Ctrl-A s the guest ignored)\n"
 		"  128+N  ended by signal N (130 for SIGINT, 143 for SIGTERM the guest\n"
 		"       did not answer)\n"
 		"  (V << 1) | 1  the guest wrote V to the --debug-exit port\n",
-		VM_MAX_VCPUS, VM_MAX_DISKS, RUN_SHUTDOWN_TIMEOUT);
+		RUN_DEFAULT_FIRMWARE, VM_MAX_VCPUS, VM_MAX_DISKS,
+		RUN_SHUTDOWN_TIMEOUT);
 }
 
 /*
@@ -131,10 +139,13 @@ static int add_disk(struct vm_options *o, char *arg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
        OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS,
-       OPT_NAME, OPT_NO_BALLOON };
+       OPT_NAME, OPT_NO_BALLOON, OPT_FIRMWARE, OPT_FIRMWARE_LOG };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "firmware-log", required_argument, NULL, OPT_FIRMWARE_LOG },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "memory", required_argument, NULL, 'm' },
@@ -163,6 +174,33 @@ static const char *bad_option_word(int argc, char **argv)
 	return argv[optind - 1];
 }
 
+/*
+ * A kernel booted directly, or the firmware booting the disks: which
+ * options go with which, and the default firmware.
+ */
+static int run_check_boot(struct vm_options *o)
+{
+	if (o->kernel && (o->firmware || o->firmware_log)) {
+		vmctl_err("run: --kernel boots the kernel directly, without firmware: give --kernel or --firmware, not both");
+		return -1;
+	}
+	if (o->kernel)
+		return 0;
+	if (o->initrd || o->append) {
+		vmctl_err("run: --initrd and --append go with --kernel");
+		return -1;
+	}
+	if (!o->firmware)
+		o->firmware = boot_firmware_default();
+	if (!o->firmware) {
+		vmctl_err("run: no --kernel, and no firmware to boot the disk with: install Debian's seabios package, or give --firmware FILE or --kernel FILE");
+		return -1;
+	}
+	if (!o->nr_disks)
+		vmctl_err("run: no disk: the firmware will find nothing to boot");
+	return 0;
+}
+
 /* 0, 1 for --help, or -1 after a message. */
 static int parse_run_options(struct vm_options *o, int argc, char **argv)
 {
@@ -177,9 +215,12 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	/* Options and DISK.IMG in any order. */
-	while ((c = getopt_long(argc, argv, "m:c:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:c:hv", run_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_FIRMWARE: o->firmware = optarg; break;
+		case OPT_FIRMWARE_LOG: o->firmware_log = optarg; break;
+		case 'v': o->verbose = true; break;
 		case OPT_INITRD: o->initrd = optarg; break;
 		case OPT_APPEND: o->append = optarg; break;
 		case OPT_STATS: o->stats = true; break;
@@ -270,10 +311,8 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		vmctl_err("run: one DISK.IMG at most; more disks with --disk");
 		return -1;
 	}
-	if (!o->kernel) {
-		vmctl_err("run: --kernel is required (vmctl boots kernels directly; there is no BIOS to boot a disk)");
+	if (run_check_boot(o))
 		return -1;
-	}
 	if (o->mem_size < RUN_MIN_MEM || o->mem_size > VMMON_MAX_GUEST_MEMORY ||
 	    o->mem_size & 0xfff) {
 		vmctl_err("guest memory must be a whole number of 4 KiB pages from 16M to 64G, not %" PRIu64 " bytes",
@@ -378,6 +417,23 @@ err:
 	while (vm->nr_disks)
 		close(vm->disks[--vm->nr_disks].fd);
 	return -1;
+}
+
+/* --verbose: what vmctl chose, before the guest's console starts. */
+static void run_say_choices(const struct vm_options *o)
+{
+	unsigned int i;
+
+	if (o->kernel)
+		vmctl_err("booting kernel %s directly", o->kernel);
+	else
+		vmctl_err("booting through firmware %s (%llu KiB)", o->firmware,
+			  (unsigned long long)(o->firmware_size >> 10));
+	vmctl_err("memory %llu MiB, %u vCPU%s", (unsigned long long)(o->mem_size >> 20),
+		  o->nr_vcpus, o->nr_vcpus > 1 ? "s" : "");
+	for (i = 0; i < o->nr_disks; i++)
+		vmctl_err("disk %u: %s%s", i, o->disks[i].path,
+			  o->disks[i].read_only ? " (read-only)" : "");
 }
 
 static void print_stats(struct vm *vm)
@@ -535,8 +591,13 @@ static int run_run(const char *device, int argc, char **argv)
 	r = parse_run_options(&o, argc, argv);
 	if (r)
 		return r > 0 ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
-	if (boot_probe(&img, o.kernel))
+	if (o.kernel ? boot_probe(&img, o.kernel) :
+		       boot_firmware_probe(&img, o.firmware))
 		return VMCTL_EXIT_ERROR;
+	if (!o.kernel)
+		o.firmware_size = img.size;
+	if (o.verbose)
+		run_say_choices(&o);
 	if (o.initrd && boot_check_file(o.initrd, "initrd"))
 		goto out_img;
 	if (open_disks(&vm, &o))

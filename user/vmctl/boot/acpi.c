@@ -5,10 +5,13 @@
  * RSDT/XSDT, FADT with FACS, MADT, and a DSDT holding only the PCI root
  * bridge (its resources default to everything: Linux keeps the BARs vmctl
  * assigned) and the \_S5 sleep type.  Placed at BOOT_ACPI, where Linux
- * also scans for the RSDP when no boot loader tells it.
+ * also scans for the RSDP when no boot loader tells it; or, with
+ * firmware, handed over through fw_cfg with the BIOS linker/loader's
+ * script, as QEMU does, and installed by the firmware where it likes.
  */
 #include <string.h>
 #include "boot/boot.h"
+#include "hw/acpi_loader.h"
 #include "vmctl.h"
 
 #define ACPI_OEM_ID		"VMMON "
@@ -25,8 +28,22 @@
 #define ACPI_AREA		0x1000
 
 #define ACPI_HDR_LEN		36
+#define ACPI_HDR_CSUM		9
+#define RSDT_LEN		(ACPI_HDR_LEN + 2 * 4)
+#define XSDT_LEN		(ACPI_HDR_LEN + 2 * 8)
 #define RSDP_LEN		36
 #define RSDP_V1_LEN		20
+#define RSDP_CSUM		8
+#define RSDP_RSDT		16
+#define RSDP_XSDT		24
+#define RSDP_XCSUM		32
+#define RSDP_ALIGN		16
+#define FACS_ALIGN		64
+
+/* The fw_cfg files of QEMU's ACPI hand-over, as QEMU names them. */
+#define ACPI_FILE_RSDP		"etc/acpi/rsdp"
+#define ACPI_FILE_TABLES	"etc/acpi/tables"
+#define ACPI_FILE_LOADER	"etc/table-loader"
 #define FACS_LEN		64
 #define FADT_LEN		244	/* revision 4 (ACPI 3.0) */
 #define FADT_REVISION		4
@@ -413,12 +430,16 @@ static uint32_t build_dsdt(uint8_t *t, const struct pci_bus *pci)
 	return n;
 }
 
-int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr)
+/*
+ * The tables in @a (ACPI_AREA bytes), their pointers made from @base,
+ * the area's guest-physical address (0 for the firmware's loader, which
+ * adds where it puts them).
+ */
+static int acpi_build(struct vm *vm, uint8_t *a, uint64_t base)
 {
-	uint8_t *a = guest_mem_ptr(&vm->mem, BOOT_ACPI, ACPI_AREA);
 	uint8_t *rsdp = a + RSDP_OFF, *rsdt = a + RSDT_OFF, *xsdt = a + XSDT_OFF;
 
-	if (!a || vm->nr_vcpus > MADT_ALL_CPUS - 1) {
+	if (vm->nr_vcpus > MADT_ALL_CPUS - 1) {
 		vmctl_err("cannot build the ACPI tables");
 		return -1;
 	}
@@ -427,24 +448,102 @@ int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr)
 	put32(a + FACS_OFF, 4, FACS_LEN);
 	put8(a + FACS_OFF, 32, 2);		/* version */
 	build_dsdt(a + DSDT_OFF, &vm->pci);
-	build_fadt(a + FADT_OFF, BOOT_ACPI + FACS_OFF, BOOT_ACPI + DSDT_OFF);
+	build_fadt(a + FADT_OFF, base + FACS_OFF, base + DSDT_OFF);
 	build_madt(vm, a + MADT_OFF);
 
-	put32(rsdt, ACPI_HDR_LEN, BOOT_ACPI + FADT_OFF);
-	put32(rsdt, ACPI_HDR_LEN + 4, BOOT_ACPI + MADT_OFF);
-	header(rsdt, "RSDT", ACPI_HDR_LEN + 8, 1);
-	put64(xsdt, ACPI_HDR_LEN, BOOT_ACPI + FADT_OFF);
-	put64(xsdt, ACPI_HDR_LEN + 8, BOOT_ACPI + MADT_OFF);
-	header(xsdt, "XSDT", ACPI_HDR_LEN + 16, 1);
+	put32(rsdt, ACPI_HDR_LEN, base + FADT_OFF);
+	put32(rsdt, ACPI_HDR_LEN + 4, base + MADT_OFF);
+	header(rsdt, "RSDT", RSDT_LEN, 1);
+	put64(xsdt, ACPI_HDR_LEN, base + FADT_OFF);
+	put64(xsdt, ACPI_HDR_LEN + 8, base + MADT_OFF);
+	header(xsdt, "XSDT", XSDT_LEN, 1);
 
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
 	put8(rsdp, 15, 2);			/* ACPI 2.0+ */
-	put32(rsdp, 16, BOOT_ACPI + RSDT_OFF);
+	put32(rsdp, RSDP_RSDT, base + RSDT_OFF);
 	put32(rsdp, 20, RSDP_LEN);
-	put64(rsdp, 24, BOOT_ACPI + XSDT_OFF);
-	rsdp[8] = checksum(rsdp, RSDP_V1_LEN);
-	rsdp[32] = checksum(rsdp, RSDP_LEN);
+	put64(rsdp, RSDP_XSDT, base + XSDT_OFF);
+	rsdp[RSDP_CSUM] = checksum(rsdp, RSDP_V1_LEN);
+	rsdp[RSDP_XCSUM] = checksum(rsdp, RSDP_LEN);
+	return 0;
+}
+
+int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr)
+{
+	uint8_t *a = guest_mem_ptr(&vm->mem, BOOT_ACPI, ACPI_AREA);
+
+	if (!a || acpi_build(vm, a, BOOT_ACPI))
+		return -1;
 	*rsdp_addr = BOOT_ACPI + RSDP_OFF;
+	return 0;
+}
+
+/* Where the tables point at each other, for the loader to relocate. */
+static const struct { uint32_t off; uint8_t size; } acpi_pointers[] = {
+	{ FADT_OFF + FADT_FIRMWARE_CTRL, 4 },
+	{ FADT_OFF + FADT_DSDT, 4 },
+	{ FADT_OFF + FADT_X_FIRMWARE_CTRL, 8 },
+	{ FADT_OFF + FADT_X_DSDT, 8 },
+	{ RSDT_OFF + ACPI_HDR_LEN, 4 },
+	{ RSDT_OFF + ACPI_HDR_LEN + 4, 4 },
+	{ XSDT_OFF + ACPI_HDR_LEN, 8 },
+	{ XSDT_OFF + ACPI_HDR_LEN + 8, 8 },
+};
+
+/* The tables whose checksums change when their pointers do. */
+static const struct { uint32_t off, len; } acpi_relocated[] = {
+	{ FADT_OFF, FADT_LEN },
+	{ RSDT_OFF, RSDT_LEN },
+	{ XSDT_OFF, XSDT_LEN },
+};
+
+/* The loader's script: allocate both blobs, relocate, checksum. */
+static int acpi_script(struct acpi_loader *l)
+{
+	int err = 0;
+	size_t i;
+
+	acpi_loader_init(l);
+	err |= acpi_loader_allocate(l, ACPI_FILE_RSDP, RSDP_ALIGN,
+				    ACPI_LOADER_ZONE_FSEG);
+	err |= acpi_loader_allocate(l, ACPI_FILE_TABLES, FACS_ALIGN,
+				    ACPI_LOADER_ZONE_HIGH);
+	for (i = 0; i < sizeof(acpi_pointers) / sizeof(acpi_pointers[0]); i++)
+		err |= acpi_loader_add_pointer(l, ACPI_FILE_TABLES,
+					       ACPI_FILE_TABLES,
+					       acpi_pointers[i].off,
+					       acpi_pointers[i].size);
+	for (i = 0; i < sizeof(acpi_relocated) / sizeof(acpi_relocated[0]); i++)
+		err |= acpi_loader_add_checksum(l, ACPI_FILE_TABLES,
+						acpi_relocated[i].off +
+						ACPI_HDR_CSUM,
+						acpi_relocated[i].off,
+						acpi_relocated[i].len);
+	err |= acpi_loader_add_pointer(l, ACPI_FILE_RSDP, ACPI_FILE_TABLES,
+				       RSDP_RSDT, 4);
+	err |= acpi_loader_add_pointer(l, ACPI_FILE_RSDP, ACPI_FILE_TABLES,
+				       RSDP_XSDT, 8);
+	err |= acpi_loader_add_checksum(l, ACPI_FILE_RSDP, RSDP_CSUM, 0,
+					RSDP_V1_LEN);
+	err |= acpi_loader_add_checksum(l, ACPI_FILE_RSDP, RSDP_XCSUM, 0,
+					RSDP_LEN);
+	return err ? -1 : 0;
+}
+
+int boot_acpi_fw_cfg(struct vm *vm, struct fw_cfg *fw)
+{
+	static uint8_t a[ACPI_AREA];
+	static struct acpi_loader l;
+
+	if (acpi_build(vm, a, 0) || acpi_script(&l) ||
+	    fw_cfg_add_file(fw, ACPI_FILE_RSDP, a + RSDP_OFF, RSDP_LEN) < 0)
+		return -1;
+	/* The RSDP is its own blob, in the BIOS segment where it is sought. */
+	memset(a + RSDP_OFF, 0, RSDT_OFF - RSDP_OFF);
+	if (fw_cfg_add_file(fw, ACPI_FILE_TABLES, a, ACPI_AREA) < 0 ||
+	    fw_cfg_add_file(fw, ACPI_FILE_LOADER, l.script,
+			    acpi_loader_size(&l)) < 0)
+		return -1;
 	return 0;
 }

@@ -50,9 +50,9 @@ void boot_flat_segment(struct vmmon_segment *s, uint16_t selector,
 int boot_enter(struct vm *vm, const struct vmmon_sregs *s,
 	       const struct vmmon_regs *r);
 
-enum boot_kind { BOOT_LINUX, BOOT_MULTIBOOT };
+enum boot_kind { BOOT_LINUX, BOOT_MULTIBOOT, BOOT_FIRMWARE };
 
-/* --kernel read and recognised before the VM exists. */
+/* --kernel or the firmware, read and recognised before the VM exists. */
 struct boot_image {
 	enum boot_kind kind;
 	uint8_t *data;
@@ -72,7 +72,15 @@ bool boot_multiboot_probe(const char *path, const uint8_t *kernel,
 			  size_t size, int *err);
 int boot_multiboot(struct vm *vm, const uint8_t *kernel, size_t size);
 
+/* firmware.c: a BIOS image (--firmware) and what it reads over fw_cfg. */
+int boot_firmware_probe(struct boot_image *img, const char *path);
+int boot_firmware(struct vm *vm, const uint8_t *image, size_t size);
+/* The firmware vmctl uses without --kernel or --firmware, or NULL. */
+const char *boot_firmware_default(void);
+
 /* acpi.c: the ACPI tables; their RSDP's address in @rsdp_addr. */
 int boot_acpi_build(struct vm *vm, uint64_t *rsdp_addr);
+/* The same tables as fw_cfg files, with the loader script to install them. */
+int boot_acpi_fw_cfg(struct vm *vm, struct fw_cfg *fw);
 
 #endif /* VMCTL_BOOT_H */

@@ -155,7 +155,13 @@ void boot_image_free(struct boot_image *img)
 
 int boot_load(struct vm *vm, const struct boot_image *img)
 {
-	if (img->kind == BOOT_LINUX)
+	switch (img->kind) {
+	case BOOT_LINUX:
 		return boot_linux(vm, img->data, img->size);
-	return boot_multiboot(vm, img->data, img->size);
+	case BOOT_MULTIBOOT:
+		return boot_multiboot(vm, img->data, img->size);
+	case BOOT_FIRMWARE:
+		break;
+	}
+	return boot_firmware(vm, img->data, img->size);
 }

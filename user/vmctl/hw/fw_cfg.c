@@ -171,28 +171,23 @@ static uint32_t fw_cfg_avail(struct fw_cfg *fw, uint32_t want,
 	return want < left ? want : left;
 }
 
-void fw_cfg_sel_io(void *opaque, uint64_t offset, void *data,
-		   unsigned int len, bool is_write)
-{
-	uint16_t v;
-
-	/* A selector is one 16-bit write; reads give 0 (bus default). */
-	if (!is_write || offset || len != FW_CFG_PORT_SEL_LEN)
-		return;
-	memcpy(&v, data, sizeof(v));
-	fw_cfg_select(opaque, le16toh(v));
-}
-
-/* Reads walk the item a byte at a time, zeros past its end. */
-void fw_cfg_data_io(void *opaque, uint64_t offset, void *data,
-		    unsigned int len, bool is_write)
+/*
+ * A 16-bit write at offset 0 selects an item; byte reads at offset 1
+ * walk it, zeros past its end.  Anything else is dropped (data writes
+ * too: nothing here is writable), reads giving 0.
+ */
+void fw_cfg_io(void *opaque, uint64_t offset, void *data,
+	       unsigned int len, bool is_write)
 {
 	struct fw_cfg *fw = opaque;
 	const uint8_t *src;
+	uint16_t v;
 
-	if (is_write || offset || len != FW_CFG_PORT_DATA_LEN)
-		return;
-	if (fw_cfg_avail(fw, 1, &src)) {
+	if (is_write && offset == FW_CFG_SEL_OFFSET && len == sizeof(v)) {
+		memcpy(&v, data, sizeof(v));
+		fw_cfg_select(fw, le16toh(v));
+	} else if (!is_write && offset == FW_CFG_DATA_OFFSET && len == 1 &&
+		   fw_cfg_avail(fw, 1, &src)) {
 		*(uint8_t *)data = *src;
 		fw->offset++;
 	}

@@ -2,7 +2,7 @@
 /*
  * QEMU's firmware configuration device (fw_cfg, QEMU docs/specs/fw_cfg.rst)
  * as SeaBIOS reads it: a 16-bit selector at 0x510, a byte-wide data port
- * at 0x511 and the DMA interface at 0x514 (a big-endian 64-bit address in
+ * at 0x511 (inside the selector's word, as on QEMU) and the DMA interface at 0x514 (a big-endian 64-bit address in
  * two 32-bit halves; the write of the low half at 0x518 starts the
  * transfer).  Items are read-only byte strings: fixed keys below
  * FW_CFG_FILE_FIRST, and named files listed in the big-endian directory at
@@ -15,10 +15,11 @@
 #include <stdint.h>
 #include "machine/machine.h"
 
-#define FW_CFG_PORT_SEL		0x510
-#define FW_CFG_PORT_SEL_LEN	2
-#define FW_CFG_PORT_DATA	0x511
-#define FW_CFG_PORT_DATA_LEN	1
+/* One range: the 16-bit selector at offset 0, the data byte at 1. */
+#define FW_CFG_PORT		0x510
+#define FW_CFG_PORT_LEN		2
+#define FW_CFG_SEL_OFFSET	0
+#define FW_CFG_DATA_OFFSET	1
 #define FW_CFG_PORT_DMA		0x514
 #define FW_CFG_PORT_DMA_LEN	8
 
@@ -89,11 +90,9 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data,
 /* The key of file @name, or -1. */
 int fw_cfg_file_key(const struct fw_cfg *fw, const char *name);
 
-/* bus_access_fns for the three port ranges; @opaque is the fw_cfg. */
-void fw_cfg_sel_io(void *opaque, uint64_t offset, void *data,
-		   unsigned int len, bool is_write);
-void fw_cfg_data_io(void *opaque, uint64_t offset, void *data,
-		    unsigned int len, bool is_write);
+/* bus_access_fns for the two port ranges; @opaque is the fw_cfg. */
+void fw_cfg_io(void *opaque, uint64_t offset, void *data,
+	       unsigned int len, bool is_write);
 void fw_cfg_dma_io(void *opaque, uint64_t offset, void *data,
 		   unsigned int len, bool is_write);
 

@@ -285,6 +285,11 @@ static const struct vm_port_range vm_fixed_ports[] = {
 	  "the keyboard controller" },
 	{ SYSCTL_KBC_CMD, 1, sysctl_kbc_cmd_io, offsetof(struct vm, sysctl),
 	  "the keyboard controller" },
+	/* On every PC, as on QEMU's; only the firmware boot fills it. */
+	{ FW_CFG_PORT, FW_CFG_PORT_LEN, fw_cfg_io, offsetof(struct vm, fw_cfg),
+	  "fw_cfg" },
+	{ FW_CFG_PORT_DMA, FW_CFG_PORT_DMA_LEN, fw_cfg_dma_io,
+	  offsetof(struct vm, fw_cfg), "fw_cfg's DMA" },
 };
 
 const char *vm_port_owner(unsigned int base, unsigned int len)
@@ -296,7 +301,9 @@ const char *vm_port_owner(unsigned int base, unsigned int len)
 		if (base < vm_fixed_ports[i].base + vm_fixed_ports[i].len &&
 		    vm_fixed_ports[i].base < base + len)
 			return vm_fixed_ports[i].name;
-	/* Kept for --test-irqs whether or not it is given. */
+	/* Kept for --firmware-log and --test-irqs, given or not. */
+	if (base <= VM_FWLOG_PORT && VM_FWLOG_PORT < base + len)
+		return "the firmware's debug port (--firmware-log)";
 	if (base < VM_TEST_IRQ_PORT + VM_TEST_IRQ_LINES &&
 	    VM_TEST_IRQ_PORT < base + len)
 		return "the test interrupt lines (--test-irqs)";
@@ -322,6 +329,10 @@ static int vm_legacy_devices(struct vm *vm)
 	acpi_pm_set_sci(&vm->acpi_pm, vm_irq_line(vm, VM_SCI_IRQ));
 	vm_timer_init(&vm->shutdown_timer, &vm->clock, vm_shutdown_timeout, vm);
 	sysctl_init(&vm->sysctl, &vm_sysctl_ops, vm);
+	if (fw_cfg_init(&vm->fw_cfg, &vm->mem)) {
+		vmctl_err("no memory for fw_cfg");
+		return -1;
+	}
 
 	for (i = 0; i < sizeof(vm_fixed_ports) / sizeof(vm_fixed_ports[0]);
 	     i++) {
@@ -436,6 +447,7 @@ int vm_devices_init(struct vm *vm)
 
 void vm_devices_exit(struct vm *vm)
 {
+	fw_cfg_free(&vm->fw_cfg);
 	if (vm->timer_fd >= 0)
 		close(vm->timer_fd);
 	if (vm->wake_fd >= 0)

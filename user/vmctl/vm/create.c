@@ -95,30 +95,37 @@ static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
+/* The VM fd's pages at [@gpa, @gpa + @size), at base + gpa. */
+static int vm_map_range(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	return mmap(vm->mem.base + gpa, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, vm->vm_fd, gpa) == MAP_FAILED ?
+		-1 : 0;
+}
+
 /*
- * One reservation spanning guest-physical 0 up to the end of RAM, with
- * the VM fd mapped over the RAM parts, so that host address = base + gpa.
+ * One reservation spanning guest-physical 0 up to the end of RAM (or of
+ * the firmware, at 4 GiB), with the VM fd mapped over the RAM parts and
+ * the firmware's, so that host address = base + gpa.
  */
 static int vm_map_ram(struct vm *vm)
 {
 	struct guest_mem *m = &vm->mem;
+	uint64_t fw_size = vm->opts->firmware_size;
 	void *p;
 
 	vm->map_size = m->high_size ? GUEST_MEM_HIGH_START + m->high_size :
-				      m->low_size;
+		       fw_size ? VM_FIRMWARE_END : m->low_size;
 	m->base = NULL;
 	p = mmap(NULL, vm->map_size, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		goto fail;
 	m->base = p;
-	if (mmap(p, m->low_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 vm->vm_fd, 0) == MAP_FAILED)
-		goto fail;
-	if (m->high_size &&
-	    mmap(m->base + GUEST_MEM_HIGH_START, m->high_size,
-		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, vm->vm_fd,
-		 GUEST_MEM_HIGH_START) == MAP_FAILED)
+	if (vm_map_range(vm, 0, m->low_size) ||
+	    (m->high_size &&
+	     vm_map_range(vm, GUEST_MEM_HIGH_START, m->high_size)) ||
+	    (fw_size && vm_map_range(vm, VM_FIRMWARE_END - fw_size, fw_size)))
 		goto fail;
 	return 0;
 fail:
@@ -193,7 +200,7 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	struct guest_mem *m = &vm->mem;
 	unsigned int i;
 
-	if (vm_check_memlock(opts->mem_size))
+	if (vm_check_memlock(opts->mem_size + opts->firmware_size))
 		return -1;
 	vm->opts = opts;
 	vm->end = VM_END_NONE;
@@ -214,8 +221,16 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	m->low_size = opts->mem_size < VM_LOW_RAM_MAX ? opts->mem_size :
 							 VM_LOW_RAM_MAX;
 	m->high_size = opts->mem_size - m->low_size;
+	/*
+	 * The firmware is RAM too, that the guest could write: vmmon has no
+	 * read-only memory, and the only writer is the firmware itself
+	 * (flash writes are not modelled).
+	 */
 	if (vm_add_ram(vm, 0, m->low_size) ||
-	    (m->high_size && vm_add_ram(vm, GUEST_MEM_HIGH_START, m->high_size)))
+	    (m->high_size && vm_add_ram(vm, GUEST_MEM_HIGH_START, m->high_size)) ||
+	    (opts->firmware_size &&
+	     vm_add_ram(vm, VM_FIRMWARE_END - opts->firmware_size,
+			opts->firmware_size)))
 		goto err_vm;
 	if (vm_map_ram(vm))
 		goto err_vm;

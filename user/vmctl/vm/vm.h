@@ -16,6 +16,7 @@
 #include "vm/device.h"
 #include "hw/acpi_pm.h"
 #include "hw/apic_bus.h"
+#include "hw/fw_cfg.h"
 #include "hw/ioapic.h"
 #include "hw/lapic.h"
 #include "pci/pci.h"
@@ -28,6 +29,13 @@
 
 #define VM_MAX_VCPUS		16
 #define VM_MAX_DISKS		4
+/*
+ * The firmware image ends at 4 GiB (the reset vector is its last 16
+ * bytes), and its top 128 KiB is also the BIOS area below 1 MiB.
+ */
+#define VM_FIRMWARE_END		(1ULL << 32)
+#define VM_BIOS_AREA		0xe0000ULL
+#define VM_BIOS_AREA_SIZE	0x20000ULL
 /* RAM below 4 GiB ends here; the rest of it goes above 4 GiB. */
 #define VM_LOW_RAM_MAX		0xc0000000ULL
 #define VM_PCI_MMIO_START	0xe0000000ULL
@@ -35,6 +43,7 @@
 #define VM_IOAPIC_BASE		0xfec00000ULL
 #define VM_LAPIC_BASE		0xfee00000ULL
 #define VM_COM1_PORT		0x3f8
+#define VM_FWLOG_PORT		0x402	/* --firmware-log (vm/fwlog.c) */
 #define VM_COM1_IRQ		4
 #define VM_SCI_IRQ		9
 /* --test-irqs: QEMU's pc-testdev interrupt lines, one port per GSI. */
@@ -100,6 +109,9 @@ struct vm_disk {
 
 struct vm_options {
 	const char *kernel;
+	const char *firmware;		/* without --kernel: the BIOS image */
+	uint64_t firmware_size;		/* its size, known before the VM */
+	const char *firmware_log;	/* its port 0x402 output, or NULL */
 	const char *initrd;
 	const char *append;
 	uint64_t mem_size;
@@ -117,6 +129,7 @@ struct vm_options {
 	bool stats;
 	bool no_balloon;		/* hide the vmmon CPUID leaves */
 	const char *name;		/* VMMON_SET_NAME after creation */
+	bool verbose;			/* say what was chosen */
 };
 
 struct vm {
@@ -150,6 +163,7 @@ struct vm {
 	struct apic_bus apic_bus;
 	struct acpi_pm acpi_pm;
 	struct sysctl sysctl;
+	struct fw_cfg fw_cfg;		/* with firmware only */
 	struct pci_bus pci;
 	unsigned int nr_disks;
 	struct vm_disk disks[VM_MAX_DISKS];
