@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Busybox initramfs pieces shared by the guests' builders (sourced by
 # scripts/mkguest.sh and scripts/mkdisk.sh):
 #   initramfs_busybox ROOTFS         the folders and Debian's static busybox
@@ -24,12 +25,13 @@ initramfs_busybox() {
 # A module after what it needs (modinfo -F depends, as mkimage.sh does),
 # decompressed: busybox insmod reads plain ELF.
 initramfs_module() {
-	local rootfs=$1 moddir=$2 name=$3 f dst dep
+	local rootfs=$1 moddir=$2 name=$3 f dst deps dep
 	f=$(find "$moddir/kernel" -name "${name//[-_]/[-_]}.ko*" | head -n1)
 	[ -n "$f" ] || { echo "initramfs: module $name not found in $moddir" >&2; return 1; }
 	dst=$rootfs/lib/modules/$(basename "${f%.ko*}").ko
 	[ -f "$dst" ] && return 0
-	for dep in $(modinfo -F depends "$f" | tr , ' '); do
+	deps=$(modinfo -F depends "$f") || return 1
+	for dep in ${deps//,/ }; do
 		initramfs_module "$rootfs" "$moddir" "$dep" || return 1
 	done
 	case $f in
