@@ -64,7 +64,8 @@ module:
 
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
 	   $(O)/multiboot_hello.elf $(O)/apic_guest.elf $(O)/vmctl_run_test \
-	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test $(O)/vmctl_balloon_test
+	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test $(O)/vmctl_balloon_test \
+	   $(O)/vmctl_firmware_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh

@@ -18,6 +18,9 @@ cp "$ko" "$bin/vmctl" "${tests[@]}" \
    "$bin/multiboot_hello.elf" "$bin/apic_guest.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$top/tests/lib/ktap.sh" \
    "$dir/"
+# The firmware vmctl_firmware boots (Debian's seabios package).
+seabios=/usr/share/seabios/bios-256k.bin
+[ -r "$seabios" ] && cp "$seabios" "$dir/"
 if [ -n "${4:-}" ]; then
 	mkdir "$dir/guest"
 	cp "$4"/{bzImage,initrd.img,disk.img,data.sha256} "$dir/guest/"

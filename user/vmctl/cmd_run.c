@@ -24,7 +24,7 @@
 #define RUN_DEBUG_EXIT_MAX	0x7f	/* larger values lose their top bit */
 #define RUN_SHUTDOWN_TIMEOUT	30	/* seconds, as systemd's default stop */
 #define RUN_SHUTDOWN_TIMEOUT_MAX 3600
-#define RUN_DEFAULT_FIRMWARE	"/usr/share/seabios/bios-256k.bin or bios.bin"
+#define RUN_DEFAULT_FIRMWARE	"SeaBIOS's\n                     /usr/share/seabios/bios-256k.bin, else bios.bin"
 
 static void run_usage(FILE *out)
 {
@@ -41,9 +41,9 @@ static void run_usage(FILE *out)
 		"Options:\n"
 		"  --kernel FILE      a bzImage (Linux boot protocol 2.12+, 64-bit) or a\n"
 		"                     multiboot (v1) ELF32 kernel, booted directly\n"
-		"  --firmware FILE    the BIOS image to boot the disks with when there is\n"
-		"                     no --kernel (default %s)\n"
-		"  --firmware-log FILE the firmware's debug output (port 0x402) to FILE\n"
+		"  --firmware FILE    the BIOS image that boots the disks when there is\n"
+		"                     no --kernel; default %s\n"
+		"  --firmware-log FILE  the firmware's debug port (0x402) to FILE\n"
 		"  --initrd FILE      initial ramdisk (multiboot: module 0)\n"
 		"  --append CMDLINE   kernel command line\n"
 		"  -m, --memory SIZE  guest RAM, with suffix K, M or G (a bare number is\n"

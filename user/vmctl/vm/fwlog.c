@@ -13,14 +13,24 @@
 #include "vm/vm.h"
 #include "vmctl.h"
 
+/*
+ * What a read of the port gives on QEMU's isa-debugcon: SeaBIOS writes
+ * its log there only when it reads this back (qemu_debug_preinit()).
+ */
+#define FWLOG_READBACK		0xe9
+
 static FILE *fwlog_file;
 
 static void fwlog_io(void *opaque, uint64_t offset, void *data,
 		     unsigned int len, bool is_write)
 {
 	(void)opaque;
-	if (is_write && !offset && len == 1)
+	if (offset || len != 1)
+		return;
+	if (is_write)
 		fputc(*(uint8_t *)data, fwlog_file);
+	else
+		*(uint8_t *)data = FWLOG_READBACK;
 }
 
 static int fwlog_init(struct vm *vm)
