@@ -12,17 +12,20 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/slab.h>
 #include "vmmon_pmap.h"
 
 /* Guest-physical addresses are at most 52 bits wide (EPT, SDM 29.3.2). */
 /* What 4-level EPT maps: a region beyond would alias a lower one. */
 #define VMMON_GPA_LIMIT		(1ULL << 48)
 
+/* Pages dropped at a VM's end between looks at the scheduler. */
+#define VMMON_PMAP_DESTROY_STEP	4096
+
 static atomic_long_t vmmon_pmap_resident_total = ATOMIC_LONG_INIT(0);
 
 void vmmon_pmap_init(struct vmmon_pmap *pmap)
 {
-	xa_init(&pmap->pages);
 	mutex_init(&pmap->regions_lock);
 	pmap->nr_regions = 0;
 	pmap->nr_pages = 0;
@@ -62,13 +65,22 @@ static int vmmon_pmap_charge(struct vmmon_pmap *pmap, long n)
 
 void vmmon_pmap_destroy(struct vmmon_pmap *pmap)
 {
-	struct page *page;
-	unsigned long gfn;
 	long resident = atomic_long_read(&pmap->resident);
+	struct vmmon_pmap_region *r;
+	unsigned int i;
+	u64 j;
 
-	xa_for_each(&pmap->pages, gfn, page)
-		put_page(page);
-	xa_destroy(&pmap->pages);
+	for (i = 0; i < pmap->nr_regions; i++) {
+		r = &pmap->regions[i];
+		for (j = 0; j < r->nr_pages; j++) {
+			if (r->pages[j])
+				put_page(r->pages[j]);
+			if (!(j % VMMON_PMAP_DESTROY_STEP))
+				cond_resched();
+		}
+		kvfree(r->pages);
+		kvfree(r->user_mapped);
+	}
 	atomic_long_sub(resident, &vmmon_pmap_resident_total);
 	atomic_long_set(&pmap->resident, 0);
 	if (pmap->mm) {
@@ -98,6 +110,7 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 			  const struct vmmon_memory_region *r)
 {
 	u64 first = r->guest_phys >> PAGE_SHIFT, n = r->size >> PAGE_SHIFT;
+	struct vmmon_pmap_region *reg;
 	int err = 0;
 
 	if (r->flags || r->pad || !r->size || !PAGE_ALIGNED(r->guest_phys) ||
@@ -113,16 +126,50 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 	else if (r->size > VMMON_MAX_GUEST_MEMORY -
 			   (pmap->nr_pages << PAGE_SHIFT))
 		err = -E2BIG;
-	if (!err) {
-		pmap->regions[pmap->nr_regions].first_gfn = first;
-		pmap->regions[pmap->nr_regions].nr_pages = n;
-		pmap->nr_pages += n;
-		smp_store_release(&pmap->nr_regions, pmap->nr_regions + 1);
+	if (err)
+		goto unlock;
+	reg = &pmap->regions[pmap->nr_regions];
+	reg->pages = kvcalloc(n, sizeof(*reg->pages), GFP_KERNEL_ACCOUNT);
+	reg->user_mapped = kvcalloc(BITS_TO_LONGS(n), sizeof(unsigned long),
+				    GFP_KERNEL_ACCOUNT);
+	if (!reg->pages || !reg->user_mapped) {
+		kvfree(reg->pages);
+		kvfree(reg->user_mapped);
+		reg->pages = NULL;
+		reg->user_mapped = NULL;
+		err = -ENOMEM;
+		goto unlock;
 	}
+	reg->first_gfn = first;
+	reg->nr_pages = n;
+	pmap->nr_pages += n;
+	/* Lock-free readers see the region whole, arrays included. */
+	smp_store_release(&pmap->nr_regions, pmap->nr_regions + 1);
+unlock:
 	mutex_unlock(&pmap->regions_lock);
 	return err;
 }
 
+/* The region of RAM page @gfn, or NULL. */
+static struct vmmon_pmap_region *vmmon_pmap_region(struct vmmon_pmap *pmap,
+						   u64 gfn)
+{
+	unsigned int i, nr = smp_load_acquire(&pmap->nr_regions);
+
+	for (i = 0; i < nr; i++)
+		if (gfn - pmap->regions[i].first_gfn <
+		    pmap->regions[i].nr_pages)
+			return &pmap->regions[i];
+	return NULL;
+}
+
+/* The slot of RAM page @gfn, or NULL when it is not RAM. */
+static struct page **vmmon_pmap_slot(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+
+	return r ? &r->pages[gfn - r->first_gfn] : NULL;
+}
 
 /*
  * Whether @n pages from @gfn are all RAM: region by region, not page by
@@ -184,9 +231,11 @@ bool vmmon_pmap_ram_index(const struct vmmon_pmap *pmap, u64 gfn, u64 *index)
  */
 int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
 {
-	if (!vmmon_pmap_is_ram(pmap, gfn))
+	struct page **slot = vmmon_pmap_slot(pmap, gfn);
+
+	if (!slot)
 		return -ENOENT;
-	*page = xa_load(&pmap->pages, gfn);
+	*page = READ_ONCE(*slot);
 	return 0;
 }
 
@@ -204,13 +253,13 @@ int vmmon_pmap_peek_page(struct vmmon_pmap *pmap, u64 gfn, struct page **page)
  */
 struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 {
-	struct page *page, *old;
+	struct page **slot = vmmon_pmap_slot(pmap, gfn), *page, *old;
 
-	if (!vmmon_pmap_is_ram(pmap, gfn))
+	if (!slot)
 		return NULL;
 	for (;;) {
 		rcu_read_lock();
-		page = xa_load(&pmap->pages, gfn);
+		page = READ_ONCE(*slot);
 		if (page)
 			get_page(page);
 		rcu_read_unlock();
@@ -225,15 +274,12 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 			return ERR_PTR(-ENOMEM);
 		}
 		get_page(page);		/* the caller's; the pmap owns the first */
-		old = xa_cmpxchg(&pmap->pages, gfn, NULL, page,
-				 GFP_KERNEL_ACCOUNT);
+		old = cmpxchg(slot, NULL, page);
 		if (!old)
 			break;
 		vmmon_pmap_charge(pmap, -1);
 		put_page(page);
 		put_page(page);
-		if (xa_is_err(old))
-			return ERR_PTR(xa_err(old));
 		/* Another fault won the race: take its page as above. */
 	}
 	atomic_long_inc(&pmap->resident);
@@ -242,30 +288,51 @@ struct page *vmmon_pmap_get_page(struct vmmon_pmap *pmap, u64 gfn)
 }
 
 /*
- * Take the pages behind @n page numbers out of the map, under one lock
- * of it: @pages[i] gets the page behind @gfns[i], or NULL if it had none.
- * Returns how many pages came out.  Each guest page is zero again at its
- * next touch.  The caller removes the pages from every view (EPT,
+ * Userspace is being given RAM page @gfn (vmmon_vm_fault): a removal of
+ * the page must zap its mappings.  Under the VM's mmu_lock, as removals.
+ */
+void vmmon_pmap_user_mapped(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+
+	if (r)
+		set_bit(gfn - r->first_gfn, r->user_mapped);
+}
+
+/*
+ * Take the pages behind @n RAM page numbers out of the map: @pages[i]
+ * gets the page behind @gfns[i], or NULL if it had none, and @zap the
+ * first *@nr_zap of them that userspace may map.  Returns how many pages
+ * came out.  Each guest page is zero again at its next touch.  Under the
+ * VM's mmu_lock; the caller removes the pages from every view (EPT,
  * userspace mappings, RCU readers of vmmon_pmap_peek_page() and
  * vmmon_pmap_get_page()) before dropping the references it gets.
  */
 unsigned int vmmon_pmap_remove(struct vmmon_pmap *pmap, const u64 *gfns,
-			       unsigned int n, struct page **pages)
+			       unsigned int n, struct page **pages, u64 *zap,
+			       unsigned int *nr_zap)
 {
-	XA_STATE(xas, &pmap->pages, 0);
+	struct vmmon_pmap_region *r = NULL;
 	unsigned int i, nr = 0;
+	u64 off;
 
-	xas_lock(&xas);
+	*nr_zap = 0;
 	for (i = 0; i < n; i++) {
-		xas_set(&xas, gfns[i]);
-		pages[i] = xas_load(&xas);
+		/* A balloon's pages come in runs: mostly the last region. */
+		if (!r || gfns[i] - r->first_gfn >= r->nr_pages)
+			r = vmmon_pmap_region(pmap, gfns[i]);
+		if (WARN_ON_ONCE(!r)) {
+			pages[i] = NULL;
+			continue;
+		}
+		off = gfns[i] - r->first_gfn;
+		pages[i] = xchg(&r->pages[off], NULL);
 		if (!pages[i])
 			continue;
-		/* Storing NULL frees memory, never allocates: it cannot fail. */
-		xas_store(&xas, NULL);
 		nr++;
+		if (test_and_clear_bit(off, r->user_mapped))
+			zap[(*nr_zap)++] = gfns[i];
 	}
-	xas_unlock(&xas);
 	if (nr) {
 		atomic_long_sub(nr, &pmap->resident);
 		atomic_long_sub(nr, &vmmon_pmap_resident_total);

@@ -20,10 +20,12 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/pseudo_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <asm/io.h>
@@ -374,32 +376,23 @@ static void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n)
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone)
 {
-	unsigned int i, nr, nr_zap = 0;
-	struct page *page;
+	unsigned int i, nr, nr_zap;
 
 	if (WARN_ON_ONCE(n > VMMON_REMOVE_MAX))
 		n = VMMON_REMOVE_MAX;
 	mutex_lock(&vm->mmu_lock);
-	nr = vmmon_pmap_remove(&vm->pmap, gfns, n, gone->taken);
+	nr = vmmon_pmap_remove(&vm->pmap, gfns, n, gone->taken, gone->zap,
+			       &nr_zap);
 	/* EPT maps only what the pmap holds: nothing to do without pages. */
 	if (nr && vmmon_ept_unmap(&vm->ept, gfns, n))
 		vmmon_hw()->flush_ept(&vm->ept);
 	mutex_unlock(&vm->mmu_lock);
 	/*
-	 * A userspace fault that found a page before it left the pmap holds
-	 * it locked until its PTE (and its mapcount) is in (vmmon_vm_fault):
-	 * wait for it, then zap the pages userspace maps, and only those: a
-	 * guest's page is rarely mapped by its VMM.
+	 * Userspace maps a page under mmu_lock (vmmon_vm_fault): a fault
+	 * before the removal marked the page for this zap, a later one
+	 * finds it gone from the pmap.  Only the pages userspace was given
+	 * are zapped: a guest's page is rarely mapped by its VMM.
 	 */
-	for (i = 0; i < n; i++) {
-		page = gone->taken[i];
-		if (!page)
-			continue;
-		lock_page(page);
-		unlock_page(page);
-		if (page_mapped(page))
-			gone->zap[nr_zap++] = gfns[i];
-	}
 	vmmon_vm_zap(vm, gone->zap, nr_zap);
 	/* Out of every view: their list heads are ours to use. */
 	for (i = 0; i < n; i++)
@@ -547,44 +540,59 @@ free:
 	return err;
 }
 
-/* The file offset of a VM mapping is the guest-physical address. */
+/*
+ * The file offset of a VM mapping is the guest-physical address.  The
+ * page goes in as a special PTE (VM_MIXEDMAP): no reference, mapcount or
+ * rmap of its own, so that zapping it at a removal costs a few
+ * instructions a page instead of the page accounting of a normal PTE.
+ * The pmap's reference keeps the page, and a removal zaps the PTE before
+ * it drops that reference; mmu_lock orders the two (vmmon_vm_remove_pages).
+ */
 static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 {
 	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
-	struct page *page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff), *cur;
+	struct page *page;
+	vm_fault_t ret;
 
+	mutex_lock(&vm->mmu_lock);
+	page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff);
 	/*
 	 * Past RLIMIT_MEMLOCK as past the end of RAM: the OOM killer would
 	 * kill someone else for a limit of this process's owner.
 	 */
-	if (!page || PTR_ERR(page) == -EDQUOT)
-		return VM_FAULT_SIGBUS;
-	if (IS_ERR(page))
-		return VM_FAULT_OOM;
-	/*
-	 * Locked until the core has installed the PTE; a discard waits for
-	 * that before it zaps.  A page that left the pmap meanwhile is not
-	 * mapped: the fault is taken again.
-	 */
-	lock_page(page);
-	if (vmmon_pmap_peek_page(&vm->pmap, vmf->pgoff, &cur) || cur != page) {
-		unlock_page(page);
+	if (!page || PTR_ERR(page) == -EDQUOT) {
+		ret = VM_FAULT_SIGBUS;
+	} else if (IS_ERR(page)) {
+		ret = VM_FAULT_OOM;
+	} else {
+		vmmon_pmap_user_mapped(&vm->pmap, vmf->pgoff);
+		ret = vmf_insert_mixed(vmf->vma, vmf->address,
+				       page_to_pfn_t(page));
 		put_page(page);
-		return VM_FAULT_NOPAGE;
 	}
-	vmf->page = page;
-	return VM_FAULT_LOCKED;
+	mutex_unlock(&vm->mmu_lock);
+	return ret;
 }
 
 static const struct vm_operations_struct vmmon_vm_vm_ops = {
 	.fault = vmmon_vm_fault,
 };
 
-/* Shared only: a private copy would not be guest memory. */
+/*
+ * Shared only: a private copy would not be guest memory.  Guest pages
+ * are special PTEs there (vmmon_vm_fault), which get_user_pages()
+ * refuses: O_DIRECT or process_vm_readv() on guest memory get EFAULT,
+ * and no pin can keep a page the pmap gave up.
+ */
 static int vmmon_vm_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_MIXEDMAP);
+#else
+	vma->vm_flags |= VM_MIXEDMAP;
+#endif
 	vma->vm_ops = &vmmon_vm_vm_ops;
 	return 0;
 }

@@ -31,7 +31,7 @@ struct vmmon_vm {
 	struct vmmon_pmap pmap;
 	struct vmmon_ept ept;	/* the hardware's view of the pmap */
 	struct mutex lock;	/* vcpus[] */
-	/* Changes of the pmap against EPT entries made from it. */
+	/* Changes of the pmap against EPT and userspace entries made from it. */
 	struct mutex mmu_lock;
 	struct vmmon_vcpu *vcpus[VMMON_MAX_VCPUS];
 	struct vmmon_balloon balloon;

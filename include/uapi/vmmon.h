@@ -334,7 +334,8 @@ struct vmmon_run {
  * Adds RAM to the guest.  EINVAL for misalignment, a zero size, an end
  * past 2^48 (what 4-level EPT maps) or nonzero flags/pad; EEXIST when it overlaps a region;
  * ENOSPC past VMMON_MAX_MEM_REGIONS; E2BIG past VMMON_MAX_GUEST_MEMORY in
- * all.
+ * all; ENOMEM when the module's map of the region (8 bytes a page)
+ * cannot be had.
  */
 struct vmmon_memory_region {
 	__u64 guest_phys;
