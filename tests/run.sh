@@ -22,8 +22,6 @@ run_suites() {
 			vmctl_boot) t=900 ;;
 			vmctl_balloon) t=900 ;;
 			vmctl_console) t=600 ;;
-			# three boots of SeaBIOS to "No bootable device"
-			vmctl_firmware) t=900 ;;
 			*) t=${SUITE_TIMEOUT:-300} ;;
 			esac
 			SUITE_TIMEOUT=$t "$here/suite.sh" "$suite" \

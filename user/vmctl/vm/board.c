@@ -301,9 +301,9 @@ const char *vm_port_owner(unsigned int base, unsigned int len)
 		if (base < vm_fixed_ports[i].base + vm_fixed_ports[i].len &&
 		    vm_fixed_ports[i].base < base + len)
 			return vm_fixed_ports[i].name;
-	/* Kept for --firmware-log and --test-irqs, given or not. */
+	/* Kept for firmware boots and --test-irqs, given or not. */
 	if (base <= VM_FWLOG_PORT && VM_FWLOG_PORT < base + len)
-		return "the firmware's debug port (--firmware-log)";
+		return "the firmware's debug port (0x402)";
 	if (base < VM_TEST_IRQ_PORT + VM_TEST_IRQ_LINES &&
 	    VM_TEST_IRQ_PORT < base + len)
 		return "the test interrupt lines (--test-irqs)";

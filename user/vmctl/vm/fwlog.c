@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * --firmware-log FILE: the firmware's debug port (0x402, where SeaBIOS
- * and OVMF write their log a byte at a time, QEMU's isa-debugcon) copied
- * to a file.  Without the option the port is not there and the bytes are
- * dropped, as on a PC without the device.  The file is written from the
- * first boot on; a reboot appends.
+ * The firmware's debug port (0x402, QEMU's isa-debugcon), present when
+ * vmctl boots through firmware.  SeaBIOS writes its log there a byte at
+ * a time once the port reads back 0xe9.  vmctl reads that log for one
+ * line: SeaBIOS's "No bootable device", after which it would reset and
+ * try the same disks again for ever; vmctl ends instead, with status
+ * VM_END_NO_BOOT, so that `vmctl run disk.img` on a disk nothing can boot
+ * is not a hang.  --firmware-log FILE also copies the log to FILE (from
+ * the first boot on; a reboot appends).  A firmware that writes no such
+ * line (or no log) is reset as any guest, 1 s after SeaBIOS gives up
+ * (etc/boot-fail-wait, boot/firmware.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,60 +18,87 @@
 #include "vm/vm.h"
 #include "vmctl.h"
 
-/*
- * What a read of the port gives on QEMU's isa-debugcon: SeaBIOS writes
- * its log there only when it reads this back (qemu_debug_preinit()).
- */
+/* What a read gives: SeaBIOS logs only when it reads this back. */
 #define FWLOG_READBACK		0xe9
+/* SeaBIOS's boot_fail(): the line that starts its endless retry. */
+#define FWLOG_NO_BOOT		"No bootable device"
+#define FWLOG_LINE_MAX		(sizeof(FWLOG_NO_BOOT) - 1)
 
-static FILE *fwlog_file;
+static struct {
+	FILE *file;			/* --firmware-log, or NULL */
+	char line[FWLOG_LINE_MAX];	/* the current line's start */
+	size_t len;			/* its length so far, capped */
+} fwlog;
+
+/*
+ * One byte of the log: the line's start kept and compared; a line that
+ * says the firmware gives up ends the VM at its end, when the console
+ * (sercon writes each character after the debug port) has it whole.
+ */
+static void fwlog_byte(struct vm *vm, uint8_t c)
+{
+	if (fwlog.file)
+		fputc(c, fwlog.file);
+	if (c == '\n') {
+		if (fwlog.len == FWLOG_LINE_MAX &&
+		    !memcmp(fwlog.line, FWLOG_NO_BOOT, FWLOG_LINE_MAX)) {
+			vmctl_err("the firmware found nothing to boot");
+			vm_request_end(vm, VM_END_NO_BOOT, 0);
+		}
+		fwlog.len = 0;
+		return;
+	}
+	if (fwlog.len < FWLOG_LINE_MAX)
+		fwlog.line[fwlog.len++] = c;
+}
 
 static void fwlog_io(void *opaque, uint64_t offset, void *data,
 		     unsigned int len, bool is_write)
 {
-	(void)opaque;
 	if (offset || len != 1)
 		return;
 	if (is_write)
-		fputc(*(uint8_t *)data, fwlog_file);
+		fwlog_byte(opaque, *(uint8_t *)data);
 	else
 		*(uint8_t *)data = FWLOG_READBACK;
+}
+
+static bool fwlog_stop(struct vm *vm)
+{
+	(void)vm;
+	if (fwlog.file)
+		fclose(fwlog.file);
+	fwlog.file = NULL;
+	return true;
 }
 
 static int fwlog_init(struct vm *vm)
 {
 	const char *path = vm->opts->firmware_log;
 
-	if (!path)
+	if (!vm->opts->firmware_size)
 		return 0;
-	fwlog_file = fopen(path, vm->reboots ? "ae" : "we");
-	if (!fwlog_file) {
-		vmctl_err("cannot write the firmware's log to %s: %s", path,
-			  strerror(errno));
-		return -1;
+	fwlog.len = 0;
+	if (path) {
+		fwlog.file = fopen(path, vm->reboots ? "ae" : "we");
+		if (!fwlog.file) {
+			vmctl_err("cannot write the firmware's log to %s: %s",
+				  path, strerror(errno));
+			return -1;
+		}
+		/* Line by line: a vmctl killed mid-boot leaves the log so far. */
+		setvbuf(fwlog.file, NULL, _IOLBF, 0);
 	}
-	/* Line by line: a vmctl killed mid-boot leaves the log so far. */
-	setvbuf(fwlog_file, NULL, _IOLBF, 0);
-	if (bus_register(&vm->pio, VM_FWLOG_PORT, 1, fwlog_io, NULL)) {
+	if (bus_register(&vm->pio, VM_FWLOG_PORT, 1, fwlog_io, vm)) {
 		vmctl_err("the PC's port map has a clash (a bug)");
-		fclose(fwlog_file);
-		fwlog_file = NULL;
+		fwlog_stop(vm);
 		return -1;
 	}
 	return 0;
 }
 
-static bool fwlog_stop(struct vm *vm)
-{
-	(void)vm;
-	if (fwlog_file)
-		fclose(fwlog_file);
-	fwlog_file = NULL;
-	return true;
-}
-
 static const struct vm_device vm_fwlog = {
-	.name = "firmware log",
+	.name = "firmware debug port",
 	.init = fwlog_init,
 	.stop = fwlog_stop,
 };

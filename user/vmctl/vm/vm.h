@@ -65,6 +65,7 @@ enum vm_end {
 	VM_END_RESET = 3,	/* the guest reset itself or triple-faulted */
 	VM_END_QUIT = 4,	/* Ctrl-A x on the console */
 	VM_END_DEBUG_EXIT = 5,	/* status (value << 1) | 1 */
+	VM_END_NO_BOOT = 6,	/* the firmware found nothing to boot */
 	VM_END_SIGNAL = 128,	/* + the signal number */
 };
 
