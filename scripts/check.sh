@@ -7,6 +7,8 @@
 #              throwaway folders
 #   deb        make deb: lintian-clean packages, their files, DKMS on them
 #   unit       module logic and vmctl, natively, with ASan and UBSan
+#   disk       the disk images of issue 14 (scripts/mkdisk.sh: extlinux,
+#              GRUB, and three disks SeaBIOS refuses) booted by SeaBIOS in QEMU
 #   qemu-1cpu  the image in QEMU (no VT-x): the module refuses to load
 #   bochs-*    the image in Bochs (VT-x): the module suites on the plain
 #              6.1 kernel with 1 CPU (it has CONFIG_PM_DEBUG for the suspend
@@ -64,6 +66,10 @@ judge deb "$out/deb.log" --native deb
 step "unit: native tests (ASan, UBSan)"
 make -s unit >"$out/unit.log" 2>&1
 judge unit "$out/unit.log" --native $(make -s unit-suites)
+
+step "disk: the disk images, SeaBIOS in QEMU"
+tests/suite.sh disk tests/disk_image_test.sh >"$out/disk.log" 2>&1
+judge disk "$out/disk.log" --native disk
 
 # image FLAVOUR SUITE...: build the test image for a kernel flavour that
 # runs those module suites; prints its path.
