@@ -7,7 +7,8 @@
 #   initramfs_module ROOTFS MODDIR M module M of the kernel tree MODDIR
 #                                    (lib/modules/KVER), after what it
 #                                    depends on, decompressed, appended to
-#                                    ROOTFS/lib/modules/order
+#                                    ROOTFS/lib/modules/order; nothing if
+#                                    the kernel has M built in
 #   initramfs_pack ROOTFS OUT        an uncompressed newc cpio of ROOTFS,
 #                                    byte-for-byte repeatable (times 0,
 #                                    owner root)
@@ -27,7 +28,12 @@ initramfs_busybox() {
 initramfs_module() {
 	local rootfs=$1 moddir=$2 name=$3 f dst deps dep
 	f=$(find "$moddir/kernel" -name "${name//[-_]/[-_]}.ko*" | head -n1)
-	[ -n "$f" ] || { echo "initramfs: module $name not found in $moddir" >&2; return 1; }
+	if [ -z "$f" ]; then
+		# Built into this kernel (6.12 cloud's virtio_pci): nothing to add.
+		grep -q "/${name//[-_]/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 0
+		echo "initramfs: module $name not found in $moddir" >&2
+		return 1
+	fi
 	dst=$rootfs/lib/modules/$(basename "${f%.ko*}").ko
 	[ -f "$dst" ] && return 0
 	deps=$(modinfo -F depends "$f") || return 1

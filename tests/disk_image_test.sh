@@ -151,7 +151,9 @@ written() {
 
 now
 lock_start=$now
-exec 9>"$LOCK"
+# Read-only: whoever made the lock file, any user can take the lock.
+[ -e "$LOCK" ] || : >"$LOCK"
+exec 9<"$LOCK"
 flock 9
 elapsed "$lock_start"
 echo "# waited $elapsed s for the emulator lock"
