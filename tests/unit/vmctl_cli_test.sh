@@ -48,7 +48,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..92"
+echo "1..93"
 # Firmware images: 64 KiB (good), 68 KiB, 16 MiB + 64 KiB.
 head -c 65536 /dev/zero >"$tmp/bios.bin"
 head -c 69632 /dev/zero >"$tmp/odd.bin"
@@ -86,7 +86,8 @@ expect run_firmware_missing 1 "cannot open firmware $tmp/none" -- run --firmware
 expect run_firmware_bad_size 1 "firmware $tmp/junk is 12 bytes: a BIOS image is a whole number of 64 KiB from 64 KiB to 16 MiB" -- run --firmware "$tmp/junk" "$tmp/disk.img"
 expect run_firmware_odd_size 1 "is 69632 bytes: a BIOS image is a whole number of 64 KiB" -- run --firmware "$tmp/odd.bin" "$tmp/disk.img"
 expect run_firmware_too_big 1 "is 16842752 bytes: a BIOS image" -- run --firmware "$tmp/big.bin" "$tmp/disk.img"
-expect run_firmware_and_kernel 2 "give --kernel or --firmware, not both" -- run --firmware "$tmp/bios.bin" --kernel "$tmp/junk"
+expect run_firmware_and_kernel 2 "give --kernel, or --firmware and --firmware-log, not both" -- run --firmware "$tmp/bios.bin" --kernel "$tmp/junk"
+expect run_firmware_log_and_kernel 2 "give --kernel, or --firmware and --firmware-log, not both" -- run --firmware-log "$tmp/log" --kernel "$tmp/junk"
 expect run_initrd_needs_kernel 2 "--initrd and --append go with --kernel" -- run --firmware "$tmp/bios.bin" --append quiet "$tmp/disk.img"
 expect run_firmware_verbose 1 "booting through firmware $tmp/bios.bin (64 KiB)" -- --device "$tmp/none" run -v --firmware "$tmp/bios.bin" "$tmp/disk.img"
 expect run_firmware_no_module 1 "is the vmmon module loaded" -- --device "$tmp/none" run --firmware "$tmp/bios.bin" "$tmp/disk.img"

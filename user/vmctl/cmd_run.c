@@ -181,7 +181,7 @@ static const char *bad_option_word(int argc, char **argv)
 static int run_check_boot(struct vm_options *o)
 {
 	if (o->kernel && (o->firmware || o->firmware_log)) {
-		vmctl_err("run: --kernel boots the kernel directly, without firmware: give --kernel or --firmware, not both");
+		vmctl_err("run: --kernel boots the kernel directly, without firmware: give --kernel, or --firmware and --firmware-log, not both");
 		return -1;
 	}
 	if (o->kernel)

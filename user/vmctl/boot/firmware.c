@@ -111,15 +111,15 @@ int boot_firmware(struct vm *vm, const uint8_t *image, size_t size)
 {
 	uint8_t *area = guest_mem_ptr(&vm->mem, VM_BIOS_AREA,
 				      VM_BIOS_AREA_SIZE);
+	/* A 64 KiB image fills only the F segment, as on QEMU. */
 	size_t top = size < VM_BIOS_AREA_SIZE ? size : VM_BIOS_AREA_SIZE;
 
-	/* vm_create() mapped the image's place, after RAM's reservation. */
-	memcpy(vm->mem.base + VM_FIRMWARE_END - size, image, size);
-	/* A 64 KiB image fills only the F segment, as on QEMU. */
 	if (!area) {
 		vmctl_err("guest RAM does not reach the BIOS area");
 		return -1;
 	}
+	/* vm_create() mapped the image's place, after RAM's reservation. */
+	memcpy(vm->mem.base + VM_FIRMWARE_END - size, image, size);
 	memcpy(area + VM_BIOS_AREA_SIZE - top, image + size - top, top);
 	if (firmware_fw_cfg(vm)) {
 		vmctl_err("cannot fill the firmware's configuration (fw_cfg)");
