@@ -165,9 +165,10 @@ build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmm
 	$(CC) $(CFLAGS) $(VMCTL_CFLAGS) -DVMCTL_VERSION='"$(VERSION)"' $(SANITIZE) \
 		-o $@ $(VMCTL_SRCS) $(VMCTL_LIBS) -lpthread
 
-# vm/*.c too: dev_vcpu_test includes vm/board.c, vm/vcpu.c and vm/msr.c.
+# vm/*.c and boot/*.c too: dev_vcpu_test includes vm/board.c, vm/vcpu.c
+# and vm/msr.c, dev_fwlog_test vm/fwlog.c, dev_acpi_loader_test boot/acpi.c.
 build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h user/vmctl/*/*.h \
-		user/vmctl/vm/*.c tests/lib/vmmon_harness.h $(KSFT)
+		user/vmctl/vm/*.c user/vmctl/boot/*.c tests/lib/vmmon_harness.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Iuser/vmctl -o $@ $< $(DEV_SRCS)
 
