@@ -298,7 +298,8 @@ build/fuzz/fuzz_legacy: $(addprefix user/vmctl/,hw/pic.c hw/pit.c \
 build/fuzz/fuzz_apic: $(addprefix user/vmctl/,hw/lapic.c hw/ioapic.c \
 	hw/apic_bus.c)
 build/fuzz/fuzz_boot: $(addprefix user/vmctl/,boot/load.c boot/linux.c \
-	boot/multiboot.c boot/acpi.c)
+	boot/multiboot.c boot/acpi.c boot/firmware.c hw/acpi_loader.c hw/fw_cfg.c)
+build/fuzz/fuzz_fw_cfg: user/vmctl/hw/fw_cfg.c
 
 .PHONY: fuzz
 fuzz:

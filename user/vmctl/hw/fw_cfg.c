@@ -252,7 +252,7 @@ void fw_cfg_dma_io(void *opaque, uint64_t offset, void *data,
 
 	if (!is_write) {
 		if (offset + len <= FW_CFG_PORT_DMA_LEN)
-			memcpy(data, FW_CFG_DMA_SIG + offset, len);
+			memcpy(data, &FW_CFG_DMA_SIG[offset], len);
 		return;
 	}
 	if (len == 8 && offset == FW_CFG_DMA_HIGH) {
