@@ -147,7 +147,7 @@ written() {
 
 # The kernel the images carry.
 "$top/scripts/kernel-fetch.sh" 6.1-cloud >"$tmp/kernel-fetch.log" 2>&1 ||
-	{ sed 's/^/# /' "$tmp/kernel-fetch.log"; echo "# no kernel: every build fails"; }
+	{ sed 's/^/# /' "$tmp/kernel-fetch.log"; echo "# kernel-fetch failed: the builds take what build/kernel holds"; }
 
 now
 lock_start=$now
