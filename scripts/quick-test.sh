@@ -48,7 +48,12 @@ if printf '%s\n' "$@" | grep -qxE 'vmctl_boot|vmctl_balloon'; then
 	scripts/mkguest.sh build/guest
 	guest=build/guest
 fi
-scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static" $guest
+disks=0
+if printf '%s\n' "$@" | grep -qx vmctl_firmware; then
+	scripts/kernel-fetch.sh 6.1-cloud >/dev/null
+	disks=1
+fi
+DISKS=$disks scripts/stage-payload.sh "$out/payload" "$mod/vmmon.ko" "$out/static" $guest
 printf '%s\n' "$@" | grep -vx vmmon_load >"$out/payload/module-suites" || true
 scripts/mkimage.sh --flavour "$flavour" --payload "$out/payload" \
 	--out "$out/test.iso" --append "$append"

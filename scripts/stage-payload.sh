@@ -18,9 +18,17 @@ cp "$ko" "$bin/vmctl" "${tests[@]}" \
    "$bin/multiboot_hello.elf" "$bin/apic_guest.elf" "$top/tests/run.sh" \
    "$top/tests/suite.sh" "$top/tests/module-suites" "$top/tests/lib/ktap.sh" \
    "$dir/"
-# The firmware vmctl_firmware boots (Debian's seabios package).
+# The firmware vmctl_firmware boots (Debian's seabios package), and with
+# DISKS=1 the disks it boots through it (scripts/mkdisk.sh: 21 MiB each
+# in the image's RAM, so only for the boots that run that suite).
 seabios=/usr/share/seabios/bios-256k.bin
 [ -r "$seabios" ] && cp "$seabios" "$dir/"
+if [ "${DISKS:-0}" = 1 ]; then
+	mkdir "$dir/disks"
+	for kind in extlinux grub; do
+		"$top/scripts/mkdisk.sh" --kind "$kind" --out "$dir/disks/$kind.img" >/dev/null
+	done
+fi
 if [ -n "${4:-}" ]; then
 	mkdir "$dir/guest"
 	cp "$4"/{bzImage,initrd.img,disk.img,data.sha256} "$dir/guest/"

@@ -9,6 +9,11 @@
 # Its debug log (--firmware-log) shows fw_cfg, the CPUs it woke and the
 # ACPI tables the loader script installed (SeaBIOS writes its log to
 # 0x402 only when the port reads back 0xe9, as --firmware-log's does).
+# With disks/ staged (scripts/mkdisk.sh's extlinux and GRUB images: DISKS=1
+# in stage-payload.sh), each boots to its Linux guest on 1 and 2 vCPUs:
+# the guest prints its marker, reads hello.txt from its root partition on
+# virtio-blk, writes written.txt back (found here in the image's bytes)
+# and powers off (status 0).  Without them those checks are skipped.
 # usage: vmctl_firmware_test [--module vmmon.ko]
 here=${0%/*}
 vmctl=${VMCTL:-$here/vmctl}
@@ -62,7 +67,7 @@ boot() {
 status() { [ "$(cat "$tmp/$1.rc")" = "$2" ]; echo $?; }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..34"
 if [ ! -r "$fw" ]; then
 	echo "Bail out! no firmware at $fw (Debian's seabios package)"
 	exit 1
@@ -103,6 +108,34 @@ head -c 300 /dev/zero >"$tmp/short.img"
 boot short -m 32M "$tmp/short.img"
 check truncated_image_status_6 "$(status short 6)"
 check truncated_image_no_bootable_device "$(has "$tmp/short.out" 'No bootable device')"
+
+# disk_boot KIND CPUS: the staged disk KIND booted to its guest.
+disk_boot() {
+	kind=$1 cpus=$2 img=$here/disks/$1.img tag=$1-$2cpu
+	if [ ! -r "$img" ]; then
+		for c in status_0 booted read_hello write_ok written_in_image; do
+			n=$((n + 1))
+			echo "ok $n ${tag}_$c # SKIP no disks staged (DISKS=1 stage-payload.sh)"
+			pass=$((pass + 1))
+		done
+		return
+	fi
+	limit=600
+	boot "$tag" -m 128M -c "$cpus" "$img"
+	limit=60
+	check "${tag}_status_0" "$(status "$tag" 0)"
+	check "${tag}_booted" "$(has "$tmp/$tag.out" "VMMON-DISK: booted $kind")"
+	check "${tag}_read_hello" "$(has "$tmp/$tag.out" "VMMON-DISK: read vmmon-disk hello $kind")"
+	check "${tag}_write_ok" "$(has "$tmp/$tag.out" 'VMMON-DISK: write ok')"
+	check "${tag}_written_in_image" "$(has "$img" "vmmon-disk written by $kind")"
+	grep '^vmctl: exits' "$tmp/$tag.out" | sed 's/^/# /'
+}
+
+for kind in extlinux grub; do
+	for cpus in 1 2; do
+		disk_boot "$kind" "$cpus"
+	done
+done
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]
