@@ -1206,13 +1206,41 @@ static void reoffer_head0(void)
 static bool reoffer_in_pread;
 static unsigned long preads;
 
+/*
+ * While pinning_file is set, the disk refuses guest RAM as a file system
+ * that pins user pages does (O_DIRECT, 9p, FUSE direct_io): vmmon maps
+ * guest RAM with special PTEs, which get_user_pages() cannot take.
+ */
+static bool pinning_file;
+static unsigned long refused;
+
+static bool refuse_buffer(const void *buf)
+{
+	const uint8_t *p = buf;
+
+	if (!pinning_file || p < t.ram || p >= t.ram + RAM_SIZE)
+		return false;
+	refused++;
+	errno = EFAULT;
+	return true;
+}
+
 ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
 	if (reoffer_in_pread) {
 		reoffer_head0();
 		preads++;
 	}
+	if (refuse_buffer(buf))
+		return -1;
 	return syscall(SYS_pread64, fd, buf, len, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	if (refuse_buffer(buf))
+		return -1;
+	return syscall(SYS_pwrite64, fd, buf, len, off);
 }
 
 /* A one-sector read at head 0, for the tests that re-offer it. */
@@ -1243,6 +1271,29 @@ TEST(one_notify_serves_one_queue)
 	EXPECT_EQ(used_idx(), QSIZE + 1);
 	EXPECT_EQ(t.ram[STATUS_GPA], VIRTIO_BLK_S_OK);
 	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 0));
+}
+
+/* A disk that refuses guest RAM (EFAULT) still reads and writes. */
+TEST(io_through_a_bounce_buffer_when_the_file_refuses_guest_ram)
+{
+	uint8_t buf[2 * VIRTIO_BLK_SECTOR_SIZE];
+	unsigned int i;
+
+	ASSERT_TRUE(setup(false, false));
+	ASSERT_TRUE(driver_init(true));
+	pinning_file = true;
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_IN, 2, DATA_GPA, 512, NULL),
+		  VIRTIO_BLK_S_OK);
+	EXPECT_TRUE(sector_matches(t.ram + DATA_GPA, 2));
+	for (i = 0; i < sizeof(buf); i++)
+		t.ram[DATA_GPA + i] = i ^ 0xa5;
+	EXPECT_EQ(blk_request(VIRTIO_BLK_T_OUT, 9, DATA_GPA, sizeof(buf),
+			      NULL), VIRTIO_BLK_S_OK);
+	pinning_file = false;
+	EXPECT_EQ(refused, 2u);
+	ASSERT_EQ(pread(t.fd, buf, sizeof(buf), 9 * VIRTIO_BLK_SECTOR_SIZE),
+		  (ssize_t)sizeof(buf));
+	EXPECT_TRUE(!memcmp(buf, t.ram + DATA_GPA, sizeof(buf)));
 }
 
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;

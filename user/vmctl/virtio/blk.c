@@ -69,8 +69,8 @@ static void iov_copy(const struct virtq_buf *bufs, unsigned int n,
  * pread/pwrite all of it, through EINTR and short transfers; 0 or the
  * errno.
  */
-static int file_io(int fd, uint8_t *buf, size_t len, uint64_t off,
-		   bool write)
+static int file_io_plain(int fd, uint8_t *buf, size_t len, uint64_t off,
+			 bool write)
 {
 	while (len) {
 		ssize_t r = write ? pwrite(fd, buf, len, off) :
@@ -88,6 +88,46 @@ static int file_io(int fd, uint8_t *buf, size_t len, uint64_t off,
 		off += r;
 	}
 	return 0;
+}
+
+#define BLK_BOUNCE_SIZE		65536
+
+/*
+ * Guest RAM is mapped with special PTEs (the module owns its pages), which
+ * file systems that pin user pages refuse with EFAULT: an O_DIRECT image,
+ * 9p, FUSE direct_io, CIFS with cache=none.  Such a transfer goes through
+ * a buffer of vmctl's own, at the cost of a copy.
+ */
+static int file_io_bounced(int fd, uint8_t *buf, size_t len, uint64_t off,
+			   bool write)
+{
+	static __thread uint8_t bounce[BLK_BOUNCE_SIZE]
+		__attribute__((aligned(4096)));
+	size_t n;
+	int err;
+
+	while (len) {
+		n = len < sizeof(bounce) ? len : sizeof(bounce);
+		if (write)
+			memcpy(bounce, buf, n);
+		err = file_io_plain(fd, bounce, n, off, write);
+		if (err)
+			return err;
+		if (!write)
+			memcpy(buf, bounce, n);
+		buf += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int file_io(int fd, uint8_t *buf, size_t len, uint64_t off,
+		   bool write)
+{
+	int err = file_io_plain(fd, buf, len, off, write);
+
+	return err == EFAULT ? file_io_bounced(fd, buf, len, off, write) : err;
 }
 
 /* Move @len bytes between the file at @off and the buffers, @skip in. */
