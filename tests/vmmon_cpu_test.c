@@ -7,11 +7,11 @@
  * shadow; ICEBP; a watchpoint hit by MOV SS with INT3, ICEBP or CPUID
  * in its shadow; breakpoints at CPL 3; the host's breakpoints and the
  * guest's apart; NMIs (VMMON_NMI) held while a handler runs, until its
- * IRET, and posted in an STI shadow; RF in the frame of a fault vmmon
- * injects; the MSRs a CPU with MCA and TSC_ADJUST has; SYSCALL; and the
- * features a CPUID table hides faulting as on a CPU without them.  The
- * guests are C functions of this program in long mode
- * (tests/lib/vmmon_guest.h), at CPL 0.
+ * IRET, and posted in an STI shadow; SET_REGS ending a shadow; RF in
+ * the frame of a fault vmmon injects; the MSRs a CPU with MCA and
+ * TSC_ADJUST has; SYSCALL; and the features a CPUID table hides faulting
+ * as on a CPU without them.  The guests are C functions of this program
+ * in long mode (tests/lib/vmmon_guest.h), at CPL 0.
  * Loads vmmon.ko if needed; the last test unloads it.
  */
 #define _GNU_SOURCE
@@ -1602,6 +1602,76 @@ VMMON_TEST(mmio_alu_xchg_bit_and_string_instructions)
 	EXPECT_EQ(run->internal.data[2] & 0xffffff, 0xb10ff0u);
 	EXPECT_GE(run->internal.data[3] >> 56, 3u);
 	vmmon_guest_destroy(&g);
+}
+
+/*
+ * SET_REGS on a vCPU stopped inside an STI or MOV SS shadow: the
+ * instruction the shadow covers is one vmmon does not emulate on device
+ * memory (LOCK CMPXCHG), an internal error, and userspace moves RIP on,
+ * as a VMM that emulates or skips it would.  The shadow belonged to the
+ * old RIP: an NMI posted with the new registers comes on the new RIP's
+ * first instruction.  (STI: the new RFLAGS has IF clear, and a shadow
+ * left with it fails VM entry.)
+ */
+asm(".pushsection .text\n"
+    ".globl shadow_then_cmpxchg\n"
+    "shadow_then_cmpxchg:\n"
+    "	cli\n"
+    "	test %edi, %edi\n"
+    "	jnz 1f\n"
+    "	sti\n"
+    "	lock cmpxchg %ecx, (%rsi)\n"
+    "	ud2\n"
+    "1:	mov %ss, %eax\n"
+    "	mov %eax, %ss\n"
+    "	lock cmpxchg %ecx, (%rsi)\n"
+    "	ud2\n"
+    ".popsection");
+void shadow_then_cmpxchg(uint64_t mov_ss, uint64_t device);
+
+static void guest_after_set_regs(void)
+{
+	GUEST_ASSERT_EQ(nmi_hits, 1);
+	GUEST_ASSERT_EQ(nmi_first_rip, (uintptr_t)guest_after_set_regs);
+	GUEST_DONE();
+}
+
+static void guest_shadow_on_device(uint64_t mov_ss)
+{
+	guest_install_handler(VEC_NMI, guest_nmi_log);
+	shadow_then_cmpxchg(mov_ss, DEVICE_GVA);
+}
+
+static void set_regs_in_shadow(struct __test_metadata *_metadata,
+			       uint64_t mov_ss)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+	struct vmmon_regs r;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_shadow_on_device,
+					  mov_ss, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, DEVICE_GVA, DEVICE_GPA));
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_INTERNAL)) {
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &r));
+		r.rip = (uintptr_t)guest_after_set_regs;
+		r.rsp = (r.rsp & ~0xfULL) - 8;		/* as after a CALL */
+		r.rflags = 0x2;				/* IF clear */
+		ASSERT_OK(ioctl(g.vcpu, VMMON_SET_REGS, &r));
+		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+		run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	}
+	vmmon_guest_destroy(&g);
+}
+
+VMMON_TEST(set_regs_ends_an_sti_shadow)
+{
+	set_regs_in_shadow(_metadata, 0);
+}
+
+VMMON_TEST(set_regs_ends_a_mov_ss_shadow)
+{
+	set_regs_in_shadow(_metadata, 1);
 }
 
 VMMON_TEST_MAIN
