@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make demo: on a machine without VT-x, build the test image and boot it in
 # Bochs with an emulated VT-x CPU (2 CPUs), where vmmon.ko is loaded and
-# vmctl boots a Debian Linux guest on 2 vCPUs; the emulated PC's serial
-# console, with the guest's console inside it, streams to this terminal.
+# vmctl boots a Debian Linux guest on 2 vCPUs, then a GRUB disk through
+# SeaBIOS; the emulated PC's serial console, with the guests' consoles
+# inside it, streams to this terminal.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,12 +25,12 @@ echo "== building the Linux guest (Debian's 6.1 cloud kernel, a busybox initramf
 scripts/mkguest.sh build/guest
 
 payload=build/image/demo/payload
-scripts/stage-payload.sh "$payload" "$mod/vmmon.ko" build/static build/guest
+DISKS=1 scripts/stage-payload.sh "$payload" "$mod/vmmon.ko" build/static build/guest
 scripts/mkimage.sh --flavour 6.1-cloud --payload "$payload" \
 	--out build/image/demo/demo.iso --append "vmmon.run=demo"
 
 echo "== booting the emulated VT-x PC (Bochs, 2 CPUs); its console follows"
-scripts/boot-bochs.sh --iso build/image/demo/demo.iso --cpus 2 \
+flock /tmp/vmmon-bochs.lock scripts/boot-bochs.sh --iso build/image/demo/demo.iso --cpus 2 \
 	--serial build/image/demo/serial.log --live
 echo
 scripts/ktap-check.sh --serial build/image/demo/serial.log demo

@@ -50,13 +50,21 @@ demo() {
 			-m 128M -c 2 --stats /tmp/demo-disk.img </dev/null
 		echo "== vmctl exit status $?"
 	} 2>&1 | tee "$log"
+	echo "== vmctl run grub.img: a disk with its own boot loader (GRUB), through SeaBIOS; its console follows"
+	cp "$here/disks/grub.img" /tmp/demo-grub.img
+	{
+		"$here/vmctl" run --firmware "$here/bios-256k.bin" -m 128M \
+			--stats /tmp/demo-grub.img </dev/null
+		echo "== vmctl disk boot exit status $?"
+	} 2>&1 | tee -a "$log"
 	rmmod vmmon
 	echo "# vmmon suite: demo begin"
 	echo "TAP version 13"
-	echo "1..4"
+	echo "1..6"
 	n=0 pass=0
 	for want in "VMMON-GUEST: cpus 2 " "VMMON-GUEST: read ok" \
-		    "VMMON-GUEST: write ok" "== vmctl exit status 0"; do
+		    "VMMON-GUEST: write ok" "== vmctl exit status 0" \
+		    "VMMON-DISK: write ok" "== vmctl disk boot exit status 0"; do
 		n=$((n + 1))
 		if grep -q "$want" "$log"; then
 			echo "ok $n $want"
