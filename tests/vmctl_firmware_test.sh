@@ -67,7 +67,7 @@ boot() {
 status() { [ "$(cat "$tmp/$1.rc")" = "$2" ]; echo $?; }
 
 echo "TAP version 13"
-echo "1..34"
+echo "1..40"
 if [ ! -r "$fw" ]; then
 	echo "Bail out! no firmware at $fw (Debian's seabios package)"
 	exit 1
@@ -130,6 +130,37 @@ disk_boot() {
 	check "${tag}_written_in_image" "$(has "$img" "vmmon-disk written by $kind")"
 	grep '^vmctl: exits' "$tmp/$tag.out" | sed 's/^/# /'
 }
+
+# refusal TAG: the disk $tmp/TAG.img, which nothing boots, ends with 6.
+refusal() {
+	boot "$1" -m 64M "$tmp/$1.img"
+	check "${1}_status_6" "$(status "$1" 6)"
+	check "${1}_no_bootable_device" "$(has "$tmp/$1.out" 'No bootable device')"
+	rm -f "$tmp/$1.img"
+}
+
+# The extlinux disk made unbootable three ways, as mkdisk.sh's refusal
+# kinds are: no partition active, its first sector zeroed, cut where its
+# partition starts (the MBR whole, the partition past the end).
+ext=$here/disks/extlinux.img
+if [ -r "$ext" ]; then
+	cp "$ext" "$tmp/noactive.img"
+	printf '\000' | dd of="$tmp/noactive.img" bs=1 seek=446 conv=notrunc 2>/dev/null
+	refusal noactive
+	cp "$ext" "$tmp/zeroed.img"
+	dd if=/dev/zero of="$tmp/zeroed.img" bs=512 count=1 conv=notrunc 2>/dev/null
+	refusal zeroed
+	head -c 1048576 "$ext" >"$tmp/cut.img"
+	refusal cut
+else
+	for c in noactive zeroed cut; do
+		for w in status_6 no_bootable_device; do
+			n=$((n + 1))
+			echo "ok $n ${c}_$w # SKIP no disks staged (DISKS=1 stage-payload.sh)"
+			pass=$((pass + 1))
+		done
+	done
+fi
 
 for kind in extlinux grub; do
 	for cpus in 1 2; do
