@@ -42,8 +42,9 @@ KSFT := $(KSFT_DIR)/kselftest_harness.h
 
 VMCTL_SRCS := $(wildcard user/vmctl/*.c user/vmctl/*/*.c)
 # Device models: plain C, unit-tested natively (tests/unit/dev_*_test.c).
+# vmmon.c for vmctl_err(), which the models that refuse input call.
 DEV_SRCS := $(wildcard $(addprefix user/vmctl/,machine/*.c hw/*.c pci/*.c \
-	    virtio/*.c))
+	    virtio/*.c)) user/vmctl/vmmon.c
 DEV_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/dev_*_test.c))
 TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 	    tests/lib/vmmon_guest_code.c

@@ -8,7 +8,6 @@
  * every checksum, every pointer to the table it should reach.
  */
 #include <endian.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "boot/acpi.c"
@@ -26,16 +25,6 @@ static struct {
 	struct { char name[ACPI_LOADER_FILE_LEN]; uint64_t addr; uint32_t size; } blobs[4];
 	unsigned int nr;
 } t;
-
-void vmctl_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static uint32_t le32_at(const uint8_t *p)
 {

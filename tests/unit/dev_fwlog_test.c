@@ -5,7 +5,6 @@
  * VM with VM_END_NO_BOOT at the end of a line that starts with SeaBIOS's
  * "No bootable device" (and for no other line).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,16 +18,6 @@ static struct {
 	enum vm_end end;
 	char path[64];
 } t;
-
-void vmctl_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* The board's end, counted: the one call fwlog makes into it. */
 void vm_request_end(struct vm *vm, enum vm_end end, int detail)

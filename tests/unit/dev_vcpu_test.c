@@ -75,16 +75,6 @@ static struct {
 	struct vmmon_run answer[SCRIPT_MAX];
 } f;
 
-void vmctl_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* Neither the console nor the event loop's timer is part of the test. */
 void vm_console_output(void *opaque, uint8_t byte)
 {
