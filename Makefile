@@ -81,11 +81,12 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 		{ cat $@.log >&2; rm -f $@.log; exit 1; }
 	@$(VMCTL_LOG_FILTER) $@.log >&2 || true; rm -f $@.log
 
-# vmctl_ctl's and vmctl_balloon's helpers, beside them in the rig
+# vmctl_ctl's, vmctl_balloon's and vmctl_firmware's helpers, beside them in the rig
 # (scripts/stage-payload.sh copies *_helper): JSON checks with json-c, and
 # a command as another uid.
 $(O)/vmctl_ctl_test: $(O)/json_check_helper $(O)/as_uid_helper
 $(O)/vmctl_balloon_test: $(O)/json_check_helper
+$(O)/vmctl_firmware_test: $(O)/json_check_helper
 
 $(O)/json_check_helper: tests/vmctl/json_check.c
 	@mkdir -p $(@D)

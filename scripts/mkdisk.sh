@@ -10,8 +10,8 @@
 #               syslinux is the same loader for FAT, and installs onto a
 #               file), syslinux.cfg, the kernel and the initramfs
 #   grub        MBR: GRUB's boot.img, its core.img (grub-mkimage: biosdisk,
-#               part_msdos, ext2, serial, linux, normal) in the gap after
-#               the MBR, one ext2 partition at 1 MiB (mke2fs -d) holding
+#               part_msdos, ext2, serial, linux, normal, echo) in the gap
+#               after the MBR, one ext2 partition at 1 MiB (mke2fs -d) holding
 #               /boot/grub/grub.cfg, the kernel and the initramfs
 #   nobootable  the extlinux disk with no partition marked active
 #   zeroed      the extlinux disk with its first sector zeroed
@@ -72,6 +72,10 @@ PART_START=2048
 SPARE_MIB=4
 SYSLINUX_MBR=/usr/lib/syslinux/mbr/mbr.bin
 GRUB_DIR=/usr/lib/grub/i386-pc
+# GRUB's last words before the kernel runs (its 32-bit entry skips the
+# setup code that says "Probing EDD"): where tests/vmctl_firmware_test.sh
+# ends the loader's phase.
+GRUB_LOADED="VMMON-DISK-LOADER: loaded grub"
 # Boot code ends where the MBR's disk signature starts.
 MBR_CODE_BYTES=440
 
@@ -97,7 +101,12 @@ part_sectors=$((part_mib * MIB / SECTOR))
 img=$work/disk.img
 truncate -s $(((PART_START + part_sectors) * SECTOR)) "$img"
 
-cmdline="console=ttyS0,115200 quiet vmmon.disk=$kind"
+# loglevel=4 is what "quiet" sets for the kernel's messages; without a
+# "quiet" anywhere in the command line SYSLINUX says "Loading FILE... ok"
+# and the kernel's real-mode setup code "Probing EDD" (through the BIOS,
+# which SeaBIOS puts on COM1): the kernel's first words, where
+# tests/vmctl_firmware_test.sh ends the loader's phase.
+cmdline="console=ttyS0,115200 loglevel=4 vmmon.disk=$kind"
 echo "vmmon-disk hello $kind" >"$work/hello.txt"
 
 # partition TYPE [BOOTABLE]: the one partition, from 1 MiB to the end.
@@ -149,6 +158,7 @@ grub)
 	menuentry vmmon {
 		linux /boot/vmlinuz $cmdline vmmon.fs=ext2
 		initrd /boot/initrd.img
+		echo "$GRUB_LOADED"
 	}
 	EOF
 	chmod -R go-w "$stage"
@@ -166,7 +176,7 @@ grub)
 	# sector 1 and that sector the rest from sector 2, the defaults
 	# grub-bios-setup would write: no patching needed.
 	grub-mkimage -O i386-pc -d "$GRUB_DIR" -p '(hd0,msdos1)/boot/grub' \
-		-o "$work/core.img" biosdisk part_msdos ext2 serial terminal linux normal
+		-o "$work/core.img" biosdisk part_msdos ext2 serial terminal linux normal echo
 	gap=$(((PART_START - 1) * SECTOR))
 	[ "$(stat -c %s "$work/core.img")" -le $gap ] ||
 		{ echo "mkdisk: core.img is larger than the $gap bytes before the partition" >&2; exit 1; }

@@ -14,9 +14,17 @@
 # the guest prints its marker, reads hello.txt from its root partition on
 # virtio-blk, writes written.txt back (found here in the image's bytes)
 # and powers off (status 0).  Without them those checks are skipped.
+# Those boots are timed by phase: firmware (reset to SeaBIOS's "Booting
+# from Hard Disk"), boot sector (to the loader's first words), loader (to
+# the kernel's first words: the real-mode setup code's "Probing EDD" under
+# SYSLINUX; GRUB, which enters the kernel past that code, says its last
+# words just before), kernel (to the guest's marker).  The suite polls the
+# console and samples `vmctl stat NAME --json` when each shows: the
+# emulated time and the exits by reason of each phase, in "# phase" lines.
 # usage: vmctl_firmware_test [--module vmmon.ko]
 here=${0%/*}
 vmctl=${VMCTL:-$here/vmctl}
+jc=${JSON_CHECK:-$here/json_check_helper}
 fw=${FIRMWARE:-$here/bios-256k.bin}
 module=
 [ "${1:-}" = --module ] && module=$2
@@ -26,6 +34,12 @@ n=0 pass=0 fail=0
 # measured), and the kill after which the run counts as a hang.
 within=${FIRMWARE_WITHIN:-30}
 limit=60
+# How often the disk boots' consoles are read for their phases' lines.
+POLL_S=0.05
+# The phases a disk boot's console ends, in order (see disk_boot).
+PHASES="firmware bootsector loader kernel"
+# The boot to watch (boot, phase_watch): the file of its phases' lines.
+watch=
 
 finish() {
 	[ -n "$module" ] && rmmod vmmon 2>/dev/null
@@ -49,13 +63,37 @@ check() {
 # has FILE PATTERN: grep -q, 0 or 1
 has() { grep -q -- "$2" "$1"; echo $?; }
 
-# boot TAG ARGS...: vmctl run through the firmware, timed.
+# phase_watch TAG: while the boot runs (as VM fw-TAG), read its console
+# every POLL_S; the first time it shows each line of $watch, in turn, note
+# the time (/proc/uptime) into TAG.N.t and the VM's figures into
+# TAG.N.json, N from 1.
+phase_watch() {
+	i=0
+	while read -r mark; do
+		i=$((i + 1))
+		until grep -aq -- "$mark" "$tmp/$1.out"; do
+			kill -0 "$vm_pid" 2>/dev/null || return 0
+			sleep "$POLL_S"
+		done
+		read -r up _ </proc/uptime
+		echo "$up" >"$tmp/$1.$i.t"
+		"$vmctl" stat "fw-$1" --json >"$tmp/$1.$i.json" 2>&1 </dev/null
+	done <"$watch"
+}
+
+# boot TAG ARGS...: vmctl run through the firmware, timed; its phases
+# watched when $watch is set.
 boot() {
 	tag=$1
 	shift
 	t0=$(date +%s)
+	read -r up0 _ </proc/uptime
+	echo "$up0" >"$tmp/$tag.0.t"
 	timeout "$limit" "$vmctl" run --firmware "$fw" --stats "$@" \
-		>"$tmp/$tag.out" 2>&1 </dev/null
+		>"$tmp/$tag.out" 2>&1 </dev/null &
+	vm_pid=$!
+	[ -n "$watch" ] && phase_watch "$tag"
+	wait "$vm_pid"
 	echo $? >"$tmp/$tag.rc"
 	echo $(($(date +%s) - t0)) >"$tmp/$tag.secs"
 	echo "# $tag: status $(cat "$tmp/$tag.rc") after $(cat "$tmp/$tag.secs") s"
@@ -67,7 +105,7 @@ boot() {
 status() { [ "$(cat "$tmp/$1.rc")" = "$2" ]; echo $?; }
 
 echo "TAP version 13"
-echo "1..40"
+echo "1..44"
 if [ ! -r "$fw" ]; then
 	echo "Bail out! no firmware at $fw (Debian's seabios package)"
 	exit 1
@@ -109,26 +147,100 @@ boot short -m 32M "$tmp/short.img"
 check truncated_image_status_6 "$(status short 6)"
 check truncated_image_no_bootable_device "$(has "$tmp/short.out" 'No bootable device')"
 
-# disk_boot KIND CPUS: the staged disk KIND booted to its guest.
+# phases_in_order TAG: 0 when the console shows every line of $watch, each
+# after the one before, and each was sampled while the VM ran.
+phases_in_order() {
+	awk -v marks="$watch" '
+		BEGIN { while ((getline m <marks) > 0) mark[++n] = m; k = 1 }
+		{
+			# The next line may be on this one, past this match.
+			rest = $0
+			while (k <= n && match(rest, mark[k])) {
+				rest = substr(rest, RSTART + RLENGTH)
+				k++
+			}
+		}
+		END { exit (k <= n) }' "$tmp/$1.out" || { echo 1; return; }
+	i=1
+	for p in $PHASES; do
+		if [ ! -s "$tmp/$1.$i.json" ] ||
+		   ! "$jc" exits.total <"$tmp/$1.$i.json" >/dev/null 2>&1; then
+			echo 1
+			return
+		fi
+		i=$((i + 1))
+	done
+	echo 0
+}
+
+# phase_report TAG KIND CPUS: the "# phase" line: each phase's emulated
+# seconds and exits by reason (those it had), from the samples.
+phase_report() {
+	i=1
+	for p in $PHASES; do
+		printf '%s %s ' "$p" "$(cat "$tmp/$1.$i.t")"
+		"$jc" --print exits <"$tmp/$1.$i.json" 2>/dev/null || echo '{}'
+		i=$((i + 1))
+	done | awk -v t0="$(cat "$tmp/$1.0.t")" -v head="# phase $2 $3:" '
+		BEGIN { pt0 = t0 }
+		{
+			n = split($3, f, /[{}",:]+/)
+			list = ""
+			total = 0
+			for (j = 2; j < n; j += 2) {
+				v = f[j + 1] - prev[f[j]]
+				prev[f[j]] = f[j + 1]
+				if (f[j] == "total")
+					total = v
+				else if (v)
+					list = list (list == "" ? "" : ", ") f[j] " " v
+			}
+			out = out sep sprintf(" %s %.2f s, %d exits (%s)", $1, $2 - pt0, total, list)
+			sep = ";"
+			pt0 = $2
+		}
+		END { printf "%s%s; in all %.2f s, %d exits\n", head, out, pt0 - t0, prev["total"] }'
+}
+
+# disk_boot KIND CPUS: the staged disk KIND booted to its guest, by phase.
 disk_boot() {
 	kind=$1 cpus=$2 img=$here/disks/$1.img tag=$1-$2cpu
 	if [ ! -r "$img" ]; then
-		for c in status_0 booted read_hello write_ok written_in_image; do
+		for c in status_0 booted read_hello write_ok written_in_image \
+			phases_in_order; do
 			n=$((n + 1))
 			echo "ok $n ${tag}_$c # SKIP no disks staged (DISKS=1 stage-payload.sh)"
 			pass=$((pass + 1))
 		done
 		return
 	fi
+	# Each phase's end: SeaBIOS hands over to the boot sector; the
+	# loader's first words; the kernel's first words (extlinux) or GRUB's
+	# last (mkdisk.sh); the guest's marker.
+	{
+		echo 'Booting from Hard Disk'
+		case $kind in
+		extlinux) echo 'SYSLINUX [0-9]'; echo 'Probing EDD' ;;
+		grub) echo 'GRUB loading'; echo "VMMON-DISK-LOADER: loaded $kind" ;;
+		esac
+		echo "VMMON-DISK: booted $kind"
+	} >"$tmp/$kind.marks"
+	watch=$tmp/$kind.marks
 	limit=600
-	boot "$tag" -m 128M -c "$cpus" "$img"
+	boot "$tag" --name "fw-$tag" -m 128M -c "$cpus" "$img"
 	limit=60
 	check "${tag}_status_0" "$(status "$tag" 0)"
 	check "${tag}_booted" "$(has "$tmp/$tag.out" "VMMON-DISK: booted $kind")"
 	check "${tag}_read_hello" "$(has "$tmp/$tag.out" "VMMON-DISK: read vmmon-disk hello $kind")"
 	check "${tag}_write_ok" "$(has "$tmp/$tag.out" 'VMMON-DISK: write ok')"
 	check "${tag}_written_in_image" "$(has "$img" "vmmon-disk written by $kind")"
+	in_order=$(phases_in_order "$tag")
+	check "${tag}_phases_in_order" "$in_order"
+	watch=
 	grep '^vmctl: exits' "$tmp/$tag.out" | sed 's/^/# /'
+	if [ "$in_order" = 0 ]; then
+		phase_report "$tag" "$kind" "$cpus"
+	fi
 }
 
 # refusal TAG: the disk $tmp/TAG.img, which nothing boots, ends with 6.
@@ -162,6 +274,9 @@ else
 	done
 fi
 
+echo "# phase times: emulated, the host's /proc/uptime from vmctl's start"
+echo "# (in Bochs 5 ns per instruction), each sampled within ${POLL_S} s"
+echo "# (the poll) after its line shows on the console"
 for kind in extlinux grub; do
 	for cpus in 1 2; do
 		disk_boot "$kind" "$cpus"
