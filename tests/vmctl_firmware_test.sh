@@ -64,21 +64,34 @@ check() {
 has() { grep -q -- "$2" "$1"; echo $?; }
 
 # phase_watch TAG: while the boot runs (as VM fw-TAG), read its console
-# every POLL_S; the first time it shows each line of $watch, in turn, note
-# the time (/proc/uptime) into TAG.N.t and the VM's figures into
-# TAG.N.json, N from 1.
+# every POLL_S; the first time it shows each line of $watch (a shell
+# pattern, and an ERE for phases_in_order), in turn, note the time
+# (/proc/uptime) into TAG.N.t and the VM's figures into TAG.N.json, N
+# from 1.  No process is started between samples (the rig's host has one
+# CPU, which the vCPU needs): the console is read on one descriptor as it
+# grows, and the poll's sleep is a read of a FIFO that nobody writes.
 phase_watch() {
-	i=0
+	rm -f "$tmp/tick"
+	mkfifo "$tmp/tick"
+	exec 7<"$tmp/$1.out" 8<>"$tmp/tick"
+	i=0 line='' part=''
 	while read -r mark; do
 		i=$((i + 1))
-		until grep -aq -- "$mark" "$tmp/$1.out"; do
-			kill -0 "$vm_pid" 2>/dev/null || return 0
-			sleep "$POLL_S"
+		until case $line in *$mark*) true ;; *) false ;; esac; do
+			if IFS= read -r more <&7; then
+				line=$part$more part=''
+			else
+				# The console's last line so far, not ended yet.
+				part=$part$more line=$part
+				kill -0 "$vm_pid" 2>/dev/null || break 2
+				read -r -t "$POLL_S" more <&8
+			fi
 		done
 		read -r up _ </proc/uptime
 		echo "$up" >"$tmp/$1.$i.t"
 		"$vmctl" stat "fw-$1" --json >"$tmp/$1.$i.json" 2>&1 </dev/null
 	done <"$watch"
+	exec 7<&- 8<&-
 }
 
 # boot TAG ARGS...: vmctl run through the firmware, timed; its phases
