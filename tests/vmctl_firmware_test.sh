@@ -215,16 +215,23 @@ phase_report() {
 		END { printf "%s%s; in all %.2f s, %d exits\n", head, out, pt0 - t0, prev["total"] }'
 }
 
+# skip_unstaged PREFIX CHECK...: those checks skipped, for want of disks.
+skip_unstaged() {
+	prefix=$1
+	shift
+	for what in "$@"; do
+		n=$((n + 1))
+		echo "ok $n ${prefix}_$what # SKIP no disks staged (DISKS=1 stage-payload.sh)"
+		skip=$((skip + 1))
+	done
+}
+
 # disk_boot KIND CPUS: the staged disk KIND booted to its guest, by phase.
 disk_boot() {
 	kind=$1 cpus=$2 img=$here/disks/$1.img tag=$1-$2cpu
 	if [ ! -r "$img" ]; then
-		for c in status_0 booted read_hello write_ok written_in_image \
-			phases_in_order; do
-			n=$((n + 1))
-			echo "ok $n ${tag}_$c # SKIP no disks staged (DISKS=1 stage-payload.sh)"
-			skip=$((skip + 1))
-		done
+		skip_unstaged "$tag" status_0 booted read_hello write_ok \
+			written_in_image phases_in_order
 		return
 	fi
 	# Each phase's end: SeaBIOS hands over to the boot sector; the
@@ -279,11 +286,7 @@ if [ -r "$ext" ]; then
 	refusal cut
 else
 	for c in noactive zeroed cut; do
-		for w in status_6 no_bootable_device; do
-			n=$((n + 1))
-			echo "ok $n ${c}_$w # SKIP no disks staged (DISKS=1 stage-payload.sh)"
-			skip=$((skip + 1))
-		done
+		skip_unstaged "$c" status_6 no_bootable_device
 	done
 fi
 
