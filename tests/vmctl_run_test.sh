@@ -12,7 +12,7 @@ apic=${APIC_GUEST:-$here/apic_guest.elf}
 module=
 [ "${1:-}" = --module ] && module=$2
 tmp=$(mktemp -d)
-n=0 pass=0 fail=0
+. "$here/ktap.sh"
 
 finish() {
 	[ -n "$module" ] && rmmod vmmon 2>/dev/null
@@ -22,16 +22,13 @@ trap finish EXIT
 
 # check NAME WANT_STATUS PATTERN: judge the last run ($tmp/out, $tmp/rc).
 check() {
-	n=$((n + 1))
 	got=$(cat "$tmp/rc")
 	if [ "$got" = "$2" ] && grep -q -- "$3" "$tmp/out"; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
+		ktap_result 0 "$1"
 	else
 		tail -n 20 "$tmp/out" | sed 's/^/# /'
 		echo "# exit status $got, expected $2; expected output matching: $3"
-		echo "not ok $n $1"
-		fail=$((fail + 1))
+		ktap_result 1 "$1"
 	fi
 }
 
@@ -41,8 +38,7 @@ run() {
 	echo $? >"$tmp/rc"
 }
 
-echo "TAP version 13"
-echo "1..42"
+ktap_plan 42
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -80,15 +76,12 @@ for mode in xapic x2apic; do
 	for c in $apic_cases; do
 		# Flat logical destinations are xAPIC's only.
 		[ "$mode.$c" = x2apic.logical_flat ] && continue
-		n=$((n + 1))
 		if grep -q "^ok [0-9]* ${mode}_$c\$" "$tmp/apic"; then
-			echo "ok $n apic_${mode}_$c"
-			pass=$((pass + 1))
+			ktap_result 0 "apic_${mode}_$c"
 		else
 			grep -A 1 " ${mode}_$c\$" "$tmp/apic" | sed 's/^/# /'
 			echo "# the APIC guest did not report ${mode}_$c as ok (vmctl status $(cat "$tmp/apic.rc"))"
-			echo "not ok $n apic_${mode}_$c"
-			fail=$((fail + 1))
+			ktap_result 1 "apic_${mode}_$c"
 		fi
 	done
 done
@@ -171,5 +164,4 @@ echo $? >"$tmp/rc"
 check info_shows_mitigations 0 \
 	"^speculation mitigations *$(cat /sys/class/misc/vmmon/mitigations/active)\$"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+ktap_totals
