@@ -161,6 +161,13 @@ build/unit/x86_walk_test: tests/unit/x86_walk_test.c kmod/x86/x86_walk.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/x86 -o $@ \
 		$< kmod/x86/x86_walk.c
 
+build/unit/memsched_policy_test: tests/unit/memsched_policy_test.c \
+		kmod/memsched/memsched_policy.c kmod/memsched/memsched_policy.h \
+		tests/lib/vmmon_harness.h $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit/shim -Ikmod/memsched -o $@ \
+		$< kmod/memsched/memsched_policy.c
+
 build/unit/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 		include/uapi/vmmon_genl.h include/uapi/vmmon_balloon.h
 	@mkdir -p $(@D)
@@ -176,15 +183,17 @@ build/unit/dev_%_test: tests/unit/dev_%_test.c $(DEV_SRCS) user/vmctl/*.h user/v
 
 # Native suites, each between the markers scripts/ktap-check.sh reads;
 # `make unit-suites` names them for scripts/check.sh.
-UNIT_SUITES := vmx_caps x86_decode x86_walk vmctl_cli \
+UNIT_SUITES := vmx_caps x86_decode x86_walk memsched_policy vmctl_cli \
 	       $(patsubst build/unit/%_test,%,$(DEV_TESTS)) fuzz
 
 unit: build/unit/vmx_caps_test build/unit/x86_decode_test \
-		build/unit/x86_walk_test build/unit/vmctl $(O)/multiboot_hello.elf \
+		build/unit/x86_walk_test build/unit/memsched_policy_test \
+		build/unit/vmctl $(O)/multiboot_hello.elf \
 		$(DEV_TESTS)
 	@tests/suite.sh vmx_caps build/unit/vmx_caps_test
 	@tests/suite.sh x86_decode build/unit/x86_decode_test
 	@tests/suite.sh x86_walk build/unit/x86_walk_test
+	@tests/suite.sh memsched_policy build/unit/memsched_policy_test
 	@MULTIBOOT_KERNEL=$(O)/multiboot_hello.elf \
 		tests/suite.sh vmctl_cli tests/unit/vmctl_cli_test.sh build/unit/vmctl
 	@for t in $(DEV_TESTS); do \
