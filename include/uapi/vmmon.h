@@ -206,6 +206,14 @@ enum vmmon_internal_error {
 						 * could fetch (0: none); an MMIO instruction
 						 * vmmon cannot emulate, or guest memory it
 						 * cannot reach */
+	VMMON_INTERNAL_TASK_SWITCH	= 6,	/* data[0]: the exit qualification
+						 * (new TSS selector, bits 31:30
+						 * the source), [1]: EOPNOTSUPP
+						 * for a 16-bit TSS, ENOENT for
+						 * a TSS, descriptor or stack
+						 * outside RAM, EINVAL for a
+						 * switch the CPU should have
+						 * refused */
 };
 
 /*

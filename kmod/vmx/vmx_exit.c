@@ -134,7 +134,7 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
  * loading one with reserved bits set (or an address beyond MAXPHYADDR)
  * is a #GP of the MOV that loads it, which VM entry would refuse.
  */
-static int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
+int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
 {
 	u64 rsvd = VMX_PDPTE_RSVD |
 		   ~GENMASK_ULL(boot_cpu_data.x86_phys_bits - 1, 0);
@@ -498,6 +498,8 @@ static const struct vmx_exit_kind vmx_exits[] = {
 	[VMX_EXIT_TRIPLE_FAULT] = { vmx_exit_triple_fault, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { vmx_exit_irq_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
 	[VMX_EXIT_NMI_WINDOW] = { vmx_exit_nmi_window, NULL, VMMON_STAT_EXIT_IRQ_WINDOW },
+	[VMX_EXIT_TASK_SWITCH] = { vmx_exit_task_switch, vmx_exit_task_writes,
+				   VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
 	[VMX_EXIT_GETSEC] = VMX_EXIT_KIND_UD,
 	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },

@@ -103,8 +103,6 @@ MODULE_PARM_DESC(max_vpid, "highest VPID given to a vCPU (1-65535, default 65535
 #define VMX_RESET_CS_SELECTOR	0xf000
 #define VMX_RESET_CS_BASE	0xffff0000
 #define VMX_RESET_RFLAGS	X86_EFLAGS_FIXED
-/* The flags RFLAGS defines (SDM 1 3.4.3): not bits 1, 3, 5, 15 or 22-63. */
-#define VMX_RFLAGS_DEFINED	0x3f7fd5ULL
 #define VMX_RESET_CR0		X86_CR0_ET
 #define VMX_RESET_PAT		0x0007040600070406ULL
 #define VMX_AR_CODE		0x9b	/* present, S, execute/read, accessed */

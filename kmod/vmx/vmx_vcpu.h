@@ -15,6 +15,7 @@
 #include "vmx.h"
 #include "vmx_emulate.h"
 #include "vmx_regs.h"
+#include "vmx_task.h"
 #include "vmx_vmcs.h"
 
 struct vmmon_ept;
@@ -23,6 +24,8 @@ struct vmmon_vcpu;
 struct page;
 
 #define VMX_RESET_DR6		0xffff0ff0ULL
+/* The flags RFLAGS defines (SDM 1 3.4.3): not bits 1, 3, 5, 15 or 22-63. */
+#define VMX_RFLAGS_DEFINED	0x3f7fd5ULL
 #define VMX_RESET_DR7		0x400
 /* DR6 (SDM 3B 18.2.3): what a #DB reports; the rest reads as fixed. */
 #define VMX_DR6_TRAP_BITS	GENMASK_ULL(3, 0)	/* B0-B3 */
@@ -217,6 +220,7 @@ struct vmx_vcpu {
 	struct vmx_mmio_op mmio;	/* an MMIO instruction between its exits */
 	struct vmx_paging_state paging;	/* INS and MOVS from a device: to
 					 * translate the RAM address */
+	struct vmx_task_writes task;	/* a task switch's memory writes */
 };
 
 /*
@@ -311,6 +315,7 @@ enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit);
 int vmx_exit_complete(struct vmmon_vcpu *vcpu);
 void vmx_exit_internal(struct vmmon_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3);
 
 /* vmx_emulate.c: MMIO and string I/O, which need guest memory. */
 enum vmx_next vmx_exit_mmio(struct vmmon_vcpu *vcpu,
@@ -319,6 +324,12 @@ enum vmx_next vmx_exit_string_io(struct vmmon_vcpu *vcpu,
 				 const struct vmx_exit *exit);
 int vmx_mmio_complete(struct vmmon_vcpu *vcpu);
 int vmx_string_in_complete(struct vmmon_vcpu *vcpu);
+
+/* vmx_task_switch.c: hardware task switches. */
+enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
+				   const struct vmx_exit *exit);
+enum vmx_next vmx_exit_task_writes(struct vmmon_vcpu *vcpu,
+				   const struct vmx_exit *exit);
 
 /* vmx_pmu.c */
 void vmx_pmu_setup(void);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A hardware task switch between its exit and its end, the state
+ * vmx_task_switch.c keeps in struct vmx_vcpu (its field task).
+ *
+ * The switch is decided and the new task loaded into the VMCS at the
+ * exit, where vmmon may not sleep; the writes to guest memory that it
+ * makes (the old task's state in its TSS, the busy flags, the back link,
+ * an error code on the new stack) may allocate a guest page, so they
+ * are translated and checked then and carried out after the VMCS is put
+ * away, before the guest runs again.
+ */
+#ifndef VMMON_VMX_TASK_H
+#define VMMON_VMX_TASK_H
+
+#include <linux/types.h>
+
+/*
+ * At most: the old TSS's 64 bytes of state and the back link, 4 bytes
+ * of error code (each may cross a page), two busy flags.
+ */
+#define VMX_TASK_MAX_WRITES	8
+#define VMX_TASK_MAX_BYTES	80
+
+struct vmx_task_write {
+	u64 gpa;
+	u8 off;			/* into vmx_task_writes.data */
+	u8 len;
+};
+
+struct vmx_task_writes {
+	unsigned int nr;
+	unsigned int used;	/* bytes of data */
+	struct vmx_task_write w[VMX_TASK_MAX_WRITES];
+	u8 data[VMX_TASK_MAX_BYTES];
+};
+
+#endif /* VMMON_VMX_TASK_H */
