@@ -51,7 +51,7 @@ TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
 		vmmon_long_test vmmon_cpu_test vmmon_vmm32_test vmctl_console_test \
-		vmmon_genl_test vmmon_balloon_test
+		vmmon_genl_test vmmon_balloon_test vmmon_task_test
 
 .PHONY: all module userspace unit unit-suites check check-host demo sparse install \
 	install-files dkms-install dkms-uninstall sign deb \
