@@ -17,8 +17,9 @@ pkgs=(
 	bochs bochsbios vgabios bochs-term qemu-system-x86
 	busybox-static isolinux syslinux-common genisoimage cpio xz-utils zstd kmod
 	# The disk images SeaBIOS boots (scripts/mkdisk.sh), built unprivileged:
-	# partition table, FAT and ext2 file systems, both boot loaders.
-	fdisk dosfstools mtools syslinux grub-pc-bin seabios
+	# partition table, ext2 file systems, both boot loaders (extlinux
+	# installed by a QEMU guest).
+	fdisk e2fsprogs extlinux grub-pc-bin seabios
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	# What the unpacked kernel build trees run: linux-kbuild's libraries,
 	# pahole for the 6.12 modules' BTF, openssl and dkms for signing and

@@ -3,12 +3,17 @@
 # Build a raw disk image that a PC firmware (SeaBIOS) boots, for issue 14's
 # `vmctl run disk.img`, without root, loop devices or mounts: the partition
 # table is sfdisk's on the image file, the file systems are written into
-# the file at the partition's offset by their own tools.
-#   extlinux    MBR: syslinux's mbr.bin, one active FAT16 partition at
-#               1 MiB with SYSLINUX installed by `syslinux --offset`
-#               (extlinux proper installs only onto a mounted file system;
-#               syslinux is the same loader for FAT, and installs onto a
-#               file), syslinux.cfg, the kernel and the initramfs
+# the file at the partition's offset by mke2fs.
+#   extlinux    MBR: syslinux's mbr.bin, one active ext2 partition at
+#               1 MiB (mke2fs -d) holding the kernel, the initramfs and
+#               /boot/extlinux/extlinux.conf, with EXTLINUX installed by
+#               scripts/extlinux-install.sh (extlinux --install works only
+#               on a mounted file system: a throwaway QEMU guest runs it).
+#               ext2, not ext4: SYSLINUX 6.04 reads a file of ext4 extents
+#               with holes, which mke2fs -d makes of every all-zero block,
+#               as an I/O error ("Loading /boot/vmlinuz... failed"), and
+#               block-mapped files with holes well; and without a journal
+#               the guest's writes can be made repeatable.
 #   grub        MBR: GRUB's boot.img, its core.img (grub-mkimage: biosdisk,
 #               part_msdos, ext2, serial, linux, normal, echo) in the gap
 #               after the MBR, one ext2 partition at 1 MiB (mke2fs -d) holding
@@ -21,10 +26,11 @@
 # the initramfs (busybox, tests/guest/disk-init) prints it and writes
 # written.txt back ("vmmon-disk written by KIND"), then powers off. The
 # console is COM1 at 115200, the boot loaders' too.
-# Byte-for-byte repeatable: fixed times, volume IDs, UUID and hash seed.
+# Byte-for-byte repeatable: fixed times, volume IDs, UUID and hash seed
+# (extlinux-install.sh resets what its guest stamps).
 # Needs: scripts/kernel-fetch.sh 6.1-cloud done (unless --kernel), and
-# from install-deps.sh busybox-static, cpio, kmod, fdisk, dosfstools,
-# mtools, syslinux, syslinux-common, grub-pc-bin, e2fsprogs.
+# from install-deps.sh busybox-static, cpio, kmod, fdisk, syslinux-common,
+# extlinux, qemu-system-x86, grub-pc-bin, e2fsprogs.
 # Usage: mkdisk.sh --kind extlinux|grub|nobootable|zeroed|truncated
 #                  --out FILE [--kernel VMLINUZ]
 # VMLINUZ: a kernel fetched by kernel-fetch.sh; its folder's kver and
@@ -61,8 +67,6 @@ kernel_dir=$(cd "$(dirname "$kernel")" && pwd)
 kver=$(cat "$kernel_dir/kver")
 moddir=$kernel_dir/root/lib/modules/$kver
 
-# The time mtools and syslinux write into FAT (which starts in 1980).
-export SOURCE_DATE_EPOCH=946684800
 SECTOR=512
 MIB=1048576
 # The partition starts at 1 MiB, as fdisk puts it: the gap before it holds
@@ -72,6 +76,9 @@ PART_START=2048
 SPARE_MIB=4
 SYSLINUX_MBR=/usr/lib/syslinux/mbr/mbr.bin
 GRUB_DIR=/usr/lib/grub/i386-pc
+# Where EXTLINUX and its configuration go, as Debian's extlinux-update
+# puts them.
+EXTLINUX_DIR=/boot/extlinux
 # GRUB's last words before the kernel runs (its 32-bit entry skips the
 # setup code that says "Probing EDD"): where tests/vmctl_firmware_test.sh
 # ends the loader's phase.
@@ -86,7 +93,10 @@ trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
 initramfs_busybox "$rootfs"
 install -m 755 "$top/tests/guest/disk-init" "$rootfs/init"
-for m in virtio_pci virtio_blk vfat nls_cp437 nls_ascii; do
+# ext4 mounts the ext2 partition; in the plain kernels it is a module,
+# whose mount also wants the crc32c it does not depend on (the cloud
+# kernels build both in: nothing to add).
+for m in virtio_pci virtio_blk ext4 crc32c_generic; do
 	initramfs_module "$rootfs" "$moddir" "$m"
 done
 initramfs_pack "$rootfs" "$work/initrd.img"
@@ -118,38 +128,49 @@ partition() {
 	EOF
 }
 
+# ext_fs TYPE UUID: the partition's file system, written by mke2fs into
+# the image at the partition's offset from $stage, every time and owner
+# fixed.
+ext_fs() {
+	chmod -R go-w "$stage"
+	find "$stage" -exec touch -h -d @0 {} +
+	E2FSPROGS_FAKE_TIME=1 mke2fs -q -F -t "$1" -L vmmon-disk -U "$2" \
+		-E root_owner=0:0,hash_seed=766d6d6f-6e2d-6469-736b-2d6861736830,offset=$((PART_START * SECTOR)) \
+		-d "$stage" "$img" $((part_sectors / 2))k >/dev/null
+	# mke2fs copies the files' change times, which touch cannot set.
+	(cd "$stage" && find . -mindepth 1) | sed 's/^\.\(.*\)/set_inode_field \1 ctime @0/' |
+		debugfs -w -f - "$img?offset=$((PART_START * SECTOR))" >/dev/null 2>&1
+}
+
+stage=$work/stage
+mkdir -p "$stage/boot"
+cp "$kernel" "$stage/boot/vmlinuz"
+cp "$work/initrd.img" "$stage/boot/"
+cp "$work/hello.txt" "$stage/"
+
 case $loader in
 extlinux)
 	active=y
 	[ "$kind" = nobootable ] && active=
-	partition e "$active"		# W95 FAT16 (LBA)
-	# FAT16 written into the file at the partition (its hidden sectors,
-	# the partition's start, are what SYSLINUX's boot sector adds).
-	mkfs.fat -F 16 -n VMMON-DISK --invariant \
-		--offset $PART_START -h $PART_START "$img" $((part_sectors / 2)) >/dev/null
-	cat >"$work/syslinux.cfg" <<-EOF
+	partition 83 "$active"		# Linux
+	mkdir -p "$stage$EXTLINUX_DIR"
+	cat >"$stage$EXTLINUX_DIR/extlinux.conf" <<-EOF
 	SERIAL 0 115200
 	DEFAULT vmmon
 	PROMPT 0
 	TIMEOUT 0
 	LABEL vmmon
-	  LINUX /vmlinuz
-	  INITRD /initrd.img
-	  APPEND $cmdline vmmon.fs=vfat
+	  LINUX /boot/vmlinuz
+	  INITRD /boot/initrd.img
+	  APPEND $cmdline vmmon.fs=ext2
 	EOF
-	fat="$img@@$((PART_START * SECTOR))"
-	mcopy -i "$fat" "$kernel" ::/vmlinuz
-	mcopy -i "$fat" "$work/initrd.img" "$work/syslinux.cfg" "$work/hello.txt" ::/
-	syslinux --install --offset $((PART_START * SECTOR)) "$img"
+	ext_fs ext2 766d6d6f-6e2d-6469-736b-2d6578746c78
+	"$top/scripts/extlinux-install.sh" "$img" $PART_START "$kernel" "$EXTLINUX_DIR"
 	dd if="$SYSLINUX_MBR" of="$img" bs=$MBR_CODE_BYTES count=1 conv=notrunc status=none
 	;;
 grub)
 	partition 83			# Linux
-	stage=$work/stage
 	mkdir -p "$stage/boot/grub"
-	cp "$kernel" "$stage/boot/vmlinuz"
-	cp "$work/initrd.img" "$stage/boot/"
-	cp "$work/hello.txt" "$stage/"
 	cat >"$stage/boot/grub/grub.cfg" <<-EOF
 	serial --unit=0 --speed=115200
 	terminal_input serial
@@ -161,16 +182,8 @@ grub)
 		echo "$GRUB_LOADED"
 	}
 	EOF
-	chmod -R go-w "$stage"
-	find "$stage" -exec touch -h -d @0 {} +
-	# ext2: the guest kernel mounts it with its built-in ext4.
-	E2FSPROGS_FAKE_TIME=1 mke2fs -q -F -t ext2 -L vmmon-disk \
-		-U 766d6d6f-6e2d-6469-736b-2d6772756230 \
-		-E root_owner=0:0,hash_seed=766d6d6f-6e2d-6469-736b-2d6861736830,offset=$((PART_START * SECTOR)) \
-		-d "$stage" "$img" $((part_sectors / 2))k >/dev/null
-	# mke2fs copies the files' change times, which touch cannot set.
-	(cd "$stage" && find . -mindepth 1) | sed 's/^\.\(.*\)/set_inode_field \1 ctime @0/' |
-		debugfs -w -f - "$img?offset=$((PART_START * SECTOR))" >/dev/null 2>&1
+	# ext2: the guest kernel mounts it with its ext4 driver.
+	ext_fs ext2 766d6d6f-6e2d-6469-736b-2d6772756230
 	# core.img with every module it needs (none are on the disk), its
 	# prefix the partition. boot.img loads core.img's first sector from
 	# sector 1 and that sector the rest from sector 2, the defaults

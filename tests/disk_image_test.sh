@@ -7,8 +7,7 @@
 #   extlinux, grub (1 and 2 CPUs): the boot loader's banner, the guest's
 #       marker, the line it read from its root partition, its write, QEMU
 #       ended by the guest's power-off, and written.txt read back from the
-#       image without mounting it (mtools for FAT, debugfs for ext2, at the
-#       partition's offset)
+#       image without mounting it (debugfs at the partition's offset)
 #   nobootable, zeroed, truncated: SeaBIOS's "No bootable device." with no
 #       guest marker; SeaBIOS then retries for ever, so the test ends QEMU.
 # Each boot's wall time is printed, with when its milestones showed on the
@@ -137,13 +136,8 @@ expect() {
 	fi
 }
 
-# written KIND IMG: written.txt from the image's partition.
-written() {
-	case $1 in
-	extlinux) mtype -i "$2@@$PART_OFFSET" ::/written.txt ;;
-	grub) debugfs -R 'cat /written.txt' "$2?offset=$PART_OFFSET" 2>/dev/null ;;
-	esac
-}
+# written IMG: written.txt from the image's partition (ext2).
+written() { debugfs -R 'cat /written.txt' "$1?offset=$PART_OFFSET" 2>/dev/null; }
 
 # The kernel the images carry.
 "$top/scripts/kernel-fetch.sh" 6.1-cloud >"$tmp/kernel-fetch.log" 2>&1 ||
@@ -182,7 +176,7 @@ for kind in extlinux grub; do
 			show "$log"
 			ktap_result 1 "$name: it wrote and powered off"
 		fi
-		got=$(written "$kind" "$img" 2>&1)
+		got=$(written "$img" 2>&1)
 		if [ "$got" = "vmmon-disk written by $kind" ]; then
 			ktap_result 0 "$name: written.txt is in the image"
 		else
