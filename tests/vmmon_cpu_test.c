@@ -1483,6 +1483,195 @@ VMMON_TEST(lapic_msrs_go_to_userspace)
 }
 
 /*
+ * x2APIC EOIs taken in vmmon (VMMON_APIC_EOI_IN_KERNEL): the host plays
+ * the LAPIC model, keeping ISR, TMR and IRR in the run page.  Each EOI
+ * below is one step; the host sets the registers before it and checks
+ * what vmmon did after it.
+ */
+enum eoi_step {
+	EOI_EDGE_IN_KERNEL = 1,	/* ISR 0x51, 0x31: 0x51 cleared, no exit */
+	EOI_LEVEL_TO_USER,	/* ISR 0x31 level: VMMON_EXIT_MSR, ISR kept */
+	EOI_IRR_WAITING,	/* ISR 0x52, IRR 0x22: cleared, VMMON_EXIT_EOI */
+	EOI_NONE_IN_SERVICE,	/* ISR empty: no exit; EOI of 1 still #GPs */
+	EOI_SHARING_OFF,	/* flags 0: VMMON_EXIT_MSR */
+};
+
+static void guest_x2apic_eoi(void)
+{
+	guest_catch_all();
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) |
+				  APIC_BASE_EXTD), NO_FAULT);
+	GUEST_SYNC(EOI_EDGE_IN_KERNEL);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);
+	GUEST_SYNC(EOI_LEVEL_TO_USER);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);
+	GUEST_SYNC(EOI_IRR_WAITING);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);
+	GUEST_SYNC(EOI_NONE_IN_SERVICE);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);
+	/* A nonzero EOI is the LAPIC model's to refuse: an exit, then #GP. */
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 1), VEC_GP);
+	GUEST_SYNC(EOI_SHARING_OFF);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_X2APIC_EOI, 0), NO_FAULT);
+	GUEST_DONE();
+}
+
+static void vec_set(__u32 *bits, unsigned int vector)
+{
+	bits[vector / 32] |= 1U << (vector % 32);
+}
+
+static bool vec_only(const __u32 *bits, int vector)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMMON_APIC_VEC_WORDS; i++)
+		if (bits[i] != (vector >= 0 && (unsigned int)vector / 32 == i ?
+				1U << (vector % 32) : 0))
+			return false;
+	return true;
+}
+
+/* Run to GUEST_SYNC(@step), with no exit to userspace on the way. */
+static void eoi_step_sync(struct __test_metadata *_metadata,
+			  struct vmmon_guest *g, uint64_t step)
+{
+	struct vmmon_ucall uc;
+
+	if (run_to_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], step);
+}
+
+VMMON_TEST(x2apic_eoi_taken_in_vmmon)
+{
+	const struct cpuid_table t = {
+		.hdr.nent = 1,
+		.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
+			 .ecx = CPUID1_ECX_X2APIC } },
+	};
+	struct vmmon_apic_vectors *apic;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_x2apic_eoi, 0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	apic = &g.run->apic;
+	apic->flags = VMMON_APIC_EOI_IN_KERNEL;
+	/* The notice of x2APIC mode, then the first step. */
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
+	EXPECT_EQ(g.run->msr.index, (__u32)MSR_APIC_BASE);
+	eoi_step_sync(_metadata, &g, EOI_EDGE_IN_KERNEL);
+
+	vec_set(apic->isr, 0x51);
+	vec_set(apic->isr, 0x31);
+	vec_set(apic->tmr, 0x31);
+	eoi_step_sync(_metadata, &g, EOI_LEVEL_TO_USER);
+	EXPECT_TRUE(vec_only(apic->isr, 0x31));
+
+	/* Level-triggered: the model's, with ISR as it was. */
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
+	EXPECT_EQ(g.run->msr.index, (__u32)MSR_X2APIC_EOI);
+	EXPECT_TRUE(g.run->msr.is_write);
+	EXPECT_TRUE(vec_only(apic->isr, 0x31));
+	apic->isr[0x31 / 32] = 0;		/* the model's EOI */
+	apic->tmr[0x31 / 32] = 0;
+	eoi_step_sync(_metadata, &g, EOI_IRR_WAITING);
+
+	vec_set(apic->isr, 0x52);
+	vec_set(apic->irr, 0x22);
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_EOI));
+	EXPECT_TRUE(vec_only(apic->isr, -1));
+	EXPECT_TRUE(vec_only(apic->irr, 0x22));
+	apic->irr[0x22 / 32] = 0;
+	eoi_step_sync(_metadata, &g, EOI_NONE_IN_SERVICE);
+
+	/* The nonzero write: the model refuses it. */
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
+	EXPECT_EQ(g.run->msr.index, (__u32)MSR_X2APIC_EOI);
+	EXPECT_EQ(g.run->msr.data, 1u);
+	g.run->msr.error = 1;
+	eoi_step_sync(_metadata, &g, EOI_SHARING_OFF);
+
+	apic->flags = 0;
+	vec_set(apic->isr, 0x53);
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
+	EXPECT_EQ(g.run->msr.index, (__u32)MSR_X2APIC_EOI);
+	EXPECT_TRUE(vec_only(apic->isr, 0x53));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * The same in xAPIC mode, where EOI is a 32-bit MOV to the APIC page
+ * (0xfee000b0): taken in vmmon; other registers, other sizes, and the
+ * EOI without VMMON_APIC_EOI_IN_KERNEL remain MMIO exits.
+ */
+#define APIC_PAGE_GVA	0x50000000ULL
+#define APIC_PAGE_GPA	0xfee00000ULL
+#define XAPIC_TPR	0x80
+#define XAPIC_EOI	0xb0
+
+enum xapic_eoi_step {
+	XAPIC_EOI_IN_KERNEL = 1,
+	XAPIC_OTHER_WRITES,
+	XAPIC_EOI_SHARING_OFF,
+};
+
+static void guest_xapic_eoi(void)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)APIC_PAGE_GVA;
+
+	GUEST_SYNC(XAPIC_EOI_IN_KERNEL);
+	apic[XAPIC_EOI / 4] = 0;
+	GUEST_SYNC(XAPIC_OTHER_WRITES);
+	apic[XAPIC_TPR / 4] = 0x10;
+	*(volatile uint8_t *)(APIC_PAGE_GVA + XAPIC_EOI) = 0;
+	GUEST_SYNC(XAPIC_EOI_SHARING_OFF);
+	apic[XAPIC_EOI / 4] = 0;
+	GUEST_DONE();
+}
+
+/* Run to the guest's next MMIO write: @offset in the APIC page, @len bytes. */
+static void expect_apic_write(struct __test_metadata *_metadata,
+			      struct vmmon_guest *g, unsigned int offset,
+			      unsigned int len)
+{
+	if (!run_to_exit(_metadata, g, VMMON_EXIT_MMIO))
+		return;
+	EXPECT_EQ(g->run->mmio.phys_addr, APIC_PAGE_GPA + offset);
+	EXPECT_EQ(g->run->mmio.len, len);
+	EXPECT_TRUE(g->run->mmio.is_write);
+}
+
+VMMON_TEST(xapic_eoi_taken_in_vmmon)
+{
+	struct vmmon_apic_vectors *apic;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_xapic_eoi, 0, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, APIC_PAGE_GVA, APIC_PAGE_GPA));
+	apic = &g.run->apic;
+	apic->flags = VMMON_APIC_EOI_IN_KERNEL;
+	eoi_step_sync(_metadata, &g, XAPIC_EOI_IN_KERNEL);
+	vec_set(apic->isr, 0x61);
+	eoi_step_sync(_metadata, &g, XAPIC_OTHER_WRITES);
+	EXPECT_TRUE(vec_only(apic->isr, -1));
+
+	vec_set(apic->isr, 0x62);
+	expect_apic_write(_metadata, &g, XAPIC_TPR, 4);
+	expect_apic_write(_metadata, &g, XAPIC_EOI, 1);
+	EXPECT_TRUE(vec_only(apic->isr, 0x62));
+	eoi_step_sync(_metadata, &g, XAPIC_EOI_SHARING_OFF);
+
+	apic->flags = 0;
+	expect_apic_write(_metadata, &g, XAPIC_EOI, 4);
+	EXPECT_TRUE(vec_only(apic->isr, 0x62));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
  * Device memory reached with more than MOV (issue 11, "MMIO
  * instructions"): read-modify-writes, LOCK BTS, TEST, ADD with its
  * flags, XCHG, REP STOS and REP MOVS, each access one exit answered by a

@@ -186,6 +186,9 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_HYPERCALL	= 8,	/* VMCALL: run.hypercall; RIP is past it */
 	VMMON_EXIT_IRQ_WINDOW	= 9,	/* the guest can take an interrupt now */
 	VMMON_EXIT_MSR		= 10,	/* RDMSR/WRMSR for userspace: run.msr */
+	VMMON_EXIT_EOI		= 11,	/* vmmon took an EOI and IRR is not
+					 * empty: run.apic; RIP is past the
+					 * guest's instruction */
 };
 
 #define VMMON_IO_OUT		0
@@ -264,6 +267,23 @@ enum vmmon_internal_error {
  *                           notice so that the LAPIC follows (enabled,
  *                           disabled, x2APIC mode); @msr.error is ignored
  *
+ * The guest's EOI stays in vmmon when userspace keeps its local APIC's
+ * ISR, TMR and IRR in @apic and sets VMMON_APIC_EOI_IN_KERNEL there: in
+ * x2APIC mode a WRMSR of 0 to 0x80b, in xAPIC mode a 32-bit MOV to
+ * offset 0xb0 of the page IA32_APIC_BASE names.  vmmon clears the
+ * highest ISR bit itself, as the APIC does (SDM 3A 11.8.5), and enters
+ * the guest again, unless that vector's TMR bit is set (a level-
+ * triggered EOI, which the I/O APIC must hear of: VMMON_EXIT_MSR or
+ * VMMON_EXIT_MMIO as without the flag, ISR left alone) or IRR holds a
+ * vector after the clear (VMMON_EXIT_EOI: the EOI is done, userspace
+ * injects what may now be deliverable).  vmmon only
+ * reads TMR and IRR and only clears ISR bits, and only inside RUN; the
+ * vCPU's own thread moves vectors from IRR to ISR between RUNs.  A
+ * thread that sets an IRR bit while the vCPU runs and then reads ISR to
+ * decide whether to kick it must order the two with a full barrier:
+ * vmmon clears ISR with a locked instruction before it reads IRR, so
+ * one side always sees the other's write.
+ *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
  * next RUN puts @hypercall.ret (in) into RAX.
@@ -280,6 +300,23 @@ enum vmmon_internal_error {
  * before RUN is not lost (a signal that lands during RUN ends it anyway).
  */
 #define VMMON_IO_DATA_MAX	2048
+
+/* run.apic.flags (in): vmmon takes the guest's EOIs against run.apic. */
+#define VMMON_APIC_EOI_IN_KERNEL	(1U << 0)
+#define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
+
+/*
+ * struct vmmon_apic_vectors - run.apic: a local APIC's in-service,
+ * trigger-mode and request registers, vector v in bit v % 32 of word
+ * v / 32, shared with vmmon (see VMMON_EXIT_EOI above).
+ */
+struct vmmon_apic_vectors {
+	__u32 flags;
+	__u32 pad;
+	__u32 isr[VMMON_APIC_VEC_WORDS];
+	__u32 tmr[VMMON_APIC_VEC_WORDS];
+	__u32 irr[VMMON_APIC_VEC_WORDS];
+};
 
 struct vmmon_run {
 	__u32 exit_reason;
@@ -327,6 +364,7 @@ struct vmmon_run {
 		__u8 padding[256];
 	};
 	__u8 data[VMMON_IO_DATA_MAX];	/* I/O data lands here (io.data_offset) */
+	struct vmmon_apic_vectors apic;	/* in and out: see above */
 };
 
 /* Limits of one VM's guest-physical memory. */

@@ -238,7 +238,11 @@ static enum vmx_next vmx_mmio_store(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	const struct vmx_mmio_op *op = &vx->mmio;
+	enum vmx_next next;
 
+	if (vmx_apic_is_xapic_eoi(vx, op->gpa, op->insn.size) &&
+	    vmx_apic_eoi(vcpu, op->insn.len, &next))
+		return next;
 	vmx_mmio_exit(vcpu->run, op->gpa, op->insn.size, true,
 		      x86_mmio_store_data(&op->insn, *vmx_gpr(vx, op->insn.reg)));
 	vmx_insn_done(vx, op->insn.len);

@@ -97,20 +97,28 @@ static enum vmx_next vmx_msr_to_user(struct vmmon_vcpu *vcpu,
 	return VMX_NEXT_USER;
 }
 
+#define VMX_MSR_X2APIC_EOI	0x80b
+
 static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 				  const struct vmx_exit *exit, bool write)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u32 index = vx->regs.rcx;
 	u64 data, old_apic_base = vx->apic_base;
+	enum vmx_next next;
 
 	if (!vmx_msr_offered(vcpu, index))
 		return vmx_fault(vx, X86_TRAP_GP);
 	data = write ? (vx->regs.rdx << 32) | (u32)vx->regs.rax : 0;
-	if (vmx_msr_for_user(vcpu, index))
+	if (vmx_msr_for_user(vcpu, index)) {
+		/* A nonzero EOI is userspace's too: it gives the #GP. */
+		if (write && index == VMX_MSR_X2APIC_EOI && !data &&
+		    vmx_apic_eoi(vcpu, exit->insn_len, &next))
+			return next;
 		return vmx_msr_to_user(vcpu, exit, index, data, write ?
 				       VMX_PENDING_MSR_WRITE :
 				       VMX_PENDING_MSR_READ);
+	}
 	if (write) {
 		if (vmx_msr_write(vcpu, index, data, false))
 			return vmx_fault(vx, X86_TRAP_GP);

@@ -350,6 +350,18 @@ static inline void vmx_pmu_before_entry(struct vmx_vcpu *vx)
 void vmx_msr_init(struct vmmon_vcpu *vcpu);
 bool vmx_msr_offered(struct vmmon_vcpu *vcpu, u32 index);
 bool vmx_msr_for_user(struct vmmon_vcpu *vcpu, u32 index);
+
+/*
+ * vmx_apic.c: the guest's EOI (an instruction of @insn_len bytes), taken
+ * against the ISR userspace keeps in the run page when it lets vmmon
+ * (VMMON_APIC_EOI_IN_KERNEL); false when userspace must have it as an
+ * exit.  True: the instruction is done, *@next says what follows.
+ */
+bool vmx_apic_eoi(struct vmmon_vcpu *vcpu, unsigned int insn_len,
+		  enum vmx_next *next);
+/* Whether a write of @size bytes at @gpa is the xAPIC EOI register. */
+bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
+			   unsigned int size);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);

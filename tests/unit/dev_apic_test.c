@@ -516,6 +516,38 @@ TEST(isr_nesting_eoi_order)
 	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x99));
 }
 
+/*
+ * ISR, TMR and IRR moved to memory the module shares (the run page):
+ * the state comes along, and a bit the module clears there (its EOI) is
+ * what the model sees.
+ */
+TEST(shared_vectors_follow_the_module)
+{
+	struct lapic_vectors shared;
+
+	setup();
+	linux_setup(0);
+	send_ipi(0, 0, ICR_FIXED(0x41) | ICR_SH(APIC_SH_SELF));
+	EXPECT_EQ(take(0), 0x41);
+	send_ipi(0, 0, ICR_FIXED(0x42) | ICR_SH(APIC_SH_SELF));
+	memset(&shared, 0xa5, sizeof(shared));
+	lapic_share_vectors(&t.lapic[0], &shared);
+	EXPECT_TRUE(vec_bit(0, LAPIC_ISR, 0x41));
+	EXPECT_TRUE(vec_bit(0, LAPIC_IRR, 0x42));
+	EXPECT_TRUE(!vec_bit(0, LAPIC_ISR, 0x42));
+	EXPECT_EQ(lapic_pending(&t.lapic[0]), -1);
+	/* The module's EOI of 0x41: 0x42 is deliverable. */
+	shared.isr[0x41 / 32] &= ~(1u << (0x41 % 32));
+	EXPECT_EQ(rd(0, LAPIC_PPR), 0u);
+	EXPECT_EQ(take(0), 0x42);
+	EXPECT_TRUE(((shared.isr[0x42 / 32] >> (0x42 % 32)) & 1) != 0);
+	/* A level-triggered vector lands in the shared TMR. */
+	wr(0, LAPIC_LVT_LINT0, LVT_FIXED_LEVEL(0x43));
+	lapic_set_lint(&t.lapic[0], LVT_LINT0, 1);
+	EXPECT_TRUE(((shared.tmr[0x43 / 32] >> (0x43 % 32)) & 1) != 0);
+	EXPECT_TRUE(((shared.irr[0x43 / 32] >> (0x43 % 32)) & 1) != 0);
+}
+
 TEST(illegal_vectors)
 {
 	setup_linux(0, 1);

@@ -123,7 +123,7 @@ static int vec_highest(const uint32_t *bits)
 /* SDM 11.8.3.1: the higher of TPR and the class of the highest ISR bit. */
 static uint32_t lapic_ppr(const struct lapic *l)
 {
-	int isrv = vec_highest(l->isr);
+	int isrv = vec_highest(l->vec->isr);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & LAPIC_PRIO_CLASS;
 
 	if ((l->tpr & LAPIC_PRIO_CLASS) >= isr_class)
@@ -142,7 +142,7 @@ int lapic_pending(const struct lapic *l)
 
 	if (!lapic_hw_enabled(l) || !lapic_enabled(l))
 		return -1;
-	vector = vec_highest(l->irr);
+	vector = vec_highest(l->vec->irr);
 	if (vector < 0 ||
 	    ((uint32_t)vector & LAPIC_PRIO_CLASS) <=
 	    (lapic_ppr(l) & LAPIC_PRIO_CLASS))
@@ -181,11 +181,19 @@ static bool lapic_raise(struct lapic *l, uint8_t vector, bool level_trigger)
 		lapic_error(l, LAPIC_ESR_RECV_ILLEGAL);
 		return false;
 	}
-	vec_set(l->irr, vector);
+	vec_set(l->vec->irr, vector);
 	if (level_trigger)
-		vec_set(l->tmr, vector);
+		vec_set(l->vec->tmr, vector);
 	else
-		vec_clear(l->tmr, vector);
+		vec_clear(l->vec->tmr, vector);
+	/*
+	 * The IRR bit before the ISR read in lapic_update(): the module
+	 * may clear an ISR bit (the guest's EOI) while this vCPU runs, and
+	 * reads IRR after that.  With this barrier either it sees the new
+	 * bit and returns to the vCPU's thread, or lapic_update() sees the
+	 * ISR bit gone and kicks.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	lapic_update(l);
 	return true;
 }
@@ -222,9 +230,9 @@ static void lapic_reset(struct lapic *l)
 	l->ldr = 0;
 	l->dfr = LAPIC_DFR_FLAT | LAPIC_DFR_RESERVED;
 	l->svr = LAPIC_SVR_RESET;
-	memset(l->isr, 0, sizeof(l->isr));
-	memset(l->tmr, 0, sizeof(l->tmr));
-	memset(l->irr, 0, sizeof(l->irr));
+	memset(l->vec->isr, 0, sizeof(l->vec->isr));
+	memset(l->vec->tmr, 0, sizeof(l->vec->tmr));
+	memset(l->vec->irr, 0, sizeof(l->vec->irr));
 	l->esr = 0;
 	l->esr_pending = 0;
 	l->icr_low = 0;
@@ -422,14 +430,14 @@ static void lapic_lint_eoi(struct lapic *l, uint8_t vector)
 
 static void lapic_eoi(struct lapic *l)
 {
-	int vector = vec_highest(l->isr);
+	int vector = vec_highest(l->vec->isr);
 
 	if (vector < 0)
 		return;
-	vec_clear(l->isr, vector);
+	vec_clear(l->vec->isr, vector);
 	lapic_update(l);
 	/* Level-triggered: the sources re-deliver lines still asserted. */
-	if (vec_test(l->tmr, vector)) {
+	if (vec_test(l->vec->tmr, vector)) {
 		lapic_lint_eoi(l, vector);
 		apic_bus_eoi(l->bus, vector);
 	}
@@ -521,11 +529,11 @@ static uint32_t lapic_read(const struct lapic *l, unsigned int offset)
 	case LAPIC_SVR:
 		return l->svr;
 	case LAPIC_ISR ... LAPIC_TMR - 1:
-		return l->isr[(offset - LAPIC_ISR) / LAPIC_REG_STRIDE];
+		return l->vec->isr[(offset - LAPIC_ISR) / LAPIC_REG_STRIDE];
 	case LAPIC_TMR ... LAPIC_IRR - 1:
-		return l->tmr[(offset - LAPIC_TMR) / LAPIC_REG_STRIDE];
+		return l->vec->tmr[(offset - LAPIC_TMR) / LAPIC_REG_STRIDE];
 	case LAPIC_IRR ... LAPIC_ESR - 1:
-		return l->irr[(offset - LAPIC_IRR) / LAPIC_REG_STRIDE];
+		return l->vec->irr[(offset - LAPIC_IRR) / LAPIC_REG_STRIDE];
 	case LAPIC_ESR:
 		return l->esr;
 	case LAPIC_ICR_LOW:
@@ -793,10 +801,10 @@ void lapic_set_base(struct lapic *l, uint64_t base)
 void lapic_accept(struct lapic *l, uint8_t vector)
 {
 	/* Only a vector actually requested moves; anything else is a no-op. */
-	if (!vec_test(l->irr, vector))
+	if (!vec_test(l->vec->irr, vector))
 		return;
-	vec_clear(l->irr, vector);
-	vec_set(l->isr, vector);
+	vec_clear(l->vec->irr, vector);
+	vec_set(l->vec->isr, vector);
 }
 
 bool lapic_take_nmi(struct lapic *l)
@@ -965,6 +973,7 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 {
 	assert(cpu < APIC_BUS_MAX_CPUS);
 	memset(l, 0, sizeof(*l));
+	l->vec = &l->own;
 	l->cpu = cpu;
 	l->bus = bus;
 	l->clock = clock;
@@ -978,4 +987,10 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 	bus->lapics[cpu] = l;
 	if (bus->nr_cpus <= cpu)
 		bus->nr_cpus = cpu + 1;
+}
+
+void lapic_share_vectors(struct lapic *l, struct lapic_vectors *shared)
+{
+	*shared = *l->vec;
+	l->vec = shared;
 }

@@ -151,6 +151,13 @@
 #define LAPIC_DIV_HIGH		0x8
 #define LAPIC_DIV_BY_1		0x7	/* 3-bit code of divide by 1 */
 
+/* In-service, trigger-mode and request registers, vector v in bit v % 32. */
+struct lapic_vectors {
+	uint32_t isr[LAPIC_VEC_REGS];
+	uint32_t tmr[LAPIC_VEC_REGS];
+	uint32_t irr[LAPIC_VEC_REGS];
+};
+
 enum lapic_lvt {
 	LVT_TIMER,
 	LVT_THERMAL,
@@ -173,9 +180,8 @@ struct lapic {
 	uint32_t ldr;
 	uint32_t dfr;
 	uint32_t svr;
-	uint32_t isr[LAPIC_VEC_REGS];
-	uint32_t tmr[LAPIC_VEC_REGS];
-	uint32_t irr[LAPIC_VEC_REGS];
+	struct lapic_vectors own;	/* until lapic_share_vectors() */
+	struct lapic_vectors *vec;	/* own, or the module's run page */
 	uint32_t esr;			/* latched by the last ESR write */
 	uint32_t esr_pending;		/* errors seen since */
 	uint32_t icr_low;
@@ -202,6 +208,16 @@ struct lapic {
  */
 void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 		struct apic_bus *bus, struct vm_clock *clock);
+
+/*
+ * Keep ISR, TMR and IRR at @shared from now on (their values move
+ * there): the vCPU's run page, where the kernel module takes the
+ * guest's EOIs of edge-triggered vectors (x2APIC and xAPIC) by clearing
+ * the highest ISR bit itself while the vCPU runs.  For that, lapic_raise() orders
+ * its IRR store before its ISR read with a full barrier (see the
+ * module's VMMON_EXIT_EOI).
+ */
+void lapic_share_vectors(struct lapic *l, struct lapic_vectors *shared);
 
 /*
  * The MMIO page (bus_access_fn, opaque = the struct lapic), also called

@@ -368,8 +368,10 @@ static int vm_apics(struct vm *vm)
 	vm->apic_bus.opaque = vm;
 	/* The rate CPUID.15H gives the guest: TSC-deadline mode needs it. */
 	vm->apic_bus.tsc_khz = vm->tsc_khz;
-	for (i = 0; i < vm->nr_vcpus; i++)
+	for (i = 0; i < vm->nr_vcpus; i++) {
 		lapic_init(&vm->vcpus[i].lapic, i, i, &vm->apic_bus, &vm->clock);
+		vcpu_share_apic_vectors(&vm->vcpus[i]);
+	}
 	ioapic_init(&vm->ioapic, &vm->apic_bus);
 	return bus_register(&vm->mmio, VM_IOAPIC_BASE, IOAPIC_MMIO_SIZE,
 			    ioapic_mmio, &vm->ioapic);

@@ -5,8 +5,11 @@
  * deadline (0x6e0, only where CPUID offers it) are the guest's RDMSR
  * and WRMSR, answered here; IA32_APIC_BASE (0x1b) is a notice of a
  * change vmmon already checked and took.  Anything else gives #GP.
+ * The EOIs of edge-triggered vectors do not come here once the LAPIC
+ * keeps ISR, TMR and IRR in the run page (vcpu_share_apic_vectors()).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include "vm/vm.h"
@@ -15,6 +18,11 @@
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APIC_BASE	0x1b
 #define MSR_IA32_TSC_DEADLINE	0x6e0
+/* x2APIC registers counted apart: the ones a busy guest writes most. */
+#define MSR_X2APIC_EOI		0x80b
+#define MSR_X2APIC_ICR		0x830
+#define MSR_X2APIC_LVT_TIMER	0x832
+#define MSR_X2APIC_TMICT	0x838
 
 struct msr_list {
 	struct vmmon_msrs hdr;
@@ -57,6 +65,24 @@ static bool vcpu_tsc_deadline(struct vcpu *v, struct vmmon_run *run)
 	return true;
 }
 
+/* Which register the guest writes how often: --stats tells. */
+static void vcpu_count_msr_write(struct vm *vm, uint32_t index)
+{
+	switch (index) {
+	case MSR_X2APIC_EOI:
+		vm->lapic_msr_eoi++;
+		break;
+	case MSR_X2APIC_ICR:
+		vm->lapic_msr_icr++;
+		break;
+	case MSR_X2APIC_LVT_TIMER:
+	case MSR_X2APIC_TMICT:
+	case MSR_IA32_TSC_DEADLINE:
+		vm->lapic_msr_timer++;
+		break;
+	}
+}
+
 /* An x2APIC register: the guest's RDMSR or WRMSR, or #GP. */
 static void vcpu_x2apic(struct lapic *l, struct vmmon_run *run)
 {
@@ -78,6 +104,8 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
 	uint32_t index = run->msr.index;
 
 	v->vm->lapic_msr_exits++;
+	if (run->msr.is_write)
+		vcpu_count_msr_write(v->vm, index);
 	switch (index) {
 	case MSR_IA32_APIC_BASE:
 		/* A notice: vmmon took the value, @error means nothing. */
@@ -93,4 +121,22 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
 		run->msr.error = 1;
 		return true;
 	}
+}
+
+/* The LAPIC's registers as the module's run page lays them out. */
+_Static_assert(sizeof(struct lapic_vectors) ==
+	       sizeof(((struct vmmon_apic_vectors *)0)->isr) * 3,
+	       "three 256-bit registers");
+_Static_assert(offsetof(struct vmmon_apic_vectors, tmr) -
+	       offsetof(struct vmmon_apic_vectors, isr) ==
+	       offsetof(struct lapic_vectors, tmr), "TMR after ISR");
+_Static_assert(offsetof(struct vmmon_apic_vectors, irr) -
+	       offsetof(struct vmmon_apic_vectors, isr) ==
+	       offsetof(struct lapic_vectors, irr), "IRR after TMR");
+
+void vcpu_share_apic_vectors(struct vcpu *v)
+{
+	lapic_share_vectors(&v->lapic,
+			    (struct lapic_vectors *)v->run->apic.isr);
+	v->run->apic.flags = VMMON_APIC_EOI_IN_KERNEL;
 }

@@ -210,6 +210,10 @@ static bool vcpu_handle_exit(struct vcpu *v, int rc, int err)
 	case VMMON_EXIT_IRQ_WINDOW:
 	case VMMON_EXIT_NONE:
 		return true;
+	case VMMON_EXIT_EOI:
+		/* The module took an EOI; IRR waits for vcpu_inject(). */
+		vm->eoi_exits++;
+		return true;
 	case VMMON_EXIT_IO:
 		vcpu_io(v, run);
 		return true;

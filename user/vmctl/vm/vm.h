@@ -175,6 +175,9 @@ struct vm {
 	uint64_t unclaimed_io;		/* accesses no device took */
 	uint64_t lapic_exits;		/* MMIO exits to a local APIC */
 	uint64_t lapic_msr_exits;	/* MSR exits (VMMON_EXIT_MSR) */
+	/* Of those, writes to EOI, ICR and the timer (LVT, count, deadline). */
+	uint64_t lapic_msr_eoi, lapic_msr_icr, lapic_msr_timer;
+	uint64_t eoi_exits;		/* VMMON_EXIT_EOI: the module's EOI */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -239,6 +242,14 @@ void vm_vcpus_join(struct vm *vm);
  * in @run before the next RUN; false when the VM must end.
  */
 bool vcpu_msr(struct vcpu *v, struct vmmon_run *run);
+
+/*
+ * msr.c: vCPU @v's LAPIC keeps ISR, TMR and IRR in the run page, and
+ * the module takes the guest's EOIs of edge-triggered vectors, x2APIC
+ * and xAPIC alike (VMMON_APIC_EOI_IN_KERNEL).  After lapic_init(),
+ * before the vCPU runs.
+ */
+void vcpu_share_apic_vectors(struct vcpu *v);
 
 /* cpuid.c: the guest's CPUID table, from the host's, for vCPU @id. */
 int vm_cpuid_set(struct vm *vm, struct vcpu *vcpu);

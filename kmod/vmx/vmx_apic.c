@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's EOI taken in the kernel, x2APIC (WRMSR of 0 to 0x80b) or
+ * xAPIC (a 32-bit MOV to the APIC page's EOI register): a guest writes
+ * it once per interrupt, and a return to userspace for each costs far
+ * more than the EOI itself.  Userspace's
+ * local APIC offers this by keeping its ISR, TMR and IRR in the run page
+ * (run.apic, VMMON_APIC_EOI_IN_KERNEL); the rest of the APIC stays
+ * userspace's.
+ *
+ * Who writes what: the vCPU's thread in userspace moves vectors from IRR
+ * to ISR, only between RUNs; other threads (devices, other vCPUs' IPIs)
+ * set IRR and TMR bits at any time; vmmon clears ISR bits, only inside
+ * RUN, so that it never races with the IRR-to-ISR move.
+ *
+ * Ordering with a thread that sets an IRR bit and then reads ISR to
+ * decide whether the vector is deliverable (and the vCPU worth a kick):
+ * vmmon clears the ISR bit with a locked instruction, a full barrier,
+ * and only then reads IRR; the other thread puts a full barrier between
+ * its IRR store and its ISR load.  So at least one of them sees the
+ * other's store: vmmon finds the IRR bit and returns VMMON_EXIT_EOI, or
+ * the thread finds the ISR bit clear, the vector deliverable, and kicks.
+ * Either way userspace looks at the APIC before the interrupt can wait.
+ */
+#include <linux/bitops.h>
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
+#include <asm/msr-index.h>
+#include <uapi/vmmon.h>
+#include "vmmon_backend.h"
+#include "vmx_vcpu.h"
+
+#define VMX_APIC_WORD_BITS	32
+#define VMX_APIC_EXTD		BIT_ULL(10)	/* IA32_APIC_BASE: x2APIC mode */
+#define VMX_APIC_PAGE_MASK	(~(u64)(PAGE_SIZE - 1))
+#define VMX_XAPIC_EOI		0xb0	/* EOI's offset in the APIC page */
+#define VMX_APIC_REG_SIZE	4	/* registers are 32 bits (SDM 11.4.1) */
+
+/* The highest vector set in one of run.apic's registers, or -1. */
+static int vmx_apic_highest(const __u32 *bits)
+{
+	int i;
+	u32 word;
+
+	for (i = VMMON_APIC_VEC_WORDS - 1; i >= 0; i--) {
+		word = READ_ONCE(bits[i]);
+		if (word)
+			return i * VMX_APIC_WORD_BITS + __fls(word);
+	}
+	return -1;
+}
+
+/* What the EOI did to run.apic's registers, and whether userspace must see it. */
+enum vmx_eoi {
+	VMX_EOI_USER,		/* not taken: userspace's usual exit */
+	VMX_EOI_TAKEN,		/* done: enter the guest again */
+	VMX_EOI_TAKEN_IRR,	/* done, IRR not empty: VMMON_EXIT_EOI */
+};
+
+static enum vmx_eoi vmx_apic_eoi_vectors(struct vmmon_run *run)
+{
+	struct vmmon_apic_vectors *apic = &run->apic;
+	int vector;
+
+	/* clear_bit() below works on the 256 ISR bits as longs. */
+	BUILD_BUG_ON(offsetof(struct vmmon_run, apic.isr) % sizeof(long));
+	BUILD_BUG_ON(sizeof(struct vmmon_run) > PAGE_SIZE);
+
+	if (!(READ_ONCE(apic->flags) & VMMON_APIC_EOI_IN_KERNEL))
+		return VMX_EOI_USER;
+	vector = vmx_apic_highest(apic->isr);
+	/* Nothing in service: the EOI changes nothing (userspace agrees). */
+	if (vector < 0)
+		return VMX_EOI_TAKEN;
+	/* Level-triggered: the I/O APIC (or LINT0) must hear of it. */
+	if (READ_ONCE(apic->tmr[vector / VMX_APIC_WORD_BITS]) &
+	    BIT(vector % VMX_APIC_WORD_BITS))
+		return VMX_EOI_USER;
+	clear_bit(vector, (unsigned long *)apic->isr);
+	smp_mb__after_atomic();
+	if (vmx_apic_highest(apic->irr) >= 0)
+		return VMX_EOI_TAKEN_IRR;
+	return VMX_EOI_TAKEN;
+}
+
+bool vmx_apic_eoi(struct vmmon_vcpu *vcpu, unsigned int insn_len,
+		  enum vmx_next *next)
+{
+	switch (vmx_apic_eoi_vectors(vcpu->run)) {
+	case VMX_EOI_USER:
+		return false;
+	case VMX_EOI_TAKEN_IRR:
+		vcpu->run->exit_reason = VMMON_EXIT_EOI;
+		*next = VMX_NEXT_USER;
+		break;
+	case VMX_EOI_TAKEN:
+		*next = VMX_NEXT_RESUME;
+		break;
+	}
+	vmx_insn_done(vcpu->hw, insn_len);
+	return true;
+}
+
+bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
+			   unsigned int size)
+{
+	u64 mode = vx->apic_base & (MSR_IA32_APICBASE_ENABLE | VMX_APIC_EXTD);
+
+	return mode == MSR_IA32_APICBASE_ENABLE &&
+	       gpa == (vx->apic_base & VMX_APIC_PAGE_MASK) + VMX_XAPIC_EOI &&
+	       size == VMX_APIC_REG_SIZE;
+}
