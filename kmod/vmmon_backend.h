@@ -68,7 +68,7 @@ static inline void vmmon_vcpu_count_exit(struct vmmon_vcpu *vcpu,
 
 /* vmmon_vm.c: the guest's memory, as the guest sees it */
 struct vmmon_ept *vmmon_vm_ept(struct vmmon_vm *vm);
-int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa);
+int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa, bool write);
 int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
 		       unsigned int len);
 int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,

@@ -179,15 +179,18 @@ static int vmmon_genl_nest_u64s(struct sk_buff *skb, int type,
 	return 0;
 }
 
-/* Page sharing will fill the last two; none yet. */
 static int vmmon_genl_put_mem(struct sk_buff *skb, struct vmmon_vm *vm)
 {
 	const struct vmmon_genl_u64 mem[] = {
 		{ VMMON_A_MEM_CONFIGURED, READ_ONCE(vm->pmap.nr_pages) },
 		{ VMMON_A_MEM_RESIDENT, vmmon_pmap_resident(&vm->pmap) },
 		{ VMMON_A_MEM_BALLOONED, vmmon_balloon_size(&vm->balloon) },
-		{ VMMON_A_MEM_SHARED, 0 },
-		{ VMMON_A_MEM_ZERO, 0 },
+		{ VMMON_A_MEM_SHARED, atomic_long_read(&vm->pmap.nr_shared) },
+		{ VMMON_A_MEM_ZERO, atomic_long_read(&vm->pmap.nr_zero) },
+		{ VMMON_A_MEM_COW_BREAKS,
+		  atomic_long_read(&vm->pmap.cow_breaks) },
+		{ VMMON_A_MEM_MERGED, READ_ONCE(vm->ksm.merged) },
+		{ VMMON_A_MEM_FULL_SCANS, READ_ONCE(vm->ksm.full_scans) },
 	};
 
 	return vmmon_genl_nest_u64s(skb, VMMON_A_VM_MEM, mem, ARRAY_SIZE(mem),
@@ -565,6 +568,45 @@ end:
 	return err;
 }
 
+static int vmmon_genl_put_counter(struct sk_buff *skb, const char *name,
+				  u64 value)
+{
+	struct nlattr *c = nla_nest_start(skb, VMMON_A_COUNTER);
+
+	if (!c || nla_put_string(skb, VMMON_A_COUNTER_NAME, name) ||
+	    nla_put_u64_64bit(skb, VMMON_A_COUNTER_VALUE, value, VMMON_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, c);
+	return 0;
+}
+
+/*
+ * Page sharing's figures (kmod/ksm/), after the backend's: shared host
+ * pages, guest pages backed by them, the pages that saves (the second
+ * less the first), hints, copy-on-write breaks, and the scanner's work.
+ */
+static int vmmon_genl_put_ksm_counters(struct sk_buff *skb)
+{
+	struct vmmon_ksm_stats st;
+
+	vmmon_ksm_read(&st);
+	if (vmmon_genl_put_counter(skb, "ksm_pages_shared", st.pages_shared) ||
+	    vmmon_genl_put_counter(skb, "ksm_pages_sharing",
+				   st.pages_sharing) ||
+	    vmmon_genl_put_counter(skb, "ksm_pages_saved",
+				   st.pages_sharing > st.pages_shared ?
+				   st.pages_sharing - st.pages_shared : 0) ||
+	    vmmon_genl_put_counter(skb, "ksm_hints", st.hints) ||
+	    vmmon_genl_put_counter(skb, "ksm_cow_breaks",
+				   vmmon_pmap_cow_breaks_all()) ||
+	    vmmon_genl_put_counter(skb, "ksm_pages_scanned", st.scanned) ||
+	    vmmon_genl_put_counter(skb, "ksm_pages_merged", st.merged) ||
+	    vmmon_genl_put_counter(skb, "ksm_full_scans", st.full_scans) ||
+	    vmmon_genl_put_counter(skb, "ksm_scan_ns", st.scan_ns))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int vmmon_genl_put_counters(struct sk_buff *skb)
 {
 	struct nlattr *nest = nla_nest_start(skb, VMMON_A_MOD_COUNTERS);
@@ -574,19 +616,16 @@ static int vmmon_genl_put_counters(struct sk_buff *skb)
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; vmmon_hw()->counter(i, &name, &value); i++) {
-		struct nlattr *c = nla_nest_start(skb, VMMON_A_COUNTER);
-
-		if (!c || nla_put_string(skb, VMMON_A_COUNTER_NAME, name) ||
-		    nla_put_u64_64bit(skb, VMMON_A_COUNTER_VALUE, value,
-				      VMMON_A_PAD)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
-		nla_nest_end(skb, c);
-	}
+	for (i = 0; vmmon_hw()->counter(i, &name, &value); i++)
+		if (vmmon_genl_put_counter(skb, name, value))
+			goto cancel;
+	if (vmmon_genl_put_ksm_counters(skb))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
 }
 
 static int vmmon_genl_get_module(struct sk_buff *skb, struct genl_info *info)

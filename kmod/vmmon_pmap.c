@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -23,6 +24,9 @@
 #define VMMON_PMAP_DESTROY_STEP	4096
 
 static atomic_long_t vmmon_pmap_resident_total = ATOMIC_LONG_INIT(0);
+/* Slots of every VM that map a shared page. */
+static atomic_long_t vmmon_pmap_shared_total = ATOMIC_LONG_INIT(0);
+static atomic_long_t vmmon_pmap_cow_total = ATOMIC_LONG_INIT(0);
 
 void vmmon_pmap_init(struct vmmon_pmap *pmap)
 {
@@ -30,6 +34,9 @@ void vmmon_pmap_init(struct vmmon_pmap *pmap)
 	pmap->nr_regions = 0;
 	pmap->nr_pages = 0;
 	atomic_long_set(&pmap->resident, 0);
+	atomic_long_set(&pmap->nr_shared, 0);
+	atomic_long_set(&pmap->nr_zero, 0);
+	atomic_long_set(&pmap->cow_breaks, 0);
 }
 
 /* The VM's file is gone, so no mapping of these pages is left. */
@@ -63,6 +70,24 @@ static int vmmon_pmap_charge(struct vmmon_pmap *pmap, long n)
 	return 0;
 }
 
+static void vmmon_pmap_free_bitmaps(struct vmmon_pmap_region *r)
+{
+	kvfree(r->user_mapped);
+	kvfree(r->wp);
+	kvfree(r->shared);
+	kvfree(r->zero);
+	r->user_mapped = NULL;
+	r->wp = NULL;
+	r->shared = NULL;
+	r->zero = NULL;
+}
+
+static unsigned long *vmmon_pmap_bitmap(u64 bits)
+{
+	return kvcalloc(BITS_TO_LONGS(bits), sizeof(unsigned long),
+			GFP_KERNEL_ACCOUNT);
+}
+
 void vmmon_pmap_destroy(struct vmmon_pmap *pmap)
 {
 	long resident = atomic_long_read(&pmap->resident);
@@ -78,9 +103,12 @@ void vmmon_pmap_destroy(struct vmmon_pmap *pmap)
 			if (!(j % VMMON_PMAP_DESTROY_STEP))
 				cond_resched();
 		}
+		vmmon_pmap_free_bitmaps(r);
 		kvfree(r->pages);
-		kvfree(r->user_mapped);
 	}
+	/* A shared page's last reference is its table's (kmod/ksm/). */
+	atomic_long_sub(atomic_long_read(&pmap->nr_shared),
+			&vmmon_pmap_shared_total);
 	atomic_long_sub(resident, &vmmon_pmap_resident_total);
 	atomic_long_set(&pmap->resident, 0);
 	if (pmap->mm) {
@@ -130,13 +158,15 @@ int vmmon_pmap_add_region(struct vmmon_pmap *pmap,
 		goto unlock;
 	reg = &pmap->regions[pmap->nr_regions];
 	reg->pages = kvcalloc(n, sizeof(*reg->pages), GFP_KERNEL_ACCOUNT);
-	reg->user_mapped = kvcalloc(BITS_TO_LONGS(n), sizeof(unsigned long),
-				    GFP_KERNEL_ACCOUNT);
-	if (!reg->pages || !reg->user_mapped) {
+	reg->user_mapped = vmmon_pmap_bitmap(n);
+	reg->wp = vmmon_pmap_bitmap(n);
+	reg->shared = vmmon_pmap_bitmap(n);
+	reg->zero = vmmon_pmap_bitmap(n);
+	if (!reg->pages || !reg->user_mapped || !reg->wp || !reg->shared ||
+	    !reg->zero) {
 		kvfree(reg->pages);
-		kvfree(reg->user_mapped);
 		reg->pages = NULL;
-		reg->user_mapped = NULL;
+		vmmon_pmap_free_bitmaps(reg);
 		err = -ENOMEM;
 		goto unlock;
 	}
@@ -223,6 +253,46 @@ bool vmmon_pmap_ram_index(const struct vmmon_pmap *pmap, u64 gfn, u64 *index)
 	return false;
 }
 
+/* RAM page number of rank @rank (vmmon_pmap_ram_index); false past the end. */
+bool vmmon_pmap_rank_gfn(const struct vmmon_pmap *pmap, u64 rank, u64 *gfn)
+{
+	unsigned int i, nr = smp_load_acquire(&pmap->nr_regions);
+
+	for (i = 0; i < nr; i++) {
+		if (rank < pmap->regions[i].nr_pages) {
+			*gfn = pmap->regions[i].first_gfn + rank;
+			return true;
+		}
+		rank -= pmap->regions[i].nr_pages;
+	}
+	return false;
+}
+
+/*
+ * A page for the sharing scanner to hash: the page behind @gfn with a
+ * reference, or NULL when it has none (never touched: zeros without a
+ * page) or is protected or shared already.  Allocates nothing; the
+ * protection bit is read without mmu_lock, as a hint only.
+ */
+struct page *vmmon_pmap_get_candidate(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+	struct page *page;
+	u64 off;
+
+	if (!r)
+		return NULL;
+	off = gfn - r->first_gfn;
+	if (test_bit(off, r->wp))
+		return NULL;
+	rcu_read_lock();
+	page = READ_ONCE(r->pages[off]);
+	if (page)
+		get_page(page);
+	rcu_read_unlock();
+	return page;
+}
+
 /*
  * The host page behind @gfn if the guest or userspace touched it: 0 with
  * *@page (NULL for a page never touched, which reads as zeros), -ENOENT
@@ -299,18 +369,33 @@ void vmmon_pmap_user_mapped(struct vmmon_pmap *pmap, u64 gfn)
 		set_bit(gfn - r->first_gfn, r->user_mapped);
 }
 
+/* A slot stops mapping a shared page (under mmu_lock). */
+static void vmmon_pmap_unshared(struct vmmon_pmap *pmap,
+				struct vmmon_pmap_region *r, u64 off)
+{
+	__clear_bit(off, r->wp);
+	if (!__test_and_clear_bit(off, r->shared))
+		return;
+	atomic_long_dec(&pmap->nr_shared);
+	atomic_long_dec(&vmmon_pmap_shared_total);
+	if (__test_and_clear_bit(off, r->zero))
+		atomic_long_dec(&pmap->nr_zero);
+}
+
 /*
  * Take the pages behind @n RAM page numbers out of the map: @pages[i]
- * gets the page behind @gfns[i], or NULL if it had none, and @zap the
- * first *@nr_zap of them that userspace may map.  Returns how many pages
- * came out.  Each guest page is zero again at its next touch.  Under the
- * VM's mmu_lock; the caller removes the pages from every view (EPT,
+ * gets the page behind @gfns[i], or NULL if it had none, bit i of
+ * @shared whether it was a shared page (its other users keep it: the
+ * caller drops the slot's reference instead of freeing it), and @zap
+ * the first *@nr_zap of them that userspace may map.  Returns how many
+ * pages came out.  Each guest page is zero again at its next touch.
+ * Under the VM's mmu_lock; the caller removes the pages from every view (EPT,
  * userspace mappings, RCU readers of vmmon_pmap_peek_page() and
  * vmmon_pmap_get_page()) before dropping the references it gets.
  */
 unsigned int vmmon_pmap_remove(struct vmmon_pmap *pmap, const u64 *gfns,
 			       unsigned int n, struct page **pages, u64 *zap,
-			       unsigned int *nr_zap)
+			       unsigned int *nr_zap, unsigned long *shared)
 {
 	struct vmmon_pmap_region *r = NULL;
 	unsigned int i, nr = 0;
@@ -330,6 +415,8 @@ unsigned int vmmon_pmap_remove(struct vmmon_pmap *pmap, const u64 *gfns,
 		if (!pages[i])
 			continue;
 		nr++;
+		__assign_bit(i, shared, test_bit(off, r->shared));
+		vmmon_pmap_unshared(pmap, r, off);
 		if (test_and_clear_bit(off, r->user_mapped))
 			zap[(*nr_zap)++] = gfns[i];
 	}
@@ -349,4 +436,141 @@ unsigned long vmmon_pmap_resident(struct vmmon_pmap *pmap)
 unsigned long vmmon_pmap_resident_all(void)
 {
 	return atomic_long_read(&vmmon_pmap_resident_total);
+}
+
+unsigned long vmmon_pmap_shared_all(void)
+{
+	return atomic_long_read(&vmmon_pmap_shared_total);
+}
+
+unsigned long vmmon_pmap_cow_breaks_all(void)
+{
+	return atomic_long_read(&vmmon_pmap_cow_total);
+}
+
+/* Whether a view may map RAM page @gfn writable.  Under mmu_lock. */
+bool vmmon_pmap_writable(struct vmmon_pmap *pmap, u64 gfn)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+
+	return !r || !test_bit(gfn - r->first_gfn, r->wp);
+}
+
+/*
+ * Write-protect RAM page @gfn for a comparison: its page with a
+ * reference for the caller, or NULL when it has none or is protected
+ * already.  *@user_mapped says whether userspace may have mapped it;
+ * the caller takes the page out of EPT and userspace's mappings
+ * (vmmon_vm_share_protect), after which no view writes it until a write
+ * fault calls vmmon_pmap_unshare().  Under mmu_lock.
+ */
+struct page *vmmon_pmap_protect(struct vmmon_pmap *pmap, u64 gfn,
+				bool *user_mapped)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+	struct page *page;
+	u64 off;
+
+	if (!r)
+		return NULL;
+	off = gfn - r->first_gfn;
+	page = r->pages[off];
+	if (!page || test_bit(off, r->wp))
+		return NULL;
+	__set_bit(off, r->wp);
+	*user_mapped = test_and_clear_bit(off, r->user_mapped);
+	get_page(page);
+	return page;
+}
+
+/* The comparison failed: @gfn may be written again, if still @page's. */
+void vmmon_pmap_unprotect(struct vmmon_pmap *pmap, u64 gfn,
+			  struct page *page)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+	u64 off;
+
+	if (!r)
+		return;
+	off = gfn - r->first_gfn;
+	if (r->pages[off] == page && !test_bit(off, r->shared))
+		__clear_bit(off, r->wp);
+}
+
+/*
+ * Back RAM page @gfn, protected since vmmon_pmap_protect() gave @old,
+ * with @shared (of the same bytes; @old itself when it becomes the
+ * shared page).  The slot takes a reference of its own to @shared.
+ * Returns the page the slot held (NULL when it keeps @old), which the
+ * caller takes out of every view and frees, with *@user_mapped as at
+ * vmmon_pmap_remove(); ERR_PTR(-EAGAIN) when the slot changed since (a
+ * write, a removal).  Under mmu_lock.
+ */
+struct page *vmmon_pmap_share(struct vmmon_pmap *pmap, u64 gfn,
+			      struct page *old, struct page *shared, bool zero,
+			      bool *user_mapped)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+	u64 off;
+
+	if (!r)
+		return ERR_PTR(-EAGAIN);
+	off = gfn - r->first_gfn;
+	if (r->pages[off] != old || !test_bit(off, r->wp) ||
+	    test_bit(off, r->shared))
+		return ERR_PTR(-EAGAIN);
+	__set_bit(off, r->shared);
+	__assign_bit(off, r->zero, zero);
+	atomic_long_inc(&pmap->nr_shared);
+	atomic_long_inc(&vmmon_pmap_shared_total);
+	if (zero)
+		atomic_long_inc(&pmap->nr_zero);
+	*user_mapped = false;
+	if (shared == old)
+		return NULL;
+	get_page(shared);
+	WRITE_ONCE(r->pages[off], shared);
+	*user_mapped = test_and_clear_bit(off, r->user_mapped);
+	return old;
+}
+
+/*
+ * Make RAM page @gfn writable before a write (copy-on-write): a page
+ * only protected is writable at once; a shared one is replaced by a
+ * private copy, and *@old gets the shared page, whose reference the
+ * caller drops once no view maps it (EPT flushed, userspace's mappings
+ * zapped when *@user_mapped).  The copy is charged to the memory cgroup
+ * of the writing task (a vCPU thread or the VM's process); the VM's
+ * locked-memory charge already counts the slot.  0, or -ENOMEM (the
+ * page stays shared).  Under mmu_lock.
+ */
+int vmmon_pmap_unshare(struct vmmon_pmap *pmap, u64 gfn, struct page **old,
+		       bool *user_mapped)
+{
+	struct vmmon_pmap_region *r = vmmon_pmap_region(pmap, gfn);
+	struct page *copy;
+	u64 off;
+
+	*old = NULL;
+	*user_mapped = false;
+	if (!r)
+		return 0;
+	off = gfn - r->first_gfn;
+	if (!test_bit(off, r->wp))
+		return 0;
+	if (!test_bit(off, r->shared)) {
+		__clear_bit(off, r->wp);
+		return 0;
+	}
+	copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+	if (!copy)
+		return -ENOMEM;
+	*old = r->pages[off];
+	copy_highpage(copy, *old);
+	WRITE_ONCE(r->pages[off], copy);
+	vmmon_pmap_unshared(pmap, r, off);
+	atomic_long_inc(&pmap->cow_breaks);
+	atomic_long_inc(&vmmon_pmap_cow_total);
+	*user_mapped = test_and_clear_bit(off, r->user_mapped);
+	return 0;
 }

@@ -69,20 +69,33 @@ static struct file_system_type vmmon_fs_type = {
  */
 int vmmon_vm_setup(void)
 {
+	int err;
+
 	/* Unbound: freeing runs on an idle CPU, not the vCPU's, if one is. */
 	vmmon_free_wq = alloc_workqueue("vmmon_free", WQ_UNBOUND, 0);
 	if (!vmmon_free_wq)
 		return -ENOMEM;
 	vmmon_mnt = kern_mount(&vmmon_fs_type);
 	if (IS_ERR(vmmon_mnt)) {
-		destroy_workqueue(vmmon_free_wq);
-		return PTR_ERR(vmmon_mnt);
+		err = PTR_ERR(vmmon_mnt);
+		goto destroy_wq;
 	}
+	err = vmmon_ksm_setup();
+	if (err)
+		goto unmount;
 	return 0;
+
+unmount:
+	kern_unmount(vmmon_mnt);
+destroy_wq:
+	destroy_workqueue(vmmon_free_wq);
+	return err;
 }
 
 void vmmon_vm_teardown(void)
 {
+	/* Its last pass may have queued pages for the workqueue. */
+	vmmon_ksm_teardown();
 	kern_unmount(vmmon_mnt);
 	/* Removed pages wait for a grace period, then for the workqueue. */
 	rcu_barrier();
@@ -219,6 +232,7 @@ static void vmmon_vm_destroy(struct vmmon_vm *vm)
 	vmmon_balloon_destroy(&vm->balloon);
 	vmmon_ept_destroy(&vm->ept);
 	vmmon_pmap_destroy(&vm->pmap);
+	vmmon_ksm_vm_destroy(vm);
 	atomic_dec(&vmmon_nr_vms);
 	vmmon_hw_put();
 	put_pid(vm->owner_pid);
@@ -242,21 +256,59 @@ struct vmmon_ept *vmmon_vm_ept(struct vmmon_vm *vm)
 	return &vm->ept;
 }
 
-int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa)
+/*
+ * A write to RAM page @gfn is coming (copy-on-write): a page protected
+ * for a comparison becomes writable, a shared page is replaced by a
+ * private copy, out of every view before this returns (EPT flushed on
+ * every CPU, userspace's mappings zapped: another vCPU or thread must
+ * not go on reading the shared page after this write).  0 or -ENOMEM.
+ * Under mmu_lock; zapping under it is safe, since the fault path takes
+ * it before any page-table lock and unmap_mapping_range() takes no
+ * mmap_lock.
+ */
+int vmmon_vm_cow(struct vmmon_vm *vm, u64 gfn)
 {
+	bool user_mapped;
+	struct page *old;
+	int err;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	err = vmmon_pmap_unshare(&vm->pmap, gfn, &old, &user_mapped);
+	if (err || !old)
+		return err;
+	if (vmmon_ept_unmap(&vm->ept, &gfn, 1))
+		vmmon_hw()->flush_ept(&vm->ept);
+	if (user_mapped)
+		vmmon_vm_zap(vm, &gfn, 1);
+	/* Never the last reference: the table of shared pages holds one. */
+	put_page(old);
+	return 0;
+}
+
+int vmmon_vm_fault_in(struct vmmon_vm *vm, u64 gpa, bool write)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
 	struct page *page;
 	int err;
 
 	mutex_lock(&vm->mmu_lock);
-	page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
+	err = write ? vmmon_vm_cow(vm, gfn) : 0;
+	if (err)
+		goto unlock;
+	page = vmmon_pmap_get_page(&vm->pmap, gfn);
 	if (IS_ERR_OR_NULL(page)) {
 		err = page ? PTR_ERR(page) : -ENOENT;
 	} else {
-		/* EPT maps it on the pmap's reference, until a removal. */
+		/*
+		 * EPT maps it on the pmap's reference, until a removal; a
+		 * protected page read-only, so that a write comes back here.
+		 */
 		err = vmmon_ept_map(&vm->ept, gpa & PAGE_MASK,
-				    page_to_phys(page));
+				    page_to_phys(page),
+				    vmmon_pmap_writable(&vm->pmap, gfn));
 		put_page(page);
 	}
+unlock:
 	mutex_unlock(&vm->mmu_lock);
 	return err;
 }
@@ -309,6 +361,9 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 
 	mutex_lock(&vm->mmu_lock);
 	while (len) {
+		err = vmmon_vm_cow(vm, gpa >> PAGE_SHIFT);
+		if (err)
+			break;
 		page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
 		if (IS_ERR_OR_NULL(page)) {
 			err = page ? PTR_ERR(page) : -ENOENT;
@@ -339,7 +394,7 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
  * Zap userspace's mappings of the @n pages at @gfns, one range for each
  * run of near page numbers (a balloon's are often runs, up or down).
  */
-static void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n)
+void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n)
 {
 	unsigned int i;
 	u64 lo, hi;
@@ -382,7 +437,7 @@ unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 		n = VMMON_REMOVE_MAX;
 	mutex_lock(&vm->mmu_lock);
 	nr = vmmon_pmap_remove(&vm->pmap, gfns, n, gone->taken, gone->zap,
-			       &nr_zap);
+			       &nr_zap, gone->shared);
 	/* EPT maps only what the pmap holds: nothing to do without pages. */
 	if (nr && vmmon_ept_unmap(&vm->ept, gfns, n))
 		vmmon_hw()->flush_ept(&vm->ept);
@@ -394,10 +449,20 @@ unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 	 * are zapped: a guest's page is rarely mapped by its VMM.
 	 */
 	vmmon_vm_zap(vm, gone->zap, nr_zap);
-	/* Out of every view: their list heads are ours to use. */
-	for (i = 0; i < n; i++)
-		if (gone->taken[i])
+	/*
+	 * Out of every view: their list heads are ours to use.  Not a
+	 * shared page's, which other slots hold: the slot's reference goes
+	 * now, never the last (its table holds one and frees it after a
+	 * grace period, kmod/ksm/).
+	 */
+	for (i = 0; i < n; i++) {
+		if (!gone->taken[i])
+			continue;
+		if (test_bit(i, gone->shared))
+			put_page(gone->taken[i]);
+		else
 			list_add_tail(&gone->taken[i]->lru, &gone->pages);
+	}
 	return nr;
 }
 
@@ -551,10 +616,15 @@ free:
 static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 {
 	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct page *page;
 	vm_fault_t ret;
 
 	mutex_lock(&vm->mmu_lock);
+	if (write && vmmon_vm_cow(vm, vmf->pgoff)) {
+		ret = VM_FAULT_OOM;
+		goto unlock;
+	}
 	page = vmmon_pmap_get_page(&vm->pmap, vmf->pgoff);
 	/*
 	 * Past RLIMIT_MEMLOCK as past the end of RAM: the OOM killer would
@@ -566,16 +636,48 @@ static vm_fault_t vmmon_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_OOM;
 	} else {
 		vmmon_pmap_user_mapped(&vm->pmap, vmf->pgoff);
+		/*
+		 * Read-only, as the mapping's protection is since it has a
+		 * pfn_mkwrite (vmf_insert_mixed_mkwrite is not exported on
+		 * 6.12): a write takes a second fault, into
+		 * vmmon_vm_mkwrite(), which finds the page writable now.
+		 */
 		ret = vmf_insert_mixed(vmf->vma, vmf->address,
 				       page_to_pfn_t(page));
 		put_page(page);
 	}
+unlock:
+	mutex_unlock(&vm->mmu_lock);
+	return ret;
+}
+
+/*
+ * A write through a read-only entry: a page that is not protected may
+ * be written at once (the core makes the entry writable); a shared page
+ * gets its private copy first, and the zapped entry makes the access
+ * fault again into vmmon_vm_fault() for the copy.
+ */
+static vm_fault_t vmmon_vm_mkwrite(struct vm_fault *vmf)
+{
+	struct vmmon_vm *vm = vmf->vma->vm_file->private_data;
+	struct page *before, *after;
+	vm_fault_t ret = 0;
+
+	mutex_lock(&vm->mmu_lock);
+	if (vmmon_pmap_peek_page(&vm->pmap, vmf->pgoff, &before))
+		ret = VM_FAULT_SIGBUS;
+	else if (vmmon_vm_cow(vm, vmf->pgoff))
+		ret = VM_FAULT_OOM;
+	else if (vmmon_pmap_peek_page(&vm->pmap, vmf->pgoff, &after) ||
+		 after != before)
+		ret = VM_FAULT_NOPAGE;
 	mutex_unlock(&vm->mmu_lock);
 	return ret;
 }
 
 static const struct vm_operations_struct vmmon_vm_vm_ops = {
 	.fault = vmmon_vm_fault,
+	.pfn_mkwrite = vmmon_vm_mkwrite,
 };
 
 /*
@@ -634,6 +736,17 @@ static long vmmon_vm_set_name(struct vmmon_vm *vm, void __user *uarg)
 	return err;
 }
 
+static long vmmon_vm_set_share_group(struct vmmon_vm *vm, void __user *uarg)
+{
+	struct vmmon_name n;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (!memchr(n.name, '\0', sizeof(n.name)))
+		return -EINVAL;
+	return vmmon_ksm_set_group(vm, n.name);
+}
+
 static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -653,6 +766,8 @@ static long vmmon_vm_ioctl(struct file *file, unsigned int cmd,
 		return vmmon_vm_sample_accessed(vm, uarg);
 	case VMMON_SET_NAME:
 		return vmmon_vm_set_name(vm, uarg);
+	case VMMON_SET_SHARE_GROUP:
+		return vmmon_vm_set_share_group(vm, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -688,6 +803,9 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	atomic_set(&vm->nr_running, 0);
 	vm->owner = current_euid();
 	vm->created_ns = ktime_get_real_ns();
+	err = vmmon_ksm_vm_init(vm);
+	if (err)
+		goto free_vm;
 	err = vmmon_ept_init(&vm->ept, vmmon_hw_cap(VMMON_CAP_EPT_AD_BITS));
 	if (err)
 		goto free_vm;
@@ -757,6 +875,7 @@ destroy_ept:
 free_vm:
 	vmmon_balloon_destroy(&vm->balloon);
 	vmmon_pmap_destroy(&vm->pmap);
+	vmmon_ksm_vm_destroy(vm);
 	kfree(vm);
 	return err;
 }

@@ -10,12 +10,14 @@
 #include <linux/fs.h>
 #include <linux/compiler.h>
 #include <linux/list.h>
+#include <linux/types.h>
 #include <linux/mutex.h>
 #include <linux/uidgid.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "balloon/balloon.h"
 #include "ept/ept.h"
+#include "ksm/ksm.h"
 #include "vmmon_backend.h"
 #include "vmmon_pmap.h"
 
@@ -35,6 +37,7 @@ struct vmmon_vm {
 	struct mutex mmu_lock;
 	struct vmmon_vcpu *vcpus[VMMON_MAX_VCPUS];
 	struct vmmon_balloon balloon;
+	struct vmmon_ksm_vm ksm;
 };
 
 int vmmon_vm_setup(void);
@@ -68,6 +71,7 @@ struct vmmon_removed {
 	/* One batch's scratch: its pages in its order, those to zap. */
 	struct page *taken[VMMON_REMOVE_MAX];
 	u64 zap[VMMON_REMOVE_MAX];
+	DECLARE_BITMAP(shared, VMMON_REMOVE_MAX);	/* taken[i] shared */
 };
 
 static inline void vmmon_removed_init(struct vmmon_removed *gone)
@@ -78,6 +82,20 @@ static inline void vmmon_removed_init(struct vmmon_removed *gone)
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone);
 void vmmon_vm_free_removed(struct vmmon_removed *gone);
+void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n);
+int vmmon_vm_cow(struct vmmon_vm *vm, u64 gfn);
+
+/*
+ * Content-based sharing's view of a VM (vmmon_vm_share.c, for kmod/ksm/):
+ * protect a page in every view, compare it, then back it with a shared
+ * page or give it back.
+ */
+struct page *vmmon_vm_share_protect(struct vmmon_vm *vm, u64 gfn);
+void vmmon_vm_share_unprotect(struct vmmon_vm *vm, u64 gfn,
+			      struct page *page);
+int vmmon_vm_share_commit(struct vmmon_vm *vm, u64 gfn, struct page *old,
+			  struct page *shared, bool zero,
+			  struct vmmon_removed *gone);
 
 /* vmmon_cpuid.c */
 long vmmon_cpuid_set(struct vmmon_vcpu *vcpu, void __user *uarg);

@@ -22,6 +22,8 @@ run_suites() {
 			vmctl_boot) t=900 ;;
 			vmctl_balloon) t=900 ;;
 			vmctl_console) t=600 ;;
+			# the page-sharing scanner's rounds over 2-3 VMs each test
+			vmmon_ksm) t=600 ;;
 			# SeaBIOS 4 times, then 4 Linux disk boots through it
 			vmctl_firmware) t=900 ;;
 			*) t=${SUITE_TIMEOUT:-300} ;;

@@ -110,6 +110,14 @@ struct vmmon_name {
 	char name[VMMON_NAME_MAX];
 };
 
+/*
+ * VMMON_SET_SHARE_GROUP (struct vmmon_name, on a VM fd): put the VM in
+ * its owner's page-sharing group @name (same rules as a VM name), whose
+ * VMs may back equal pages with one host page.  Without it a VM shares
+ * pages only within itself.  EBUSY while pages of the VM are shared
+ * (set it before the guest runs).
+ */
+
 /* vCPUs of one VM have ids 0 .. VMMON_MAX_VCPUS - 1. */
 #define VMMON_MAX_VCPUS		64
 
@@ -602,6 +610,7 @@ struct vmmon_interrupt {
 #define VMMON_DISCARD_MEMORY	_IOW(VMMON_IOCTL_TYPE, 0x13, struct vmmon_memory_range)
 #define VMMON_SAMPLE_ACCESSED	_IOW(VMMON_IOCTL_TYPE, 0x14, struct vmmon_accessed)
 #define VMMON_SET_NAME		_IOW(VMMON_IOCTL_TYPE, 0x15, struct vmmon_name)
+#define VMMON_SET_SHARE_GROUP	_IOW(VMMON_IOCTL_TYPE, 0x16, struct vmmon_name)
 
 /* On a vCPU fd */
 #define VMMON_RUN		_IO(VMMON_IOCTL_TYPE, 0x20)

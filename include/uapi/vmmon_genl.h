@@ -140,9 +140,12 @@ enum vmmon_genl_mem_attr {
 	VMMON_A_MEM_CONFIGURED,		/* u64: RAM in the memory regions */
 	VMMON_A_MEM_RESIDENT,		/* u64: backed by host pages now */
 	VMMON_A_MEM_BALLOONED,		/* u64: given back by the balloon */
-	/* These two read 0 until page sharing exists. */
+	/* Content-based page sharing (kmod/ksm/). */
 	VMMON_A_MEM_SHARED,		/* u64: backed by a shared page */
 	VMMON_A_MEM_ZERO,		/* u64: backed by the shared zero page */
+	VMMON_A_MEM_COW_BREAKS,		/* u64: private copies made at writes */
+	VMMON_A_MEM_MERGED,		/* u64: pages the scanner shared */
+	VMMON_A_MEM_FULL_SCANS,		/* u64: its rounds over the VM's RAM */
 	__VMMON_A_MEM_MAX,
 };
 #define VMMON_A_MEM_MAX (__VMMON_A_MEM_MAX - 1)

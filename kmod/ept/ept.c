@@ -77,8 +77,13 @@ void vmmon_ept_destroy(struct vmmon_ept *ept)
 	free_cpumask_var(ept->running);
 }
 
-/* Map the 4 KiB guest page at @gpa to host-physical @hpa. */
-int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
+/*
+ * Map the 4 KiB guest page at @gpa to host-physical @hpa; read and
+ * execute only unless @writable (a page the pmap protects: a write
+ * exits with an EPT violation).  Taking write access away from a
+ * mapped page needs a flush, as a removal does.
+ */
+int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa, bool writable)
 {
 	u64 *table = page_address(ept->root);
 	struct page *page;
@@ -98,7 +103,8 @@ int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa)
 		}
 		table = phys_to_virt(*entry & EPT_ADDR_MASK);
 	}
-	WRITE_ONCE(table[EPT_INDEX(gpa, 1)], (hpa & EPT_ADDR_MASK) | EPT_RWX |
+	WRITE_ONCE(table[EPT_INDEX(gpa, 1)], (hpa & EPT_ADDR_MASK) |
+		   (writable ? EPT_RWX : EPT_READ | EPT_EXEC) |
 		   EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT | EPT_IGNORE_PAT);
 	mutex_unlock(&ept->lock);
 	return 0;

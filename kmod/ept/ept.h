@@ -32,7 +32,7 @@ struct vmmon_ept {
 
 int vmmon_ept_init(struct vmmon_ept *ept, bool ad);
 void vmmon_ept_destroy(struct vmmon_ept *ept);
-int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa);
+int vmmon_ept_map(struct vmmon_ept *ept, u64 gpa, u64 hpa, bool writable);
 bool vmmon_ept_unmap(struct vmmon_ept *ept, const u64 *gfns, unsigned int n);
 bool vmmon_ept_test_and_clear_accessed(struct vmmon_ept *ept, u64 gpa);
 u64 vmmon_ept_pointer(struct vmmon_ept *ept);

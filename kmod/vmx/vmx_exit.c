@@ -463,7 +463,8 @@ static enum vmx_next vmx_exit_later(struct vmmon_vcpu *vcpu,
 static enum vmx_next vmx_exit_ept_violation(struct vmmon_vcpu *vcpu,
 					    const struct vmx_exit *exit)
 {
-	int err = vmmon_vm_fault_in(vcpu->vm, exit->gpa);
+	int err = vmmon_vm_fault_in(vcpu->vm, exit->gpa,
+				    exit->qualification & VMX_EPT_QUAL_WRITE);
 
 	if (!err) {
 		vmmon_vcpu_count_exit(vcpu, VMMON_STAT_EXIT_EPT_FAULT);

@@ -68,6 +68,9 @@ static void run_usage(FILE *out)
 		"  --name NAME        the VM's name, for vmctl list, stat and top: 1 to 31\n"
 		"                     of A-Z a-z 0-9 . _ -, not all digits, unique among\n"
 		"                     your VMs\n"
+		"  --share-group NAME share equal pages with your other VMs of this\n"
+		"                     group (a name as above); without it a VM shares\n"
+		"                     pages only within itself\n"
 		"  --no-balloon       hide vmmon's CPUID leaves (0x40000000, 0x40000001)\n"
 		"                     from the guest: its balloon driver finds no vmmon\n"
 		"                     and vmctl balloon has no effect on it\n"
@@ -139,7 +142,8 @@ static int add_disk(struct vm_options *o, char *arg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
        OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS,
-       OPT_NAME, OPT_NO_BALLOON, OPT_FIRMWARE, OPT_FIRMWARE_LOG };
+       OPT_NAME, OPT_NO_BALLOON, OPT_FIRMWARE, OPT_FIRMWARE_LOG,
+       OPT_SHARE_GROUP };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -157,6 +161,7 @@ static const struct option run_options[] = {
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "test-irqs", no_argument, NULL, OPT_TEST_IRQS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "share-group", required_argument, NULL, OPT_SHARE_GROUP },
 	{ "no-balloon", no_argument, NULL, OPT_NO_BALLOON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -234,6 +239,14 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 				return -1;
 			}
 			o->name = optarg;
+			break;
+		case OPT_SHARE_GROUP:
+			if (!vmctl_name_valid(optarg)) {
+				vmctl_err("bad sharing group '%s': a name is " VMCTL_NAME_RULE,
+					  optarg);
+				return -1;
+			}
+			o->share_group = optarg;
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
 			errno = 0;

@@ -15,7 +15,8 @@ static const char stat_usage[] =
 	"usage: vmctl stat [--json] VM\n"
 	"\n"
 	"One VM's figures: owner, state, memory in pages (configured, resident,\n"
-	"ballooned, shared, zero), the balloon (target, size, counters, the\n"
+	"ballooned, shared, zero), page sharing (pages merged, copy-on-write\n"
+	"breaks, full scans), the balloon (target, size, counters, the\n"
 	"guest's memory as it reported it), exits by reason, run time, and each\n"
 	"vCPU's exits, run time and loads.  VM is an id (all digits) or a name; by\n"
 	"name, your VM of that name.  Of another user's VM only its id and\n"
@@ -99,6 +100,10 @@ static void stat_print(const struct ctl_vm *vm)
 	       (unsigned long long)vm->mem.zero,
 	       CTL_PAGES_MIB(vm->mem.resident),
 	       CTL_PAGES_MIB(vm->mem.configured));
+	printf("%-16s merged=%llu cow_breaks=%llu full_scans=%llu\n",
+	       "page sharing", (unsigned long long)vm->mem.merged,
+	       (unsigned long long)vm->mem.cow_breaks,
+	       (unsigned long long)vm->mem.full_scans);
 	if (vm->balloon.has)
 		stat_print_balloon(&vm->balloon);
 	printf("%-16s", "exits");

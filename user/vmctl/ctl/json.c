@@ -31,6 +31,9 @@ json_object *vmctl_json_mem(const struct ctl_mem *mem)
 	vmctl_json_u64(o, "ballooned", mem->ballooned);
 	vmctl_json_u64(o, "shared", mem->shared);
 	vmctl_json_u64(o, "zero", mem->zero);
+	vmctl_json_u64(o, "cow_breaks", mem->cow_breaks);
+	vmctl_json_u64(o, "merged", mem->merged);
+	vmctl_json_u64(o, "full_scans", mem->full_scans);
 	return o;
 }
 

@@ -19,6 +19,9 @@ static struct nla_policy ctl_mem_policy[VMMON_A_MEM_MAX + 1] = {
 	[VMMON_A_MEM_BALLOONED] = { .type = NLA_U64 },
 	[VMMON_A_MEM_SHARED] = { .type = NLA_U64 },
 	[VMMON_A_MEM_ZERO] = { .type = NLA_U64 },
+	[VMMON_A_MEM_COW_BREAKS] = { .type = NLA_U64 },
+	[VMMON_A_MEM_MERGED] = { .type = NLA_U64 },
+	[VMMON_A_MEM_FULL_SCANS] = { .type = NLA_U64 },
 };
 
 static struct nla_policy ctl_exits_policy[VMMON_A_EXITS_MAX + 1] = {
@@ -78,6 +81,9 @@ static int ctl_mem_parse(struct nlattr *nest, struct ctl_mem *mem)
 	mem->ballooned = get_u64(tb[VMMON_A_MEM_BALLOONED]);
 	mem->shared = get_u64(tb[VMMON_A_MEM_SHARED]);
 	mem->zero = get_u64(tb[VMMON_A_MEM_ZERO]);
+	mem->cow_breaks = get_u64(tb[VMMON_A_MEM_COW_BREAKS]);
+	mem->merged = get_u64(tb[VMMON_A_MEM_MERGED]);
+	mem->full_scans = get_u64(tb[VMMON_A_MEM_FULL_SCANS]);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct ctl_vcpu {
 
 struct ctl_mem {
 	uint64_t configured, resident, ballooned, shared, zero;
+	uint64_t cow_breaks, merged, full_scans;	/* page sharing */
 };
 
 /* The guest's struct vmmon_balloon_stats: bytes, pages, counts. */

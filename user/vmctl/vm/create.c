@@ -82,6 +82,26 @@ static int vm_set_name(struct vm *vm, const char *name)
 	return -1;
 }
 
+/*
+ * --share-group: the VM may share equal pages with the other VMs of its
+ * owner in that group (vmmon's content-based sharing); without it, only
+ * within itself.  Before the guest has run, so nothing is shared yet.
+ */
+static int vm_set_share_group(struct vm *vm, const char *group)
+{
+	struct vmmon_name n = { 0 };
+
+	memcpy(n.name, group, strlen(group));
+	if (!ioctl(vm->vm_fd, VMMON_SET_SHARE_GROUP, &n))
+		return 0;
+	if (errno == ENOTTY)
+		vmctl_err("this vmmon module cannot share pages (older than this vmctl): run without --share-group");
+	else
+		vmctl_err("cannot put the VM in sharing group %s: %s", group,
+			  strerror(errno));
+	return -1;
+}
+
 static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
 	struct vmmon_memory_region r = { .guest_phys = gpa, .size = size };
@@ -217,6 +237,8 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 		goto err_dev;
 	}
 	if (opts->name && vm_set_name(vm, opts->name))
+		goto err_vm;
+	if (opts->share_group && vm_set_share_group(vm, opts->share_group))
 		goto err_vm;
 	m->low_size = opts->mem_size < VM_LOW_RAM_MAX ? opts->mem_size :
 							 VM_LOW_RAM_MAX;

@@ -130,6 +130,7 @@ struct vm_options {
 	bool stats;
 	bool no_balloon;		/* hide the vmmon CPUID leaves */
 	const char *name;		/* VMMON_SET_NAME after creation */
+	const char *share_group;	/* VMMON_SET_SHARE_GROUP, or NULL */
 	bool verbose;			/* say what was chosen */
 };
 

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The sharing scanner (see ksm.h).  Each pass looks at up to
+ * ksm_pages_per_pass pages, VM after VM from where the last pass
+ * stopped, then sleeps ksm_sleep_ms.  A page is hashed (xxh64, salted
+ * per group) and looked up in its group's table of shared pages, then in
+ * its table of hints (ESX's hint frames: a page seen once, remembered by
+ * its hash and its place, not held).  A match is write-protected in
+ * every view and compared byte for byte before its slot takes the shared
+ * page; a hint that matches makes its own page the shared one (Linux KSM
+ * keeps one of the pages too), so no page is allocated to share.  All
+ * zero pages of a group thus share one zero page.
+ *
+ * A shared page is held by its table (one reference) and by each slot
+ * that maps it (one each); the scanner drops the table's once no slot
+ * is left, after the RCU readers that may still read it are done.
+ *
+ * Locks: the VM registry's, then vmmon_ksm_lock, then a VM's mmu_lock.
+ * A pass holds the first two: a VM it scans cannot go away meanwhile.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/freezer.h>
+#include <linux/hashtable.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/wait.h>
+#include <linux/xxhash.h>
+#include "vmmon_vm.h"
+#include "ksm.h"
+
+/* 1024 buckets of each table per group: 16 KiB. */
+#define VMMON_KSM_HASH_BITS	10
+#define VMMON_KSM_MAX_PASS	65536
+#define VMMON_KSM_MAX_SLEEP_MS	60000
+
+static DECLARE_WAIT_QUEUE_HEAD(vmmon_ksm_wait);
+static unsigned int ksm_pages_per_pass = 256;
+
+/* The scanner waits for a rate when it has none: wake it at a new one. */
+static int vmmon_ksm_set_rate(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	if (!err)
+		wake_up(&vmmon_ksm_wait);
+	return err;
+}
+
+static const struct kernel_param_ops vmmon_ksm_rate_ops = {
+	.set = vmmon_ksm_set_rate,
+	.get = param_get_uint,
+};
+module_param_cb(ksm_pages_per_pass, &vmmon_ksm_rate_ops, &ksm_pages_per_pass,
+		0644);
+MODULE_PARM_DESC(ksm_pages_per_pass,
+		 "Page sharing: pages scanned per pass (0: scanner off)");
+static unsigned int ksm_sleep_ms = 20;
+module_param(ksm_sleep_ms, uint, 0644);
+MODULE_PARM_DESC(ksm_sleep_ms, "Page sharing: pause between passes, ms");
+
+/*
+ * A sharing group: its VMs share pages with each other only.  Named
+ * groups are per owner; a VM alone has an unnamed one of its own.
+ */
+struct vmmon_ksm_group {
+	struct list_head list;		/* named groups */
+	unsigned int users;		/* VMs in the group */
+	kuid_t owner;
+	char name[VMMON_NAME_MAX];	/* "" for a VM's own */
+	u64 seed;			/* xxh64's: hashes mean nothing outside */
+	u64 zero_hash;			/* a page of zeros' */
+	DECLARE_HASHTABLE(stable, VMMON_KSM_HASH_BITS);
+	DECLARE_HASHTABLE(hints, VMMON_KSM_HASH_BITS);
+};
+
+/* A shared page, by the hash of its bytes (which never change). */
+struct vmmon_ksm_node {
+	struct hlist_node link;
+	u64 hash;
+	struct page *page;		/* the table's reference */
+	bool zero;
+};
+
+/* A page seen once: where it was, not the page. */
+struct vmmon_ksm_hint {
+	struct hlist_node link;
+	u64 hash;
+	u32 vm_id;
+	u64 gfn;
+	u64 round;		/* its VM's full_scans when last seen */
+};
+
+static DEFINE_MUTEX(vmmon_ksm_lock);
+static LIST_HEAD(vmmon_ksm_groups);
+static struct task_struct *vmmon_ksm_thread;
+static struct kmem_cache *vmmon_ksm_node_cache, *vmmon_ksm_hint_cache;
+/* Pages the scanner took out of slots or tables, to free after RCU. */
+static struct vmmon_removed *vmmon_ksm_gone;
+static u32 vmmon_ksm_next_vm;		/* where the next pass starts */
+
+/* Module-wide figures, under vmmon_ksm_lock (read with READ_ONCE). */
+static u64 vmmon_ksm_nr_nodes, vmmon_ksm_nr_hints, vmmon_ksm_scanned,
+	   vmmon_ksm_merged, vmmon_ksm_full_scans, vmmon_ksm_scan_ns;
+
+static void vmmon_ksm_add(u64 *counter, s64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
+
+static struct vmmon_ksm_group *vmmon_ksm_group_new(kuid_t owner,
+						   const char *name)
+{
+	struct vmmon_ksm_group *g = kvzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+
+	if (!g)
+		return NULL;
+	INIT_LIST_HEAD(&g->list);
+	g->owner = owner;
+	strscpy(g->name, name, sizeof(g->name));
+	g->seed = get_random_u64();
+	g->zero_hash = xxh64(page_address(ZERO_PAGE(0)), PAGE_SIZE, g->seed);
+	hash_init(g->stable);
+	hash_init(g->hints);
+	return g;
+}
+
+static void vmmon_ksm_drop_hint(struct vmmon_ksm_hint *h)
+{
+	hash_del(&h->link);
+	kmem_cache_free(vmmon_ksm_hint_cache, h);
+	vmmon_ksm_add(&vmmon_ksm_nr_hints, -1);
+}
+
+static void vmmon_ksm_drop_node(struct vmmon_ksm_node *n)
+{
+	hash_del(&n->link);
+	kmem_cache_free(vmmon_ksm_node_cache, n);
+	vmmon_ksm_add(&vmmon_ksm_nr_nodes, -1);
+}
+
+/*
+ * A VM left the group: its hints go (they name its pages).  The group's
+ * last VM takes the group with it: no slot maps its shared pages any
+ * more, which go after the RCU readers that may still read them.
+ */
+static void vmmon_ksm_group_leave(struct vmmon_ksm_group *g, u32 vm_id)
+{
+	struct vmmon_ksm_node *n;
+	struct vmmon_ksm_hint *h;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	lockdep_assert_held(&vmmon_ksm_lock);
+	hash_for_each_safe(g->hints, bkt, tmp, h, link)
+		if (h->vm_id == vm_id)
+			vmmon_ksm_drop_hint(h);
+	if (--g->users)
+		return;
+	hash_for_each_safe(g->stable, bkt, tmp, n, link) {
+		/* Only the slots of the group's VMs held them. */
+		WARN_ON_ONCE(page_ref_count(n->page) != 1);
+		list_add_tail(&n->page->lru, &vmmon_ksm_gone->pages);
+		vmmon_ksm_drop_node(n);
+	}
+	vmmon_vm_free_removed(vmmon_ksm_gone);
+	list_del(&g->list);
+	kvfree(g);
+}
+
+int vmmon_ksm_vm_init(struct vmmon_vm *vm)
+{
+	struct vmmon_ksm_group *g = vmmon_ksm_group_new(vm->owner, "");
+
+	if (!g)
+		return -ENOMEM;
+	g->users = 1;
+	mutex_lock(&vmmon_ksm_lock);
+	vm->ksm.group = g;
+	mutex_unlock(&vmmon_ksm_lock);
+	wake_up(&vmmon_ksm_wait);
+	return 0;
+}
+
+/* After the pmap is gone: its slots dropped their shared pages. */
+void vmmon_ksm_vm_destroy(struct vmmon_vm *vm)
+{
+	mutex_lock(&vmmon_ksm_lock);
+	if (vm->ksm.group)
+		vmmon_ksm_group_leave(vm->ksm.group, vm->id);
+	vm->ksm.group = NULL;
+	mutex_unlock(&vmmon_ksm_lock);
+}
+
+/*
+ * Put @vm in its owner's group @name (created on first use), leaving
+ * the one it is in: only while none of its pages is shared (they belong
+ * to the old group's tables; the count only falls outside this lock).
+ * 0, -EINVAL for a bad name, -EBUSY with shared pages, -ENOMEM.
+ */
+int vmmon_ksm_set_group(struct vmmon_vm *vm, const char *name)
+{
+	struct vmmon_ksm_group *g, *fresh = NULL;
+	int err = 0;
+
+	if (!vmmon_name_valid(name))
+		return -EINVAL;
+	fresh = vmmon_ksm_group_new(vm->owner, name);
+	if (!fresh)
+		return -ENOMEM;
+	mutex_lock(&vmmon_ksm_lock);
+	if (atomic_long_read(&vm->pmap.nr_shared)) {
+		err = -EBUSY;
+		goto unlock;
+	}
+	list_for_each_entry(g, &vmmon_ksm_groups, list)
+		if (uid_eq(g->owner, vm->owner) && !strcmp(g->name, name))
+			break;
+	if (list_entry_is_head(g, &vmmon_ksm_groups, list)) {
+		g = fresh;
+		fresh = NULL;
+		list_add(&g->list, &vmmon_ksm_groups);
+	}
+	if (g != vm->ksm.group) {
+		vmmon_ksm_group_leave(vm->ksm.group, vm->id);
+		g->users++;
+		vm->ksm.group = g;
+	}
+unlock:
+	mutex_unlock(&vmmon_ksm_lock);
+	kvfree(fresh);
+	return err;
+}
+
+static u64 vmmon_ksm_hash(struct vmmon_ksm_group *g, struct page *page,
+			  bool *zero)
+{
+	void *va = kmap_local_page(page);
+	u64 hash = xxh64(va, PAGE_SIZE, g->seed);
+
+	/* The bytes only when the hash says zeros: a second pass otherwise. */
+	*zero = hash == g->zero_hash && !memchr_inv(va, 0, PAGE_SIZE);
+	kunmap_local(va);
+	return hash;
+}
+
+static bool vmmon_ksm_same(struct page *a, struct page *b)
+{
+	void *va = kmap_local_page(a), *vb = kmap_local_page(b);
+	bool same = !memcmp(va, vb, PAGE_SIZE);
+
+	kunmap_local(vb);
+	kunmap_local(va);
+	return same;
+}
+
+static struct vmmon_ksm_node *vmmon_ksm_find_node(struct vmmon_ksm_group *g,
+						  u64 hash)
+{
+	struct vmmon_ksm_node *n;
+
+	hash_for_each_possible(g->stable, n, link, hash)
+		if (n->hash == hash)
+			return n;
+	return NULL;
+}
+
+static struct vmmon_ksm_hint *vmmon_ksm_find_hint(struct vmmon_ksm_group *g,
+						  u64 hash)
+{
+	struct vmmon_ksm_hint *h;
+
+	hash_for_each_possible(g->hints, h, link, hash)
+		if (h->hash == hash)
+			return h;
+	return NULL;
+}
+
+static void vmmon_ksm_merged_one(struct vmmon_vm *vm, bool zero)
+{
+	vmmon_ksm_add(&vm->ksm.merged, 1);
+	vmmon_ksm_add(&vmmon_ksm_merged, 1);
+	if (zero)
+		vmmon_ksm_add(&vm->ksm.zero_merged, 1);
+}
+
+/* Back @gfn of @vm with the shared page of @n if the bytes are the same. */
+static void vmmon_ksm_merge_stable(struct vmmon_vm *vm, u64 gfn,
+				   struct vmmon_ksm_node *n)
+{
+	struct page *page = vmmon_vm_share_protect(vm, gfn);
+
+	if (!page)
+		return;
+	if (vmmon_ksm_same(page, n->page) &&
+	    !vmmon_vm_share_commit(vm, gfn, page, n->page, n->zero,
+				   vmmon_ksm_gone))
+		vmmon_ksm_merged_one(vm, n->zero);
+	else
+		vmmon_vm_share_unprotect(vm, gfn, page);
+	put_page(page);
+}
+
+/*
+ * @gfn of @vm hashes as the page of hint @h did: protect both, compare,
+ * and make the hint's page the shared one for both.  The hint goes in
+ * any case (its page was written, or is shared now).
+ */
+static void vmmon_ksm_merge_hint(struct vmmon_vm *vm, u64 gfn,
+				 struct vmmon_ksm_hint *h)
+{
+	struct vmmon_vm *other = vmmon_vm_find(h->vm_id);
+	struct page *mine = NULL, *theirs = NULL;
+	struct vmmon_ksm_group *g = vm->ksm.group;
+	struct vmmon_ksm_node *n = NULL;
+	bool zero;
+	u64 hash;
+
+	if (!other || other->ksm.group != g)
+		goto drop;
+	n = kmem_cache_alloc(vmmon_ksm_node_cache, GFP_KERNEL_ACCOUNT);
+	if (!n)
+		goto drop;
+	theirs = vmmon_vm_share_protect(other, h->gfn);
+	if (theirs)
+		mine = vmmon_vm_share_protect(vm, gfn);
+	if (!mine || !vmmon_ksm_same(mine, theirs))
+		goto unprotect;
+	/* Its bytes are fixed now: the hash the table keeps. */
+	hash = vmmon_ksm_hash(g, theirs, &zero);
+	if (vmmon_vm_share_commit(other, h->gfn, theirs, theirs, zero,
+				  vmmon_ksm_gone))
+		goto unprotect;
+	/* The table's reference. */
+	get_page(theirs);
+	n->page = theirs;
+	n->hash = hash;
+	n->zero = zero;
+	hash_add(g->stable, &n->link, hash);
+	vmmon_ksm_add(&vmmon_ksm_nr_nodes, 1);
+	vmmon_ksm_merged_one(other, zero);
+	n = NULL;
+	if (!vmmon_vm_share_commit(vm, gfn, mine, theirs, zero,
+				   vmmon_ksm_gone))
+		vmmon_ksm_merged_one(vm, zero);
+	else
+		vmmon_vm_share_unprotect(vm, gfn, mine);
+	goto put;
+unprotect:
+	if (mine)
+		vmmon_vm_share_unprotect(vm, gfn, mine);
+	if (theirs)
+		vmmon_vm_share_unprotect(other, h->gfn, theirs);
+put:
+	if (mine)
+		put_page(mine);
+	if (theirs)
+		put_page(theirs);
+	if (n)
+		kmem_cache_free(vmmon_ksm_node_cache, n);
+drop:
+	vmmon_ksm_drop_hint(h);
+}
+
+static void vmmon_ksm_scan_page(struct vmmon_vm *vm, u64 gfn)
+{
+	struct vmmon_ksm_group *g = vm->ksm.group;
+	struct vmmon_ksm_node *n;
+	struct vmmon_ksm_hint *h;
+	struct page *page;
+	bool zero;
+	u64 hash;
+
+	page = vmmon_pmap_get_candidate(&vm->pmap, gfn);
+	if (!page)
+		return;
+	hash = vmmon_ksm_hash(g, page, &zero);
+	put_page(page);
+	n = vmmon_ksm_find_node(g, hash);
+	if (n) {
+		vmmon_ksm_merge_stable(vm, gfn, n);
+		return;
+	}
+	h = vmmon_ksm_find_hint(g, hash);
+	if (h && h->vm_id == vm->id && h->gfn == gfn) {
+		/* Unchanged since it was seen: still the page's hint. */
+		h->round = vm->ksm.full_scans;
+		return;
+	}
+	if (h) {
+		vmmon_ksm_merge_hint(vm, gfn, h);
+		return;
+	}
+	h = kmem_cache_alloc(vmmon_ksm_hint_cache, GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return;
+	h->hash = hash;
+	h->vm_id = vm->id;
+	h->gfn = gfn;
+	h->round = vm->ksm.full_scans;
+	hash_add(g->hints, &h->link, hash);
+	vmmon_ksm_add(&vmmon_ksm_nr_hints, 1);
+}
+
+/*
+ * Shared pages that no slot maps any more (written, discarded,
+ * ballooned, their VMs gone): the table's reference is the last, and
+ * goes after the RCU readers that may still read the page.
+ */
+static void vmmon_ksm_prune(struct vmmon_ksm_group *g)
+{
+	struct vmmon_ksm_node *n;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	hash_for_each_safe(g->stable, bkt, tmp, n, link) {
+		if (page_ref_count(n->page) != 1)
+			continue;
+		list_add_tail(&n->page->lru, &vmmon_ksm_gone->pages);
+		vmmon_ksm_drop_node(n);
+	}
+}
+
+/*
+ * @vm went round once: its hints not seen again in that round are of
+ * pages since written (or shared), and go.
+ */
+static void vmmon_ksm_drop_old_hints(struct vmmon_vm *vm)
+{
+	struct vmmon_ksm_hint *h;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	hash_for_each_safe(vm->ksm.group->hints, bkt, tmp, h, link)
+		if (h->vm_id == vm->id && h->round != vm->ksm.full_scans)
+			vmmon_ksm_drop_hint(h);
+}
+
+/* Up to @budget pages of @vm from its cursor: how many it looked at. */
+static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
+				      unsigned int budget)
+{
+	unsigned int done = 0;
+	u64 gfn;
+
+	while (done < budget) {
+		if (!vmmon_pmap_rank_gfn(&vm->pmap, vm->ksm.cursor, &gfn)) {
+			/* Round once: its group's dead pages go. */
+			if (vm->ksm.cursor) {
+				vmmon_ksm_drop_old_hints(vm);
+				vmmon_ksm_add(&vm->ksm.full_scans, 1);
+				vmmon_ksm_add(&vmmon_ksm_full_scans, 1);
+				vmmon_ksm_prune(vm->ksm.group);
+			}
+			vm->ksm.cursor = 0;
+			break;
+		}
+		vmmon_ksm_scan_page(vm, gfn);
+		vm->ksm.cursor++;
+		done++;
+	}
+	vmmon_ksm_add(&vm->ksm.scanned, done);
+	vmmon_ksm_add(&vmmon_ksm_scanned, done);
+	return done;
+}
+
+/*
+ * One pass: VMs in id order from where the last one stopped, each at
+ * most once; the VM the budget ends in is where the next pass starts.
+ */
+static void vmmon_ksm_pass(unsigned int budget)
+{
+	unsigned long start = vmmon_ksm_next_vm, id = start;
+	u64 t0 = ktime_get_ns();
+	struct vmmon_vm *vm;
+	bool wrapped = false;
+
+	vmmon_vms_lock();
+	mutex_lock(&vmmon_ksm_lock);
+	for (;;) {
+		vm = vmmon_vm_next(&id);
+		if (!vm) {
+			if (wrapped)
+				break;
+			wrapped = true;
+			id = 0;
+			continue;
+		}
+		if (wrapped && id >= start)
+			break;
+		if (vm->ksm.group)
+			budget -= vmmon_ksm_scan_vm(vm, budget);
+		if (!budget)
+			break;
+		id++;
+		cond_resched();
+	}
+	vmmon_ksm_next_vm = id;
+	/* Under the lock: a VM's end puts its group's pages there too. */
+	vmmon_vm_free_removed(vmmon_ksm_gone);
+	vmmon_ksm_add(&vmmon_ksm_scan_ns, ktime_get_ns() - t0);
+	mutex_unlock(&vmmon_ksm_lock);
+	vmmon_vms_unlock();
+}
+
+static int vmmon_ksm_thread_fn(void *unused)
+{
+	unsigned int budget;
+
+	set_freezable();
+	while (!kthread_should_stop()) {
+		budget = min(READ_ONCE(ksm_pages_per_pass),
+			     VMMON_KSM_MAX_PASS);
+		if (budget && vmmon_vm_count())
+			vmmon_ksm_pass(budget);
+		if (!budget || !vmmon_vm_count())
+			wait_event_freezable(vmmon_ksm_wait,
+					     kthread_should_stop() ||
+					     (vmmon_vm_count() &&
+					      READ_ONCE(ksm_pages_per_pass)));
+		else
+			schedule_timeout_interruptible(msecs_to_jiffies(
+				min(READ_ONCE(ksm_sleep_ms),
+				    VMMON_KSM_MAX_SLEEP_MS)));
+	}
+	return 0;
+}
+
+void vmmon_ksm_read(struct vmmon_ksm_stats *st)
+{
+	st->pages_shared = READ_ONCE(vmmon_ksm_nr_nodes);
+	st->pages_sharing = vmmon_pmap_shared_all();
+	st->hints = READ_ONCE(vmmon_ksm_nr_hints);
+	st->scanned = READ_ONCE(vmmon_ksm_scanned);
+	st->merged = READ_ONCE(vmmon_ksm_merged);
+	st->full_scans = READ_ONCE(vmmon_ksm_full_scans);
+	st->scan_ns = READ_ONCE(vmmon_ksm_scan_ns);
+}
+
+int vmmon_ksm_setup(void)
+{
+	vmmon_ksm_node_cache = KMEM_CACHE(vmmon_ksm_node, 0);
+	vmmon_ksm_hint_cache = KMEM_CACHE(vmmon_ksm_hint, 0);
+	vmmon_ksm_gone = kmalloc(sizeof(*vmmon_ksm_gone), GFP_KERNEL);
+	if (!vmmon_ksm_node_cache || !vmmon_ksm_hint_cache || !vmmon_ksm_gone)
+		goto free;
+	vmmon_removed_init(vmmon_ksm_gone);
+	vmmon_ksm_thread = kthread_run(vmmon_ksm_thread_fn, NULL, "vmmon_ksm");
+	if (IS_ERR(vmmon_ksm_thread))
+		goto free;
+	return 0;
+free:
+	kfree(vmmon_ksm_gone);
+	kmem_cache_destroy(vmmon_ksm_hint_cache);
+	kmem_cache_destroy(vmmon_ksm_node_cache);
+	return -ENOMEM;
+}
+
+/* No VM is left (each holds the module), so neither is a group. */
+void vmmon_ksm_teardown(void)
+{
+	kthread_stop(vmmon_ksm_thread);
+	WARN_ON_ONCE(!list_empty(&vmmon_ksm_groups));
+	kfree(vmmon_ksm_gone);
+	kmem_cache_destroy(vmmon_ksm_hint_cache);
+	kmem_cache_destroy(vmmon_ksm_node_cache);
+}

@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Content-based page sharing (kmod/ksm/): long-mode C guests fill a pool
+ * of pages with known bytes, the module's scanner (run fast through its
+ * module parameters) backs equal pages with one host page, and the
+ * guests and this program check that every view still reads what it
+ * wrote: copy-on-write at a guest write and at a write through the VM
+ * fd's mapping (a plain store and a read(2) into guest RAM, as
+ * virtio-blk does), discard of shared pages, a VM destroyed while its
+ * pages are shared, sharing groups that keep VMs apart, and guests
+ * writing while the scanner merges.  Figures come from netlink: the
+ * VM's VMMON_A_MEM_SHARED and the module's ksm_* counters.  Benchmarks
+ * print the scan rate and the cost of a copy-on-write break as
+ * "# bench:" lines.  The last test unloads the module (VMMON_TEST_MAIN).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <uapi/vmmon.h>
+#include <uapi/vmmon_genl.h>
+#include "vmmon_genl_util.h"
+#include "vmmon_guest.h"
+#include "vmmon_test.h"
+
+#define PAGE		4096ULL
+#define MiB		(1024ULL * 1024)
+#define WORDS		(PAGE / 8)
+#define RAM		(16 * MiB)
+/* The pool: pages the guests fill, at AREA_GVA in the guest. */
+#define POOL_GPA	(8 * MiB)
+#define POOL_PAGES	512ULL
+#define AREA_GVA	0x4000000000ULL
+
+#define PARAMS		"/sys/module/vmmon/parameters/"
+/* The scanner at full speed for the tests: all of a VM in a pass or two. */
+#define FAST_PAGES	"8192"
+#define FAST_SLEEP_MS	"1"
+/* Full rounds of the scanner over the VMs that a test waits for at most. */
+#define MAX_ROUNDS	20
+#define POLL_US		10000
+#define WAIT_S		120
+#define LONG_TIMEOUT	600
+/* At least this share of the pool's pages must end up shared. */
+#define SHARE_PERCENT	90
+/* Rounds of the stress test: each writes one more word of every page. */
+#define STRESS_ROUNDS	32
+
+#define BENCH(fmt, ...) do {						\
+	ksft_print_msg("bench: " fmt "\n", ##__VA_ARGS__);		\
+	fflush(stdout);							\
+} while (0)
+
+/*
+ * The bytes of page @page of a pool filled with @seed: distinct for each
+ * page, so that only the same page of another VM filled with the same
+ * seed is equal (seed 0: every page the same, page 0's).
+ */
+static inline uint64_t pattern(uint64_t seed, uint64_t page, uint64_t word)
+{
+	if (!seed)
+		page = 0;
+	return seed << 48 ^ page << 16 ^ word ^ 0x5a5a000000000000ULL;
+}
+
+/* Guest commands, one at a time (as in vmmon_balloon_test.c). */
+enum guest_op {
+	OP_FILL = 1,	/* pool pages [0, count) with seed a0 */
+	OP_SUM,		/* checksum of pool pages [0, count) */
+	OP_WRITE,	/* word a1 of pool pages [0, count) = a0 */
+	OP_ROUND,	/* word a0 of each page [0, count) = a0 + 1 */
+	OP_CHECK,	/* words wrong after a0 rounds on seed a1 pages */
+};
+
+struct guest_cmd {
+	uint64_t op, a0, a1, count;
+};
+
+static struct guest_cmd guest_cmd;
+
+static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * FNV-1a over words: each word's place counts (a rotate-and-XOR sum of
+ * these patterns cancels out to 0, whatever the pages hold).
+ */
+#define SUM_BASIS	0xcbf29ce484222325ULL
+
+static inline uint64_t sum_step(uint64_t sum, uint64_t v)
+{
+	return (sum ^ v) * 0x100000001b3ULL;
+}
+
+/* What a page's word holds after @rounds rounds on pages of @seed. */
+static inline uint64_t after_rounds(uint64_t seed, uint64_t page,
+				    uint64_t word, uint64_t rounds)
+{
+	return word < rounds ? word + 1 : pattern(seed, page, word);
+}
+
+static void guest_main(void)
+{
+	volatile uint64_t *pool = (volatile uint64_t *)AREA_GVA;
+	volatile struct guest_cmd *c = &guest_cmd;
+	uint64_t ret = 0, cycles = 0, t0, p, w;
+
+	for (;;) {
+		GUEST_SYNC(ret, cycles);
+		ret = c->op == OP_SUM ? SUM_BASIS : 0;
+		t0 = guest_rdtsc();
+		switch (c->op) {
+		case OP_FILL:
+			for (p = 0; p < c->count; p++)
+				for (w = 0; w < WORDS; w++)
+					pool[p * WORDS + w] =
+						pattern(c->a0, p, w);
+			break;
+		case OP_SUM:
+			for (p = 0; p < c->count * WORDS; p++)
+				ret = sum_step(ret, pool[p]);
+			break;
+		case OP_WRITE:
+			for (p = 0; p < c->count; p++)
+				pool[p * WORDS + c->a1] = c->a0;
+			break;
+		case OP_ROUND:
+			for (p = 0; p < c->count; p++)
+				pool[p * WORDS + c->a0] = c->a0 + 1;
+			break;
+		case OP_CHECK:
+			for (p = 0; p < c->count; p++)
+				for (w = 0; w < WORDS; w++)
+					ret += pool[p * WORDS + w] !=
+					       after_rounds(c->a1, p, w, c->a0);
+			break;
+		default:
+			GUEST_ASSERT(0);
+		}
+		cycles = guest_rdtsc() - t0;
+	}
+}
+
+struct vm {
+	struct vmmon_guest g;
+	struct genl_sock nl;
+	char name[VMMON_NAME_MAX];
+	uint64_t cycles;	/* of the guest's last command */
+};
+
+/* The VM's memory figures over netlink. */
+struct mem {
+	uint64_t resident, shared, zero;
+};
+
+static int mem_cb(const struct nlmsghdr *nh, void *arg)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	const struct nlattr *mem[VMMON_A_MEM_MAX + 1];
+	struct mem *m = arg;
+
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_VM_MEM] ||
+	    genl_nested(tb[VMMON_A_VM_MEM], mem, VMMON_A_MEM_MAX) < 0 ||
+	    !mem[VMMON_A_MEM_SHARED] || !mem[VMMON_A_MEM_ZERO] ||
+	    !mem[VMMON_A_MEM_RESIDENT])
+		return -EPROTO;
+	m->resident = nla_get_u64(mem[VMMON_A_MEM_RESIDENT]);
+	m->shared = nla_get_u64(mem[VMMON_A_MEM_SHARED]);
+	m->zero = nla_get_u64(mem[VMMON_A_MEM_ZERO]);
+	return 0;
+}
+
+static struct mem vm_mem(struct vm *v)
+{
+	struct mem m = { 0 };
+	struct genl_msg msg;
+
+	genl_msg_init(&msg, v->nl.family, 0, VMMON_CMD_GET_VM);
+	genl_put_str(&msg, VMMON_A_VM_NAME, v->name);
+	if (genl_talk(&v->nl, &msg, mem_cb, &m))
+		m.resident = m.shared = m.zero = UINT64_MAX;
+	return m;
+}
+
+struct counter {
+	const char *name;
+	uint64_t value;
+	bool found;
+};
+
+static int counter_cb(const struct nlmsghdr *nh, void *arg)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1], *a;
+	const struct nlattr *ct[VMMON_A_MAX + 1];
+	struct counter *c = arg;
+
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_MOD_COUNTERS])
+		return -EPROTO;
+	genl_for_each(a, tb[VMMON_A_MOD_COUNTERS]) {
+		if (genl_nested(a, ct, VMMON_A_MAX) < 0 ||
+		    !ct[VMMON_A_COUNTER_NAME] || !ct[VMMON_A_COUNTER_VALUE])
+			return -EPROTO;
+		if (strcmp(nla_get_str(ct[VMMON_A_COUNTER_NAME]), c->name))
+			continue;
+		c->value = nla_get_u64(ct[VMMON_A_COUNTER_VALUE]);
+		c->found = true;
+	}
+	return 0;
+}
+
+/* The module's counter @name (GET_MODULE), or UINT64_MAX. */
+static uint64_t ksm(const char *name)
+{
+	struct counter c = { .name = name };
+	struct genl_sock s;
+	struct genl_msg m;
+	int err = genl_open(&s);
+
+	if (err)
+		return UINT64_MAX;
+	genl_msg_init(&m, s.family, 0, VMMON_CMD_GET_MODULE);
+	err = genl_talk(&s, &m, counter_cb, &c);
+	genl_close(&s);
+	return err || !c.found ? UINT64_MAX : c.value;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One command in the guest: its result, or UINT64_MAX after a line. */
+static uint64_t guest_do(struct vm *v, uint64_t op, uint64_t a0, uint64_t a1,
+			 uint64_t count)
+{
+	struct vmmon_ucall uc;
+	char buf[256];
+	int kind;
+
+	guest_cmd = (struct guest_cmd){ op, a0, a1, count };
+	if (VMMON_SYNC_TO_GUEST(&v->g, guest_cmd)) {
+		ksft_print_msg("writing the guest's command: %s\n", v->g.error);
+		return UINT64_MAX;
+	}
+	kind = vmmon_guest_run_ucall(&v->g, &uc);
+	if (kind != VMMON_UCALL_SYNC) {
+		if (kind > 0)
+			ksft_print_msg("guest: %s\n",
+				       vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+		else
+			vmmon_show_exit(v->g.run);
+		return UINT64_MAX;
+	}
+	v->cycles = uc.args[1];
+	return uc.args[0];
+}
+
+/* What OP_SUM of @pages pages of seed @seed must give. */
+static uint64_t expected_sum(uint64_t seed, uint64_t pages)
+{
+	uint64_t sum = SUM_BASIS, p, w;
+
+	for (p = 0; p < pages; p++)
+		for (w = 0; w < WORDS; w++)
+			sum = sum_step(sum, pattern(seed, p, w));
+	return sum;
+}
+
+/* The pool's page @page of @v as this program maps it. */
+static uint64_t *pool_page(struct vm *v, uint64_t page)
+{
+	return (uint64_t *)(v->g.ram + POOL_GPA + page * PAGE);
+}
+
+/* OP_SUM of @v's pool, as this program reads it through its mapping. */
+static uint64_t host_sum(struct vm *v)
+{
+	uint64_t sum = SUM_BASIS, p, w;
+
+	for (p = 0; p < POOL_PAGES; p++)
+		for (w = 0; w < WORDS; w++)
+			sum = sum_step(sum, pool_page(v, p)[w]);
+	return sum;
+}
+
+/*
+ * A test VM (RAM at 0, the pool mapped for the guest), named for
+ * netlink, in sharing group @group ("" for its own), its guest waiting
+ * for commands: 0 or -1 with v->g.error or errno saying why.
+ */
+static int vm_create(struct vm *v, const char *group)
+{
+	struct vmmon_name name = { { 0 } }, grp = { { 0 } };
+	static unsigned int nr_vms;
+	struct vmmon_ucall uc;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	v->nl.fd = -1;
+	if (vmmon_guest_create_long(&v->g, dev, RAM, guest_main, 0, 0))
+		return -1;
+	if (v->g.next_gpa > POOL_GPA) {
+		snprintf(v->g.error, sizeof(v->g.error),
+			 "the program's copy reaches %#llx, past the pool",
+			 (unsigned long long)v->g.next_gpa);
+		return -1;
+	}
+	if (vmmon_guest_map_ram(&v->g, AREA_GVA, POOL_GPA, RAM - POOL_GPA))
+		return -1;
+	snprintf(v->name, sizeof(v->name), "ksm-%d-%u", getpid(), nr_vms++);
+	memcpy(name.name, v->name, strlen(v->name));
+	if (ioctl(v->g.vm, VMMON_SET_NAME, &name))
+		return -1;
+	if (*group) {
+		snprintf(grp.name, sizeof(grp.name), "%s-%d", group, getpid());
+		if (ioctl(v->g.vm, VMMON_SET_SHARE_GROUP, &grp))
+			return -1;
+	}
+	err = genl_open(&v->nl);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	if (vmmon_guest_run_ucall(&v->g, &uc) != VMMON_UCALL_SYNC) {
+		snprintf(v->g.error, sizeof(v->g.error), "the guest did not start");
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_destroy(struct vm *v)
+{
+	genl_close(&v->nl);
+	vmmon_guest_destroy(&v->g);
+}
+
+#define VM_CREATE(v, group) do {					\
+	ASSERT_EQ(0, vm_create(v, group))				\
+		TH_LOG("test VM: %s (%s)", (v)->g.error, strerror(errno)); \
+} while (0)
+
+#define GUEST(v, op, a0, a1, count) do {				\
+	ASSERT_NE(UINT64_MAX, guest_do(v, op, a0, a1, count));		\
+} while (0)
+
+static void set_param(const char *name, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	if (write_file(path, value))
+		ksft_print_msg("cannot set %s to %s: %s\n", path, value,
+			       strerror(errno));
+}
+
+static void scanner_fast(void)
+{
+	set_param("ksm_pages_per_pass", FAST_PAGES);
+	set_param("ksm_sleep_ms", FAST_SLEEP_MS);
+}
+
+static void scanner_off(void)
+{
+	set_param("ksm_pages_per_pass", "0");
+}
+
+/*
+ * Wait until each of the @n VMs has at least @want shared pages, or
+ * the scanner went MAX_ROUNDS times round all of them: the full scans
+ * it took (per VM), or -1 when it never got there.
+ */
+static int wait_shared(struct vm **v, int n, uint64_t want)
+{
+	uint64_t scans0 = ksm("ksm_full_scans"), t0 = mono_ns();
+	int i, ok;
+
+	for (;;) {
+		for (i = 0, ok = 1; i < n; i++)
+			ok &= vm_mem(v[i]).shared >= want;
+		if (ok)
+			return (ksm("ksm_full_scans") - scans0) / n;
+		if (ksm("ksm_full_scans") - scans0 > (uint64_t)MAX_ROUNDS * n ||
+		    mono_ns() - t0 > WAIT_S * 1000000000ULL)
+			return -1;
+		usleep(POLL_US);
+	}
+}
+
+/* Let the scanner go round every VM @rounds times. */
+static void wait_rounds(int n, int rounds)
+{
+	uint64_t scans0 = ksm("ksm_full_scans"), t0 = mono_ns();
+
+	while (ksm("ksm_full_scans") - scans0 < (uint64_t)rounds * n &&
+	       mono_ns() - t0 < WAIT_S * 1000000000ULL)
+		usleep(POLL_US);
+}
+
+#define WANT	(POOL_PAGES * SHARE_PERCENT / 100)
+
+/*
+ * Two VMs of group @group whose pools the guests fill alike (seed 1),
+ * the scanner run until at least WANT pages of each pool are shared on
+ * top of what was shared before the fill (the program's copy, page
+ * tables, zeros): the full scans that took, or -1.
+ */
+static int share_pair(struct vm *a, struct vm *b)
+{
+	struct vm *both[] = { a, b };
+	uint64_t base;
+
+	scanner_fast();
+	wait_rounds(2, 2);
+	scanner_off();
+	base = vm_mem(a).shared;
+	if (vm_mem(b).shared > base)
+		base = vm_mem(b).shared;
+	if (guest_do(a, OP_FILL, 1, 0, POOL_PAGES) == UINT64_MAX ||
+	    guest_do(b, OP_FILL, 1, 0, POOL_PAGES) == UINT64_MAX)
+		return -1;
+	scanner_fast();
+	return wait_shared(both, 2, base + WANT);
+}
+
+#define SHARE_PAIR(a, b) do {						\
+	ASSERT_LE(0, share_pair(a, b))					\
+		TH_LOG("shared: %llu and %llu pages",			\
+		       (unsigned long long)vm_mem(a).shared,		\
+		       (unsigned long long)vm_mem(b).shared);		\
+	scanner_off();							\
+} while (0)
+
+/*
+ * Two VMs of one group fill their pools alike: at least 90% of the pool
+ * pages shared within MAX_ROUNDS rounds.  Then one guest writes a word
+ * of every pool page: a copy-on-write break for each shared one (the
+ * count of breaks shows how many of its pool pages were shared), its
+ * checksum changes and the other's does not.
+ */
+VMMON_TEST_TIMEOUT(two_vms_of_a_group_share_and_copy_on_write, LONG_TIMEOUT)
+{
+	uint64_t sum = expected_sum(1, POOL_PAGES), cow0, scanned0, ns0;
+	struct vm a, b;
+	uint64_t tsc0, t0, tsc_hz, shared_cycles, private_cycles;
+	int rounds;
+
+	scanner_off();
+	VM_CREATE(&a, "grp");
+	VM_CREATE(&b, "grp");
+	scanned0 = ksm("ksm_pages_scanned");
+	ns0 = ksm("ksm_scan_ns");
+	rounds = share_pair(&a, &b);
+	ASSERT_LE(0, rounds) TH_LOG("shared: %llu and %llu pages",
+				    (unsigned long long)vm_mem(&a).shared,
+				    (unsigned long long)vm_mem(&b).shared);
+	scanner_off();
+	BENCH("ksm: %llu pool pages of 2 VMs %d%% shared after %d full scans; scanner %llu ns a page (%llu pages in %llu ns)",
+	      POOL_PAGES, SHARE_PERCENT, rounds,
+	      (unsigned long long)((ksm("ksm_scan_ns") - ns0) /
+				   (ksm("ksm_pages_scanned") - scanned0 + 1)),
+	      (unsigned long long)(ksm("ksm_pages_scanned") - scanned0),
+	      (unsigned long long)(ksm("ksm_scan_ns") - ns0));
+	EXPECT_EQ(sum, guest_do(&a, OP_SUM, 0, 0, POOL_PAGES));
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+
+	cow0 = ksm("ksm_cow_breaks");
+	tsc0 = __rdtsc();
+	t0 = mono_ns();
+	GUEST(&a, OP_WRITE, 0x1234, 7, POOL_PAGES);
+	shared_cycles = a.cycles;
+	EXPECT_LE(WANT, ksm("ksm_cow_breaks") - cow0);
+	EXPECT_GT(WANT, vm_mem(&a).shared);
+	EXPECT_NE(sum, guest_do(&a, OP_SUM, 0, 0, POOL_PAGES));
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+	EXPECT_EQ(0x1234U, pool_page(&a, 0)[7]);
+	EXPECT_EQ(pattern(1, 0, 7), pool_page(&b, 0)[7]);
+	/* The same writes again, to private pages now. */
+	GUEST(&a, OP_WRITE, 0x5678, 7, POOL_PAGES);
+	private_cycles = a.cycles;
+	tsc_hz = (double)(__rdtsc() - tsc0) * 1e9 / (double)(mono_ns() - t0);
+	BENCH("ksm: copy-on-write break %llu TSC cycles a page (%llu ns at %llu Hz): a write to %llu shared pages %llu cycles, to the same private pages %llu",
+	      (unsigned long long)((shared_cycles - private_cycles) / POOL_PAGES),
+	      (unsigned long long)((shared_cycles - private_cycles) * 1000000000ULL /
+				   POOL_PAGES / (tsc_hz ? tsc_hz : 1)),
+	      (unsigned long long)tsc_hz, POOL_PAGES,
+	      (unsigned long long)shared_cycles,
+	      (unsigned long long)private_cycles);
+	vm_destroy(&b);
+	vm_destroy(&a);
+}
+
+/*
+ * Writes through the VM fd's mapping of a shared page: a store, and a
+ * read(2) into it (the kernel's copy to a user address, as virtio-blk's
+ * read into guest RAM).  Each gets a private copy; the other VM keeps
+ * the old bytes, and the guest reads the new ones.
+ */
+VMMON_TEST_TIMEOUT(userspace_writes_break_sharing, LONG_TIMEOUT)
+{
+	uint64_t sum = expected_sum(1, POOL_PAGES), cow0, buf[WORDS];
+	struct vm a, b;
+	char path[] = "/tmp/vmmon-ksm-XXXXXX";
+	int fd, i;
+
+	scanner_off();
+	VM_CREATE(&a, "usr");
+	VM_CREATE(&b, "usr");
+	SHARE_PAIR(&a, &b);
+	cow0 = ksm("ksm_cow_breaks");
+	/* A store into each of the first pages. */
+	for (i = 0; i < 8; i++)
+		pool_page(&a, i)[3] = 0xabcdef;
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	for (i = 0; i < (int)WORDS; i++)
+		buf[i] = 0x1111111111111111ULL * (i & 15);
+	ASSERT_EQ((ssize_t)PAGE, pwrite(fd, buf, PAGE, 0));
+	/* read(2) into pages 8-15. */
+	for (i = 8; i < 16; i++)
+		ASSERT_EQ((ssize_t)PAGE, pread(fd, pool_page(&a, i), PAGE, 0));
+	close(fd);
+	EXPECT_LE(16U, ksm("ksm_cow_breaks") - cow0);
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(0xabcdefU, pool_page(&a, i)[3]);
+		EXPECT_EQ(pattern(1, i, 3), pool_page(&b, i)[3]);
+	}
+	for (i = 8; i < 16; i++)
+		EXPECT_EQ(0, memcmp(buf, pool_page(&a, i), PAGE));
+	/* The guest reads the bytes this program wrote. */
+	EXPECT_EQ(host_sum(&a), guest_do(&a, OP_SUM, 0, 0, POOL_PAGES));
+	EXPECT_NE(sum, host_sum(&a));
+	vm_destroy(&b);
+	vm_destroy(&a);
+}
+
+/*
+ * VMMON_DISCARD_MEMORY of shared pages drops the VM's references only:
+ * the other VM keeps its bytes, the counters fall by exactly the pages
+ * discarded, and once both discarded the shared pages are freed.
+ */
+VMMON_TEST_TIMEOUT(discard_of_shared_pages, LONG_TIMEOUT)
+{
+	struct vmmon_memory_range r = {
+		.guest_phys = POOL_GPA, .size = POOL_PAGES * PAGE,
+	};
+	uint64_t sum = expected_sum(1, POOL_PAGES);
+	struct vm a, b;
+	long pages0;
+	struct mem ma, mb;
+
+	scanner_off();
+	VM_CREATE(&a, "dis");
+	VM_CREATE(&b, "dis");
+	SHARE_PAIR(&a, &b);
+	ma = vm_mem(&a);
+	mb = vm_mem(&b);
+	pages0 = vmmon_counter("guest_pages");
+	ASSERT_EQ(0, ioctl(a.g.vm, VMMON_DISCARD_MEMORY, &r));
+	/* Every pool page was resident; none is now, none shared. */
+	EXPECT_EQ(ma.resident - POOL_PAGES, vm_mem(&a).resident);
+	EXPECT_GE(ma.shared - WANT, vm_mem(&a).shared);
+	EXPECT_EQ(pages0 - (long)POOL_PAGES, vmmon_counter("guest_pages"));
+	EXPECT_EQ(mb.shared, vm_mem(&b).shared);
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+	/* A discarded page reads as zeros, and is the guest's own again. */
+	EXPECT_EQ(0U, pool_page(&a, 0)[0]);
+	GUEST(&a, OP_FILL, 2, 0, POOL_PAGES);
+	EXPECT_EQ(expected_sum(2, POOL_PAGES),
+		  guest_do(&a, OP_SUM, 0, 0, POOL_PAGES));
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+	ASSERT_EQ(0, ioctl(b.g.vm, VMMON_DISCARD_MEMORY, &r));
+	EXPECT_GE(mb.shared - WANT, vm_mem(&b).shared);
+	vm_destroy(&b);
+	vm_destroy(&a);
+	EXPECT_EQ(0U, ksm("ksm_pages_shared"));
+	EXPECT_EQ(0U, ksm("ksm_pages_sharing"));
+}
+
+/*
+ * A VM destroyed while its pages are shared: the other keeps them (and
+ * its bytes), the module's figures fall by the first VM's pages, and
+ * the shared pages go with the second.
+ */
+VMMON_TEST_TIMEOUT(vm_destroyed_while_shared, LONG_TIMEOUT)
+{
+	uint64_t sum = expected_sum(1, POOL_PAGES), sharing;
+	struct vm a, b;
+	long pages0 = vmmon_counter("guest_pages");
+	struct mem ma, mb;
+
+	scanner_off();
+	VM_CREATE(&a, "dst");
+	VM_CREATE(&b, "dst");
+	SHARE_PAIR(&a, &b);
+	ma = vm_mem(&a);
+	mb = vm_mem(&b);
+	sharing = ksm("ksm_pages_sharing");
+	vm_destroy(&a);
+	EXPECT_EQ(pages0 + (long)mb.resident, vmmon_counter("guest_pages"));
+	EXPECT_EQ(sharing - ma.shared, ksm("ksm_pages_sharing"));
+	EXPECT_EQ(mb.shared, vm_mem(&b).shared);
+	EXPECT_EQ(sum, guest_do(&b, OP_SUM, 0, 0, POOL_PAGES));
+	/* Writes to what is left shared still copy. */
+	GUEST(&b, OP_WRITE, 9, 0, POOL_PAGES);
+	EXPECT_EQ(9U, pool_page(&b, POOL_PAGES - 1)[0]);
+	vm_destroy(&b);
+	EXPECT_EQ(pages0, vmmon_counter("guest_pages"));
+	EXPECT_EQ(0U, ksm("ksm_pages_shared"));
+	EXPECT_EQ(0U, ksm("ksm_pages_sharing"));
+}
+
+/*
+ * VMs in different groups (and one in none) with the same bytes never
+ * share a page with each other; within one VM equal pages still do.
+ */
+VMMON_TEST_TIMEOUT(different_groups_never_share, LONG_TIMEOUT)
+{
+	struct vm a, b, c;
+
+	scanner_off();
+	VM_CREATE(&a, "left");
+	VM_CREATE(&b, "right");
+	VM_CREATE(&c, "");
+	GUEST(&a, OP_FILL, 1, 0, POOL_PAGES);
+	GUEST(&b, OP_FILL, 1, 0, POOL_PAGES);
+	GUEST(&c, OP_FILL, 1, 0, POOL_PAGES);
+	scanner_fast();
+	wait_rounds(3, 4);
+	scanner_off();
+	/*
+	 * The pool's pages differ within a VM, so none of them is shared:
+	 * what is (zeros, page tables alike) is less than a tenth.
+	 */
+	EXPECT_GT(POOL_PAGES / 10, vm_mem(&a).shared);
+	EXPECT_GT(POOL_PAGES / 10, vm_mem(&b).shared);
+	EXPECT_GT(POOL_PAGES / 10, vm_mem(&c).shared);
+	/* The same pages within one VM: shared. */
+	GUEST(&c, OP_FILL, 0, 0, POOL_PAGES);
+	scanner_fast();
+	wait_rounds(3, 2);
+	scanner_off();
+	EXPECT_LE(WANT, vm_mem(&c).shared);
+	EXPECT_EQ(expected_sum(0, POOL_PAGES),
+		  guest_do(&c, OP_SUM, 0, 0, POOL_PAGES));
+	vm_destroy(&c);
+	vm_destroy(&b);
+	vm_destroy(&a);
+}
+
+/*
+ * A guest writes every page of its pool, one word a round, while the
+ * scanner merges them (all alike after each round): no write is lost,
+ * as the guest's own check of every word and this program's show, and
+ * the scanner did merge between rounds (copy-on-write breaks).
+ */
+VMMON_TEST_TIMEOUT(writes_while_merging_lose_nothing, LONG_TIMEOUT)
+{
+	uint64_t cow0, p, w, bad = 0;
+	struct vm a, b;
+	int r;
+
+	scanner_off();
+	VM_CREATE(&a, "str");
+	VM_CREATE(&b, "str");
+	GUEST(&a, OP_FILL, 0, 0, POOL_PAGES);
+	GUEST(&b, OP_FILL, 0, 0, POOL_PAGES);
+	cow0 = ksm("ksm_cow_breaks");
+	scanner_fast();
+	for (r = 0; r < STRESS_ROUNDS; r++) {
+		GUEST(&a, OP_ROUND, r, 0, POOL_PAGES);
+		GUEST(&b, OP_ROUND, r, 0, POOL_PAGES);
+		/* Every few rounds the scanner gets time to merge. */
+		if (r % 8 == 7)
+			usleep(POLL_US * 5);
+	}
+	scanner_off();
+	EXPECT_EQ(0U, guest_do(&a, OP_CHECK, STRESS_ROUNDS, 0, POOL_PAGES));
+	EXPECT_EQ(0U, guest_do(&b, OP_CHECK, STRESS_ROUNDS, 0, POOL_PAGES));
+	for (p = 0; p < POOL_PAGES; p++)
+		for (w = 0; w < WORDS; w++)
+			bad += pool_page(&a, p)[w] !=
+			       after_rounds(0, p, w, STRESS_ROUNDS);
+	EXPECT_EQ(0U, bad);
+	EXPECT_LT(0U, ksm("ksm_cow_breaks") - cow0);
+	ksft_print_msg("%llu copy-on-write breaks in %d rounds of 2 x %llu pages\n",
+		       (unsigned long long)(ksm("ksm_cow_breaks") - cow0),
+		       STRESS_ROUNDS, POOL_PAGES);
+	vm_destroy(&b);
+	vm_destroy(&a);
+}
+
+/*
+ * Every test's VMs are gone: no shared page, slot or hint is left (the
+ * last test, unload_clean, checks the guest pages and unloads).
+ */
+VMMON_TEST(nothing_left_shared)
+{
+	EXPECT_EQ(0U, ksm("ksm_pages_shared"));
+	EXPECT_EQ(0U, ksm("ksm_pages_sharing"));
+	EXPECT_EQ(0U, ksm("ksm_hints"));
+}
+
+VMMON_TEST_MAIN
