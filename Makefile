@@ -82,11 +82,11 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 	@$(VMCTL_LOG_FILTER) $@.log >&2 || true; rm -f $@.log
 
 # vmctl_ctl's, vmctl_balloon's and vmctl_firmware's helpers, beside them in the rig
-# (scripts/stage-payload.sh copies *_helper): JSON checks with json-c, and
-# a command as another uid.
+# (scripts/stage-payload.sh copies *_helper): JSON checks with json-c,
+# a command as another uid, a string in a disk image's bytes.
 $(O)/vmctl_ctl_test: $(O)/json_check_helper $(O)/as_uid_helper
 $(O)/vmctl_balloon_test: $(O)/json_check_helper
-$(O)/vmctl_firmware_test: $(O)/json_check_helper
+$(O)/vmctl_firmware_test: $(O)/json_check_helper $(O)/find_bytes_helper
 
 $(O)/json_check_helper: tests/vmctl/json_check.c
 	@mkdir -p $(@D)
@@ -94,6 +94,10 @@ $(O)/json_check_helper: tests/vmctl/json_check.c
 		$(shell pkg-config $(if $(filter 1,$(STATIC)),--static) --libs json-c)
 
 $(O)/as_uid_helper: tests/vmctl/as_uid.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(O)/find_bytes_helper: tests/vmctl/find_bytes.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
