@@ -51,7 +51,7 @@ TEST_LIB := tests/lib/vmmon_util.c tests/lib/vmmon_guest.c \
 MODULE_TESTS := vmmon_load_test vmmon_dev_test vmmon_mem_test vmmon_vcpu_test vmmon_run_test \
 		vmmon_bench_test vmmon_modes_test vmmon_exits_test \
 		vmmon_long_test vmmon_cpu_test vmmon_vmm32_test vmctl_console_test \
-		vmmon_genl_test vmmon_balloon_test vmmon_ksm_test vmmon_task_test
+		vmmon_genl_test vmmon_balloon_test vmmon_memsched_test vmmon_ksm_test vmmon_task_test
 
 .PHONY: all module userspace unit unit-suites check check-host demo sparse install \
 	install-files dkms-install dkms-uninstall sign deb \
@@ -146,6 +146,13 @@ $(O)/vmmon_balloon_test: tests/vmmon_balloon_test.c tests/lib/vmmon_genl_util.c 
 
 # Page sharing, its figures over raw netlink.
 $(O)/vmmon_ksm_test: tests/vmmon_ksm_test.c tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) tests/lib/*.h include/uapi/*.h $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/lib/vmmon_genl_util.c \
+		$(TEST_LIB) -lpthread
+
+# The memory policy, with GET_VM, GET_MODULE and SET_* over raw netlink.
+$(O)/vmmon_memsched_test: tests/vmmon_memsched_test.c tests/lib/vmmon_genl_util.c \
 		$(TEST_LIB) tests/lib/*.h include/uapi/*.h $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/lib/vmmon_genl_util.c \

@@ -6,15 +6,18 @@
  *
  * What the core checks before a handler runs: each command's policy
  * (GET_MODULE takes no attribute, GET_VM VM_ID or VM_NAME, SET_VM those,
- * VM_NEW_NAME and VM_BALLOON_TARGET, with their types and lengths; strict
- * validation
+ * VM_NEW_NAME, VM_BALLOON_TARGET, VM_MEM_SHARES and VM_MEM_RESERVE,
+ * SET_MODULE MEM_BUDGET and MEM_TAU, with their types and lengths and
+ * tau's range; strict validation
  * refuses unknown attributes, trailing data and reserved header bytes).
  * What the handlers check themselves: that a request names one VM (by
  * id or by name), that the VM exists, that the caller may see or change
  * it, that a name is a valid one (vmmon_name_valid(): characters and
- * uniqueness are not a policy's to say), that a balloon target is at
- * most the VM's RAM, that SET_VM changes something, and that a dump has
- * no attributes.
+ * uniqueness are not a policy's to say), that a balloon target and a
+ * reservation are at most the VM's RAM, that shares are 1 to
+ * VMMON_MEM_SHARES_MAX, that a budget is at most MEMSCHED_PAGES_MAX, that
+ * SET_MODULE comes from CAP_SYS_ADMIN, that a SET changes something, and
+ * that a dump has no attributes.
  *
  * Who asks: a dump's later parts are built in whichever process reads
  * the socket, so what the requester may see (its euid, CAP_SYS_ADMIN,
@@ -39,13 +42,14 @@
 #include "vmmon_core.h"
 #include "vmmon_pmap.h"
 #include "vmmon_vm.h"
+#include "memsched/memsched.h"
 
 /* The mitigations string: vmx_spec_active() writes a few words. */
 #define VMMON_GENL_MITIGATIONS_MAX	160
 /*
- * A VM's message without its vCPUs, and each vCPU's share: about 910
- * (the balloon's nest about 420 of it) and 320 bytes with every u64
- * padded.
+ * A VM's message without its vCPUs, and each vCPU's share: about 1080
+ * (the balloon's nest about 420 of it, the memory policy's 170) and 320
+ * bytes with every u64 padded.
  */
 #define VMMON_GENL_VM_SIZE	1536
 #define VMMON_GENL_VCPU_SIZE	512
@@ -69,6 +73,13 @@ static const struct nla_policy vmmon_genl_set_vm_policy[VMMON_A_MAX + 1] = {
 	[VMMON_A_VM_NEW_NAME] = { .type = NLA_NUL_STRING,
 				  .len = VMMON_NAME_MAX - 1 },
 	[VMMON_A_VM_BALLOON_TARGET] = { .type = NLA_U64 },
+	[VMMON_A_VM_MEM_SHARES] = { .type = NLA_U32 },
+	[VMMON_A_VM_MEM_RESERVE] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy vmmon_genl_set_module_policy[VMMON_A_MAX + 1] = {
+	[VMMON_A_MEM_BUDGET] = { .type = NLA_U64 },
+	[VMMON_A_MEM_TAU] = NLA_POLICY_MAX(NLA_U32, MEMSCHED_TAU_MAX),
 };
 
 enum vmmon_genl_mcgrp {
@@ -264,6 +275,37 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* The memory policy's view of the VM (memsched.h). */
+static int vmmon_genl_put_memsched(struct sk_buff *skb, struct vmmon_vm *vm)
+{
+	struct vmmon_memsched_info m;
+	struct nlattr *nest;
+
+	vmmon_memsched_read(vm, &m);
+	nest = nla_nest_start(skb, VMMON_A_VM_MEMSCHED);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMMON_A_MS_SHARES, m.shares) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MS_RESERVE, m.reserve, VMMON_A_MS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MS_SIZE, m.size, VMMON_A_MS_PAD) ||
+	    nla_put_u32(skb, VMMON_A_MS_ACTIVE_PPM, m.active_ppm) ||
+	    nla_put_u32(skb, VMMON_A_MS_SAMPLED, m.sampled) ||
+	    nla_put_u32(skb, VMMON_A_MS_TOUCHED, m.touched) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MS_RHO, m.rho, VMMON_A_MS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MS_ALLOC, m.alloc, VMMON_A_MS_PAD) ||
+	    nla_put_u32(skb, VMMON_A_MS_RECLAIMABLE, m.reclaimable) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MS_TARGET_CHANGES, m.target_changes,
+			      VMMON_A_MS_PAD) ||
+	    (m.target_changes &&
+	     nla_put_u64_64bit(skb, VMMON_A_MS_TARGET_AGE_NS, m.target_age_ns,
+			       VMMON_A_MS_PAD))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int vmmon_genl_put_vcpu(struct sk_buff *skb,
 			       const struct vmmon_vcpu *vcpu)
 {
@@ -355,6 +397,7 @@ static int vmmon_genl_fill_vm(struct sk_buff *skb, struct vmmon_vm *vm,
 			      VMMON_A_PAD) ||
 	    vmmon_genl_put_mem(skb, vm) ||
 	    vmmon_genl_put_balloon(skb, vm) ||
+	    vmmon_genl_put_memsched(skb, vm) ||
 	    vmmon_genl_put_vcpus(skb, vm, vcpus))
 		goto cancel;
 done:
@@ -523,8 +566,45 @@ static int vmmon_genl_rename(struct vmmon_vm *vm, struct genl_info *info)
 }
 
 /*
- * A new name and a balloon target, either or both: each checked before
- * either is changed, so that a refused request changes nothing.
+ * The memory policy's settings of a VM, checked: -ERANGE after an extack
+ * message, or 0 with nothing changed yet.
+ */
+static int vmmon_genl_check_memsched(struct vmmon_vm *vm,
+				     struct genl_info *info)
+{
+	struct nlattr *shares = info->attrs[VMMON_A_VM_MEM_SHARES];
+	struct nlattr *reserve = info->attrs[VMMON_A_VM_MEM_RESERVE];
+
+	if (shares && (!nla_get_u32(shares) ||
+		       nla_get_u32(shares) > VMMON_MEM_SHARES_MAX)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, shares,
+				    "shares are 1 to VMMON_MEM_SHARES_MAX");
+		return -ERANGE;
+	}
+	if (reserve && nla_get_u64(reserve) > READ_ONCE(vm->pmap.nr_pages)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, reserve,
+				    "a reservation is at most the VM's RAM, in pages");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static void vmmon_genl_set_memsched(struct vmmon_vm *vm, struct genl_info *info)
+{
+	struct nlattr *shares = info->attrs[VMMON_A_VM_MEM_SHARES];
+	struct nlattr *reserve = info->attrs[VMMON_A_VM_MEM_RESERVE];
+	u32 s = shares ? nla_get_u32(shares) : 0;
+	u64 r = reserve ? nla_get_u64(reserve) : 0;
+
+	if (shares || reserve)
+		vmmon_memsched_set_vm(vm, shares ? &s : NULL,
+				      reserve ? &r : NULL);
+}
+
+/*
+ * A new name, a balloon target, shares and a reservation, any of them:
+ * each checked before any is changed, so that a refused request changes
+ * nothing.
  */
 static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 {
@@ -534,9 +614,10 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 	struct vmmon_vm *vm;
 	int err;
 
-	if (!name && !target) {
+	if (!name && !target && !info->attrs[VMMON_A_VM_MEM_SHARES] &&
+	    !info->attrs[VMMON_A_VM_MEM_RESERVE]) {
 		NL_SET_ERR_MSG(info->extack,
-			       "nothing to change: neither VMMON_A_VM_NEW_NAME nor VMMON_A_VM_BALLOON_TARGET");
+			       "nothing to change: no VMMON_A_VM_NEW_NAME, VMMON_A_VM_BALLOON_TARGET, VMMON_A_VM_MEM_SHARES or VMMON_A_VM_MEM_RESERVE");
 		return -EINVAL;
 	}
 	vm = vmmon_genl_begin(skb, info, &v);
@@ -556,11 +637,15 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		err = -ERANGE;
 		goto end;
 	}
+	err = vmmon_genl_check_memsched(vm, info);
+	if (err)
+		goto end;
 	if (name) {
 		err = vmmon_genl_rename(vm, info);
 		if (err)
 			goto end;
 	}
+	vmmon_genl_set_memsched(vm, info);
 	if (target)
 		err = vmmon_balloon_set_target(vm, nla_get_u64(target));
 end:
@@ -604,6 +689,58 @@ static int vmmon_genl_put_ksm_counters(struct sk_buff *skb)
 	    vmmon_genl_put_counter(skb, "ksm_full_scans", st.full_scans) ||
 	    vmmon_genl_put_counter(skb, "ksm_scan_ns", st.scan_ns))
 		return -EMSGSIZE;
+	return 0;
+}
+
+/* The memory policy's budget and tax: CAP_SYS_ADMIN only. */
+static int vmmon_genl_set_module(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *budget = info->attrs[VMMON_A_MEM_BUDGET];
+	struct nlattr *tau = info->attrs[VMMON_A_MEM_TAU];
+	u64 b = budget ? nla_get_u64(budget) : 0;
+	u32 t = tau ? nla_get_u32(tau) : 0;
+
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "only CAP_SYS_ADMIN may set the memory budget or tax");
+		return -EPERM;
+	}
+	if (!budget && !tau) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to change: neither VMMON_A_MEM_BUDGET nor VMMON_A_MEM_TAU");
+		return -EINVAL;
+	}
+	if (b > MEMSCHED_PAGES_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, budget,
+				    "a budget is at most 2^36 pages");
+		return -ERANGE;
+	}
+	vmmon_memsched_set_mod(budget ? &b : NULL, tau ? &t : NULL);
+	return 0;
+}
+
+static int vmmon_genl_put_memsched_mod(struct sk_buff *skb)
+{
+	struct vmmon_memsched_mod_info m;
+	struct nlattr *nest;
+
+	vmmon_memsched_read_mod(&m);
+	nest = nla_nest_start(skb, VMMON_A_MOD_MEMSCHED);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VMMON_A_MSM_BUDGET, m.budget, VMMON_A_MSM_PAD) ||
+	    nla_put_u32(skb, VMMON_A_MSM_TAU, m.tau) ||
+	    nla_put_u32(skb, VMMON_A_MSM_PERIOD_MS, m.period_ms) ||
+	    nla_put_u32(skb, VMMON_A_MSM_SAMPLE, m.sample) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MSM_DEMAND, m.demand, VMMON_A_MSM_PAD) ||
+	    nla_put_u32(skb, VMMON_A_MSM_PRESSURE, m.pressure) ||
+	    nla_put_u32(skb, VMMON_A_MSM_OVERCOMMITTED, m.overcommitted) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MSM_PERIODS, m.periods, VMMON_A_MSM_PAD) ||
+	    nla_put_u64_64bit(skb, VMMON_A_MSM_WORK_NS, m.work_ns, VMMON_A_MSM_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
 	return 0;
 }
 
@@ -652,7 +789,8 @@ static int vmmon_genl_get_module(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, VMMON_A_MOD_NR_VCPUS, vmmon_vcpu_count()) ||
 	    nla_put_u64_64bit(msg, VMMON_A_MOD_GUEST_PAGES,
 			      vmmon_pmap_resident_all(), VMMON_A_PAD) ||
-	    nla_put_u32(msg, VMMON_A_MOD_VMX_CPUS, vmmon_hw_cpus_on()))
+	    nla_put_u32(msg, VMMON_A_MOD_VMX_CPUS, vmmon_hw_cpus_on()) ||
+	    vmmon_genl_put_memsched_mod(msg))
 		goto too_big;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -681,6 +819,12 @@ static const struct genl_ops vmmon_genl_ops[] = {
 		.cmd = VMMON_CMD_SET_VM,
 		.doit = vmmon_genl_set_vm,
 		.policy = vmmon_genl_set_vm_policy,
+		.maxattr = VMMON_A_MAX,
+	},
+	{
+		.cmd = VMMON_CMD_SET_MODULE,
+		.doit = vmmon_genl_set_module,
+		.policy = vmmon_genl_set_module_policy,
 		.maxattr = VMMON_A_MAX,
 	},
 };

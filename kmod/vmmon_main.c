@@ -141,6 +141,8 @@ static int __init vmmon_init(void)
 	if (err)
 		goto teardown_hw;
 	vmmon_dev_groups[1] = vmmon_backend->sysfs_group;
+	/* Stopped after the family is gone: netlink may kick it. */
+	vmmon_memsched_setup();
 	/* Before /dev/vmmon: a VM's first event needs the family. */
 	err = vmmon_genl_setup();
 	if (err) {
@@ -160,6 +162,7 @@ static int __init vmmon_init(void)
 teardown_genl:
 	vmmon_genl_teardown();
 teardown_vm:
+	vmmon_memsched_teardown();
 	vmmon_vm_teardown();
 teardown_hw:
 	vmmon_hw_teardown();
@@ -172,6 +175,7 @@ static void __exit vmmon_exit(void)
 {
 	misc_deregister(&vmmon_miscdev);
 	vmmon_genl_teardown();
+	vmmon_memsched_teardown();
 	vmmon_vm_teardown();
 	vmmon_hw_teardown();
 	vmmon_backend->fini();

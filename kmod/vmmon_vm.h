@@ -17,6 +17,7 @@
 #include <uapi/vmmon_genl.h>
 #include "balloon/balloon.h"
 #include "ept/ept.h"
+#include "memsched/memsched.h"
 #include "ksm/ksm.h"
 #include "vmmon_backend.h"
 #include "vmmon_pmap.h"
@@ -37,6 +38,7 @@ struct vmmon_vm {
 	struct mutex mmu_lock;
 	struct vmmon_vcpu *vcpus[VMMON_MAX_VCPUS];
 	struct vmmon_balloon balloon;
+	struct vmmon_memsched_vm memsched;	/* memsched.c's lock */
 	struct vmmon_ksm_vm ksm;
 };
 

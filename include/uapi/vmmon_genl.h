@@ -40,6 +40,23 @@
  *   VMMON_CMD_EVENT        (multicast only) VM_ID, VM_OWNER_UID,
  *                          EVENT (enum vmmon_event), in the order they
  *                          happened.
+ *   VMMON_CMD_SET_MODULE   VMMON_A_MEM_BUDGET and/or VMMON_A_MEM_TAU:
+ *                          the memory policy's host budget and idle
+ *                          tax (CAP_SYS_ADMIN only).
+ *
+ * Memory policy (issue 16; Waldspurger, OSDI 2002, sections 5-6): with a
+ * budget (module parameter mem_budget, or SET_MODULE; 0: none), the
+ * module sets every VM's balloon target itself each period, from its
+ * shares, reservation, size and sampled active memory: a target set
+ * over SET_VM then lasts until the next period.  SET_VM takes a VM's
+ * VMMON_A_VM_MEM_SHARES and VMMON_A_VM_MEM_RESERVE (its owner or
+ * CAP_SYS_ADMIN); GET_VM shows the policy's view of it in
+ * VMMON_A_VM_MEMSCHED, GET_MODULE the host's in VMMON_A_MOD_MEMSCHED,
+ * and VMMON_EVENT_MEM_TARGET goes out when the policy changes a target.
+ * The VMs whose guest set up a balloon channel take part: the module
+ * samples their EPT accessed flags each period, budget or not (so
+ * VMMON_SAMPLE_ACCESSED on such a VM sees flags the module cleared); a
+ * VM without one is charged the pages it holds and never sampled.
  *
  * A VM's id is not reused until 2^31 VMs were made while the module is
  * loaded.  Its name: 1 to VMMON_NAME_MAX - 1 characters from
@@ -62,6 +79,7 @@ enum vmmon_genl_cmd {
 	VMMON_CMD_GET_VM,
 	VMMON_CMD_SET_VM,
 	VMMON_CMD_EVENT,
+	VMMON_CMD_SET_MODULE,
 	__VMMON_CMD_MAX,
 };
 #define VMMON_CMD_MAX (__VMMON_CMD_MAX - 1)
@@ -78,6 +96,7 @@ enum vmmon_event {
 	VMMON_EVENT_DESTROYED		= 2,
 	VMMON_EVENT_SHUTDOWN		= 3,	/* triple fault: VMMON_EXIT_SHUTDOWN */
 	VMMON_EVENT_INTERNAL_ERROR	= 4,	/* VMMON_EXIT_INTERNAL or _FAIL_ENTRY */
+	VMMON_EVENT_MEM_TARGET		= 5,	/* the policy set its balloon target */
 };
 
 enum vmmon_genl_attr {
@@ -128,6 +147,14 @@ enum vmmon_genl_attr {
 	/* The balloon (uapi/vmmon_balloon.h), in GET_VM and SET_VM. */
 	VMMON_A_VM_BALLOON,		/* nest: VMMON_A_BALLOON_* (GET_VM) */
 	VMMON_A_VM_BALLOON_TARGET,	/* u64, pages (SET_VM) */
+
+	/* The memory policy. */
+	VMMON_A_VM_MEM_SHARES,		/* u32, 1 to VMMON_MEM_SHARES_MAX (SET_VM) */
+	VMMON_A_VM_MEM_RESERVE,		/* u64, pages (SET_VM) */
+	VMMON_A_VM_MEMSCHED,		/* nest: VMMON_A_MS_* (GET_VM) */
+	VMMON_A_MEM_BUDGET,		/* u64, pages; 0: none (SET_MODULE) */
+	VMMON_A_MEM_TAU,		/* u32, percent, 0 to 99 (SET_MODULE) */
+	VMMON_A_MOD_MEMSCHED,		/* nest: VMMON_A_MSM_* (GET_MODULE) */
 
 	__VMMON_A_MAX,
 };
@@ -198,6 +225,50 @@ enum vmmon_genl_gstat_attr {
 	__VMMON_A_GSTAT_MAX,
 };
 #define VMMON_A_GSTAT_MAX (__VMMON_A_GSTAT_MAX - 1)
+
+/*
+ * The memory policy's view of a VM, in VMMON_A_VM_MEMSCHED (its owner
+ * and CAP_SYS_ADMIN only).  Shares default to the VM's RAM in MiB; rho,
+ * the shares per page charged (idle pages at 1 / (1 - tau) each), in
+ * thousandths of a share per MiB: a VM of default shares, all active,
+ * reads 1000.  The active fraction is in millionths.
+ */
+#define VMMON_MEM_SHARES_MAX	(1U << 20)
+
+enum vmmon_genl_memsched_attr {
+	VMMON_A_MS_UNSPEC,
+	VMMON_A_MS_PAD,
+	VMMON_A_MS_SHARES,		/* u32 */
+	VMMON_A_MS_RESERVE,		/* u64: pages */
+	VMMON_A_MS_SIZE,		/* u64: pages, the VM's RAM (its max) */
+	VMMON_A_MS_ACTIVE_PPM,		/* u32: the estimate */
+	VMMON_A_MS_SAMPLED,		/* u32: pages of the last sample */
+	VMMON_A_MS_TOUCHED,		/* u32: of them, used by the guest */
+	VMMON_A_MS_RHO,			/* u64 */
+	VMMON_A_MS_ALLOC,		/* u64: pages the policy gives it */
+	VMMON_A_MS_RECLAIMABLE,		/* u32: 1 with a working balloon */
+	VMMON_A_MS_TARGET_CHANGES,	/* u64: targets the policy set */
+	VMMON_A_MS_TARGET_AGE_NS,	/* u64: since the last, if any */
+	__VMMON_A_MS_MAX,
+};
+#define VMMON_A_MS_MAX (__VMMON_A_MS_MAX - 1)
+
+/* The host's side, in VMMON_A_MOD_MEMSCHED. */
+enum vmmon_genl_memsched_mod_attr {
+	VMMON_A_MSM_UNSPEC,
+	VMMON_A_MSM_PAD,
+	VMMON_A_MSM_BUDGET,		/* u64: pages; 0: no budget */
+	VMMON_A_MSM_TAU,		/* u32: percent */
+	VMMON_A_MSM_PERIOD_MS,		/* u32 */
+	VMMON_A_MSM_SAMPLE,		/* u32: pages sampled per VM */
+	VMMON_A_MSM_DEMAND,		/* u64: pages the VMs hold, less savings */
+	VMMON_A_MSM_PRESSURE,		/* u32: 1 when they pass the budget */
+	VMMON_A_MSM_OVERCOMMITTED,	/* u32: 1 when reservations pass it */
+	VMMON_A_MSM_PERIODS,		/* u64: periods run */
+	VMMON_A_MSM_WORK_NS,		/* u64: the last period's work */
+	__VMMON_A_MSM_MAX,
+};
+#define VMMON_A_MSM_MAX (__VMMON_A_MSM_MAX - 1)
 
 /*
  * Exits by reason, in VMMON_A_VM_EXITS and VMMON_A_VCPU_EXITS: the total,
