@@ -187,5 +187,18 @@ expect balloon_bad_ref 2 "'a/b' is neither a VM id nor a VM name" -- balloon a/b
 expect balloon_no_json 2 "balloon: unknown option '--json'" -- balloon --json t1 1G
 expect_family_missing balloon_no_family 1 "no netlink family 'vmmon'" -- balloon t1 128M
 expect run_no_balloon_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --kernel "$mb" --no-balloon
+# mem (issue 16): shares and a reservation, checked before any netlink.
+expect mem_help 0 "^usage: vmctl mem VM" -- mem --help
+expect mem_needs_a_setting 2 "mem needs a VM and --shares or --reserve" -- mem t1
+expect mem_needs_a_vm 2 "mem needs a VM and --shares or --reserve" -- mem --shares 5
+expect mem_zero_shares 2 "bad shares '0' (1 to 1048576)" -- mem t1 --shares 0
+expect mem_too_many_shares 2 "bad shares '1048577'" -- mem t1 --shares 1048577
+expect mem_shares_not_a_number 2 "bad shares '5x'" -- mem t1 --shares 5x
+expect mem_reserve_not_whole_pages 2 "bad reservation '1001K'" -- mem t1 --reserve 1001K
+expect mem_bad_ref 2 "'a/b' is neither a VM id nor a VM name" -- mem a/b --shares 5
+expect mem_unknown_option 2 "mem: unknown option '--json'" -- mem --json t1 --shares 5
+expect_family_missing mem_no_family 1 "no netlink family 'vmmon'" -- mem t1 --shares 5 --reserve 64M
+expect run_bad_shares 2 "bad shares '0'" -- run --kernel "$mb" --shares 0
+expect run_bad_reserve 2 "bad reservation '12X'" -- run --kernel "$mb" --reserve 12X
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

@@ -71,6 +71,10 @@ static void run_usage(FILE *out)
 		"  --share-group NAME share equal pages with your other VMs of this\n"
 		"                     group (a name as above); without it a VM shares\n"
 		"                     pages only within itself\n"
+		"  --shares N         the VM's memory shares, 1 to 1048576 (default one\n"
+		"                     per MiB of RAM), and\n"
+		"  --reserve SIZE     the memory it always keeps, when the host has a\n"
+		"                     memory budget (see vmctl mem --help)\n"
 		"  --no-balloon       hide vmmon's CPUID leaves (0x40000000, 0x40000001)\n"
 		"                     from the guest: its balloon driver finds no vmmon\n"
 		"                     and vmctl balloon has no effect on it\n"
@@ -143,7 +147,7 @@ static int add_disk(struct vm_options *o, char *arg)
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEBUG_EXIT,
        OPT_STATS, OPT_SHUTDOWN_TIMEOUT, OPT_NO_REBOOT, OPT_TEST_IRQS,
        OPT_NAME, OPT_NO_BALLOON, OPT_FIRMWARE, OPT_FIRMWARE_LOG,
-       OPT_SHARE_GROUP };
+       OPT_SHARE_GROUP, OPT_SHARES, OPT_RESERVE };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -163,6 +167,8 @@ static const struct option run_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "share-group", required_argument, NULL, OPT_SHARE_GROUP },
 	{ "no-balloon", no_argument, NULL, OPT_NO_BALLOON },
+	{ "shares", required_argument, NULL, OPT_SHARES },
+	{ "reserve", required_argument, NULL, OPT_RESERVE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -232,6 +238,14 @@ static int parse_run_options(struct vm_options *o, int argc, char **argv)
 		case OPT_NO_REBOOT: o->no_reboot = true; break;
 		case OPT_TEST_IRQS: o->test_irqs = true; break;
 		case OPT_NO_BALLOON: o->no_balloon = true; break;
+		case OPT_SHARES:
+			if (vmctl_mem_parse_shares(optarg, &o->mem_shares))
+				return -1;
+			break;
+		case OPT_RESERVE:
+			if (vmctl_mem_parse_reserve(optarg, &o->mem_reserve))
+				return -1;
+			break;
 		case OPT_NAME:
 			if (!vmctl_name_valid(optarg)) {
 				vmctl_err("bad VM name '%s': a name is " VMCTL_NAME_RULE,

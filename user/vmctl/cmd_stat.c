@@ -17,7 +17,9 @@ static const char stat_usage[] =
 	"One VM's figures: owner, state, memory in pages (configured, resident,\n"
 	"ballooned, shared, zero), page sharing (pages merged, copy-on-write\n"
 	"breaks, full scans), the balloon (target, size, counters, the\n"
-	"guest's memory as it reported it), exits by reason, run time, and each\n"
+	"guest's memory as it reported it), the memory policy (shares, min and\n"
+	"max, active estimate, rho, allocation, balloon target and actual size;\n"
+	"see vmctl mem --help), exits by reason, run time, and each\n"
 	"vCPU's exits, run time and loads.  VM is an id (all digits) or a name; by\n"
 	"name, your VM of that name.  Of another user's VM only its id and\n"
 	"owner are shown.\n"
@@ -106,6 +108,11 @@ static void stat_print(const struct ctl_vm *vm)
 	       (unsigned long long)vm->mem.full_scans);
 	if (vm->balloon.has)
 		stat_print_balloon(&vm->balloon);
+	if (vm->memsched.has) {
+		printf("%-16s ", "memory policy");
+		ctl_memsched_print(&vm->memsched, vm->balloon.target,
+				   vm->balloon.size);
+	}
 	printf("%-16s", "exits");
 	stat_print_exits(&vm->exits);
 	for (i = 0; i < vm->nr_vcpu; i++) {

@@ -27,7 +27,9 @@ static const char top_usage[] =
 	"Every SECONDS (default 2), the rates of each VM and vCPU since the\n"
 	"sample before: exits per second in all and by reason, share of a CPU\n"
 	"spent running the guest, resident memory, the balloon's target and\n"
-	"size in MiB (- for none).  Until interrupted, or N\n"
+	"size in MiB (- for none), and on a line of its own the memory policy's\n"
+	"view (shares, min, max, active, rho, allocation, balloon target and\n"
+	"actual: vmctl mem --help).  Until interrupted, or N\n"
 	"samples.  Only your VMs (all of them for CAP_SYS_ADMIN) have figures.\n"
 	"  --interval SECONDS  time between samples, more than 0, at most 3600\n"
 	"  --iterations N      print N samples, then exit\n"
@@ -197,6 +199,11 @@ static void top_print_text(const struct top_sample *now,
 		       CTL_PAGES_MIB(vm->mem.resident), balloon, r.total,
 		       r.run * 100);
 		top_print_reasons(&r, &vm->exits);
+		if (vm->memsched.has) {
+			printf("  mem ");
+			ctl_memsched_print(&vm->memsched, vm->balloon.target,
+					   vm->balloon.size);
+		}
 		for (j = 0; j < vm->nr_vcpu; j++) {
 			const struct ctl_vcpu *v = &vm->vcpu[j];
 			const struct ctl_vcpu *pv = top_find_vcpu(prev, v->id);

@@ -13,6 +13,7 @@ static const struct vmctl_cmd *const vmctl_cmds[] = {
 	&vmctl_cmd_events,
 	&vmctl_cmd_rename,
 	&vmctl_cmd_balloon,
+	&vmctl_cmd_mem,
 };
 
 #define NR_CMDS	(sizeof(vmctl_cmds) / sizeof(vmctl_cmds[0]))

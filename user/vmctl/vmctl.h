@@ -29,6 +29,11 @@ extern const struct vmctl_cmd vmctl_cmd_top;
 extern const struct vmctl_cmd vmctl_cmd_events;
 extern const struct vmctl_cmd vmctl_cmd_rename;
 extern const struct vmctl_cmd vmctl_cmd_balloon;
+extern const struct vmctl_cmd vmctl_cmd_mem;
+
+/* vmctl mem's --shares and --reserve (pages), for vmctl run too: 0 or -1. */
+int vmctl_mem_parse_shares(const char *text, uint32_t *shares);
+int vmctl_mem_parse_reserve(const char *text, uint64_t *pages);
 
 /* Print "vmctl: ..." to stderr. */
 void vmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -47,6 +47,8 @@ struct nla_policy ctl_attr_policy[VMMON_A_MAX + 1] = {
 	[VMMON_A_MOD_GUEST_PAGES] = { .type = NLA_U64 },
 	[VMMON_A_MOD_VMX_CPUS] = { .type = NLA_U32 },
 	[VMMON_A_VM_BALLOON] = { .type = NLA_NESTED },
+	[VMMON_A_VM_MEMSCHED] = { .type = NLA_NESTED },
+	[VMMON_A_MOD_MEMSCHED] = { .type = NLA_NESTED },
 };
 
 /* Why ctl_open() failed: in c->ext_msg, and on stderr unless @quiet. */

@@ -92,6 +92,25 @@ static json_object *vmctl_json_vcpu(const struct ctl_vcpu *v)
 	return o;
 }
 
+static json_object *vmctl_json_memsched(const struct ctl_memsched *m)
+{
+	json_object *o = json_object_new_object();
+
+	vmctl_json_u64(o, "shares", m->shares);
+	vmctl_json_u64(o, "reserve", m->reserve);
+	vmctl_json_u64(o, "size", m->size);
+	vmctl_json_u64(o, "active_ppm", m->active_ppm);
+	vmctl_json_u64(o, "sampled", m->sampled);
+	vmctl_json_u64(o, "touched", m->touched);
+	vmctl_json_u64(o, "rho", m->rho);
+	vmctl_json_u64(o, "alloc", m->alloc);
+	json_object_object_add(o, "reclaimable",
+			       json_object_new_boolean(m->reclaimable));
+	vmctl_json_u64(o, "target_changes", m->target_changes);
+	vmctl_json_u64(o, "target_age_ns", m->target_age_ns);
+	return o;
+}
+
 json_object *vmctl_json_vm(const struct ctl_vm *vm, bool vcpus)
 {
 	json_object *o = json_object_new_object();
@@ -116,6 +135,9 @@ json_object *vmctl_json_vm(const struct ctl_vm *vm, bool vcpus)
 	if (vm->balloon.has)
 		json_object_object_add(o, "balloon",
 				       vmctl_json_balloon(&vm->balloon));
+	if (vm->memsched.has)
+		json_object_object_add(o, "memory_policy",
+				       vmctl_json_memsched(&vm->memsched));
 	if (!vcpus)
 		return o;
 	list = json_object_new_array();

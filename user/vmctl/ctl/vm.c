@@ -2,7 +2,8 @@
 /*
  * A VM's figures over the control channel: GET_VM (one, or the dump of
  * all), SET_VM (rename, balloon target), and the nested attributes of
- * their replies (the balloon's in ctl/balloon.c).
+ * their replies (the balloon's in ctl/balloon.c, the memory policy's in
+ * ctl/memsched.c).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -140,6 +141,7 @@ int ctl_vm_parse(struct nlattr **tb, struct ctl_vm *vm)
 	if (ctl_mem_parse(tb[VMMON_A_VM_MEM], &vm->mem) ||
 	    ctl_exits_parse(tb[VMMON_A_VM_EXITS], &vm->exits) ||
 	    ctl_balloon_parse(tb[VMMON_A_VM_BALLOON], &vm->balloon) ||
+	    ctl_memsched_parse(tb[VMMON_A_VM_MEMSCHED], &vm->memsched) ||
 	    ctl_vcpus_parse(tb[VMMON_A_VM_VCPUS], vm))
 		return -EPROTO;
 	return 0;
@@ -182,7 +184,7 @@ int ctl_vm_ref_arg(struct ctl_vm_ref *ref, const char *text)
 	return -1;
 }
 
-static int ctl_put_ref(struct nl_msg *msg, const void *arg)
+int ctl_put_ref(struct nl_msg *msg, const void *arg)
 {
 	const struct ctl_vm_ref *ref = arg;
 

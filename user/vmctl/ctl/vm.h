@@ -8,6 +8,7 @@
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_balloon.h>
 #include "ctl/genl.h"
+#include "ctl/memsched.h"
 
 /* Exits by reason; a reason the module does not count is not @has. */
 struct ctl_exits {
@@ -63,6 +64,7 @@ struct ctl_vm {
 	struct ctl_mem mem;
 	struct ctl_exits exits;
 	struct ctl_balloon balloon;
+	struct ctl_memsched memsched;
 	unsigned int nr_vcpu;		/* entries in vcpu[] (GET_VM only) */
 	struct ctl_vcpu vcpu[VMMON_MAX_VCPUS];
 };
@@ -89,6 +91,9 @@ int ctl_get_vm(struct ctl *c, const struct ctl_vm_ref *ref,
 /* GET_VM dump: @each for every VM in id order; 0 or a negative errno. */
 int ctl_dump_vms(struct ctl *c, int (*each)(const struct ctl_vm *vm,
 					    void *arg), void *arg);
+
+/* VMMON_A_VM_ID or VMMON_A_VM_NAME for @ref (a const struct ctl_vm_ref *). */
+int ctl_put_ref(struct nl_msg *msg, const void *ref);
 
 /* SET_VM: rename.  0 or a negative errno. */
 int ctl_rename_vm(struct ctl *c, const struct ctl_vm_ref *ref,

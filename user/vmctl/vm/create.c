@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
+#include "ctl/memsched.h"
 #include "ctl/name.h"
 #include "vm/vm.h"
 #include "vmctl.h"
@@ -253,6 +254,11 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	    (opts->firmware_size &&
 	     vm_add_ram(vm, VM_FIRMWARE_END - opts->firmware_size,
 			opts->firmware_size)))
+		goto err_vm;
+	/* Once the VM has RAM: a reservation is at most its RAM. */
+	if ((opts->mem_shares || opts->mem_reserve) &&
+	    ctl_set_own_memsched(opts->mem_shares ? &opts->mem_shares : NULL,
+				 opts->mem_reserve ? &opts->mem_reserve : NULL))
 		goto err_vm;
 	if (vm_map_ram(vm))
 		goto err_vm;

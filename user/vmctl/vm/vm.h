@@ -130,6 +130,8 @@ struct vm_options {
 	bool stats;
 	bool no_balloon;		/* hide the vmmon CPUID leaves */
 	const char *name;		/* VMMON_SET_NAME after creation */
+	uint32_t mem_shares;		/* the memory policy's; 0: default */
+	uint64_t mem_reserve;		/* pages; 0: none */
 	const char *share_group;	/* VMMON_SET_SHARE_GROUP, or NULL */
 	bool verbose;			/* say what was chosen */
 };
