@@ -430,6 +430,8 @@ TEST(msr_x2apic)
 	EXPECT_EQ(f.answer[9].msr.error, 0);
 	EXPECT_EQ(lapic_pending(&f.vm.vcpus[0].lapic), 0xff);
 	EXPECT_EQ(f.vm.lapic_msr_exits, 10u);
+	EXPECT_EQ(f.vm.lapic_icr, 1u);			/* --stats by register */
+	EXPECT_EQ(f.vm.lapic_eoi, 0u);			/* a read */
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 }
 

@@ -18,12 +18,6 @@
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APIC_BASE	0x1b
 #define MSR_IA32_TSC_DEADLINE	0x6e0
-/* x2APIC registers counted apart: the ones a busy guest writes most. */
-#define MSR_X2APIC_EOI		0x80b
-#define MSR_X2APIC_ICR		0x830
-#define MSR_X2APIC_LVT_TIMER	0x832
-#define MSR_X2APIC_TMICT	0x838
-
 struct msr_list {
 	struct vmmon_msrs hdr;
 	struct vmmon_msr_entry e[1];
@@ -65,20 +59,19 @@ static bool vcpu_tsc_deadline(struct vcpu *v, struct vmmon_run *run)
 	return true;
 }
 
-/* Which register the guest writes how often: --stats tells. */
-static void vcpu_count_msr_write(struct vm *vm, uint32_t index)
+void vcpu_count_lapic_write(struct vm *vm, unsigned int offset)
 {
-	switch (index) {
-	case MSR_X2APIC_EOI:
-		vm->lapic_msr_eoi++;
+	switch (offset) {
+	case LAPIC_EOI:
+		vm->lapic_eoi++;
 		break;
-	case MSR_X2APIC_ICR:
-		vm->lapic_msr_icr++;
+	case LAPIC_ICR_LOW:
+	case LAPIC_ICR_HIGH:
+		vm->lapic_icr++;
 		break;
-	case MSR_X2APIC_LVT_TIMER:
-	case MSR_X2APIC_TMICT:
-	case MSR_IA32_TSC_DEADLINE:
-		vm->lapic_msr_timer++;
+	case LAPIC_LVT_TIMER:
+	case LAPIC_TIMER_INIT:
+		vm->lapic_timer++;
 		break;
 	}
 }
@@ -104,8 +97,12 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
 	uint32_t index = run->msr.index;
 
 	v->vm->lapic_msr_exits++;
-	if (run->msr.is_write)
-		vcpu_count_msr_write(v->vm, index);
+	if (run->msr.is_write && index == MSR_IA32_TSC_DEADLINE)
+		v->vm->lapic_timer++;
+	else if (run->msr.is_write && index >= LAPIC_X2APIC_MSR_FIRST &&
+		 index <= LAPIC_X2APIC_MSR_LAST)
+		vcpu_count_lapic_write(v->vm, (index - LAPIC_X2APIC_MSR_FIRST)
+					      << LAPIC_X2APIC_MSR_SHIFT);
 	switch (index) {
 	case MSR_IA32_APIC_BASE:
 		/* A notice: vmmon took the value, @error means nothing. */

@@ -146,9 +146,13 @@ static void vcpu_halt(struct vcpu *v)
 /* The page lapic_mmio_claims(): wherever IA32_APIC_BASE put it. */
 static void vcpu_lapic_access(struct vcpu *v, struct vmmon_run *run)
 {
+	uint64_t offset = run->mmio.phys_addr & (LAPIC_MMIO_SIZE - 1);
+
 	v->vm->lapic_exits++;
-	lapic_mmio(&v->lapic, run->mmio.phys_addr & (LAPIC_MMIO_SIZE - 1),
-		   run->mmio.data, run->mmio.len, run->mmio.is_write);
+	if (run->mmio.is_write)
+		vcpu_count_lapic_write(v->vm, offset);
+	lapic_mmio(&v->lapic, offset, run->mmio.data, run->mmio.len,
+		   run->mmio.is_write);
 }
 
 static void vcpu_io(struct vcpu *v, struct vmmon_run *run)

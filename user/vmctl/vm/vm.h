@@ -178,8 +178,11 @@ struct vm {
 	uint64_t unclaimed_io;		/* accesses no device took */
 	uint64_t lapic_exits;		/* MMIO exits to a local APIC */
 	uint64_t lapic_msr_exits;	/* MSR exits (VMMON_EXIT_MSR) */
-	/* Of those, writes to EOI, ICR and the timer (LVT, count, deadline). */
-	uint64_t lapic_msr_eoi, lapic_msr_icr, lapic_msr_timer;
+	/*
+	 * Of the two, writes to EOI, ICR (either half) and the timer (LVT,
+	 * initial count, TSC deadline).
+	 */
+	uint64_t lapic_eoi, lapic_icr, lapic_timer;
 	uint64_t eoi_exits;		/* VMMON_EXIT_EOI: the module's EOI */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
@@ -253,6 +256,9 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run);
  * before the vCPU runs.
  */
 void vcpu_share_apic_vectors(struct vcpu *v);
+
+/* msr.c: a write to the LAPIC register at @offset, for --stats. */
+void vcpu_count_lapic_write(struct vm *vm, unsigned int offset);
 
 /* cpuid.c: the guest's CPUID table, from the host's, for vCPU @id. */
 int vm_cpuid_set(struct vm *vm, struct vcpu *vcpu);
