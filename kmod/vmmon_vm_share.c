@@ -27,14 +27,13 @@ struct page *vmmon_vm_share_protect(struct vmmon_vm *vm, u64 gfn)
 	page = vmmon_pmap_protect(&vm->pmap, gfn, &user_mapped);
 	if (page && vmmon_ept_unmap(&vm->ept, &gfn, 1))
 		vmmon_hw()->flush_ept(&vm->ept);
-	mutex_unlock(&vm->mmu_lock);
 	/*
-	 * After mmu_lock: a fault that mapped the page before the protection
-	 * is zapped here, one after it maps it read-only; the caller looks
-	 * at the bytes only after this.
+	 * Under mmu_lock, as in vmmon_vm_cow(): a fault after this maps the
+	 * page read-only; the caller looks at the bytes only after this.
 	 */
 	if (user_mapped)
 		vmmon_vm_zap(vm, &gfn, 1);
+	mutex_unlock(&vm->mmu_lock);
 	return page;
 }
 
@@ -70,9 +69,15 @@ int vmmon_vm_share_commit(struct vmmon_vm *vm, u64 gfn, struct page *old,
 	}
 	if (was && vmmon_ept_unmap(&vm->ept, &gfn, 1))
 		vmmon_hw()->flush_ept(&vm->ept);
-	mutex_unlock(&vm->mmu_lock);
+	/*
+	 * Under mmu_lock: a read-only entry for @old left after the unlock
+	 * would let a write fault find the slot already private (after a
+	 * copy-on-write of @shared) and make that entry writable, so the
+	 * store would land in @old, which is freed (a lost write).
+	 */
 	if (user_mapped)
 		vmmon_vm_zap(vm, &gfn, 1);
+	mutex_unlock(&vm->mmu_lock);
 	if (was)
 		list_add_tail(&was->lru, &gone->pages);
 	return 0;
