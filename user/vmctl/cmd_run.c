@@ -578,7 +578,9 @@ static bool run_machine(struct vm *vm, const struct vm_options *o,
 	/* Devices first: a vCPU may wait for a disk's request in a reset. */
 	clean = vm_devices_stop(vm);
 	vm_vcpus_join(vm);
-	if (o->stats && (vm->end != VM_END_RESET || o->no_reboot))
+	/* The last machine: no reboot follows, or a stop won over the reset. */
+	if (o->stats && (vm->end != VM_END_RESET || o->no_reboot ||
+			 vm->shutdown_pending))
 		print_stats(vm);
 	if (!clean)
 		return false;

@@ -71,6 +71,18 @@ static void loop_signal(struct vm *vm, int signal_fd)
 	if (read(signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	pthread_mutex_lock(&vm->lock);
+	/*
+	 * A reset under way (the vCPUs stop, the loop ends): the machine
+	 * that would hear the signal is going, and vm_request_*() would
+	 * drop it, so it stops the next one before it starts (run_run()).
+	 */
+	if (vm->end == VM_END_RESET && si.ssi_signo != SIGCONT) {
+		vm->shutdown_pending = true;
+		vm->shutdown_end = VM_END_SIGNAL;
+		vm->shutdown_detail = si.ssi_signo;
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
 	switch (si.ssi_signo) {
 	case SIGTERM:
 		vm_request_shutdown(vm, VM_END_SIGNAL, SIGTERM);
