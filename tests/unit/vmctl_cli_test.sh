@@ -48,7 +48,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..93"
+echo "1..108"
 # Firmware images: 64 KiB (good), 68 KiB, 16 MiB + 64 KiB.
 head -c 65536 /dev/zero >"$tmp/bios.bin"
 head -c 69632 /dev/zero >"$tmp/odd.bin"
@@ -174,6 +174,9 @@ expect run_name_all_digits 2 "bad VM name '123': a name is 1 to 31 characters" -
 expect run_name_bad_char 2 "bad VM name 'a/b'" -- run --name a/b --kernel "$tmp/junk"
 expect run_name_too_long 2 "bad VM name" -- run --name abcdefghijabcdefghijabcdefghijab --kernel "$tmp/junk"
 expect run_name_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --name t1 --kernel "$mb"
+expect run_share_group_bad_char 2 "bad sharing group 'a/b': a name is 1 to 31" -- run --share-group a/b --kernel "$mb"
+expect run_share_group_too_long 2 "bad sharing group" -- run --share-group abcdefghijabcdefghijabcdefghijab --kernel "$mb"
+expect run_share_group_accepted 1 "is the vmmon module loaded" -- --device "$tmp/none" run --share-group g1 --kernel "$mb"
 expect help_lists_control 0 "^  events " -- --help
 # balloon (issue 13): SIZE as run -m takes it, whole pages, before any netlink.
 expect balloon_help 0 "^usage: vmctl balloon VM SIZE" -- balloon --help
