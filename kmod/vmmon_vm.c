@@ -500,25 +500,30 @@ static void vmmon_vm_free_batch(struct work_struct *work)
  * may have found it in the pmap (vmmon_vm_read_phys, vmmon_pmap_get_page)
  * are done.  Deferred (queue_rcu_work), so that the caller does not wait
  * a grace period, which costs a balloon's doorbell milliseconds; only
- * when memory for the batch is short does it wait here.  @gone is empty
+ * when memory for the batch is short does it wait here.  @pages is empty
  * after.
  */
-void vmmon_vm_free_removed(struct vmmon_removed *gone)
+void vmmon_vm_free_pages(struct list_head *pages)
 {
 	struct vmmon_free_batch *b;
 
-	if (list_empty(&gone->pages))
+	if (list_empty(pages))
 		return;
 	b = kmalloc(sizeof(*b), GFP_KERNEL);
 	if (b) {
 		INIT_LIST_HEAD(&b->pages);
-		list_splice_init(&gone->pages, &b->pages);
+		list_splice_init(pages, &b->pages);
 		INIT_RCU_WORK(&b->rwork, vmmon_vm_free_batch);
 		queue_rcu_work(vmmon_free_wq, &b->rwork);
 	} else {
 		synchronize_rcu();
-		put_pages_list(&gone->pages);
+		put_pages_list(pages);
 	}
+}
+
+void vmmon_vm_free_removed(struct vmmon_removed *gone)
+{
+	vmmon_vm_free_pages(&gone->pages);
 }
 
 /* Pages of one VMMON_SAMPLE_ACCESSED step: one bitmap chunk. */

@@ -83,6 +83,7 @@ static inline void vmmon_removed_init(struct vmmon_removed *gone)
 
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone);
+void vmmon_vm_free_pages(struct list_head *pages);
 void vmmon_vm_free_removed(struct vmmon_removed *gone);
 void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n);
 int vmmon_vm_cow(struct vmmon_vm *vm, u64 gfn);

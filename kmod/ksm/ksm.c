@@ -103,6 +103,13 @@ static struct task_struct *vmmon_ksm_thread;
 static struct kmem_cache *vmmon_ksm_node_cache, *vmmon_ksm_hint_cache;
 /* Pages the scanner took out of slots or tables, to free after RCU. */
 static struct vmmon_removed *vmmon_ksm_gone;
+/*
+ * The scanner allocates under the VM registry's lock, which a VM's
+ * destroy (the only thing that frees guest memory) waits for: it must
+ * never wait for reclaim there.  Without memory it skips the page; the
+ * next round tries it again.
+ */
+#define VMMON_KSM_GFP	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 static u32 vmmon_ksm_next_vm;		/* where the next pass starts */
 
 /* Module-wide figures, under vmmon_ksm_lock (read with READ_ONCE). */
@@ -324,7 +331,7 @@ static void vmmon_ksm_merge_hint(struct vmmon_vm *vm, u64 gfn,
 
 	if (!other || other->ksm.group != g)
 		goto drop;
-	n = kmem_cache_alloc(vmmon_ksm_node_cache, GFP_KERNEL_ACCOUNT);
+	n = kmem_cache_alloc(vmmon_ksm_node_cache, VMMON_KSM_GFP);
 	if (!n)
 		goto drop;
 	theirs = vmmon_vm_share_protect(other, h->gfn);
@@ -397,7 +404,7 @@ static void vmmon_ksm_scan_page(struct vmmon_vm *vm, u64 gfn)
 		vmmon_ksm_merge_hint(vm, gfn, h);
 		return;
 	}
-	h = kmem_cache_alloc(vmmon_ksm_hint_cache, GFP_KERNEL_ACCOUNT);
+	h = kmem_cache_alloc(vmmon_ksm_hint_cache, VMMON_KSM_GFP);
 	if (!h)
 		return;
 	h->hash = hash;
@@ -480,6 +487,7 @@ static void vmmon_ksm_pass(unsigned int budget)
 	u64 t0 = ktime_get_ns();
 	struct vmmon_vm *vm;
 	bool wrapped = false;
+	LIST_HEAD(freeing);
 
 	vmmon_vms_lock();
 	mutex_lock(&vmmon_ksm_lock);
@@ -502,11 +510,16 @@ static void vmmon_ksm_pass(unsigned int budget)
 		cond_resched();
 	}
 	vmmon_ksm_next_vm = id;
-	/* Under the lock: a VM's end puts its group's pages there too. */
-	vmmon_vm_free_removed(vmmon_ksm_gone);
+	/*
+	 * Taken off the list under the lock (a VM's end puts its group's
+	 * pages there too), freed after both locks: freeing may allocate,
+	 * or wait a grace period.
+	 */
+	list_splice_init(&vmmon_ksm_gone->pages, &freeing);
 	vmmon_ksm_add(&vmmon_ksm_scan_ns, ktime_get_ns() - t0);
 	mutex_unlock(&vmmon_ksm_lock);
 	vmmon_vms_unlock();
+	vmmon_vm_free_pages(&freeing);
 }
 
 static int vmmon_ksm_thread_fn(void *unused)
