@@ -537,10 +537,11 @@ static int vmmon_ksm_thread_fn(void *unused)
 					     kthread_should_stop() ||
 					     (vmmon_vm_count() &&
 					      READ_ONCE(ksm_pages_per_pass)));
-		else
-			schedule_timeout_interruptible(msecs_to_jiffies(
-				min(READ_ONCE(ksm_sleep_ms),
-				    VMMON_KSM_MAX_SLEEP_MS)));
+		else	/* freezable: a suspend must not wait for the pass */
+			wait_event_freezable_timeout(vmmon_ksm_wait,
+				kthread_should_stop(),
+				msecs_to_jiffies(min(READ_ONCE(ksm_sleep_ms),
+						     VMMON_KSM_MAX_SLEEP_MS)));
 	}
 	return 0;
 }
