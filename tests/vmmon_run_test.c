@@ -164,51 +164,6 @@ VMMON_TEST(triple_fault_is_shutdown)
 	vmmon_guest_destroy(&g);
 }
 
-/* ljmp 0x18:0, a jump through a TSS descriptor: a task switch. */
-static const uint8_t task_switch_guest[] = {
-	0xea, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0xf4,
-};
-
-#define GDT_BASE	0x3000
-#define TSS_BASE	0x4000
-
-/*
- * Task switches always exit (SDM 3C 26.4.2) and vmmon does not emulate
- * them: the guest stops and userspace learns which exit it was.
- */
-VMMON_TEST(unhandled_exit_is_reported)
-{
-	const struct vmmon_segment code = {
-		.selector = 0x08, .limit = 0xffffffff, .ar = 0xc09b,
-	}, data = {
-		.selector = 0x10, .limit = 0xffffffff, .ar = 0xc093,
-	};
-	/* null, 32-bit code, data, available 32-bit TSS at TSS_BASE */
-	const uint64_t gdt[4] = {
-		0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL,
-		0x0000890000000067ULL | (uint64_t)TSS_BASE << 16,
-	};
-	struct vmmon_sregs sregs;
-	struct vmmon_guest g;
-
-	ASSERT_OK(guest_create(&g, task_switch_guest, sizeof(task_switch_guest)));
-	memcpy(g.ram + GDT_BASE, gdt, sizeof(gdt));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
-	sregs.cr0 |= 1;		/* PE */
-	sregs.cs = code;
-	sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = data;
-	sregs.gdt.base = GDT_BASE;
-	sregs.gdt.limit = sizeof(gdt) - 1;
-	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(vmmon_guest_run(&g));
-	EXPECT_EXIT(g.run, VMMON_EXIT_INTERNAL);
-	EXPECT_EQ(g.run->internal.suberror,
-		  (__u32)VMMON_INTERNAL_UNHANDLED_EXIT);
-	EXPECT_EQ(g.run->internal.data[0], 9u);	/* task switch */
-	EXPECT_EQ(g.run->internal.data[1] & 0xffff, 0x18u);	/* its selector */
-	vmmon_guest_destroy(&g);
-}
-
 /*
  * An unusable TR is a state VT-x refuses to enter and SET_SREGS lets
  * through: the entry fails, RUN says so, and the host carries on.
