@@ -73,6 +73,8 @@ int vmmon_vm_read_phys(struct vmmon_vm *vm, u64 gpa, void *buf,
 		       unsigned int len);
 int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 			unsigned int len);
+int vmmon_vm_change_bit_phys(struct vmmon_vm *vm, u64 gpa, unsigned int nr,
+			     bool set);
 
 /*
  * vmmon_hypercall.c: a VMCALL of the guest kernel (RAX @nr, RBX RCX RDX

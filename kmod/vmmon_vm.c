@@ -384,6 +384,43 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 }
 
 /*
+ * Set or clear bit @nr of the byte at @gpa with a locked instruction, as
+ * the CPU changes a TSS descriptor's busy flag: a write of the whole
+ * byte would undo another vCPU's change to its other bits.  May sleep.
+ */
+int vmmon_vm_change_bit_phys(struct vmmon_vm *vm, u64 gpa, unsigned int nr,
+			     bool set)
+{
+	unsigned int off = offset_in_page(gpa), bit;
+	unsigned long *word;
+	struct page *page;
+	int err;
+	void *va;
+
+	mutex_lock(&vm->mmu_lock);
+	err = vmmon_vm_cow(vm, gpa >> PAGE_SHIFT);
+	if (err)
+		goto unlock;
+	page = vmmon_pmap_get_page(&vm->pmap, gpa >> PAGE_SHIFT);
+	if (IS_ERR_OR_NULL(page)) {
+		err = page ? PTR_ERR(page) : -ENOENT;
+		goto unlock;
+	}
+	va = kmap_local_page(page);
+	word = va + round_down(off, sizeof(*word));
+	bit = (off % sizeof(*word)) * BITS_PER_BYTE + nr;
+	if (set)
+		set_bit(bit, word);
+	else
+		clear_bit(bit, word);
+	kunmap_local(va);
+	put_page(page);
+unlock:
+	mutex_unlock(&vm->mmu_lock);
+	return err;
+}
+
+/*
  * Gaps of at most this many pages between two pages to zap are zapped
  * with them: a zap walks the mapping's VMAs and flushes the TLB, a page
  * zapped for nothing costs userspace one fault at most.

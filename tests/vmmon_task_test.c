@@ -5,9 +5,11 @@
  * builds in guest RAM.  JMP to a TSS, CALL through a task gate and IRET
  * back (NT, the back link, the busy flags), a #GP and a #DF through task
  * gates in the IDT (the error code on the new task's stack), the faults
- * of a bad switch with their error codes, and the 16-bit TSS vmmon
- * refuses.  The guest reports through its registers at HLT, and the
- * TSSs and descriptors in its memory.
+ * of a bad switch with their error codes (before the switch, taken by
+ * the old task; after it, by the new one, whose state VM entry must
+ * still take), NMI blocking through a gate, and the switches vmmon
+ * refuses, which leave the guest as it was.  The guest reports through
+ * its registers at HLT, and the TSSs and descriptors in its memory.
  *
  * The CPU itself checks a TSS descriptor's type, P flag and (Bochs at
  * least) its limit before the exit: not_present_tss_is_np and
@@ -37,6 +39,7 @@
 #define TSS_C		0x12200
 #define TSS_D		0x12300
 #define TSS_E		0x12400
+#define LDT		0x13000
 #define NOTE		0x20000		/* what task B writes down */
 #define STACK_B		0x30000
 #define STACK_C		0x31000
@@ -67,7 +70,11 @@
 #define SEL_TSS_D	0x48
 #define SEL_TSS_E	0x50		/* its CS is outside the GDT */
 #define SEL_TSS16	0x58		/* a 16-bit TSS */
-#define GDT_ENTRIES	12
+#define SEL_LDT		0x60		/* an LDT at LDT */
+#define SEL_LDT_FAR	0x68		/* an LDT outside guest RAM */
+#define GDT_ENTRIES	14
+#define SEL_LDT_DATA	0x0c		/* the LDT's entry 1 */
+#define LA_FAR		0xfff00000u
 #define SEL_BAD		0x7f8		/* beyond the GDT's limit */
 
 /* Descriptor types (byte 5: P, DPL 0, type). */
@@ -75,6 +82,7 @@
 #define TYPE_TSS_BUSY	0x8b
 #define TYPE_TSS16	0x81
 #define TYPE_TASK_GATE	0x85
+#define TYPE_LDT	0x82
 #define TYPE_INTR_GATE	0x8e
 #define TSS_LIMIT	0x67
 
@@ -88,10 +96,12 @@
 #define TSS_GPRS_ECX	0x2c
 #define TSS_ESP		0x38
 #define TSS_SEGS	0x48
+#define TSS_LDT		0x60
 #define TSS_IOMAP	0x66
 
 #define EFLAGS_IF	(1u << 9)
 #define EFLAGS_NT	(1u << 14)
+#define EFLAGS_VM	(1u << 17)
 #define DR6_BT		(1u << 15)
 #define CR4_PAE		(1u << 5)
 #define PTE_P		1u
@@ -108,6 +118,9 @@
 #define VEC_TASK_IRQ	0x41
 #define IDT_VECTORS	0x42
 
+#define SEL_TI		0x4
+#define ERR_EXT		0x1
+
 #define PORT_NMI_IN	0x10
 #define PORT_NMI_OUT	0x11
 
@@ -116,6 +129,7 @@ asm(".pushsection .rodata.task_guest, \"a\"\n"
 "task_guest:\n"
 "jmp_entry:\n"
 "	mov $0xaaaa, %eax\n"
+"jmp_insn:\n"
 "	ljmp $" __stringify(SEL_TSS_B) ", $0\n"
 "jmp_after:\n"
 "	hlt\n"
@@ -192,6 +206,12 @@ asm(".pushsection .rodata.task_guest, \"a\"\n"
 "	pop %eax\n"
 "	hlt\n"
 "pop_hlt_after:\n"
+/* The same, then a port write once it runs on. */
+"pop_hlt_out:\n"
+"	pop %eax\n"
+"	hlt\n"
+"	out %al, $" __stringify(PORT_NMI_OUT) "\n"
+"	hlt\n"
 "task_guest_end:\n"
 "	.code64\n"
 "	.popsection\n");
@@ -202,7 +222,7 @@ extern const uint8_t task_guest[], task_guest_end[], jmp_entry[],
 	pop_hlt[], jmp_after[], call_after[], fault_insn[], bad_cs_after[],
 	task_b_hlt_after[], task_b_after_iret[], pop_hlt_after[],
 	nmi_task[], wait_entry[], int_entry[], int_after[], paging_entry[],
-	paging_b[], dr6_hlt[];
+	paging_b[], dr6_hlt[], jmp_insn[], pop_hlt_out[];
 
 #define AT(label)	(VMMON_GUEST_CODE + (uint32_t)((label) - task_guest))
 
@@ -278,6 +298,8 @@ static int task_guest_create(struct vmmon_guest *g, uint32_t entry,
 		[SEL_TSS_D / 8] = descriptor(TSS_D, TSS_LIMIT, TYPE_TSS_AVAIL, 0),
 		[SEL_TSS_E / 8] = descriptor(TSS_E, TSS_LIMIT, TYPE_TSS_AVAIL, 0),
 		[SEL_TSS16 / 8] = descriptor(TSS_B, 0x2b, TYPE_TSS16, 0),
+		[SEL_LDT / 8] = descriptor(LDT, 0xf, TYPE_LDT, 0),
+		[SEL_LDT_FAR / 8] = descriptor(LA_FAR, 0xf, TYPE_LDT, 0),
 	};
 	struct vmmon_regs regs;
 	struct vmmon_sregs sregs;
@@ -718,6 +740,156 @@ VMMON_TEST(jmp_to_a_task_in_another_address_space)
 VMMON_TEST(jmp_to_a_task_in_another_pae_address_space)
 {
 	paging_switch(_metadata, true);
+}
+
+/*
+ * A bad LDT selector in the new TSS (TI set: an LDT cannot be in an
+ * LDT) while the old task has a usable LDT: the switch is done, B takes
+ * #TS through a task gate to C.  VM entry refused the LDTR that vmmon
+ * once left behind (the new selector, TI set, with the old descriptor).
+ */
+VMMON_TEST(bad_ldt_in_new_tss_is_ts_in_the_new_task)
+{
+	struct vmmon_guest g;
+	struct vmmon_sregs sregs;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(jmp_entry), AT(task_b_hlt)));
+	put32(&g, TSS_B + TSS_LDT, SEL_LDT | SEL_TI);
+	set_idt(&g, VEC_TS, gate(SEL_TSS_C, 0, TYPE_TASK_GATE));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.ldt = (struct vmmon_segment){ .base = LDT, .limit = 0xf,
+					    .selector = SEL_LDT,
+					    .ar = TYPE_LDT };
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_C);
+	EXPECT_EQ(a.regs.rax, (uint64_t)SEL_LDT | SEL_TI);
+	EXPECT_EQ(get32(&g, TSS_C + TSS_LINK), (uint32_t)SEL_TSS_B);
+	EXPECT_EQ(get32(&g, TSS_B + TSS_EIP), AT(task_b_hlt));
+	EXPECT_EQ(desc_type(&g, SEL_TSS_B), TYPE_TSS_BUSY);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * A virtual-8086 task whose LDT selector names a data segment: #TS in
+ * that task, through a task gate to C.  vmmon once set EFLAGS.VM before
+ * the LDT's fault and left the protected-mode segments, which VM entry
+ * refuses with VM set.
+ */
+VMMON_TEST(bad_ldt_in_a_vm86_task_is_ts_in_the_new_task)
+{
+	struct vmmon_guest g;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(jmp_entry), AT(task_b_hlt)));
+	put32(&g, TSS_B + TSS_EFLAGS, EFLAGS_VM | 2);
+	put32(&g, TSS_B + TSS_LDT, SEL_DATA);
+	set_idt(&g, VEC_TS, gate(SEL_TSS_C, 0, TYPE_TASK_GATE));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_C);
+	EXPECT_EQ(a.regs.rax, (uint64_t)SEL_DATA);
+	EXPECT_EQ(get32(&g, TSS_C + TSS_LINK), (uint32_t)SEL_TSS_B);
+	EXPECT_NE(get32(&g, TSS_B + TSS_EFLAGS) & EFLAGS_VM, 0u);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * A refusal (B's DS is in an LDT outside guest RAM, which vmmon cannot
+ * read) stops the guest as it was before the JMP: task A at the JMP,
+ * nothing written.  vmmon once refused with B half loaded.
+ */
+VMMON_TEST(refused_switch_leaves_the_old_task)
+{
+	struct vmmon_guest g;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(jmp_entry), AT(task_b_hlt)));
+	put32(&g, TSS_B + TSS_LDT, SEL_LDT_FAR);
+	put32(&g, TSS_B + TSS_SEGS + 4 * 3, SEL_LDT_DATA);	/* DS */
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_INTERNAL);
+	EXPECT_EQ(g.run->internal.suberror, (uint32_t)VMMON_INTERNAL_TASK_SWITCH);
+	EXPECT_EQ(g.run->internal.data[1], (uint64_t)ENOENT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_A);
+	EXPECT_EQ(a.regs.rip, (uint64_t)AT(jmp_insn));
+	EXPECT_EQ(a.regs.rax, 0xaaaau);
+	EXPECT_NE(a.sregs.ldt.selector, SEL_LDT_FAR);
+	EXPECT_EQ(a.sregs.cr0 & CR0_TS, 0u);
+	EXPECT_EQ(get32(&g, TSS_A + TSS_EAX), 0u);
+	EXPECT_EQ(desc_type(&g, SEL_TSS_A), TYPE_TSS_BUSY);
+	EXPECT_EQ(desc_type(&g, SEL_TSS_B), TYPE_TSS_AVAIL);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * An NMI through a task gate whose switch faults before it begins (A's
+ * TSS too small): A takes the #TS, and NMIs stay blocked, as the NMI was
+ * delivered.  A second NMI waits: the handler runs on to its port write.
+ * vmmon sets that blocking itself now; before, it kept what the exit
+ * saved, which under Bochs was the same (this passed then too).
+ */
+VMMON_TEST(nmi_through_a_task_gate_that_faults_blocks_nmis)
+{
+	struct vmmon_guest g;
+	struct vmmon_sregs sregs;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(wait_entry), 0));
+	set_idt(&g, VEC_NMI, gate(SEL_TSS_C, 0, TYPE_TASK_GATE));
+	set_idt(&g, VEC_TS, gate(SEL_CODE, AT(pop_hlt_out), TYPE_INTR_GATE));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.tr.limit = 0x50;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_A);
+	EXPECT_EQ(a.regs.rax, (uint64_t)SEL_TSS_A | ERR_EXT);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, PORT_NMI_OUT);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * A's TSS laid over the GDT so that saving A's state writes over both
+ * TSS descriptors (EIP's low byte on A's type byte, EAX's on B's): the
+ * CPU clears A's busy flag before the save and sets B's after it, each
+ * bit alone (SDM 3A 8.3, steps 7-11), so the bytes end as A's EIP and
+ * B's EAX with the busy bit.  vmmon once wrote whole type bytes from the
+ * descriptors it had read, after the save.
+ */
+VMMON_TEST(busy_flags_change_alone_in_the_cpu_order)
+{
+	const uint32_t tss_a = GDT + SEL_TSS_B + 5 - TSS_EAX;
+	struct vmmon_guest g;
+	struct vmmon_sregs sregs;
+	struct vmmon_regs regs;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(jmp_insn), AT(task_b_hlt)));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	sregs.tr.base = tss_a;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_REGS, &regs));
+	regs.rax = 0x41;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_REGS, &regs));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_B);
+	EXPECT_EQ(get32(&g, tss_a + TSS_EIP), AT(jmp_after));
+	EXPECT_EQ(desc_type(&g, SEL_TSS_A), (uint8_t)AT(jmp_after));
+	EXPECT_EQ(desc_type(&g, SEL_TSS_B), 0x41 | (TYPE_TSS_BUSY ^ TYPE_TSS_AVAIL));
+	vmmon_guest_destroy(&g);
 }
 
 VMMON_TEST_MAIN

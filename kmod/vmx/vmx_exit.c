@@ -141,24 +141,43 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
  * With PAE paging outside IA-32e mode, the CPU holds the 4 PDPTEs, and
  * loading one with reserved bits set (or an address beyond MAXPHYADDR)
  * is a #GP of the MOV that loads it, which VM entry would refuse.
+ * Read and checked apart from their load for a task switch, which must
+ * know every fault of the new task before it changes anything.
  */
-int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
+int vmx_read_pdptes(struct vmmon_vcpu *vcpu, u64 cr3,
+		    u64 pdpte[VMX_NR_PDPTES])
 {
 	u64 rsvd = VMX_PDPTE_RSVD |
 		   ~GENMASK_ULL(boot_cpu_data.x86_phys_bits - 1, 0);
-	u64 pdpte[4];
 	int err, i;
 
 	err = vmmon_vm_read_phys(vcpu->vm, cr3 & ~0x1fULL, pdpte,
-				 sizeof(pdpte));
+				 VMX_NR_PDPTES * sizeof(*pdpte));
 	if (err)
 		return err;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < VMX_NR_PDPTES; i++)
 		if ((pdpte[i] & _PAGE_PRESENT) && (pdpte[i] & rsvd))
 			return -EINVAL;
-	for (i = 0; i < 4; i++)
-		__vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
 	return 0;
+}
+
+void vmx_write_pdptes(const u64 pdpte[VMX_NR_PDPTES])
+{
+	int i;
+
+	for (i = 0; i < VMX_NR_PDPTES; i++)
+		__vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3)
+{
+	u64 pdpte[VMX_NR_PDPTES];
+	int err;
+
+	err = vmx_read_pdptes(vcpu, cr3, pdpte);
+	if (!err)
+		vmx_write_pdptes(pdpte);
+	return err;
 }
 
 /*

@@ -22,10 +22,18 @@
 #define VMX_TASK_MAX_WRITES	8
 #define VMX_TASK_MAX_BYTES	80
 
+/* A busy flag is set or cleared alone, a locked change of one bit. */
+enum vmx_task_op {
+	VMX_TASK_COPY,		/* len bytes from data + off */
+	VMX_TASK_SET_BIT,	/* bit number off of the byte at gpa */
+	VMX_TASK_CLEAR_BIT,
+};
+
 struct vmx_task_write {
 	u64 gpa;
-	u8 off;			/* into vmx_task_writes.data */
+	u8 off;			/* into vmx_task_writes.data, or a bit */
 	u8 len;
+	u8 op;			/* enum vmx_task_op */
 };
 
 struct vmx_task_writes {

@@ -14,6 +14,14 @@
  * takes), CR0.TS set, the local breakpoints of DR7 cleared, the T flag's
  * #DB, and an exception's error code pushed on the new task's stack.
  *
+ * Everything the new task needs is read and checked before the VMCS
+ * changes (vmx_ts_prepare), so that a refusal leaves the guest as it
+ * was, and a fault of the new task leaves a state VM entry takes: the
+ * registers whose load failed hold their new selectors, unusable (as a
+ * failed load leaves them), or the virtual-8086 segments, which need no
+ * descriptor; the others are loaded, as the CPU loads the whole new
+ * task before it delivers the fault.
+ *
  * 32-bit TSSs only: a 16-bit one (80286 tasks) stops the guest with
  * VMMON_INTERNAL_TASK_SWITCH, as does a TSS or descriptor table outside
  * RAM.  Every value read from the guest is checked before use; vmmon
@@ -75,7 +83,8 @@ enum vmx_ts_source {
 #define TS_DESC_TSS16_BUSY		0x3
 #define TS_DESC_TSS32_AVAIL	0x9
 #define TS_DESC_TSS32_BUSY		0xb
-#define TS_DESC_TSS_BUSY_BIT	0x2
+#define TS_DESC_TSS_BUSY_NR	1	/* the bit in the type byte */
+#define TS_DESC_TSS_BUSY_BIT	BIT(TS_DESC_TSS_BUSY_NR)
 /* Code and data types (S set). */
 #define TS_SEG_ACCESSED		0x1
 #define TS_SEG_WRITABLE		0x2	/* data */
@@ -84,6 +93,10 @@ enum vmx_ts_source {
 #define TS_SEG_EXPAND_DOWN		0x4	/* data */
 #define TS_SEG_CODE		0x8
 /* VMCS access rights: descriptor byte 5, then bits 15:12 its flags. */
+#define TS_AR_S			BIT(4)
+#define TS_AR_DPL_SHIFT		5
+#define TS_AR_DPL(ar)		(((ar) >> TS_AR_DPL_SHIFT) & 3)
+#define TS_AR_P			BIT(7)
 #define TS_AR_DB			BIT(14)
 #define TS_AR_VM86			0xf3	/* every segment in virtual-8086 mode */
 
@@ -123,6 +136,16 @@ struct vmx_ts_seg {
 	u32 base, limit, ar;
 };
 
+/* The new task, checked and ready for the VMCS. */
+#define TS_GPR_ESP	4		/* in the TSS's order */
+struct vmx_ts_new {
+	u32 eip, eflags, gpr[TS_TSS32_NR_GPRS];
+	bool load_cr3, pae;
+	u32 cr3;
+	u64 pdpte[VMX_NR_PDPTES];
+	struct vmx_ts_seg ldtr, seg[TS_TSS32_NR_SEGS];
+};
+
 struct vmx_ts {
 	struct vmmon_vcpu *vcpu;
 	struct vmx_vcpu *vx;
@@ -132,7 +155,8 @@ struct vmx_ts {
 	bool ldt_usable;
 	u32 event;		/* the event the gate delivers, or 0 */
 	u32 ext;		/* TS_ERR_EXT when it is external */
-	/* The fault a check raised (TS_FAULT). */
+	/* The first fault a check raised (TS_FAULT), the one delivered. */
+	bool faulted;
 	u8 vector;
 	u32 error;
 	u64 cr2;
@@ -140,6 +164,9 @@ struct vmx_ts {
 
 static int vmx_ts_fault(struct vmx_ts *ts, u8 vector, u32 error)
 {
+	if (ts->faulted)
+		return TS_FAULT;
+	ts->faulted = true;
 	ts->vector = vector;
 	ts->error = vector == X86_TRAP_PF ? error : error | ts->ext;
 	return TS_FAULT;
@@ -160,7 +187,8 @@ static int vmx_ts_translate(struct vmx_ts *ts, u32 la, unsigned int access,
 	err = x86_walk(&ts->p, la, access, vmx_ts_read_phys, ts->vcpu->vm,
 		       gpa, &pf_error);
 	if (err == -EFAULT) {
-		ts->cr2 = la;
+		if (!ts->faulted)
+			ts->cr2 = la;
 		return vmx_ts_fault(ts, X86_TRAP_PF, pf_error);
 	}
 	return err;
@@ -189,32 +217,43 @@ static int vmx_ts_read(struct vmx_ts *ts, u32 la, void *buf, unsigned int len)
 }
 
 /*
- * Queue a write of @len bytes to linear @la for vmx_exit_task_writes():
- * translated now (a page fault is the guest's now), and checked to be
- * RAM by a read, which allocates nothing.
+ * The guest-physical address of a write to linear @la, translated now (a
+ * page fault is the guest's now), and checked to be RAM by a read, which
+ * allocates nothing; one more entry in the queue.
  */
+static int vmx_ts_plan_page(struct vmx_ts *ts, u32 la, unsigned int len,
+			    unsigned int access, u64 *gpa)
+{
+	struct vmx_task_writes *tw = &ts->vx->task;
+	u8 byte;
+	int err;
+
+	if (WARN_ON_ONCE(tw->nr == VMX_TASK_MAX_WRITES ||
+			 tw->used + len > VMX_TASK_MAX_BYTES))
+		return -EOVERFLOW;
+	err = vmx_ts_translate(ts, la, access | X86_WALK_WRITE, gpa);
+	if (err)
+		return err;
+	return vmmon_vm_read_phys(ts->vcpu->vm, *gpa, &byte, 1);
+}
+
+/* Queue a write of @len bytes to linear @la for vmx_exit_task_writes(). */
 static int vmx_ts_plan_write(struct vmx_ts *ts, u32 la, const void *buf,
 			     unsigned int len, unsigned int access)
 {
 	struct vmx_task_writes *tw = &ts->vx->task;
 	unsigned int n;
 	u64 gpa;
-	u8 byte;
 	int err;
 
 	while (len) {
 		n = min_t(unsigned int, len, PAGE_SIZE - offset_in_page(la));
-		if (WARN_ON_ONCE(tw->nr == VMX_TASK_MAX_WRITES ||
-				 tw->used + n > VMX_TASK_MAX_BYTES))
-			return -EOVERFLOW;
-		err = vmx_ts_translate(ts, la, access | X86_WALK_WRITE, &gpa);
-		if (err)
-			return err;
-		err = vmmon_vm_read_phys(ts->vcpu->vm, gpa, &byte, 1);
+		err = vmx_ts_plan_page(ts, la, n, access, &gpa);
 		if (err)
 			return err;
 		tw->w[tw->nr++] = (struct vmx_task_write){
 			.gpa = gpa, .off = tw->used, .len = n,
+			.op = VMX_TASK_COPY,
 		};
 		memcpy(tw->data + tw->used, buf, n);
 		tw->used += n;
@@ -222,6 +261,29 @@ static int vmx_ts_plan_write(struct vmx_ts *ts, u32 la, const void *buf,
 		buf += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/*
+ * Queue the change of the busy flag of the TSS descriptor @sel names in
+ * the GDT: that bit alone, at the time of the write (the descriptor read
+ * before may have changed since, by this switch's own writes or another
+ * vCPU's).
+ */
+static int vmx_ts_plan_busy(struct vmx_ts *ts, u16 sel, bool busy)
+{
+	struct vmx_task_writes *tw = &ts->vx->task;
+	u64 gpa;
+	int err;
+
+	err = vmx_ts_plan_page(ts, ts->gdt_base + (sel & ~7) +
+			       TS_DESC_TYPE_BYTE, 0, 0, &gpa);
+	if (err)
+		return err;
+	tw->w[tw->nr++] = (struct vmx_task_write){
+		.gpa = gpa, .off = TS_DESC_TSS_BUSY_NR, .len = 1,
+		.op = busy ? VMX_TASK_SET_BIT : VMX_TASK_CLEAR_BIT,
+	};
 	return 0;
 }
 
@@ -286,18 +348,18 @@ static int vmx_ts_new_tss(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 	return 0;
 }
 
-/* The new task's LDT (SDM 3A table 8-1: its faults are #TS). */
-static int vmx_ts_load_ldt(struct vmx_ts *ts, u16 sel)
+/*
+ * The new task's LDT (SDM 3A table 8-1: its faults are #TS), into @ldtr,
+ * which holds an unusable LDTR until the descriptor passes its checks.
+ */
+static int vmx_ts_prep_ldt(struct vmx_ts *ts, u16 sel, struct vmx_ts_seg *ldtr)
 {
 	u64 desc;
 	int err;
 
-	ts->ldt_usable = !TS_SEL_NULL(sel);
-	vmcs_write16(VMCS_GUEST_LDTR_SELECTOR, sel);
-	if (!ts->ldt_usable) {
-		vmcs_write32(VMCS_GUEST_LDTR_AR, VMX_AR_UNUSABLE);
+	ts->ldt_usable = false;
+	if (TS_SEL_NULL(sel))
 		return 0;
-	}
 	if (sel & TS_SEL_TI)
 		return vmx_ts_fault(ts, X86_TRAP_TS, TS_SEL_ERROR(sel));
 	err = vmx_ts_desc(ts, sel, &desc);
@@ -306,22 +368,22 @@ static int vmx_ts_load_ldt(struct vmx_ts *ts, u16 sel)
 	if (err)
 		return err;
 	if ((desc & TS_DESC_S) || TS_DESC_TYPE(desc) != TS_DESC_LDT ||
-	    !(desc & TS_DESC_P)) {
-		ts->ldt_usable = false;
+	    !(desc & TS_DESC_P))
 		return vmx_ts_fault(ts, X86_TRAP_TS, TS_SEL_ERROR(sel));
-	}
+	ts->ldt_usable = true;
 	ts->ldt_base = vmx_desc_base(desc);
 	ts->ldt_limit = vmx_desc_limit(desc);
-	vmcs_writel(VMCS_GUEST_LDTR_BASE, ts->ldt_base);
-	vmcs_write32(VMCS_GUEST_LDTR_LIMIT, ts->ldt_limit);
-	vmcs_write32(VMCS_GUEST_LDTR_AR, vmx_desc_ar(desc));
+	ldtr->base = ts->ldt_base;
+	ldtr->limit = ts->ldt_limit;
+	ldtr->ar = vmx_desc_ar(desc);
 	return 0;
 }
 
 /*
  * A segment of the new task at @cpl, checked as SDM 3A table 8-1 says
  * (MOV to a segment register's rules for DS-GS).  A null data segment is
- * unusable; CS and SS must not be null.
+ * unusable; CS and SS must not be null.  @seg changes only when the
+ * segment passes.
  */
 static int vmx_ts_check_seg(struct vmx_ts *ts, unsigned int i, u16 sel,
 			    unsigned int cpl, struct vmx_ts_seg *seg)
@@ -330,12 +392,10 @@ static int vmx_ts_check_seg(struct vmx_ts *ts, unsigned int i, u16 sel,
 	u64 desc;
 	int err;
 
-	seg->sel = sel;
 	if (TS_SEL_NULL(sel)) {
 		if (i == TS_CS || i == TS_SS)
 			return vmx_ts_fault(ts, X86_TRAP_TS, 0);
-		seg->base = seg->limit = 0;
-		seg->ar = VMX_AR_UNUSABLE;
+		*seg = (struct vmx_ts_seg){ .sel = sel, .ar = VMX_AR_UNUSABLE };
 		return 0;
 	}
 	err = vmx_ts_desc(ts, sel, &desc);
@@ -371,9 +431,9 @@ static int vmx_ts_check_seg(struct vmx_ts *ts, unsigned int i, u16 sel,
 	}
 	if (!(desc & TS_DESC_P))
 		return vmx_ts_fault(ts, X86_TRAP_NP, TS_SEL_ERROR(sel));
-	seg->base = vmx_desc_base(desc);
-	seg->limit = vmx_desc_limit(desc);
-	seg->ar = vmx_desc_ar(desc) | TS_SEG_ACCESSED;
+	*seg = (struct vmx_ts_seg){ .sel = sel, .base = vmx_desc_base(desc),
+				    .limit = vmx_desc_limit(desc),
+				    .ar = vmx_desc_ar(desc) | TS_SEG_ACCESSED };
 	return 0;
 }
 
@@ -386,75 +446,82 @@ static void vmx_ts_write_seg(unsigned int i, const struct vmx_ts_seg *seg)
 }
 
 /*
- * The new task's segments from the selectors of its TSS (@sels), after
- * its LDT: CS and SS together, so that a fault never leaves the VMCS
- * with a CS and an SS of different privilege (which VM entry refuses);
- * then ES, DS, FS, GS.  A segment a fault stops keeps its old
- * descriptor, as on the CPU, whose state is undefined then.
+ * What a segment register holds before its descriptor is loaded, and
+ * keeps when that load fails in the new task (the exception handler
+ * sees the new selectors, SDM 3A 7.3): in virtual-8086 mode the segment
+ * itself, which needs no descriptor; else unusable, as a register whose
+ * load failed, but VM entry wants a usable CS, at the new CPL, whose
+ * limit 0 fetches nothing, and the CPL in SS's DPL.
  */
-static int vmx_ts_load_segs(struct vmx_ts *ts, const u32 *sels, bool vm86)
+static void vmx_ts_seg_unloaded(unsigned int i, u16 sel, bool vm86,
+				unsigned int cpl, struct vmx_ts_seg *seg)
 {
-	static const unsigned int data_segs[] = { TS_ES, TS_DS, TS_FS, TS_GS };
-	unsigned int cpl = vm86 ? 3 : TS_SEL_RPL(sels[TS_CS]), i;
-	struct vmx_ts_seg cs, ss, seg;
+	*seg = (struct vmx_ts_seg){ .sel = sel };
+	if (vm86) {
+		seg->base = (u32)sel << 4;
+		seg->limit = 0xffff;
+		seg->ar = TS_AR_VM86;
+	} else if (i == TS_CS) {
+		seg->ar = TS_SEG_CODE | TS_SEG_ACCESSED | TS_AR_S |
+			  cpl << TS_AR_DPL_SHIFT | TS_AR_P;
+	} else {
+		seg->ar = VMX_AR_UNUSABLE |
+			  (i == TS_SS ? cpl << TS_AR_DPL_SHIFT : 0);
+	}
+}
+
+/*
+ * The new task's segments from the selectors of its TSS, after its LDT:
+ * CS, SS, then ES, DS, FS, GS.  After the new task's first fault the
+ * CPU loads the rest without faulting again (SDM 3A 7.3 and the #TS
+ * page): a segment that fails its checks then, or that vmmon cannot
+ * read, stays unloaded.  Before it, that is a refusal.
+ */
+static int vmx_ts_prep_segs(struct vmx_ts *ts, struct vmx_ts_new *n,
+			    unsigned int cpl)
+{
+	static const unsigned int order[] = { TS_CS, TS_SS, TS_ES, TS_DS,
+					      TS_FS, TS_GS };
+	unsigned int i, s;
 	int err;
 
-	for (i = 0; i < TS_TSS32_NR_SEGS; i++)
-		vmcs_write16(vmx_ts_seg[i].sel, sels[i]);
-	if (vm86) {
-		for (i = 0; i < TS_TSS32_NR_SEGS; i++) {
-			seg = (struct vmx_ts_seg){ .sel = sels[i],
-				.base = (u16)sels[i] << 4, .limit = 0xffff,
-				.ar = TS_AR_VM86 };
-			vmx_ts_write_seg(i, &seg);
-		}
-		return 0;
-	}
-	err = vmx_ts_check_seg(ts, TS_CS, sels[TS_CS], cpl, &cs);
-	if (!err)
-		err = vmx_ts_check_seg(ts, TS_SS, sels[TS_SS], cpl, &ss);
-	if (err)
-		return err;
-	vmx_ts_write_seg(TS_CS, &cs);
-	vmx_ts_write_seg(TS_SS, &ss);
-	for (i = 0; i < ARRAY_SIZE(data_segs); i++) {
-		err = vmx_ts_check_seg(ts, data_segs[i], sels[data_segs[i]],
-				       cpl, &seg);
-		if (err)
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		s = order[i];
+		err = vmx_ts_check_seg(ts, s, n->seg[s].sel, cpl, &n->seg[s]);
+		if (err && err != TS_FAULT && !ts->faulted)
 			return err;
-		vmx_ts_write_seg(data_segs[i], &seg);
 	}
-	return 0;
+	return ts->faulted ? TS_FAULT : 0;
 }
 
 /*
  * The exception's error code on the new task's stack, a 32-bit push
  * (SDM 3A 8.3: the TSS is 32-bit); SS's limit as the CPU checks it.
  */
-static int vmx_ts_push_error(struct vmx_ts *ts, u32 error)
+static int vmx_ts_push_error(struct vmx_ts *ts, struct vmx_ts_new *n,
+			     u32 error)
 {
-	struct vmx_vcpu *vx = ts->vx;
-	u32 ar = vmcs_read32(VMCS_GUEST_SS_AR);
-	u32 limit = vmcs_read32(VMCS_GUEST_SS_LIMIT);
-	u32 base = vmcs_readl(VMCS_GUEST_SS_BASE);
-	u32 top = ar & TS_AR_DB ? U32_MAX : 0xffff;
-	u32 esp = ar & TS_AR_DB ? (u32)vx->rsp - 4 :
-		  ((u32)vx->rsp & ~0xffffU) | (u16)(vx->rsp - 4);
-	u32 off = ar & TS_AR_DB ? esp : (u16)esp;
-	unsigned int access = vmx_guest_cpl() == 3 ? X86_WALK_USER : 0;
+	const struct vmx_ts_seg *ss = &n->seg[TS_SS];
+	u32 *rsp = &n->gpr[TS_GPR_ESP];
+	u32 top = ss->ar & TS_AR_DB ? U32_MAX : 0xffff;
+	u32 esp = ss->ar & TS_AR_DB ? *rsp - 4 :
+		  (*rsp & ~0xffffU) | (u16)(*rsp - 4);
+	u32 off = ss->ar & TS_AR_DB ? esp : (u16)esp;
+	unsigned int access = TS_AR_DPL(ss->ar) == 3 ? X86_WALK_USER : 0;
 	bool ok;
 	int err;
 
-	if (ar & TS_SEG_EXPAND_DOWN)
-		ok = off > limit && off <= top - 3;
+	if (ss->ar & TS_SEG_EXPAND_DOWN)
+		ok = off > ss->limit && off <= top - 3;
 	else
-		ok = off <= limit && limit - off >= 3;
+		ok = off <= ss->limit && ss->limit - off >= 3;
 	if (!ok)
 		return vmx_ts_fault(ts, X86_TRAP_SS, 0);
-	err = vmx_ts_plan_write(ts, base + off, &error, sizeof(error), access);
+	err = vmx_ts_plan_write(ts, ss->base + off, &error, sizeof(error),
+				access);
 	if (err)
 		return err;
-	vx->rsp = esp;
+	*rsp = esp;
 	return 0;
 }
 
@@ -497,7 +564,7 @@ static bool vmx_ts_deliver_fault(struct vmx_ts *ts)
  * new TSS into @tss.  0, TS_FAULT, or an errno of vmmon's.
  */
 static int vmx_ts_begin(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
-			u64 *new_desc, u64 *old_desc, u8 *tss)
+			u64 *new_desc, u8 *tss)
 {
 	u16 old_sel = vmcs_read16(VMCS_GUEST_TR_SELECTOR);
 	u32 old_ar = vmcs_read32(VMCS_GUEST_TR_AR);
@@ -510,26 +577,22 @@ static int vmx_ts_begin(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 		return -EOPNOTSUPP;
 	if (vmcs_read32(VMCS_GUEST_TR_LIMIT) < TS_TSS32_OLD_MIN_LIMIT)
 		return vmx_ts_fault(ts, X86_TRAP_TS, TS_SEL_ERROR(old_sel));
-	/* JMP and IRET clear the old descriptor's busy flag. */
-	if (src == VMX_TS_JMP || src == VMX_TS_IRET) {
-		err = (old_sel & TS_SEL_TI) ? -ERANGE :
-		      vmx_ts_desc(ts, old_sel, old_desc);
-		if (err == -ERANGE)
-			return vmx_ts_fault(ts, X86_TRAP_TS,
-					    TS_SEL_ERROR(old_sel));
-		if (err)
-			return err;
-	}
+	/* JMP and IRET clear the old descriptor's busy flag: in the GDT. */
+	if ((src == VMX_TS_JMP || src == VMX_TS_IRET) &&
+	    ((old_sel & TS_SEL_TI) || (old_sel | 7) > ts->gdt_limit))
+		return vmx_ts_fault(ts, X86_TRAP_TS, TS_SEL_ERROR(old_sel));
 	return vmx_ts_read(ts, vmx_desc_base(*new_desc), tss, TS_TSS32_SIZE);
 }
 
 /*
  * The old task's state into its TSS, the busy flags and the back link:
- * queued for vmx_exit_task_writes().  The new TSS image @tss sees the
- * state saved where the two TSSs overlap (IRET to the task itself).
+ * queued for vmx_exit_task_writes() in the CPU's order (SDM 3A 8.3,
+ * steps 7-11), which shows where they overlap.  The new TSS image @tss
+ * sees the state saved where the two TSSs overlap (IRET to the task
+ * itself).
  */
 static int vmx_ts_save(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
-		       u64 new_desc, u64 old_desc, u32 eip, u8 *tss)
+		       u64 new_desc, u32 eip, u8 *tss)
 {
 	struct vmx_vcpu *vx = ts->vx;
 	u16 old_sel = vmcs_read16(VMCS_GUEST_TR_SELECTOR);
@@ -539,9 +602,13 @@ static int vmx_ts_save(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 	u16 link = old_sel;
 	unsigned int i;
 	u32 delta;
-	u8 type;
 	int err;
 
+	if (src == VMX_TS_JMP || src == VMX_TS_IRET) {
+		err = vmx_ts_plan_busy(ts, old_sel, false);
+		if (err)
+			return err;
+	}
 	/* IRET saves EFLAGS with NT clear (SDM 3A 8.3, step 7). */
 	if (src == VMX_TS_IRET)
 		eflags &= ~X86_EFLAGS_NT;
@@ -566,14 +633,6 @@ static int vmx_ts_save(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 		if (delta < TS_TSS32_SIZE)
 			tss[delta] = ((u8 *)state)[i];
 	}
-	if (src == VMX_TS_JMP || src == VMX_TS_IRET) {
-		type = old_desc >> (TS_DESC_TYPE_BYTE * 8);
-		type &= ~TS_DESC_TSS_BUSY_BIT;
-		err = vmx_ts_plan_write(ts, ts->gdt_base + (old_sel & ~7) +
-					TS_DESC_TYPE_BYTE, &type, 1, 0);
-		if (err)
-			return err;
-	}
 	if (src == VMX_TS_CALL || src == VMX_TS_GATE) {
 		err = vmx_ts_plan_write(ts, new_base + TS_TSS32_LINK, &link,
 					sizeof(link), 0);
@@ -581,12 +640,8 @@ static int vmx_ts_save(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 			return err;
 		memcpy(tss + TS_TSS32_LINK, &link, sizeof(link));
 	}
-	if (src != VMX_TS_IRET) {
-		type = new_desc >> (TS_DESC_TYPE_BYTE * 8);
-		type |= TS_DESC_TSS_BUSY_BIT;
-		err = vmx_ts_plan_write(ts, ts->gdt_base + (sel & ~7) +
-					TS_DESC_TYPE_BYTE, &type, 1, 0);
-	}
+	if (src != VMX_TS_IRET)
+		err = vmx_ts_plan_busy(ts, sel, true);
 	return err;
 }
 
@@ -599,22 +654,88 @@ static u32 vmx_tss_field(const u8 *tss, unsigned int off)
 }
 
 /*
- * The new task (SDM 3A 8.3, steps 9-13): from here a fault is the new
- * task's.  TR first, then CR3, the registers, LDTR and the segments.
+ * The new task (SDM 3A 8.3, steps 12-13) from its TSS @tss into @n,
+ * with the descriptors and the PDPTEs it needs, and the error code
+ * @push pushes: read and checked before anything changes, so that a
+ * refusal (an errno) leaves the guest as it was.  TS_FAULT: the first
+ * fault of the new task, which takes it, with the registers that failed
+ * unloaded (vmx_ts_seg_unloaded()).
  */
-static int vmx_ts_load(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
-		       u64 new_desc, const u8 *tss)
+static int vmx_ts_prepare(struct vmx_ts *ts, enum vmx_ts_source src,
+			  const u8 *tss, bool push, u32 error,
+			  struct vmx_ts_new *n)
 {
-	struct vmx_vcpu *vx = ts->vx;
 	u32 eflags = vmx_tss_field(tss, TS_TSS32_EFLAGS);
 	u32 cr3 = vmx_tss_field(tss, TS_TSS32_CR3);
-	u32 sels[TS_TSS32_NR_SEGS];
+	unsigned int i, cpl;
+	bool vm86;
+	int err;
+
+	if (src == VMX_TS_CALL || src == VMX_TS_GATE)
+		eflags |= X86_EFLAGS_NT;
+	n->eip = vmx_tss_field(tss, TS_TSS32_EIP);
+	n->eflags = (eflags & VMX_RFLAGS_DEFINED) | X86_EFLAGS_FIXED;
+	for (i = 0; i < TS_TSS32_NR_GPRS; i++)
+		n->gpr[i] = vmx_tss_field(tss, TS_TSS32_GPRS + 4 * i);
+	vm86 = eflags & X86_EFLAGS_VM;
+	n->seg[TS_CS].sel = (u16)vmx_tss_field(tss, TS_TSS32_SEGS +
+					       4 * TS_CS);
+	cpl = vm86 ? 3 : TS_SEL_RPL(n->seg[TS_CS].sel);
+	for (i = 0; i < TS_TSS32_NR_SEGS; i++)
+		vmx_ts_seg_unloaded(i, (u16)vmx_tss_field(tss, TS_TSS32_SEGS +
+							  4 * i),
+				    vm86, cpl, &n->seg[i]);
+	n->ldtr = (struct vmx_ts_seg){
+		.sel = (u16)vmx_tss_field(tss, TS_TSS32_LDT),
+		.ar = VMX_AR_UNUSABLE,
+	};
+
+	/*
+	 * Without paging CR3 is read but not loaded (step 12); PDPTEs that
+	 * fault leave the old CR3.
+	 */
+	n->load_cr3 = false;
+	n->pae = false;
+	if (ts->p.cr0 & X86_CR0_PG) {
+		n->pae = ts->p.cr4 & X86_CR4_PAE;
+		if (n->pae && vmx_read_pdptes(ts->vcpu, cr3, n->pdpte)) {
+			vmx_ts_fault(ts, X86_TRAP_GP, 0);
+		} else {
+			n->load_cr3 = true;
+			n->cr3 = cr3;
+			ts->p.cr3 = cr3;
+		}
+	}
+	err = vmx_ts_prep_ldt(ts, n->ldtr.sel, &n->ldtr);
+	if (err && err != TS_FAULT && !ts->faulted)
+		return err;
+	if (!vm86) {
+		err = vmx_ts_prep_segs(ts, n, cpl);
+		if (err && err != TS_FAULT)
+			return err;
+	}
+	/* A fault of the switch is delivered instead of the exception. */
+	if (push && !ts->faulted) {
+		err = vmx_ts_push_error(ts, n, error);
+		if (err && err != TS_FAULT)
+			return err;
+	}
+	return ts->faulted ? TS_FAULT : 0;
+}
+
+/*
+ * The new task into the VMCS (SDM 3A 8.3, steps 11-13): from here a
+ * fault is the new task's.  Nothing here can fail.
+ */
+static void vmx_ts_commit(struct vmx_ts *ts, u16 sel, u64 new_desc,
+			  const struct vmx_ts_new *n)
+{
+	struct vmx_vcpu *vx = ts->vx;
 	u64 *gprs[TS_TSS32_NR_GPRS] = {
 		&vx->regs.rax, &vx->regs.rcx, &vx->regs.rdx, &vx->regs.rbx,
 		&vx->rsp, &vx->regs.rbp, &vx->regs.rsi, &vx->regs.rdi,
 	};
 	unsigned int i;
-	int err;
 
 	vmcs_write16(VMCS_GUEST_TR_SELECTOR, sel);
 	vmcs_writel(VMCS_GUEST_TR_BASE, vmx_desc_base(new_desc));
@@ -622,43 +743,49 @@ static int vmx_ts_load(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src,
 	vmcs_write32(VMCS_GUEST_TR_AR, (vmx_desc_ar(new_desc) & ~0xf) |
 		     TS_DESC_TSS32_BUSY);
 	vmcs_writel(VMCS_GUEST_CR0, vmcs_readl(VMCS_GUEST_CR0) | X86_CR0_TS);
-	ts->p.cr0 |= X86_CR0_TS;
 
-	vx->rip = vmx_tss_field(tss, TS_TSS32_EIP);
-	if (src == VMX_TS_CALL || src == VMX_TS_GATE)
-		eflags |= X86_EFLAGS_NT;
-	vx->rflags = (eflags & VMX_RFLAGS_DEFINED) | X86_EFLAGS_FIXED;
+	vx->rip = n->eip;
+	vx->rflags = n->eflags;
 	for (i = 0; i < TS_TSS32_NR_GPRS; i++)
-		*gprs[i] = vmx_tss_field(tss, TS_TSS32_GPRS + 4 * i);
-	for (i = 0; i < TS_TSS32_NR_SEGS; i++)
-		sels[i] = (u16)vmx_tss_field(tss, TS_TSS32_SEGS + 4 * i);
-
-	/* Without paging CR3 is read but not loaded (step 12). */
-	if (ts->p.cr0 & X86_CR0_PG) {
-		if ((ts->p.cr4 & X86_CR4_PAE) && vmx_load_pdptes(ts->vcpu, cr3))
-			return vmx_ts_fault(ts, X86_TRAP_GP, 0);
-		vmcs_writel(VMCS_GUEST_CR3, cr3);
-		ts->p.cr3 = cr3;
+		*gprs[i] = n->gpr[i];
+	if (n->load_cr3) {
+		if (n->pae)
+			vmx_write_pdptes(n->pdpte);
+		vmcs_writel(VMCS_GUEST_CR3, n->cr3);
 		vmx_flush_guest_tlb(vx);
 	}
-	err = vmx_ts_load_ldt(ts, (u16)vmx_tss_field(tss, TS_TSS32_LDT));
-	if (err)
-		return err;
-	return vmx_ts_load_segs(ts, sels, eflags & X86_EFLAGS_VM);
+	vmcs_write16(VMCS_GUEST_LDTR_SELECTOR, n->ldtr.sel);
+	vmcs_writel(VMCS_GUEST_LDTR_BASE, n->ldtr.base);
+	vmcs_write32(VMCS_GUEST_LDTR_LIMIT, n->ldtr.limit);
+	vmcs_write32(VMCS_GUEST_LDTR_AR, n->ldtr.ar);
+	for (i = 0; i < TS_TSS32_NR_SEGS; i++)
+		vmx_ts_write_seg(i, &n->seg[i]);
 }
 
-/* After the switch: interrupt shadows, NMI blocking, DR7, the T flag. */
+/*
+ * An NMI through a task gate blocks NMIs from its delivery on, also when
+ * the switch faults (the fault is delivered instead, NMIs stay blocked
+ * until an IRET).
+ */
+static void vmx_ts_block_nmi(struct vmx_ts *ts)
+{
+	struct vmx_vcpu *vx = ts->vx;
+
+	if ((ts->event & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI) {
+		vx->interruptibility |= VMX_INTERRUPTIBILITY_NMI;
+		vx->interruptibility_dirty = true;
+	}
+}
+
+/* After the switch: interrupt shadows, NMI blocking, DR7. */
 static void vmx_ts_finish(struct vmx_ts *ts, enum vmx_ts_source src)
 {
 	struct vmx_vcpu *vx = ts->vx;
-	u32 type = ts->event & VMX_INTR_INFO_TYPE_MASK;
 
 	vmx_end_shadow(vx);
-	if (src == VMX_TS_GATE && type == VMX_INTR_INFO_TYPE_NMI) {
-		vx->interruptibility |= VMX_INTERRUPTIBILITY_NMI;
-		vx->interruptibility_dirty = true;
-	} else if (src == VMX_TS_IRET &&
-		   (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI)) {
+	vmx_ts_block_nmi(ts);
+	if (src == VMX_TS_IRET &&
+	    (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI)) {
 		/* IRET ends NMI blocking, also when it switches tasks. */
 		vx->interruptibility &= ~VMX_INTERRUPTIBILITY_NMI;
 		vx->interruptibility_dirty = true;
@@ -677,7 +804,10 @@ static enum vmx_next vmx_ts_shutdown(struct vmmon_vcpu *vcpu)
 	return VMX_NEXT_USER;
 }
 
-/* vmmon cannot do this switch: the guest stops, naming it. */
+/*
+ * vmmon cannot do this switch: the guest stops, naming it, with nothing
+ * changed (the gate's event still pending).
+ */
 static enum vmx_next vmx_ts_refuse(struct vmmon_vcpu *vcpu,
 				   const struct vmx_exit *exit, int err)
 {
@@ -711,9 +841,10 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 		.ldt_usable = !(vmcs_read32(VMCS_GUEST_LDTR_AR) &
 				VMX_AR_UNUSABLE),
 	};
+	struct vmx_ts_new n;
 	u8 tss[TS_TSS32_SIZE];
-	u64 new_desc, old_desc = 0;
-	u32 eip = vx->rip + exit->insn_len, type, error = 0;
+	u64 new_desc;
+	u32 eip = vx->rip + exit->insn_len, type;
 	bool push = false;
 	int err;
 
@@ -724,9 +855,7 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 	if (src == VMX_TS_GATE) {
 		if (!(vx->event.info & VMX_INTR_INFO_VALID))
 			return vmx_ts_refuse(vcpu, exit, -EINVAL);
-		/* The gate delivers the event: it is no longer pending. */
 		ts.event = vx->event.info;
-		vx->event.info = 0;
 		type = ts.event & VMX_INTR_INFO_TYPE_MASK;
 		if (type != VMX_INTR_INFO_TYPE_SOFT_INTR &&
 		    type != VMX_INTR_INFO_TYPE_SOFT_EXC)
@@ -738,30 +867,32 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 			eip = vx->rip;
 		push = type == VMX_INTR_INFO_TYPE_HW_EXCEPTION &&
 		       (ts.event & VMX_INTR_INFO_DELIVER_CODE);
-		error = vx->event.error_code;
 	}
 
-	err = vmx_ts_begin(&ts, sel, src, &new_desc, &old_desc, tss);
+	err = vmx_ts_begin(&ts, sel, src, &new_desc, tss);
 	if (!err)
-		err = vmx_ts_save(&ts, sel, src, new_desc, old_desc, eip, tss);
+		err = vmx_ts_save(&ts, sel, src, new_desc, eip, tss);
 	if (err == TS_FAULT) {
 		/* Nothing changed: the old task takes the fault. */
 		vx->task.nr = 0;
+		vx->event.info = 0;
+		vmx_ts_block_nmi(&ts);
 		return vmx_ts_deliver_fault(&ts) ? VMX_NEXT_RESUME :
 		       vmx_ts_shutdown(vcpu);
 	}
-	if (err)
+	if (!err)
+		err = vmx_ts_prepare(&ts, src, tss, push, vx->event.error_code,
+				     &n);
+	if (err && err != TS_FAULT)
 		return vmx_ts_refuse(vcpu, exit, err);
 
-	err = vmx_ts_load(&ts, sel, src, new_desc, tss);
-	if (!err && push)
-		err = vmx_ts_push_error(&ts, error);
+	/* The gate delivers the event: it is no longer pending. */
+	vx->event.info = 0;
+	vmx_ts_commit(&ts, sel, new_desc, &n);
 	vmx_ts_finish(&ts, src);
 	if (err == TS_FAULT) {
 		if (!vmx_ts_deliver_fault(&ts))
 			return vmx_ts_shutdown(vcpu);
-	} else if (err) {
-		return vmx_ts_refuse(vcpu, exit, err);
 	} else if (vmx_tss_field(tss, TS_TSS32_TRAP) & 1) {
 		vmx_queue_db(vx, VMX_DR6_BT);
 	}
@@ -773,17 +904,22 @@ enum vmx_next vmx_exit_task_writes(struct vmmon_vcpu *vcpu,
 				   const struct vmx_exit *exit)
 {
 	struct vmx_task_writes *tw = &((struct vmx_vcpu *)vcpu->hw)->task;
+	const struct vmx_task_write *w;
 	unsigned int i;
 	int err;
 
 	for (i = 0; i < tw->nr; i++) {
-		err = vmmon_vm_write_phys(vcpu->vm, tw->w[i].gpa,
-					  tw->data + tw->w[i].off,
-					  tw->w[i].len);
+		w = &tw->w[i];
+		if (w->op == VMX_TASK_COPY)
+			err = vmmon_vm_write_phys(vcpu->vm, w->gpa,
+						  tw->data + w->off, w->len);
+		else
+			err = vmmon_vm_change_bit_phys(vcpu->vm, w->gpa, w->off,
+						       w->op == VMX_TASK_SET_BIT);
 		if (err) {
 			tw->nr = 0;
 			vmx_exit_internal(vcpu, VMMON_INTERNAL_NO_MEMORY,
-					  tw->w[i].gpa, -err);
+					  w->gpa, -err);
 			return VMX_NEXT_USER;
 		}
 	}

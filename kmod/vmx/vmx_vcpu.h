@@ -316,6 +316,10 @@ enum vmx_next vmx_exit_sleepable(struct vmmon_vcpu *vcpu,
 int vmx_exit_complete(struct vmmon_vcpu *vcpu);
 void vmx_exit_internal(struct vmmon_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 int vmx_load_pdptes(struct vmmon_vcpu *vcpu, u64 cr3);
+#define VMX_NR_PDPTES	4
+int vmx_read_pdptes(struct vmmon_vcpu *vcpu, u64 cr3,
+		    u64 pdpte[VMX_NR_PDPTES]);
+void vmx_write_pdptes(const u64 pdpte[VMX_NR_PDPTES]);
 
 /* vmx_emulate.c: MMIO and string I/O, which need guest memory. */
 enum vmx_next vmx_exit_mmio(struct vmmon_vcpu *vcpu,
