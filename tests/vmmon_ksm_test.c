@@ -52,6 +52,10 @@
 #define SHARE_PERCENT	90
 /* Rounds of the stress test: each writes one more word of every page. */
 #define STRESS_ROUNDS	32
+/* A guest's stretch of rewriting its pool: 20 ms of the rig's 50 MHz TSC. */
+#define CHURN_CYCLES	1000000
+/* Full scans of a VM that its guest rewrites its pool through. */
+#define CHURN_SCANS	4
 
 #define BENCH(fmt, ...) do {						\
 	ksft_print_msg("bench: " fmt "\n", ##__VA_ARGS__);		\
@@ -77,6 +81,7 @@ enum guest_op {
 	OP_WRITE,	/* word a1 of pool pages [0, count) = a0 */
 	OP_ROUND,	/* word a0 of each page [0, count) = a0 + 1 */
 	OP_CHECK,	/* words wrong after a0 rounds on seed a1 pages */
+	OP_CHURN,	/* word 0 of pages [0, count) = a1, a1 + 1, ... for a0 cycles */
 };
 
 struct guest_cmd {
@@ -115,7 +120,7 @@ static void guest_main(void)
 {
 	volatile uint64_t *pool = (volatile uint64_t *)AREA_GVA;
 	volatile struct guest_cmd *c = &guest_cmd;
-	uint64_t ret = 0, cycles = 0, t0, p, w;
+	uint64_t ret = 0, cycles = 0, t0, p, w, i;
 
 	for (;;) {
 		GUEST_SYNC(ret, cycles);
@@ -140,6 +145,11 @@ static void guest_main(void)
 			for (p = 0; p < c->count; p++)
 				pool[p * WORDS + c->a0] = c->a0 + 1;
 			break;
+		case OP_CHURN:
+			for (i = c->a1; guest_rdtsc() - t0 < c->a0; i++)
+				for (p = 0; p < c->count; p++)
+					pool[p * WORDS] = i;
+			break;
 		case OP_CHECK:
 			for (p = 0; p < c->count; p++)
 				for (w = 0; w < WORDS; w++)
@@ -162,7 +172,7 @@ struct vm {
 
 /* The VM's memory figures over netlink. */
 struct mem {
-	uint64_t resident, shared, zero;
+	uint64_t resident, shared, zero, merged;
 };
 
 static int mem_cb(const struct nlmsghdr *nh, void *arg)
@@ -174,8 +184,9 @@ static int mem_cb(const struct nlmsghdr *nh, void *arg)
 	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 || !tb[VMMON_A_VM_MEM] ||
 	    genl_nested(tb[VMMON_A_VM_MEM], mem, VMMON_A_MEM_MAX) < 0 ||
 	    !mem[VMMON_A_MEM_SHARED] || !mem[VMMON_A_MEM_ZERO] ||
-	    !mem[VMMON_A_MEM_RESIDENT])
+	    !mem[VMMON_A_MEM_RESIDENT] || !mem[VMMON_A_MEM_MERGED])
 		return -EPROTO;
+	m->merged = nla_get_u64(mem[VMMON_A_MEM_MERGED]);
 	m->resident = nla_get_u64(mem[VMMON_A_MEM_RESIDENT]);
 	m->shared = nla_get_u64(mem[VMMON_A_MEM_SHARED]);
 	m->zero = nla_get_u64(mem[VMMON_A_MEM_ZERO]);
@@ -190,7 +201,7 @@ static struct mem vm_mem(struct vm *v)
 	genl_msg_init(&msg, v->nl.family, 0, VMMON_CMD_GET_VM);
 	genl_put_str(&msg, VMMON_A_VM_NAME, v->name);
 	if (genl_talk(&v->nl, &msg, mem_cb, &m))
-		m.resident = m.shared = m.zero = UINT64_MAX;
+		m.resident = m.shared = m.zero = m.merged = UINT64_MAX;
 	return m;
 }
 
@@ -651,10 +662,13 @@ VMMON_TEST_TIMEOUT(different_groups_never_share, LONG_TIMEOUT)
 	EXPECT_GT(POOL_PAGES / 10, vm_mem(&a).shared);
 	EXPECT_GT(POOL_PAGES / 10, vm_mem(&b).shared);
 	EXPECT_GT(POOL_PAGES / 10, vm_mem(&c).shared);
-	/* The same pages within one VM: shared. */
+	/*
+	 * The same pages within one VM: shared, after two looks at each
+	 * since the fill (three rounds: the first may have begun past them).
+	 */
 	GUEST(&c, OP_FILL, 0, 0, POOL_PAGES);
 	scanner_fast();
-	wait_rounds(3, 2);
+	wait_rounds(3, 3);
 	scanner_off();
 	EXPECT_LE(WANT, vm_mem(&c).shared);
 	EXPECT_EQ(expected_sum(0, POOL_PAGES),
@@ -686,9 +700,12 @@ VMMON_TEST_TIMEOUT(writes_while_merging_lose_nothing, LONG_TIMEOUT)
 	for (r = 0; r < STRESS_ROUNDS; r++) {
 		GUEST(&a, OP_ROUND, r, 0, POOL_PAGES);
 		GUEST(&b, OP_ROUND, r, 0, POOL_PAGES);
-		/* Every few rounds the scanner gets time to merge. */
+		/*
+		 * Every few rounds the scanner gets time to merge: a page
+		 * is a candidate once it hashed the same at two looks.
+		 */
 		if (r % 8 == 7)
-			usleep(POLL_US * 5);
+			wait_rounds(2, 3);
 	}
 	scanner_off();
 	EXPECT_EQ(0U, guest_do(&a, OP_CHECK, STRESS_ROUNDS, 0, POOL_PAGES));
@@ -703,6 +720,64 @@ VMMON_TEST_TIMEOUT(writes_while_merging_lose_nothing, LONG_TIMEOUT)
 		       (unsigned long long)(ksm("ksm_cow_breaks") - cow0),
 		       STRESS_ROUNDS, POOL_PAGES);
 	vm_destroy(&b);
+	vm_destroy(&a);
+}
+
+/* Full scans of the VMs there are, module-wide. */
+static uint64_t full_scans(void)
+{
+	return ksm("ksm_full_scans");
+}
+
+/* @v's guest rewrites its pool until the scanner went @rounds times round. */
+static int churn(struct vm *v, int rounds)
+{
+	uint64_t scans0 = full_scans(), t0 = mono_ns();
+	/* Values never written before, whichever stretch a look falls in. */
+	static uint64_t stretch;
+
+	while (full_scans() - scans0 < (uint64_t)rounds) {
+		if (guest_do(v, OP_CHURN, CHURN_CYCLES, ++stretch << 32,
+			     POOL_PAGES) ==
+		    UINT64_MAX || mono_ns() - t0 > WAIT_S * 1000000000ULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A page written since the scanner's last look is no candidate: pool
+ * pages alike, but whose word 0 the guest rewrites all the time (a new
+ * value each sweep, the same in every page), are never merged, so no
+ * copy-on-write break follows either; once the writes stop they are.
+ * (Without the rule each look merged pages of one sweep, and the next
+ * sweep broke them again.)
+ */
+VMMON_TEST_TIMEOUT(pages_written_all_the_time_are_not_merged, LONG_TIMEOUT)
+{
+	uint64_t cow0, merged0, shared;
+	struct vm a;
+
+	scanner_off();
+	VM_CREATE(&a, "");
+	GUEST(&a, OP_FILL, 0, 0, POOL_PAGES);
+	scanner_fast();
+	/* Whatever was merged before the writes began is broken by now. */
+	ASSERT_EQ(0, churn(&a, 2));
+	cow0 = ksm("ksm_cow_breaks");
+	merged0 = vm_mem(&a).merged;
+	ASSERT_EQ(0, churn(&a, CHURN_SCANS));
+	ksft_print_msg("%llu pages merged and %llu copy-on-write breaks in %d full scans while the guest rewrote %llu pages\n",
+		       (unsigned long long)(vm_mem(&a).merged - merged0),
+		       (unsigned long long)(ksm("ksm_cow_breaks") - cow0),
+		       CHURN_SCANS, POOL_PAGES);
+	EXPECT_EQ(0U, vm_mem(&a).merged - merged0);
+	EXPECT_EQ(0U, ksm("ksm_cow_breaks") - cow0);
+	/* Left alone, the same pages are merged. */
+	shared = vm_mem(&a).shared;
+	wait_rounds(1, 3);
+	scanner_off();
+	EXPECT_LE(shared + WANT, vm_mem(&a).shared);
 	vm_destroy(&a);
 }
 

@@ -3,13 +3,19 @@
  * The sharing scanner (see ksm.h).  Each pass looks at up to
  * ksm_pages_per_pass pages, VM after VM from where the last pass
  * stopped, then sleeps ksm_sleep_ms.  A page is hashed (xxh64, salted
- * per group) and looked up in its group's table of shared pages, then in
- * its table of hints (ESX's hint frames: a page seen once, remembered by
- * its hash and its place, not held).  A match is write-protected in
- * every view and compared byte for byte before its slot takes the shared
- * page; a hint that matches makes its own page the shared one (Linux KSM
- * keeps one of the pages too), so no page is allocated to share.  All
- * zero pages of a group thus share one zero page.
+ * per group).  A page that hashes otherwise than at its last look was
+ * written since and is no candidate (Linux KSM's checksum rule; the
+ * EPT's dirty flags would miss writes through the VM fd's mapping): a
+ * page written all the time is never merged only to be copied again at
+ * its next write.  A candidate is looked up in its group's table of
+ * shared pages, then in its table of hints (ESX's hint frames: a page
+ * seen, remembered by its hash and its place, not held); a hint is
+ * matched only once its own page was a candidate.  A match is
+ * write-protected in every view and compared byte for byte before its
+ * slot takes the shared page; a hint that matches makes its own page the
+ * shared one (Linux KSM keeps one of the pages too), so no page is
+ * allocated to share.  All zero pages of a group thus share one zero
+ * page.
  *
  * A shared page is held by its table (one reference) and by each slot
  * that maps it (one each); the scanner drops the table's once no slot
@@ -77,7 +83,8 @@ struct vmmon_ksm_group {
 	u64 seed;			/* xxh64's: hashes mean nothing outside */
 	u64 zero_hash;			/* a page of zeros' */
 	DECLARE_HASHTABLE(stable, VMMON_KSM_HASH_BITS);
-	DECLARE_HASHTABLE(hints, VMMON_KSM_HASH_BITS);
+	DECLARE_HASHTABLE(hints, VMMON_KSM_HASH_BITS);	/* by hash */
+	DECLARE_HASHTABLE(places, VMMON_KSM_HASH_BITS);	/* by VM and gfn */
 };
 
 /* A shared page, by the hash of its bytes (which never change). */
@@ -88,13 +95,15 @@ struct vmmon_ksm_node {
 	bool zero;
 };
 
-/* A page seen once: where it was, not the page. */
+/* A page's last look: where it is and what it hashed to, not the page. */
 struct vmmon_ksm_hint {
-	struct hlist_node link;
+	struct hlist_node link;		/* in the group's hints */
+	struct hlist_node place;	/* in the group's places */
 	u64 hash;
-	u32 vm_id;
 	u64 gfn;
 	u64 round;		/* its VM's full_scans when last seen */
+	u32 vm_id;
+	bool candidate;		/* the same hash at two looks: matchable */
 };
 
 static DEFINE_MUTEX(vmmon_ksm_lock);
@@ -135,12 +144,14 @@ static struct vmmon_ksm_group *vmmon_ksm_group_new(kuid_t owner,
 	g->zero_hash = xxh64(page_address(ZERO_PAGE(0)), PAGE_SIZE, g->seed);
 	hash_init(g->stable);
 	hash_init(g->hints);
+	hash_init(g->places);
 	return g;
 }
 
 static void vmmon_ksm_drop_hint(struct vmmon_ksm_hint *h)
 {
 	hash_del(&h->link);
+	hash_del(&h->place);
 	kmem_cache_free(vmmon_ksm_hint_cache, h);
 	vmmon_ksm_add(&vmmon_ksm_nr_hints, -1);
 }
@@ -278,13 +289,33 @@ static struct vmmon_ksm_node *vmmon_ksm_find_node(struct vmmon_ksm_group *g,
 	return NULL;
 }
 
+/* A candidate's match among the hints: another candidate of @hash. */
 static struct vmmon_ksm_hint *vmmon_ksm_find_hint(struct vmmon_ksm_group *g,
-						  u64 hash)
+						  u64 hash,
+						  struct vmmon_ksm_hint *mine)
 {
 	struct vmmon_ksm_hint *h;
 
 	hash_for_each_possible(g->hints, h, link, hash)
-		if (h->hash == hash)
+		if (h->hash == hash && h->candidate && h != mine)
+			return h;
+	return NULL;
+}
+
+static u64 vmmon_ksm_place(u32 vm_id, u64 gfn)
+{
+	return (u64)vm_id << 52 ^ gfn;
+}
+
+/* The last look at @gfn of VM @vm_id, or NULL. */
+static struct vmmon_ksm_hint *vmmon_ksm_find_place(struct vmmon_ksm_group *g,
+						   u32 vm_id, u64 gfn)
+{
+	struct vmmon_ksm_hint *h;
+
+	hash_for_each_possible(g->places, h, place,
+			       vmmon_ksm_place(vm_id, gfn))
+		if (h->vm_id == vm_id && h->gfn == gfn)
 			return h;
 	return NULL;
 }
@@ -375,11 +406,37 @@ drop:
 	vmmon_ksm_drop_hint(h);
 }
 
+/*
+ * @gfn of @vm hashed to @hash for the first time, or otherwise than at
+ * its last look (@h, or NULL): remember the hash, not yet a candidate.
+ */
+static void vmmon_ksm_note(struct vmmon_vm *vm, u64 gfn, u64 hash,
+			   struct vmmon_ksm_hint *h)
+{
+	struct vmmon_ksm_group *g = vm->ksm.group;
+
+	if (h) {
+		hash_del(&h->link);
+	} else {
+		h = kmem_cache_alloc(vmmon_ksm_hint_cache, VMMON_KSM_GFP);
+		if (!h)
+			return;
+		h->vm_id = vm->id;
+		h->gfn = gfn;
+		hash_add(g->places, &h->place, vmmon_ksm_place(vm->id, gfn));
+		vmmon_ksm_add(&vmmon_ksm_nr_hints, 1);
+	}
+	h->hash = hash;
+	h->candidate = false;
+	h->round = vm->ksm.full_scans;
+	hash_add(g->hints, &h->link, hash);
+}
+
 static void vmmon_ksm_scan_page(struct vmmon_vm *vm, u64 gfn)
 {
 	struct vmmon_ksm_group *g = vm->ksm.group;
+	struct vmmon_ksm_hint *mine, *h;
 	struct vmmon_ksm_node *n;
-	struct vmmon_ksm_hint *h;
 	struct page *page;
 	bool zero;
 	u64 hash;
@@ -389,30 +446,25 @@ static void vmmon_ksm_scan_page(struct vmmon_vm *vm, u64 gfn)
 		return;
 	hash = vmmon_ksm_hash(g, page, &zero);
 	put_page(page);
+	mine = vmmon_ksm_find_place(g, vm->id, gfn);
+	if (!mine || mine->hash != hash) {
+		/* Written since its last look (or never seen): not yet. */
+		vmmon_ksm_note(vm, gfn, hash, mine);
+		return;
+	}
+	mine->round = vm->ksm.full_scans;
 	n = vmmon_ksm_find_node(g, hash);
-	if (n) {
+	h = n ? NULL : vmmon_ksm_find_hint(g, hash, mine);
+	if (!n && !h) {
+		mine->candidate = true;
+		return;
+	}
+	/* Shared or written by the next look: its hint is done with. */
+	vmmon_ksm_drop_hint(mine);
+	if (n)
 		vmmon_ksm_merge_stable(vm, gfn, n);
-		return;
-	}
-	h = vmmon_ksm_find_hint(g, hash);
-	if (h && h->vm_id == vm->id && h->gfn == gfn) {
-		/* Unchanged since it was seen: still the page's hint. */
-		h->round = vm->ksm.full_scans;
-		return;
-	}
-	if (h) {
+	else
 		vmmon_ksm_merge_hint(vm, gfn, h);
-		return;
-	}
-	h = kmem_cache_alloc(vmmon_ksm_hint_cache, VMMON_KSM_GFP);
-	if (!h)
-		return;
-	h->hash = hash;
-	h->vm_id = vm->id;
-	h->gfn = gfn;
-	h->round = vm->ksm.full_scans;
-	hash_add(g->hints, &h->link, hash);
-	vmmon_ksm_add(&vmmon_ksm_nr_hints, 1);
 }
 
 /*
@@ -436,7 +488,7 @@ static void vmmon_ksm_prune(struct vmmon_ksm_group *g)
 
 /*
  * @vm went round once: its hints not seen again in that round are of
- * pages since written (or shared), and go.
+ * pages since shared, protected or removed, and go.
  */
 static void vmmon_ksm_drop_old_hints(struct vmmon_vm *vm)
 {
