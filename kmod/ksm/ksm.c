@@ -181,9 +181,15 @@ static void vmmon_ksm_group_leave(struct vmmon_ksm_group *g, u32 vm_id)
 			vmmon_ksm_drop_hint(h);
 	if (--g->users)
 		return;
+	/*
+	 * No slot maps them: only the group's VMs' did, and their pmaps are
+	 * gone.  The count may still be above one for a moment (a lookup
+	 * that found the page when it was another's, e.g. a page cache or
+	 * compaction walk, holds a speculative reference until it sees it
+	 * is not its page), so the table's reference is dropped as any
+	 * other is: whoever drops the last frees the page.
+	 */
 	hash_for_each_safe(g->stable, bkt, tmp, n, link) {
-		/* Only the slots of the group's VMs held them. */
-		WARN_ON_ONCE(page_ref_count(n->page) != 1);
 		list_add_tail(&n->page->lru, &vmmon_ksm_gone->pages);
 		vmmon_ksm_drop_node(n);
 	}
