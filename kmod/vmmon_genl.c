@@ -7,15 +7,16 @@
  * What the core checks before a handler runs: each command's policy
  * (GET_MODULE takes no attribute, GET_VM VM_ID or VM_NAME, SET_VM those,
  * VM_NEW_NAME, VM_BALLOON_TARGET, VM_MEM_SHARES and VM_MEM_RESERVE,
- * SET_MODULE MEM_BUDGET and MEM_TAU, with their types and lengths and
- * tau's range; strict validation
+ * SET_MODULE MEM_BUDGET, MEM_TAU, KSM_PAGES_PER_PASS and KSM_SLEEP_MS,
+ * with their types and lengths and tau's range; strict validation
  * refuses unknown attributes, trailing data and reserved header bytes).
  * What the handlers check themselves: that a request names one VM (by
  * id or by name), that the VM exists, that the caller may see or change
  * it, that a name is a valid one (vmmon_name_valid(): characters and
  * uniqueness are not a policy's to say), that a balloon target and a
  * reservation are at most the VM's RAM, that shares are 1 to
- * VMMON_MEM_SHARES_MAX, that a budget is at most MEMSCHED_PAGES_MAX, that
+ * VMMON_MEM_SHARES_MAX, that a budget is at most MEMSCHED_PAGES_MAX and
+ * page sharing's scan rate in its bounds, that
  * SET_MODULE comes from CAP_SYS_ADMIN, that a SET changes something, and
  * that a dump has no attributes.
  *
@@ -80,6 +81,9 @@ static const struct nla_policy vmmon_genl_set_vm_policy[VMMON_A_MAX + 1] = {
 static const struct nla_policy vmmon_genl_set_module_policy[VMMON_A_MAX + 1] = {
 	[VMMON_A_MEM_BUDGET] = { .type = NLA_U64 },
 	[VMMON_A_MEM_TAU] = NLA_POLICY_MAX(NLA_U32, MEMSCHED_TAU_MAX),
+	/* Ranges checked by the handler: 6.1's policy bounds are s16. */
+	[VMMON_A_KSM_PAGES_PER_PASS] = { .type = NLA_U32 },
+	[VMMON_A_KSM_SLEEP_MS] = { .type = NLA_U32 },
 };
 
 enum vmmon_genl_mcgrp {
@@ -697,25 +701,43 @@ static int vmmon_genl_set_module(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *budget = info->attrs[VMMON_A_MEM_BUDGET];
 	struct nlattr *tau = info->attrs[VMMON_A_MEM_TAU];
+	struct nlattr *pass = info->attrs[VMMON_A_KSM_PAGES_PER_PASS];
+	struct nlattr *sleep = info->attrs[VMMON_A_KSM_SLEEP_MS];
 	u64 b = budget ? nla_get_u64(budget) : 0;
 	u32 t = tau ? nla_get_u32(tau) : 0;
+	u32 p = pass ? nla_get_u32(pass) : 0;
+	u32 s = sleep ? nla_get_u32(sleep) : 0;
 
 	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
 		NL_SET_ERR_MSG(info->extack,
-			       "only CAP_SYS_ADMIN may set the memory budget or tax");
+			       "only CAP_SYS_ADMIN may change the module's settings");
 		return -EPERM;
 	}
-	if (!budget && !tau) {
+	if (!budget && !tau && !pass && !sleep) {
 		NL_SET_ERR_MSG(info->extack,
-			       "nothing to change: neither VMMON_A_MEM_BUDGET nor VMMON_A_MEM_TAU");
+			       "nothing to change: no VMMON_A_MEM_BUDGET, VMMON_A_MEM_TAU, VMMON_A_KSM_PAGES_PER_PASS or VMMON_A_KSM_SLEEP_MS");
 		return -EINVAL;
 	}
+	/* All checked before anything changes. */
 	if (b > MEMSCHED_PAGES_MAX) {
 		NL_SET_ERR_MSG_ATTR(info->extack, budget,
 				    "a budget is at most 2^36 pages");
 		return -ERANGE;
 	}
-	vmmon_memsched_set_mod(budget ? &b : NULL, tau ? &t : NULL);
+	if (p > VMMON_KSM_PASS_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, pass,
+				    "page sharing scans at most 65536 pages a pass");
+		return -ERANGE;
+	}
+	if (sleep && (!s || s > VMMON_KSM_SLEEP_MS_MAX)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, sleep,
+				    "page sharing's pause between passes is 1 to 60000 ms");
+		return -ERANGE;
+	}
+	if (budget || tau)
+		vmmon_memsched_set_mod(budget ? &b : NULL, tau ? &t : NULL);
+	if (pass || sleep)
+		vmmon_ksm_set_rate(pass ? &p : NULL, sleep ? &s : NULL);
 	return 0;
 }
 
@@ -765,6 +787,17 @@ cancel:
 	return -EMSGSIZE;
 }
 
+static int vmmon_genl_put_ksm_rate(struct sk_buff *skb)
+{
+	struct vmmon_ksm_stats st;
+
+	vmmon_ksm_read(&st);
+	if (nla_put_u32(skb, VMMON_A_KSM_PAGES_PER_PASS, st.pages_per_pass) ||
+	    nla_put_u32(skb, VMMON_A_KSM_SLEEP_MS, st.sleep_ms))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int vmmon_genl_get_module(struct sk_buff *skb, struct genl_info *info)
 {
 	char mitigations[VMMON_GENL_MITIGATIONS_MAX];
@@ -790,7 +823,8 @@ static int vmmon_genl_get_module(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, VMMON_A_MOD_GUEST_PAGES,
 			      vmmon_pmap_resident_all(), VMMON_A_PAD) ||
 	    nla_put_u32(msg, VMMON_A_MOD_VMX_CPUS, vmmon_hw_cpus_on()) ||
-	    vmmon_genl_put_memsched_mod(msg))
+	    vmmon_genl_put_memsched_mod(msg) ||
+	    vmmon_genl_put_ksm_rate(msg))
 		goto too_big;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);

@@ -90,7 +90,7 @@ wait_vm() {
 }
 
 echo "TAP version 13"
-echo "1..49"
+echo "1..56"
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -222,6 +222,23 @@ check_json other_user_no_balloon 0 id=$id '!balloon'
 as=
 ctl_json stat t1 --json
 check_json other_user_balloon_left_alone 0 balloon.target=0
+
+# Page sharing's scan rate (issue 15): CAP_SYS_ADMIN sets it, anyone
+# reads it and the ksm_* figures with vmctl ksm.
+ctl ksm --pages 300 --sleep 25
+check ksm_set_rate 0 ""
+ctl ksm
+check ksm_shows_pages 0 "^pages per pass: 300\$"
+check ksm_shows_pause 0 "^pause between passes: 25 ms\$"
+check ksm_shows_figures 0 "^ksm_full_scans: [0-9]+\$"
+as="$as_uid $nobody"
+ctl ksm --pages 8
+check other_user_ksm_eperm 1 "cannot set page sharing's scan rate: Operation not permitted \(the module says: only CAP_SYS_ADMIN may change the module's settings\)"
+as=
+ctl ksm --sleep 0
+check ksm_bad_pause 2 "bad pause '0' \(1 to 60000\)"
+ctl ksm --pages 256 --sleep 20
+check ksm_rate_back 0 ""
 
 # top: a guest flooding its console makes port exits every second.
 "$vmctl" run --name flood --kernel "$mb" --append f -m 32M \

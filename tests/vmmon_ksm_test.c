@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -779,6 +780,120 @@ VMMON_TEST_TIMEOUT(pages_written_all_the_time_are_not_merged, LONG_TIMEOUT)
 	scanner_off();
 	EXPECT_LE(shared + WANT, vm_mem(&a).shared);
 	vm_destroy(&a);
+}
+
+/*
+ * Page sharing's scan rate over SET_MODULE, as its module parameters:
+ * GET_MODULE and the parameters show it; out of range is refused with
+ * ERANGE and changes nothing (not even the other, good, value); only
+ * CAP_SYS_ADMIN may.
+ */
+struct rate {
+	uint32_t pages, sleep_ms;
+	bool found;
+};
+
+static int rate_cb(const struct nlmsghdr *nh, void *arg)
+{
+	const struct nlattr *tb[VMMON_A_MAX + 1];
+	struct rate *r = arg;
+
+	if (genl_attrs(nh, tb, VMMON_A_MAX) < 0 ||
+	    !tb[VMMON_A_KSM_PAGES_PER_PASS] || !tb[VMMON_A_KSM_SLEEP_MS])
+		return -EPROTO;
+	r->pages = nla_get_u32(tb[VMMON_A_KSM_PAGES_PER_PASS]);
+	r->sleep_ms = nla_get_u32(tb[VMMON_A_KSM_SLEEP_MS]);
+	r->found = true;
+	return 0;
+}
+
+static struct rate get_rate(void)
+{
+	struct rate r = { 0 };
+	struct genl_sock s;
+	struct genl_msg m;
+
+	if (genl_open(&s))
+		return r;
+	genl_msg_init(&m, s.family, 0, VMMON_CMD_GET_MODULE);
+	if (genl_talk(&s, &m, rate_cb, &r))
+		r.found = false;
+	genl_close(&s);
+	return r;
+}
+
+/* SET_MODULE of the rate (negative: left out): 0 or -errno. */
+static int set_rate(int64_t pages, int64_t sleep_ms)
+{
+	struct genl_sock s;
+	struct genl_msg m;
+	int err = genl_open(&s);
+
+	if (err)
+		return err;
+	genl_msg_init(&m, s.family, 0, VMMON_CMD_SET_MODULE);
+	if (pages >= 0)
+		genl_put_u32(&m, VMMON_A_KSM_PAGES_PER_PASS, (uint32_t)pages);
+	if (sleep_ms >= 0)
+		genl_put_u32(&m, VMMON_A_KSM_SLEEP_MS, (uint32_t)sleep_ms);
+	err = genl_talk(&s, &m, NULL, NULL);
+	genl_close(&s);
+	return err;
+}
+
+static uint64_t param(const char *name)
+{
+	unsigned long long v = UINT64_MAX;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return UINT64_MAX;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = UINT64_MAX;
+	fclose(f);
+	return v;
+}
+
+VMMON_TEST(scan_rate_over_netlink)
+{
+	struct rate r;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, set_rate(1234, 56));
+	r = get_rate();
+	ASSERT_TRUE(r.found);
+	EXPECT_EQ(1234U, r.pages);
+	EXPECT_EQ(56U, r.sleep_ms);
+	EXPECT_EQ(1234U, param("ksm_pages_per_pass"));
+	EXPECT_EQ(56U, param("ksm_sleep_ms"));
+	/* One of them alone; 0 turns the scanner off. */
+	ASSERT_EQ(0, set_rate(0, -1));
+	EXPECT_EQ(0U, get_rate().pages);
+	EXPECT_EQ(56U, get_rate().sleep_ms);
+	EXPECT_EQ(0, set_rate(VMMON_KSM_PASS_MAX, VMMON_KSM_SLEEP_MS_MAX));
+	EXPECT_EQ(0, set_rate(-1, 1));
+	/* Out of range: refused, and the good value with it is not taken. */
+	EXPECT_EQ(-ERANGE, set_rate(VMMON_KSM_PASS_MAX + 1, 7));
+	EXPECT_EQ(-ERANGE, set_rate(8, 0));
+	EXPECT_EQ(-ERANGE, set_rate(8, VMMON_KSM_SLEEP_MS_MAX + 1));
+	r = get_rate();
+	EXPECT_EQ(VMMON_KSM_PASS_MAX, r.pages);
+	EXPECT_EQ(1U, r.sleep_ms);
+	/* Only CAP_SYS_ADMIN. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(setresuid(65534, 65534, 65534) ? 2 :
+		      set_rate(8, -1) == -EPERM ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(VMMON_KSM_PASS_MAX, get_rate().pages);
+	scanner_off();
+	set_param("ksm_sleep_ms", "20");
 }
 
 /*

@@ -42,7 +42,12 @@
  *                          happened.
  *   VMMON_CMD_SET_MODULE   VMMON_A_MEM_BUDGET and/or VMMON_A_MEM_TAU:
  *                          the memory policy's host budget and idle
- *                          tax (CAP_SYS_ADMIN only).
+ *                          tax; VMMON_A_KSM_PAGES_PER_PASS and/or
+ *                          VMMON_A_KSM_SLEEP_MS: page sharing's scan
+ *                          rate (as its module parameters; GET_MODULE
+ *                          shows both).  CAP_SYS_ADMIN only; a value
+ *                          out of range is refused (ERANGE), nothing
+ *                          is changed then.
  *
  * Memory policy (issue 16; Waldspurger, OSDI 2002, sections 5-6): with a
  * budget (module parameter mem_budget, or SET_MODULE; 0: none), the
@@ -156,6 +161,10 @@ enum vmmon_genl_attr {
 	VMMON_A_MEM_TAU,		/* u32, percent, 0 to 99 (SET_MODULE) */
 	VMMON_A_MOD_MEMSCHED,		/* nest: VMMON_A_MSM_* (GET_MODULE) */
 
+	/* Page sharing's scan rate (SET_MODULE, GET_MODULE). */
+	VMMON_A_KSM_PAGES_PER_PASS,	/* u32, 0 (off) to VMMON_KSM_PASS_MAX */
+	VMMON_A_KSM_SLEEP_MS,		/* u32, 1 to VMMON_KSM_SLEEP_MS_MAX */
+
 	__VMMON_A_MAX,
 };
 #define VMMON_A_MAX (__VMMON_A_MAX - 1)
@@ -234,6 +243,9 @@ enum vmmon_genl_gstat_attr {
  * reads 1000.  The active fraction is in millionths.
  */
 #define VMMON_MEM_SHARES_MAX	(1U << 20)
+/* Page sharing's scan rate: pages per pass, and the pause between passes. */
+#define VMMON_KSM_PASS_MAX	65536U
+#define VMMON_KSM_SLEEP_MS_MAX	60000U
 
 enum vmmon_genl_memsched_attr {
 	VMMON_A_MS_UNSPEC,

@@ -15,7 +15,8 @@
  * slot takes the shared page; a hint that matches makes its own page the
  * shared one (Linux KSM keeps one of the pages too), so no page is
  * allocated to share.  All zero pages of a group thus share one zero
- * page.
+ * page.  The rate (pages a pass, the pause) is set by the module
+ * parameters or netlink's SET_MODULE.
  *
  * A shared page is held by its table (one reference) and by each slot
  * that maps it (one each); the scanner drops the table's once no slot
@@ -38,37 +39,44 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <linux/xxhash.h>
+#include <uapi/vmmon_genl.h>
 #include "vmmon_vm.h"
 #include "ksm.h"
 
 /* 1024 buckets of each table per group: 16 KiB. */
 #define VMMON_KSM_HASH_BITS	10
-#define VMMON_KSM_MAX_PASS	65536
-#define VMMON_KSM_MAX_SLEEP_MS	60000
 
 static DECLARE_WAIT_QUEUE_HEAD(vmmon_ksm_wait);
 static unsigned int ksm_pages_per_pass = 256;
+static unsigned int ksm_sleep_ms = 20;
+/* Bumped at each new rate: the scanner's pause ends for it. */
+static unsigned int vmmon_ksm_rate_gen;
 
-/* The scanner waits for a rate when it has none: wake it at a new one. */
-static int vmmon_ksm_set_rate(const char *val, const struct kernel_param *kp)
+static void vmmon_ksm_new_rate(void)
+{
+	WRITE_ONCE(vmmon_ksm_rate_gen, READ_ONCE(vmmon_ksm_rate_gen) + 1);
+	wake_up(&vmmon_ksm_wait);
+}
+
+static int vmmon_ksm_param_rate(const char *val,
+				const struct kernel_param *kp)
 {
 	int err = param_set_uint(val, kp);
 
 	if (!err)
-		wake_up(&vmmon_ksm_wait);
+		vmmon_ksm_new_rate();
 	return err;
 }
 
 static const struct kernel_param_ops vmmon_ksm_rate_ops = {
-	.set = vmmon_ksm_set_rate,
+	.set = vmmon_ksm_param_rate,
 	.get = param_get_uint,
 };
 module_param_cb(ksm_pages_per_pass, &vmmon_ksm_rate_ops, &ksm_pages_per_pass,
 		0644);
 MODULE_PARM_DESC(ksm_pages_per_pass,
 		 "Page sharing: pages scanned per pass (0: scanner off)");
-static unsigned int ksm_sleep_ms = 20;
-module_param(ksm_sleep_ms, uint, 0644);
+module_param_cb(ksm_sleep_ms, &vmmon_ksm_rate_ops, &ksm_sleep_ms, 0644);
 MODULE_PARM_DESC(ksm_sleep_ms, "Page sharing: pause between passes, ms");
 
 /*
@@ -582,12 +590,13 @@ static void vmmon_ksm_pass(unsigned int budget)
 
 static int vmmon_ksm_thread_fn(void *unused)
 {
-	unsigned int budget;
+	unsigned int budget, gen;
 
 	set_freezable();
 	while (!kthread_should_stop()) {
+		gen = READ_ONCE(vmmon_ksm_rate_gen);
 		budget = min(READ_ONCE(ksm_pages_per_pass),
-			     VMMON_KSM_MAX_PASS);
+			     VMMON_KSM_PASS_MAX);
 		if (budget && vmmon_vm_count())
 			vmmon_ksm_pass(budget);
 		if (!budget || !vmmon_vm_count())
@@ -597,11 +606,25 @@ static int vmmon_ksm_thread_fn(void *unused)
 					      READ_ONCE(ksm_pages_per_pass)));
 		else	/* freezable: a suspend must not wait for the pass */
 			wait_event_freezable_timeout(vmmon_ksm_wait,
-				kthread_should_stop(),
+				kthread_should_stop() ||
+				READ_ONCE(vmmon_ksm_rate_gen) != gen,
 				msecs_to_jiffies(min(READ_ONCE(ksm_sleep_ms),
-						     VMMON_KSM_MAX_SLEEP_MS)));
+						     VMMON_KSM_SLEEP_MS_MAX)));
 	}
 	return 0;
+}
+
+/*
+ * SET_MODULE's scan rate (NULL: unchanged), checked by the caller: as
+ * the module parameters set it, the pause in progress ends for it.
+ */
+void vmmon_ksm_set_rate(const u32 *pages_per_pass, const u32 *sleep_ms)
+{
+	if (pages_per_pass)
+		WRITE_ONCE(ksm_pages_per_pass, *pages_per_pass);
+	if (sleep_ms)
+		WRITE_ONCE(ksm_sleep_ms, *sleep_ms);
+	vmmon_ksm_new_rate();
 }
 
 void vmmon_ksm_read(struct vmmon_ksm_stats *st)
@@ -613,6 +636,8 @@ void vmmon_ksm_read(struct vmmon_ksm_stats *st)
 	st->merged = READ_ONCE(vmmon_ksm_merged);
 	st->full_scans = READ_ONCE(vmmon_ksm_full_scans);
 	st->scan_ns = READ_ONCE(vmmon_ksm_scan_ns);
+	st->pages_per_pass = READ_ONCE(ksm_pages_per_pass);
+	st->sleep_ms = READ_ONCE(ksm_sleep_ms);
 }
 
 int vmmon_ksm_setup(void)

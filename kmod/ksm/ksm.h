@@ -38,6 +38,8 @@ struct vmmon_ksm_stats {
 	u64 merged;
 	u64 full_scans;
 	u64 scan_ns;		/* the scanner's time in passes */
+	u32 pages_per_pass;	/* the rate as set */
+	u32 sleep_ms;
 };
 
 int vmmon_ksm_setup(void);
@@ -45,6 +47,7 @@ void vmmon_ksm_teardown(void);
 int vmmon_ksm_vm_init(struct vmmon_vm *vm);
 void vmmon_ksm_vm_destroy(struct vmmon_vm *vm);
 int vmmon_ksm_set_group(struct vmmon_vm *vm, const char *name);
+void vmmon_ksm_set_rate(const u32 *pages_per_pass, const u32 *sleep_ms);
 void vmmon_ksm_read(struct vmmon_ksm_stats *st);
 
 #endif /* VMMON_KSM_H */

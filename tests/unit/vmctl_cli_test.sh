@@ -48,7 +48,7 @@ head -c 8192 /dev/zero >"$tmp/old.bzImage"
 printf '\001' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1f1)) conv=notrunc 2>/dev/null
 printf '\125\252\353\146HdrS\002\002' | dd of="$tmp/old.bzImage" bs=1 seek=$((0x1fe)) conv=notrunc 2>/dev/null
 mb=${MULTIBOOT_KERNEL:-}
-echo "1..108"
+echo "1..116"
 # Firmware images: 64 KiB (good), 68 KiB, 16 MiB + 64 KiB.
 head -c 65536 /dev/zero >"$tmp/bios.bin"
 head -c 69632 /dev/zero >"$tmp/odd.bin"
@@ -201,6 +201,15 @@ expect mem_reserve_not_whole_pages 2 "bad reservation '1001K'" -- mem t1 --reser
 expect mem_bad_ref 2 "'a/b' is neither a VM id nor a VM name" -- mem a/b --shares 5
 expect mem_unknown_option 2 "mem: unknown option '--json'" -- mem --json t1 --shares 5
 expect_family_missing mem_no_family 1 "no netlink family 'vmmon'" -- mem t1 --shares 5 --reserve 64M
+# ksm (issue 15): page sharing's scan rate, checked before any netlink.
+expect ksm_help 0 "^usage: vmctl ksm \[--pages N\] \[--sleep MS\]" -- ksm --help
+expect ksm_too_many_pages 2 "bad pages per pass '65537' (0 to 65536)" -- ksm --pages 65537
+expect ksm_pages_not_a_number 2 "bad pages per pass '5x'" -- ksm --pages 5x
+expect ksm_negative_pages 2 "bad pages per pass '-1'" -- ksm --pages -1
+expect ksm_zero_sleep 2 "bad pause '0' (1 to 60000)" -- ksm --sleep 0
+expect ksm_long_sleep 2 "bad pause '60001' (1 to 60000)" -- ksm --sleep 60001
+expect ksm_argument 2 "ksm takes no argument 'vm1'" -- ksm vm1
+expect_family_missing ksm_no_family 1 "no netlink family 'vmmon'" -- ksm --pages 0 --sleep 5
 expect run_bad_shares 2 "bad shares '0'" -- run --kernel "$mb" --shares 0
 expect run_bad_reserve 2 "bad reservation '12X'" -- run --kernel "$mb" --reserve 12X
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"

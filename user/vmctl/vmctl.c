@@ -14,6 +14,7 @@ static const struct vmctl_cmd *const vmctl_cmds[] = {
 	&vmctl_cmd_rename,
 	&vmctl_cmd_balloon,
 	&vmctl_cmd_mem,
+	&vmctl_cmd_ksm,
 };
 
 #define NR_CMDS	(sizeof(vmctl_cmds) / sizeof(vmctl_cmds[0]))

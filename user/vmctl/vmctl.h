@@ -30,6 +30,7 @@ extern const struct vmctl_cmd vmctl_cmd_events;
 extern const struct vmctl_cmd vmctl_cmd_rename;
 extern const struct vmctl_cmd vmctl_cmd_balloon;
 extern const struct vmctl_cmd vmctl_cmd_mem;
+extern const struct vmctl_cmd vmctl_cmd_ksm;
 
 /* vmctl mem's --shares and --reserve (pages), for vmctl run too: 0 or -1. */
 int vmctl_mem_parse_shares(const char *text, uint32_t *shares);

@@ -49,6 +49,8 @@ struct nla_policy ctl_attr_policy[VMMON_A_MAX + 1] = {
 	[VMMON_A_VM_BALLOON] = { .type = NLA_NESTED },
 	[VMMON_A_VM_MEMSCHED] = { .type = NLA_NESTED },
 	[VMMON_A_MOD_MEMSCHED] = { .type = NLA_NESTED },
+	[VMMON_A_KSM_PAGES_PER_PASS] = { .type = NLA_U32 },
+	[VMMON_A_KSM_SLEEP_MS] = { .type = NLA_U32 },
 };
 
 /* Why ctl_open() failed: in c->ext_msg, and on stderr unless @quiet. */

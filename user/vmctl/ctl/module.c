@@ -77,6 +77,10 @@ static int ctl_module_reply(struct nlattr **tb, void *arg)
 	mod->guest_pages = tb[VMMON_A_MOD_GUEST_PAGES] ?
 			   nla_get_u64(tb[VMMON_A_MOD_GUEST_PAGES]) : 0;
 	mod->vmx_cpus = get_u32(tb[VMMON_A_MOD_VMX_CPUS]);
+	mod->has_ksm_rate = tb[VMMON_A_KSM_PAGES_PER_PASS] &&
+			    tb[VMMON_A_KSM_SLEEP_MS];
+	mod->ksm_pages_per_pass = get_u32(tb[VMMON_A_KSM_PAGES_PER_PASS]);
+	mod->ksm_sleep_ms = get_u32(tb[VMMON_A_KSM_SLEEP_MS]);
 	call->err = ctl_counters_parse(tb[VMMON_A_MOD_COUNTERS], mod);
 	return 0;
 }
@@ -94,4 +98,29 @@ int ctl_get_module(struct ctl *c, struct ctl_module *mod)
 		return -EPROTO;
 	}
 	return 0;
+}
+
+struct ctl_ksm_rate {
+	const uint32_t *pages_per_pass, *sleep_ms;
+};
+
+static int ctl_put_ksm_rate(struct nl_msg *msg, const void *arg)
+{
+	const struct ctl_ksm_rate *r = arg;
+
+	if (r->pages_per_pass &&
+	    nla_put_u32(msg, VMMON_A_KSM_PAGES_PER_PASS, *r->pages_per_pass))
+		return -EMSGSIZE;
+	if (r->sleep_ms && nla_put_u32(msg, VMMON_A_KSM_SLEEP_MS, *r->sleep_ms))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int ctl_set_ksm_rate(struct ctl *c, const uint32_t *pages_per_pass,
+		     const uint32_t *sleep_ms)
+{
+	struct ctl_ksm_rate r = { pages_per_pass, sleep_ms };
+
+	return ctl_request(c, VMMON_CMD_SET_MODULE, false, ctl_put_ksm_rate,
+			   &r, NULL, NULL);
 }

@@ -134,9 +134,18 @@ struct ctl_module {
 	uint32_t nr_vcpus;
 	uint64_t guest_pages;
 	uint32_t vmx_cpus;
+	bool has_ksm_rate;		/* page sharing's scan rate, if sent */
+	uint32_t ksm_pages_per_pass, ksm_sleep_ms;
 };
 
 /* GET_MODULE: 0 or a negative errno. */
 int ctl_get_module(struct ctl *c, struct ctl_module *mod);
+
+/*
+ * SET_MODULE of page sharing's scan rate (NULL: left as it is): 0 or a
+ * negative errno (c->ext_msg says more).
+ */
+int ctl_set_ksm_rate(struct ctl *c, const uint32_t *pages_per_pass,
+		     const uint32_t *sleep_ms);
 
 #endif /* VMCTL_CTL_VM_H */
