@@ -16,11 +16,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +60,14 @@
 #define CHURN_CYCLES	1000000
 /* Full scans of a VM that its guest rewrites its pool through. */
 #define CHURN_SCANS	4
+/*
+ * The writer of the merge-window test: its pause (a pass over the pool
+ * costs it about as long in the rig), and the full scans it runs for.
+ */
+#define WRITER_NS	1000000
+#define WRITER_SCANS	20
+/* Periods a page keeps the writer's value before it is checked. */
+#define WRITER_HOLD	4
 
 #define BENCH(fmt, ...) do {						\
 	ksft_print_msg("bench: " fmt "\n", ##__VA_ARGS__);		\
@@ -779,6 +790,113 @@ VMMON_TEST_TIMEOUT(pages_written_all_the_time_are_not_merged, LONG_TIMEOUT)
 	wait_rounds(1, 3);
 	scanner_off();
 	EXPECT_LE(shared + WANT, vm_mem(&a).shared);
+	vm_destroy(&a);
+}
+
+/* The merge-window test's writer, on a thread of its own. */
+struct writer {
+	struct vm *v;
+	volatile int stop;
+	uint64_t base;			/* word 0 of a pool page at rest */
+	uint64_t want[POOL_PAGES];	/* word 0 as written; base: at rest */
+	unsigned int age[POOL_PAGES];	/* periods since it was written */
+	uint64_t next;			/* the next value to write */
+	uint64_t caught;		/* pages written when found unmapped */
+	uint64_t lost;			/* words that did not hold a write */
+};
+
+/*
+ * After each pause of WRITER_NS: each pool page at rest whose mapping is
+ * gone (the scanner protected it to compare it, or shared it) gets a new
+ * word 0 at once; a written page is checked after WRITER_HOLD passes and
+ * put back at rest, to be merged again.  It always pauses (a deadline
+ * missed would keep a real-time thread on the one CPU: RCU stalls).
+ */
+static void *writer_main(void *arg)
+{
+	const struct timespec pause = { .tv_nsec = WRITER_NS };
+	struct writer *w = arg;
+	unsigned char in[POOL_PAGES];
+	uint64_t p, *word;
+
+	while (!w->stop) {
+		nanosleep(&pause, NULL);
+		if (mincore(pool_page(w->v, 0), POOL_PAGES * PAGE, in))
+			break;
+		for (p = 0; p < POOL_PAGES; p++) {
+			word = &pool_page(w->v, p)[0];
+			if (w->want[p] == w->base && !(in[p] & 1)) {
+				w->lost += *word != w->base;
+				w->want[p] = *word = ++w->next;
+				w->age[p] = 0;
+				w->caught++;
+			} else if (w->want[p] != w->base &&
+				   ++w->age[p] >= WRITER_HOLD) {
+				w->lost += *word != w->want[p];
+				w->want[p] = *word = w->base;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Writes that come while the scanner merges their page: a thread at
+ * real-time priority wakes after each WRITER_NS and writes, through the VM
+ * fd's mapping, each pool page whose mapping the scanner has just taken
+ * away, then checks every value it wrote.  On one CPU it gets the CPU
+ * at the scanner's next preemption point, which is often the commit of
+ * the page it writes (a mutex_lock() after the compare): a merge that
+ * does not see a write after it write-protected the page loses it.
+ */
+VMMON_TEST_TIMEOUT(writes_in_the_merge_window_lose_nothing, LONG_TIMEOUT)
+{
+	struct sched_param prio = { .sched_priority = 1 };
+	uint64_t scans0, merged0, cow0, p, sum = SUM_BASIS, word;
+	static struct writer w;
+	pthread_attr_t attr;
+	pthread_t thread;
+	struct vm a;
+
+	scanner_off();
+	VM_CREATE(&a, "");
+	GUEST(&a, OP_FILL, 0, 0, POOL_PAGES);
+	memset(&w, 0, sizeof(w));
+	w.v = &a;
+	w.base = pattern(0, 0, 0);
+	w.next = w.base + 1;
+	for (p = 0; p < POOL_PAGES; p++)
+		w.want[p] = w.base;
+	merged0 = vm_mem(&a).merged;
+	cow0 = ksm("ksm_cow_breaks");
+	ASSERT_EQ(0, pthread_attr_init(&attr));
+	ASSERT_EQ(0, pthread_attr_setinheritsched(&attr,
+						  PTHREAD_EXPLICIT_SCHED));
+	ASSERT_EQ(0, pthread_attr_setschedpolicy(&attr, SCHED_FIFO));
+	ASSERT_EQ(0, pthread_attr_setschedparam(&attr, &prio));
+	ASSERT_EQ(0, pthread_create(&thread, &attr, writer_main, &w));
+	scans0 = full_scans();
+	scanner_fast();
+	wait_rounds(1, WRITER_SCANS);
+	scanner_off();
+	w.stop = 1;
+	pthread_join(thread, NULL);
+	ksft_print_msg("%llu full scans: %llu pages merged, %llu copy-on-write breaks, %llu writes to pages found unmapped, %llu lost\n",
+		       (unsigned long long)(full_scans() - scans0),
+		       (unsigned long long)(vm_mem(&a).merged - merged0),
+		       (unsigned long long)(ksm("ksm_cow_breaks") - cow0),
+		       (unsigned long long)w.caught,
+		       (unsigned long long)w.lost);
+	EXPECT_EQ(0U, w.lost);
+	EXPECT_LT(0U, w.caught);
+	for (p = 0; p < POOL_PAGES; p++)
+		EXPECT_EQ(w.want[p], pool_page(&a, p)[0]);
+	/* The guest reads what the writer wrote last. */
+	for (p = 0; p < POOL_PAGES; p++)
+		for (word = 0; word < WORDS; word++)
+			sum = sum_step(sum, word ? pattern(0, p, word) :
+					    w.want[p]);
+	EXPECT_EQ(sum, guest_do(&a, OP_SUM, 0, 0, POOL_PAGES));
 	vm_destroy(&a);
 }
 
