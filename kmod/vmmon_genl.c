@@ -14,7 +14,9 @@
  * id or by name), that the VM exists, that the caller may see or change
  * it, that a name is a valid one (vmmon_name_valid(): characters and
  * uniqueness are not a policy's to say), that a balloon target and a
- * reservation are at most the VM's RAM, that shares are 1 to
+ * reservation are at most the VM's RAM, that an owner without
+ * CAP_SYS_ADMIN only lowers shares and reservations and that reservations
+ * fit the budget (vmmon_memsched_check_vm()), that shares are 1 to
  * VMMON_MEM_SHARES_MAX, that a budget is at most MEMSCHED_PAGES_MAX and
  * page sharing's scan rate in its bounds, that
  * SET_MODULE comes from CAP_SYS_ADMIN, that a SET changes something, and
@@ -570,14 +572,17 @@ static int vmmon_genl_rename(struct vmmon_vm *vm, struct genl_info *info)
 }
 
 /*
- * The memory policy's settings of a VM, checked: -ERANGE after an extack
- * message, or 0 with nothing changed yet.
+ * The memory policy's settings of a VM, checked: -ERANGE, -EPERM or
+ * -ENOSPC after an extack message, or 0 with nothing changed yet.
  */
 static int vmmon_genl_check_memsched(struct vmmon_vm *vm,
+				     const struct vmmon_genl_viewer *v,
 				     struct genl_info *info)
 {
 	struct nlattr *shares = info->attrs[VMMON_A_VM_MEM_SHARES];
 	struct nlattr *reserve = info->attrs[VMMON_A_VM_MEM_RESERVE];
+	u32 s = shares ? nla_get_u32(shares) : 0;
+	u64 r = reserve ? nla_get_u64(reserve) : 0;
 
 	if (shares && (!nla_get_u32(shares) ||
 		       nla_get_u32(shares) > VMMON_MEM_SHARES_MAX)) {
@@ -590,7 +595,24 @@ static int vmmon_genl_check_memsched(struct vmmon_vm *vm,
 				    "a reservation is at most the VM's RAM, in pages");
 		return -ERANGE;
 	}
-	return 0;
+	switch (vmmon_memsched_check_vm(vm, shares ? &s : NULL,
+					reserve ? &r : NULL, v->admin)) {
+	case VMMON_MEMSCHED_ADMITTED:
+		return 0;
+	case VMMON_MEMSCHED_SHARES_NEED_ADMIN:
+		NL_SET_ERR_MSG_ATTR(info->extack, shares,
+				    "shares above the VM's default (one per MiB of its RAM) need CAP_SYS_ADMIN");
+		return -EPERM;
+	case VMMON_MEMSCHED_RESERVE_NEEDS_ADMIN:
+		NL_SET_ERR_MSG_ATTR(info->extack, reserve,
+				    "raising a reservation needs CAP_SYS_ADMIN");
+		return -EPERM;
+	case VMMON_MEMSCHED_RESERVE_PASSES_BUDGET:
+		NL_SET_ERR_MSG_ATTR(info->extack, reserve,
+				    "the VMs' reservations would pass the memory budget");
+		return -ENOSPC;
+	}
+	return -EINVAL;
 }
 
 static void vmmon_genl_set_memsched(struct vmmon_vm *vm, struct genl_info *info)
@@ -641,7 +663,7 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		err = -ERANGE;
 		goto end;
 	}
-	err = vmmon_genl_check_memsched(vm, info);
+	err = vmmon_genl_check_memsched(vm, &v, info);
 	if (err)
 		goto end;
 	if (name) {
@@ -707,6 +729,7 @@ static int vmmon_genl_set_module(struct sk_buff *skb, struct genl_info *info)
 	u32 t = tau ? nla_get_u32(tau) : 0;
 	u32 p = pass ? nla_get_u32(pass) : 0;
 	u32 s = sleep ? nla_get_u32(sleep) : 0;
+	int err;
 
 	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
 		NL_SET_ERR_MSG(info->extack,
@@ -734,8 +757,15 @@ static int vmmon_genl_set_module(struct sk_buff *skb, struct genl_info *info)
 				    "page sharing's pause between passes is 1 to 60000 ms");
 		return -ERANGE;
 	}
-	if (budget || tau)
-		vmmon_memsched_set_mod(budget ? &b : NULL, tau ? &t : NULL);
+	if (budget || tau) {
+		err = vmmon_memsched_set_mod(budget ? &b : NULL,
+					     tau ? &t : NULL);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(info->extack, budget,
+					    "the VMs' reservations pass that budget");
+			return err;
+		}
+	}
 	if (pass || sleep)
 		vmmon_ksm_set_rate(pass ? &p : NULL, sleep ? &s : NULL);
 	return 0;

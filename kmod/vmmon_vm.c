@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <asm/io.h>
@@ -131,6 +132,18 @@ struct vmmon_vm *vmmon_vm_next(unsigned long *id)
 	return xa_find(&vmmon_vms, id, ULONG_MAX, XA_PRESENT);
 }
 
+void vmmon_vm_pin(struct vmmon_vm *vm)
+{
+	lockdep_assert_held(&vmmon_vms_mutex);
+	atomic_inc(&vm->pins);
+}
+
+void vmmon_vm_unpin(struct vmmon_vm *vm)
+{
+	if (atomic_dec_and_test(&vm->pins))
+		wake_up_var(&vm->pins);
+}
+
 /*
  * Names are unique per owner only: @prefer's VM of that name, else the
  * one with the lowest id (an administrator looking at another's VM).
@@ -222,6 +235,8 @@ static void vmmon_vm_destroy(struct vmmon_vm *vm)
 	mutex_lock(&vmmon_vms_mutex);
 	listed = xa_erase(&vmmon_vms, vm->id) == vm;
 	mutex_unlock(&vmmon_vms_mutex);
+	/* Unlisted: no new pin; the ones taken end before the teardown. */
+	wait_var_event(&vm->pins, !atomic_read(&vm->pins));
 	/* Not listed: creation failed after the file existed, no CREATED. */
 	if (listed)
 		vmmon_genl_event(vm, VMMON_EVENT_DESTROYED);

@@ -30,6 +30,7 @@ struct vmmon_vm {
 	u64 created_ns;		/* CLOCK_REALTIME */
 	char name[VMMON_NAME_MAX];	/* "" for none; vmmon_vms_lock() */
 	atomic_t nr_running;	/* vCPUs in VMMON_RUN now */
+	atomic_t pins;		/* vmmon_vm_pin(): its end waits for 0 */
 	bool ran;		/* a vCPU entered VMMON_RUN once */
 	struct vmmon_pmap pmap;
 	struct vmmon_ept ept;	/* the hardware's view of the pmap */
@@ -54,6 +55,14 @@ void vmmon_vms_unlock(void);
 struct vmmon_vm *vmmon_vm_find(u32 id);
 struct vmmon_vm *vmmon_vm_find_name(const char *name, kuid_t prefer);
 struct vmmon_vm *vmmon_vm_next(unsigned long *id);
+/*
+ * A VM found under vmmon_vms_lock() kept past vmmon_vms_unlock(): its
+ * end (the last fput) waits for vmmon_vm_unpin() before it tears the VM
+ * down, so that a worker can act on it without holding the registry,
+ * which VM creation and every netlink request need.
+ */
+void vmmon_vm_pin(struct vmmon_vm *vm);
+void vmmon_vm_unpin(struct vmmon_vm *vm);
 int vmmon_vm_rename(struct vmmon_vm *vm, const char *name);
 bool vmmon_name_valid(const char *name);
 enum vmmon_vm_state vmmon_vm_state(struct vmmon_vm *vm);

@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_balloon.h>
 #include <uapi/vmmon_genl.h>
@@ -320,12 +322,25 @@ static int write_param(const char *name, const char *value)
 	return err;
 }
 
-/* No budget, the default tax, short periods, the default sample. */
+/*
+ * The tests pause page sharing's scanner (reset()): merged zero pages
+ * would count as free and move every allocation by what the scanner
+ * happened to reach, while each test checks decisions against exact
+ * inputs.  sharing_savings_count_as_free runs it at this rate.  The
+ * suite's last test unloads the module, which forgets both.
+ */
+#define KSM_RATE	"1024"
+
+/*
+ * No budget, the default tax, short periods, the default sample, page
+ * sharing paused.
+ */
 static void reset(struct __test_metadata *_metadata)
 {
 	ASSERT_EQ(0, set_mod(0, 75));
 	ASSERT_EQ(0, write_param("mem_period_ms", PERIOD_MS));
 	ASSERT_EQ(0, write_param("mem_sample", "100"));
+	ASSERT_EQ(0, write_param("ksm_pages_per_pass", "0"));
 }
 
 static uint64_t mono_ns(void)
@@ -646,6 +661,154 @@ VMMON_TEST_TIMEOUT(vm_without_balloon_is_not_counted_on, 600)
 	ASSERT_EQ(0, get_msm(&mod));
 	ksft_print_msg("bench: sampling and deciding for 2 VMs: %llu ns a period (sample %u)\n",
 		       (unsigned long long)mod.work_ns, mod.sample);
+	vmmon_guest_destroy(&plain.g);
+	vmmon_guest_destroy(&bal.g);
+	reset(_metadata);
+}
+
+/*
+ * Reservations are admitted while they fit the budget (review M1: any
+ * owner could reserve past it, and every other VM went to 0 pages).
+ */
+VMMON_TEST(reservations_are_admitted_within_the_budget)
+{
+	struct tvm a, b;
+	struct msm mod;
+
+	reset(_metadata);
+	TVM_CREATE(&a, true);
+	TVM_CREATE(&b, true);
+	ASSERT_EQ(0, set_mod(BUDGET, -1));
+	EXPECT_EQ(0, set_vm(&a, -1, RAM_PAGES));
+	EXPECT_EQ(-ENOSPC, set_vm(&b, -1, BUDGET - RAM_PAGES + 1));
+	EXPECT_EQ(0, set_vm(&b, -1, BUDGET - RAM_PAGES));
+	/* A VM's new reservation replaces its old one. */
+	EXPECT_EQ(0, set_vm(&a, -1, RAM_PAGES));
+	/* Nor may the budget fall below the reservations, either way. */
+	EXPECT_EQ(-ENOSPC, set_mod(BUDGET - 1, -1));
+	EXPECT_EQ(-ENOSPC, write_param("mem_budget", "47M"));
+	ASSERT_EQ(0, get_msm(&mod));
+	EXPECT_U(BUDGET, mod.budget);
+	/* Without a budget nothing limits them; a budget then must hold them. */
+	EXPECT_EQ(0, set_mod(0, -1));
+	EXPECT_EQ(0, set_vm(&b, -1, RAM_PAGES));
+	EXPECT_EQ(-ENOSPC, set_mod(BUDGET, -1));
+	/* A VM gone takes its reservation with it. */
+	vmmon_guest_destroy(&a.g);
+	EXPECT_EQ(0, set_mod(RAM_PAGES, -1));
+	vmmon_guest_destroy(&b.g);
+	reset(_metadata);
+}
+
+/* CAP_SYS_ADMIN out of the effective set; the uid (the owner's) stays. */
+static int drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &h, d);
+}
+
+/*
+ * An owner without CAP_SYS_ADMIN may lower its VM's shares and
+ * reservation, not raise them: they decide what other users' VMs keep.
+ * The child's exit code is the step that went wrong.
+ */
+VMMON_TEST(owner_without_cap_sys_admin_only_lowers)
+{
+	uint64_t def = RAM_PAGES / (MiB / PAGE);	/* one share per MiB */
+	struct tvm t;
+	struct ms m;
+	pid_t pid;
+	int status;
+
+	reset(_metadata);
+	TVM_CREATE(&t, true);
+	ASSERT_EQ(0, set_vm(&t, -1, 100));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(drop_cap_sys_admin() ? 1 :
+		      set_vm(&t, def + 1, -1) != -EPERM ? 2 :
+		      set_vm(&t, -1, 101) != -EPERM ? 3 :
+		      set_vm(&t, def / 2, 50) ? 4 :
+		      set_vm(&t, def, -1) ? 5 :
+		      set_vm(&t, -1, 51) != -EPERM ? 6 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	GET_MS(&t, &m);
+	EXPECT_U(def, m.shares);
+	EXPECT_U(50, m.reserve);
+	/* An administrator may raise both. */
+	EXPECT_EQ(0, set_vm(&t, 2 * def, 200));
+	vmmon_guest_destroy(&t.g);
+	reset(_metadata);
+}
+
+/*
+ * A VM that reserves the whole budget leaves the other 1/8 of its RAM,
+ * not 0 pages: the floor under every balloon (review M1).
+ */
+VMMON_TEST_TIMEOUT(floor_kept_when_another_reserves_the_budget, 600)
+{
+	struct tvm a, b;
+	struct ms ma, mb;
+	struct msm mod;
+
+	reset(_metadata);
+	TVM_CREATE(&a, true);
+	TVM_CREATE(&b, true);
+	ASSERT_EQ(0, set_mod(RAM_PAGES, 75));
+	ASSERT_EQ(0, set_vm(&a, -1, RAM_PAGES));
+	PERIODS(2, NULL);
+	GET_MS(&a, &ma);
+	GET_MS(&b, &mb);
+	EXPECT_U(RAM_PAGES, ma.alloc);
+	EXPECT_U(RAM_PAGES / 8, mb.alloc);
+	EXPECT_U(RAM_PAGES - RAM_PAGES / 8, mb.target);
+	ASSERT_EQ(0, get_msm(&mod));
+	EXPECT_U(1, mod.overcommitted);
+	vmmon_guest_destroy(&a.g);
+	vmmon_guest_destroy(&b.g);
+	reset(_metadata);
+}
+
+/*
+ * Pages page sharing saves count as free: a VM without a balloon whose
+ * RAM is all zeros holds one zero page once the scanner went round it,
+ * so the VM beside it may keep nearly all its RAM, where without the
+ * savings it got the budget less all the other holds (BUDGET - 8192 =
+ * 4096 pages).
+ */
+VMMON_TEST_TIMEOUT(sharing_savings_count_as_free, 900)
+{
+	struct tvm plain, bal;
+	struct ms mp, mb;
+	unsigned int n;
+
+	reset(_metadata);
+	TVM_CREATE(&plain, false);
+	TVM_CREATE(&bal, true);
+	ASSERT_EQ(0, write_param("ksm_pages_per_pass", KSM_RATE));
+	ASSERT_EQ(0, set_mod(BUDGET, 75));
+	for (n = 0; n < 60; n++) {
+		PERIODS(1, NULL);
+		GET_MS(&bal, &mb);
+		if (mb.alloc >= RAM_PAGES * 15 / 16)
+			break;
+	}
+	GET_MS(&plain, &mp);
+	ksft_print_msg("after %u periods: the zero VM holds %llu pages, the other may hold %llu\n",
+		       n, (unsigned long long)mp.resident,
+		       (unsigned long long)mb.alloc);
+	EXPECT_GE(mb.alloc, RAM_PAGES * 15 / 16);
+	EXPECT_GT(mb.alloc, BUDGET - mp.resident);
 	vmmon_guest_destroy(&plain.g);
 	vmmon_guest_destroy(&bal.g);
 	reset(_metadata);

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
+#include <linux/math64.h>
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -45,6 +46,39 @@ static struct memsched_result vmmon_memsched_last;
 static u64 vmmon_memsched_periods, vmmon_memsched_work_ns;
 static struct delayed_work vmmon_memsched_dwork;
 
+/* The reservations of the listed VMs but @skip: registry and lock held. */
+static u64 vmmon_memsched_reserved(const struct vmmon_vm *skip)
+{
+	unsigned long id = 0;
+	struct vmmon_vm *vm;
+	u64 sum = 0;
+
+	lockdep_assert_held(&vmmon_memsched_lock);
+	for (; (vm = vmmon_vm_next(&id)); id++)
+		if (vm != skip)
+			sum += vm->memsched.reserve;
+	return sum;
+}
+
+/*
+ * Budget changes: -ENOSPC below the reservations, which were admitted
+ * within the budget in force (vmmon_memsched_check_vm()).
+ */
+static int vmmon_memsched_set_budget(u64 pages)
+{
+	int err = 0;
+
+	vmmon_vms_lock();
+	mutex_lock(&vmmon_memsched_lock);
+	if (pages && pages < vmmon_memsched_reserved(NULL))
+		err = -ENOSPC;
+	else
+		WRITE_ONCE(vmmon_mem_budget, pages);
+	mutex_unlock(&vmmon_memsched_lock);
+	vmmon_vms_unlock();
+	return err;
+}
+
 /* A size as the kernel's command line takes it (memparse: 256M, 1G). */
 static int vmmon_mem_budget_set(const char *val, const struct kernel_param *kp)
 {
@@ -55,10 +89,7 @@ static int vmmon_mem_budget_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	if (bytes >> PAGE_SHIFT > MEMSCHED_PAGES_MAX)
 		return -ERANGE;
-	mutex_lock(&vmmon_memsched_lock);
-	WRITE_ONCE(vmmon_mem_budget, bytes >> PAGE_SHIFT);
-	mutex_unlock(&vmmon_memsched_lock);
-	return 0;
+	return vmmon_memsched_set_budget(bytes >> PAGE_SHIFT);
 }
 
 static int vmmon_mem_budget_get(char *buf, const struct kernel_param *kp)
@@ -115,17 +146,34 @@ module_param_cb(mem_sample, &vmmon_mem_sample_ops, &vmmon_mem_sample, 0644);
 MODULE_PARM_DESC(mem_sample,
 		 "pages sampled per VM and period for its active memory (1-256, default 100)");
 
-/* Page sharing's savings in @vm: none until sharing (issue 15) reports them. */
-static u64 vmmon_memsched_shared_savings(struct vmmon_vm *vm) { return 0; }
+/*
+ * The host pages page sharing saves @vm, which the policy counts as free:
+ * its guest pages backed by a shared page, less its part of the shared
+ * pages themselves (the module's pages_shared over pages_sharing), so
+ * that the VMs' savings add up to pages_sharing - pages_shared.
+ */
+static u64 vmmon_memsched_shared_savings(struct vmmon_vm *vm,
+					 const struct vmmon_ksm_stats *st)
+{
+	u64 mine = atomic_long_read(&vm->pmap.nr_shared);
 
-static u64 vmmon_memsched_shares(struct vmmon_vm *vm)
+	if (st->pages_shared >= st->pages_sharing)
+		return 0;
+	return mul_u64_u64_div_u64(mine, st->pages_sharing - st->pages_shared,
+				   st->pages_sharing);
+}
+
+static u64 vmmon_memsched_default_shares(struct vmmon_vm *vm)
 {
 	u64 pages = READ_ONCE(vm->pmap.nr_pages);
 
-	if (vm->memsched.shares)
-		return vm->memsched.shares;
 	return clamp_t(u64, pages / VMMON_MEMSCHED_PAGES_PER_SHARE, 1,
 		       VMMON_MEM_SHARES_MAX);
+}
+
+static u64 vmmon_memsched_shares(struct vmmon_vm *vm)
+{
+	return vm->memsched.shares ?: vmmon_memsched_default_shares(vm);
 }
 
 /* A balloon the guest set up and did not break: pages it can give. */
@@ -136,7 +184,8 @@ static bool vmmon_memsched_reclaimable(struct vmmon_vm *vm)
 
 /* One VM into the policy's terms, its sample ended and the next begun. */
 static void vmmon_memsched_fill(struct vmmon_vm *vm, struct memsched_vm *p,
-				unsigned int sample)
+				unsigned int sample,
+				const struct vmmon_ksm_stats *st)
 {
 	struct vmmon_memsched_vm *m = &vm->memsched;
 
@@ -153,28 +202,28 @@ static void vmmon_memsched_fill(struct vmmon_vm *vm, struct memsched_vm *p,
 	p->max = READ_ONCE(vm->pmap.nr_pages);
 	p->shares = vmmon_memsched_shares(vm);
 	p->resident = vmmon_pmap_resident(&vm->pmap);
-	p->saved = vmmon_memsched_shared_savings(vm);
+	p->saved = vmmon_memsched_shared_savings(vm, st);
 	p->active = memsched_active_estimate(&m->active);
 	p->target = READ_ONCE(vm->balloon.target);
 	p->alloc = p->resident;
 	m->reclaimable = p->reclaimable;
 }
 
-/* The decision's targets to the balloons that changed, each announced. */
-static void vmmon_memsched_apply(struct vmmon_vm *vm,
+/* The decision's target to @vm's balloon: true if it changed. */
+static bool vmmon_memsched_apply(struct vmmon_vm *vm,
 				 const struct memsched_vm *p)
 {
 	struct vmmon_memsched_vm *m = &vm->memsched;
 
 	m->alloc = p->alloc;
 	if (p->target == READ_ONCE(vm->balloon.target))
-		return;
+		return false;
 	/* A guest page the balloon's config cannot be written to: next time. */
 	if (vmmon_balloon_set_target(vm, p->target))
-		return;
+		return false;
 	m->target_changes++;
 	m->target_ns = ktime_get_ns();
-	vmmon_genl_event(vm, VMMON_EVENT_MEM_TARGET);
+	return true;
 }
 
 static unsigned int vmmon_memsched_count(void)
@@ -182,34 +231,53 @@ static unsigned int vmmon_memsched_count(void)
 	unsigned long id = 0;
 	unsigned int n = 0;
 
+	vmmon_vms_lock();
 	for (; vmmon_vm_next(&id); id++)
 		n++;
+	vmmon_vms_unlock();
 	return n;
 }
 
-static void vmmon_memsched_period(void)
+/*
+ * Up to @max VMs into @vms, each pinned: the VMs of this period (one
+ * created since the count waits for the next).  The registry is held
+ * only for the walk: sampling, deciding, writing balloon targets and
+ * announcing them allocate and may sleep, and VM creation, VM ends and
+ * every netlink request need the registry.
+ */
+static unsigned int vmmon_memsched_pin(struct vmmon_vm **vms,
+				       unsigned int max)
 {
-	unsigned int n, i, sample = READ_ONCE(vmmon_mem_sample);
-	struct memsched_vm *p = NULL;
-	struct vmmon_memsched_vm *m;
-	struct memsched_result res;
+	unsigned long id = 0;
+	unsigned int n = 0;
 	struct vmmon_vm *vm;
-	unsigned long id;
+
+	vmmon_vms_lock();
+	for (; n < max && (vm = vmmon_vm_next(&id)); id++) {
+		vmmon_vm_pin(vm);
+		vms[n++] = vm;
+	}
+	vmmon_vms_unlock();
+	return n;
+}
+
+/* One period: sample, decide, apply; announce after the lock. */
+static void vmmon_memsched_decide(struct vmmon_vm **vms, struct memsched_vm *p,
+				  bool *changed, unsigned int n)
+{
+	unsigned int i, sample = READ_ONCE(vmmon_mem_sample);
+	struct vmmon_memsched_vm *m;
+	struct vmmon_ksm_stats st;
+	struct memsched_result res;
 	u64 budget;
 	u32 tau;
 
-	vmmon_vms_lock();
-	n = vmmon_memsched_count();
-	if (n) {
-		p = kvmalloc_array(n, sizeof(*p), GFP_KERNEL);
-		if (!p)
-			goto unlock_vms;
-	}
+	vmmon_ksm_read(&st);
 	mutex_lock(&vmmon_memsched_lock);
 	budget = vmmon_mem_budget;
 	tau = READ_ONCE(vmmon_mem_tau);
-	for (i = 0, id = 0; (vm = vmmon_vm_next(&id)); id++, i++)
-		vmmon_memsched_fill(vm, &p[i], sample);
+	for (i = 0; i < n; i++)
+		vmmon_memsched_fill(vms[i], &p[i], sample, &st);
 	if (budget) {
 		memsched_decide(p, n, budget, tau, &res);
 	} else {
@@ -218,20 +286,51 @@ static void vmmon_memsched_period(void)
 			res.demand += p[i].resident - min(p[i].saved,
 							  p[i].resident);
 	}
-	for (i = 0, id = 0; (vm = vmmon_vm_next(&id)); id++, i++) {
-		m = &vm->memsched;
+	for (i = 0; i < n; i++) {
+		m = &vms[i]->memsched;
 		m->rho = memsched_rho(p[i].shares, p[i].resident, p[i].active,
 				      tau);
+		changed[i] = false;
 		if (budget)
-			vmmon_memsched_apply(vm, &p[i]);
+			changed[i] = vmmon_memsched_apply(vms[i], &p[i]);
 		else
 			m->alloc = p[i].max;
 	}
 	vmmon_memsched_last = res;
 	mutex_unlock(&vmmon_memsched_lock);
+}
+
+static void vmmon_memsched_period(void)
+{
+	unsigned int n, i;
+	struct memsched_vm *p;
+	struct vmmon_vm **vms;
+	bool *changed;
+
+	n = vmmon_memsched_count();
+	if (!n) {
+		/* No VM: the figures say so, and nothing is sampled. */
+		mutex_lock(&vmmon_memsched_lock);
+		memset(&vmmon_memsched_last, 0, sizeof(vmmon_memsched_last));
+		mutex_unlock(&vmmon_memsched_lock);
+		return;
+	}
+	p = kvmalloc_array(n, sizeof(*p), GFP_KERNEL);
+	vms = kvmalloc_array(n, sizeof(*vms), GFP_KERNEL);
+	changed = kvmalloc_array(n, sizeof(*changed), GFP_KERNEL);
+	if (!p || !vms || !changed)
+		goto free;
+	n = vmmon_memsched_pin(vms, n);
+	vmmon_memsched_decide(vms, p, changed, n);
+	for (i = 0; i < n; i++) {
+		if (changed[i])
+			vmmon_genl_event(vms[i], VMMON_EVENT_MEM_TARGET);
+		vmmon_vm_unpin(vms[i]);
+	}
+free:
+	kvfree(changed);
+	kvfree(vms);
 	kvfree(p);
-unlock_vms:
-	vmmon_vms_unlock();
 }
 
 static void vmmon_memsched_work(struct work_struct *work)
@@ -282,6 +381,34 @@ void vmmon_memsched_read_mod(struct vmmon_memsched_mod_info *i)
 	mutex_unlock(&vmmon_memsched_lock);
 }
 
+/*
+ * Shares and reservations decide what other users' VMs keep, so an owner
+ * without CAP_SYS_ADMIN may only lower them: shares up to the VM's
+ * default (or what an administrator gave it), a reservation no higher
+ * than it is.  Reservations are admitted while they fit the budget, as
+ * ESX admits a VM only if its reservation can be met.
+ */
+enum vmmon_memsched_refusal
+vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
+			const u64 *reserve, bool admin)
+{
+	enum vmmon_memsched_refusal no = VMMON_MEMSCHED_ADMITTED;
+	struct vmmon_memsched_vm *m = &vm->memsched;
+
+	mutex_lock(&vmmon_memsched_lock);
+	if (!admin && shares &&
+	    *shares > max(vmmon_memsched_shares(vm),
+			  vmmon_memsched_default_shares(vm)))
+		no = VMMON_MEMSCHED_SHARES_NEED_ADMIN;
+	else if (!admin && reserve && *reserve > m->reserve)
+		no = VMMON_MEMSCHED_RESERVE_NEEDS_ADMIN;
+	else if (reserve && vmmon_mem_budget &&
+		 vmmon_memsched_reserved(vm) + *reserve > vmmon_mem_budget)
+		no = VMMON_MEMSCHED_RESERVE_PASSES_BUDGET;
+	mutex_unlock(&vmmon_memsched_lock);
+	return no;
+}
+
 void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
 			   const u64 *reserve)
 {
@@ -293,16 +420,17 @@ void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
 	mutex_unlock(&vmmon_memsched_lock);
 }
 
-void vmmon_memsched_set_mod(const u64 *budget, const u32 *tau)
+int vmmon_memsched_set_mod(const u64 *budget, const u32 *tau)
 {
-	mutex_lock(&vmmon_memsched_lock);
-	if (budget)
-		WRITE_ONCE(vmmon_mem_budget, *budget);
+	int err = budget ? vmmon_memsched_set_budget(*budget) : 0;
+
+	if (err)
+		return err;
 	if (tau)
 		WRITE_ONCE(vmmon_mem_tau, *tau);
-	mutex_unlock(&vmmon_memsched_lock);
 	/* Decide now, not a period later: a budget change is an event. */
 	mod_delayed_work(system_unbound_wq, &vmmon_memsched_dwork, 0);
+	return 0;
 }
 
 void vmmon_memsched_setup(void)

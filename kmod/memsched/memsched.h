@@ -58,11 +58,28 @@ void vmmon_memsched_setup(void);
 void vmmon_memsched_teardown(void);
 void vmmon_memsched_read(struct vmmon_vm *vm, struct vmmon_memsched_info *i);
 void vmmon_memsched_read_mod(struct vmmon_memsched_mod_info *i);
-/* SET_VM: either may be absent (NULL). */
+/*
+ * SET_VM, either may be absent (NULL): checked, then set, both under
+ * vmmon_vms_lock() so that the reservations admitted stay within the
+ * budget.  The check says what it refuses, for the caller's message.
+ */
+enum vmmon_memsched_refusal {
+	VMMON_MEMSCHED_ADMITTED,
+	VMMON_MEMSCHED_SHARES_NEED_ADMIN,	/* raised past the default */
+	VMMON_MEMSCHED_RESERVE_NEEDS_ADMIN,	/* raised */
+	VMMON_MEMSCHED_RESERVE_PASSES_BUDGET,
+};
+
+enum vmmon_memsched_refusal
+vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
+			const u64 *reserve, bool admin);
 void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
 			   const u64 *reserve);
-/* SET_MODULE: either may be absent (NULL); checked by the caller. */
-void vmmon_memsched_set_mod(const u64 *budget, const u32 *tau);
+/*
+ * SET_MODULE: either may be absent (NULL); ranges checked by the caller.
+ * -ENOSPC for a budget below the VMs' reservations; nothing changed then.
+ */
+int vmmon_memsched_set_mod(const u64 *budget, const u32 *tau);
 
 /* memsched_sample.c */
 void vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n);

@@ -217,8 +217,14 @@ static void memsched_split(struct memsched_vm *vms, unsigned int n, u64 k,
  * balloons deflate but nothing inflates a balloon while the host has
  * room.
  *
- * Reservations are kept even when they alone pass the budget (that VM
- * mix is refused nowhere yet): @res->overcommitted says so.
+ * Floors: a reclaimable VM keeps at least its reservation and at least
+ * 1/8 of its RAM (MEMSCHED_FLOOR_SHIFT).  The module admits reservations
+ * only within the budget (memsched.c), but a VM without a balloon that
+ * grows, or floors of many VMs, can still pass it.  ESX would swap then;
+ * vmmon has no host swapping, and a balloon that took nearly all of a
+ * guest's RAM would only have the guest's OOM killer end its work, for
+ * a budget another user's VMs filled.  Floors and reservations are kept
+ * even when they pass the budget: @res->overcommitted says so.
  */
 void memsched_decide(struct memsched_vm *vms, unsigned int n, u64 budget,
 		     u32 tau, struct memsched_result *res)
@@ -242,7 +248,11 @@ void memsched_decide(struct memsched_vm *vms, unsigned int n, u64 budget,
 		}
 		avail += saved;
 		f->hi = memsched_clamp_pages(v->max);
-		f->lo = v->min < f->hi ? v->min : f->hi;
+		f->lo = v->max >> MEMSCHED_FLOOR_SHIFT;
+		if (v->min > f->lo)
+			f->lo = v->min;
+		if (f->lo > f->hi)
+			f->lo = f->hi;
 		f->act = memsched_active_pages(memsched_clamp_pages(v->resident),
 					       v->active);
 		if (f->act > f->hi)

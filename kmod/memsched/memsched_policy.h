@@ -22,6 +22,11 @@
 /* Bounds that keep every product below 2^64 (see memsched_policy.c). */
 #define MEMSCHED_SHARES_MAX	(1U << 20)
 #define MEMSCHED_PAGES_MAX	(1ULL << 36)	/* 256 TiB of 4 KiB pages */
+/*
+ * The least a reclaimable VM keeps, whatever the budget and the others'
+ * reservations: 1/8 of its RAM (see memsched_decide()).
+ */
+#define MEMSCHED_FLOOR_SHIFT	3
 /* rho as reported: thousandths of a share per MiB (256 pages) charged. */
 #define MEMSCHED_RHO_SCALE	(1000ULL * 256)
 
@@ -61,7 +66,7 @@ struct memsched_fit {
 /* One VM as the policy sees it. */
 struct memsched_vm {
 	/* Inputs; page counts in guest pages. */
-	u64 min;		/* its reservation */
+	u64 min;		/* its reservation (the floor if below) */
 	u64 max;		/* its configured RAM */
 	u64 shares;		/* 1 to MEMSCHED_SHARES_MAX */
 	u64 resident;		/* pages backed by host memory now */

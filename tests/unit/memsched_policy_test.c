@@ -313,12 +313,43 @@ TEST(vm_without_balloon_is_not_counted_on)
 	EXPECT_EQ(v[0].target, 5ULL);
 	EXPECT_EQ(v[1].alloc, 150 * MIB);
 	EXPECT_EQ(v[2].alloc, 150 * MIB);
-	/* It alone passes the budget: the others go to their reservations. */
-	v[1].min = 10 * MIB;
+	/*
+	 * It alone passes the budget: the others go to their reservations,
+	 * or to their floors (1/8 of 256 MiB) where those are below.
+	 */
+	v[1].min = 40 * MIB;
 	memsched_decide(v, 3, 50 * MIB, 75, &r);
 	EXPECT_TRUE(r.overcommitted);
-	EXPECT_EQ(v[1].alloc, 10 * MIB);
-	EXPECT_EQ(v[2].alloc, 0ULL);
+	EXPECT_EQ(v[1].alloc, 40 * MIB);
+	EXPECT_EQ(v[2].alloc, 32 * MIB);
+}
+
+/*
+ * Another VM's reservation, or a budget it fills, never balloons a VM
+ * below 1/8 of its RAM: the guest must go on running.
+ */
+TEST(floor_is_kept_whatever_the_others_reserve)
+{
+	struct memsched_vm v[3] = {
+		vm(BUDGET, 256, BUDGET, ONE),
+		vm(VM_PAGES, 256, VM_PAGES, 0),
+		vm(64 * MIB, 256, 64 * MIB, 0),
+	};
+	struct memsched_result r;
+
+	v[0].min = BUDGET;
+	memsched_decide(v, 3, BUDGET, 75, &r);
+	EXPECT_TRUE(r.overcommitted);
+	EXPECT_EQ(v[0].alloc, BUDGET);
+	EXPECT_EQ(v[1].alloc, 32 * MIB);
+	EXPECT_EQ(v[1].target, VM_PAGES - 32 * MIB);
+	EXPECT_EQ(v[2].alloc, 8 * MIB);
+	/* A reservation below the floor is the floor. */
+	v[0].min = 0;
+	v[1].min = MIB;
+	memsched_decide(v, 3, 84 * MIB, 0, &r);
+	EXPECT_TRUE(r.overcommitted);
+	EXPECT_EQ(v[1].alloc, 32 * MIB);
 }
 
 /* Pages sharing saves count as free: the same host memory holds more. */

@@ -24,8 +24,10 @@ static const char mem_usage[] =
 	"target to the rest: vmctl stat and top show the figures.\n"
 	"  --shares N      1 to 1048576 (default: one per MiB of RAM)\n"
 	"  --reserve SIZE  memory the VM always keeps (K, M or G; a bare\n"
-	"                  number is MiB), at most its RAM\n"
-	"Only the VM's owner or CAP_SYS_ADMIN may.\n";
+	"                  number is MiB), at most its RAM; all VMs'\n"
+	"                  reservations must fit the budget\n"
+	"Only the VM's owner or CAP_SYS_ADMIN may; without CAP_SYS_ADMIN only\n"
+	"lower them (shares up to the default).\n";
 
 /* --shares N and --reserve SIZE, shared with vmctl run: 0 or -1. */
 int vmctl_mem_parse_shares(const char *text, uint32_t *shares)
