@@ -12,6 +12,11 @@
  *   leaving the VMCS loaded section (VMRESUME), 10,000 times;
  *   x2APIC EOI: a WRMSR to 0x80b answered in userspace, 10,000 times,
  *   then taken in the kernel against ISR in the run page, 240 times;
+ *   xAPIC IPI: what sending one costs the sender, as Linux sends (poll
+ *   the ICR's delivery status, write its high half, then its low half),
+ *   every access answered here (three exits), then with the ICR in the
+ *   run page (VMMON_APIC_ICR_IN_KERNEL: the low half's write alone
+ *   exits), IPI_ROUNDS times each;
  *   discard: 64 MiB of resident guest pages given back in one
  *   VMMON_DISCARD_MEMORY (the balloon's path), with the function-call
  *   IPIs all CPUs took meanwhile;
@@ -484,6 +489,88 @@ VMMON_TEST_TIMEOUT(bench_x2apic_eoi, LOOP_TIMEOUT)
 	      (unsigned long long)user_cycles, user_ns,
 	      (unsigned long long)kernel_cycles, kernel_ns, EOI_ROUNDS,
 	      EOI_VECTORS);
+	vmmon_guest_destroy(&g);
+}
+
+#define IPI_ROUNDS		2000
+#define APIC_PAGE_GVA		0x50000000ULL
+#define APIC_PAGE_GPA		0xfee00000ULL
+#define XAPIC_ICR_LOW		0x300
+#define XAPIC_ICR_HIGH		0x310
+#define XAPIC_ICR_BUSY		0x1000u		/* delivery status */
+#define IPI_ICR_HIGH		0x01000000u	/* APIC ID 1 */
+#define IPI_ICR_LOW		0x000040f2u	/* fixed, assert, 0xf2 */
+
+/* IPI_ROUNDS IPIs as Linux's xAPIC driver sends them, twice. */
+static void guest_xapic_ipis(void)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)APIC_PAGE_GVA;
+	unsigned int pass, i;
+
+	for (pass = 0; pass < 2; pass++) {
+		GUEST_SYNC(pass);
+		for (i = 0; i < IPI_ROUNDS; i++) {
+			while (apic[XAPIC_ICR_LOW / 4] & XAPIC_ICR_BUSY)
+				;
+			apic[XAPIC_ICR_HIGH / 4] = IPI_ICR_HIGH;
+			apic[XAPIC_ICR_LOW / 4] = IPI_ICR_LOW;
+		}
+	}
+}
+
+/*
+ * Run the guest's IPI_ROUNDS IPIs to its next ucall, answering its ICR
+ * accesses as vmctl's LAPIC does (delivery status idle); TSC cycles per
+ * IPI, or 0 when the guest did something else.  *@exits: MMIO exits.
+ */
+static uint64_t ipi_pass(struct vmmon_guest *g, unsigned int *exits)
+{
+	struct vmmon_run *run = g->run;
+	unsigned int sent = 0;
+	struct vmmon_ucall uc;
+	uint64_t c0 = __rdtsc();
+	__u32 val;
+
+	*exits = 0;
+	while (vmmon_guest_run_ucall(g, &uc) == VMMON_UCALL_NONE &&
+	       run->exit_reason == VMMON_EXIT_MMIO && run->mmio.len == 4) {
+		++*exits;
+		if (!run->mmio.is_write) {
+			memcpy(run->mmio.data, &run->apic.icr_low, 4);
+			continue;
+		}
+		memcpy(&val, run->mmio.data, 4);
+		if (run->mmio.phys_addr == APIC_PAGE_GPA + XAPIC_ICR_HIGH) {
+			run->apic.icr_high = val;
+		} else {
+			run->apic.icr_low = val;
+			sent++;
+		}
+	}
+	return sent == IPI_ROUNDS ? (__rdtsc() - c0) / IPI_ROUNDS : 0;
+}
+
+VMMON_TEST_TIMEOUT(bench_xapic_ipi_send, LOOP_TIMEOUT)
+{
+	uint64_t user_cycles, kernel_cycles;
+	unsigned int user_exits, kernel_exits;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_xapic_ipis, 0, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, APIC_PAGE_GVA, APIC_PAGE_GPA));
+	ASSERT_EQ(vmmon_guest_run_ucall(&g, &uc), VMMON_UCALL_SYNC);
+	user_cycles = ipi_pass(&g, &user_exits);
+	ASSERT_NE(user_cycles, 0u);
+	ASSERT_EQ(user_exits, 3u * IPI_ROUNDS);
+	g.run->apic.flags = VMMON_APIC_ICR_IN_KERNEL;
+	kernel_cycles = ipi_pass(&g, &kernel_exits);
+	ASSERT_NE(kernel_cycles, 0u);
+	EXPECT_EQ(kernel_exits, (unsigned int)IPI_ROUNDS);
+	EXPECT_EQ(g.run->apic.icr_high, IPI_ICR_HIGH);
+	BENCH("bench: xAPIC IPI sent: ICR all in userspace %llu TSC cycles (%u exits), ICR in the run page %llu TSC cycles (%u exits), over %d IPIs",
+	      (unsigned long long)user_cycles, user_exits,
+	      (unsigned long long)kernel_cycles, kernel_exits, IPI_ROUNDS);
 	vmmon_guest_destroy(&g);
 }
 

@@ -1672,6 +1672,104 @@ VMMON_TEST(xapic_eoi_taken_in_vmmon)
 }
 
 /*
+ * The xAPIC ICR with the ICR in the run page (VMMON_APIC_ICR_IN_KERNEL):
+ * a 32-bit write of the high half and reads of the low half (MOV, TEST)
+ * stay in vmmon; the low half's write (the IPI), a read-modify-write, a
+ * byte write, and all of it without the flag are MMIO exits.
+ */
+#define XAPIC_ICR_LOW		0x300
+#define XAPIC_ICR_HIGH		0x310
+#define XAPIC_ICR_DEST		0xff000000u
+#define XAPIC_ICR_BUSY		0x1000u		/* delivery status */
+#define ICR_SENT		0x000040f2u	/* fixed, assert, vector 0xf2 */
+#define FLAGS_CF		(1ULL << 0)
+#define FLAGS_ZF		(1ULL << 6)
+
+enum xapic_icr_step {
+	XAPIC_ICR_IN_KERNEL = 1,
+	XAPIC_ICR_READ,
+	XAPIC_ICR_TO_USER,
+	XAPIC_ICR_SHARING_OFF,
+};
+
+static void guest_xapic_icr(void)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)APIC_PAGE_GVA;
+	volatile uint32_t *icr = &apic[XAPIC_ICR_LOW / 4];
+	uint64_t flags;
+	uint32_t low;
+
+	GUEST_SYNC(XAPIC_ICR_IN_KERNEL);
+	apic[XAPIC_ICR_HIGH / 4] = 0x01abcdef;
+	low = *icr;
+	asm volatile("testl %2, %1; pushfq; popq %0"
+		     : "=r"(flags) : "m"(*icr), "i"(XAPIC_ICR_BUSY) : "cc");
+	GUEST_SYNC(XAPIC_ICR_READ, low, flags & FLAGS_ZF);
+	*icr = ICR_SENT;
+	asm volatile("orl $0, %0" : "+m"(*icr) : : "cc");
+	*(volatile uint8_t *)(APIC_PAGE_GVA + XAPIC_ICR_HIGH + 3) = 2;
+	GUEST_SYNC(XAPIC_ICR_SHARING_OFF);
+	apic[XAPIC_ICR_HIGH / 4] = 0x03000000;
+	low = *icr;
+	GUEST_SYNC(XAPIC_ICR_TO_USER, low);
+	GUEST_DONE();
+}
+
+/* Run to the guest's next MMIO read of @len bytes at @offset; answer @val. */
+static void answer_apic_read(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g, unsigned int offset,
+			     unsigned int len, uint32_t val)
+{
+	if (!run_to_exit(_metadata, g, VMMON_EXIT_MMIO))
+		return;
+	EXPECT_EQ(g->run->mmio.phys_addr, APIC_PAGE_GPA + offset);
+	EXPECT_EQ(g->run->mmio.len, len);
+	EXPECT_FALSE(g->run->mmio.is_write);
+	memcpy(g->run->mmio.data, &val, len);
+}
+
+VMMON_TEST(xapic_icr_taken_in_vmmon)
+{
+	struct vmmon_apic_vectors *apic;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_xapic_icr, 0, 0));
+	ASSERT_OK(vmmon_guest_map_device(&g, APIC_PAGE_GVA, APIC_PAGE_GPA));
+	apic = &g.run->apic;
+	apic->flags = VMMON_APIC_ICR_IN_KERNEL;
+	eoi_step_sync(_metadata, &g, XAPIC_ICR_IN_KERNEL);
+	apic->icr_low = ICR_SENT;
+	apic->icr_high = 0;
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], (uint64_t)XAPIC_ICR_READ);
+		EXPECT_EQ(uc.args[1], (uint64_t)ICR_SENT);
+		EXPECT_EQ(uc.args[2], FLAGS_ZF);	/* delivery idle */
+	}
+	/* The destination field only: 55:32 are reserved. */
+	EXPECT_EQ(apic->icr_high, 0x01abcdefu & XAPIC_ICR_DEST);
+
+	expect_apic_write(_metadata, &g, XAPIC_ICR_LOW, 4);
+	EXPECT_EQ(*(__u32 *)g.run->mmio.data, ICR_SENT);
+	answer_apic_read(_metadata, &g, XAPIC_ICR_LOW, 4, ICR_SENT);
+	expect_apic_write(_metadata, &g, XAPIC_ICR_LOW, 4);
+	expect_apic_write(_metadata, &g, XAPIC_ICR_HIGH + 3, 1);
+	EXPECT_EQ(apic->icr_high, 0x01000000u);
+	eoi_step_sync(_metadata, &g, XAPIC_ICR_SHARING_OFF);
+
+	apic->flags = 0;
+	expect_apic_write(_metadata, &g, XAPIC_ICR_HIGH, 4);
+	EXPECT_EQ(apic->icr_high, 0x01000000u);
+	answer_apic_read(_metadata, &g, XAPIC_ICR_LOW, 4, 0x4031);
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC)) {
+		EXPECT_EQ(uc.args[0], (uint64_t)XAPIC_ICR_TO_USER);
+		EXPECT_EQ(uc.args[1], 0x4031u);
+	}
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
  * Device memory reached with more than MOV (issue 11, "MMIO
  * instructions"): read-modify-writes, LOCK BTS, TEST, ADD with its
  * flags, XCHG, REP STOS and REP MOVS, each access one exit answered by a
@@ -1680,8 +1778,6 @@ VMMON_TEST(xapic_eoi_taken_in_vmmon)
  */
 #define DEVICE_GVA	0x40000000ULL
 #define DEVICE_GPA	0xd0000000ULL
-#define FLAGS_CF	(1ULL << 0)
-#define FLAGS_ZF	(1ULL << 6)
 
 static volatile uint8_t movs_copy[4];
 

@@ -292,6 +292,19 @@ enum vmmon_internal_error {
  * vmmon clears ISR with a locked instruction before it reads IRR, so
  * one side always sees the other's write.
  *
+ * In xAPIC mode the guest's accesses to the ICR's high half and its
+ * reads of the low half stay in vmmon too when userspace keeps the ICR
+ * in @apic.icr_low and @apic.icr_high and sets VMMON_APIC_ICR_IN_KERNEL:
+ * a guest writes the destination and polls the delivery status around
+ * each IPI, and only the write of the low half sends it.  vmmon takes a
+ * 32-bit MOV to offset 0x310 by storing its destination field (bits
+ * 31:24, the rest reserved) in @apic.icr_high, and answers a 32-bit read
+ * of offset 0x300 that writes nothing back with @apic.icr_low, which
+ * userspace keeps as the guest reads it (delivery status idle when it
+ * delivers at once).  Other accesses to the ICR (sizes, the low half's
+ * writes, x2APIC's MSR) still exit.  Both fields are the vCPU's own
+ * thread's between RUNs and vmmon's inside RUN.
+ *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
  * next RUN puts @hypercall.ret (in) into RAX.
@@ -311,12 +324,15 @@ enum vmmon_internal_error {
 
 /* run.apic.flags (in): vmmon takes the guest's EOIs against run.apic. */
 #define VMMON_APIC_EOI_IN_KERNEL	(1U << 0)
+/* run.apic.flags (in): and xAPIC ICR accesses but sends (run.apic.icr_*). */
+#define VMMON_APIC_ICR_IN_KERNEL	(1U << 1)
 #define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
 
 /*
  * struct vmmon_apic_vectors - run.apic: a local APIC's in-service,
  * trigger-mode and request registers, vector v in bit v % 32 of word
- * v / 32, shared with vmmon (see VMMON_EXIT_EOI above).
+ * v / 32, and its interrupt command register, shared with vmmon (see
+ * VMMON_EXIT_EOI above).
  */
 struct vmmon_apic_vectors {
 	__u32 flags;
@@ -324,6 +340,8 @@ struct vmmon_apic_vectors {
 	__u32 isr[VMMON_APIC_VEC_WORDS];
 	__u32 tmr[VMMON_APIC_VEC_WORDS];
 	__u32 irr[VMMON_APIC_VEC_WORDS];
+	__u32 icr_low;		/* VMMON_APIC_ICR_IN_KERNEL: ICR 31:0 */
+	__u32 icr_high;		/* and 63:32, the xAPIC offset 0x310 */
 };
 
 struct vmmon_run {

@@ -21,6 +21,14 @@
  * other's store: vmmon finds the IRR bit and returns VMMON_EXIT_EOI, or
  * the thread finds the ISR bit clear, the vector deliverable, and kicks.
  * Either way userspace looks at the APIC before the interrupt can wait.
+ *
+ * The xAPIC ICR's high half and the reads of its low half, likewise
+ * against run.apic when userspace keeps the ICR there
+ * (VMMON_APIC_ICR_IN_KERNEL): Linux writes the destination and polls
+ * the delivery status around each IPI it sends, two exits of the three
+ * an IPI cost.  Only the vCPU's own thread and RUN touch these fields,
+ * so they need no ordering.  The low half's write, the IPI itself,
+ * stays userspace's: its targets are other threads' vCPUs.
  */
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
@@ -34,6 +42,9 @@
 #define VMX_APIC_EXTD		BIT_ULL(10)	/* IA32_APIC_BASE: x2APIC mode */
 #define VMX_APIC_PAGE_MASK	(~(u64)(PAGE_SIZE - 1))
 #define VMX_XAPIC_EOI		0xb0	/* EOI's offset in the APIC page */
+#define VMX_XAPIC_ICR_LOW	0x300
+#define VMX_XAPIC_ICR_HIGH	0x310
+#define VMX_XAPIC_ICR_DEST	GENMASK(31, 24)	/* ICR high's only field */
 #define VMX_APIC_REG_SIZE	4	/* registers are 32 bits (SDM 11.4.1) */
 
 /* The highest vector set in one of run.apic's registers, or -1. */
@@ -101,12 +112,45 @@ bool vmx_apic_eoi(struct vmmon_vcpu *vcpu, unsigned int insn_len,
 	return true;
 }
 
-bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
-			   unsigned int size)
+/* Whether an access of @size bytes at @gpa is the xAPIC register @offset. */
+static bool vmx_apic_xapic_reg(const struct vmx_vcpu *vx, u64 gpa,
+			       unsigned int size, unsigned int offset)
 {
 	u64 mode = vx->apic_base & (MSR_IA32_APICBASE_ENABLE | VMX_APIC_EXTD);
 
 	return mode == MSR_IA32_APICBASE_ENABLE &&
-	       gpa == (vx->apic_base & VMX_APIC_PAGE_MASK) + VMX_XAPIC_EOI &&
+	       gpa == (vx->apic_base & VMX_APIC_PAGE_MASK) + offset &&
 	       size == VMX_APIC_REG_SIZE;
+}
+
+bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
+			   unsigned int size)
+{
+	return vmx_apic_xapic_reg(vx, gpa, size, VMX_XAPIC_EOI);
+}
+
+static bool vmx_apic_icr_in_kernel(const struct vmmon_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_ICR_IN_KERNEL;
+}
+
+bool vmx_apic_xapic_icr_store(struct vmmon_vcpu *vcpu, u64 gpa,
+			      unsigned int size, u64 data)
+{
+	if (!vmx_apic_icr_in_kernel(vcpu) ||
+	    !vmx_apic_xapic_reg(vcpu->hw, gpa, size, VMX_XAPIC_ICR_HIGH))
+		return false;
+	/* The reserved bits 55:32 read as 0 (SDM 3A figure 11-12). */
+	WRITE_ONCE(vcpu->run->apic.icr_high, (u32)data & VMX_XAPIC_ICR_DEST);
+	return true;
+}
+
+bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,
+			     unsigned int size, u64 *data)
+{
+	if (!vmx_apic_icr_in_kernel(vcpu) ||
+	    !vmx_apic_xapic_reg(vcpu->hw, gpa, size, VMX_XAPIC_ICR_LOW))
+		return false;
+	*data = READ_ONCE(vcpu->run->apic.icr_low);
+	return true;
 }

@@ -238,22 +238,38 @@ static enum vmx_next vmx_mmio_store(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	const struct vmx_mmio_op *op = &vx->mmio;
+	u64 data = x86_mmio_store_data(&op->insn, *vmx_gpr(vx, op->insn.reg));
 	enum vmx_next next;
 
 	if (vmx_apic_is_xapic_eoi(vx, op->gpa, op->insn.size) &&
 	    vmx_apic_eoi(vcpu, op->insn.len, &next))
 		return next;
-	vmx_mmio_exit(vcpu->run, op->gpa, op->insn.size, true,
-		      x86_mmio_store_data(&op->insn, *vmx_gpr(vx, op->insn.reg)));
+	next = VMX_NEXT_RESUME;
+	if (!vmx_apic_xapic_icr_store(vcpu, op->gpa, op->insn.size, data)) {
+		vmx_mmio_exit(vcpu->run, op->gpa, op->insn.size, true, data);
+		next = VMX_NEXT_USER;
+	}
 	vmx_insn_done(vx, op->insn.len);
-	return VMX_NEXT_USER;
+	return next;
 }
 
-/* The read comes first; vmx_mmio_complete() goes on with its data. */
+static int vmx_mmio_finish(struct vmmon_vcpu *vcpu, u64 data);
+
+/*
+ * The read comes first; vmx_mmio_complete() goes on with its data.  A
+ * read of the xAPIC ICR that writes nothing back is answered here.
+ */
 static enum vmx_next vmx_mmio_read(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
+	u64 data;
 
+	if (!x86_mmio_writes(&vx->mmio.insn) &&
+	    vmx_apic_xapic_icr_load(vcpu, vx->mmio.gpa, vx->mmio.insn.size,
+				    &data)) {
+		vmx_mmio_finish(vcpu, data);
+		return VMX_NEXT_RESUME;
+	}
 	vmx_mmio_exit(vcpu->run, vx->mmio.gpa, vx->mmio.insn.size, false, 0);
 	vx->pending = VMX_PENDING_MMIO_READ;
 	return VMX_NEXT_USER;

@@ -366,6 +366,16 @@ bool vmx_apic_eoi(struct vmmon_vcpu *vcpu, unsigned int insn_len,
 /* Whether a write of @size bytes at @gpa is the xAPIC EOI register. */
 bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
 			   unsigned int size);
+/*
+ * An xAPIC ICR access of @size bytes at @gpa taken against the run
+ * page's ICR (VMMON_APIC_ICR_IN_KERNEL): a write of @data to the high
+ * half, a read of the low half into *@data.  False when it is not one,
+ * or userspace must have it.
+ */
+bool vmx_apic_xapic_icr_store(struct vmmon_vcpu *vcpu, u64 gpa,
+			      unsigned int size, u64 data);
+bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,
+			     unsigned int size, u64 *data);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);

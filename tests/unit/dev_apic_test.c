@@ -548,6 +548,32 @@ TEST(shared_vectors_follow_the_module)
 	EXPECT_TRUE(((shared.irr[0x43 / 32] >> (0x43 % 32)) & 1) != 0);
 }
 
+/*
+ * The ICR moves to the shared memory too: the module takes the xAPIC
+ * writes of its high half there, and the low half's write (the IPI, the
+ * model's) goes where that says; the module answers reads of the low
+ * half from there.
+ */
+TEST(shared_icr_follows_the_module)
+{
+	struct lapic_vectors shared;
+
+	setup_linux(0, 1);
+	wr(0, LAPIC_ICR_HIGH, 1u << LAPIC_ICR_DEST_SHIFT);
+	lapic_share_vectors(&t.lapic[0], &shared);
+	EXPECT_EQ(shared.icr_high, 1u << LAPIC_ICR_DEST_SHIFT);
+	/* The module's write of the high half: back to APIC 0. */
+	shared.icr_high = 0;
+	wr(0, LAPIC_ICR_LOW, ICR_FIXED(0x51));
+	EXPECT_EQ(take(0), 0x51);
+	EXPECT_EQ(take(1), -1);
+	EXPECT_EQ(shared.icr_low, (uint32_t)ICR_FIXED(0x51));
+	shared.icr_high = 1u << LAPIC_ICR_DEST_SHIFT;
+	EXPECT_EQ(rd(0, LAPIC_ICR_HIGH), 1u << LAPIC_ICR_DEST_SHIFT);
+	wr(0, LAPIC_ICR_LOW, ICR_FIXED(0x52));
+	EXPECT_EQ(take(1), 0x52);
+}
+
 TEST(illegal_vectors)
 {
 	setup_linux(0, 1);

@@ -442,13 +442,16 @@ TEST(msr_x2apic)
 TEST(apic_vectors_in_the_run_page)
 {
 	setup(RUN_HLT, false);
-	EXPECT_EQ(f.run.apic.flags, (uint32_t)VMMON_APIC_EOI_IN_KERNEL);
+	EXPECT_EQ(f.run.apic.flags, (uint32_t)(VMMON_APIC_EOI_IN_KERNEL |
+					       VMMON_APIC_ICR_IN_KERNEL));
 	lapic_wr(LAPIC_ICR_LOW, (APIC_SH_SELF << LAPIC_ICR_SH_SHIFT) | 0x41);
 	EXPECT_EQ(f.run.apic.irr[0x41 / 32], 1u << (0x41 % 32));
 	EXPECT_EQ(lapic_pending(&f.vm.vcpus[0].lapic), 0x41);
 	lapic_accept(&f.vm.vcpus[0].lapic, 0x41);
 	EXPECT_EQ(f.run.apic.isr[0x41 / 32], 1u << (0x41 % 32));
 	EXPECT_EQ(f.run.apic.irr[0x41 / 32], 0u);
+	EXPECT_EQ(f.run.apic.icr_low,
+		  (uint32_t)(APIC_SH_SELF << LAPIC_ICR_SH_SHIFT) | 0x41);
 }
 
 /* The xAPIC page goes with EN and the base: elsewhere, no device answers. */

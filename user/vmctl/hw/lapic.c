@@ -235,8 +235,8 @@ static void lapic_reset(struct lapic *l)
 	memset(l->vec->irr, 0, sizeof(l->vec->irr));
 	l->esr = 0;
 	l->esr_pending = 0;
-	l->icr_low = 0;
-	l->icr_high = 0;
+	l->vec->icr_low = 0;
+	l->vec->icr_high = 0;
 	for (i = 0; i < LVT_COUNT; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
 	l->div_conf = 0;
@@ -537,9 +537,9 @@ static uint32_t lapic_read(const struct lapic *l, unsigned int offset)
 	case LAPIC_ESR:
 		return l->esr;
 	case LAPIC_ICR_LOW:
-		return l->icr_low;
+		return l->vec->icr_low;
 	case LAPIC_ICR_HIGH:
-		return l->icr_high;
+		return l->vec->icr_high;
 	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
 		return l->lvt[(offset - LAPIC_LVT_TIMER) / LAPIC_REG_STRIDE];
 	case LAPIC_TIMER_INIT:
@@ -582,12 +582,12 @@ static void lapic_write(struct lapic *l, unsigned int offset, uint32_t val)
 		l->esr_pending = 0;
 		break;
 	case LAPIC_ICR_LOW:
-		l->icr_low = val & LAPIC_ICR_LOW_MASK;
-		lapic_send_ipi(l, l->icr_low,
-			       l->icr_high >> LAPIC_ICR_DEST_SHIFT);
+		l->vec->icr_low = val & LAPIC_ICR_LOW_MASK;
+		lapic_send_ipi(l, l->vec->icr_low,
+			       l->vec->icr_high >> LAPIC_ICR_DEST_SHIFT);
 		break;
 	case LAPIC_ICR_HIGH:
-		l->icr_high = val & LAPIC_ICR_HIGH_MASK;
+		l->vec->icr_high = val & LAPIC_ICR_HIGH_MASK;
 		break;
 	case LAPIC_LVT_TIMER ... LAPIC_LVT_ERROR:
 		lapic_write_lvt(l,
@@ -667,7 +667,7 @@ bool lapic_rdmsr(struct lapic *l, uint32_t msr, uint64_t *val)
 		*val = x2apic_ldr(l);
 		return true;
 	case LAPIC_ICR_LOW:
-		*val = (uint64_t)l->icr_high << 32 | l->icr_low;
+		*val = (uint64_t)l->vec->icr_high << 32 | l->vec->icr_low;
 		return true;
 	case LAPIC_VERSION:
 	case LAPIC_TPR:
@@ -741,9 +741,9 @@ static bool x2apic_write_icr(struct lapic *l, uint64_t val)
 
 	if (low & ~LAPIC_ICR_LOW_MASK)
 		return false;
-	l->icr_low = low;
-	l->icr_high = val >> 32;
-	lapic_send_ipi(l, l->icr_low, l->icr_high);
+	l->vec->icr_low = low;
+	l->vec->icr_high = val >> 32;
+	lapic_send_ipi(l, l->vec->icr_low, l->vec->icr_high);
 	return true;
 }
 

@@ -151,11 +151,16 @@
 #define LAPIC_DIV_HIGH		0x8
 #define LAPIC_DIV_BY_1		0x7	/* 3-bit code of divide by 1 */
 
-/* In-service, trigger-mode and request registers, vector v in bit v % 32. */
+/*
+ * In-service, trigger-mode and request registers, vector v in bit v % 32,
+ * and the interrupt command register: what the module may share.
+ */
 struct lapic_vectors {
 	uint32_t isr[LAPIC_VEC_REGS];
 	uint32_t tmr[LAPIC_VEC_REGS];
 	uint32_t irr[LAPIC_VEC_REGS];
+	uint32_t icr_low;
+	uint32_t icr_high;
 };
 
 enum lapic_lvt {
@@ -184,8 +189,6 @@ struct lapic {
 	struct lapic_vectors *vec;	/* own, or the module's run page */
 	uint32_t esr;			/* latched by the last ESR write */
 	uint32_t esr_pending;		/* errors seen since */
-	uint32_t icr_low;
-	uint32_t icr_high;
 	uint32_t lvt[LVT_COUNT];
 	uint32_t div_conf;
 	uint32_t timer_initial;
@@ -210,12 +213,13 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
 		struct apic_bus *bus, struct vm_clock *clock);
 
 /*
- * Keep ISR, TMR and IRR at @shared from now on (their values move
- * there): the vCPU's run page, where the kernel module takes the
+ * Keep ISR, TMR, IRR and the ICR at @shared from now on (their values
+ * move there): the vCPU's run page, where the kernel module takes the
  * guest's EOIs of edge-triggered vectors (x2APIC and xAPIC) by clearing
- * the highest ISR bit itself while the vCPU runs.  For that, lapic_raise() orders
- * its IRR store before its ISR read with a full barrier (see the
- * module's VMMON_EXIT_EOI).
+ * the highest ISR bit itself while the vCPU runs, and in xAPIC mode the
+ * writes of the ICR's high half and the reads of its low half.  For the
+ * EOI, lapic_raise() orders its IRR store before its ISR read with a
+ * full barrier (see the module's VMMON_EXIT_EOI).
  */
 void lapic_share_vectors(struct lapic *l, struct lapic_vectors *shared);
 

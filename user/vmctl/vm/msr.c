@@ -122,18 +122,26 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
 
 /* The LAPIC's registers as the module's run page lays them out. */
 _Static_assert(sizeof(struct lapic_vectors) ==
-	       sizeof(((struct vmmon_apic_vectors *)0)->isr) * 3,
-	       "three 256-bit registers");
+	       sizeof(struct vmmon_apic_vectors) -
+	       offsetof(struct vmmon_apic_vectors, isr),
+	       "three 256-bit registers and the ICR");
 _Static_assert(offsetof(struct vmmon_apic_vectors, tmr) -
 	       offsetof(struct vmmon_apic_vectors, isr) ==
 	       offsetof(struct lapic_vectors, tmr), "TMR after ISR");
 _Static_assert(offsetof(struct vmmon_apic_vectors, irr) -
 	       offsetof(struct vmmon_apic_vectors, isr) ==
 	       offsetof(struct lapic_vectors, irr), "IRR after TMR");
+_Static_assert(offsetof(struct vmmon_apic_vectors, icr_low) -
+	       offsetof(struct vmmon_apic_vectors, isr) ==
+	       offsetof(struct lapic_vectors, icr_low), "ICR after IRR");
+_Static_assert(offsetof(struct vmmon_apic_vectors, icr_high) -
+	       offsetof(struct vmmon_apic_vectors, isr) ==
+	       offsetof(struct lapic_vectors, icr_high), "ICR's high half");
 
 void vcpu_share_apic_vectors(struct vcpu *v)
 {
 	lapic_share_vectors(&v->lapic,
 			    (struct lapic_vectors *)v->run->apic.isr);
-	v->run->apic.flags = VMMON_APIC_EOI_IN_KERNEL;
+	v->run->apic.flags = VMMON_APIC_EOI_IN_KERNEL |
+			     VMMON_APIC_ICR_IN_KERNEL;
 }

@@ -250,10 +250,11 @@ void vm_vcpus_join(struct vm *vm);
 bool vcpu_msr(struct vcpu *v, struct vmmon_run *run);
 
 /*
- * msr.c: vCPU @v's LAPIC keeps ISR, TMR and IRR in the run page, and
- * the module takes the guest's EOIs of edge-triggered vectors, x2APIC
- * and xAPIC alike (VMMON_APIC_EOI_IN_KERNEL).  After lapic_init(),
- * before the vCPU runs.
+ * msr.c: vCPU @v's LAPIC keeps ISR, TMR, IRR and the ICR in the run
+ * page, and the module takes the guest's EOIs of edge-triggered
+ * vectors, x2APIC and xAPIC alike (VMMON_APIC_EOI_IN_KERNEL), and in
+ * xAPIC mode its ICR accesses but the sending write
+ * (VMMON_APIC_ICR_IN_KERNEL).  After lapic_init(), before the vCPU runs.
  */
 void vcpu_share_apic_vectors(struct vcpu *v);
 
