@@ -443,6 +443,14 @@ static enum vmx_next vmx_exit_hlt(struct vmmon_vcpu *vcpu,
 	struct vmx_vcpu *vx = vcpu->hw;
 
 	vmx_insn_done(vx, exit->insn_len);
+	/*
+	 * An event vmmon holds (queued in an STI or MOV SS shadow, or
+	 * while IF was 0) wakes the HLT at once, as a pending interrupt
+	 * wakes the CPU after sti; hlt: the next entry delivers it.
+	 */
+	if ((vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) ||
+	    (vcpu->nmi_pending && vmx_can_take_nmi(vx)))
+		return VMX_NEXT_RESUME;
 	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	return VMX_NEXT_USER;
 }

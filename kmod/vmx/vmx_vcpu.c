@@ -715,7 +715,7 @@ static void vmx_flush_ept_if_changed(struct vmx_vcpu *vx)
 	vx->ept_gen = gen;
 }
 
-static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
+bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
 {
 	return (vx->rflags & X86_EFLAGS_IF) &&
 	       !(vx->interruptibility &
@@ -727,7 +727,7 @@ static bool vmx_can_take_interrupt(const struct vmx_vcpu *vx)
  * block an NMI; so does STI here, as in KVM, since some CPUs refuse to
  * enter with an NMI injected in an STI shadow (SDM 3C 27.3.1.5).
  */
-static bool vmx_can_take_nmi(const struct vmx_vcpu *vx)
+bool vmx_can_take_nmi(const struct vmx_vcpu *vx)
 {
 	return !(vx->interruptibility &
 		 (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS |
@@ -1083,12 +1083,14 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 	int next;
 
 	next = vmx_exit_complete(vcpu);
-	if (next)
-		return next == -EFAULT ? 0 : next;
+	if (next) {
+		next = next == -EFAULT ? 0 : next;
+		goto out;
+	}
 	run->exit_reason = VMMON_EXIT_NONE;
 	next = vmx_run_must_return(run);
 	if (next)
-		return next;
+		goto out;
 	vmmon_fpu_enter(&vx->fpu);
 	for (;;) {
 		cond_resched();
@@ -1102,12 +1104,17 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 			break;
 	}
 	vmmon_fpu_leave(&vx->fpu);
-	if (next < 0)
-		return next;
+out:
+	/*
+	 * On every return, EINTR and EAGAIN too: the guest may have run
+	 * since the last exit userspace saw, and a stale ready_for_interrupt
+	 * had vmctl inject while IF was 0; a following sti; hlt then halted
+	 * with the interrupt held here and its vector in ISR.
+	 */
 	run->if_flag = !!(vx->rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt = vmx_can_take_interrupt(vx) &&
 				   vcpu->irq_pending < 0;
-	return 0;
+	return next < 0 ? next : 0;
 }
 
 void vmx_vcpu_get_regs(struct vmmon_vcpu *vcpu, struct vmmon_regs *r)

@@ -279,6 +279,8 @@ void vmx_queue_exception(struct vmx_vcpu *vx, u8 vector, bool has_error,
 			 u32 error_code);
 void vmx_insn_done(struct vmx_vcpu *vx, u32 len);
 void vmx_end_shadow(struct vmx_vcpu *vx);
+bool vmx_can_take_interrupt(const struct vmx_vcpu *vx);
+bool vmx_can_take_nmi(const struct vmx_vcpu *vx);
 
 /* A fault instead of the instruction (#GP with error code 0). */
 static inline enum vmx_next vmx_fault(struct vmx_vcpu *vx, u8 vector)

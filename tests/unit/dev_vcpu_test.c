@@ -8,7 +8,8 @@
  *
  * What is checked: a vCPU halted with IF=0 (cli; hlt) sleeps through a
  * fixed interrupt, wakes for an NMI and hands it to vmmon (VMMON_NMI)
- * before its next RUN; a vCPU halted with IF=0, or in RUN, ends
+ * before its next RUN; a vCPU halted while vmmon holds an interrupt runs
+ * again; a vCPU halted with IF=0, or in RUN, ends
  * promptly when the VM ends (Ctrl-A x, SIGINT, a power-off); the MSR
  * exits (vm/msr.c): IA32_APIC_BASE notices, x2APIC registers and their
  * #GPs, the TSC deadline against the guest's TSC (VMMON_GET_MSRS); the
@@ -63,6 +64,8 @@ static struct {
 	struct vmmon_run run;
 	enum fake_run next;		/* what the next RUN does */
 	bool next_if;			/* RFLAGS.IF it reports */
+	/* The next RUN says vmmon holds an interrupt: IF=1, not ready. */
+	bool held_once;
 	unsigned int runs;		/* RUNs begun */
 	unsigned int nmis;		/* VMMON_NMIs */
 	unsigned int nmis_at_run;	/* VMMON_NMIs when the last RUN began */
@@ -129,7 +132,8 @@ static int fake_run(void)
 	f.nmis_at_run = f.nmis;
 	what = f.next;
 	f.run.if_flag = f.next_if;
-	f.run.ready_for_interrupt = f.next_if;
+	f.run.ready_for_interrupt = f.next_if && !f.held_once;
+	f.held_once = false;
 	pthread_mutex_unlock(&f.vm.lock);
 	if (n < f.nscript) {
 		f.run.exit_reason = f.script[n].exit_reason;
@@ -332,6 +336,22 @@ TEST(running_nmi_kicks)
 	EXPECT_EQ(f.nmis_at_run, 1u);
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 	EXPECT_EQ(f.vm.end, VM_END_QUIT);
+}
+
+/*
+ * sti; hlt with an interrupt vmmon holds (vmctl injected it while a
+ * stale ready_for_interrupt said IF was 1; its vector is in ISR): the
+ * vCPU must run again for vmmon to deliver it, not sleep, or every
+ * later interrupt of that class or below waits behind it for ever.
+ */
+TEST(halted_with_an_interrupt_held_in_vmmon_runs_again)
+{
+	setup(RUN_HLT, true);
+	f.held_once = true;
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	EXPECT_TRUE(wait_asleep(2));
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+	EXPECT_EQ(f.runs, 2u);
 }
 
 TEST(running_quits)

@@ -139,6 +139,12 @@ static void vcpu_halt(struct vcpu *v)
 			return;
 		if (v->run->if_flag && vcpu_next_irq(v) != VCPU_NO_IRQ)
 			return;
+		/*
+		 * IF set but not ready: HLT ended any shadow, so vmmon holds
+		 * an interrupt vmctl injected (its vector is in ISR already).
+		 */
+		if (v->run->if_flag && !v->run->ready_for_interrupt)
+			return;
 		pthread_cond_wait(&v->wake, &vm->lock);
 	}
 }
