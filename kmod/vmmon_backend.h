@@ -75,6 +75,11 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 			unsigned int len);
 int vmmon_vm_change_bit_phys(struct vmmon_vm *vm, u64 gpa, unsigned int nr,
 			     bool set);
+bool vmmon_vm_trylock_mmu(struct vmmon_vm *vm);
+void vmmon_vm_unlock_mmu(struct vmmon_vm *vm);
+bool vmmon_vm_page_ready(struct vmmon_vm *vm, u64 gpa);
+int vmmon_vm_test_and_set_bit_ready(struct vmmon_vm *vm, u64 gpa,
+				    unsigned int nr);
 
 /*
  * vmmon_hypercall.c: a VMCALL of the guest kernel (RAX @nr, RBX RCX RDX

@@ -398,20 +398,37 @@ int vmmon_vm_write_phys(struct vmmon_vm *vm, u64 gpa, const void *buf,
 	return err;
 }
 
+/* Bit @nr (0-7) of the byte at @off in @page, locked: its old value. */
+static bool vmmon_vm_change_bit(struct page *page, unsigned int off,
+				unsigned int nr, bool set)
+{
+	unsigned int bit = (off % sizeof(unsigned long)) * BITS_PER_BYTE + nr;
+	unsigned long *word;
+	bool old;
+	void *va;
+
+	va = kmap_local_page(page);
+	word = va + round_down(off, sizeof(*word));
+	old = set ? test_and_set_bit(bit, word) : test_and_clear_bit(bit, word);
+	kunmap_local(va);
+	return old;
+}
+
 /*
- * Set or clear bit @nr of the byte at @gpa with a locked instruction, as
- * the CPU changes a TSS descriptor's busy flag: a write of the whole
- * byte would undo another vCPU's change to its other bits.  May sleep.
+ * Set or clear bit @nr (0-7) of the byte at @gpa, a locked
+ * read-modify-write of that bit alone, as the CPU changes a TSS
+ * descriptor's busy flag: a write of the whole byte would undo another
+ * vCPU's change to its other bits.  The bit's old value, or an errno.
+ * May sleep (allocates or copies the page).
  */
 int vmmon_vm_change_bit_phys(struct vmmon_vm *vm, u64 gpa, unsigned int nr,
 			     bool set)
 {
-	unsigned int off = offset_in_page(gpa), bit;
-	unsigned long *word;
 	struct page *page;
 	int err;
-	void *va;
 
+	if (WARN_ON_ONCE(nr >= BITS_PER_BYTE))
+		return -EINVAL;
 	mutex_lock(&vm->mmu_lock);
 	err = vmmon_vm_cow(vm, gpa >> PAGE_SHIFT);
 	if (err)
@@ -421,18 +438,65 @@ int vmmon_vm_change_bit_phys(struct vmmon_vm *vm, u64 gpa, unsigned int nr,
 		err = page ? PTR_ERR(page) : -ENOENT;
 		goto unlock;
 	}
-	va = kmap_local_page(page);
-	word = va + round_down(off, sizeof(*word));
-	bit = (off % sizeof(*word)) * BITS_PER_BYTE + nr;
-	if (set)
-		set_bit(bit, word);
-	else
-		clear_bit(bit, word);
-	kunmap_local(va);
+	err = vmmon_vm_change_bit(page, offset_in_page(gpa), nr, set);
 	put_page(page);
 unlock:
 	mutex_unlock(&vm->mmu_lock);
 	return err;
+}
+
+/*
+ * Atomic context (a task switch before it commits, vmx_task_switch.c):
+ * mmu_lock if it is free.  While it is held no page changes hands (a
+ * discard, a merge, a copy on write all take it).
+ */
+bool vmmon_vm_trylock_mmu(struct vmmon_vm *vm)
+{
+	return mutex_trylock(&vm->mmu_lock);
+}
+
+void vmmon_vm_unlock_mmu(struct vmmon_vm *vm)
+{
+	mutex_unlock(&vm->mmu_lock);
+}
+
+/*
+ * Under mmu_lock: whether the page at @gpa is resident and writable, so
+ * that writing it allocates nothing, charges nothing and copies nothing
+ * (vmmon_vm_write_phys cannot fail on it while it stays so).
+ */
+bool vmmon_vm_page_ready(struct vmmon_vm *vm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct page *page;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	return !vmmon_pmap_peek_page(&vm->pmap, gfn, &page) && page &&
+	       vmmon_pmap_writable(&vm->pmap, gfn);
+}
+
+/*
+ * Under mmu_lock, in atomic context: test and set bit @nr (0-7) of the
+ * byte at @gpa, whose page vmmon_vm_page_ready() found ready.  Its old
+ * value, or an errno.
+ */
+int vmmon_vm_test_and_set_bit_ready(struct vmmon_vm *vm, u64 gpa,
+				    unsigned int nr)
+{
+	struct page *page;
+	int old;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	if (WARN_ON_ONCE(nr >= BITS_PER_BYTE))
+		return -EINVAL;
+	/* A discard frees a page after a grace period, not under the lock. */
+	rcu_read_lock();
+	if (vmmon_pmap_peek_page(&vm->pmap, gpa >> PAGE_SHIFT, &page) || !page)
+		old = -ENOENT;
+	else
+		old = vmmon_vm_change_bit(page, offset_in_page(gpa), nr, true);
+	rcu_read_unlock();
+	return old;
 }
 
 /*

@@ -6,9 +6,11 @@
  * The switch is decided and the new task loaded into the VMCS at the
  * exit, where vmmon may not sleep; the writes to guest memory that it
  * makes (the old task's state in its TSS, the busy flags, the back link,
- * an error code on the new stack) may allocate a guest page, so they
- * are translated and checked then and carried out after the VMCS is put
- * away, before the guest runs again.
+ * an error code on the new stack) are translated then, and carried out
+ * after the VMCS is put away, before the guest runs again.  The switch
+ * commits only when every page they write is resident and writable, so
+ * that they allocate nothing; else (prefault) nothing changes, the pages
+ * are made ready where vmmon may sleep and the guest retries.
  */
 #ifndef VMMON_VMX_TASK_H
 #define VMMON_VMX_TASK_H
@@ -25,7 +27,7 @@
 /* A busy flag is set or cleared alone, a locked change of one bit. */
 enum vmx_task_op {
 	VMX_TASK_COPY,		/* len bytes from data + off */
-	VMX_TASK_SET_BIT,	/* bit number off of the byte at gpa */
+	VMX_TASK_SET_BIT,	/* bit number off (0-7) of the byte at gpa */
 	VMX_TASK_CLEAR_BIT,
 };
 
@@ -39,6 +41,7 @@ struct vmx_task_write {
 struct vmx_task_writes {
 	unsigned int nr;
 	unsigned int used;	/* bytes of data */
+	bool prefault;		/* not committed: ready the pages, retry */
 	struct vmx_task_write w[VMX_TASK_MAX_WRITES];
 	u8 data[VMX_TASK_MAX_BYTES];
 };

@@ -29,7 +29,8 @@
  * hidden parts have it, as VM entry wants).
  *
  * The switch is decided and loaded into the VMCS at the exit; its writes
- * to guest memory wait for vmx_exit_task_writes() (vmx_task.h).
+ * to guest memory wait for vmx_exit_task_writes() (vmx_task.h), and it
+ * commits only once the pages they write are ready (vmx_ts_ready()).
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -79,9 +80,6 @@ enum vmx_ts_source {
 #define TS_DESC_SIZE		8
 /* System types. */
 #define TS_DESC_LDT		0x2
-#define TS_DESC_TSS16_AVAIL	0x1
-#define TS_DESC_TSS16_BUSY		0x3
-#define TS_DESC_TSS32_AVAIL	0x9
 #define TS_DESC_TSS32_BUSY		0xb
 #define TS_DESC_TSS_BUSY_NR	1	/* the bit in the type byte */
 #define TS_DESC_TSS_BUSY_BIT	BIT(TS_DESC_TSS_BUSY_NR)
@@ -160,6 +158,7 @@ struct vmx_ts {
 	u8 vector;
 	u32 error;
 	u64 cr2;
+	u64 busy_gpa;		/* the new TSS descriptor's type byte */
 };
 
 static int vmx_ts_fault(struct vmx_ts *ts, u8 vector, u32 error)
@@ -242,15 +241,19 @@ static int vmx_ts_plan_write(struct vmx_ts *ts, u32 la, const void *buf,
 			     unsigned int len, unsigned int access)
 {
 	struct vmx_task_writes *tw = &ts->vx->task;
-	unsigned int n;
+	unsigned int nr = tw->nr, used = tw->used, n;
 	u64 gpa;
 	int err;
 
 	while (len) {
 		n = min_t(unsigned int, len, PAGE_SIZE - offset_in_page(la));
 		err = vmx_ts_plan_page(ts, la, n, access, &gpa);
-		if (err)
+		if (err) {
+			/* A fault on its second page: no half write. */
+			tw->nr = nr;
+			tw->used = used;
 			return err;
+		}
 		tw->w[tw->nr++] = (struct vmx_task_write){
 			.gpa = gpa, .off = tw->used, .len = n,
 			.op = VMX_TASK_COPY,
@@ -280,6 +283,8 @@ static int vmx_ts_plan_busy(struct vmx_ts *ts, u16 sel, bool busy)
 			       TS_DESC_TYPE_BYTE, 0, 0, &gpa);
 	if (err)
 		return err;
+	if (busy)
+		ts->busy_gpa = gpa;
 	tw->w[tw->nr++] = (struct vmx_task_write){
 		.gpa = gpa, .off = TS_DESC_TSS_BUSY_NR, .len = 1,
 		.op = busy ? VMX_TASK_SET_BIT : VMX_TASK_CLEAR_BIT,
@@ -724,6 +729,44 @@ static int vmx_ts_prepare(struct vmx_ts *ts, enum vmx_ts_source src,
 }
 
 /*
+ * Before the commit, under mmu_lock: every page the queued writes touch
+ * resident and writable, so that those writes, after the commit, neither
+ * allocate nor copy and cannot fail (a page charged past RLIMIT_MEMLOCK,
+ * a copy on write without memory); and the new TSS's busy flag set by a
+ * test-and-set, as the CPU's locked one (SDM 3A 8.3 step 10), so that
+ * two vCPUs cannot both dispatch it: the loser takes #GP in the old
+ * task.  The flag is set again at its place in the queue, where the old
+ * TSS's state may have been written over it.  -EAGAIN: the lock taken or
+ * a page not ready; vmx_exit_task_writes() readies them, the guest
+ * retries.  What stays open: a discard or a merge of one of the pages
+ * between here and vmx_exit_task_writes() makes its write allocate again.
+ */
+static int vmx_ts_ready(struct vmx_ts *ts, u16 sel, enum vmx_ts_source src)
+{
+	struct vmx_task_writes *tw = &ts->vx->task;
+	struct vmmon_vm *vm = ts->vcpu->vm;
+	unsigned int i;
+	int err = 0;
+
+	if (!vmmon_vm_trylock_mmu(vm))
+		return -EAGAIN;
+	for (i = 0; i < tw->nr && !err; i++)
+		if (!vmmon_vm_page_ready(vm, tw->w[i].gpa))
+			err = -EAGAIN;
+	if (!err && src != VMX_TS_IRET) {
+		err = vmmon_vm_test_and_set_bit_ready(vm, ts->busy_gpa,
+						      TS_DESC_TSS_BUSY_NR);
+		if (err > 0) {
+			/* The first fault of this switch now. */
+			ts->faulted = false;
+			err = vmx_ts_fault(ts, X86_TRAP_GP, TS_SEL_ERROR(sel));
+		}
+	}
+	vmmon_vm_unlock_mmu(vm);
+	return err;
+}
+
+/*
  * The new task into the VMCS (SDM 3A 8.3, steps 11-13): from here a
  * fault is the new task's.  Nothing here can fail.
  */
@@ -819,6 +862,16 @@ static enum vmx_next vmx_ts_refuse(struct vmmon_vcpu *vcpu,
 	return VMX_NEXT_USER;
 }
 
+/* A fault before the switch: nothing changed, the old task takes it. */
+static enum vmx_next vmx_ts_old_fault(struct vmx_ts *ts)
+{
+	ts->vx->task.nr = 0;
+	ts->vx->event.info = 0;
+	vmx_ts_block_nmi(ts);
+	return vmx_ts_deliver_fault(ts) ? VMX_NEXT_RESUME :
+	       vmx_ts_shutdown(ts->vcpu);
+}
+
 enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 				   const struct vmx_exit *exit)
 {
@@ -846,9 +899,10 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 	u64 new_desc;
 	u32 eip = vx->rip + exit->insn_len, type;
 	bool push = false;
-	int err;
+	int err, ready;
 
 	vx->task.nr = vx->task.used = 0;
+	vx->task.prefault = false;
 	/* The CPU faults on task switches in IA-32e mode (SDM 3C 26.4.2). */
 	if (ts.p.efer & EFER_LMA)
 		return vmx_ts_refuse(vcpu, exit, -EINVAL);
@@ -872,19 +926,23 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 	err = vmx_ts_begin(&ts, sel, src, &new_desc, tss);
 	if (!err)
 		err = vmx_ts_save(&ts, sel, src, new_desc, eip, tss);
-	if (err == TS_FAULT) {
-		/* Nothing changed: the old task takes the fault. */
-		vx->task.nr = 0;
-		vx->event.info = 0;
-		vmx_ts_block_nmi(&ts);
-		return vmx_ts_deliver_fault(&ts) ? VMX_NEXT_RESUME :
-		       vmx_ts_shutdown(vcpu);
-	}
+	if (err == TS_FAULT)
+		return vmx_ts_old_fault(&ts);
 	if (!err)
 		err = vmx_ts_prepare(&ts, src, tss, push, vx->event.error_code,
 				     &n);
 	if (err && err != TS_FAULT)
 		return vmx_ts_refuse(vcpu, exit, err);
+	ready = vmx_ts_ready(&ts, sel, src);
+	if (ready == -EAGAIN) {
+		/* Nothing changed; the gate's event stays pending. */
+		vx->task.prefault = true;
+		return VMX_NEXT_SLEEPABLE;
+	}
+	if (ready == TS_FAULT)
+		return vmx_ts_old_fault(&ts);
+	if (ready)
+		return vmx_ts_refuse(vcpu, exit, ready);
 
 	/* The gate delivers the event: it is no longer pending. */
 	vx->event.info = 0;
@@ -899,6 +957,32 @@ enum vmx_next vmx_exit_task_switch(struct vmmon_vcpu *vcpu,
 	return vx->task.nr ? VMX_NEXT_SLEEPABLE : VMX_NEXT_RESUME;
 }
 
+/*
+ * A switch not committed (prefault): the pages its writes touch made
+ * resident and writable, then the guest retries it (the instruction
+ * again, or the gate's event delivered again).  A page that cannot be
+ * had stops the guest as it was before the switch.
+ */
+static enum vmx_next vmx_ts_prefault(struct vmmon_vcpu *vcpu,
+				     struct vmx_task_writes *tw)
+{
+	unsigned int i;
+	int err;
+
+	tw->prefault = false;
+	for (i = 0; i < tw->nr; i++) {
+		err = vmmon_vm_fault_in(vcpu->vm, tw->w[i].gpa, true);
+		if (err) {
+			tw->nr = 0;
+			vmx_exit_internal(vcpu, VMMON_INTERNAL_NO_MEMORY,
+					  tw->w[i].gpa, -err);
+			return VMX_NEXT_USER;
+		}
+	}
+	tw->nr = 0;
+	return VMX_NEXT_RESUME;
+}
+
 /* The switch's writes to guest memory, after the VMCS is put away. */
 enum vmx_next vmx_exit_task_writes(struct vmmon_vcpu *vcpu,
 				   const struct vmx_exit *exit)
@@ -908,6 +992,8 @@ enum vmx_next vmx_exit_task_writes(struct vmmon_vcpu *vcpu,
 	unsigned int i;
 	int err;
 
+	if (tw->prefault)
+		return vmx_ts_prefault(vcpu, tw);
 	for (i = 0; i < tw->nr; i++) {
 		w = &tw->w[i];
 		if (w->op == VMX_TASK_COPY)
@@ -916,7 +1002,7 @@ enum vmx_next vmx_exit_task_writes(struct vmmon_vcpu *vcpu,
 		else
 			err = vmmon_vm_change_bit_phys(vcpu->vm, w->gpa, w->off,
 						       w->op == VMX_TASK_SET_BIT);
-		if (err) {
+		if (err < 0) {
 			tw->nr = 0;
 			vmx_exit_internal(vcpu, VMMON_INTERNAL_NO_MEMORY,
 					  w->gpa, -err);
