@@ -965,6 +965,7 @@ int vmmon_vm_create(const struct vmmon_create_vm *args)
 	vm->owner_pid = get_pid(task_tgid(current));
 	/* Counted before the fd exists: another thread may close it at once. */
 	atomic_inc(&vmmon_nr_vms);
+	vmmon_ksm_vm_counted();
 	/*
 	 * Listed, and CREATED sent, before the fd exists: its DESTROYED
 	 * cannot come first.  The reserved slot needs no allocation.

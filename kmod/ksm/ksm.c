@@ -58,26 +58,46 @@ static void vmmon_ksm_new_rate(void)
 	wake_up(&vmmon_ksm_wait);
 }
 
-static int vmmon_ksm_param_rate(const char *val,
+/*
+ * The parameters take the bounds netlink takes: a pause of 0 would have
+ * the scanner never sleep (nor freeze for a suspend).
+ */
+static int vmmon_ksm_param_pass(const char *val,
 				const struct kernel_param *kp)
 {
-	int err = param_set_uint(val, kp);
+	int err = param_set_uint_minmax(val, kp, 0, VMMON_KSM_PASS_MAX);
 
 	if (!err)
 		vmmon_ksm_new_rate();
 	return err;
 }
 
-static const struct kernel_param_ops vmmon_ksm_rate_ops = {
-	.set = vmmon_ksm_param_rate,
+static int vmmon_ksm_param_sleep(const char *val,
+				 const struct kernel_param *kp)
+{
+	int err = param_set_uint_minmax(val, kp, 1, VMMON_KSM_SLEEP_MS_MAX);
+
+	if (!err)
+		vmmon_ksm_new_rate();
+	return err;
+}
+
+static const struct kernel_param_ops vmmon_ksm_pass_ops = {
+	.set = vmmon_ksm_param_pass,
 	.get = param_get_uint,
 };
-module_param_cb(ksm_pages_per_pass, &vmmon_ksm_rate_ops, &ksm_pages_per_pass,
+
+static const struct kernel_param_ops vmmon_ksm_sleep_ops = {
+	.set = vmmon_ksm_param_sleep,
+	.get = param_get_uint,
+};
+module_param_cb(ksm_pages_per_pass, &vmmon_ksm_pass_ops, &ksm_pages_per_pass,
 		0644);
 MODULE_PARM_DESC(ksm_pages_per_pass,
-		 "Page sharing: pages scanned per pass (0: scanner off)");
-module_param_cb(ksm_sleep_ms, &vmmon_ksm_rate_ops, &ksm_sleep_ms, 0644);
-MODULE_PARM_DESC(ksm_sleep_ms, "Page sharing: pause between passes, ms");
+		 "Page sharing: pages scanned per pass (0: scanner off; at most 65536)");
+module_param_cb(ksm_sleep_ms, &vmmon_ksm_sleep_ops, &ksm_sleep_ms, 0644);
+MODULE_PARM_DESC(ksm_sleep_ms,
+		 "Page sharing: pause between passes, ms (1-60000)");
 
 /*
  * A sharing group: its VMs share pages with each other only.  Named
@@ -216,8 +236,17 @@ int vmmon_ksm_vm_init(struct vmmon_vm *vm)
 	mutex_lock(&vmmon_ksm_lock);
 	vm->ksm.group = g;
 	mutex_unlock(&vmmon_ksm_lock);
-	wake_up(&vmmon_ksm_wait);
 	return 0;
+}
+
+/*
+ * A VM was counted (vmmon_vm_count()): the scanner, asleep while there
+ * was none, looks again.  Not at vmmon_ksm_vm_init(), which comes before
+ * the count: woken then, the scanner saw none and slept on.
+ */
+void vmmon_ksm_vm_counted(void)
+{
+	wake_up(&vmmon_ksm_wait);
 }
 
 /* After the pmap is gone: its slots dropped their shared pages. */

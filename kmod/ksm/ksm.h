@@ -45,6 +45,7 @@ struct vmmon_ksm_stats {
 int vmmon_ksm_setup(void);
 void vmmon_ksm_teardown(void);
 int vmmon_ksm_vm_init(struct vmmon_vm *vm);
+void vmmon_ksm_vm_counted(void);
 void vmmon_ksm_vm_destroy(struct vmmon_vm *vm);
 int vmmon_ksm_set_group(struct vmmon_vm *vm, const char *name);
 void vmmon_ksm_set_rate(const u32 *pages_per_pass, const u32 *sleep_ms);

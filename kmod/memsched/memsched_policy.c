@@ -99,6 +99,12 @@ static u64 memsched_cost(u64 pages, u64 act, u64 k)
 	return (act << MEMSCHED_FRAC_SHIFT) + k * (pages - act);
 }
 
+/* The least of its RAM a balloon leaves a VM (memsched_decide()). */
+static u64 memsched_floor(u64 max)
+{
+	return max >> MEMSCHED_FLOOR_SHIFT;
+}
+
 static u64 memsched_clamp_pages(u64 pages)
 {
 	return pages < MEMSCHED_PAGES_MAX ? pages : MEMSCHED_PAGES_MAX;
@@ -218,7 +224,10 @@ static void memsched_split(struct memsched_vm *vms, unsigned int n, u64 k,
  * room.
  *
  * Floors: a reclaimable VM keeps at least its reservation and at least
- * 1/8 of its RAM (MEMSCHED_FLOOR_SHIFT).  The module admits reservations
+ * 1/8 of its RAM (MEMSCHED_FLOOR_SHIFT), or what it holds if that is
+ * less: a large VM that holds little must not take the budget from the
+ * others with a floor of memory it does not use; its balloon target
+ * still leaves it the 1/8.  The module admits reservations
  * only within the budget (memsched.c), but a VM without a balloon that
  * grows, or floors of many VMs, can still pass it.  ESX would swap then;
  * vmmon has no host swapping, and a balloon that took nearly all of a
@@ -248,7 +257,10 @@ void memsched_decide(struct memsched_vm *vms, unsigned int n, u64 budget,
 		}
 		avail += saved;
 		f->hi = memsched_clamp_pages(v->max);
-		f->lo = v->max >> MEMSCHED_FLOOR_SHIFT;
+		/* The floor of what it holds: RAM it never used costs none. */
+		f->lo = memsched_floor(v->max);
+		if (f->lo > v->resident)
+			f->lo = v->resident;
 		if (v->min > f->lo)
 			f->lo = v->min;
 		if (f->lo > f->hi)
@@ -282,6 +294,8 @@ void memsched_decide(struct memsched_vm *vms, unsigned int n, u64 budget,
 		if (!v->reclaimable)
 			continue;
 		target = v->max > v->alloc ? v->max - v->alloc : 0;
+		if (target > v->max - memsched_floor(v->max))
+			target = v->max - memsched_floor(v->max);
 		if (res->pressure || target < v->target)
 			v->target = target;
 	}

@@ -352,6 +352,28 @@ TEST(floor_is_kept_whatever_the_others_reserve)
 	EXPECT_EQ(v[1].alloc, 32 * MIB);
 }
 
+/*
+ * The floor is of what a VM holds: a large VM that holds nothing (an
+ * administrator gave it one share) takes next to nothing from the
+ * others, not 1/8 of its RAM (review R2).
+ */
+TEST(floor_is_of_what_a_vm_holds)
+{
+	struct memsched_vm v[3] = {
+		vm(VM_PAGES, 256, VM_PAGES, ONE),
+		vm(VM_PAGES, 256, VM_PAGES, ONE),
+		vm(256 * VM_PAGES, 1, 0, 0),
+	};
+	struct memsched_result r;
+
+	memsched_decide(v, 3, BUDGET, 75, &r);
+	EXPECT_FALSE(r.overcommitted);
+	EXPECT_GE(v[0].alloc, 178 * MIB);
+	EXPECT_GE(v[1].alloc, 178 * MIB);
+	/* Its balloon still leaves it 1/8 of its RAM. */
+	EXPECT_EQ(v[2].target, 256 * VM_PAGES - 32 * VM_PAGES);
+}
+
 /* Pages sharing saves count as free: the same host memory holds more. */
 TEST(sharing_savings_count_as_free)
 {
