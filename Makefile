@@ -66,7 +66,7 @@ module:
 userspace: $(O)/vmctl $(addprefix $(O)/,$(MODULE_TESTS)) \
 	   $(O)/multiboot_hello.elf $(O)/apic_guest.elf $(O)/vmctl_run_test \
 	   $(O)/vmctl_boot_test $(O)/vmctl_ctl_test $(O)/vmctl_balloon_test \
-	   $(O)/vmctl_firmware_test
+	   $(O)/vmctl_memsched_test $(O)/vmctl_firmware_test
 
 # Suites written in shell: installed beside the C ones.
 $(O)/vmctl_%_test: tests/vmctl_%_test.sh
@@ -86,6 +86,7 @@ $(O)/vmctl: $(VMCTL_SRCS) user/vmctl/*.h user/vmctl/*/*.h include/uapi/vmmon.h \
 # a command as another uid, a string in a disk image's bytes.
 $(O)/vmctl_ctl_test: $(O)/json_check_helper $(O)/as_uid_helper
 $(O)/vmctl_balloon_test: $(O)/json_check_helper
+$(O)/vmctl_memsched_test: $(O)/json_check_helper
 $(O)/vmctl_firmware_test: $(O)/json_check_helper $(O)/find_bytes_helper
 
 $(O)/json_check_helper: tests/vmctl/json_check.c

@@ -21,6 +21,8 @@ run_suites() {
 			case $suite in
 			vmctl_boot) t=900 ;;
 			vmctl_balloon) t=900 ;;
+			# two Linux guests at once, three phases of the policy
+			vmctl_memsched) t=1200 ;;
 			vmctl_console) t=600 ;;
 			# the page-sharing scanner's rounds over 2-3 VMs each test
 			vmmon_ksm) t=600 ;;
