@@ -43,7 +43,7 @@ progs="$out/static/vmctl $out/static/vmmon_load_test $out/static/multiboot_hello
 for suite in "$@"; do progs="$progs $out/static/${suite}_test"; done
 make -s $progs O="$out/static" STATIC=1
 guest=
-if printf '%s\n' "$@" | grep -qxE 'vmctl_boot|vmctl_balloon|vmctl_memsched'; then
+if printf '%s\n' "$@" | grep -qxE 'vmctl_boot|vmctl_balloon|vmctl_memsched|vmctl_ksm'; then
 	scripts/kernel-fetch.sh 6.1-cloud >/dev/null
 	scripts/mkguest.sh build/guest
 	guest=build/guest

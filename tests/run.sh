@@ -24,6 +24,8 @@ run_suites() {
 			# two Linux guests at once, three phases of the policy
 			vmctl_memsched) t=1200 ;;
 			vmctl_console) t=600 ;;
+			# four Linux guests at once, three times (issue 15's measurement)
+			vmctl_ksm) t=1800 ;;
 			# the page-sharing scanner's rounds over 2-3 VMs each test
 			vmmon_ksm) t=600 ;;
 			# SeaBIOS 4 times, then 4 Linux disk boots through it
