@@ -3,8 +3,9 @@
  * The exits vmmon handles itself (CPUID from the table userspace set,
  * the emulated MSRs with #GP for the rest, XSETBV) and those it hands to
  * userspace with their data (VMCALL, string port I/O, interrupt windows),
- * with interrupt injection, the guest's own FPU state and the exit
- * counters; the speculation mitigations of the world switch, counted
+ * with interrupt injection (an interrupt held in vmmon wakes HLT; RUN's
+ * if_flag and ready_for_interrupt are current after a signal too), the guest's
+ * own FPU state and the exit counters; the speculation mitigations of the world switch, counted
  * against what the kernel decided for this CPU.  The guests are real-mode code in .code16 blocks of this
  * file, copied to guest-physical VMMON_GUEST_CODE; their exception
  * handlers sit in the real-mode interrupt vector table at address 0.
@@ -12,13 +13,16 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
 #include "vmmon_guest.h"
@@ -577,6 +581,119 @@ VMMON_TEST(bios_irq0_at_vector_8)
 	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EXIT(&g, VMMON_EXIT_IO);
 	EXPECT_EQ(g.run->io.port, 0x11);		/* vector 8's handler */
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * RUN sets run->if_flag and run->ready_for_interrupt on every return,
+ * EINTR too: the guest may have run since the last exit.  This one
+ * reports with IF=1 (port 0x10), then clears IF, says so in DATA and
+ * spins until a signal ends RUN.  Flags left from the exit said "ready",
+ * and vmctl injected an interrupt the guest could not take for good
+ * (3b434a3: a 2-vCPU Linux guest locked up in insmod).
+ */
+GUEST16(ready_guest,
+	"sti\n"
+	"nop\n"
+	"out %al, $0x10\n"
+	"cli\n"
+	"movb $1, 0x2000\n"
+	"1: jmp 1b\n");
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	vmmon_run_interrupt();
+}
+
+struct runner {
+	struct vmmon_guest *g;
+	int ret, err;
+};
+
+static void *run_thread(void *arg)
+{
+	struct runner *r = arg;
+
+	r->ret = vmmon_guest_run(r->g);
+	r->err = errno;
+	return NULL;
+}
+
+VMMON_TEST(ready_flags_after_signal)
+{
+	struct timespec tick = { .tv_nsec = 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	volatile uint8_t *flag;
+	struct runner r = { 0 };
+	struct vmmon_guest g;
+	pthread_t t;
+	int i;
+
+	ASSERT_OK(guest16(&g, ready_guest_start, ready_guest_end));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x10);
+	/* The exit's flags, which a stale return would keep. */
+	EXPECT_EQ(g.run->if_flag, 1);
+	EXPECT_EQ(g.run->ready_for_interrupt, 1);
+	r.g = &g;
+	flag = g.ram + DATA;
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_thread, &r));
+	/* Until the guest has run its CLI, 10 s at most. */
+	for (i = 0; i < 10000 && !*flag; i++)
+		nanosleep(&tick, NULL);
+	EXPECT_EQ(*flag, 1);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(r.ret, -1);
+	EXPECT_EQ(r.err, EINTR);
+	EXPECT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_INTR);
+	EXPECT_EQ(g.run->if_flag, 0);
+	EXPECT_EQ(g.run->ready_for_interrupt, 0);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * An interrupt injected while IF=0 waits in vmmon; sti; hlt halts in the
+ * STI shadow before any window opens.  As on a CPU, the held interrupt
+ * wakes the HLT: the handler (port 0x11) runs, then the code after the
+ * HLT (port 0x12).  Before 3b434a3 RUN returned VMMON_EXIT_HLT with
+ * ready_for_interrupt 0, and a VMM that sleeps on HLT slept for good.
+ */
+GUEST16(hlt_guest,
+	"cli\n"
+	"out %al, $0x10\n"
+	"sti\n"
+	"hlt\n"
+	"out %al, $0x12\n"
+	"1: hlt\n"
+	"jmp 1b\n"
+	"hlt_guest_handler:\n"
+	"out %al, $0x11\n"
+	"iret\n");
+extern const uint8_t hlt_guest_handler[];
+
+VMMON_TEST(hlt_wakes_for_held_interrupt)
+{
+	struct vmmon_interrupt irq = { .vector = 0x40 };
+	struct vmmon_guest g;
+
+	ASSERT_OK(guest16(&g, hlt_guest_start, hlt_guest_end));
+	set_ivt(&g, 0x40, GUEST_LABEL(hlt_guest, hlt_guest_handler));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x10);
+	EXPECT_EQ(g.run->if_flag, 0);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_INTERRUPT, &irq));	/* held: IF=0 */
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x11)				/* the handler */
+		TH_LOG("ready_for_interrupt %u", g.run->ready_for_interrupt);
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_IO);
+	EXPECT_EQ(g.run->io.port, 0x12);		/* past the HLT */
 	vmmon_guest_destroy(&g);
 }
 
