@@ -615,7 +615,9 @@ static int vmmon_genl_check_memsched(struct vmmon_vm *vm,
 	return -EINVAL;
 }
 
-static void vmmon_genl_set_memsched(struct vmmon_vm *vm, struct genl_info *info)
+static void vmmon_genl_set_memsched(struct vmmon_vm *vm,
+				    const struct vmmon_genl_viewer *v,
+				    struct genl_info *info)
 {
 	struct nlattr *shares = info->attrs[VMMON_A_VM_MEM_SHARES];
 	struct nlattr *reserve = info->attrs[VMMON_A_VM_MEM_RESERVE];
@@ -624,7 +626,7 @@ static void vmmon_genl_set_memsched(struct vmmon_vm *vm, struct genl_info *info)
 
 	if (shares || reserve)
 		vmmon_memsched_set_vm(vm, shares ? &s : NULL,
-				      reserve ? &r : NULL);
+				      reserve ? &r : NULL, v->admin);
 }
 
 /*
@@ -671,7 +673,7 @@ static int vmmon_genl_set_vm(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			goto end;
 	}
-	vmmon_genl_set_memsched(vm, info);
+	vmmon_genl_set_memsched(vm, &v, info);
 	if (target)
 		err = vmmon_balloon_set_target(vm, nla_get_u64(target));
 end:

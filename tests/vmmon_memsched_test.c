@@ -716,7 +716,8 @@ static int drop_cap_sys_admin(void)
 
 /*
  * An owner without CAP_SYS_ADMIN may lower its VM's shares and
- * reservation, not raise them: they decide what other users' VMs keep.
+ * reservation, not raise them (shares past the default, or past what an
+ * administrator set): they decide what other users' VMs keep.
  * The child's exit code is the step that went wrong.
  */
 VMMON_TEST(owner_without_cap_sys_admin_only_lowers)
@@ -747,6 +748,20 @@ VMMON_TEST(owner_without_cap_sys_admin_only_lowers)
 	EXPECT_U(50, m.reserve);
 	/* An administrator may raise both. */
 	EXPECT_EQ(0, set_vm(&t, 2 * def, 200));
+	/* And lower shares for good: the owner may not raise them back. */
+	EXPECT_EQ(0, set_vm(&t, def / 4, -1));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(drop_cap_sys_admin() ? 1 :
+		      set_vm(&t, def / 4 + 1, -1) != -EPERM ? 7 :
+		      set_vm(&t, def, -1) != -EPERM ? 8 :
+		      set_vm(&t, def / 8, -1) ? 9 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	GET_MS(&t, &m);
+	EXPECT_U(def / 8, m.shares);
 	vmmon_guest_destroy(&t.g);
 	reset(_metadata);
 }

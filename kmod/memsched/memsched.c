@@ -182,22 +182,48 @@ static bool vmmon_memsched_reclaimable(struct vmmon_vm *vm)
 	return READ_ONCE(vm->balloon.gpa) && !READ_ONCE(vm->balloon.broken);
 }
 
-/* One VM into the policy's terms, its sample ended and the next begun. */
-static void vmmon_memsched_fill(struct vmmon_vm *vm, struct memsched_vm *p,
-				unsigned int sample,
+/* One VM in a period of the worker's. */
+struct vmmon_memsched_step {
+	struct vmmon_vm *vm;		/* pinned */
+	struct memsched_vm p;
+	bool reclaimable;
+	bool ended;			/* a sample ended: these are its figures */
+	u32 sampled, touched;
+	bool set;			/* p.target is new: write it */
+};
+
+/*
+ * Sampling, outside the policy's lock (EPT walks, a flush on every CPU):
+ * only the VMs that take part, since a VM without a balloon keeps its
+ * accessed flags to itself (VMMON_SAMPLE_ACCESSED).
+ */
+static void vmmon_memsched_sample_vm(struct vmmon_memsched_step *s,
+				     unsigned int sample)
+{
+	struct vmmon_vm *vm = s->vm;
+
+	s->reclaimable = vmmon_memsched_reclaimable(vm);
+	if (s->reclaimable)
+		s->ended = vmmon_memsched_sample(vm, sample, &s->sampled,
+						 &s->touched);
+	else
+		vm->memsched.nr_sample = 0;
+}
+
+/* One VM into the policy's terms, under its lock. */
+static void vmmon_memsched_fill(struct vmmon_memsched_step *s,
 				const struct vmmon_ksm_stats *st)
 {
+	struct vmmon_vm *vm = s->vm;
 	struct vmmon_memsched_vm *m = &vm->memsched;
+	struct memsched_vm *p = &s->p;
 
-	p->reclaimable = vmmon_memsched_reclaimable(vm);
-	/*
-	 * Only the VMs that take part are sampled: a VM without a balloon
-	 * keeps its accessed flags to itself (VMMON_SAMPLE_ACCESSED).
-	 */
-	if (p->reclaimable)
-		vmmon_memsched_sample(vm, sample);
-	else
-		m->nr_sample = 0;
+	if (s->ended) {
+		m->sampled = s->sampled;
+		m->touched = s->touched;
+		memsched_active_update(&m->active, s->touched, s->sampled);
+	}
+	p->reclaimable = s->reclaimable;
 	p->min = m->reserve;
 	p->max = READ_ONCE(vm->pmap.nr_pages);
 	p->shares = vmmon_memsched_shares(vm);
@@ -207,23 +233,6 @@ static void vmmon_memsched_fill(struct vmmon_vm *vm, struct memsched_vm *p,
 	p->target = READ_ONCE(vm->balloon.target);
 	p->alloc = p->resident;
 	m->reclaimable = p->reclaimable;
-}
-
-/* The decision's target to @vm's balloon: true if it changed. */
-static bool vmmon_memsched_apply(struct vmmon_vm *vm,
-				 const struct memsched_vm *p)
-{
-	struct vmmon_memsched_vm *m = &vm->memsched;
-
-	m->alloc = p->alloc;
-	if (p->target == READ_ONCE(vm->balloon.target))
-		return false;
-	/* A guest page the balloon's config cannot be written to: next time. */
-	if (vmmon_balloon_set_target(vm, p->target))
-		return false;
-	m->target_changes++;
-	m->target_ns = ktime_get_ns();
-	return true;
 }
 
 static unsigned int vmmon_memsched_count(void)
@@ -239,13 +248,12 @@ static unsigned int vmmon_memsched_count(void)
 }
 
 /*
- * Up to @max VMs into @vms, each pinned: the VMs of this period (one
+ * Up to @max VMs into @steps, each pinned: the VMs of this period (one
  * created since the count waits for the next).  The registry is held
- * only for the walk: sampling, deciding, writing balloon targets and
- * announcing them allocate and may sleep, and VM creation, VM ends and
- * every netlink request need the registry.
+ * only for the walk: VM creation, VM ends and every netlink request
+ * need it.
  */
-static unsigned int vmmon_memsched_pin(struct vmmon_vm **vms,
+static unsigned int vmmon_memsched_pin(struct vmmon_memsched_step *steps,
 				       unsigned int max)
 {
 	unsigned long id = 0;
@@ -255,20 +263,20 @@ static unsigned int vmmon_memsched_pin(struct vmmon_vm **vms,
 	vmmon_vms_lock();
 	for (; n < max && (vm = vmmon_vm_next(&id)); id++) {
 		vmmon_vm_pin(vm);
-		vms[n++] = vm;
+		steps[n++].vm = vm;
 	}
 	vmmon_vms_unlock();
 	return n;
 }
 
-/* One period: sample, decide, apply; announce after the lock. */
-static void vmmon_memsched_decide(struct vmmon_vm **vms, struct memsched_vm *p,
-				  bool *changed, unsigned int n)
+/* The decision, under the policy's lock: the figures and the targets. */
+static void vmmon_memsched_decide(struct vmmon_memsched_step *steps,
+				  struct memsched_vm *p, unsigned int n)
 {
-	unsigned int i, sample = READ_ONCE(vmmon_mem_sample);
 	struct vmmon_memsched_vm *m;
 	struct vmmon_ksm_stats st;
 	struct memsched_result res;
+	unsigned int i;
 	u64 budget;
 	u32 tau;
 
@@ -276,8 +284,10 @@ static void vmmon_memsched_decide(struct vmmon_vm **vms, struct memsched_vm *p,
 	mutex_lock(&vmmon_memsched_lock);
 	budget = vmmon_mem_budget;
 	tau = READ_ONCE(vmmon_mem_tau);
-	for (i = 0; i < n; i++)
-		vmmon_memsched_fill(vms[i], &p[i], sample, &st);
+	for (i = 0; i < n; i++) {
+		vmmon_memsched_fill(&steps[i], &st);
+		p[i] = steps[i].p;
+	}
 	if (budget) {
 		memsched_decide(p, n, budget, tau, &res);
 	} else {
@@ -287,25 +297,38 @@ static void vmmon_memsched_decide(struct vmmon_vm **vms, struct memsched_vm *p,
 							  p[i].resident);
 	}
 	for (i = 0; i < n; i++) {
-		m = &vms[i]->memsched;
+		m = &steps[i].vm->memsched;
 		m->rho = memsched_rho(p[i].shares, p[i].resident, p[i].active,
 				      tau);
-		changed[i] = false;
-		if (budget)
-			changed[i] = vmmon_memsched_apply(vms[i], &p[i]);
-		else
-			m->alloc = p[i].max;
+		m->alloc = budget ? p[i].alloc : p[i].max;
+		steps[i].p.target = p[i].target;
+		steps[i].set = budget &&
+			       p[i].target != READ_ONCE(steps[i].vm->balloon.target);
 	}
 	vmmon_memsched_last = res;
 	mutex_unlock(&vmmon_memsched_lock);
 }
 
+/* A new target to the guest's balloon, counted and announced. */
+static void vmmon_memsched_set_target(struct vmmon_vm *vm, u64 target)
+{
+	struct vmmon_memsched_vm *m = &vm->memsched;
+
+	/* A guest page the balloon's config cannot be written to: next time. */
+	if (vmmon_balloon_set_target(vm, target))
+		return;
+	mutex_lock(&vmmon_memsched_lock);
+	m->target_changes++;
+	m->target_ns = ktime_get_ns();
+	mutex_unlock(&vmmon_memsched_lock);
+	vmmon_genl_event(vm, VMMON_EVENT_MEM_TARGET);
+}
+
 static void vmmon_memsched_period(void)
 {
-	unsigned int n, i;
+	unsigned int n, i, sample = READ_ONCE(vmmon_mem_sample);
+	struct vmmon_memsched_step *steps;
 	struct memsched_vm *p;
-	struct vmmon_vm **vms;
-	bool *changed;
 
 	n = vmmon_memsched_count();
 	if (!n) {
@@ -315,22 +338,23 @@ static void vmmon_memsched_period(void)
 		mutex_unlock(&vmmon_memsched_lock);
 		return;
 	}
+	steps = kvcalloc(n, sizeof(*steps), GFP_KERNEL);
 	p = kvmalloc_array(n, sizeof(*p), GFP_KERNEL);
-	vms = kvmalloc_array(n, sizeof(*vms), GFP_KERNEL);
-	changed = kvmalloc_array(n, sizeof(*changed), GFP_KERNEL);
-	if (!p || !vms || !changed)
+	if (!steps || !p)
 		goto free;
-	n = vmmon_memsched_pin(vms, n);
-	vmmon_memsched_decide(vms, p, changed, n);
+	n = vmmon_memsched_pin(steps, n);
+	for (i = 0; i < n; i++)
+		vmmon_memsched_sample_vm(&steps[i], sample);
+	vmmon_memsched_decide(steps, p, n);
 	for (i = 0; i < n; i++) {
-		if (changed[i])
-			vmmon_genl_event(vms[i], VMMON_EVENT_MEM_TARGET);
-		vmmon_vm_unpin(vms[i]);
+		if (steps[i].set)
+			vmmon_memsched_set_target(steps[i].vm,
+						  steps[i].p.target);
+		vmmon_vm_unpin(steps[i].vm);
 	}
 free:
-	kvfree(changed);
-	kvfree(vms);
 	kvfree(p);
+	kvfree(steps);
 }
 
 static void vmmon_memsched_work(struct work_struct *work)
@@ -384,9 +408,12 @@ void vmmon_memsched_read_mod(struct vmmon_memsched_mod_info *i)
 /*
  * Shares and reservations decide what other users' VMs keep, so an owner
  * without CAP_SYS_ADMIN may only lower them: shares up to the VM's
- * default (or what an administrator gave it), a reservation no higher
- * than it is.  Reservations are admitted while they fit the budget, as
- * ESX admits a VM only if its reservation can be met.
+ * default, or to what an administrator set last (more or less than the
+ * default: an administrator's lowering stands), a reservation no higher
+ * than it is.  Reservations are admitted while they fit the budget (as
+ * ESX admits a VM only if its reservation fits), but that does not make
+ * them all met: VMs without a balloon and the floors are not counted
+ * here, and may still overcommit the budget (memsched_decide()).
  */
 enum vmmon_memsched_refusal
 vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
@@ -397,8 +424,7 @@ vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
 
 	mutex_lock(&vmmon_memsched_lock);
 	if (!admin && shares &&
-	    *shares > max(vmmon_memsched_shares(vm),
-			  vmmon_memsched_default_shares(vm)))
+	    *shares > (m->shares_ceiling ?: vmmon_memsched_default_shares(vm)))
 		no = VMMON_MEMSCHED_SHARES_NEED_ADMIN;
 	else if (!admin && reserve && *reserve > m->reserve)
 		no = VMMON_MEMSCHED_RESERVE_NEEDS_ADMIN;
@@ -410,11 +436,13 @@ vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
 }
 
 void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
-			   const u64 *reserve)
+			   const u64 *reserve, bool admin)
 {
 	mutex_lock(&vmmon_memsched_lock);
 	if (shares)
 		vm->memsched.shares = *shares;
+	if (shares && admin)
+		vm->memsched.shares_ceiling = *shares;
 	if (reserve)
 		vm->memsched.reserve = *reserve;
 	mutex_unlock(&vmmon_memsched_lock);

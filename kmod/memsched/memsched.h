@@ -6,8 +6,10 @@
  * its settings and figures; memsched_sample.c the sampling of accessed
  * flags; memsched_policy.c the arithmetic (pure, unit-tested natively).
  *
- * Locking: the worker holds vmmon_vms_lock() (the VMs stay) and then
- * vmmon_memsched_lock; netlink takes them in the same order.
+ * Locking: vmmon_vms_lock() before vmmon_memsched_lock, as netlink and
+ * the budget's setters take them.  The worker holds the registry only to
+ * pin the VMs (vmmon_vm_pin()), and the policy's lock only to decide:
+ * it samples, writes balloon targets and announces them without either.
  */
 #ifndef VMMON_MEMSCHED_H
 #define VMMON_MEMSCHED_H
@@ -23,6 +25,8 @@ struct vmmon_vm;
 /* A VM's part; all zero at creation means the defaults. */
 struct vmmon_memsched_vm {
 	u32 shares;		/* 0: proportional to its RAM */
+	/* The most shares its owner may set: an administrator's, 0: default */
+	u32 shares_ceiling;
 	u64 reserve;		/* pages */
 	struct memsched_active active;
 	u32 sampled, touched;	/* the last sample's figures */
@@ -74,7 +78,7 @@ enum vmmon_memsched_refusal
 vmmon_memsched_check_vm(struct vmmon_vm *vm, const u32 *shares,
 			const u64 *reserve, bool admin);
 void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
-			   const u64 *reserve);
+			   const u64 *reserve, bool admin);
 /*
  * SET_MODULE: either may be absent (NULL); ranges checked by the caller.
  * -ENOSPC for a budget below the VMs' reservations; nothing changed then.
@@ -82,6 +86,7 @@ void vmmon_memsched_set_vm(struct vmmon_vm *vm, const u32 *shares,
 int vmmon_memsched_set_mod(const u64 *budget, const u32 *tau);
 
 /* memsched_sample.c */
-void vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n);
+bool vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n,
+			   u32 *sampled, u32 *touched);
 
 #endif /* VMMON_MEMSCHED_H */

@@ -57,19 +57,24 @@ static bool vmmon_memsched_in_sample(const struct vmmon_memsched_vm *m,
 }
 
 /*
- * End the VM's sample (its figures into the estimate) and start the
- * next one of @n pages; one flush of the cached translations for both,
- * or a translation cached before a flag was cleared keeps it clear.
+ * End the VM's sample (true, with its figures in *@sampled and
+ * *@touched, if one was running) and start the next one of @n pages;
+ * one flush of the cached translations for both, or a translation
+ * cached before a flag was cleared keeps it clear.  The worker's alone:
+ * the estimate is the caller's to update, under the policy's lock.
  */
-void vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n)
+bool vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n,
+			   u32 *sampled_out, u32 *touched_out)
 {
 	struct vmmon_memsched_vm *m = &vm->memsched;
 	unsigned int i, tries, sampled = 0, touched = 0;
 	bool cleared = false;
 	u64 gfn;
 
+	bool ended = m->nr_sample;
+
 	if (!vm->ept.ad)
-		return;
+		return false;
 	for (i = 0; i < m->nr_sample; i++) {
 		gfn = m->sample[i];
 		/* Ballooned away since: no longer the VM's memory. */
@@ -82,11 +87,8 @@ void vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n)
 			cleared = true;
 		}
 	}
-	if (m->nr_sample) {
-		m->sampled = sampled;
-		m->touched = touched;
-		memsched_active_update(&m->active, touched, sampled);
-	}
+	*sampled_out = sampled;
+	*touched_out = touched;
 	m->nr_sample = 0;
 	n = min_t(unsigned int, n, VMMON_MEMSCHED_SAMPLE_MAX);
 	for (tries = 0; m->nr_sample < n && tries < n * VMMON_MEMSCHED_TRIES;
@@ -101,4 +103,5 @@ void vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n)
 	}
 	if (cleared)
 		vmmon_hw()->flush_ept(&vm->ept);
+	return ended;
 }
