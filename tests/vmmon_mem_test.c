@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +17,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,29 +183,6 @@ VMMON_TEST(memory_persists_across_mappings)
 	munmap(b, 2 * MiB);
 	EXPECT_EQ(resident(vm), 1024);
 	close(vm);
-}
-
-static sigjmp_buf sigbus_env;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(sigbus_env, sig);
-}
-
-static bool touch_faults(volatile unsigned char *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool faulted;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_env, 1)) {
-		faulted = true;
-	} else {
-		(void)*p;
-		faulted = false;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
 }
 
 VMMON_TEST(outside_ram_is_sigbus)
@@ -735,25 +710,13 @@ static long vm_pinned_kb(void)
 	return kb;
 }
 
-static void drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	syscall(SYS_capget, &h, d);
-	d[0].effective &= ~(1U << CAP_IPC_LOCK);
-	syscall(SYS_capset, &h, d);
-}
-
 static int memlock_child(void)
 {
 	struct rlimit lim = { .rlim_cur = 32768, .rlim_max = 32768 };
 	struct vmmon_guest g;
 	int i;
 
-	drop_cap_ipc_lock();
+	drop_capability(CAP_IPC_LOCK);
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) ||
 	    vmmon_guest_create(&g, dev, 64 * 1024, touch16, sizeof(touch16)))
 		return 10;

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -700,20 +699,6 @@ VMMON_TEST(reservations_are_admitted_within_the_budget)
 	reset(_metadata);
 }
 
-/* CAP_SYS_ADMIN out of the effective set; the uid (the owner's) stays. */
-static int drop_cap_sys_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
-	return syscall(SYS_capset, &h, d);
-}
-
 /*
  * An owner without CAP_SYS_ADMIN may lower its VM's shares and
  * reservation, not raise them (shares past the default, or past what an
@@ -734,7 +719,7 @@ VMMON_TEST(owner_without_cap_sys_admin_only_lowers)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		_exit(drop_cap_sys_admin() ? 1 :
+		_exit(drop_capability(CAP_SYS_ADMIN) ? 1 :
 		      set_vm(&t, def + 1, -1) != -EPERM ? 2 :
 		      set_vm(&t, -1, 101) != -EPERM ? 3 :
 		      set_vm(&t, def / 2, 50) ? 4 :
@@ -753,7 +738,7 @@ VMMON_TEST(owner_without_cap_sys_admin_only_lowers)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		_exit(drop_cap_sys_admin() ? 1 :
+		_exit(drop_capability(CAP_SYS_ADMIN) ? 1 :
 		      set_vm(&t, def / 4 + 1, -1) != -EPERM ? 7 :
 		      set_vm(&t, def, -1) != -EPERM ? 8 :
 		      set_vm(&t, def / 8, -1) ? 9 : 0);

@@ -19,14 +19,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uapi/vmmon.h>
@@ -1003,41 +1001,6 @@ VMMON_TEST(bad_cs_in_a_user_task_is_ts_in_the_new_task)
 	user_task_fault(_metadata, SEL_BAD | RPL3, SEL_UDATA | RPL3, SEL_BAD);
 }
 
-static sigjmp_buf sigbus_env;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(sigbus_env, sig);
-}
-
-static bool touch_faults(volatile unsigned char *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool faulted;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_env, 1)) {
-		faulted = true;
-	} else {
-		(void)*p;
-		faulted = false;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
-
-static void drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	syscall(SYS_capget, &h, d);
-	d[0].effective &= ~(1U << CAP_IPC_LOCK);
-	syscall(SYS_capset, &h, d);
-}
-
 #define MEMLOCK_LIMIT	(64 * 1024)
 #define PAGE		4096
 
@@ -1054,7 +1017,7 @@ static int no_memory_child(void)
 	struct vmmon_guest g;
 	uint32_t gpa;
 
-	drop_cap_ipc_lock();
+	drop_capability(CAP_IPC_LOCK);
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) ||
 	    task_guest_create(&g, AT(jmp_entry), AT(task_b_hlt)) ||
 	    ioctl(g.vcpu, VMMON_GET_SREGS, &sregs))

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/kvm.h>
 #include <uapi/vmmon.h>
 #include "kselftest.h"
@@ -87,6 +90,42 @@ int write_file(const char *path, const char *text)
 	close(fd);
 	errno = err;
 	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static sigjmp_buf sigbus_env;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_env, sig);
+}
+
+bool touch_faults(volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_env, 1)) {
+		faulted = true;
+	} else {
+		(void)*p;
+		faulted = false;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+int drop_capability(int cap)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &h, d);
 }
 
 long vmmon_counter(const char *name)

@@ -21,6 +21,10 @@ bool module_loaded(const char *name);
 
 long read_long_file(const char *path);
 int write_file(const char *path, const char *text);
+/* Whether reading *@p raises SIGBUS (a guest page that cannot be had). */
+bool touch_faults(volatile unsigned char *p);
+/* @cap out of this thread's effective set (the uid stays): 0 or -1. */
+int drop_capability(int cap);
 /* A /sys/class/misc/vmmon/ counter, or -1 when it cannot be read. */
 long vmmon_counter(const char *name);
 int vmmon_open(void);
