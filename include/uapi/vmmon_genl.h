@@ -46,8 +46,9 @@
  *                          VMMON_A_KSM_SLEEP_MS: page sharing's scan
  *                          rate (as its module parameters; GET_MODULE
  *                          shows both).  CAP_SYS_ADMIN only; a value
- *                          out of range is refused (ERANGE), nothing
- *                          is changed then.
+ *                          out of range is refused (ERANGE), a budget
+ *                          below the VMs' reservations too (ENOSPC);
+ *                          nothing is changed then.
  *
  * Memory policy (issue 16; Waldspurger, OSDI 2002, sections 5-6): with a
  * budget (module parameter mem_budget, or SET_MODULE; 0: none), the
@@ -55,7 +56,10 @@
  * shares, reservation, size and sampled active memory: a target set
  * over SET_VM then lasts until the next period.  SET_VM takes a VM's
  * VMMON_A_VM_MEM_SHARES and VMMON_A_VM_MEM_RESERVE (its owner or
- * CAP_SYS_ADMIN); GET_VM shows the policy's view of it in
+ * CAP_SYS_ADMIN; an owner without CAP_SYS_ADMIN may only lower them:
+ * shares up to the default, one per MiB, or to an administrator's last
+ * setting, and no higher reservation, else EPERM; the reservations of
+ * all VMs must fit the budget, else ENOSPC); GET_VM shows the policy's view of it in
  * VMMON_A_VM_MEMSCHED, GET_MODULE the host's in VMMON_A_MOD_MEMSCHED,
  * and VMMON_EVENT_MEM_TARGET goes out when the policy changes a target.
  * The VMs whose guest set up a balloon channel take part: the module

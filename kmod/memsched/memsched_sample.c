@@ -68,10 +68,9 @@ bool vmmon_memsched_sample(struct vmmon_vm *vm, unsigned int n,
 {
 	struct vmmon_memsched_vm *m = &vm->memsched;
 	unsigned int i, tries, sampled = 0, touched = 0;
+	bool ended = m->nr_sample;
 	bool cleared = false;
 	u64 gfn;
-
-	bool ended = m->nr_sample;
 
 	if (!vm->ept.ad)
 		return false;

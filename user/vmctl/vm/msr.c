@@ -6,7 +6,8 @@
  * and WRMSR, answered here; IA32_APIC_BASE (0x1b) is a notice of a
  * change vmmon already checked and took.  Anything else gives #GP.
  * The EOIs of edge-triggered vectors do not come here once the LAPIC
- * keeps ISR, TMR and IRR in the run page (vcpu_share_apic_vectors()).
+ * keeps ISR, TMR, IRR and the ICR in the run page
+ * (vcpu_share_apic_vectors()).
  */
 #include <errno.h>
 #include <stddef.h>

@@ -142,6 +142,8 @@ static void vcpu_halt(struct vcpu *v)
 		/*
 		 * IF set but not ready: HLT ended any shadow, so vmmon holds
 		 * an interrupt vmctl injected (its vector is in ISR already).
+		 * A module since 3b434a3 resumes such a HLT itself; this is
+		 * for older ones.
 		 */
 		if (v->run->if_flag && !v->run->ready_for_interrupt)
 			return;
