@@ -317,6 +317,20 @@ static bool memcg_ready(void)
 }
 
 /*
+ * Each page other than the rest: page sharing's scanner (on by default)
+ * would merge equal pages of the VM and uncharge the copies.
+ */
+static void fill_distinct(unsigned char *p, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE) {
+		memset(p + off, 0x33, PAGE);
+		memcpy(p + off, &off, sizeof(off));
+	}
+}
+
+/*
  * Guest pages are charged to the memory cgroup of the VM's process: 16 MiB
  * touched by a process in a fresh cgroup shows in its memory.current,
  * and leaves it when the process ends.
@@ -346,7 +360,7 @@ VMMON_TEST(guest_memory_charged_to_memcg)
 			if (vm >= 0)
 				p = map_guest(vm, 0, 16 * MiB);
 			if (p != MAP_FAILED) {
-				memset(p, 0x33, 16 * MiB);
+				fill_distinct(p, 16 * MiB);
 				munmap(p, 16 * MiB);	/* the VM fd holds it */
 			}
 		}
