@@ -22,23 +22,6 @@ static const char ksm_usage[] =
 	"  --pages N   pages a pass, 0 (the scanner off) to 65536\n"
 	"  --sleep MS  the pause between passes, 1 to 60000 ms\n";
 
-/* A whole number from @min to @max: 0, or -1 after a message. */
-static int ksm_parse(const char *what, const char *text, uint32_t min,
-		     uint32_t max, uint32_t *v)
-{
-	char *end;
-	unsigned long n;
-
-	n = strtoul(text, &end, 10);
-	if (end == text || *end || *text == '-' || n < min || n > max) {
-		vmctl_err("bad %s '%s' (%" PRIu32 " to %" PRIu32 ")", what, text,
-			  min, max);
-		return -1;
-	}
-	*v = n;
-	return 0;
-}
-
 static int ksm_show(struct ctl *c)
 {
 	struct ctl_module mod;
@@ -81,13 +64,13 @@ static int ksm_run(const char *device, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			if (ksm_parse("pages per pass", optarg, 0,
+			if (vmctl_parse_u32("pages per pass", optarg, 0,
 				      VMMON_KSM_PASS_MAX, &pages))
 				return VMCTL_EXIT_USAGE;
 			has_pages = &pages;
 			break;
 		case 's':
-			if (ksm_parse("pause", optarg, 1,
+			if (vmctl_parse_u32("pause", optarg, 1,
 				      VMMON_KSM_SLEEP_MS_MAX, &sleep_ms))
 				return VMCTL_EXIT_USAGE;
 			has_sleep = &sleep_ms;

@@ -32,16 +32,7 @@ static const char mem_usage[] =
 /* --shares N and --reserve SIZE, shared with vmctl run: 0 or -1. */
 int vmctl_mem_parse_shares(const char *text, uint32_t *shares)
 {
-	char *end;
-	unsigned long v = strtoul(text, &end, 10);
-
-	if (end == text || *end || !v || v > VMMON_MEM_SHARES_MAX) {
-		vmctl_err("bad shares '%s' (1 to %u)", text,
-			  VMMON_MEM_SHARES_MAX);
-		return -1;
-	}
-	*shares = v;
-	return 0;
+	return vmctl_parse_u32("shares", text, 1, VMMON_MEM_SHARES_MAX, shares);
 }
 
 int vmctl_mem_parse_reserve(const char *text, uint64_t *pages)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Sizes on the command line (run -m, balloon), one syntax for both. */
+/* Sizes and bounded numbers on the command line, one syntax for each. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vmctl.h"
@@ -31,5 +32,21 @@ int vmctl_parse_size(const char *s, uint64_t *out)
 	if (v > (UINT64_MAX >> shift))
 		return -1;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int vmctl_parse_u32(const char *what, const char *text, uint32_t min,
+		    uint32_t max, uint32_t *v)
+{
+	char *end;
+	unsigned long n;
+
+	n = strtoul(text, &end, 10);
+	if (end == text || *end || *text == '-' || n < min || n > max) {
+		vmctl_err("bad %s '%s' (%" PRIu32 " to %" PRIu32 ")", what, text,
+			  min, max);
+		return -1;
+	}
+	*v = n;
 	return 0;
 }

@@ -60,6 +60,13 @@ int vmctl_open_device(const char *device);
  */
 int vmctl_parse_size(const char *s, uint64_t *out);
 
+/*
+ * A whole number from @min to @max for option @what: 0, or -1 after a
+ * message ("bad WHAT 'TEXT' (MIN to MAX)").
+ */
+int vmctl_parse_u32(const char *what, const char *text, uint32_t min,
+		    uint32_t max, uint32_t *v);
+
 /* A /sys/class/misc/vmmon counter, or -1. */
 long vmctl_counter(const char *name);
 
