@@ -32,13 +32,15 @@ check() {
 	fi
 }
 
-# run ARGS...: vmctl run with a 20 s limit, output and status kept.
+# run ARGS...: vmctl run with a 20 s limit, output and status kept; on
+# the host CPUs $cpus lists, if set.
 run() {
-	timeout 20 "$vmctl" run "$@" >"$tmp/out" 2>&1 </dev/null
+	timeout 20 ${cpus:+taskset -c "$cpus"} "$vmctl" run "$@" \
+		>"$tmp/out" 2>&1 </dev/null
 	echo $? >"$tmp/rc"
 }
 
-ktap_plan 42
+ktap_plan 43
 if [ -n "$module" ] && ! insmod "$module"; then
 	echo "Bail out! insmod $module failed"
 	exit 1
@@ -59,6 +61,17 @@ check four_vcpus_and_stats 67 "^vmctl: exits io=[1-9]"
 # The LAPIC's self-NMI reaches a guest halted with interrupts off.
 run --kernel "$mb" --debug-exit --append "nmi" -m 32M
 check self_nmi_reaches_the_guest 85 "^nmi taken$"
+# That guest ended inside its NMI handler, NMIs blocked; the next guest
+# on the same host CPU starts with them unblocked (under Bochs 2.7 it
+# inherited the blocking, and its NMI waited for ever).  Three in a row
+# on CPU 0: each of the last two follows one that ended so there.
+cpus=0
+for i in 1 2 3; do
+	run --kernel "$mb" --debug-exit --append "nmi" -m 32M
+	grep -q "^nmi taken$" "$tmp/out" || break
+done
+cpus=
+check self_nmi_after_guests_that_ended_in_their_handler 85 "^nmi taken$"
 
 # The APIC guest (tests/vmctl/apic_guest.c) raises its own interrupt
 # lines through --test-irqs: the I/O APIC's edge and level delivery,

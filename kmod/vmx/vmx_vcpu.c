@@ -609,6 +609,27 @@ static bool vmx_exit_unblocked_nmi(const struct vmx_exit *exit, u32 basic,
 	       (exit->intr_info & VMX_INTR_INFO_VECTOR_MASK) != X86_TRAP_DF;
 }
 
+/*
+ * With virtual NMIs, only the delivery of an NMI that vmmon injected
+ * blocks NMIs in the guest; only IRET, or an entry that says so, unblocks
+ * them.  An exit that reports them blocked after an entry that had them
+ * unblocked and delivered none reports the state of something else:
+ * Bochs 2.7 keeps virtual-NMI blocking per emulated CPU, not per VMCS,
+ * and hands the blocking of a guest that ended inside its NMI handler to
+ * the next guest entered on that CPU, whose NMIs then waited for ever.
+ * Such blocking is not the guest's, and is dropped (a CPU never
+ * reports it).
+ */
+static void vmx_drop_foreign_nmi_blocking(struct vmx_vcpu *vx)
+{
+	if (vx->nmi_may_block ||
+	    !(vx->interruptibility & VMX_INTERRUPTIBILITY_NMI))
+		return;
+	pr_warn_once("the CPU reported NMI blocking that no NMI caused (an emulator's?): ignored\n");
+	vx->interruptibility &= ~VMX_INTERRUPTIBILITY_NMI;
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
+}
+
 static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 {
 	u32 basic, idt;
@@ -617,6 +638,7 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	vx->rsp = vmcs_readl(VMCS_GUEST_RSP);
 	vx->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
 	vx->interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	vmx_drop_foreign_nmi_blocking(vx);
 	exit->reason = vmcs_read32(VMCS_EXIT_REASON);
 	exit->insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
 	exit->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
@@ -642,7 +664,8 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	}
 
 	basic = exit->reason & VMX_EXIT_REASON_BASIC_MASK;
-	if (vmx_exit_unblocked_nmi(exit, basic, idt)) {
+	/* An IRET unblocks only what was blocked (Bochs 2.7 says otherwise). */
+	if (vx->nmi_may_block && vmx_exit_unblocked_nmi(exit, basic, idt)) {
 		vx->interruptibility |= VMX_INTERRUPTIBILITY_NMI;
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
 	}
@@ -742,9 +765,14 @@ static void vmx_inject(u32 info)
 #define VMX_EVENT_DB	(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_HW_EXCEPTION | \
 			 X86_TRAP_DB)
 
-/* An exception vmmon queued, or an event the last exit cut short. */
-static void vmx_inject_event(struct vmx_vcpu *vx)
+/*
+ * An exception vmmon queued, or an event the last exit cut short.
+ * Returns its type.
+ */
+static u32 vmx_inject_event(struct vmx_vcpu *vx)
 {
+	u32 type = vx->event.info & VMX_INTR_INFO_TYPE_MASK;
+
 	/* Real mode pushes no error code (SDM 3C 27.2.1.3). */
 	if (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
 		vx->event.info &= ~VMX_INTR_INFO_DELIVER_CODE;
@@ -754,6 +782,7 @@ static void vmx_inject_event(struct vmx_vcpu *vx)
 	vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vx->event.error_code);
 	vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vx->event.insn_len);
 	vx->event.info = 0;
+	return type;
 }
 
 /*
@@ -767,16 +796,18 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u32 proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
+	u32 injected = 0;
 
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
 	if (vx->event.info) {
-		vmx_inject_event(vx);
+		injected = vmx_inject_event(vx);
 	} else if (vcpu->nmi_pending && vmx_can_take_nmi(vx)) {
 		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_NMI |
 			   X86_TRAP_NMI);
+		injected = VMX_INTR_INFO_TYPE_NMI;
 		vcpu->nmi_pending = false;
 	} else if (vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) {
 		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_EXT_INTR |
@@ -788,6 +819,8 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
 		vx->interruptibility_dirty = false;
 	}
+	vx->nmi_may_block = injected == VMX_INTR_INFO_TYPE_NMI ||
+			    (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI);
 	/*
 	 * An NMI waits for the handler's IRET or the end of a MOV SS shadow
 	 * (the NMI window), or for the end of an STI shadow, which the NMI
