@@ -20,6 +20,16 @@
  * go to the VMs next in line (those that grow at L + 1).  A VM's active
  * pages A are taken as fixed: a balloon takes idle pages first, so they
  * are what a smaller allocation keeps.
+ *
+ * An allocation counts whole against the budget, also where a VM holds
+ * less: a VM that boots, or wakes, may grow to it at once, and
+ * allocations that sum to the budget are a state the balloons can settle
+ * in.  Counting only what a VM holds would give the others the rest
+ * (none idle in the meantime), but every VM that then grew would pass
+ * the budget and set balloons inflating again, and a raised budget
+ * would deflate every balloon first and inflate them after.  Budget held
+ * for a VM that does not use it is the price; with shares in proportion
+ * to RAM (the default) a VM's allocation is also in proportion to it.
  */
 #include <linux/types.h>
 #include "memsched_policy.h"
