@@ -1067,15 +1067,27 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 
 	host.kernel_gs_base = vmx_msr_load_guest(vx);
 	do {
+		local_irq_disable();
+		/*
+		 * Checked with interrupts off: a kick (the IPI of a signal,
+		 * of the scheduler or of a suspend) taken with them on just
+		 * before would not make the guest exit, which would run on
+		 * until its next exit; one that comes after this check
+		 * makes the entry exit at once.  As KVM does.
+		 */
+		if (need_resched() || vmx_user_work_pending() ||
+		    vmmon_hw_leave_requested()) {
+			local_irq_enable();
+			next = VMX_NEXT_RESUME;
+			break;
+		}
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
-		local_irq_disable();
 		vmx_world_switch(vx, exit, &host);
 		/* External interrupts that exited the guest are taken here. */
 		local_irq_enable();
 		next = vmx_exit_atomic(vcpu, exit);
-	} while (next == VMX_NEXT_RESUME && !need_resched() &&
-		 !vmx_user_work_pending() && !vmmon_hw_leave_requested());
+	} while (next == VMX_NEXT_RESUME);
 	vmx_msr_load_host(vx, host.kernel_gs_base);
 	vmx_restore_user_segments(&host);
 	/*
