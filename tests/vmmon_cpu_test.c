@@ -920,6 +920,41 @@ VMMON_TEST(nmi_waits_for_the_handlers_iret)
 }
 
 /*
+ * An entry that fails (an unusable TR) delivers nothing: the NMI it was
+ * to inject waits for the next entry, is delivered once, and blocks
+ * NMIs until its handler's IRET as any other.
+ */
+VMMON_TEST(nmi_survives_a_failed_entry)
+{
+	struct vmmon_sregs sregs, bad;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_nmi, 0, 0));
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 1u);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	bad = sregs;
+	bad.tr.unusable = 1;
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &bad));
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_FAIL_ENTRY);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
+	/* From here as nmi_waits_for_the_handlers_iret. */
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 2u);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_HLT))
+		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 3u);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
  * An NMI posted while the guest sits in an STI shadow.  The handler
  * notes where each NMI came; the first may send a ucall, during which
  * the host posts another: it must wait for the handler's IRET.

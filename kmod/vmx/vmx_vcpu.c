@@ -620,12 +620,13 @@ static bool vmx_exit_unblocked_nmi(const struct vmx_exit *exit, u32 basic,
  * Such blocking is not the guest's, and is dropped (a CPU never
  * reports it).
  */
-static void vmx_drop_foreign_nmi_blocking(struct vmx_vcpu *vx)
+static void vmx_drop_foreign_nmi_blocking(struct vmx_vcpu *vx, u32 reason)
 {
 	if (vx->nmi_may_block ||
 	    !(vx->interruptibility & VMX_INTERRUPTIBILITY_NMI))
 		return;
-	pr_warn_once("the CPU reported NMI blocking that no NMI caused (an emulator's?): ignored\n");
+	pr_warn_once("the CPU reported NMI blocking that no NMI caused (interruptibility %#x at exit %#x; an emulator's?): ignored\n",
+		     vx->interruptibility, reason);
 	vx->interruptibility &= ~VMX_INTERRUPTIBILITY_NMI;
 	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
 }
@@ -638,8 +639,16 @@ static void vmx_read_exit(struct vmx_vcpu *vx, struct vmx_exit *exit)
 	vx->rsp = vmcs_readl(VMCS_GUEST_RSP);
 	vx->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
 	vx->interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
-	vmx_drop_foreign_nmi_blocking(vx);
 	exit->reason = vmcs_read32(VMCS_EXIT_REASON);
+	vmx_drop_foreign_nmi_blocking(vx, exit->reason);
+	/*
+	 * A failed entry updates the reason and qualification only (SDM 3C
+	 * 27.8): the other exit fields are an older exit's, already taken.
+	 */
+	if (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED) {
+		exit->qualification = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+		return;
+	}
 	exit->insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
 	exit->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 	exit->qualification = vmcs_readl(VMCS_EXIT_QUALIFICATION);
@@ -765,14 +774,9 @@ static void vmx_inject(u32 info)
 #define VMX_EVENT_DB	(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_HW_EXCEPTION | \
 			 X86_TRAP_DB)
 
-/*
- * An exception vmmon queued, or an event the last exit cut short.
- * Returns its type.
- */
-static u32 vmx_inject_event(struct vmx_vcpu *vx)
+/* An exception vmmon queued, or an event the last exit cut short. */
+static void vmx_inject_event(struct vmx_vcpu *vx)
 {
-	u32 type = vx->event.info & VMX_INTR_INFO_TYPE_MASK;
-
 	/* Real mode pushes no error code (SDM 3C 27.2.1.3). */
 	if (!(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
 		vx->event.info &= ~VMX_INTR_INFO_DELIVER_CODE;
@@ -781,8 +785,32 @@ static u32 vmx_inject_event(struct vmx_vcpu *vx)
 	vmx_inject(vx->event.info);
 	vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vx->event.error_code);
 	vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vx->event.insn_len);
+	vx->entry_event = vx->event;
+	vx->entry_event_queued = true;
 	vx->event.info = 0;
-	return type;
+}
+
+/*
+ * A failed entry delivered nothing, and left the event it was to inject
+ * valid in the VMCS (SDM 3C 27.8): the event goes back where it came
+ * from, and the VMCS forgets it, so that the next entry injects what
+ * vmx_prepare_entry() then decides (and counts an NMI it injects).
+ */
+static void vmx_take_back_injection(struct vmmon_vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->hw;
+	u32 info = vx->entry_event.info;
+
+	if (!info)
+		return;
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	if (vx->entry_event_queued)
+		vx->event = vx->entry_event;
+	else if ((info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_INFO_TYPE_NMI)
+		vcpu->nmi_pending = true;
+	else
+		vcpu->irq_pending = info & VMX_INTR_INFO_VECTOR_MASK;
+	vx->entry_event.info = 0;
 }
 
 /*
@@ -796,22 +824,25 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u32 proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
-	u32 injected = 0;
+	struct vmx_event *ev = &vx->entry_event;
 
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
+	ev->info = 0;
+	vx->entry_event_queued = false;
 	if (vx->event.info) {
-		injected = vmx_inject_event(vx);
+		vmx_inject_event(vx);
 	} else if (vcpu->nmi_pending && vmx_can_take_nmi(vx)) {
-		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_NMI |
-			   X86_TRAP_NMI);
-		injected = VMX_INTR_INFO_TYPE_NMI;
+		ev->info = VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_NMI |
+			   X86_TRAP_NMI;
+		vmx_inject(ev->info);
 		vcpu->nmi_pending = false;
 	} else if (vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) {
-		vmx_inject(VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_EXT_INTR |
-			   vcpu->irq_pending);
+		ev->info = VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_EXT_INTR |
+			   vcpu->irq_pending;
+		vmx_inject(ev->info);
 		vcpu->irq_pending = -1;
 	}
 	/* After the injection, which may end a shadow (a #DB). */
@@ -819,8 +850,9 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vx->interruptibility);
 		vx->interruptibility_dirty = false;
 	}
-	vx->nmi_may_block = injected == VMX_INTR_INFO_TYPE_NMI ||
-			    (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI);
+	vx->nmi_may_block = (vx->interruptibility & VMX_INTERRUPTIBILITY_NMI) ||
+			    (ev->info & VMX_INTR_INFO_TYPE_MASK) ==
+			    VMX_INTR_INFO_TYPE_NMI;
 	/*
 	 * An NMI waits for the handler's IRET or the end of a MOV SS shadow
 	 * (the NMI window), or for the end of an STI shadow, which the NMI
@@ -1084,6 +1116,9 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		memset(exit, 0, sizeof(*exit));
 		vmx_prepare_entry(vcpu);
 		vmx_world_switch(vx, exit, &host);
+		if (exit->entry_insn_failed ||
+		    (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED))
+			vmx_take_back_injection(vcpu);
 		/* External interrupts that exited the guest are taken here. */
 		local_irq_enable();
 		next = vmx_exit_atomic(vcpu, exit);

@@ -169,8 +169,11 @@ struct vmx_vcpu {
 	unsigned long host_cr3, host_cr4, host_fs_base;
 	u32 interruptibility;		/* as the last exit left it */
 	bool interruptibility_dirty;	/* changed by vmmon: write it back */
-	/* NMIs were blocked at the last entry, or it delivered one. */
+	/* NMIs were blocked at the last entry, or it injected one. */
 	bool nmi_may_block;
+	/* What the last entry injected, and whether from @event. */
+	struct vmx_event entry_event;
+	bool entry_event_queued;
 	u32 proc;			/* the processor-based controls in the VMCS */
 	u32 proc2;			/* the secondary ones, per the CPUID table */
 	/* What the guest's CPUID table offers (vmx_cpuid.c). */
