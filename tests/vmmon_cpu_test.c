@@ -1805,6 +1805,90 @@ VMMON_TEST(xapic_icr_taken_in_vmmon)
 }
 
 /*
+ * IA32_TSC_DEADLINE taken in vmmon (VMMON_APIC_TIMER_IN_KERNEL): the
+ * guest's WRMSR and RDMSR of it make no exit; RUN returns
+ * VMMON_EXIT_APIC_TIMER, the field cleared, once the guest's TSC passed
+ * a deadline, at once for one already past, never for one written 0;
+ * without the flag, the MSR is userspace's again.
+ */
+#define TIMER_CYCLES	200000ULL	/* TSC cycles to a deadline */
+
+enum timer_step {
+	TIMER_FIRED = 1,	/* a deadline passed while the guest spun */
+	TIMER_PAST,		/* a deadline already past */
+	TIMER_DISARMED,		/* one written 0 before it came */
+	TIMER_TO_USER,		/* the flag cleared */
+};
+
+static void guest_spin_past(uint64_t tsc)
+{
+	while (rdtsc() < tsc)
+		asm volatile("pause");
+}
+
+static void guest_tsc_deadline(void)
+{
+	uint64_t d, v;
+
+	guest_catch_all();
+	d = rdtsc() + TIMER_CYCLES;
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, d), NO_FAULT);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_DEADLINE, &v), NO_FAULT);
+	GUEST_ASSERT_EQ(v, d);
+	guest_spin_past(d + TIMER_CYCLES);
+	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_DEADLINE, &v), NO_FAULT);
+	GUEST_ASSERT_EQ(v, 0);
+	GUEST_SYNC(TIMER_FIRED);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, 1), NO_FAULT);
+	GUEST_SYNC(TIMER_PAST);
+	d = rdtsc() + TIMER_CYCLES;
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, d), NO_FAULT);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, 0), NO_FAULT);
+	guest_spin_past(d + TIMER_CYCLES);
+	GUEST_SYNC(TIMER_DISARMED);
+	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, d), NO_FAULT);
+	GUEST_SYNC(TIMER_TO_USER);
+	GUEST_DONE();
+}
+
+VMMON_TEST(tsc_deadline_taken_in_vmmon)
+{
+	const struct cpuid_table t = {
+		.hdr.nent = 1,
+		.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
+			 .ecx = CPUID1_ECX_TSC_DEADLINE } },
+	};
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_TIMER };
+	struct vmmon_apic_vectors *apic;
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
+	EXPECT_EQ(q.value, 1u);
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_tsc_deadline,
+					  0, 0));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	apic = &g.run->apic;
+	apic->flags = VMMON_APIC_TIMER_IN_KERNEL;
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_APIC_TIMER))
+		EXPECT_EQ(apic->tsc_deadline, 0u);
+	eoi_step_sync(_metadata, &g, TIMER_FIRED);
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_APIC_TIMER))
+		EXPECT_EQ(apic->tsc_deadline, 0u);
+	eoi_step_sync(_metadata, &g, TIMER_PAST);
+	eoi_step_sync(_metadata, &g, TIMER_DISARMED);
+	EXPECT_EQ(apic->tsc_deadline, 0u);
+	apic->flags = 0;
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_MSR)) {
+		EXPECT_EQ(g.run->msr.index, (__u32)MSR_TSC_DEADLINE);
+		EXPECT_TRUE(g.run->msr.is_write);
+	}
+	eoi_step_sync(_metadata, &g, TIMER_TO_USER);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
  * Device memory reached with more than MOV (issue 11, "MMIO
  * instructions"): read-modify-writes, LOCK BTS, TEST, ADD with its
  * flags, XCHG, REP STOS and REP MOVS, each access one exit answered by a

@@ -68,6 +68,7 @@ enum vmmon_cap {
 	VMMON_CAP_EPT_2M_PAGES	= 2,	/* EPT 2 MiB mappings */
 	VMMON_CAP_EPT_1G_PAGES	= 3,	/* EPT 1 GiB mappings */
 	VMMON_CAP_NR_CPUS	= 4,	/* value: CPUs that can run vCPUs */
+	VMMON_CAP_APIC_TIMER	= 5,	/* VMMON_APIC_TIMER_IN_KERNEL */
 };
 
 /*
@@ -197,6 +198,9 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_EOI		= 11,	/* vmmon took an EOI and IRR is not
 					 * empty: run.apic; RIP is past the
 					 * guest's instruction */
+	VMMON_EXIT_APIC_TIMER	= 12,	/* the guest's TSC reached
+					 * run.apic.tsc_deadline, which
+					 * vmmon cleared */
 };
 
 #define VMMON_IO_OUT		0
@@ -305,6 +309,20 @@ enum vmmon_internal_error {
  * writes, x2APIC's MSR) still exit.  Both fields are the vCPU's own
  * thread's between RUNs and vmmon's inside RUN.
  *
+ * The guest's IA32_TSC_DEADLINE stays in vmmon too where
+ * VMMON_CHECK_CAP offers VMMON_CAP_APIC_TIMER and userspace sets
+ * VMMON_APIC_TIMER_IN_KERNEL, which it does only while its LAPIC timer
+ * is in TSC-deadline mode: a tickless guest writes the deadline each
+ * time it programs its next timer event.  vmmon answers the guest's
+ * RDMSR and WRMSR of 0x6e0 with @apic.tsc_deadline (0: disarmed), and
+ * returns VMMON_EXIT_APIC_TIMER, with the field cleared, as soon as the
+ * guest's TSC reaches a nonzero deadline: RUN checks it before each
+ * entry and bounds each stay in the guest by it.  Userspace then raises
+ * the timer's interrupt (unless the LVT masks it).  The field is
+ * userspace's between RUNs (a mode change or a reset clears it there)
+ * and vmmon's inside RUN; while RUN is not called (a HLT that sleeps in
+ * userspace) userspace times the deadline itself.
+ *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
  * next RUN puts @hypercall.ret (in) into RAX.
@@ -326,13 +344,15 @@ enum vmmon_internal_error {
 #define VMMON_APIC_EOI_IN_KERNEL	(1U << 0)
 /* run.apic.flags (in): and xAPIC ICR accesses but sends (run.apic.icr_*). */
 #define VMMON_APIC_ICR_IN_KERNEL	(1U << 1)
+/* run.apic.flags (in): and IA32_TSC_DEADLINE (run.apic.tsc_deadline). */
+#define VMMON_APIC_TIMER_IN_KERNEL	(1U << 2)
 #define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
 
 /*
  * struct vmmon_apic_vectors - run.apic: a local APIC's in-service,
  * trigger-mode and request registers, vector v in bit v % 32 of word
- * v / 32, and its interrupt command register, shared with vmmon (see
- * VMMON_EXIT_EOI above).
+ * v / 32, its interrupt command register and its timer's TSC deadline,
+ * shared with vmmon (see VMMON_EXIT_EOI above).
  */
 struct vmmon_apic_vectors {
 	__u32 flags;
@@ -342,6 +362,7 @@ struct vmmon_apic_vectors {
 	__u32 irr[VMMON_APIC_VEC_WORDS];
 	__u32 icr_low;		/* VMMON_APIC_ICR_IN_KERNEL: ICR 31:0 */
 	__u32 icr_high;		/* and 63:32, the xAPIC offset 0x310 */
+	__u64 tsc_deadline;	/* VMMON_APIC_TIMER_IN_KERNEL: 0 disarmed */
 };
 
 struct vmmon_run {

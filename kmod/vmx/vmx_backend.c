@@ -201,6 +201,8 @@ static u64 vmx_cap(u32 cap)
 		return !!(vmx_caps.ept_vpid & VMX_EPT_CAP_2M_PAGES);
 	case VMMON_CAP_EPT_1G_PAGES:
 		return !!(vmx_caps.ept_vpid & VMX_EPT_CAP_1G_PAGES);
+	case VMMON_CAP_APIC_TIMER:
+		return 1;	/* the preemption timer is required */
 	default:
 		return 0;
 	}

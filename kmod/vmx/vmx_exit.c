@@ -115,6 +115,14 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 		if (write && index == VMX_MSR_X2APIC_EOI && !data &&
 		    vmx_apic_eoi(vcpu, exit->insn_len, &next))
 			return next;
+		if (index == MSR_IA32_TSC_DEADLINE &&
+		    vmx_apic_timer_msr(vcpu, write, &data)) {
+			if (!write) {
+				vx->regs.rax = (u32)data;
+				vx->regs.rdx = data >> 32;
+			}
+			return vmx_skip(vx, exit);
+		}
 		return vmx_msr_to_user(vcpu, exit, index, data, write ?
 				       VMX_PENDING_MSR_WRITE :
 				       VMX_PENDING_MSR_READ);

@@ -829,7 +829,8 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
-	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, VMX_TIMER_SLICE);
+	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE,
+		     vmx_apic_timer_slice(vcpu, VMX_TIMER_SLICE));
 	ev->info = 0;
 	vx->entry_event_queued = false;
 	if (vx->event.info) {
@@ -1111,6 +1112,11 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		    vmmon_hw_leave_requested()) {
 			local_irq_enable();
 			next = VMX_NEXT_RESUME;
+			break;
+		}
+		if (vmx_apic_timer_due(vcpu)) {
+			local_irq_enable();
+			next = VMX_NEXT_USER;
 			break;
 		}
 		memset(exit, 0, sizeof(*exit));

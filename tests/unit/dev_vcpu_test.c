@@ -139,6 +139,9 @@ static int fake_run(void)
 		f.run.exit_reason = f.script[n].exit_reason;
 		memcpy(f.run.padding, f.script[n].padding,
 		       sizeof(f.run.padding));
+		/* vmmon's own TSC deadline, as the guest left it. */
+		if (f.run.apic.flags & VMMON_APIC_TIMER_IN_KERNEL)
+			f.run.apic.tsc_deadline = f.script[n].apic.tsc_deadline;
 		return 0;
 	}
 	if (what == RUN_SPIN)
@@ -542,6 +545,54 @@ TEST(msr_tsc_deadline)
 	EXPECT_EQ(f.answer[2].msr.data, 0u);
 	/* Disarming needs no TSC. */
 	EXPECT_EQ(f.get_msrs, 2u);
+	EXPECT_TRUE(!l->timer.armed);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/*
+ * The TSC deadline in vmmon (VMMON_APIC_TIMER_IN_KERNEL): handed over
+ * in TSC-deadline mode only; VMMON_EXIT_APIC_TIMER raises the LVT's
+ * vector; a deadline vmmon holds when the guest halts is timed by the
+ * LAPIC, from the guest's TSC; a mode change takes it back.
+ */
+TEST(tsc_deadline_in_vmmon)
+{
+	struct vmmon_run *r;
+	struct lapic *l;
+
+	setup(RUN_HLT, true);
+	f.vm.apic_timer_in_kernel = true;
+	l = &f.vm.vcpus[0].lapic;
+	script(VMMON_EXIT_IRQ_WINDOW);
+	ASSERT_TRUE(run_script());
+	/* One-shot mode: the MSR stays vmctl's. */
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_TIMER_IN_KERNEL, 0u);
+	EXPECT_EQ(f.interrupts, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	setup(RUN_HLT, true);
+	f.vm.apic_timer_in_kernel = true;
+	l = &f.vm.vcpus[0].lapic;
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_TSC_DEADLINE | 0xec);
+	script(VMMON_EXIT_APIC_TIMER);
+	r = script(VMMON_EXIT_IRQ_WINDOW);
+	r->apic.tsc_deadline = GUEST_TSC + 2000;
+	ASSERT_TRUE(run_script());
+	EXPECT_NE(f.answer[0].apic.flags & VMMON_APIC_TIMER_IN_KERNEL, 0u);
+	EXPECT_EQ(f.interrupts, 1u);
+	EXPECT_EQ(lapic_tsc_deadline_read(l), GUEST_TSC + 2000);
+	/* Halted with it: 2000 cycles at 2 GHz, 1 us of the device clock. */
+	EXPECT_EQ(f.get_msrs, 1u);
+	EXPECT_TRUE(l->timer.armed);
+	EXPECT_EQ(l->timer.deadline, 1000u);
+	/* It fires there (the first in service no more): the vector. */
+	pthread_mutex_lock(&f.vm.lock);
+	lapic_wr(LAPIC_EOI, 0);
+	vm_clock_fake_advance(&f.vm.clock, 1000);
+	pthread_mutex_unlock(&f.vm.lock);
+	ASSERT_TRUE(wait_asleep(4));
+	EXPECT_EQ(f.interrupts, 2u);
+	EXPECT_EQ(f.run.apic.tsc_deadline, 0u);
 	EXPECT_TRUE(!l->timer.armed);
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 }

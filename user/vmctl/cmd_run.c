@@ -492,11 +492,13 @@ static void print_stats(struct vm *vm)
 		" lapic_mmio=%" PRIu64 " lapic_msr=%" PRIu64
 		" lapic_eoi=%" PRIu64 " lapic_icr=%" PRIu64
 		" lapic_timer=%" PRIu64 " eoi_irr=%" PRIu64
+		" timer_fired=%" PRIu64
 		" injected=%" PRIu64
 		" reboots=%u\n",
 		total, (unsigned long long)st.pages_resident, vm->unclaimed_io,
 		vm->lapic_exits, vm->lapic_msr_exits, vm->lapic_eoi,
 		vm->lapic_icr, vm->lapic_timer, vm->eoi_exits,
+		vm->timer_exits,
 		vm->injected,
 		vm->reboots);
 	for (i = 0; i < vm->nr_disks; i++)

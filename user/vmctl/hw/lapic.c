@@ -353,6 +353,24 @@ static uint64_t lapic_tsc_to_ns(const struct lapic *l, uint64_t cycles)
 					       LAPIC_TSC_DEADLINE_MAX_NS;
 }
 
+uint64_t lapic_tsc_deadline_hand_over(struct lapic *l)
+{
+	vm_timer_cancel(&l->timer);
+	return l->tsc_deadline;
+}
+
+void lapic_tsc_deadline_set(struct lapic *l, uint64_t deadline)
+{
+	if (lapic_tsc_deadline_mode(l))
+		l->tsc_deadline = deadline;
+}
+
+void lapic_tsc_deadline_expired(struct lapic *l)
+{
+	if (lapic_tsc_deadline_mode(l))
+		lapic_timer_fire(l, vm_clock_now(l->clock));
+}
+
 uint64_t lapic_tsc_deadline_read(const struct lapic *l)
 {
 	/* Cleared on leaving the mode, and when it fires. */

@@ -299,6 +299,19 @@ void lapic_tsc_deadline_write(struct lapic *l, uint64_t deadline,
 			      uint64_t tsc_now);
 
 /*
+ * The deadline timed elsewhere (the kernel module, while the vCPU runs):
+ * lapic_tsc_deadline_hand_over() stops this LAPIC's own timer and
+ * returns the armed deadline (0: none); lapic_tsc_deadline_set() takes
+ * back what became of it without arming the timer (lapic_tsc_deadline_
+ * write() arms it, when the guest's TSC is known); lapic_tsc_deadline_
+ * expired() is its firing: the deadline cleared, the LVT's interrupt
+ * raised unless masked.  In TSC-deadline mode only.
+ */
+uint64_t lapic_tsc_deadline_hand_over(struct lapic *l);
+void lapic_tsc_deadline_set(struct lapic *l, uint64_t deadline);
+void lapic_tsc_deadline_expired(struct lapic *l);
+
+/*
  * The vector the vCPU would take now: the highest in IRR whose priority
  * class is above PPR's, or -1 (also when the APIC is software-disabled).
  */

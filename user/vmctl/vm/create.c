@@ -203,6 +203,14 @@ static uint64_t monotonic_ns(void)
 }
 
 /* The host TSC's rate, which the guest's TSC shares (CPUID.15H). */
+/* An older module knows fewer capabilities: each reads as absent. */
+static bool vm_module_has(struct vm *vm, enum vmmon_cap cap)
+{
+	struct vmmon_cap_query q = { .cap = cap };
+
+	return !ioctl(vm->dev_fd, VMMON_CHECK_CAP, &q) && q.value;
+}
+
 static uint32_t vm_measure_tsc_khz(void)
 {
 	const struct timespec pause = { .tv_nsec = TSC_MEASURE_NS };
@@ -229,6 +237,7 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	vm->dev_fd = vmctl_open_device(device);
 	if (vm->dev_fd < 0)
 		return -1;
+	vm->apic_timer_in_kernel = vm_module_has(vm, VMMON_CAP_APIC_TIMER);
 	vm->vm_fd = ioctl(vm->dev_fd, VMMON_CREATE_VM, &c);
 	if (vm->vm_fd < 0) {
 		if (errno == EBUSY)

@@ -60,6 +60,52 @@ static bool vcpu_tsc_deadline(struct vcpu *v, struct vmmon_run *run)
 	return true;
 }
 
+/*
+ * The TSC deadline in vmmon (VMMON_APIC_TIMER_IN_KERNEL) where the
+ * module offers it: while the LAPIC timer is in TSC-deadline mode the
+ * deadline goes to the run page for each RUN, vmmon answers the guest's
+ * RDMSR and WRMSR of it and times it while the guest runs, and it comes
+ * back when RUN returns (VMMON_EXIT_APIC_TIMER when it fired).  The
+ * LAPIC's own timer runs only where the vCPU thread sleeps between RUNs,
+ * in a HLT: a tickless guest writes the deadline at every timer event,
+ * and each write used to cost an exit here and a read of its TSC.
+ */
+void vcpu_timer_to_run(struct vcpu *v)
+{
+	struct vmmon_apic_vectors *apic = &v->run->apic;
+
+	if (!v->vm->apic_timer_in_kernel)
+		return;
+	if (!lapic_tsc_deadline_mode(&v->lapic)) {
+		apic->flags &= ~VMMON_APIC_TIMER_IN_KERNEL;
+		return;
+	}
+	apic->tsc_deadline = lapic_tsc_deadline_hand_over(&v->lapic);
+	apic->flags |= VMMON_APIC_TIMER_IN_KERNEL;
+}
+
+void vcpu_timer_from_run(struct vcpu *v)
+{
+	const struct vmmon_apic_vectors *apic = &v->run->apic;
+
+	if (apic->flags & VMMON_APIC_TIMER_IN_KERNEL)
+		lapic_tsc_deadline_set(&v->lapic, apic->tsc_deadline);
+}
+
+bool vcpu_timer_before_halt(struct vcpu *v)
+{
+	struct lapic *l = &v->lapic;
+	uint64_t deadline = lapic_tsc_deadline_read(l), tsc;
+
+	if (!(v->run->apic.flags & VMMON_APIC_TIMER_IN_KERNEL) ||
+	    !deadline || l->timer.armed)
+		return true;
+	if (vcpu_guest_tsc(v, &tsc))
+		return false;
+	lapic_tsc_deadline_write(l, deadline, tsc);
+	return true;
+}
+
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset)
 {
 	switch (offset) {
@@ -123,7 +169,7 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run)
 
 /* The LAPIC's registers as the module's run page lays them out. */
 _Static_assert(sizeof(struct lapic_vectors) ==
-	       sizeof(struct vmmon_apic_vectors) -
+	       offsetof(struct vmmon_apic_vectors, tsc_deadline) -
 	       offsetof(struct vmmon_apic_vectors, isr),
 	       "three 256-bit registers and the ICR");
 _Static_assert(offsetof(struct vmmon_apic_vectors, tmr) -

@@ -226,6 +226,10 @@ static bool vcpu_handle_exit(struct vcpu *v, int rc, int err)
 		/* The module took an EOI; IRR waits for vcpu_inject(). */
 		vm->eoi_exits++;
 		return true;
+	case VMMON_EXIT_APIC_TIMER:
+		vm->timer_exits++;
+		lapic_tsc_deadline_expired(&v->lapic);
+		return true;
 	case VMMON_EXIT_IO:
 		vcpu_io(v, run);
 		return true;
@@ -238,6 +242,10 @@ static bool vcpu_handle_exit(struct vcpu *v, int rc, int err)
 			vm->unclaimed_io++;
 		return true;
 	case VMMON_EXIT_HLT:
+		if (!vcpu_timer_before_halt(v)) {
+			vm_request_end(vm, VM_END_ERROR, 0);
+			return false;
+		}
 		vcpu_halt(v);
 		return true;
 	case VMMON_EXIT_HYPERCALL:
@@ -282,11 +290,13 @@ static void *vcpu_thread(void *arg)
 			v->in_run = false;
 			break;
 		}
+		vcpu_timer_to_run(v);
 		pthread_mutex_unlock(&vm->lock);
 		rc = ioctl(v->fd, VMMON_RUN, 0);
 		err = errno;
 		pthread_mutex_lock(&vm->lock);
 		v->in_run = false;
+		vcpu_timer_from_run(v);
 		if (!vcpu_handle_exit(v, rc, err))
 			break;
 	}

@@ -184,6 +184,8 @@ struct vm {
 	 */
 	uint64_t lapic_eoi, lapic_icr, lapic_timer;
 	uint64_t eoi_exits;		/* VMMON_EXIT_EOI: the module's EOI */
+	uint64_t timer_exits;		/* VMMON_EXIT_APIC_TIMER */
+	bool apic_timer_in_kernel;	/* VMMON_CAP_APIC_TIMER */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -257,6 +259,17 @@ bool vcpu_msr(struct vcpu *v, struct vmmon_run *run);
  * (VMMON_APIC_ICR_IN_KERNEL).  After lapic_init(), before the vCPU runs.
  */
 void vcpu_share_apic_vectors(struct vcpu *v);
+
+/*
+ * msr.c: the LAPIC timer's TSC deadline in vmmon where it offers that
+ * (vm->apic_timer_in_kernel), vCPU thread, lock held: handed to the run
+ * page before each RUN, taken back after it; before a HLT's sleep,
+ * timed by the LAPIC itself (false: the guest's TSC could not be read,
+ * the VM must end).
+ */
+void vcpu_timer_to_run(struct vcpu *v);
+void vcpu_timer_from_run(struct vcpu *v);
+bool vcpu_timer_before_halt(struct vcpu *v);
 
 /* msr.c: a write to the LAPIC register at @offset, for --stats. */
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset);

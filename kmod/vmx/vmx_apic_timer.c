@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's IA32_TSC_DEADLINE taken in the kernel, against the
+ * deadline userspace's LAPIC keeps in the run page while its timer is in
+ * TSC-deadline mode (VMMON_APIC_TIMER_IN_KERNEL): a tickless guest
+ * writes it each time it programs its next timer event, and each write
+ * used to cost a return to userspace and a read of the guest's TSC
+ * there.  Only the deadline moves here; the LVT, the mode and the
+ * interrupt stay userspace's, which raises the interrupt when RUN
+ * returns VMMON_EXIT_APIC_TIMER.
+ *
+ * vmmon times the deadline while the guest runs: RUN checks it before
+ * each entry, with interrupts off, and the VMX-preemption timer ends a
+ * stay in the guest when it is due.  The field is the vCPU thread's
+ * between RUNs and vmmon's inside RUN, so it needs no ordering.
+ */
+#include <linux/minmax.h>
+#include <asm/msr.h>
+#include <uapi/vmmon.h>
+#include "vmmon_backend.h"
+#include "vmx_caps.h"
+#include "vmx_vcpu.h"
+
+static bool vmx_apic_timer_in_kernel(const struct vmmon_vcpu *vcpu)
+{
+	const struct vmx_vcpu *vx = vcpu->hw;
+
+	return vx->has_tsc_deadline &&
+	       (READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_TIMER_IN_KERNEL);
+}
+
+bool vmx_apic_timer_msr(struct vmmon_vcpu *vcpu, bool write, u64 *data)
+{
+	struct vmmon_apic_vectors *apic = &vcpu->run->apic;
+
+	if (!vmx_apic_timer_in_kernel(vcpu))
+		return false;
+	if (write)
+		WRITE_ONCE(apic->tsc_deadline, *data);
+	else
+		*data = READ_ONCE(apic->tsc_deadline);
+	return true;
+}
+
+/* The armed deadline, or 0; the guest's TSC now in *@now. */
+static u64 vmx_apic_timer_armed(const struct vmmon_vcpu *vcpu, u64 *now)
+{
+	const struct vmx_vcpu *vx = vcpu->hw;
+
+	if (!vmx_apic_timer_in_kernel(vcpu))
+		return 0;
+	*now = rdtsc() + vx->tsc_offset;
+	return READ_ONCE(vcpu->run->apic.tsc_deadline);
+}
+
+bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu)
+{
+	u64 now, deadline = vmx_apic_timer_armed(vcpu, &now);
+
+	if (!deadline || now < deadline)
+		return false;
+	WRITE_ONCE(vcpu->run->apic.tsc_deadline, 0);
+	vcpu->run->exit_reason = VMMON_EXIT_APIC_TIMER;
+	return true;
+}
+
+u32 vmx_apic_timer_slice(const struct vmmon_vcpu *vcpu, u32 slice)
+{
+	u64 now, deadline = vmx_apic_timer_armed(vcpu, &now);
+
+	/* One tick more: the timer must not end the stay before it is due. */
+	if (deadline > now)
+		slice = min_t(u64, slice, ((deadline - now) >>
+					   vmx_caps.preemption_timer_shift) + 1);
+	return slice;
+}
