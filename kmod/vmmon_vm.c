@@ -235,6 +235,12 @@ static void vmmon_vm_destroy(struct vmmon_vm *vm)
 	mutex_lock(&vmmon_vms_mutex);
 	listed = xa_erase(&vmmon_vms, vm->id) == vm;
 	mutex_unlock(&vmmon_vms_mutex);
+	/*
+	 * Out of its sharing group before anything is torn down: a sharing
+	 * pass that pinned it stops at its next batch, and none reaches it
+	 * through another VM's hint once it is torn down (kmod/ksm/).
+	 */
+	vmmon_ksm_vm_leave(vm);
 	/* Unlisted: no new pin; the ones taken end before the teardown. */
 	wait_var_event(&vm->pins, !atomic_read(&vm->pins));
 	/* Not listed: creation failed after the file existed, no CREATED. */

@@ -22,8 +22,17 @@
  * that maps it (one each); the scanner drops the table's once no slot
  * is left, after the RCU readers that may still read it are done.
  *
- * Locks: the VM registry's, then vmmon_ksm_lock, then a VM's mmu_lock.
- * A pass holds the first two: a VM it scans cannot go away meanwhile.
+ * Locks: vmmon_ksm_pass_lock (a pass), then vmmon_ksm_lock, then a
+ * VM's mmu_lock.  A pass takes the VM registry's alone (under the first)
+ * only to pin the next VM (vmmon_vm_pin), then scans that VM a batch of
+ * pages at a time under vmmon_ksm_lock, so that VM creation, a VM's end
+ * and netlink wait for one batch at most, not for a pass.  A VM's end
+ * leaves its group under vmmon_ksm_lock before any of it is torn down
+ * (vmmon_ksm_vm_leave), then waits for its pins: under vmmon_ksm_lock, a
+ * VM on a group's list of members has its pmap, EPT and file, whether
+ * the pass pinned it (the VM it scans) or found it there (the VM of a
+ * hint); the pin only keeps the struct of the VM it scans between
+ * batches.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,17 +54,39 @@
 
 /* 1024 buckets of each table per group: 16 KiB. */
 #define VMMON_KSM_HASH_BITS	10
+/*
+ * Pages scanned under one hold of vmmon_ksm_lock: what VM creation and a
+ * VM's end may wait for (about 5 ms in the Bochs rig, where a page not
+ * merged costs about 77 us; tens of us on hardware).
+ */
+#define VMMON_KSM_BATCH		64U
 
 static DECLARE_WAIT_QUEUE_HEAD(vmmon_ksm_wait);
 static unsigned int ksm_pages_per_pass = 256;
 static unsigned int ksm_sleep_ms = 20;
 /* Bumped at each new rate: the scanner's pause ends for it. */
 static unsigned int vmmon_ksm_rate_gen;
+/*
+ * Held for a pass, which stops at its next batch once the scanner is
+ * off.  Turning it off returns after that (taking this lock): no merge
+ * of a pass changes the figures read after it, as none did when readers
+ * waited for the registry that a pass held.
+ */
+static DEFINE_MUTEX(vmmon_ksm_pass_lock);
+
+static bool vmmon_ksm_off(void)
+{
+	return !READ_ONCE(ksm_pages_per_pass);
+}
 
 static void vmmon_ksm_new_rate(void)
 {
 	WRITE_ONCE(vmmon_ksm_rate_gen, READ_ONCE(vmmon_ksm_rate_gen) + 1);
 	wake_up(&vmmon_ksm_wait);
+	if (vmmon_ksm_off()) {
+		mutex_lock(&vmmon_ksm_pass_lock);
+		mutex_unlock(&vmmon_ksm_pass_lock);
+	}
 }
 
 /*
@@ -105,7 +136,8 @@ MODULE_PARM_DESC(ksm_sleep_ms,
  */
 struct vmmon_ksm_group {
 	struct list_head list;		/* named groups */
-	unsigned int users;		/* VMs in the group */
+	struct list_head vms;		/* members: VMs not at their end */
+	unsigned int users;		/* VMs in the group, until freed */
 	kuid_t owner;
 	char name[VMMON_NAME_MAX];	/* "" for a VM's own */
 	u64 seed;			/* xxh64's: hashes mean nothing outside */
@@ -141,15 +173,19 @@ static struct kmem_cache *vmmon_ksm_node_cache, *vmmon_ksm_hint_cache;
 /* Pages the scanner took out of slots or tables, to free after RCU. */
 static struct vmmon_removed *vmmon_ksm_gone;
 /*
- * The scanner allocates under the VM registry's lock, which a VM's
- * destroy (the only thing that frees guest memory) waits for: it must
- * never wait for reclaim there.  Without memory it skips the page; the
- * next round tries it again.
+ * The scanner allocates under vmmon_ksm_lock, which a VM's end (the only
+ * thing that frees guest memory) waits for: it must never wait for
+ * reclaim there.  Without memory it skips the page; the next round tries
+ * it again.
  */
 #define VMMON_KSM_GFP	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 static u32 vmmon_ksm_next_vm;		/* where the next pass starts */
 
-/* Module-wide figures, under vmmon_ksm_lock (read with READ_ONCE). */
+/*
+ * Module-wide figures, under vmmon_ksm_lock (read with READ_ONCE).  The
+ * scanner's time is its batches': not the time others had the CPU at
+ * the end of each.
+ */
 static u64 vmmon_ksm_nr_nodes, vmmon_ksm_nr_hints, vmmon_ksm_scanned,
 	   vmmon_ksm_merged, vmmon_ksm_full_scans, vmmon_ksm_scan_ns;
 
@@ -166,6 +202,7 @@ static struct vmmon_ksm_group *vmmon_ksm_group_new(kuid_t owner,
 	if (!g)
 		return NULL;
 	INIT_LIST_HEAD(&g->list);
+	INIT_LIST_HEAD(&g->vms);
 	g->owner = owner;
 	strscpy(g->name, name, sizeof(g->name));
 	g->seed = get_random_u64();
@@ -192,21 +229,44 @@ static void vmmon_ksm_drop_node(struct vmmon_ksm_node *n)
 }
 
 /*
- * A VM left the group: its hints go (they name its pages).  The group's
- * last VM takes the group with it: no slot maps its shared pages any
- * more, which go after the RCU readers that may still read them.
+ * @vm is no member of its group any more: its hints go (they name its
+ * pages), no pass scans it or finds it as a hint's VM.  Its shared pages
+ * stay the group's until vmmon_ksm_group_put().
  */
-static void vmmon_ksm_group_leave(struct vmmon_ksm_group *g, u32 vm_id)
+static void vmmon_ksm_unlink(struct vmmon_vm *vm)
 {
-	struct vmmon_ksm_node *n;
+	struct vmmon_ksm_group *g = vm->ksm.group;
 	struct vmmon_ksm_hint *h;
 	struct hlist_node *tmp;
 	unsigned int bkt;
 
 	lockdep_assert_held(&vmmon_ksm_lock);
+	if (!g || list_empty(&vm->ksm.member))
+		return;
 	hash_for_each_safe(g->hints, bkt, tmp, h, link)
-		if (h->vm_id == vm_id)
+		if (h->vm_id == vm->id)
 			vmmon_ksm_drop_hint(h);
+	list_del_init(&vm->ksm.member);
+}
+
+static bool vmmon_ksm_member(struct vmmon_vm *vm)
+{
+	lockdep_assert_held(&vmmon_ksm_lock);
+	return vm->ksm.group && !list_empty(&vm->ksm.member);
+}
+
+/*
+ * A VM unlinked from @g drops its part in it.  The group's last VM takes
+ * the group with it: no slot maps its shared pages any more, which go
+ * after the RCU readers that may still read them.
+ */
+static void vmmon_ksm_group_put(struct vmmon_ksm_group *g)
+{
+	struct vmmon_ksm_node *n;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	lockdep_assert_held(&vmmon_ksm_lock);
 	if (--g->users)
 		return;
 	/*
@@ -228,13 +288,16 @@ static void vmmon_ksm_group_leave(struct vmmon_ksm_group *g, u32 vm_id)
 
 int vmmon_ksm_vm_init(struct vmmon_vm *vm)
 {
-	struct vmmon_ksm_group *g = vmmon_ksm_group_new(vm->owner, "");
+	struct vmmon_ksm_group *g;
 
+	INIT_LIST_HEAD(&vm->ksm.member);
+	g = vmmon_ksm_group_new(vm->owner, "");
 	if (!g)
 		return -ENOMEM;
 	g->users = 1;
 	mutex_lock(&vmmon_ksm_lock);
 	vm->ksm.group = g;
+	list_add_tail(&vm->ksm.member, &g->vms);
 	mutex_unlock(&vmmon_ksm_lock);
 	return 0;
 }
@@ -249,12 +312,29 @@ void vmmon_ksm_vm_counted(void)
 	wake_up(&vmmon_ksm_wait);
 }
 
-/* After the pmap is gone: its slots dropped their shared pages. */
+/*
+ * A VM's end, before any of it is torn down (the caller then waits for
+ * its pins): out of its group's members, so that a pass scanning it
+ * stops at its next batch and none finds it as a hint's VM any more.
+ */
+void vmmon_ksm_vm_leave(struct vmmon_vm *vm)
+{
+	mutex_lock(&vmmon_ksm_lock);
+	vmmon_ksm_unlink(vm);
+	mutex_unlock(&vmmon_ksm_lock);
+}
+
+/*
+ * After the pmap is gone: its slots dropped their shared pages.  Also a
+ * creation that failed, which never left.
+ */
 void vmmon_ksm_vm_destroy(struct vmmon_vm *vm)
 {
 	mutex_lock(&vmmon_ksm_lock);
-	if (vm->ksm.group)
-		vmmon_ksm_group_leave(vm->ksm.group, vm->id);
+	if (vm->ksm.group) {
+		vmmon_ksm_unlink(vm);
+		vmmon_ksm_group_put(vm->ksm.group);
+	}
 	vm->ksm.group = NULL;
 	mutex_unlock(&vmmon_ksm_lock);
 }
@@ -289,9 +369,11 @@ int vmmon_ksm_set_group(struct vmmon_vm *vm, const char *name)
 		list_add(&g->list, &vmmon_ksm_groups);
 	}
 	if (g != vm->ksm.group) {
-		vmmon_ksm_group_leave(vm->ksm.group, vm->id);
+		vmmon_ksm_unlink(vm);
+		vmmon_ksm_group_put(vm->ksm.group);
 		g->users++;
 		vm->ksm.group = g;
+		list_add_tail(&vm->ksm.member, &g->vms);
 	}
 unlock:
 	mutex_unlock(&vmmon_ksm_lock);
@@ -363,6 +445,22 @@ static struct vmmon_ksm_hint *vmmon_ksm_find_place(struct vmmon_ksm_group *g,
 	return NULL;
 }
 
+/*
+ * The member of @g of id @vm_id, or NULL once it is at its end: a
+ * member's views stay while vmmon_ksm_lock is held (see the top).  A
+ * walk: a group has few VMs (one, unless named).
+ */
+static struct vmmon_vm *vmmon_ksm_find_vm(struct vmmon_ksm_group *g,
+					  u32 vm_id)
+{
+	struct vmmon_ksm_vm *k;
+
+	list_for_each_entry(k, &g->vms, member)
+		if (container_of(k, struct vmmon_vm, ksm)->id == vm_id)
+			return container_of(k, struct vmmon_vm, ksm);
+	return NULL;
+}
+
 static void vmmon_ksm_merged_one(struct vmmon_vm *vm, bool zero)
 {
 	vmmon_ksm_add(&vm->ksm.merged, 1);
@@ -396,14 +494,14 @@ static void vmmon_ksm_merge_stable(struct vmmon_vm *vm, u64 gfn,
 static void vmmon_ksm_merge_hint(struct vmmon_vm *vm, u64 gfn,
 				 struct vmmon_ksm_hint *h)
 {
-	struct vmmon_vm *other = vmmon_vm_find(h->vm_id);
-	struct page *mine = NULL, *theirs = NULL;
 	struct vmmon_ksm_group *g = vm->ksm.group;
+	struct vmmon_vm *other = vmmon_ksm_find_vm(g, h->vm_id);
+	struct page *mine = NULL, *theirs = NULL;
 	struct vmmon_ksm_node *n = NULL;
 	bool zero;
 	u64 hash;
 
-	if (!other || other->ksm.group != g)
+	if (!other)
 		goto drop;
 	n = kmem_cache_alloc(vmmon_ksm_node_cache, VMMON_KSM_GFP);
 	if (!n)
@@ -544,13 +642,17 @@ static void vmmon_ksm_drop_old_hints(struct vmmon_vm *vm)
 			vmmon_ksm_drop_hint(h);
 }
 
-/* Up to @budget pages of @vm from its cursor: how many it looked at. */
-static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
-				      unsigned int budget)
+/*
+ * Up to @budget pages of member @vm from its cursor, under
+ * vmmon_ksm_lock: how many it looked at; *@end when it went round.
+ */
+static unsigned int vmmon_ksm_scan_batch(struct vmmon_vm *vm,
+					 unsigned int budget, bool *end)
 {
 	unsigned int done = 0;
 	u64 gfn;
 
+	*end = false;
 	while (done < budget) {
 		if (!vmmon_pmap_rank_gfn(&vm->pmap, vm->ksm.cursor, &gfn)) {
 			/* Round once: its group's dead pages go. */
@@ -561,6 +663,7 @@ static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
 				vmmon_ksm_prune(vm->ksm.group);
 			}
 			vm->ksm.cursor = 0;
+			*end = true;
 			break;
 		}
 		vmmon_ksm_scan_page(vm, gfn);
@@ -573,21 +676,68 @@ static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
 }
 
 /*
+ * Up to @budget pages of pinned @vm, VMMON_KSM_BATCH at a time under
+ * vmmon_ksm_lock, until it went round, left its group (its end) or the
+ * scanner was turned off: how many it looked at.
+ */
+static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
+				      unsigned int budget)
+{
+	unsigned int done = 0;
+	LIST_HEAD(freeing);
+	bool end = false;
+	u64 t0;
+
+	while (done < budget && !end && !vmmon_ksm_off()) {
+		mutex_lock(&vmmon_ksm_lock);
+		if (!vmmon_ksm_member(vm)) {
+			mutex_unlock(&vmmon_ksm_lock);
+			break;
+		}
+		t0 = ktime_get_ns();
+		done += vmmon_ksm_scan_batch(vm, min(budget - done,
+						     VMMON_KSM_BATCH), &end);
+		/*
+		 * Taken off the list under the lock (a VM's end puts its
+		 * group's pages there too), freed after it: freeing may
+		 * allocate, or wait a grace period.
+		 */
+		list_splice_init(&vmmon_ksm_gone->pages, &freeing);
+		vmmon_ksm_add(&vmmon_ksm_scan_ns, ktime_get_ns() - t0);
+		mutex_unlock(&vmmon_ksm_lock);
+		vmmon_vm_free_pages(&freeing);
+		cond_resched();
+	}
+	return done;
+}
+
+/* The first listed VM from *@id on, pinned (*@id its id), or NULL. */
+static struct vmmon_vm *vmmon_ksm_pin_next(unsigned long *id)
+{
+	struct vmmon_vm *vm;
+
+	vmmon_vms_lock();
+	vm = vmmon_vm_next(id);
+	if (vm)
+		vmmon_vm_pin(vm);
+	vmmon_vms_unlock();
+	return vm;
+}
+
+/*
  * One pass: VMs in id order from where the last one stopped, each at
  * most once; the VM the budget ends in is where the next pass starts.
+ * The registry is held only to pin the next VM (see the top).
  */
 static void vmmon_ksm_pass(unsigned int budget)
 {
 	unsigned long start = vmmon_ksm_next_vm, id = start;
-	u64 t0 = ktime_get_ns();
 	struct vmmon_vm *vm;
 	bool wrapped = false;
-	LIST_HEAD(freeing);
 
-	vmmon_vms_lock();
-	mutex_lock(&vmmon_ksm_lock);
+	mutex_lock(&vmmon_ksm_pass_lock);
 	for (;;) {
-		vm = vmmon_vm_next(&id);
+		vm = vmmon_ksm_pin_next(&id);
 		if (!vm) {
 			if (wrapped)
 				break;
@@ -595,26 +745,18 @@ static void vmmon_ksm_pass(unsigned int budget)
 			id = 0;
 			continue;
 		}
-		if (wrapped && id >= start)
+		if (wrapped && id >= start) {
+			vmmon_vm_unpin(vm);
 			break;
-		if (vm->ksm.group)
-			budget -= vmmon_ksm_scan_vm(vm, budget);
-		if (!budget)
+		}
+		budget -= vmmon_ksm_scan_vm(vm, budget);
+		vmmon_vm_unpin(vm);
+		if (!budget || vmmon_ksm_off())
 			break;
 		id++;
-		cond_resched();
 	}
 	vmmon_ksm_next_vm = id;
-	/*
-	 * Taken off the list under the lock (a VM's end puts its group's
-	 * pages there too), freed after both locks: freeing may allocate,
-	 * or wait a grace period.
-	 */
-	list_splice_init(&vmmon_ksm_gone->pages, &freeing);
-	vmmon_ksm_add(&vmmon_ksm_scan_ns, ktime_get_ns() - t0);
-	mutex_unlock(&vmmon_ksm_lock);
-	vmmon_vms_unlock();
-	vmmon_vm_free_pages(&freeing);
+	mutex_unlock(&vmmon_ksm_pass_lock);
 }
 
 static int vmmon_ksm_thread_fn(void *unused)

@@ -14,6 +14,7 @@
 #ifndef VMMON_KSM_H
 #define VMMON_KSM_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct vmmon_vm;
@@ -22,6 +23,8 @@ struct vmmon_ksm_group;
 /* A VM's part in sharing; under the scanner's lock, read with READ_ONCE. */
 struct vmmon_ksm_vm {
 	struct vmmon_ksm_group *group;
+	/* In its group's list of VMs until its end (vmmon_ksm_vm_leave). */
+	struct list_head member;
 	u64 cursor;		/* the rank of the next page to scan */
 	u64 scanned;		/* pages looked at */
 	u64 merged;		/* pages backed by a shared page at a scan */
@@ -37,7 +40,7 @@ struct vmmon_ksm_stats {
 	u64 scanned;
 	u64 merged;
 	u64 full_scans;
-	u64 scan_ns;		/* the scanner's time in passes */
+	u64 scan_ns;		/* the scanner's time in its batches */
 	u32 pages_per_pass;	/* the rate as set */
 	u32 sleep_ms;
 };
@@ -46,6 +49,7 @@ int vmmon_ksm_setup(void);
 void vmmon_ksm_teardown(void);
 int vmmon_ksm_vm_init(struct vmmon_vm *vm);
 void vmmon_ksm_vm_counted(void);
+void vmmon_ksm_vm_leave(struct vmmon_vm *vm);
 void vmmon_ksm_vm_destroy(struct vmmon_vm *vm);
 int vmmon_ksm_set_group(struct vmmon_vm *vm, const char *name);
 void vmmon_ksm_set_rate(const u32 *pages_per_pass, const u32 *sleep_ms);
