@@ -492,6 +492,91 @@ VMMON_TEST_TIMEOUT(bench_x2apic_eoi, LOOP_TIMEOUT)
 	vmmon_guest_destroy(&g);
 }
 
+#define TIMER_ROUNDS		10000
+#define TIMER_ROUNDS_AT		2	/* where deadline_loop[] holds its count */
+#define MSR_TSC			0x10
+#define FAR_DEADLINE		0x7fffffff00000000ULL
+
+/*
+ * mov edi,N; l: mov ecx,0x6e0; xor eax,eax; mov edx,0x7fffffff; wrmsr
+ * (IA32_TSC_DEADLINE, far ahead: it never fires); dec edi; jnz l; hlt
+ */
+static const uint8_t deadline_loop[] = {
+	0x66, 0xbf, 0, 0, 0, 0,
+	0x66, 0xb9, 0xe0, 0x06, 0x00, 0x00, 0x66, 0x31, 0xc0,
+	0x66, 0xba, 0xff, 0xff, 0xff, 0x7f, 0x0f, 0x30,
+	0x66, 0x4f, 0x75, 0xeb, 0xf4,
+};
+
+static int deadline_guest(struct vmmon_guest *g)
+{
+	static const struct {
+		struct vmmon_cpuid hdr;
+		struct vmmon_cpuid_entry e[1];
+	} tsc_deadline = {
+		.hdr.nent = 1,
+		.e = { { .function = 1, .edx = 1U << 9, .ecx = 1U << 24 } },
+	};
+	uint8_t code[sizeof(deadline_loop)];
+
+	memcpy(code, deadline_loop, sizeof(code));
+	code[TIMER_ROUNDS_AT] = TIMER_ROUNDS & 0xff;
+	code[TIMER_ROUNDS_AT + 1] = TIMER_ROUNDS >> 8;
+	if (vmmon_guest_create(g, dev, GUEST_RAM, code, sizeof(code)))
+		return -1;
+	if (ioctl(g->vcpu, VMMON_SET_CPUID, &tsc_deadline)) {
+		vmmon_guest_destroy(g);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A write of the TSC deadline, as a tickless guest makes at each timer
+ * event: answered in userspace as vmctl did (an exit, then its read of
+ * the guest's TSC to time the deadline), and taken in vmmon against the
+ * run page (VMMON_APIC_TIMER_IN_KERNEL).
+ */
+VMMON_TEST_TIMEOUT(bench_tsc_deadline_write, LOOP_TIMEOUT)
+{
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[1];
+	} tsc = { .hdr.nmsrs = 1, .e[0].index = MSR_TSC };
+	uint64_t c0, user_cycles, kernel_cycles;
+	double t0, user_ns, kernel_ns;
+	struct vmmon_guest g;
+	unsigned int i;
+
+	ASSERT_OK(deadline_guest(&g));
+	c0 = __rdtsc();
+	t0 = now_ns();
+	for (i = 0; i < TIMER_ROUNDS; i++)
+		if (vmmon_guest_run(&g) ||
+		    g.run->exit_reason != VMMON_EXIT_MSR ||
+		    g.run->msr.index != 0x6e0 ||
+		    ioctl(g.vcpu, VMMON_GET_MSRS, &tsc))
+			break;
+	user_ns = (now_ns() - t0) / TIMER_ROUNDS;
+	user_cycles = (__rdtsc() - c0) / TIMER_ROUNDS;
+	ASSERT_EQ(i, (unsigned int)TIMER_ROUNDS);
+	vmmon_guest_destroy(&g);
+
+	ASSERT_OK(deadline_guest(&g));
+	g.run->apic.flags = VMMON_APIC_TIMER_IN_KERNEL;
+	c0 = __rdtsc();
+	t0 = now_ns();
+	ASSERT_OK(vmmon_guest_run(&g));
+	kernel_ns = (now_ns() - t0) / TIMER_ROUNDS;
+	kernel_cycles = (__rdtsc() - c0) / TIMER_ROUNDS;
+	ASSERT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_HLT);
+	EXPECT_EQ(g.run->apic.tsc_deadline, FAR_DEADLINE);
+	BENCH("bench: TSC deadline write: to userspace and back with the guest's TSC read %llu TSC cycles (%.0f ns), taken in vmmon %llu TSC cycles (%.0f ns), over %d writes each",
+	      (unsigned long long)user_cycles, user_ns,
+	      (unsigned long long)kernel_cycles, kernel_ns, TIMER_ROUNDS);
+	vmmon_guest_destroy(&g);
+}
+
 #define IPI_ROUNDS		2000
 #define APIC_PAGE_GVA		0x50000000ULL
 #define APIC_PAGE_GPA		0xfee00000ULL

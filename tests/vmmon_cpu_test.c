@@ -1814,7 +1814,8 @@ VMMON_TEST(xapic_icr_taken_in_vmmon)
 #define TIMER_CYCLES	200000ULL	/* TSC cycles to a deadline */
 
 enum timer_step {
-	TIMER_FIRED = 1,	/* a deadline passed while the guest spun */
+	TIMER_ARMED = 1,	/* a deadline written: the host reads it */
+	TIMER_FIRED,		/* it passed while the guest spun */
 	TIMER_PAST,		/* a deadline already past */
 	TIMER_DISARMED,		/* one written 0 before it came */
 	TIMER_TO_USER,		/* the flag cleared */
@@ -1835,6 +1836,7 @@ static void guest_tsc_deadline(void)
 	GUEST_ASSERT_EQ(try_wrmsr(MSR_TSC_DEADLINE, d), NO_FAULT);
 	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_DEADLINE, &v), NO_FAULT);
 	GUEST_ASSERT_EQ(v, d);
+	GUEST_SYNC(TIMER_ARMED);
 	guest_spin_past(d + TIMER_CYCLES);
 	GUEST_ASSERT_EQ(try_rdmsr(MSR_TSC_DEADLINE, &v), NO_FAULT);
 	GUEST_ASSERT_EQ(v, 0);
@@ -1859,9 +1861,14 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 			 .ecx = CPUID1_ECX_TSC_DEADLINE } },
 	};
 	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_TIMER };
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[1];
+	} tsc = { .hdr.nmsrs = 1, .e[0].index = MSR_TSC };
 	struct vmmon_apic_vectors *apic;
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
+	__u64 deadline;
 
 	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
 	EXPECT_EQ(q.value, 1u);
@@ -1870,8 +1877,15 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
 	apic = &g.run->apic;
 	apic->flags = VMMON_APIC_TIMER_IN_KERNEL;
-	if (run_to_exit(_metadata, &g, VMMON_EXIT_APIC_TIMER))
+	eoi_step_sync(_metadata, &g, TIMER_ARMED);
+	deadline = apic->tsc_deadline;
+	EXPECT_NE(deadline, 0u);
+	/* Not before the guest's TSC reached it. */
+	if (run_to_exit(_metadata, &g, VMMON_EXIT_APIC_TIMER)) {
 		EXPECT_EQ(apic->tsc_deadline, 0u);
+		ASSERT_OK(ioctl(g.vcpu, VMMON_GET_MSRS, &tsc));
+		EXPECT_GE(tsc.e[0].data, deadline);
+	}
 	eoi_step_sync(_metadata, &g, TIMER_FIRED);
 	if (run_to_exit(_metadata, &g, VMMON_EXIT_APIC_TIMER))
 		EXPECT_EQ(apic->tsc_deadline, 0u);

@@ -14,7 +14,7 @@
  * stay in the guest when it is due.  The field is the vCPU thread's
  * between RUNs and vmmon's inside RUN, so it needs no ordering.
  */
-#include <linux/minmax.h>
+#include <linux/math.h>
 #include <asm/msr.h>
 #include <uapi/vmmon.h>
 #include "vmmon_backend.h"
@@ -53,24 +53,31 @@ static u64 vmx_apic_timer_armed(const struct vmmon_vcpu *vcpu, u64 *now)
 	return READ_ONCE(vcpu->run->apic.tsc_deadline);
 }
 
-bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu)
+/*
+ * One reading of the TSC for both: a second one could find the deadline
+ * passed since the first and leave the stay its whole slice.
+ */
+bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 {
 	u64 now, deadline = vmx_apic_timer_armed(vcpu, &now);
+	u64 ticks;
 
-	if (!deadline || now < deadline)
+	if (!deadline)
 		return false;
-	WRITE_ONCE(vcpu->run->apic.tsc_deadline, 0);
-	vcpu->run->exit_reason = VMMON_EXIT_APIC_TIMER;
-	return true;
-}
-
-u32 vmx_apic_timer_slice(const struct vmmon_vcpu *vcpu, u32 slice)
-{
-	u64 now, deadline = vmx_apic_timer_armed(vcpu, &now);
-
-	/* One tick more: the timer must not end the stay before it is due. */
-	if (deadline > now)
-		slice = min_t(u64, slice, ((deadline - now) >>
-					   vmx_caps.preemption_timer_shift) + 1);
-	return slice;
+	if (now >= deadline) {
+		WRITE_ONCE(vcpu->run->apic.tsc_deadline, 0);
+		vcpu->run->exit_reason = VMMON_EXIT_APIC_TIMER;
+		return true;
+	}
+	/*
+	 * The timer counts down as a TSC bit toggles, its first tick up to
+	 * 2^shift cycles early: one tick more, so that the stay does not
+	 * end before the deadline (an exit before it would only cost one
+	 * more entry).
+	 */
+	ticks = DIV_ROUND_UP_ULL(deadline - now,
+				 1ULL << vmx_caps.preemption_timer_shift) + 1;
+	if (ticks < *slice)
+		*slice = ticks;
+	return false;
 }

@@ -818,9 +818,10 @@ static void vmx_take_back_injection(struct vmmon_vcpu *vcpu)
  * by priority: a re-delivered or queued exception, an NMI, the interrupt
  * userspace injected, each if the guest can take it now.  While an NMI
  * or an interrupt waits (or userspace asked for the window), the guest
- * exits as soon as it can take one.
+ * exits as soon as it can take one; in any case after @slice ticks of
+ * the preemption timer.
  */
-static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
+static void vmx_prepare_entry(struct vmmon_vcpu *vcpu, u32 slice)
 {
 	struct vmx_vcpu *vx = vcpu->hw;
 	u32 proc = vmx_caps.proc & ~VMX_PROC_WINDOW_EXITS;
@@ -829,8 +830,7 @@ static void vmx_prepare_entry(struct vmmon_vcpu *vcpu)
 	vmcs_writel(VMCS_GUEST_RIP, vx->rip);
 	vmcs_writel(VMCS_GUEST_RSP, vx->rsp);
 	vmcs_writel(VMCS_GUEST_RFLAGS, vx->rflags);
-	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE,
-		     vmx_apic_timer_slice(vcpu, VMX_TIMER_SLICE));
+	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, slice);
 	ev->info = 0;
 	vx->entry_event_queued = false;
 	if (vx->event.info) {
@@ -1073,6 +1073,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 	struct vmx_vcpu *vx = vcpu->hw;
 	struct vmx_host_extra host;
 	enum vmx_next next;
+	u32 slice;
 	int err;
 
 	preempt_disable();
@@ -1114,13 +1115,14 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 			next = VMX_NEXT_RESUME;
 			break;
 		}
-		if (vmx_apic_timer_due(vcpu)) {
+		slice = VMX_TIMER_SLICE;
+		if (vmx_apic_timer_due(vcpu, &slice)) {
 			local_irq_enable();
 			next = VMX_NEXT_USER;
 			break;
 		}
 		memset(exit, 0, sizeof(*exit));
-		vmx_prepare_entry(vcpu);
+		vmx_prepare_entry(vcpu, slice);
 		vmx_world_switch(vx, exit, &host);
 		if (exit->entry_insn_failed ||
 		    (exit->reason & VMX_EXIT_REASON_ENTRY_FAILED))

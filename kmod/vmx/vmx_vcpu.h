@@ -386,13 +386,13 @@ bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,
 /*
  * vmx_apic_timer.c: the guest's IA32_TSC_DEADLINE against the run page
  * (VMMON_APIC_TIMER_IN_KERNEL): a WRMSR of *@data or a RDMSR into it,
- * false when userspace must have it.  Whether the deadline is due (then
- * cleared, and RUN returns VMMON_EXIT_APIC_TIMER); the preemption-timer
- * value that ends the guest's stay by the deadline, at most @slice.
+ * false when userspace must have it.  Before an entry: whether the
+ * deadline is due (then cleared, and RUN returns VMMON_EXIT_APIC_TIMER);
+ * if not, *@slice lowered to the preemption-timer value that ends the
+ * guest's stay by the deadline.
  */
 bool vmx_apic_timer_msr(struct vmmon_vcpu *vcpu, bool write, u64 *data);
-bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu);
-u32 vmx_apic_timer_slice(const struct vmmon_vcpu *vcpu, u32 slice);
+bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);

@@ -553,7 +553,7 @@ TEST(msr_tsc_deadline)
  * The TSC deadline in vmmon (VMMON_APIC_TIMER_IN_KERNEL): handed over
  * in TSC-deadline mode only; VMMON_EXIT_APIC_TIMER raises the LVT's
  * vector; a deadline vmmon holds when the guest halts is timed by the
- * LAPIC, from the guest's TSC; a mode change takes it back.
+ * LAPIC, from the guest's TSC.
  */
 TEST(tsc_deadline_in_vmmon)
 {
@@ -593,6 +593,38 @@ TEST(tsc_deadline_in_vmmon)
 	ASSERT_TRUE(wait_asleep(4));
 	EXPECT_EQ(f.interrupts, 2u);
 	EXPECT_EQ(f.run.apic.tsc_deadline, 0u);
+	EXPECT_TRUE(!l->timer.armed);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/*
+ * A mode change while vmmon held the deadline: the LVT write (one-shot)
+ * disarms it, the flag is off at the next RUN, and an APIC_TIMER exit
+ * that still came raises nothing.
+ */
+TEST(tsc_deadline_mode_change_takes_it_back)
+{
+	uint32_t oneshot = htole32(0xec);
+	struct vmmon_run *r;
+	struct lapic *l;
+
+	setup(RUN_HLT, true);
+	f.vm.apic_timer_in_kernel = true;
+	l = &f.vm.vcpus[0].lapic;
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_TSC_DEADLINE | 0xec);
+	r = script(VMMON_EXIT_MMIO);
+	r->apic.tsc_deadline = GUEST_TSC + 2000;
+	r->mmio.phys_addr = LAPIC_MMIO_BASE + LAPIC_LVT_TIMER;
+	r->mmio.len = 4;
+	r->mmio.is_write = 1;
+	memcpy(r->mmio.data, &oneshot, sizeof(oneshot));
+	script(VMMON_EXIT_APIC_TIMER);
+	script(VMMON_EXIT_IRQ_WINDOW);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_TIMER_IN_KERNEL, 0u);
+	EXPECT_EQ(f.answer[1].apic.flags & VMMON_APIC_TIMER_IN_KERNEL, 0u);
+	EXPECT_EQ(lapic_tsc_deadline_read(l), 0u);
+	EXPECT_EQ(f.interrupts, 0u);
 	EXPECT_TRUE(!l->timer.armed);
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 }

@@ -202,7 +202,6 @@ static uint64_t monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* The host TSC's rate, which the guest's TSC shares (CPUID.15H). */
 /* An older module knows fewer capabilities: each reads as absent. */
 static bool vm_module_has(struct vm *vm, enum vmmon_cap cap)
 {
@@ -211,6 +210,7 @@ static bool vm_module_has(struct vm *vm, enum vmmon_cap cap)
 	return !ioctl(vm->dev_fd, VMMON_CHECK_CAP, &q) && q.value;
 }
 
+/* The host TSC's rate, which the guest's TSC shares (CPUID.15H). */
 static uint32_t vm_measure_tsc_khz(void)
 {
 	const struct timespec pause = { .tv_nsec = TSC_MEASURE_NS };
