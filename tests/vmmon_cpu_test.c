@@ -195,6 +195,13 @@ struct cpuid_table {
 	struct vmmon_cpuid_entry e[4];
 };
 
+/* A LAPIC with the TSC-deadline timer mode. */
+static const struct cpuid_table cpuid_tsc_deadline = {
+	.hdr.nent = 1,
+	.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
+		 .ecx = CPUID1_ECX_TSC_DEADLINE } },
+};
+
 /*
  * Run to the next ucall, running on past OUTs to DEBUG_PORT and past the
  * notices of IA32_APIC_BASE changes (no LAPIC model here to tell).
@@ -1070,16 +1077,11 @@ static void guest_nmi_sti_fault(void)
  */
 VMMON_TEST(nmi_in_sti_shadow_comes_before_the_fault_handler)
 {
-	const struct cpuid_table t = {
-		.hdr.nent = 1,
-		.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
-			 .ecx = CPUID1_ECX_TSC_DEADLINE } },
-	};
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_nmi_sti_fault, 0, 0));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_tsc_deadline));
 	if (run_to_exit(_metadata, &g, VMMON_EXIT_MSR)) {
 		EXPECT_EQ(g.run->msr.index, (uint32_t)MSR_TSC_DEADLINE);
 		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
@@ -1855,11 +1857,6 @@ static void guest_tsc_deadline(void)
 
 VMMON_TEST(tsc_deadline_taken_in_vmmon)
 {
-	const struct cpuid_table t = {
-		.hdr.nent = 1,
-		.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
-			 .ecx = CPUID1_ECX_TSC_DEADLINE } },
-	};
 	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_TIMER };
 	struct {
 		struct vmmon_msrs hdr;
@@ -1874,7 +1871,7 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 	EXPECT_EQ(q.value, 1u);
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_tsc_deadline,
 					  0, 0));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &t));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_tsc_deadline));
 	apic = &g.run->apic;
 	apic->flags = VMMON_APIC_TIMER_IN_KERNEL;
 	eoi_step_sync(_metadata, &g, TIMER_ARMED);
