@@ -625,22 +625,33 @@ static void vmmon_vm_free_batch(struct work_struct *work)
  * when memory for the batch is short does it wait here.  @pages is empty
  * after.
  */
-void vmmon_vm_free_pages(struct list_head *pages)
+static bool vmmon_vm_queue_free(struct list_head *pages, gfp_t gfp)
 {
 	struct vmmon_free_batch *b;
 
 	if (list_empty(pages))
+		return true;
+	b = kmalloc(sizeof(*b), gfp);
+	if (!b)
+		return false;
+	INIT_LIST_HEAD(&b->pages);
+	list_splice_init(pages, &b->pages);
+	INIT_RCU_WORK(&b->rwork, vmmon_vm_free_batch);
+	queue_rcu_work(vmmon_free_wq, &b->rwork);
+	return true;
+}
+
+void vmmon_vm_free_pages(struct list_head *pages)
+{
+	if (vmmon_vm_queue_free(pages, GFP_KERNEL))
 		return;
-	b = kmalloc(sizeof(*b), GFP_KERNEL);
-	if (b) {
-		INIT_LIST_HEAD(&b->pages);
-		list_splice_init(pages, &b->pages);
-		INIT_RCU_WORK(&b->rwork, vmmon_vm_free_batch);
-		queue_rcu_work(vmmon_free_wq, &b->rwork);
-	} else {
-		synchronize_rcu();
-		put_pages_list(pages);
-	}
+	synchronize_rcu();
+	put_pages_list(pages);
+}
+
+bool vmmon_vm_free_pages_nowait(struct list_head *pages)
+{
+	return vmmon_vm_queue_free(pages, GFP_NOWAIT | __GFP_NOWARN);
 }
 
 void vmmon_vm_free_removed(struct vmmon_removed *gone)

@@ -93,6 +93,12 @@ static inline void vmmon_removed_init(struct vmmon_removed *gone)
 unsigned int vmmon_vm_remove_pages(struct vmmon_vm *vm, const u64 *gfns,
 				   unsigned int n, struct vmmon_removed *gone);
 void vmmon_vm_free_pages(struct list_head *pages);
+/*
+ * The same without waiting (for memory or a grace period), for a caller
+ * that holds up others meanwhile: false, @pages as they were, when
+ * memory is short.
+ */
+bool vmmon_vm_free_pages_nowait(struct list_head *pages);
 void vmmon_vm_free_removed(struct vmmon_removed *gone);
 void vmmon_vm_zap(struct vmmon_vm *vm, const u64 *gfns, unsigned int n);
 int vmmon_vm_cow(struct vmmon_vm *vm, u64 gfn);

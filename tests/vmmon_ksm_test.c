@@ -1202,8 +1202,14 @@ VMMON_TEST_TIMEOUT(vm_ops_do_not_wait_for_a_pass, LONG_TIMEOUT)
 	      (unsigned long long)end.op_ns, (unsigned long long)idle_end,
 	      (unsigned long long)create.scanned,
 	      (unsigned long long)end.scanned);
+	/* 0: the pass never ended (pass_end() gave up). */
+	EXPECT_LT(0u, create.pass_ns);
+	EXPECT_LT(0u, end.pass_ns);
 	EXPECT_GT(2 * idle_create + create.pass_ns / 4, create.op_ns);
 	EXPECT_GT(2 * idle_end + end.pass_ns / 4, end.op_ns);
+	/* Each op overlapped the pass: it had begun, and went on after. */
+	EXPECT_LT(0u, create.scanned);
+	EXPECT_LT(0u, end.scanned);
 	EXPECT_GT(BIG_PAGES, create.scanned);
 	EXPECT_GT(BIG_PAGES, end.scanned);
 	munmap(ram, r.size);

@@ -32,7 +32,9 @@
  * VM on a group's list of members has its pmap, EPT and file, whether
  * the pass pinned it (the VM it scans) or found it there (the VM of a
  * hint); the pin only keeps the struct of the VM it scans between
- * batches.
+ * batches.  (A VM being created joins its own unnamed group before it
+ * has them, but no other VM is in that group and no pass finds it
+ * before it is in the registry.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -678,10 +680,12 @@ static unsigned int vmmon_ksm_scan_batch(struct vmmon_vm *vm,
 /*
  * Up to @budget pages of pinned @vm, VMMON_KSM_BATCH at a time under
  * vmmon_ksm_lock, until it went round, left its group (its end) or the
- * scanner was turned off: how many it looked at.
+ * scanner was turned off: how many it looked at.  Pages to free that
+ * need the caller to drop the pin first go on @later.
  */
 static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
-				      unsigned int budget)
+				      unsigned int budget,
+				      struct list_head *later)
 {
 	unsigned int done = 0;
 	LIST_HEAD(freeing);
@@ -699,13 +703,17 @@ static unsigned int vmmon_ksm_scan_vm(struct vmmon_vm *vm,
 						     VMMON_KSM_BATCH), &end);
 		/*
 		 * Taken off the list under the lock (a VM's end puts its
-		 * group's pages there too), freed after it: freeing may
-		 * allocate, or wait a grace period.
+		 * group's pages there too), freed after it.  Not waiting
+		 * for memory while @vm is pinned: its end waits for the pin,
+		 * and the OOM killer may have chosen its VMM to get its
+		 * memory back.  Pages that could not be queued for want of
+		 * memory wait in @later, freed once the pin is dropped.
 		 */
 		list_splice_init(&vmmon_ksm_gone->pages, &freeing);
 		vmmon_ksm_add(&vmmon_ksm_scan_ns, ktime_get_ns() - t0);
 		mutex_unlock(&vmmon_ksm_lock);
-		vmmon_vm_free_pages(&freeing);
+		if (!vmmon_vm_free_pages_nowait(&freeing))
+			list_splice_init(&freeing, later);
 		cond_resched();
 	}
 	return done;
@@ -734,6 +742,7 @@ static void vmmon_ksm_pass(unsigned int budget)
 	unsigned long start = vmmon_ksm_next_vm, id = start;
 	struct vmmon_vm *vm;
 	bool wrapped = false;
+	LIST_HEAD(later);
 
 	mutex_lock(&vmmon_ksm_pass_lock);
 	for (;;) {
@@ -749,8 +758,9 @@ static void vmmon_ksm_pass(unsigned int budget)
 			vmmon_vm_unpin(vm);
 			break;
 		}
-		budget -= vmmon_ksm_scan_vm(vm, budget);
+		budget -= vmmon_ksm_scan_vm(vm, budget, &later);
 		vmmon_vm_unpin(vm);
+		vmmon_vm_free_pages(&later);
 		if (!budget || vmmon_ksm_off())
 			break;
 		id++;
