@@ -900,6 +900,28 @@ static void guest_nmi(void)
 	GUEST_DONE();
 }
 
+/*
+ * guest_nmi from its first NMI on (the host sent it): inside the handler
+ * a second must wait for its IRET, a third wakes the HLT, and two sent
+ * together are one, latched as the CPU's NMI input.
+ */
+static void nmi_from_the_first_handler(struct __test_metadata *_metadata,
+				       struct vmmon_guest *g)
+{
+	struct vmmon_ucall uc;
+
+	if (run_to_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 2u);
+	EXPECT_EQ(ioctl(g->vcpu, VMMON_NMI, 0), 0);
+	if (run_to_exit(_metadata, g, VMMON_EXIT_HLT))
+		EXPECT_EQ(ioctl(g->vcpu, VMMON_NMI, 0), 0);
+	if (run_to_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC))
+		EXPECT_EQ(uc.args[0], 3u);
+	EXPECT_EQ(ioctl(g->vcpu, VMMON_NMI, 0), 0);
+	EXPECT_EQ(ioctl(g->vcpu, VMMON_NMI, 0), 0);
+	run_to_ucall(_metadata, g, &uc, VMMON_UCALL_DONE);
+}
+
 VMMON_TEST(nmi_waits_for_the_handlers_iret)
 {
 	struct vmmon_ucall uc;
@@ -911,18 +933,7 @@ VMMON_TEST(nmi_waits_for_the_handlers_iret)
 	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
 		EXPECT_EQ(uc.args[0], 1u);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	/* Inside the handler: this one must wait for its IRET. */
-	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 2u);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	if (run_to_exit(_metadata, &g, VMMON_EXIT_HLT))
-		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 3u);
-	/* Latched once, as the CPU's NMI input. */
-	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	nmi_from_the_first_handler(_metadata, &g);
 	vmmon_guest_destroy(&g);
 }
 
@@ -948,16 +959,7 @@ VMMON_TEST(nmi_survives_a_failed_entry)
 	ASSERT_OK(vmmon_guest_run(&g));
 	EXPECT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_FAIL_ENTRY);
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_SREGS, &sregs));
-	/* From here as nmi_waits_for_the_handlers_iret. */
-	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 2u);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	if (run_to_exit(_metadata, &g, VMMON_EXIT_HLT))
-		ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	if (run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_SYNC))
-		EXPECT_EQ(uc.args[0], 3u);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_NMI, 0));
-	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	nmi_from_the_first_handler(_metadata, &g);
 	vmmon_guest_destroy(&g);
 }
 
