@@ -422,25 +422,43 @@ static const uint8_t eoi_loop[] = {
 	0x66, 0x31, 0xd2, 0x0f, 0x30, 0x66, 0x4f, 0x75, 0xee, 0xf4,
 };
 
-/* eoi_loop with @rounds EOIs, up to its notice of x2APIC mode. */
-static int eoi_guest(struct vmmon_guest *g, uint16_t rounds)
+/*
+ * A real-mode loop whose count is the 16-bit value at @rounds_at in its
+ * code, and a CPUID leaf 1 with the LAPIC (EDX bit 9) and @ecx.
+ */
+static int loop_guest(struct vmmon_guest *g, const uint8_t *loop, size_t len,
+		      size_t rounds_at, uint16_t rounds, uint32_t ecx)
 {
-	static const struct {
+	struct {
 		struct vmmon_cpuid hdr;
 		struct vmmon_cpuid_entry e[1];
-	} x2apic = {
+	} cpuid = {
 		.hdr.nent = 1,
-		.e = { { .function = 1, .edx = 1U << 9, .ecx = 1U << 21 } },
+		.e = { { .function = 1, .edx = 1U << 9, .ecx = ecx } },
 	};
-	uint8_t code[sizeof(eoi_loop)];
+	uint8_t code[64];
 
-	memcpy(code, eoi_loop, sizeof(code));
-	code[EOI_ROUNDS_AT] = rounds & 0xff;
-	code[EOI_ROUNDS_AT + 1] = rounds >> 8;
-	if (vmmon_guest_create(g, dev, GUEST_RAM, code, sizeof(code)))
+	if (len > sizeof(code))
 		return -1;
-	if (ioctl(g->vcpu, VMMON_SET_CPUID, &x2apic) || vmmon_guest_run(g) ||
-	    g->run->exit_reason != VMMON_EXIT_MSR) {
+	memcpy(code, loop, len);
+	code[rounds_at] = rounds & 0xff;
+	code[rounds_at + 1] = rounds >> 8;
+	if (vmmon_guest_create(g, dev, GUEST_RAM, code, len))
+		return -1;
+	if (ioctl(g->vcpu, VMMON_SET_CPUID, &cpuid)) {
+		vmmon_guest_destroy(g);
+		return -1;
+	}
+	return 0;
+}
+
+/* eoi_loop with @rounds EOIs (x2APIC), up to its notice of x2APIC mode. */
+static int eoi_guest(struct vmmon_guest *g, uint16_t rounds)
+{
+	if (loop_guest(g, eoi_loop, sizeof(eoi_loop), EOI_ROUNDS_AT, rounds,
+		       1U << 21))
+		return -1;
+	if (vmmon_guest_run(g) || g->run->exit_reason != VMMON_EXIT_MSR) {
 		vmmon_guest_destroy(g);
 		return -1;
 	}
@@ -510,25 +528,8 @@ static const uint8_t deadline_loop[] = {
 
 static int deadline_guest(struct vmmon_guest *g)
 {
-	static const struct {
-		struct vmmon_cpuid hdr;
-		struct vmmon_cpuid_entry e[1];
-	} tsc_deadline = {
-		.hdr.nent = 1,
-		.e = { { .function = 1, .edx = 1U << 9, .ecx = 1U << 24 } },
-	};
-	uint8_t code[sizeof(deadline_loop)];
-
-	memcpy(code, deadline_loop, sizeof(code));
-	code[TIMER_ROUNDS_AT] = TIMER_ROUNDS & 0xff;
-	code[TIMER_ROUNDS_AT + 1] = TIMER_ROUNDS >> 8;
-	if (vmmon_guest_create(g, dev, GUEST_RAM, code, sizeof(code)))
-		return -1;
-	if (ioctl(g->vcpu, VMMON_SET_CPUID, &tsc_deadline)) {
-		vmmon_guest_destroy(g);
-		return -1;
-	}
-	return 0;
+	return loop_guest(g, deadline_loop, sizeof(deadline_loop),
+			  TIMER_ROUNDS_AT, TIMER_ROUNDS, 1U << 24);
 }
 
 /*

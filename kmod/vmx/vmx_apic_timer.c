@@ -42,28 +42,23 @@ bool vmx_apic_timer_msr(struct vmmon_vcpu *vcpu, bool write, u64 *data)
 	return true;
 }
 
-/* The armed deadline, or 0; the guest's TSC now in *@now. */
-static u64 vmx_apic_timer_armed(const struct vmmon_vcpu *vcpu, u64 *now)
-{
-	const struct vmx_vcpu *vx = vcpu->hw;
-
-	if (!vmx_apic_timer_in_kernel(vcpu))
-		return 0;
-	*now = rdtsc() + vx->tsc_offset;
-	return READ_ONCE(vcpu->run->apic.tsc_deadline);
-}
-
 /*
  * One reading of the TSC for both: a second one could find the deadline
- * passed since the first and leave the stay its whole slice.
+ * passed since the first and leave the stay its whole slice.  None at
+ * all while no deadline is armed (an idle timer costs an entry nothing).
  */
 bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 {
-	u64 now, deadline = vmx_apic_timer_armed(vcpu, &now);
+	const struct vmx_vcpu *vx = vcpu->hw;
+	u64 now, deadline;
 	u64 ticks;
 
+	if (!vmx_apic_timer_in_kernel(vcpu))
+		return false;
+	deadline = READ_ONCE(vcpu->run->apic.tsc_deadline);
 	if (!deadline)
 		return false;
+	now = rdtsc() + vx->tsc_offset;
 	if (now >= deadline) {
 		WRITE_ONCE(vcpu->run->apic.tsc_deadline, 0);
 		vcpu->run->exit_reason = VMMON_EXIT_APIC_TIMER;
