@@ -14,10 +14,13 @@
 #include <linux/compiler.h>
 #include <linux/mutex.h>
 #include <linux/seqlock.h>
+#include <linux/spinlock.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
 #include "vmmon_core.h"
+
+struct task_struct;
 
 struct vmmon_vm;
 
@@ -56,7 +59,33 @@ struct vmmon_vcpu {
 	 */
 	u32 stopped;
 	u32 last_stopped;	/* the core's: the event sent for the last RUN */
+	/*
+	 * Under ipi_lock: the thread inside VMMON_RUN now, or NULL, and
+	 * whether another vCPU's IPI wants that RUN to return
+	 * (vmmon_vcpu_deliver_ipi()).
+	 */
+	spinlock_t ipi_lock;
+	struct task_struct *runner;
+	bool irr_kick;
 };
+
+/*
+ * Another vCPU's fixed, edge-triggered IPI of @vector for @vcpu: into
+ * its run.apic.irr, and its RUN made to return before it enters the
+ * guest again.  False, IRR untouched, unless @vcpu is inside RUN with
+ * VMMON_APIC_IPI_IN_KERNEL set: only userspace can wake a thread that
+ * is not, and only userspace knows its APIC then.
+ */
+bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector);
+
+/* Whether the RUN in progress must return for vmmon_vcpu_kick_irr(). */
+static inline bool vmmon_vcpu_irr_kicked(const struct vmmon_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->irr_kick);
+}
+
+/* Another vCPU of @vcpu's VM, by id (its APIC ID), or NULL. */
+struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id);
 
 /* Count one exit of the kind @stat. */
 static inline void vmmon_vcpu_count_exit(struct vmmon_vcpu *vcpu,

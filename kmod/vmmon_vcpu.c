@@ -12,6 +12,9 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/build_bug.h>
+#include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "vmmon_core.h"
@@ -203,6 +206,58 @@ u64 vmmon_vcpu_run_ns(const struct vmmon_vcpu *vcpu)
 	return since ? ns + ktime_get_ns() - since : ns;
 }
 
+static bool vmmon_vcpu_takes_ipis(const struct vmmon_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_IPI_IN_KERNEL;
+}
+
+/*
+ * Under ipi_lock, which RUN takes to set and clear runner: the bit goes
+ * in only while the vCPU is inside RUN, and its thread reads IRR only
+ * after its RUN returned, so it sees the bit and injects it; a sender
+ * that finds it out of RUN leaves the IPI to userspace whole, so that it
+ * is never delivered twice.  Userspace clears the flag of a vCPU whose
+ * APIC another vCPU's INIT resets, while it runs, and then clears IRR:
+ * the flag is read again after the bit is set, so that either the reset
+ * comes after the bit or the bit is taken back.
+ */
+bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector)
+{
+	struct vmmon_apic_vectors *apic = &vcpu->run->apic;
+	bool sent = false;
+
+	/* set_bit() and clear_bit() below work on the bits as longs. */
+	BUILD_BUG_ON(offsetof(struct vmmon_run, apic.irr) % sizeof(long));
+	BUILD_BUG_ON(offsetof(struct vmmon_run, apic.tmr) % sizeof(long));
+
+	spin_lock(&vcpu->ipi_lock);
+	if (!vcpu->runner || !vmmon_vcpu_takes_ipis(vcpu))
+		goto out;
+	/* Edge, and said so before the thread can see the IRR bit. */
+	clear_bit(vector, (unsigned long *)apic->tmr);
+	set_bit(vector, (unsigned long *)apic->irr);
+	smp_mb__after_atomic();
+	if (!vmmon_vcpu_takes_ipis(vcpu)) {
+		clear_bit(vector, (unsigned long *)apic->irr);
+		goto out;
+	}
+	WRITE_ONCE(vcpu->irr_kick, true);
+	/* An IPI if it runs now; else it looks before its next entry. */
+	kick_process(vcpu->runner);
+	sent = true;
+out:
+	spin_unlock(&vcpu->ipi_lock);
+	return sent;
+}
+
+struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id)
+{
+	if (id >= VMMON_MAX_VCPUS)
+		return NULL;
+	/* Published whole by vmmon_vcpu_create(), freed with the VM. */
+	return smp_load_acquire(&vcpu->vm->vcpus[id]);
+}
+
 /*
  * RUN, with what netlink shows of it: the VM's state, the time spent in
  * RUN, and an event for a guest that shut down or stopped with an
@@ -217,7 +272,19 @@ static long vmmon_vcpu_run(struct vmmon_vcpu *vcpu)
 	WRITE_ONCE(vm->ran, true);
 	atomic_inc(&vm->nr_running);
 	vmmon_vcpu_run_clock(vcpu, true);
+	spin_lock(&vcpu->ipi_lock);
+	vcpu->runner = current;
+	spin_unlock(&vcpu->ipi_lock);
 	ret = vmmon_hw()->vcpu_run(vcpu);
+	spin_lock(&vcpu->ipi_lock);
+	vcpu->runner = NULL;
+	/*
+	 * Suspend's retry (EAGAIN) calls RUN again without a return to
+	 * userspace: the kick stays for it, which then returns at once.
+	 */
+	if (ret != -EAGAIN)
+		WRITE_ONCE(vcpu->irr_kick, false);
+	spin_unlock(&vcpu->ipi_lock);
 	vmmon_vcpu_run_clock(vcpu, false);
 	atomic_dec(&vm->nr_running);
 	/*
@@ -354,6 +421,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 	vcpu->id = args.id;
 	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
+	spin_lock_init(&vcpu->ipi_lock);
 	seqcount_init(&vcpu->run_seq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
@@ -390,7 +458,8 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 		goto put_fd;
 	}
 	get_file(vm->file);
-	vm->vcpus[args.id] = vcpu;
+	/* Whole before vmmon_vcpu_peer() can find it without the lock. */
+	smp_store_release(&vm->vcpus[args.id], vcpu);
 	atomic_inc(&vmmon_nr_vcpus);
 	mutex_unlock(&vm->lock);
 	fd_install(fd, file);

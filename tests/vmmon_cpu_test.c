@@ -16,10 +16,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/hw_breakpoint.h>
@@ -1898,6 +1901,219 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 	}
 	eoi_step_sync(_metadata, &g, TIMER_TO_USER);
 	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	vmmon_guest_destroy(&g);
+}
+
+/*
+ * Fixed x2APIC IPIs to another vCPU taken in vmmon
+ * (VMMON_APIC_IPI_IN_KERNEL), two real-mode vCPUs of one VM.  vCPU 0
+ * turns x2APIC on, then writes the ICR the host put in EDX:EAX; vCPU 1
+ * marks a word of RAM and spins.  Taken: no exit for vCPU 0, the vector
+ * in vCPU 1's IRR (TMR cleared: edge), vCPU 1's RUN back with EINTR, the
+ * ICR stored.  The forms vmmon leaves to userspace, and any IPI to a
+ * vCPU not inside RUN, exit as before with IRR untouched: sent twice
+ * otherwise, once here and once by userspace.
+ */
+#define IPI_VECTOR	0xf0
+#define IPI_SEND	0x11	/* offset of the ICR write in ipi_guest */
+#define IPI_SPIN	0x1a	/* and of vCPU 1's loop */
+#define IPI_MARK	0x800	/* the word vCPU 1 sets there */
+#define IPI_TRIES	100	/* vCPU 1 out of RUN (preempted): again */
+#define IPI_WAIT_MS	5000	/* a kick later than this is lost */
+
+static const uint8_t ipi_guest[] = {
+	0x66, 0xb9, 0x1b, 0x00, 0x00, 0x00,	/* mov ecx, IA32_APIC_BASE */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0x0d, 0x00, 0x0c, 0x00, 0x00,	/* or eax, EN | EXTD */
+	0x0f, 0x30,				/* wrmsr */
+	0xf4,					/* hlt */
+	0x66, 0xb9, 0x30, 0x08, 0x00, 0x00,	/* IPI_SEND: mov ecx, ICR */
+	0x0f, 0x30,				/* wrmsr */
+	0xf4,					/* hlt */
+	0xc6, 0x06, 0x00, 0x08, 0x01,		/* IPI_SPIN: mov [IPI_MARK], 1 */
+	0xeb, 0xfe,				/* jmp $ */
+};
+
+static const struct cpuid_table cpuid_x2apic = {
+	.hdr.nent = 1,
+	.e = { { .function = 1, .edx = CPUID1_EDX_APIC,
+		 .ecx = CPUID1_ECX_X2APIC } },
+};
+
+struct ipi_target {
+	int vcpu;
+	struct vmmon_run *run;
+	int rc, err;
+	int done;		/* __atomic */
+};
+
+static void *ipi_target_run(void *arg)
+{
+	struct ipi_target *t = arg;
+
+	t->rc = ioctl(t->vcpu, VMMON_RUN, 0);
+	t->err = errno;
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void ipi_no_op(int sig)
+{
+	(void)sig;
+}
+
+/* vCPU 0 from IPI_SEND with EDX:EAX = @icr; its exit reason. */
+static __u32 ipi_send(struct vmmon_guest *g, __u64 icr)
+{
+	struct vmmon_regs regs;
+
+	if (ioctl(g->vcpu, VMMON_GET_REGS, &regs))
+		return ~0U;
+	regs.rip = VMMON_GUEST_CODE + IPI_SEND;
+	regs.rax = (__u32)icr;
+	regs.rdx = icr >> 32;
+	if (ioctl(g->vcpu, VMMON_SET_REGS, &regs) || vmmon_guest_run(g))
+		return ~0U;
+	return g->run->exit_reason;
+}
+
+/* The ICR write went to userspace: answer it, run on to the HLT. */
+static bool ipi_exit_to_user(struct __test_metadata *_metadata,
+			     struct vmmon_guest *g, __u64 icr)
+{
+	bool ok = g->run->exit_reason == VMMON_EXIT_MSR &&
+		  g->run->msr.index == MSR_X2APIC_ICR &&
+		  g->run->msr.is_write && g->run->msr.data == icr;
+
+	EXPECT_TRUE(ok) {
+		show_exit(_metadata, g);
+		TH_LOG("ICR 0x%llx", (unsigned long long)icr);
+	}
+	g->run->msr.error = 0;
+	return run_to_exit(_metadata, g, VMMON_EXIT_HLT) && ok;
+}
+
+/* vCPU 1 spinning in RUN gets an IPI; whether it was taken in vmmon. */
+static bool ipi_to_running(struct __test_metadata *_metadata,
+			   struct vmmon_guest *g, struct ipi_target *t,
+			   __u64 icr)
+{
+	struct sigaction sa = { .sa_handler = ipi_no_op };
+	struct timespec nap = { .tv_nsec = 1000000 };
+	bool taken = false, kicked = false;
+	pthread_t thread;
+	int i;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	t->done = 0;
+	g->ram[IPI_MARK] = 0;
+	if (pthread_create(&thread, NULL, ipi_target_run, t))
+		return false;
+	/* vCPU 1 in its guest: inside RUN, unless preempted there. */
+	for (i = 0; i < IPI_WAIT_MS &&
+	     !__atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST); i++)
+		nanosleep(&nap, NULL);
+	for (i = 0; i < IPI_TRIES && !taken; i++) {
+		taken = ipi_send(g, icr) == VMMON_EXIT_HLT;
+		if (!taken && !ipi_exit_to_user(_metadata, g, icr))
+			break;
+		if (!taken)
+			nanosleep(&nap, NULL);
+	}
+	for (i = 0; i < IPI_WAIT_MS && !__atomic_load_n(&t->done,
+							 __ATOMIC_SEQ_CST); i++)
+		nanosleep(&nap, NULL);
+	kicked = __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
+	if (!kicked)
+		pthread_kill(thread, SIGUSR1);
+	pthread_join(thread, NULL);
+	EXPECT_TRUE(taken);
+	EXPECT_TRUE(kicked) TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
+	EXPECT_EQ(t->rc, -1);
+	EXPECT_EQ(t->err, EINTR);
+	EXPECT_EQ(t->run->exit_reason, (__u32)VMMON_EXIT_INTR);
+	return taken && kicked;
+}
+
+VMMON_TEST(x2apic_ipi_taken_in_vmmon)
+{
+	static const struct {
+		__u64 icr;
+		const char *what;
+	} to_user[] = {
+		{ 0x1000000f0ULL, "fixed, vCPU 1 out of RUN" },
+		{ 0x1000001f0ULL, "lowest priority" },
+		{ 0x1000004f0ULL, "NMI" },
+		{ 0x1000008f0ULL, "logical" },
+		{ 0x10000c0f0ULL, "level-triggered" },
+		{ 0x0000c00f0ULL, "all but self" },
+		{ 0x10000000fULL, "illegal vector" },
+		{ 0x0000000f0ULL, "to itself" },
+		{ 0x5000000f0ULL, "to no vCPU" },
+		{ 0x1000010f0ULL, "reserved bit 12" },
+	};
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_IPI };
+	struct vmmon_create_vcpu c = { .id = 1 };
+	/* IF set, nothing injected: under Bochs 2.7 the kick's IPI exits. */
+	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + IPI_SPIN,
+				   .rflags = 0x202 };
+	struct vmmon_apic_vectors *apic1;
+	struct vmmon_sregs sregs;
+	struct ipi_target t;
+	struct vmmon_guest g;
+	unsigned int i;
+
+	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
+	EXPECT_EQ(q.value, 1u);
+	ASSERT_OK(vmmon_guest_create(&g, dev, 1 << 20, ipi_guest,
+				     sizeof(ipi_guest)));
+	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_x2apic));
+	t.vcpu = ioctl(g.vm, VMMON_CREATE_VCPU, &c);
+	ASSERT_OK(t.vcpu);
+	t.run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t.vcpu,
+		     0);
+	ASSERT_TRUE(t.run != MAP_FAILED);
+	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
+	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_SREGS, &sregs));
+	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	apic1 = &t.run->apic;
+	/* The notice of x2APIC mode, then the HLT. */
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
+	EXPECT_EQ(g.run->msr.index, (__u32)MSR_APIC_BASE);
+	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_HLT));
+
+	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	vec_set(apic1->tmr, IPI_VECTOR);
+	vec_set(apic1->isr, 0x31);
+	if (ipi_to_running(_metadata, &g, &t, 0x1000000f0ULL)) {
+		EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
+		EXPECT_TRUE(vec_only(apic1->tmr, -1));
+		EXPECT_TRUE(vec_only(apic1->isr, 0x31));
+		EXPECT_EQ(g.run->apic.icr_low, 0xf0u);
+		EXPECT_EQ(g.run->apic.icr_high, 1u);
+	}
+
+	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++) {
+		memset(apic1->irr, 0, sizeof(apic1->irr));
+		EXPECT_EQ(ipi_send(&g, to_user[i].icr),
+			  (__u32)VMMON_EXIT_MSR) TH_LOG("%s", to_user[i].what);
+		EXPECT_TRUE(vec_only(apic1->irr, -1))
+			TH_LOG("%s", to_user[i].what);
+		EXPECT_TRUE(ipi_exit_to_user(_metadata, &g, to_user[i].icr));
+	}
+	/* Either side without the flag: userspace's, IRR untouched. */
+	for (i = 0; i < 2; i++) {
+		memset(apic1->irr, 0, sizeof(apic1->irr));
+		g.run->apic.flags = i ? VMMON_APIC_IPI_IN_KERNEL : 0;
+		apic1->flags = i ? 0 : VMMON_APIC_IPI_IN_KERNEL;
+		EXPECT_EQ(ipi_send(&g, 0x1000000f0ULL),
+			  (__u32)VMMON_EXIT_MSR);
+		EXPECT_TRUE(vec_only(apic1->irr, -1));
+		EXPECT_TRUE(ipi_exit_to_user(_metadata, &g, 0x1000000f0ULL));
+	}
+	munmap(t.run, 4096);
+	close(t.vcpu);
 	vmmon_guest_destroy(&g);
 }
 

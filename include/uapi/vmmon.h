@@ -69,6 +69,7 @@ enum vmmon_cap {
 	VMMON_CAP_EPT_1G_PAGES	= 3,	/* EPT 1 GiB mappings */
 	VMMON_CAP_NR_CPUS	= 4,	/* value: CPUs that can run vCPUs */
 	VMMON_CAP_APIC_TIMER	= 5,	/* VMMON_APIC_TIMER_IN_KERNEL */
+	VMMON_CAP_APIC_IPI	= 6,	/* VMMON_APIC_IPI_IN_KERNEL */
 };
 
 /*
@@ -189,7 +190,9 @@ enum vmmon_exit_reason {
 	VMMON_EXIT_INTR		= 5,	/* RUN gave EINTR: a signal is pending,
 					 * or the kernel has work for the
 					 * return to user mode (task work,
-					 * memory.high): call RUN again */
+					 * memory.high), or another vCPU's
+					 * IPI is in run.apic.irr: call RUN
+					 * again */
 	VMMON_EXIT_INTERNAL	= 6,	/* vmmon cannot go on: run.internal */
 	VMMON_EXIT_MMIO		= 7,	/* access outside RAM: run.mmio */
 	VMMON_EXIT_HYPERCALL	= 8,	/* VMCALL: run.hypercall; RIP is past it */
@@ -288,7 +291,7 @@ enum vmmon_internal_error {
  * triggered EOI, which the I/O APIC must hear of: VMMON_EXIT_MSR or
  * VMMON_EXIT_MMIO as without the flag, ISR left alone) or IRR holds a
  * vector after the clear (VMMON_EXIT_EOI: the EOI is done, userspace
- * injects what may now be deliverable).  vmmon only
+ * injects what may now be deliverable).  For the EOI vmmon only
  * reads TMR and IRR and only clears ISR bits, and only inside RUN; the
  * vCPU's own thread moves vectors from IRR to ISR between RUNs.  A
  * thread that sets an IRR bit while the vCPU runs and then reads ISR to
@@ -323,6 +326,28 @@ enum vmmon_internal_error {
  * and vmmon's inside RUN; while RUN is not called (a HLT that sleeps in
  * userspace) userspace times the deadline itself.
  *
+ * The guest's fixed IPIs to another vCPU of the VM stay in vmmon too
+ * where VMMON_CHECK_CAP offers VMMON_CAP_APIC_IPI and both vCPUs' run
+ * pages set VMMON_APIC_IPI_IN_KERNEL, which userspace does only while
+ * that vCPU's local APIC is enabled (IA32_APIC_BASE and SVR) in x2APIC
+ * mode, so that it accepts fixed interrupts and its APIC ID is its vCPU
+ * id.  A WRMSR to the x2APIC ICR (0x830) with no reserved bit set, fixed
+ * delivery, edge trigger, physical destination and no shorthand, a
+ * vector of 16 or more and another vCPU's id as destination, while that
+ * vCPU is inside RUN: vmmon clears the vector in that vCPU's @apic.tmr
+ * and sets it in its @apic.irr, each with a locked instruction, stores
+ * the ICR in the sender's @apic.icr_low and @apic.icr_high, and makes
+ * that vCPU's RUN return VMMON_EXIT_INTR (EINTR) before it enters its
+ * guest again, so that its thread injects the vector.  When that vCPU is
+ * not inside RUN, the sender's WRMSR exits (VMMON_EXIT_MSR) as without
+ * the flag, nothing sent: only userspace can wake a thread it put to
+ * sleep.  So threads that write IRR or TMR bits of a vCPU that has the
+ * flag must write them with locked instructions too.  A thread that
+ * resets such a vCPU's APIC while it runs (another vCPU's INIT) clears
+ * the flag with a locked instruction before it clears IRR: vmmon reads
+ * the flag again after it set the bit, and takes the bit back if the
+ * flag went.
+ *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
  * next RUN puts @hypercall.ret (in) into RAX.
@@ -346,6 +371,8 @@ enum vmmon_internal_error {
 #define VMMON_APIC_ICR_IN_KERNEL	(1U << 1)
 /* run.apic.flags (in): and IA32_TSC_DEADLINE (run.apic.tsc_deadline). */
 #define VMMON_APIC_TIMER_IN_KERNEL	(1U << 2)
+/* run.apic.flags (in): and fixed x2APIC IPIs between such vCPUs. */
+#define VMMON_APIC_IPI_IN_KERNEL	(1U << 3)
 #define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
 
 /*

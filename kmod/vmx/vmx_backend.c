@@ -203,6 +203,8 @@ static u64 vmx_cap(u32 cap)
 		return !!(vmx_caps.ept_vpid & VMX_EPT_CAP_1G_PAGES);
 	case VMMON_CAP_APIC_TIMER:
 		return 1;	/* the preemption timer is required */
+	case VMMON_CAP_APIC_IPI:
+		return 1;
 	default:
 		return 0;
 	}

@@ -98,6 +98,7 @@ static enum vmx_next vmx_msr_to_user(struct vmmon_vcpu *vcpu,
 }
 
 #define VMX_MSR_X2APIC_EOI	0x80b
+#define VMX_MSR_X2APIC_ICR	0x830
 
 static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 				  const struct vmx_exit *exit, bool write)
@@ -115,6 +116,9 @@ static enum vmx_next vmx_exit_msr(struct vmmon_vcpu *vcpu,
 		if (write && index == VMX_MSR_X2APIC_EOI && !data &&
 		    vmx_apic_eoi(vcpu, exit->insn_len, &next))
 			return next;
+		if (write && index == VMX_MSR_X2APIC_ICR &&
+		    vmx_apic_ipi(vcpu, data))
+			return vmx_skip(vx, exit);
 		if (index == MSR_IA32_TSC_DEADLINE &&
 		    vmx_apic_timer_msr(vcpu, write, &data)) {
 			if (!write) {

@@ -1107,10 +1107,11 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		 * of the scheduler or of a suspend) taken with them on just
 		 * before would not make the guest exit, which would run on
 		 * until its next exit; one that comes after this check
-		 * makes the entry exit at once.  As KVM does.
+		 * makes the entry exit at once.  As KVM does.  Another
+		 * vCPU's IPI kicks too (vmmon_vcpu_kick_irr()).
 		 */
 		if (need_resched() || vmx_user_work_pending() ||
-		    vmmon_hw_leave_requested()) {
+		    vmmon_hw_leave_requested() || vmmon_vcpu_irr_kicked(vcpu)) {
 			local_irq_enable();
 			next = VMX_NEXT_RESUME;
 			break;
@@ -1151,12 +1152,16 @@ out:
 
 /*
  * Whether RUN must return before the next batch: -EINTR for a signal,
- * the kernel's return-to-user work or immediate_exit; -EAGAIN while
- * suspend or reboot waits (the core calls RUN again later).
+ * the kernel's return-to-user work, immediate_exit or another vCPU's
+ * IPI; -EAGAIN while suspend or reboot waits (the core calls RUN again
+ * later).
  */
-static int vmx_run_must_return(struct vmmon_run *run)
+static int vmx_run_must_return(struct vmmon_vcpu *vcpu)
 {
-	if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit)) {
+	struct vmmon_run *run = vcpu->run;
+
+	if (vmx_user_work_pending() || READ_ONCE(run->immediate_exit) ||
+	    vmmon_vcpu_irr_kicked(vcpu)) {
 		run->exit_reason = VMMON_EXIT_INTR;
 		return -EINTR;
 	}
@@ -1176,7 +1181,7 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 		goto out;
 	}
 	run->exit_reason = VMMON_EXIT_NONE;
-	next = vmx_run_must_return(run);
+	next = vmx_run_must_return(vcpu);
 	if (next)
 		goto out;
 	vmmon_fpu_enter(&vx->fpu);
@@ -1187,7 +1192,7 @@ int vmx_vcpu_run(struct vmmon_vcpu *vcpu)
 			next = vmx_exit_sleepable(vcpu, &exit);
 		if (next < 0 || next == VMX_NEXT_USER)
 			break;
-		next = vmx_run_must_return(run);
+		next = vmx_run_must_return(vcpu);
 		if (next)
 			break;
 	}

@@ -384,6 +384,12 @@ bool vmx_apic_xapic_icr_store(struct vmmon_vcpu *vcpu, u64 gpa,
 bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,
 			     unsigned int size, u64 *data);
 /*
+ * vmx_apic_ipi.c: the guest's WRMSR of @icr to the x2APIC ICR, sent to
+ * another vCPU's run page (VMMON_APIC_IPI_IN_KERNEL); false when
+ * userspace must have it as an exit, nothing sent.
+ */
+bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr);
+/*
  * vmx_apic_timer.c: the guest's IA32_TSC_DEADLINE against the run page
  * (VMMON_APIC_TIMER_IN_KERNEL): a WRMSR of *@data or a RDMSR into it,
  * false when userspace must have it.  Before an entry: whether the

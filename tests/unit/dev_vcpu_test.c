@@ -598,6 +598,50 @@ TEST(tsc_deadline_in_vmmon)
 }
 
 /*
+ * Fixed x2APIC IPIs in vmmon (VMMON_APIC_IPI_IN_KERNEL): the flag is on
+ * for the RUNs in which the LAPIC takes fixed interrupts in x2APIC mode,
+ * where the module offers it; another vCPU's INIT clears it at once, not
+ * when the RUN returns.
+ */
+TEST(ipi_in_vmmon_while_x2apic_enabled)
+{
+	struct lapic *l;
+
+	setup(RUN_HLT, false);
+	f.vm.apic_ipi_in_kernel = true;
+	script(VMMON_EXIT_IRQ_WINDOW);
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
+	script_msr(X2APIC_SVR, true, 0xff);		/* software-disabled */
+	script_msr(X2APIC_SVR, true, 0x1ff);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_NE(f.answer[1].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_EQ(f.answer[2].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_NE(f.answer[3].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	/* A module without it. */
+	setup(RUN_HLT, false);
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	setup(RUN_SPIN, false);
+	f.vm.apic_ipi_in_kernel = true;
+	l = &f.vm.vcpus[0].lapic;
+	lapic_set_base(l, BASE_X2APIC);
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	ASSERT_TRUE(wait_running(1));
+	pthread_mutex_lock(&f.vm.lock);
+	EXPECT_NE(f.run.apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	lapic_receive(l, APIC_DM_INIT, 0, false);
+	EXPECT_EQ(f.run.apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	pthread_mutex_unlock(&f.vm.lock);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/*
  * A mode change while vmmon held the deadline: the LVT write (one-shot)
  * disarms it, the flag is off at the next RUN, and an APIC_TIMER exit
  * that still came raises nothing.

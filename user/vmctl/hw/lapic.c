@@ -93,30 +93,45 @@ bool lapic_tsc_deadline_mode(const struct lapic *l)
 	return lapic_timer_mode(l) == LAPIC_TIMER_TSC_DEADLINE;
 }
 
+/*
+ * Locked: with VMMON_APIC_IPI_IN_KERNEL the module sets IRR and clears
+ * TMR bits of this APIC while any thread of ours writes them too.
+ */
 static void vec_set(uint32_t *bits, uint8_t vector)
 {
-	bits[vector / VEC_REG_BITS] |= 1u << (vector % VEC_REG_BITS);
+	__atomic_fetch_or(&bits[vector / VEC_REG_BITS],
+			  1u << (vector % VEC_REG_BITS), __ATOMIC_SEQ_CST);
 }
 
 static void vec_clear(uint32_t *bits, uint8_t vector)
 {
-	bits[vector / VEC_REG_BITS] &= ~(1u << (vector % VEC_REG_BITS));
+	__atomic_fetch_and(&bits[vector / VEC_REG_BITS],
+			   ~(1u << (vector % VEC_REG_BITS)), __ATOMIC_SEQ_CST);
+}
+
+static uint32_t vec_word(const uint32_t *bits, unsigned int i)
+{
+	return __atomic_load_n(&bits[i], __ATOMIC_RELAXED);
 }
 
 static bool vec_test(const uint32_t *bits, uint8_t vector)
 {
-	return bits[vector / VEC_REG_BITS] & (1u << (vector % VEC_REG_BITS));
+	return vec_word(bits, vector / VEC_REG_BITS) &
+	       (1u << (vector % VEC_REG_BITS));
 }
 
 /* The highest vector set in a 256-bit register, or -1. */
 static int vec_highest(const uint32_t *bits)
 {
+	uint32_t word;
 	int i;
 
-	for (i = LAPIC_VEC_REGS - 1; i >= 0; i--)
-		if (bits[i])
+	for (i = LAPIC_VEC_REGS - 1; i >= 0; i--) {
+		word = vec_word(bits, i);
+		if (word)
 			return i * VEC_REG_BITS + VEC_REG_BITS - 1 -
-			       __builtin_clz(bits[i]);
+			       __builtin_clz(word);
+	}
 	return -1;
 }
 
@@ -892,10 +907,11 @@ bool lapic_match_dest(const struct lapic *l, uint32_t dest, bool logical,
 /* INIT: the local APIC resets (all but its ID) and waits for a SIPI. */
 static void lapic_init_signal(struct lapic *l)
 {
-	lapic_reset(l);
-	l->wait_for_sipi = true;
+	/* First: the vCPU stops taking IPIs in the module (vcpu_ipi_to_run). */
 	if (l->bus->init)
 		l->bus->init(l->bus->opaque, l->cpu);
+	lapic_reset(l);
+	l->wait_for_sipi = true;
 	lapic_kick(l);
 }
 

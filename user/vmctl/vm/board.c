@@ -187,6 +187,14 @@ static void vm_apic_init(void *opaque, unsigned int cpu)
 
 	if (cpu >= vm->nr_vcpus)
 		return;
+	/*
+	 * INIT software-disables the APIC, and lapic_reset() then clears
+	 * IRR: the module must stop putting IPIs in it first, not when the
+	 * vCPU's RUN returns (see VMMON_APIC_IPI_IN_KERNEL).
+	 */
+	if (vm->vcpus[cpu].run)
+		__atomic_fetch_and(&vm->vcpus[cpu].run->apic.flags,
+				   ~VMMON_APIC_IPI_IN_KERNEL, __ATOMIC_SEQ_CST);
 	vm->vcpus[cpu].state = VCPU_WAIT_SIPI;
 	vm->vcpus[cpu].sipi_pending = false;
 	vm_kick(vm, cpu);

@@ -106,6 +106,23 @@ bool vcpu_timer_before_halt(struct vcpu *v)
 	return true;
 }
 
+/*
+ * vmmon delivers an IPI itself only to a vCPU inside RUN, so the vCPU's
+ * own exits that change its APIC (SVR, IA32_APIC_BASE) are seen here
+ * before it counts; another vCPU's INIT, which comes during the RUN,
+ * clears the flag at once (vm_apic_init()).
+ */
+void vcpu_ipi_to_run(struct vcpu *v)
+{
+	const struct lapic *l = &v->lapic;
+
+	if (v->vm->apic_ipi_in_kernel && lapic_x2apic_mode(l) &&
+	    lapic_enabled(l))
+		v->run->apic.flags |= VMMON_APIC_IPI_IN_KERNEL;
+	else
+		v->run->apic.flags &= ~VMMON_APIC_IPI_IN_KERNEL;
+}
+
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset)
 {
 	switch (offset) {

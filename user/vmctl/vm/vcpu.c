@@ -291,6 +291,7 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu_timer_to_run(v);
+		vcpu_ipi_to_run(v);
 		pthread_mutex_unlock(&vm->lock);
 		rc = ioctl(v->fd, VMMON_RUN, 0);
 		err = errno;

@@ -186,6 +186,7 @@ struct vm {
 	uint64_t eoi_exits;		/* VMMON_EXIT_EOI: the module's EOI */
 	uint64_t timer_exits;		/* VMMON_EXIT_APIC_TIMER */
 	bool apic_timer_in_kernel;	/* VMMON_CAP_APIC_TIMER */
+	bool apic_ipi_in_kernel;	/* VMMON_CAP_APIC_IPI */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -270,6 +271,14 @@ void vcpu_share_apic_vectors(struct vcpu *v);
 void vcpu_timer_to_run(struct vcpu *v);
 void vcpu_timer_from_run(struct vcpu *v);
 bool vcpu_timer_before_halt(struct vcpu *v);
+
+/*
+ * msr.c: vmmon sends this vCPU's fixed x2APIC IPIs and delivers others'
+ * to it (VMMON_APIC_IPI_IN_KERNEL) during a RUN in which its LAPIC
+ * takes fixed interrupts in x2APIC mode, where the module offers it
+ * (vm->apic_ipi_in_kernel).  vCPU thread, lock held, before each RUN.
+ */
+void vcpu_ipi_to_run(struct vcpu *v);
 
 /* msr.c: a write to the LAPIC register at @offset, for --stats. */
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset);
