@@ -60,11 +60,13 @@ struct vmmon_vcpu {
 	u32 stopped;
 	u32 last_stopped;	/* the core's: the event sent for the last RUN */
 	/*
-	 * Under ipi_lock: the thread inside VMMON_RUN now, or NULL, and
-	 * whether another vCPU's IPI wants that RUN to return
-	 * (vmmon_vcpu_deliver_ipi()).
+	 * Written under ipi_lock: the thread inside VMMON_RUN now, or
+	 * NULL, and whether another vCPU's IPI wants that RUN to return
+	 * (vmmon_vcpu_deliver_ipi()), which the run loop reads without it.
+	 * A raw lock: the sender takes it in its exit handler, with
+	 * preemption off, also on PREEMPT_RT.
 	 */
-	spinlock_t ipi_lock;
+	raw_spinlock_t ipi_lock;
 	struct task_struct *runner;
 	bool irr_kick;
 };
@@ -78,7 +80,7 @@ struct vmmon_vcpu {
  */
 bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector);
 
-/* Whether the RUN in progress must return for vmmon_vcpu_kick_irr(). */
+/* Whether the RUN in progress must return for vmmon_vcpu_deliver_ipi(). */
 static inline bool vmmon_vcpu_irr_kicked(const struct vmmon_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->irr_kick);

@@ -8,14 +8,14 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/build_bug.h>
 #include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/build_bug.h>
 #include <linux/sched.h>
-#include <linux/stddef.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
@@ -230,7 +230,7 @@ bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector)
 	BUILD_BUG_ON(offsetof(struct vmmon_run, apic.irr) % sizeof(long));
 	BUILD_BUG_ON(offsetof(struct vmmon_run, apic.tmr) % sizeof(long));
 
-	spin_lock(&vcpu->ipi_lock);
+	raw_spin_lock(&vcpu->ipi_lock);
 	if (!vcpu->runner || !vmmon_vcpu_takes_ipis(vcpu))
 		goto out;
 	/* Edge, and said so before the thread can see the IRR bit. */
@@ -241,12 +241,16 @@ bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector)
 		clear_bit(vector, (unsigned long *)apic->irr);
 		goto out;
 	}
-	WRITE_ONCE(vcpu->irr_kick, true);
-	/* An IPI if it runs now; else it looks before its next entry. */
+	/*
+	 * An IPI if it runs now; else it looks before its next entry.  The
+	 * barrier orders the kick before kick_process()'s look at whether
+	 * the thread runs, as KVM orders its request before the vCPU mode.
+	 */
+	smp_store_mb(vcpu->irr_kick, true);
 	kick_process(vcpu->runner);
 	sent = true;
 out:
-	spin_unlock(&vcpu->ipi_lock);
+	raw_spin_unlock(&vcpu->ipi_lock);
 	return sent;
 }
 
@@ -256,6 +260,16 @@ struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id)
 		return NULL;
 	/* Published whole by vmmon_vcpu_create(), freed with the VM. */
 	return smp_load_acquire(&vcpu->vm->vcpus[id]);
+}
+
+/* Out of RUN; the kick dropped with @drop_kick (userspace looks now). */
+static void vmmon_vcpu_end_run(struct vmmon_vcpu *vcpu, bool drop_kick)
+{
+	raw_spin_lock(&vcpu->ipi_lock);
+	vcpu->runner = NULL;
+	if (drop_kick)
+		WRITE_ONCE(vcpu->irr_kick, false);
+	raw_spin_unlock(&vcpu->ipi_lock);
 }
 
 /*
@@ -272,19 +286,15 @@ static long vmmon_vcpu_run(struct vmmon_vcpu *vcpu)
 	WRITE_ONCE(vm->ran, true);
 	atomic_inc(&vm->nr_running);
 	vmmon_vcpu_run_clock(vcpu, true);
-	spin_lock(&vcpu->ipi_lock);
+	raw_spin_lock(&vcpu->ipi_lock);
 	vcpu->runner = current;
-	spin_unlock(&vcpu->ipi_lock);
+	raw_spin_unlock(&vcpu->ipi_lock);
 	ret = vmmon_hw()->vcpu_run(vcpu);
-	spin_lock(&vcpu->ipi_lock);
-	vcpu->runner = NULL;
 	/*
 	 * Suspend's retry (EAGAIN) calls RUN again without a return to
 	 * userspace: the kick stays for it, which then returns at once.
 	 */
-	if (ret != -EAGAIN)
-		WRITE_ONCE(vcpu->irr_kick, false);
-	spin_unlock(&vcpu->ipi_lock);
+	vmmon_vcpu_end_run(vcpu, ret != -EAGAIN);
 	vmmon_vcpu_run_clock(vcpu, false);
 	atomic_dec(&vm->nr_running);
 	/*
@@ -375,8 +385,13 @@ static long vmmon_vcpu_ioctl(struct file *file, unsigned int cmd,
 			return ret;
 		ret = vmmon_hw_wait();
 		if (ret) {
-			if (ret == -EINTR && cmd == VMMON_RUN)
-				vcpu->run->exit_reason = VMMON_EXIT_INTR;
+			if (cmd == VMMON_RUN) {
+				/* The kick kept for the retry: seen now. */
+				vmmon_vcpu_end_run(vcpu, true);
+				if (ret == -EINTR)
+					vcpu->run->exit_reason =
+						VMMON_EXIT_INTR;
+			}
 			return ret;
 		}
 	}
@@ -421,7 +436,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 	vcpu->id = args.id;
 	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
-	spin_lock_init(&vcpu->ipi_lock);
+	raw_spin_lock_init(&vcpu->ipi_lock);
 	seqcount_init(&vcpu->run_seq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {

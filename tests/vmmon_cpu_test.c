@@ -1910,16 +1910,17 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
  * turns x2APIC on, then writes the ICR the host put in EDX:EAX; vCPU 1
  * marks a word of RAM and spins.  Taken: no exit for vCPU 0, the vector
  * in vCPU 1's IRR (TMR cleared: edge), vCPU 1's RUN back with EINTR, the
- * ICR stored.  The forms vmmon leaves to userspace, and any IPI to a
- * vCPU not inside RUN, exit as before with IRR untouched: sent twice
- * otherwise, once here and once by userspace.
+ * ICR stored, and the kick spent.  The forms vmmon leaves to userspace,
+ * either flag off, and any IPI to a vCPU not inside RUN exit as before
+ * with IRR untouched (sent twice otherwise, here and by userspace), and
+ * do not kick.
  */
 #define IPI_VECTOR	0xf0
 #define IPI_SEND	0x11	/* offset of the ICR write in ipi_guest */
 #define IPI_SPIN	0x1a	/* and of vCPU 1's loop */
 #define IPI_MARK	0x800	/* the word vCPU 1 sets there */
-#define IPI_TRIES	100	/* vCPU 1 out of RUN (preempted): again */
 #define IPI_WAIT_MS	5000	/* a kick later than this is lost */
+#define IPI_RUN_ON_MS	50	/* how long a RUN not kicked must go on */
 
 static const uint8_t ipi_guest[] = {
 	0x66, 0xb9, 0x1b, 0x00, 0x00, 0x00,	/* mov ecx, IA32_APIC_BASE */
@@ -1943,6 +1944,7 @@ static const struct cpuid_table cpuid_x2apic = {
 struct ipi_target {
 	int vcpu;
 	struct vmmon_run *run;
+	pthread_t thread;
 	int rc, err;
 	int done;		/* __atomic */
 };
@@ -1962,6 +1964,45 @@ static void ipi_no_op(int sig)
 	(void)sig;
 }
 
+/* Whether vCPU 1's RUN returned within @ms of emulated time. */
+static bool ipi_target_returned(struct ipi_target *t, int ms)
+{
+	struct timespec nap = { .tv_nsec = 1000000 };
+	int i;
+
+	for (i = 0; i < ms && !__atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
+	     i++)
+		nanosleep(&nap, NULL);
+	return __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
+}
+
+/* vCPU 1 into RUN on a thread of its own; true once its guest runs. */
+static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t)
+{
+	struct timespec nap = { .tv_nsec = 1000000 };
+	int i;
+
+	t->done = 0;
+	g->ram[IPI_MARK] = 0;
+	if (pthread_create(&t->thread, NULL, ipi_target_run, t))
+		return false;
+	for (i = 0; i < IPI_WAIT_MS &&
+	     !__atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST); i++)
+		nanosleep(&nap, NULL);
+	return __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST);
+}
+
+/* End vCPU 1's RUN if no kick did, as vmctl's SIGUSR1 does. */
+static void ipi_target_stop(struct ipi_target *t)
+{
+	if (!__atomic_load_n(&t->done, __ATOMIC_SEQ_CST)) {
+		t->run->immediate_exit = 1;
+		pthread_kill(t->thread, SIGUSR1);
+	}
+	pthread_join(t->thread, NULL);
+	t->run->immediate_exit = 0;
+}
+
 /* vCPU 0 from IPI_SEND with EDX:EAX = @icr; its exit reason. */
 static __u32 ipi_send(struct vmmon_guest *g, __u64 icr)
 {
@@ -1977,63 +2018,31 @@ static __u32 ipi_send(struct vmmon_guest *g, __u64 icr)
 	return g->run->exit_reason;
 }
 
-/* The ICR write went to userspace: answer it, run on to the HLT. */
-static bool ipi_exit_to_user(struct __test_metadata *_metadata,
-			     struct vmmon_guest *g, __u64 icr)
+/*
+ * An ICR write vmmon must leave to userspace: the WRMSR exits, vCPU 1's
+ * IRR stays empty; answered, vCPU 0 runs on to its HLT.
+ */
+static void ipi_to_user(struct __test_metadata *_metadata,
+			struct vmmon_guest *g, struct ipi_target *t,
+			__u64 icr, const char *what)
 {
-	bool ok = g->run->exit_reason == VMMON_EXIT_MSR &&
-		  g->run->msr.index == MSR_X2APIC_ICR &&
-		  g->run->msr.is_write && g->run->msr.data == icr;
+	const struct vmmon_run *run = g->run;
+	__u32 reason = ipi_send(g, icr);
 
-	EXPECT_TRUE(ok) {
+	EXPECT_TRUE(reason == VMMON_EXIT_MSR &&
+		    run->msr.index == MSR_X2APIC_ICR && run->msr.is_write &&
+		    run->msr.data == icr) {
 		show_exit(_metadata, g);
-		TH_LOG("ICR 0x%llx", (unsigned long long)icr);
+		TH_LOG("%s: ICR 0x%llx", what, (unsigned long long)icr);
 	}
-	g->run->msr.error = 0;
-	return run_to_exit(_metadata, g, VMMON_EXIT_HLT) && ok;
+	EXPECT_TRUE(vec_only(t->run->apic.irr, -1)) TH_LOG("%s", what);
+	if (reason == VMMON_EXIT_MSR) {
+		g->run->msr.error = 0;
+		EXPECT_TRUE(run_to_exit(_metadata, g, VMMON_EXIT_HLT));
+	}
 }
 
-/* vCPU 1 spinning in RUN gets an IPI; whether it was taken in vmmon. */
-static bool ipi_to_running(struct __test_metadata *_metadata,
-			   struct vmmon_guest *g, struct ipi_target *t,
-			   __u64 icr)
-{
-	struct sigaction sa = { .sa_handler = ipi_no_op };
-	struct timespec nap = { .tv_nsec = 1000000 };
-	bool taken = false, kicked = false;
-	pthread_t thread;
-	int i;
-
-	sigaction(SIGUSR1, &sa, NULL);
-	t->done = 0;
-	g->ram[IPI_MARK] = 0;
-	if (pthread_create(&thread, NULL, ipi_target_run, t))
-		return false;
-	/* vCPU 1 in its guest: inside RUN, unless preempted there. */
-	for (i = 0; i < IPI_WAIT_MS &&
-	     !__atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST); i++)
-		nanosleep(&nap, NULL);
-	for (i = 0; i < IPI_TRIES && !taken; i++) {
-		taken = ipi_send(g, icr) == VMMON_EXIT_HLT;
-		if (!taken && !ipi_exit_to_user(_metadata, g, icr))
-			break;
-		if (!taken)
-			nanosleep(&nap, NULL);
-	}
-	for (i = 0; i < IPI_WAIT_MS && !__atomic_load_n(&t->done,
-							 __ATOMIC_SEQ_CST); i++)
-		nanosleep(&nap, NULL);
-	kicked = __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
-	if (!kicked)
-		pthread_kill(thread, SIGUSR1);
-	pthread_join(thread, NULL);
-	EXPECT_TRUE(taken);
-	EXPECT_TRUE(kicked) TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
-	EXPECT_EQ(t->rc, -1);
-	EXPECT_EQ(t->err, EINTR);
-	EXPECT_EQ(t->run->exit_reason, (__u32)VMMON_EXIT_INTR);
-	return taken && kicked;
-}
+#define IPI_FIXED_TO_1	0x1000000f0ULL	/* fixed, edge, physical, vCPU 1 */
 
 VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 {
@@ -2041,7 +2050,6 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 		__u64 icr;
 		const char *what;
 	} to_user[] = {
-		{ 0x1000000f0ULL, "fixed, vCPU 1 out of RUN" },
 		{ 0x1000001f0ULL, "lowest priority" },
 		{ 0x1000004f0ULL, "NMI" },
 		{ 0x1000008f0ULL, "logical" },
@@ -2052,12 +2060,13 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 		{ 0x5000000f0ULL, "to no vCPU" },
 		{ 0x1000010f0ULL, "reserved bit 12" },
 	};
+	struct sigaction sa = { .sa_handler = ipi_no_op };
 	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_IPI };
 	struct vmmon_create_vcpu c = { .id = 1 };
 	/* IF set, nothing injected: under Bochs 2.7 the kick's IPI exits. */
 	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + IPI_SPIN,
 				   .rflags = 0x202 };
-	struct vmmon_apic_vectors *apic1;
+	struct vmmon_apic_vectors *apic0, *apic1;
 	struct vmmon_sregs sregs;
 	struct ipi_target t;
 	struct vmmon_guest g;
@@ -2065,6 +2074,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 
 	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
 	EXPECT_EQ(q.value, 1u);
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
 	ASSERT_OK(vmmon_guest_create(&g, dev, 1 << 20, ipi_guest,
 				     sizeof(ipi_guest)));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_x2apic));
@@ -2076,42 +2086,55 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
 	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_SREGS, &sregs));
 	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	apic0 = &g.run->apic;
 	apic1 = &t.run->apic;
 	/* The notice of x2APIC mode, then the HLT. */
 	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
 	EXPECT_EQ(g.run->msr.index, (__u32)MSR_APIC_BASE);
 	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_HLT));
 
-	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	/* While vCPU 1 runs: the forms vmmon leaves, and either flag off. */
+	apic0->flags = VMMON_APIC_IPI_IN_KERNEL;
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	ASSERT_TRUE(ipi_target_start(&g, &t));
+	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++)
+		ipi_to_user(_metadata, &g, &t, to_user[i].icr,
+			    to_user[i].what);
+	apic0->flags = 0;
+	ipi_to_user(_metadata, &g, &t, IPI_FIXED_TO_1, "sender's flag off");
+	apic0->flags = VMMON_APIC_IPI_IN_KERNEL;
+	apic1->flags = 0;
+	ipi_to_user(_metadata, &g, &t, IPI_FIXED_TO_1, "target's flag off");
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	EXPECT_FALSE(ipi_target_returned(&t, 0)) TH_LOG("vCPU 1 kicked");
+
+	/* Taken: no exit, vCPU 1's RUN back at once, IRR and TMR. */
 	vec_set(apic1->tmr, IPI_VECTOR);
 	vec_set(apic1->isr, 0x31);
-	if (ipi_to_running(_metadata, &g, &t, 0x1000000f0ULL)) {
-		EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
-		EXPECT_TRUE(vec_only(apic1->tmr, -1));
-		EXPECT_TRUE(vec_only(apic1->isr, 0x31));
-		EXPECT_EQ(g.run->apic.icr_low, 0xf0u);
-		EXPECT_EQ(g.run->apic.icr_high, 1u);
-	}
+	EXPECT_EQ(ipi_send(&g, IPI_FIXED_TO_1), (__u32)VMMON_EXIT_HLT)
+		show_exit(_metadata, &g);
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
+		TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
+	ipi_target_stop(&t);
+	EXPECT_EQ(t.rc, -1);
+	EXPECT_EQ(t.err, EINTR);
+	EXPECT_EQ(t.run->exit_reason, (__u32)VMMON_EXIT_INTR);
+	EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
+	EXPECT_TRUE(vec_only(apic1->tmr, -1));
+	EXPECT_TRUE(vec_only(apic1->isr, 0x31));
+	EXPECT_EQ(apic0->icr_low, 0xf0u);
+	EXPECT_EQ(apic0->icr_high, 1u);
 
-	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++) {
-		memset(apic1->irr, 0, sizeof(apic1->irr));
-		EXPECT_EQ(ipi_send(&g, to_user[i].icr),
-			  (__u32)VMMON_EXIT_MSR) TH_LOG("%s", to_user[i].what);
-		EXPECT_TRUE(vec_only(apic1->irr, -1))
-			TH_LOG("%s", to_user[i].what);
-		EXPECT_TRUE(ipi_exit_to_user(_metadata, &g, to_user[i].icr));
-	}
-	/* Either side without the flag: userspace's, IRR untouched. */
-	for (i = 0; i < 2; i++) {
-		memset(apic1->irr, 0, sizeof(apic1->irr));
-		g.run->apic.flags = i ? VMMON_APIC_IPI_IN_KERNEL : 0;
-		apic1->flags = i ? 0 : VMMON_APIC_IPI_IN_KERNEL;
-		EXPECT_EQ(ipi_send(&g, 0x1000000f0ULL),
-			  (__u32)VMMON_EXIT_MSR);
-		EXPECT_TRUE(vec_only(apic1->irr, -1));
-		EXPECT_TRUE(ipi_exit_to_user(_metadata, &g, 0x1000000f0ULL));
-	}
+	/* The kick was spent: vCPU 1's next RUN goes on. */
+	ASSERT_TRUE(ipi_target_start(&g, &t));
+	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
+		TH_LOG("vCPU 1's RUN returned again: rc %d, errno %d", t.rc,
+		       t.err);
+	ipi_target_stop(&t);
+
+	/* Out of RUN: userspace's, whole (else it would be sent twice). */
+	memset(apic1->irr, 0, sizeof(apic1->irr));
+	ipi_to_user(_metadata, &g, &t, IPI_FIXED_TO_1, "vCPU 1 out of RUN");
 	munmap(t.run, 4096);
 	close(t.vcpu);
 	vmmon_guest_destroy(&g);

@@ -328,17 +328,20 @@ enum vmmon_internal_error {
  *
  * The guest's fixed IPIs to another vCPU of the VM stay in vmmon too
  * where VMMON_CHECK_CAP offers VMMON_CAP_APIC_IPI and both vCPUs' run
- * pages set VMMON_APIC_IPI_IN_KERNEL, which userspace does only while
+ * pages set VMMON_APIC_IPI_IN_KERNEL, which userspace may do only while
  * that vCPU's local APIC is enabled (IA32_APIC_BASE and SVR) in x2APIC
- * mode, so that it accepts fixed interrupts and its APIC ID is its vCPU
+ * mode, so that it accepts fixed interrupts, and only if its x2APIC ID
+ * is the id the vCPU was created with: vmmon finds the target by that
  * id.  A WRMSR to the x2APIC ICR (0x830) with no reserved bit set, fixed
  * delivery, edge trigger, physical destination and no shorthand, a
  * vector of 16 or more and another vCPU's id as destination, while that
  * vCPU is inside RUN: vmmon clears the vector in that vCPU's @apic.tmr
  * and sets it in its @apic.irr, each with a locked instruction, stores
  * the ICR in the sender's @apic.icr_low and @apic.icr_high, and makes
- * that vCPU's RUN return VMMON_EXIT_INTR (EINTR) before it enters its
- * guest again, so that its thread injects the vector.  When that vCPU is
+ * that vCPU's RUN return before it enters its guest again: with
+ * VMMON_EXIT_INTR (EINTR), or with the exit it was making anyway.  So
+ * userspace must look at IRR after every return of RUN, whatever it
+ * says, and inject what is deliverable.  When that vCPU is
  * not inside RUN, the sender's WRMSR exits (VMMON_EXIT_MSR) as without
  * the flag, nothing sent: only userspace can wake a thread it put to
  * sleep.  So threads that write IRR or TMR bits of a vCPU that has the
@@ -387,7 +390,8 @@ struct vmmon_apic_vectors {
 	__u32 isr[VMMON_APIC_VEC_WORDS];
 	__u32 tmr[VMMON_APIC_VEC_WORDS];
 	__u32 irr[VMMON_APIC_VEC_WORDS];
-	__u32 icr_low;		/* VMMON_APIC_ICR_IN_KERNEL: ICR 31:0 */
+	__u32 icr_low;		/* VMMON_APIC_ICR_IN_KERNEL and
+				 * VMMON_APIC_IPI_IN_KERNEL: ICR 31:0 */
 	__u32 icr_high;		/* and 63:32, the xAPIC offset 0x310 */
 	__u64 tsc_deadline;	/* VMMON_APIC_TIMER_IN_KERNEL: 0 disarmed */
 };

@@ -204,7 +204,7 @@ static u64 vmx_cap(u32 cap)
 	case VMMON_CAP_APIC_TIMER:
 		return 1;	/* the preemption timer is required */
 	case VMMON_CAP_APIC_IPI:
-		return 1;
+		return 1;	/* the MSR bitmap sends the ICR's WRMSR here */
 	default:
 		return 0;
 	}

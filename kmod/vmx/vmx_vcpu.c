@@ -1108,7 +1108,7 @@ static int vmx_run_on_cpu(struct vmmon_vcpu *vcpu, struct vmx_exit *exit)
 		 * before would not make the guest exit, which would run on
 		 * until its next exit; one that comes after this check
 		 * makes the entry exit at once.  As KVM does.  Another
-		 * vCPU's IPI kicks too (vmmon_vcpu_kick_irr()).
+		 * vCPU's IPI kicks too (vmmon_vcpu_deliver_ipi()).
 		 */
 		if (need_resched() || vmx_user_work_pending() ||
 		    vmmon_hw_leave_requested() || vmmon_vcpu_irr_kicked(vcpu)) {
