@@ -667,7 +667,8 @@ VMMON_TEST_TIMEOUT(bench_xapic_ipi_send, LOOP_TIMEOUT)
 }
 
 #define X2IPI_ROUNDS		2000
-#define X2IPI_ROUNDS_AT		18	/* where x2ipi_loop[] holds its count */
+#define X2IPI_LOOP		16	/* where x2ipi_loop[]'s IPIs begin */
+#define X2IPI_ROUNDS_AT		18	/* where it holds their count */
 #define X2IPI_SPIN		47	/* and where vCPU 1's loop starts */
 #define X2IPI_VECTOR		0xf2
 
@@ -759,34 +760,27 @@ static uint64_t x2ipi_pass(struct vmmon_guest *g, unsigned int *exits)
 VMMON_TEST_TIMEOUT(bench_x2apic_ipi_send, LOOP_TIMEOUT)
 {
 	struct sigaction sa = { .sa_handler = x2ipi_no_op };
-	struct vmmon_create_vcpu c = { .id = 1 };
-	/*
-	 * IF set, though nothing is injected: Bochs 2.7 takes no external-
-	 * interrupt exit from a guest entered with IF clear (its interrupt
-	 * mask is the host's at VM entry), so the kick would wait for the
-	 * preemption timer there.
-	 */
-	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + X2IPI_SPIN,
-				   .rflags = 0x202 };
+	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + X2IPI_LOOP,
+				   .rflags = 2 };
 	uint64_t user_cycles, kernel_cycles;
 	double taken_cycles;
 	unsigned int user_exits, kernel_exits;
 	struct x2ipi_target t = { 0 };
 	struct vmmon_vcpu_stats s0, s1;
-	struct vmmon_sregs sregs;
 	struct vmmon_guest g;
 	pthread_t thread;
 
 	ASSERT_OK(loop_guest(&g, x2ipi_loop, sizeof(x2ipi_loop),
 			     X2IPI_ROUNDS_AT, X2IPI_ROUNDS, 1U << 21));
-	t.vcpu = ioctl(g.vm, VMMON_CREATE_VCPU, &c);
-	ASSERT_OK(t.vcpu);
-	t.run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t.vcpu,
-		     0);
-	ASSERT_TRUE(t.run != MAP_FAILED);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
-	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	/*
+	 * vCPU 1 with IF set, though nothing is injected: Bochs 2.7 takes no
+	 * external-interrupt exit from a guest entered with IF clear (its
+	 * interrupt mask is the host's at VM entry), so the kick would wait
+	 * for the preemption timer there.
+	 */
+	t.vcpu = vmmon_guest_add_vcpu(&g, 1, VMMON_GUEST_CODE + X2IPI_SPIN,
+				      0x202, &t.run);
+	ASSERT_GE(t.vcpu, 0) TH_LOG("%s", g.error);
 	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
 	/* Not while vCPU 1 is in RUN: its ioctls wait for each other. */
 	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_VCPU_STATS, &s0));
@@ -801,8 +795,6 @@ VMMON_TEST_TIMEOUT(bench_x2apic_ipi_send, LOOP_TIMEOUT)
 	/* Again, the same loop, both pages offering the IPI to vmmon. */
 	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
 	t.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
-	regs.rip = VMMON_GUEST_CODE + 16;		/* mov edi,N */
-	regs.rflags = 2;
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_REGS, &regs));
 	kernel_cycles = x2ipi_pass(&g, &kernel_exits);
 

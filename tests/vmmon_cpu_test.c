@@ -2062,12 +2062,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	};
 	struct sigaction sa = { .sa_handler = ipi_no_op };
 	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_IPI };
-	struct vmmon_create_vcpu c = { .id = 1 };
-	/* IF set, nothing injected: under Bochs 2.7 the kick's IPI exits. */
-	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + IPI_SPIN,
-				   .rflags = 0x202 };
 	struct vmmon_apic_vectors *apic0, *apic1;
-	struct vmmon_sregs sregs;
 	struct ipi_target t;
 	struct vmmon_guest g;
 	unsigned int i;
@@ -2078,14 +2073,10 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	ASSERT_OK(vmmon_guest_create(&g, dev, 1 << 20, ipi_guest,
 				     sizeof(ipi_guest)));
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_x2apic));
-	t.vcpu = ioctl(g.vm, VMMON_CREATE_VCPU, &c);
-	ASSERT_OK(t.vcpu);
-	t.run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t.vcpu,
-		     0);
-	ASSERT_TRUE(t.run != MAP_FAILED);
-	ASSERT_OK(ioctl(g.vcpu, VMMON_GET_SREGS, &sregs));
-	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_SREGS, &sregs));
-	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	/* IF set, nothing injected: under Bochs 2.7 the kick's IPI exits. */
+	t.vcpu = vmmon_guest_add_vcpu(&g, 1, VMMON_GUEST_CODE + IPI_SPIN,
+				      0x202, &t.run);
+	ASSERT_GE(t.vcpu, 0) TH_LOG("%s", g.error);
 	apic0 = &g.run->apic;
 	apic1 = &t.run->apic;
 	/* The notice of x2APIC mode, then the HLT. */

@@ -192,6 +192,40 @@ static void set_flat_segments(struct vmmon_sregs *sregs, uint16_t code_sel,
 /* The GDT sits below the code, which starts at VMMON_GUEST_CODE. */
 #define PROT32_GDT	0x800
 
+int vmmon_guest_add_vcpu(struct vmmon_guest *g, unsigned int id,
+			 uint64_t rip, uint64_t rflags,
+			 struct vmmon_run **run)
+{
+	struct vmmon_create_vcpu c = { .id = id };
+	struct vmmon_regs regs = { .rip = rip, .rflags = rflags };
+	struct vmmon_sregs sregs;
+	int fd, err;
+
+	fd = ioctl(g->vm, VMMON_CREATE_VCPU, &c);
+	if (fd < 0)
+		return guest_fail(g, errno, "VMMON_CREATE_VCPU %u", id);
+	*run = mmap(NULL, sizeof(**run), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+	if (*run == MAP_FAILED) {
+		guest_fail(g, errno, "mmap of vCPU %u's run page", id);
+		goto close_fd;
+	}
+	if (ioctl(g->vcpu, VMMON_GET_SREGS, &sregs) ||
+	    ioctl(fd, VMMON_SET_SREGS, &sregs) ||
+	    ioctl(fd, VMMON_SET_REGS, &regs)) {
+		guest_fail(g, errno, "vCPU %u's registers", id);
+		goto unmap;
+	}
+	return fd;
+unmap:
+	munmap(*run, sizeof(**run));
+close_fd:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 int vmmon_guest_create_prot32(struct vmmon_guest *g, int devfd,
 			      size_t ram_size, const uint8_t *code,
 			      size_t len)

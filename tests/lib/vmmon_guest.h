@@ -125,6 +125,13 @@ struct vmmon_guest {
 int vmmon_guest_create(struct vmmon_guest *g, int devfd, size_t ram_size,
 		       const uint8_t *code, size_t len);
 /*
+ * A second vCPU (@id) of @g's VM, in vCPU 0's mode and segments, at @rip
+ * with @rflags: its fd, its run page in *@run; -1 (g->error says why).
+ */
+int vmmon_guest_add_vcpu(struct vmmon_guest *g, unsigned int id,
+			 uint64_t rip, uint64_t rflags,
+			 struct vmmon_run **run);
+/*
  * 32-bit protected mode, paging off: flat 4 GiB code (selector 0x18) and
  * data (0x10) segments, EIP = VMMON_GUEST_CODE, ESP = the top of RAM.
  */
