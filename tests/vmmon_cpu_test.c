@@ -1918,7 +1918,9 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 #define IPI_VECTOR	0xf0
 #define IPI_SEND	0x11	/* offset of the ICR write in ipi_guest */
 #define IPI_SPIN	0x1a	/* and of vCPU 1's loop */
-#define IPI_MARK	0x800	/* the word vCPU 1 sets there */
+#define IPI_MARK	0x800	/* the byte vCPU 1 sets there */
+#define IPI_STARTING	0x5a	/* its values */
+#define IPI_RUNNING	0xa5
 #define IPI_WAIT_MS	5000	/* a kick later than this is lost */
 #define IPI_RUN_ON_MS	50	/* how long a RUN not kicked must go on */
 
@@ -1931,7 +1933,7 @@ static const uint8_t ipi_guest[] = {
 	0x66, 0xb9, 0x30, 0x08, 0x00, 0x00,	/* IPI_SEND: mov ecx, ICR */
 	0x0f, 0x30,				/* wrmsr */
 	0xf4,					/* hlt */
-	0xc6, 0x06, 0x00, 0x08, 0x01,		/* IPI_SPIN: mov [IPI_MARK], 1 */
+	0xc6, 0x06, 0x00, 0x08, IPI_RUNNING,	/* IPI_SPIN: mov [IPI_MARK], */
 	0xeb, 0xfe,				/* jmp $ */
 };
 
@@ -1976,20 +1978,30 @@ static bool ipi_target_returned(struct ipi_target *t, int ms)
 	return __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
 }
 
-/* vCPU 1 into RUN on a thread of its own; true once its guest runs. */
+/*
+ * vCPU 1 into RUN on a thread of its own, from IPI_SPIN again; true once
+ * its guest runs.
+ */
 static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t)
 {
 	struct timespec nap = { .tv_nsec = 1000000 };
+	struct vmmon_regs regs;
 	int i;
 
 	t->done = 0;
-	g->ram[IPI_MARK] = 0;
-	if (pthread_create(&t->thread, NULL, ipi_target_run, t))
+	g->ram[IPI_MARK] = IPI_STARTING;
+	if (ioctl(t->vcpu, VMMON_GET_REGS, &regs))
+		return false;
+	regs.rip = VMMON_GUEST_CODE + IPI_SPIN;
+	if (ioctl(t->vcpu, VMMON_SET_REGS, &regs) ||
+	    pthread_create(&t->thread, NULL, ipi_target_run, t))
 		return false;
 	for (i = 0; i < IPI_WAIT_MS &&
-	     !__atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST); i++)
+	     __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST) !=
+	     IPI_RUNNING; i++)
 		nanosleep(&nap, NULL);
-	return __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST) ==
+	       IPI_RUNNING;
 }
 
 /* End vCPU 1's RUN if no kick did, as vmctl's SIGUSR1 does. */
