@@ -71,6 +71,12 @@ struct vmmon_vcpu {
 	bool irr_kick;
 };
 
+/* Whether @vcpu's userspace lets vmmon send and take its x2APIC IPIs. */
+static inline bool vmmon_vcpu_takes_ipis(const struct vmmon_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_IPI_IN_KERNEL;
+}
+
 /*
  * Another vCPU's fixed, edge-triggered IPI of @vector for @vcpu: into
  * its run.apic.irr, and its RUN made to return before it enters the

@@ -206,11 +206,6 @@ u64 vmmon_vcpu_run_ns(const struct vmmon_vcpu *vcpu)
 	return since ? ns + ktime_get_ns() - since : ns;
 }
 
-static bool vmmon_vcpu_takes_ipis(const struct vmmon_vcpu *vcpu)
-{
-	return READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_IPI_IN_KERNEL;
-}
-
 /*
  * Under ipi_lock, which RUN takes to set and clear runner: the bit goes
  * in only while the vCPU is inside RUN, and its thread reads IRR only

@@ -55,8 +55,7 @@ bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr)
 {
 	struct vmmon_vcpu *target;
 
-	if (!(READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_IPI_IN_KERNEL) ||
-	    !vmx_apic_ipi_common(icr))
+	if (!vmmon_vcpu_takes_ipis(vcpu) || !vmx_apic_ipi_common(icr))
 		return false;
 	target = vmmon_vcpu_peer(vcpu, FIELD_GET(VMX_ICR_DEST, icr));
 	if (!target || target == vcpu ||
