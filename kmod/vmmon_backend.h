@@ -12,9 +12,11 @@
 #define VMMON_BACKEND_H
 
 #include <linux/compiler.h>
+#include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
@@ -69,6 +71,8 @@ struct vmmon_vcpu {
 	raw_spinlock_t ipi_lock;
 	struct task_struct *runner;
 	bool irr_kick;
+	/* Where a HLT waits inside RUN (vmmon_vcpu_halt()). */
+	wait_queue_head_t halt_wq;
 };
 
 /* Whether @vcpu's userspace lets vmmon send and take its x2APIC IPIs. */
@@ -91,6 +95,13 @@ static inline bool vmmon_vcpu_irr_kicked(const struct vmmon_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->irr_kick);
 }
+
+/*
+ * The guest's HLT waits (VMMON_APIC_HLT_IN_KERNEL), from the backend's
+ * sleepable exit path: until vmmon_vcpu_deliver_ipi() kicks, a signal
+ * comes, or @timeout_ns (KTIME_MAX: none) passes.
+ */
+void vmmon_vcpu_halt(struct vmmon_vcpu *vcpu, ktime_t timeout_ns);
 
 /* Another vCPU of @vcpu's VM, by id (its APIC ID), or NULL. */
 struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id);

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 
@@ -246,7 +247,28 @@ bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector)
 	sent = true;
 out:
 	raw_spin_unlock(&vcpu->ipi_lock);
+	/*
+	 * And if it waits in a HLT, it wakes.  Not under the raw lock: the
+	 * wait queue's is a sleeping lock on PREEMPT_RT.  The vCPU lives as
+	 * long as its VM, which the sender's RUN holds.  The queue's lock
+	 * orders the kick before the waiter's look at it.
+	 */
+	if (sent && wq_has_sleeper(&vcpu->halt_wq))
+		wake_up_interruptible(&vcpu->halt_wq);
 	return sent;
+}
+
+void vmmon_vcpu_halt(struct vmmon_vcpu *vcpu, ktime_t timeout_ns)
+{
+	/*
+	 * prepare_to_wait()'s barrier orders the waiter's state before its
+	 * look at the kick, wq_has_sleeper()'s the kick before the sender's
+	 * look at the queue: one of the two sees the other.  A signal ends
+	 * the wait too (-ERESTARTSYS), and RUN returns the HLT all the same.
+	 */
+	wait_event_interruptible_hrtimeout(vcpu->halt_wq,
+					   vmmon_vcpu_irr_kicked(vcpu),
+					   timeout_ns);
 }
 
 struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id)
@@ -432,6 +454,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
 	raw_spin_lock_init(&vcpu->ipi_lock);
+	init_waitqueue_head(&vcpu->halt_wq);
 	seqcount_init(&vcpu->run_seq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {

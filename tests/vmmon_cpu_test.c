@@ -24,7 +24,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <uapi/vmmon.h>
@@ -1918,6 +1920,8 @@ VMMON_TEST(tsc_deadline_taken_in_vmmon)
 #define IPI_VECTOR	0xf0
 #define IPI_SEND	0x11	/* offset of the ICR write in ipi_guest */
 #define IPI_SPIN	0x1a	/* and of vCPU 1's loop */
+#define IPI_HALT	0x21	/* and of its halting one */
+#define IPI_HALTED	0x27	/* past that one's HLT */
 #define IPI_MARK	0x800	/* the byte vCPU 1 sets there */
 #define IPI_STARTING	0x5a	/* its values */
 #define IPI_RUNNING	0xa5
@@ -1935,6 +1939,9 @@ static const uint8_t ipi_guest[] = {
 	0xf4,					/* hlt */
 	0xc6, 0x06, 0x00, 0x08, IPI_RUNNING,	/* IPI_SPIN: mov [IPI_MARK], */
 	0xeb, 0xfe,				/* jmp $ */
+	0xc6, 0x06, 0x00, 0x08, IPI_RUNNING,	/* IPI_HALT: mov [IPI_MARK], */
+	0xf4,					/* hlt */
+	0xeb, 0xf8,				/* jmp IPI_HALT */
 };
 
 static const struct cpuid_table cpuid_x2apic = {
@@ -1947,6 +1954,7 @@ struct ipi_target {
 	int vcpu;
 	struct vmmon_run *run;
 	pthread_t thread;
+	pid_t tid;		/* __atomic, for its /proc state */
 	int rc, err;
 	int done;		/* __atomic */
 };
@@ -1955,6 +1963,8 @@ static void *ipi_target_run(void *arg)
 {
 	struct ipi_target *t = arg;
 
+	__atomic_store_n(&t->tid, (pid_t)syscall(SYS_gettid),
+			 __ATOMIC_SEQ_CST);
 	t->rc = ioctl(t->vcpu, VMMON_RUN, 0);
 	t->err = errno;
 	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
@@ -1979,20 +1989,22 @@ static bool ipi_target_returned(struct ipi_target *t, int ms)
 }
 
 /*
- * vCPU 1 into RUN on a thread of its own, from IPI_SPIN again; true once
- * its guest runs.
+ * vCPU 1 into RUN on a thread of its own, from @start (IPI_SPIN or
+ * IPI_HALT) again; true once its guest runs.
  */
-static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t)
+static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t,
+			     unsigned int start)
 {
 	struct timespec nap = { .tv_nsec = 1000000 };
 	struct vmmon_regs regs;
 	int i;
 
 	t->done = 0;
+	t->tid = 0;
 	g->ram[IPI_MARK] = IPI_STARTING;
 	if (ioctl(t->vcpu, VMMON_GET_REGS, &regs))
 		return false;
-	regs.rip = VMMON_GUEST_CODE + IPI_SPIN;
+	regs.rip = VMMON_GUEST_CODE + start;
 	if (ioctl(t->vcpu, VMMON_SET_REGS, &regs) ||
 	    pthread_create(&t->thread, NULL, ipi_target_run, t))
 		return false;
@@ -2056,6 +2068,46 @@ static void ipi_to_user(struct __test_metadata *_metadata,
 
 #define IPI_FIXED_TO_1	0x1000000f0ULL	/* fixed, edge, physical, vCPU 1 */
 
+/*
+ * The VM of both tests: vCPU 0 at its HLT in x2APIC mode, vCPU 1 made
+ * with IF set and nothing injected (under Bochs 2.7 a kick's IPI exits
+ * only such a guest), not started.
+ */
+static bool ipi_vm(struct __test_metadata *_metadata, struct vmmon_guest *g,
+		   struct ipi_target *t)
+{
+	struct sigaction sa = { .sa_handler = ipi_no_op };
+
+	if (sigaction(SIGUSR1, &sa, NULL) ||
+	    vmmon_guest_create(g, dev, 1 << 20, ipi_guest, sizeof(ipi_guest)))
+		return false;
+	if (ioctl(g->vcpu, VMMON_SET_CPUID, &cpuid_x2apic))
+		goto err;
+	t->vcpu = vmmon_guest_add_vcpu(g, 1, VMMON_GUEST_CODE + IPI_SPIN,
+				       0x202, &t->run);
+	if (t->vcpu < 0) {
+		TH_LOG("%s", g->error);
+		goto err;
+	}
+	/* The notice of x2APIC mode, then the HLT. */
+	if (run_to_exit(_metadata, g, VMMON_EXIT_MSR) &&
+	    g->run->msr.index == MSR_APIC_BASE &&
+	    run_to_exit(_metadata, g, VMMON_EXIT_HLT))
+		return true;
+	munmap(t->run, 4096);
+	close(t->vcpu);
+err:
+	vmmon_guest_destroy(g);
+	return false;
+}
+
+static void ipi_vm_destroy(struct vmmon_guest *g, struct ipi_target *t)
+{
+	munmap(t->run, 4096);
+	close(t->vcpu);
+	vmmon_guest_destroy(g);
+}
+
 VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 {
 	static const struct {
@@ -2072,7 +2124,6 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 		{ 0x5000000f0ULL, "to no vCPU" },
 		{ 0x1000010f0ULL, "reserved bit 12" },
 	};
-	struct sigaction sa = { .sa_handler = ipi_no_op };
 	struct vmmon_cap_query q = { .cap = VMMON_CAP_APIC_IPI };
 	struct vmmon_apic_vectors *apic0, *apic1;
 	struct ipi_target t;
@@ -2081,25 +2132,14 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 
 	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
 	EXPECT_EQ(q.value, 1u);
-	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_OK(vmmon_guest_create(&g, dev, 1 << 20, ipi_guest,
-				     sizeof(ipi_guest)));
-	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_CPUID, &cpuid_x2apic));
-	/* IF set, nothing injected: under Bochs 2.7 the kick's IPI exits. */
-	t.vcpu = vmmon_guest_add_vcpu(&g, 1, VMMON_GUEST_CODE + IPI_SPIN,
-				      0x202, &t.run);
-	ASSERT_GE(t.vcpu, 0) TH_LOG("%s", g.error);
+	ASSERT_TRUE(ipi_vm(_metadata, &g, &t));
 	apic0 = &g.run->apic;
 	apic1 = &t.run->apic;
-	/* The notice of x2APIC mode, then the HLT. */
-	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_MSR));
-	EXPECT_EQ(g.run->msr.index, (__u32)MSR_APIC_BASE);
-	ASSERT_TRUE(run_to_exit(_metadata, &g, VMMON_EXIT_HLT));
 
 	/* While vCPU 1 runs: the forms vmmon leaves, and either flag off. */
 	apic0->flags = VMMON_APIC_IPI_IN_KERNEL;
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
-	ASSERT_TRUE(ipi_target_start(&g, &t));
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_SPIN));
 	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++)
 		ipi_to_user(_metadata, &g, &t, to_user[i].icr,
 			    to_user[i].what);
@@ -2129,7 +2169,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	EXPECT_EQ(apic0->icr_high, 1u);
 
 	/* The kick was spent: vCPU 1's next RUN goes on. */
-	ASSERT_TRUE(ipi_target_start(&g, &t));
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_SPIN));
 	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
 		TH_LOG("vCPU 1's RUN returned again: rc %d, errno %d", t.rc,
 		       t.err);
@@ -2138,9 +2178,157 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	/* Out of RUN: userspace's, whole (else it would be sent twice). */
 	memset(apic1->irr, 0, sizeof(apic1->irr));
 	ipi_to_user(_metadata, &g, &t, IPI_FIXED_TO_1, "vCPU 1 out of RUN");
-	munmap(t.run, 4096);
-	close(t.vcpu);
-	vmmon_guest_destroy(&g);
+	ipi_vm_destroy(&g, &t);
+}
+
+/* Whether vCPU 1's thread sleeps (in the kernel) within @ms. */
+static bool ipi_target_sleeps(struct ipi_target *t, int ms)
+{
+	struct timespec nap = { .tv_nsec = 1000000 };
+	char path[64], stat[256], *state;
+	pid_t tid;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < ms && !__atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
+	     i++, nanosleep(&nap, NULL)) {
+		tid = __atomic_load_n(&t->tid, __ATOMIC_SEQ_CST);
+		if (!tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		state = fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+		fclose(f);
+		if (state && state[1] == ' ' && state[2] == 'S')
+			return true;
+	}
+	return false;
+}
+
+/* The host's TSC cycles in a millisecond, over 20 ms of sleep. */
+static __u64 tsc_per_ms(void)
+{
+	struct timespec nap = { .tv_nsec = 20000000 }, a, b;
+	__u64 t0, t1, ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = __rdtsc();
+	nanosleep(&nap, NULL);
+	t1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ns = (b.tv_sec - a.tv_sec) * 1000000000ULL + b.tv_nsec - a.tv_nsec;
+	return (t1 - t0) * 1000000 / ns;
+}
+
+/* vCPU 1's RUN returned its HLT, RIP past it. */
+static void ipi_target_halted(struct __test_metadata *_metadata,
+			      struct ipi_target *t, const char *what)
+{
+	struct vmmon_regs regs;
+
+	EXPECT_EQ(t->rc, 0) TH_LOG("%s: errno %d", what, t->err);
+	EXPECT_EQ(t->run->exit_reason, (__u32)VMMON_EXIT_HLT)
+		TH_LOG("%s", what);
+	ASSERT_OK(ioctl(t->vcpu, VMMON_GET_REGS, &regs));
+	EXPECT_EQ(regs.rip, (__u64)(VMMON_GUEST_CODE + IPI_HALTED))
+		TH_LOG("%s", what);
+}
+
+/*
+ * A HLT that waits in vmmon (VMMON_APIC_HLT_IN_KERNEL), so that the IPIs
+ * vmmon takes reach a halted vCPU: vCPU 1 marks RAM and halts, IF set.
+ * Without the flag its RUN returns the HLT at once.  With it RUN waits;
+ * vCPU 0's IPI is taken in vmmon (no exit) and ends the wait: RUN
+ * returns the HLT, RIP past it, the vector in IRR.  A signal ends the
+ * wait too, and the TSC deadline vmmon keeps, not before it is due; an
+ * interrupt window userspace asked for means no wait.
+ */
+#define HALT_DEADLINE_MS	200	/* the deadline, from the RUN's start */
+
+VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
+{
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_HLT_WAIT };
+	struct {
+		struct vmmon_msrs hdr;
+		struct vmmon_msr_entry e[1];
+	} tsc = { .hdr.nmsrs = 1, .e[0].index = MSR_TSC };
+	struct vmmon_apic_vectors *apic1;
+	struct vmmon_regs regs;
+	struct ipi_target t;
+	struct vmmon_guest g;
+	__u64 deadline, rate;
+
+	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
+	EXPECT_EQ(q.value, 1u);
+	ASSERT_TRUE(ipi_vm(_metadata, &g, &t));
+	/* vmmon keeps the deadline only of a vCPU CPUID offers it to. */
+	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_CPUID, &cpuid_tsc_deadline));
+	apic1 = &t.run->apic;
+	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS));
+	ipi_target_stop(&t);
+	ipi_target_halted(_metadata, &t, "without the flag");
+
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL | VMMON_APIC_HLT_IN_KERNEL;
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	EXPECT_TRUE(ipi_target_sleeps(&t, IPI_WAIT_MS));
+	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
+		TH_LOG("the HLT did not wait");
+	EXPECT_EQ(ipi_send(&g, IPI_FIXED_TO_1), (__u32)VMMON_EXIT_HLT)
+		show_exit(_metadata, &g);
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
+		TH_LOG("the IPI did not end the wait in %d ms", IPI_WAIT_MS);
+	ipi_target_stop(&t);
+	ipi_target_halted(_metadata, &t, "IPI");
+	EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
+	memset(apic1->irr, 0, sizeof(apic1->irr));
+
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	EXPECT_TRUE(ipi_target_sleeps(&t, IPI_WAIT_MS));
+	pthread_kill(t.thread, SIGUSR1);
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
+		TH_LOG("the signal did not end the wait");
+	ipi_target_stop(&t);
+	ipi_target_halted(_metadata, &t, "signal");
+	EXPECT_TRUE(vec_only(apic1->irr, -1));
+
+	/* Left to userspace in the run page: it times what may be left. */
+	rate = tsc_per_ms();
+	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_MSRS, &tsc));
+	deadline = tsc.e[0].data + HALT_DEADLINE_MS * rate;
+	apic1->flags |= VMMON_APIC_TIMER_IN_KERNEL;
+	apic1->tsc_deadline = deadline;
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	EXPECT_FALSE(ipi_target_returned(&t, HALT_DEADLINE_MS / 2))
+		TH_LOG("the HLT did not wait for the deadline");
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
+		TH_LOG("the deadline did not end the wait");
+	ipi_target_stop(&t);
+	ipi_target_halted(_metadata, &t, "deadline");
+	EXPECT_EQ(apic1->tsc_deadline, deadline);
+	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_MSRS, &tsc));
+	EXPECT_GE(tsc.e[0].data, deadline - rate)
+		TH_LOG("ended %llu TSC cycles before the deadline",
+		       (unsigned long long)(deadline - tsc.e[0].data));
+	apic1->flags &= ~VMMON_APIC_TIMER_IN_KERNEL;
+	apic1->tsc_deadline = 0;
+
+	/* cli; hlt with an interrupt held in userspace for IF. */
+	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_REGS, &regs));
+	regs.rflags = 2;
+	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	t.run->request_interrupt_window = 1;
+	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
+		TH_LOG("the HLT waited with a window asked for");
+	ipi_target_stop(&t);
+	ipi_target_halted(_metadata, &t, "window asked for");
+	ipi_vm_destroy(&g, &t);
 }
 
 /*

@@ -70,6 +70,7 @@ enum vmmon_cap {
 	VMMON_CAP_NR_CPUS	= 4,	/* value: CPUs that can run vCPUs */
 	VMMON_CAP_APIC_TIMER	= 5,	/* VMMON_APIC_TIMER_IN_KERNEL */
 	VMMON_CAP_APIC_IPI	= 6,	/* VMMON_APIC_IPI_IN_KERNEL */
+	VMMON_CAP_HLT_WAIT	= 7,	/* VMMON_APIC_HLT_IN_KERNEL */
 };
 
 /*
@@ -351,6 +352,23 @@ enum vmmon_internal_error {
  * the flag again after it set the bit, and takes the bit back if the
  * flag went.
  *
+ * A HLT waits inside RUN where VMMON_CHECK_CAP offers VMMON_CAP_HLT_WAIT
+ * and userspace sets VMMON_APIC_HLT_IN_KERNEL, so that the IPIs above
+ * reach a halted vCPU too: an idle guest halts, and an IPI to a vCPU
+ * whose thread sleeps in userspace is userspace's.  A HLT that nothing
+ * vmmon holds can end (see VMMON_EXIT_HLT: a held interrupt the guest
+ * can take, a held NMI it does not block) while @request_interrupt_window
+ * is clear does not return at once: RUN waits until another vCPU's IPI
+ * sets a bit in @apic.irr, a signal comes, or the TSC deadline that
+ * vmmon keeps (VMMON_APIC_TIMER_IN_KERNEL) is due, and then returns
+ * VMMON_EXIT_HLT, RIP past the HLT, as it would have without the flag;
+ * userspace then does what it does for any HLT.  The deadline is timed
+ * on the host's clock, so the guest's TSC may fall a little short of it
+ * when the wait ends: userspace times what is left, as it does for a
+ * HLT it sleeps in.  Userspace may set the flag only where every other
+ * thread that makes an event pending for the vCPU signals its thread
+ * while it is inside RUN, as a kick must anyway.
+ *
  * VMMON_EXIT_HYPERCALL: the guest executed VMCALL with @hypercall.nr in
  * RAX and its arguments in RBX, RCX, RDX, RSI (KVM's convention); the
  * next RUN puts @hypercall.ret (in) into RAX.
@@ -376,6 +394,8 @@ enum vmmon_internal_error {
 #define VMMON_APIC_TIMER_IN_KERNEL	(1U << 2)
 /* run.apic.flags (in): and fixed x2APIC IPIs between such vCPUs. */
 #define VMMON_APIC_IPI_IN_KERNEL	(1U << 3)
+/* run.apic.flags (in): and a HLT waits in RUN for an IPI or a signal. */
+#define VMMON_APIC_HLT_IN_KERNEL	(1U << 4)
 #define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
 
 /*

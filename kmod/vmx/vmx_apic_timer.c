@@ -14,8 +14,11 @@
  * stay in the guest when it is due.  The field is the vCPU thread's
  * between RUNs and vmmon's inside RUN, so it needs no ordering.
  */
+#include <linux/ktime.h>
 #include <linux/math.h>
+#include <linux/math64.h>
 #include <asm/msr.h>
+#include <asm/tsc.h>
 #include <uapi/vmmon.h>
 #include "vmmon_backend.h"
 #include "vmx_caps.h"
@@ -75,4 +78,27 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 	if (ticks < *slice)
 		*slice = ticks;
 	return false;
+}
+
+/*
+ * How long a HLT may wait for the deadline, in the host's nanoseconds:
+ * KTIME_MAX with none armed, 0 when it is due.  By the TSC's frequency
+ * the kernel measured, so the wait may end a little early; then
+ * userspace times the rest (a HLT it sleeps in).
+ */
+ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
+{
+	const struct vmx_vcpu *vx = vcpu->hw;
+	u64 now, deadline, ns;
+
+	if (!vmx_apic_timer_in_kernel(vcpu))
+		return KTIME_MAX;
+	deadline = READ_ONCE(vcpu->run->apic.tsc_deadline);
+	if (!deadline)
+		return KTIME_MAX;
+	now = rdtsc() + vx->tsc_offset;
+	if (now >= deadline || !tsc_khz)
+		return 0;
+	ns = mul_u64_u32_div(deadline - now, NSEC_PER_MSEC, tsc_khz);
+	return min_t(u64, ns, KTIME_MAX);
 }

@@ -205,6 +205,8 @@ static u64 vmx_cap(u32 cap)
 		return 1;	/* the preemption timer is required */
 	case VMMON_CAP_APIC_IPI:
 		return 1;	/* the MSR bitmap sends the ICR's WRMSR here */
+	case VMMON_CAP_HLT_WAIT:
+		return 1;	/* HLT exiting is required */
 	default:
 		return 0;
 	}

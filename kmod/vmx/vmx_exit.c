@@ -464,6 +464,30 @@ static enum vmx_next vmx_exit_hlt(struct vmmon_vcpu *vcpu,
 	    (vcpu->nmi_pending && vmx_can_take_nmi(vx)))
 		return VMX_NEXT_RESUME;
 	vcpu->run->exit_reason = VMMON_EXIT_HLT;
+	/*
+	 * Userspace's wake-ups signal the thread inside RUN, so the HLT
+	 * may wait here, unless userspace holds an interrupt for the window
+	 * it asked for (sti; hlt: the window opens as the HLT ends).
+	 */
+	if ((READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_HLT_IN_KERNEL) &&
+	    !READ_ONCE(vcpu->run->request_interrupt_window))
+		return VMX_NEXT_SLEEPABLE;
+	return VMX_NEXT_USER;
+}
+
+/*
+ * The HLT's wait (VMMON_APIC_HLT_IN_KERNEL), with the VMCS put away:
+ * another vCPU's IPI (vmmon_vcpu_deliver_ipi()), a signal or the TSC
+ * deadline ends it, and RUN returns the HLT as without the wait.
+ */
+static enum vmx_next vmx_exit_hlt_wait(struct vmmon_vcpu *vcpu,
+				       const struct vmx_exit *exit)
+{
+	ktime_t left = vmx_apic_timer_left(vcpu);
+
+	if (left > 0)
+		vmmon_vcpu_halt(vcpu, left);
+	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	return VMX_NEXT_USER;
 }
 
@@ -550,7 +574,7 @@ static const struct vmx_exit_kind vmx_exits[] = {
 				   VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_CPUID] = { vmx_exit_cpuid, NULL, VMMON_STAT_EXIT_CPUID },
 	[VMX_EXIT_GETSEC] = VMX_EXIT_KIND_UD,
-	[VMX_EXIT_HLT] = { vmx_exit_hlt, NULL, VMMON_STAT_EXIT_HLT },
+	[VMX_EXIT_HLT] = { vmx_exit_hlt, vmx_exit_hlt_wait, VMMON_STAT_EXIT_HLT },
 	[VMX_EXIT_INVD] = { vmx_exit_cache, NULL, VMMON_STAT_EXIT_CACHE },
 	[VMX_EXIT_RDPMC] = { vmx_exit_gp, NULL, VMMON_STAT_EXIT_OTHER },
 	[VMX_EXIT_VMCALL] = { vmx_exit_vmcall, vmx_exit_hypercall,

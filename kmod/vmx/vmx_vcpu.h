@@ -6,6 +6,7 @@
 #ifndef VMMON_VMX_VCPU_H
 #define VMMON_VMX_VCPU_H
 
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <asm/trapnr.h>
@@ -399,6 +400,7 @@ bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr);
  */
 bool vmx_apic_timer_msr(struct vmmon_vcpu *vcpu, bool write, u64 *data);
 bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice);
+ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu);
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);

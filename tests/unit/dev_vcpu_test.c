@@ -618,13 +618,32 @@ TEST(ipi_in_vmmon_while_x2apic_enabled)
 	EXPECT_NE(f.answer[1].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
 	EXPECT_EQ(f.answer[2].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
 	EXPECT_NE(f.answer[3].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	/* HLT's wait in the module: not offered here. */
+	EXPECT_EQ(f.answer[3].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	/* Offered: with the IPIs, and only with them. */
+	setup(RUN_HLT, false);
+	f.vm.apic_ipi_in_kernel = true;
+	f.vm.hlt_wait_in_kernel = true;
+	script(VMMON_EXIT_IRQ_WINDOW);
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
+	script_msr(X2APIC_SVR, true, 0xff);
+	script_msr(X2APIC_SVR, true, 0x1ff);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	EXPECT_NE(f.answer[1].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	EXPECT_EQ(f.answer[2].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	EXPECT_NE(f.answer[3].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 
 	/* A module without it. */
 	setup(RUN_HLT, false);
+	f.vm.hlt_wait_in_kernel = true;
 	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
 	ASSERT_TRUE(run_script());
 	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_IPI_IN_KERNEL, 0u);
+	EXPECT_EQ(f.answer[0].apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 
 	setup(RUN_SPIN, false);

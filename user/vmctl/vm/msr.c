@@ -111,16 +111,24 @@ bool vcpu_timer_before_halt(struct vcpu *v)
  * own exits that change its APIC (SVR, IA32_APIC_BASE) are seen here
  * before it counts; another vCPU's INIT, which comes during the RUN,
  * clears the flag at once (vm_apic_init()).
+ *
+ * A HLT waits in the module only with the IPIs there: every other waker
+ * (vm_kick()) signals a vCPU inside RUN, which costs more than the
+ * condition variable vcpu_halt() waits on, and only the IPIs gain.
  */
 void vcpu_ipi_to_run(struct vcpu *v)
 {
 	const struct lapic *l = &v->lapic;
+	uint32_t flags = v->run->apic.flags & ~(VMMON_APIC_IPI_IN_KERNEL |
+						 VMMON_APIC_HLT_IN_KERNEL);
 
 	if (v->vm->apic_ipi_in_kernel && lapic_x2apic_mode(l) &&
-	    lapic_enabled(l))
-		v->run->apic.flags |= VMMON_APIC_IPI_IN_KERNEL;
-	else
-		v->run->apic.flags &= ~VMMON_APIC_IPI_IN_KERNEL;
+	    lapic_enabled(l)) {
+		flags |= VMMON_APIC_IPI_IN_KERNEL;
+		if (v->vm->hlt_wait_in_kernel)
+			flags |= VMMON_APIC_HLT_IN_KERNEL;
+	}
+	v->run->apic.flags = flags;
 }
 
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset)

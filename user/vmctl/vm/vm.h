@@ -187,6 +187,7 @@ struct vm {
 	uint64_t timer_exits;		/* VMMON_EXIT_APIC_TIMER */
 	bool apic_timer_in_kernel;	/* VMMON_CAP_APIC_TIMER */
 	bool apic_ipi_in_kernel;	/* VMMON_CAP_APIC_IPI */
+	bool hlt_wait_in_kernel;	/* VMMON_CAP_HLT_WAIT */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -276,7 +277,9 @@ bool vcpu_timer_before_halt(struct vcpu *v);
  * msr.c: vmmon sends this vCPU's fixed x2APIC IPIs and delivers others'
  * to it (VMMON_APIC_IPI_IN_KERNEL) during a RUN in which its LAPIC
  * takes fixed interrupts in x2APIC mode, where the module offers it
- * (vm->apic_ipi_in_kernel).  vCPU thread, lock held, before each RUN.
+ * (vm->apic_ipi_in_kernel); and the guest's HLT then waits in the module
+ * (VMMON_APIC_HLT_IN_KERNEL, vm->hlt_wait_in_kernel), where those IPIs
+ * reach it too.  vCPU thread, lock held, before each RUN.
  */
 void vcpu_ipi_to_run(struct vcpu *v);
 
