@@ -16,7 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
+#include <linux/rcuwait.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "ept/ept.h"
@@ -71,8 +71,12 @@ struct vmmon_vcpu {
 	raw_spinlock_t ipi_lock;
 	struct task_struct *runner;
 	bool irr_kick;
-	/* Where a HLT waits inside RUN (vmmon_vcpu_halt()). */
-	wait_queue_head_t halt_wq;
+	/*
+	 * The thread of a HLT waiting inside RUN (vmmon_vcpu_halt()).  Not
+	 * a wait queue: the sender wakes it from its exit handler, with
+	 * preemption off, where a wait queue's lock may sleep (PREEMPT_RT).
+	 */
+	struct rcuwait halt_wait;
 };
 
 /* Whether @vcpu's userspace lets vmmon send and take its x2APIC IPIs. */
@@ -99,7 +103,7 @@ static inline bool vmmon_vcpu_irr_kicked(const struct vmmon_vcpu *vcpu)
 /*
  * The guest's HLT waits (VMMON_APIC_HLT_IN_KERNEL), from the backend's
  * sleepable exit path: until vmmon_vcpu_deliver_ipi() kicks, a signal
- * comes, or @timeout_ns (KTIME_MAX: none) passes.
+ * comes, or @timeout_ns (KTIME_MAX: none) passes.  Not RUN's time.
  */
 void vmmon_vcpu_halt(struct vmmon_vcpu *vcpu, ktime_t timeout_ns);
 

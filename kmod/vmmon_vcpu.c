@@ -17,7 +17,9 @@
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
-#include <linux/wait.h>
+#include <linux/hrtimer.h>
+#include <linux/rcuwait.h>
+#include <linux/sched/signal.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 
@@ -244,31 +246,38 @@ bool vmmon_vcpu_deliver_ipi(struct vmmon_vcpu *vcpu, unsigned int vector)
 	 */
 	smp_store_mb(vcpu->irr_kick, true);
 	kick_process(vcpu->runner);
+	/* And if it waits in a HLT, it wakes (a full barrier first). */
+	rcuwait_wake_up(&vcpu->halt_wait);
 	sent = true;
 out:
 	raw_spin_unlock(&vcpu->ipi_lock);
-	/*
-	 * And if it waits in a HLT, it wakes.  Not under the raw lock: the
-	 * wait queue's is a sleeping lock on PREEMPT_RT.  The vCPU lives as
-	 * long as its VM, which the sender's RUN holds.  The queue's lock
-	 * orders the kick before the waiter's look at it.
-	 */
-	if (sent && wq_has_sleeper(&vcpu->halt_wq))
-		wake_up_interruptible(&vcpu->halt_wq);
 	return sent;
 }
 
+/*
+ * The waiter sets its state, with a full barrier, before it looks at the
+ * kick; the sender sets the kick, with one, before it looks for a
+ * waiter: one of the two sees the other.  No timer slack: the deadline
+ * is the guest's timer interrupt.
+ */
 void vmmon_vcpu_halt(struct vmmon_vcpu *vcpu, ktime_t timeout_ns)
 {
-	/*
-	 * prepare_to_wait()'s barrier orders the waiter's state before its
-	 * look at the kick, wq_has_sleeper()'s the kick before the sender's
-	 * look at the queue: one of the two sees the other.  A signal ends
-	 * the wait too (-ERESTARTSYS), and RUN returns the HLT all the same.
-	 */
-	wait_event_interruptible_hrtimeout(vcpu->halt_wq,
-					   vmmon_vcpu_irr_kicked(vcpu),
-					   timeout_ns);
+	ktime_t expires = ktime_add_safe(ktime_get(), timeout_ns);
+
+	vmmon_vcpu_run_clock(vcpu, false);
+	prepare_to_rcuwait(&vcpu->halt_wait);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (vmmon_vcpu_irr_kicked(vcpu) || signal_pending(current))
+			break;
+		/* 0: the deadline passed; -EINTR: woken. */
+		if (!schedule_hrtimeout_range(timeout_ns == KTIME_MAX ?
+					      NULL : &expires, 0,
+					      HRTIMER_MODE_ABS))
+			break;
+	}
+	finish_rcuwait(&vcpu->halt_wait);
+	vmmon_vcpu_run_clock(vcpu, true);
 }
 
 struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id)
@@ -454,7 +463,7 @@ int vmmon_vcpu_create(struct vmmon_vm *vm, void __user *uarg)
 	vcpu->irq_pending = -1;
 	mutex_init(&vcpu->lock);
 	raw_spin_lock_init(&vcpu->ipi_lock);
-	init_waitqueue_head(&vcpu->halt_wq);
+	rcuwait_init(&vcpu->halt_wait);
 	seqcount_init(&vcpu->run_seq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {

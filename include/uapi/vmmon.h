@@ -383,6 +383,10 @@ enum vmmon_internal_error {
  * read and returns VMMON_EXIT_INTR (EINTR) without entering the guest.
  * A launcher's signal handler sets it, so that a kick that lands just
  * before RUN is not lost (a signal that lands during RUN ends it anyway).
+ * The completion of an exit (an IN's or MMIO read's data, an MSR's RIP
+ * past the instruction, as KVM's) is the next RUN's, whatever registers
+ * VMMON_SET_REGS put meanwhile: a VMM that moves RIP after such an exit
+ * completes it this way first.
  */
 #define VMMON_IO_DATA_MAX	2048
 

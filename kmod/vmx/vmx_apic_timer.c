@@ -89,7 +89,7 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
 {
 	const struct vmx_vcpu *vx = vcpu->hw;
-	u64 now, deadline, ns;
+	u64 now, deadline, delta;
 
 	if (!vmx_apic_timer_in_kernel(vcpu))
 		return KTIME_MAX;
@@ -99,6 +99,12 @@ ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
 	now = rdtsc() + vx->tsc_offset;
 	if (now >= deadline || !tsc_khz)
 		return 0;
-	ns = mul_u64_u32_div(deadline - now, NSEC_PER_MSEC, tsc_khz);
-	return min_t(u64, ns, KTIME_MAX);
+	delta = deadline - now;
+	/*
+	 * The guest writes any deadline: a quotient that does not fit in 64
+	 * bits would fault the DIV in mul_u64_u32_div() (a host oops).
+	 */
+	if (div_u64(delta, tsc_khz) >= KTIME_MAX / NSEC_PER_MSEC - 1)
+		return KTIME_MAX;
+	return mul_u64_u32_div(delta, NSEC_PER_MSEC, tsc_khz);
 }

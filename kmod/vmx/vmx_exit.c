@@ -463,6 +463,12 @@ static enum vmx_next vmx_exit_hlt(struct vmmon_vcpu *vcpu,
 	if ((vcpu->irq_pending >= 0 && vmx_can_take_interrupt(vx)) ||
 	    (vcpu->nmi_pending && vmx_can_take_nmi(vx)))
 		return VMX_NEXT_RESUME;
+	/*
+	 * So does an exception the HLT left for the next entry (the #DB
+	 * of a single step over it): a debug exception resumes a HLT.
+	 */
+	if (vx->event.info & VMX_INTR_INFO_VALID)
+		return VMX_NEXT_RESUME;
 	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	/*
 	 * Userspace's wake-ups signal the thread inside RUN, so the HLT
@@ -485,7 +491,8 @@ static enum vmx_next vmx_exit_hlt_wait(struct vmmon_vcpu *vcpu,
 {
 	ktime_t left = vmx_apic_timer_left(vcpu);
 
-	if (left > 0)
+	/* Not with work for the way to user mode (task work, memory.high). */
+	if (left > 0 && !vmx_user_work_pending())
 		vmmon_vcpu_halt(vcpu, left);
 	vcpu->run->exit_reason = VMMON_EXIT_HLT;
 	return VMX_NEXT_USER;

@@ -1048,7 +1048,7 @@ static void vmx_world_switch(struct vmx_vcpu *vx, struct vmx_exit *exit,
  * such: rseq sets it at every preemption of a thread that registered
  * (glibc's threads all do), and its work concerns user mode only.
  */
-static bool vmx_user_work_pending(void)
+bool vmx_user_work_pending(void)
 {
 	/* Task work for user mode (TWA_RESUME) comes with NOTIFY_RESUME. */
 	if (signal_pending(current) || (task_work_pending(current) &&
