@@ -10,16 +10,16 @@
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/file.h>
+#include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcuwait.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
-#include <linux/hrtimer.h>
-#include <linux/rcuwait.h>
-#include <linux/sched/signal.h>
 #include "vmmon_core.h"
 #include "vmmon_vm.h"
 
@@ -176,9 +176,10 @@ static long vmmon_vcpu_get_stats(struct vmmon_vcpu *vcpu, void __user *uarg)
 }
 
 /*
- * The clock of time in RUN: started and stopped by the vCPU's thread,
- * read by netlink while a RUN is in progress (a guest whose exits all
- * stay in vmmon may be in one RUN for minutes).
+ * The clock of time in RUN, less a HLT's wait there (vmmon_vcpu_halt()):
+ * started and stopped by the vCPU's thread, read by netlink while a RUN
+ * is in progress (a guest whose exits all stay in vmmon may be in one
+ * RUN for minutes).
  */
 static void vmmon_vcpu_run_clock(struct vmmon_vcpu *vcpu, bool start)
 {

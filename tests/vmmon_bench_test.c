@@ -21,6 +21,10 @@
  *   that spins, answered in userspace, then taken in vmmon
  *   (VMMON_APIC_IPI_IN_KERNEL: the vector into vCPU 1's IRR and a kick
  *   that ends its RUN), X2IPI_ROUNDS times each;
+ *   x2APIC IPI to a halted vCPU: the same WRMSR, paced so that vCPU 1 is
+ *   halted when it comes, answered here as vmctl does (IRR set, the
+ *   halted thread woken from its condition variable), then with vCPU 1's
+ *   HLT waiting in vmmon (VMMON_APIC_HLT_IN_KERNEL), HALT_ROUNDS each;
  *   discard: 64 MiB of resident guest pages given back in one
  *   VMMON_DISCARD_MEMORY (the balloon's path), with the function-call
  *   IPIs all CPUs took meanwhile;
@@ -828,6 +832,182 @@ VMMON_TEST_TIMEOUT(bench_x2apic_ipi_send, LOOP_TIMEOUT)
 				   s0.exits.count[VMMON_STAT_EXIT_EXT_INTR]),
 	      (unsigned long long)(s1.exits.count[VMMON_STAT_EXIT_PREEMPT] -
 				   s0.exits.count[VMMON_STAT_EXIT_PREEMPT]));
+	munmap(t.run, 4096);
+	close(t.vcpu);
+	vmmon_guest_destroy(&g);
+}
+
+#define HALT_ROUNDS		300
+#define HALT_ROUNDS_AT		18
+#define HALT_PACE		60000	/* LOOP turns after each IPI */
+#define HALT_TARGET		56	/* where vCPU 1's loop starts */
+
+/*
+ * As x2ipi_loop, with mov ecx,HALT_PACE; loop $ (ECX: 0x67) after each
+ * IPI, so that vCPU 1 halts again before the next; then vCPU 1's
+ * l: hlt; jmp l.
+ */
+static const uint8_t halt_ipi_loop[] = {
+	0x66, 0xb9, 0x1b, 0x00, 0x00, 0x00, 0x0f, 0x32,
+	0x66, 0x0d, 0x00, 0x0c, 0x00, 0x00, 0x0f, 0x30,
+	0x66, 0xbf, 0, 0, 0, 0,
+	0x66, 0xb9, 0x30, 0x08, 0x00, 0x00,
+	0x66, 0xb8, X2IPI_VECTOR, 0x00, 0x00, 0x00,
+	0x66, 0xba, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x30,
+	0x66, 0xb9, HALT_PACE & 0xff, (HALT_PACE >> 8) & 0xff,
+	(HALT_PACE >> 16) & 0xff, 0x00,
+	0x67, 0xe2, 0xfd,
+	0x66, 0x4f, 0x75, 0xdf, 0xf4,
+	0xf4, 0xeb, 0xfd,
+};
+
+/*
+ * vCPU 1, halting: RUN again after each return.  Without the wait in
+ * vmmon its thread sleeps on @wake after each HLT until the sender's
+ * exit sets @pending, as vmctl's vcpu_halt() does.
+ */
+struct halt_target {
+	int vcpu;
+	struct vmmon_run *run;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool pending, stop;	/* under lock */
+	unsigned int halts, woken, kicks;
+	int failed;
+};
+
+static void *halt_target_loop(void *arg)
+{
+	struct halt_target *t = arg;
+	bool waits_here = !(t->run->apic.flags & VMMON_APIC_HLT_IN_KERNEL);
+	int rc;
+
+	x2ipi_pin(1);
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		t->pending = false;
+		pthread_mutex_unlock(&t->lock);
+		rc = ioctl(t->vcpu, VMMON_RUN, 0);
+		pthread_mutex_lock(&t->lock);
+		if (rc && errno == EINTR) {
+			t->kicks++;
+		} else if (!rc && t->run->exit_reason == VMMON_EXIT_HLT) {
+			t->halts++;
+			t->woken += t->run->apic.irr[X2IPI_VECTOR / 32] != 0;
+		} else {
+			t->failed = 1;
+			break;
+		}
+		memset(t->run->apic.irr, 0, sizeof(t->run->apic.irr));
+		while (waits_here && !t->pending && !t->stop)
+			pthread_cond_wait(&t->wake, &t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static void halt_target_stop(struct halt_target *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	t->run->immediate_exit = 1;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	pthread_kill(t->thread, SIGUSR1);
+	pthread_join(t->thread, NULL);
+	t->run->immediate_exit = 0;
+}
+
+/*
+ * One pass of vCPU 0's HALT_ROUNDS paced IPIs, vCPU 1 halting on its own
+ * thread; TSC cycles per round, or 0 when a guest did something else.
+ * The IPIs that exit are answered as vmctl does for a halted vCPU.
+ * *@exits: those exits.
+ */
+static uint64_t halt_pass(struct vmmon_guest *g, struct halt_target *t,
+			  unsigned int *exits)
+{
+	struct vmmon_regs regs = { .rip = VMMON_GUEST_CODE + X2IPI_LOOP,
+				   .rflags = 2 };
+	struct vmmon_run *run = g->run;
+	uint64_t c0;
+
+	*exits = 0;
+	t->stop = false;
+	t->halts = t->woken = t->kicks = 0;
+	if (ioctl(g->vcpu, VMMON_SET_REGS, &regs) ||
+	    pthread_create(&t->thread, NULL, halt_target_loop, t))
+		return 0;
+	c0 = __rdtsc();
+	while (!vmmon_guest_run(g) && run->exit_reason == VMMON_EXIT_MSR &&
+	       run->msr.index == 0x830) {
+		++*exits;
+		pthread_mutex_lock(&t->lock);
+		t->run->apic.irr[X2IPI_VECTOR / 32] |= 1U << (X2IPI_VECTOR % 32);
+		t->pending = true;
+		pthread_cond_signal(&t->wake);
+		pthread_mutex_unlock(&t->lock);
+	}
+	c0 = __rdtsc() - c0;
+	halt_target_stop(t);
+	return run->exit_reason == VMMON_EXIT_HLT ? c0 / HALT_ROUNDS : 0;
+}
+
+/*
+ * What a fixed x2APIC IPI to a halted vCPU costs: answered by userspace
+ * (the sender exits, its thread sets IRR and wakes the halted thread from
+ * its condition variable, which RUNs again), then with both vCPUs' IPIs
+ * in vmmon and vCPU 1's HLT waiting there (no exit; vmmon sets IRR and
+ * wakes the waiting RUN, which returns the HLT).  The pace between IPIs
+ * is the same in both, so their difference is the IPI's.
+ */
+VMMON_TEST_TIMEOUT(bench_x2apic_ipi_to_halted, LOOP_TIMEOUT)
+{
+	struct sigaction sa = { .sa_handler = x2ipi_no_op };
+	struct halt_target t = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .wake = PTHREAD_COND_INITIALIZER };
+	unsigned int user_exits, kernel_exits, user_woken;
+	uint64_t user_cycles, kernel_cycles;
+	struct vmmon_guest g;
+
+	ASSERT_OK(loop_guest(&g, halt_ipi_loop, sizeof(halt_ipi_loop),
+			     HALT_ROUNDS_AT, HALT_ROUNDS, 1U << 21));
+	t.vcpu = vmmon_guest_add_vcpu(&g, 1, VMMON_GUEST_CODE + HALT_TARGET,
+				      0x202, &t.run);
+	ASSERT_GE(t.vcpu, 0) TH_LOG("%s", g.error);
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	x2ipi_pin(0);
+	/*
+	 * The notice of x2APIC mode, completed (its WRMSR's RIP moves on)
+	 * by a RUN that enters no guest: else the next RUN would move on
+	 * from the RIP halt_pass() sets.
+	 */
+	ASSERT_OK(vmmon_guest_run(&g));
+	ASSERT_EQ(g.run->exit_reason, (__u32)VMMON_EXIT_MSR);
+	g.run->immediate_exit = 1;
+	ASSERT_EQ(ioctl(g.vcpu, VMMON_RUN, 0), -1);
+	ASSERT_EQ(errno, EINTR);
+	g.run->immediate_exit = 0;
+
+	user_cycles = halt_pass(&g, &t, &user_exits);
+	user_woken = t.halts;
+	EXPECT_FALSE(t.failed);
+	EXPECT_EQ(user_exits, (unsigned int)HALT_ROUNDS);
+	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	t.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL | VMMON_APIC_HLT_IN_KERNEL;
+	kernel_cycles = halt_pass(&g, &t, &kernel_exits);
+	EXPECT_FALSE(t.failed);
+	ASSERT_NE(user_cycles, 0u);
+	ASSERT_NE(kernel_cycles, 0u);
+	/* Most IPIs found vCPU 1 waiting in its HLT and woke it. */
+	EXPECT_GE(t.woken, (unsigned int)HALT_ROUNDS / 2);
+	EXPECT_LT(kernel_exits, (unsigned int)HALT_ROUNDS / 2);
+	BENCH("bench: x2APIC IPI to a halted vCPU, paced %d LOOP turns apart: answered in userspace %llu TSC cycles a round (%u exits, %u HLTs of vCPU 1); with its HLT waiting in vmmon %llu TSC cycles a round (%u exits), %u of vCPU 1's %u HLT waits ended by an IPI, %u RUNs kicked while it ran; the IPI's part: %lld TSC cycles less, over %d IPIs each",
+	      HALT_PACE, (unsigned long long)user_cycles, user_exits,
+	      user_woken, (unsigned long long)kernel_cycles, kernel_exits,
+	      t.woken, t.halts, t.kicks,
+	      (long long)(user_cycles - kernel_cycles), HALT_ROUNDS);
 	munmap(t.run, 4096);
 	close(t.vcpu);
 	vmmon_guest_destroy(&g);

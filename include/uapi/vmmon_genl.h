@@ -123,7 +123,8 @@ enum vmmon_genl_attr {
 	VMMON_A_VM_NR_VCPUS,		/* u32 */
 	VMMON_A_VM_MEM,			/* nest: VMMON_A_MEM_* */
 	VMMON_A_VM_EXITS,		/* nest: VMMON_A_EXITS_* */
-	VMMON_A_VM_RUN_NS,		/* u64: time in RUN, all vCPUs */
+	VMMON_A_VM_RUN_NS,		/* u64: time in RUN, all vCPUs,
+					 * less HLTs' waits there */
 	VMMON_A_VM_VCPUS,		/* nest of VMMON_A_VCPU (each a nest) */
 
 	/* One vCPU, in VMMON_A_VM_VCPUS. */

@@ -89,6 +89,8 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
 {
 	const struct vmx_vcpu *vx = vcpu->hw;
+	/* Once: a second read could pass the guard with another value. */
+	u32 khz = READ_ONCE(tsc_khz);
 	u64 now, deadline, delta;
 
 	if (!vmx_apic_timer_in_kernel(vcpu))
@@ -97,14 +99,14 @@ ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
 	if (!deadline)
 		return KTIME_MAX;
 	now = rdtsc() + vx->tsc_offset;
-	if (now >= deadline || !tsc_khz)
+	if (now >= deadline || !khz)
 		return 0;
 	delta = deadline - now;
 	/*
 	 * The guest writes any deadline: a quotient that does not fit in 64
 	 * bits would fault the DIV in mul_u64_u32_div() (a host oops).
 	 */
-	if (div_u64(delta, tsc_khz) >= KTIME_MAX / NSEC_PER_MSEC - 1)
+	if (div_u64(delta, khz) >= KTIME_MAX / NSEC_PER_MSEC - 1)
 		return KTIME_MAX;
-	return mul_u64_u32_div(delta, NSEC_PER_MSEC, tsc_khz);
+	return mul_u64_u32_div(delta, NSEC_PER_MSEC, khz);
 }
