@@ -471,6 +471,23 @@ asm(".pushsection .text\n"
     ".popsection");
 void sti_body(void);
 extern const char t_sti[], t_nop[], t_cli[], t_pushf[], t_and[], t_popf[];
+
+/* A step over HLT, IF clear: the #DB resumes it (SDM 3A 6.9, HLT). */
+asm(".pushsection .text\n"
+    ".globl hlt_body, h_nop, h_hlt, h_pushf, h_and, h_popf\n"
+    "hlt_body:\n"
+    "	pushfq\n"
+    "	orq $0x100, (%rsp)\n"
+    "	popfq\n"
+    "	nop\n"
+    "h_nop:	hlt\n"
+    "h_hlt:	pushfq\n"
+    "h_pushf: andq $~0x100, (%rsp)\n"
+    "h_and:	popfq\n"
+    "h_popf: ret\n"
+    ".popsection");
+void hlt_body(void);
+extern const char h_nop[], h_hlt[], h_pushf[], h_and[], h_popf[];
 extern const char m_movfrom[], m_nop[], m_cpuid[], m_pushf[], m_and[],
 	m_popf[];
 
@@ -549,6 +566,34 @@ static void guest_step_sti(void)
 VMMON_TEST(single_step_over_sti)
 {
 	run_guest_to_done(_metadata, guest_step_sti, NULL);
+}
+
+static void guest_step_hlt(void)
+{
+	const char *const want[] = { h_nop, h_hlt, h_pushf, h_and, h_popf };
+
+	guest_step_through(hlt_body, want, 5);
+}
+
+/*
+ * The #DB of a step over HLT wakes it at once: vmmon delivers it, and
+ * does not return VMMON_EXIT_HLT (nor, with VMMON_APIC_HLT_IN_KERNEL,
+ * wait: the same check comes first; a guest with IF clear would wait
+ * for ever, so it is not run here).
+ */
+VMMON_TEST(single_step_over_hlt)
+{
+	struct vmmon_ucall uc;
+	struct vmmon_guest g;
+
+	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_step_hlt, 0, 0));
+	EXPECT_EQ(run_past_debug_port(&g, &uc), VMMON_UCALL_DONE) {
+		char buf[256];
+
+		show_exit(_metadata, &g);
+		TH_LOG("%s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
+	}
+	vmmon_guest_destroy(&g);
 }
 
 /* The same at CPL 3, with CPUID (vmmon-completed) among the steps. */

@@ -49,6 +49,12 @@ typedef unsigned long long u64;
 #define LAPIC_DFR		0x0e0
 #define LAPIC_SVR		0x0f0
 #define LAPIC_TMR		0x180
+#define LAPIC_LVT_TIMER		0x320
+#define LAPIC_TIMER_INIT	0x380
+#define LAPIC_TIMER_DIV		0x3e0
+#define LVT_MASKED		(1u << 16)
+#define TIMER_DIV_1		0xb
+#define TIMER_COUNT		1000000	/* bus clocks: 1 ms at vmctl's 1 GHz */
 #define SVR_ENABLE		0x1ff	/* software enable, spurious 0xff */
 #define DFR_FLAT		0xffffffff
 #define LDR_SHIFT		24
@@ -514,6 +520,25 @@ static int level_pci_pin(void)
 	return count == 1 && saw_tmr == 1 && pin_done(PIN_PCI);
 }
 
+/*
+ * sti; hlt until the LAPIC timer's one-shot interrupt, which vmctl's
+ * event loop raises from another thread: in x2APIC mode the HLT waits in
+ * vmmon (VMMON_APIC_HLT_IN_KERNEL), so that thread's kick must reach the
+ * vCPU inside RUN; in xAPIC mode vmctl's own HLT sleep.  The handler
+ * counts it (its line write and EOI harmless here).
+ */
+static int halt_until_timer(void)
+{
+	reset_seen(PIN_A);
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_1);
+	lapic_write(LAPIC_LVT_TIMER, VEC_COUNT);
+	cli();
+	lapic_write(LAPIC_TIMER_INIT, TIMER_COUNT);
+	__asm__ volatile("sti; hlt" ::: "memory");
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+	return count == 1;
+}
+
 /* The TPR holds back a vector of its class or below until lowered. */
 static int tpr_defers(void)
 {
@@ -560,6 +585,7 @@ static const struct test_case cases[] = {
 	{ "simultaneous", simultaneous, 0 },
 	{ "remote_irr_cleared_by_edge_mode", remote_irr_cleared_by_edge_mode, 0 },
 	{ "tpr_defers", tpr_defers, 0 },
+	{ "halt_until_timer", halt_until_timer, 0 },
 	{ "logical_flat", logical_flat, 1 },
 	/* QEMU differs: pc-testdev has lines 0-15 only, Remote IRR is set
 	 * whether or not an APIC took the message. */
