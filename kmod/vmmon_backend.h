@@ -14,9 +14,9 @@
 #include <linux/compiler.h>
 #include <linux/ktime.h>
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
-#include <linux/rcuwait.h>
 #include <uapi/vmmon.h>
 #include <uapi/vmmon_genl.h>
 #include "ept/ept.h"

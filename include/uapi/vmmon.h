@@ -185,7 +185,11 @@ struct vmmon_sregs {
 enum vmmon_exit_reason {
 	VMMON_EXIT_NONE		= 0,
 	VMMON_EXIT_IO		= 1,	/* port I/O: run.io */
-	VMMON_EXIT_HLT		= 2,	/* HLT; RIP is past it */
+	VMMON_EXIT_HLT		= 2,	/* HLT; RIP is past it.  Not for
+					 * one that what vmmon holds ends:
+					 * an interrupt the guest can take,
+					 * an NMI it does not block, an
+					 * exception (a single step's #DB) */
 	VMMON_EXIT_SHUTDOWN	= 3,	/* triple fault: the guest is dead */
 	VMMON_EXIT_FAIL_ENTRY	= 4,	/* VM entry failed: run.fail_entry */
 	VMMON_EXIT_INTR		= 5,	/* RUN gave EINTR: a signal is pending,
@@ -356,8 +360,7 @@ enum vmmon_internal_error {
  * and userspace sets VMMON_APIC_HLT_IN_KERNEL, so that the IPIs above
  * reach a halted vCPU too: an idle guest halts, and an IPI to a vCPU
  * whose thread sleeps in userspace is userspace's.  A HLT that nothing
- * vmmon holds can end (see VMMON_EXIT_HLT: a held interrupt the guest
- * can take, a held NMI it does not block) while @request_interrupt_window
+ * vmmon holds can end (see VMMON_EXIT_HLT) while @request_interrupt_window
  * is clear does not return at once: RUN waits until another vCPU's IPI
  * sets a bit in @apic.irr, a signal comes, or the TSC deadline that
  * vmmon keeps (VMMON_APIC_TIMER_IN_KERNEL) is due, and then returns

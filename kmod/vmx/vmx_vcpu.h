@@ -404,6 +404,7 @@ ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu);
 
 /* Work for the way back to user mode, which RUN returns for (EINTR). */
 bool vmx_user_work_pending(void);
+
 int vmx_msr_read(struct vmmon_vcpu *vcpu, u32 index, u64 *data);
 int vmx_msr_check(struct vmmon_vcpu *vcpu, u32 index, u64 data);
 int vmx_msr_write(struct vmmon_vcpu *vcpu, u32 index, u64 data, bool host);
