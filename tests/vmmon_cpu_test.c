@@ -2061,15 +2061,21 @@ static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t,
 	       IPI_RUNNING;
 }
 
-/* End vCPU 1's RUN if no kick did, as vmctl's SIGUSR1 does. */
-static void ipi_target_stop(struct ipi_target *t)
+/*
+ * End vCPU 1's RUN if no kick did, as vmctl's SIGUSR1 does; false if it
+ * did not end (the test fails at once rather than hang in the join).
+ */
+static bool ipi_target_stop(struct ipi_target *t)
 {
 	if (!__atomic_load_n(&t->done, __ATOMIC_SEQ_CST)) {
 		t->run->immediate_exit = 1;
 		pthread_kill(t->thread, SIGUSR1);
 	}
+	if (!ipi_target_returned(t, IPI_WAIT_MS))
+		return false;
 	pthread_join(t->thread, NULL);
 	t->run->immediate_exit = 0;
+	return true;
 }
 
 /* vCPU 0 from IPI_SEND with EDX:EAX = @icr; its exit reason. */
@@ -2203,7 +2209,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 		show_exit(_metadata, &g);
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 	EXPECT_EQ(t.rc, -1);
 	EXPECT_EQ(t.err, EINTR);
 	EXPECT_EQ(t.run->exit_reason, (__u32)VMMON_EXIT_INTR);
@@ -2218,7 +2224,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
 		TH_LOG("vCPU 1's RUN returned again: rc %d, errno %d", t.rc,
 		       t.err);
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 
 	/* Out of RUN: userspace's, whole (else it would be sent twice). */
 	memset(apic1->irr, 0, sizeof(apic1->irr));
@@ -2291,7 +2297,7 @@ static void ipi_target_signalled(struct __test_metadata *_metadata,
 	pthread_kill(t->thread, SIGUSR1);
 	EXPECT_TRUE(ipi_target_returned(t, IPI_WAIT_MS))
 		TH_LOG("%s: the signal did not end the wait", what);
-	ipi_target_stop(t);
+	ASSERT_TRUE(ipi_target_stop(t));
 	ipi_target_halted(_metadata, t, what);
 }
 
@@ -2331,7 +2337,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
 	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS));
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "without the flag");
 
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL | VMMON_APIC_HLT_IN_KERNEL;
@@ -2343,7 +2349,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 		show_exit(_metadata, &g);
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("the IPI did not end the wait in %d ms", IPI_WAIT_MS);
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "IPI");
 	EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
 	memset(apic1->irr, 0, sizeof(apic1->irr));
@@ -2360,7 +2366,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("the deadline did not end the wait");
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "deadline");
 	EXPECT_EQ(apic1->tsc_deadline, deadline);
 	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_MSRS, &tsc));
@@ -2381,7 +2387,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("the HLT waited with a window asked for");
-	ipi_target_stop(&t);
+	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "window asked for");
 	ipi_vm_destroy(&g, &t);
 }
