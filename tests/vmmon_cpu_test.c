@@ -583,17 +583,7 @@ static void guest_step_hlt(void)
  */
 VMMON_TEST(single_step_over_hlt)
 {
-	struct vmmon_ucall uc;
-	struct vmmon_guest g;
-
-	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_step_hlt, 0, 0));
-	EXPECT_EQ(run_past_debug_port(&g, &uc), VMMON_UCALL_DONE) {
-		char buf[256];
-
-		show_exit(_metadata, &g);
-		TH_LOG("%s", vmmon_ucall_describe(&uc, buf, sizeof(buf)));
-	}
-	vmmon_guest_destroy(&g);
+	run_guest_to_done(_metadata, guest_step_hlt, NULL);
 }
 
 /* The same at CPL 3, with CPUID (vmmon-completed) among the steps. */
