@@ -662,6 +662,75 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+/* hlt; jmp back: a vCPU that only halts. */
+static const uint8_t halt_guest[] = { 0xf4, 0xeb, 0xfd };
+
+struct halter {
+	int vcpu;
+	int rc, err;
+};
+
+static void *halt_run(void *arg)
+{
+	struct halter *h = arg;
+
+	h->rc = ioctl(h->vcpu, VMMON_RUN, 0);
+	h->err = errno;
+	return NULL;
+}
+
+#define HALT_WAIT_MS	300	/* how long the vCPU is left halted */
+
+/*
+ * A HLT that waits in vmmon (VMMON_APIC_HLT_IN_KERNEL) is not time in
+ * RUN: a vCPU left halted for HALT_WAIT_MS inside RUN adds far less to
+ * run_ns (its first entry and EPT fault only), though the VM is RUNNING
+ * meanwhile; the signal that ends the wait returns the HLT.
+ */
+VMMON_TEST(halt_wait_is_not_run_time)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	struct timespec wait = { .tv_nsec = HALT_WAIT_MS * 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct halter h = { 0 };
+	struct vmmon_guest g;
+	struct genl_sock s;
+	struct vm_info a;
+	uint32_t id;
+	pthread_t t;
+	int i;
+
+	GENL_OPEN(&s);
+	ASSERT_OK(vmmon_guest_create(&g, dev, GUEST_RAM, halt_guest,
+				     sizeof(halt_guest)));
+	id = new_vm_id(&s, NULL, 0);
+	ASSERT_NE(0U, id);
+	g.run->apic.flags = VMMON_APIC_HLT_IN_KERNEL;
+	h.vcpu = g.vcpu;
+	sigaction(SIGUSR1, &sa, NULL);
+	ASSERT_EQ(0, pthread_create(&t, NULL, halt_run, &h));
+	for (i = 0; i < 1000; i++) {
+		if (get_vm(&s, id, &a) || a.state == VMMON_VM_STATE_RUNNING)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_RUNNING, a.state);
+	nanosleep(&wait, NULL);
+	EXPECT_GENL_OK(&s, get_vm(&s, id, &a));
+	EXPECT_EQ((uint32_t)VMMON_VM_STATE_RUNNING, a.state);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, h.rc) TH_LOG("RUN: %s", strerror(h.err));
+	EXPECT_EQ((__u32)VMMON_EXIT_HLT, g.run->exit_reason);
+	EXPECT_LT(a.run_ns, HALT_WAIT_MS * 1000000ULL / 2)
+		TH_LOG("run_ns %llu after %d ms halted",
+		       (unsigned long long)a.run_ns, HALT_WAIT_MS);
+	ksft_print_msg("halted in RUN for %d ms: run_ns %llu\n", HALT_WAIT_MS,
+		       (unsigned long long)a.run_ns);
+	vmmon_guest_destroy(&g);
+	genl_close(&s);
+}
+
 /*
  * A vCPU inside RUN: the VM is RUNNING and its figures move while it
  * runs (read without stopping it), for a guest that never leaves RUN
