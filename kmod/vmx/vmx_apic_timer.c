@@ -46,15 +46,14 @@ bool vmx_apic_timer_msr(struct vmmon_vcpu *vcpu, bool write, u64 *data)
 }
 
 /*
- * One reading of the TSC for both: a second one could find the deadline
- * passed since the first and leave the stay its whole slice.  None at
- * all while no deadline is armed (an idle timer costs an entry nothing).
+ * The guest's TSC cycles to the deadline vmmon keeps, 0 when it is due,
+ * from one reading of the TSC; false while none is armed (an idle timer
+ * costs an entry nothing).
  */
-bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
+static bool vmx_apic_timer_cycles_left(struct vmmon_vcpu *vcpu, u64 *left)
 {
 	const struct vmx_vcpu *vx = vcpu->hw;
 	u64 now, deadline;
-	u64 ticks;
 
 	if (!vmx_apic_timer_in_kernel(vcpu))
 		return false;
@@ -62,7 +61,21 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 	if (!deadline)
 		return false;
 	now = rdtsc() + vx->tsc_offset;
-	if (now >= deadline) {
+	*left = now >= deadline ? 0 : deadline - now;
+	return true;
+}
+
+/*
+ * One reading of the TSC for both: a second one could find the deadline
+ * passed since the first and leave the stay its whole slice.
+ */
+bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
+{
+	u64 left, ticks;
+
+	if (!vmx_apic_timer_cycles_left(vcpu, &left))
+		return false;
+	if (!left) {
 		WRITE_ONCE(vcpu->run->apic.tsc_deadline, 0);
 		vcpu->run->exit_reason = VMMON_EXIT_APIC_TIMER;
 		return true;
@@ -73,7 +86,7 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
 	 * end before the deadline (an exit before it would only cost one
 	 * more entry).
 	 */
-	ticks = DIV_ROUND_UP_ULL(deadline - now,
+	ticks = DIV_ROUND_UP_ULL(left,
 				 1ULL << vmx_caps.preemption_timer_shift) + 1;
 	if (ticks < *slice)
 		*slice = ticks;
@@ -88,25 +101,19 @@ bool vmx_apic_timer_due(struct vmmon_vcpu *vcpu, u32 *slice)
  */
 ktime_t vmx_apic_timer_left(struct vmmon_vcpu *vcpu)
 {
-	const struct vmx_vcpu *vx = vcpu->hw;
 	/* Once: a second read could pass the guard with another value. */
 	u32 khz = READ_ONCE(tsc_khz);
-	u64 now, deadline, delta;
+	u64 left;
 
-	if (!vmx_apic_timer_in_kernel(vcpu))
+	if (!vmx_apic_timer_cycles_left(vcpu, &left))
 		return KTIME_MAX;
-	deadline = READ_ONCE(vcpu->run->apic.tsc_deadline);
-	if (!deadline)
-		return KTIME_MAX;
-	now = rdtsc() + vx->tsc_offset;
-	if (now >= deadline || !khz)
+	if (!left || !khz)
 		return 0;
-	delta = deadline - now;
 	/*
 	 * The guest writes any deadline: a quotient that does not fit in 64
 	 * bits would fault the DIV in mul_u64_u32_div() (a host oops).
 	 */
-	if (div_u64(delta, khz) >= KTIME_MAX / NSEC_PER_MSEC - 1)
+	if (div_u64(left, khz) >= KTIME_MAX / NSEC_PER_MSEC - 1)
 		return KTIME_MAX;
-	return mul_u64_u32_div(delta, NSEC_PER_MSEC, khz);
+	return mul_u64_u32_div(left, NSEC_PER_MSEC, khz);
 }

@@ -105,11 +105,17 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-/* A guest that never exits by itself: until a kick (or the end). */
-static int fake_spin(void)
+/* Until a kick: vmctl's signal handler sets immediate_exit. */
+static void fake_wait_kick(void)
 {
 	while (!__atomic_load_n(&f.run.immediate_exit, __ATOMIC_SEQ_CST))
 		nap();
+}
+
+/* A guest that never exits by itself: until a kick (or the end). */
+static int fake_spin(void)
+{
+	fake_wait_kick();
 	f.run.exit_reason = VMMON_EXIT_INTR;
 	errno = EINTR;
 	return -1;
@@ -146,15 +152,10 @@ static int fake_run(void)
 	}
 	if (what == RUN_SPIN)
 		return fake_spin();
-	/*
-	 * vmmon's HLT wait (VMMON_APIC_HLT_IN_KERNEL) lasts until a signal,
-	 * whose handler sets immediate_exit, and returns the HLT.
-	 */
+	/* vmmon's HLT wait (VMMON_APIC_HLT_IN_KERNEL), then the HLT. */
 	if ((f.run.apic.flags & VMMON_APIC_HLT_IN_KERNEL) &&
 	    !f.run.request_interrupt_window)
-		while (!__atomic_load_n(&f.run.immediate_exit,
-					__ATOMIC_SEQ_CST))
-			nap();
+		fake_wait_kick();
 	f.run.exit_reason = VMMON_EXIT_HLT;
 	return 0;
 }
