@@ -71,6 +71,7 @@ enum vmmon_cap {
 	VMMON_CAP_APIC_TIMER	= 5,	/* VMMON_APIC_TIMER_IN_KERNEL */
 	VMMON_CAP_APIC_IPI	= 6,	/* VMMON_APIC_IPI_IN_KERNEL */
 	VMMON_CAP_HLT_WAIT	= 7,	/* VMMON_APIC_HLT_IN_KERNEL */
+	VMMON_CAP_XAPIC_IPI	= 8,	/* and in xAPIC mode (@apic.flat_id) */
 };
 
 /*
@@ -356,6 +357,25 @@ enum vmmon_internal_error {
  * the flag again after it set the bit, and takes the bit back if the
  * flag went.
  *
+ * In xAPIC mode too where VMMON_CHECK_CAP offers VMMON_CAP_XAPIC_IPI:
+ * userspace may then also set VMMON_APIC_IPI_IN_KERNEL while the local
+ * APIC is enabled in xAPIC mode with its APIC ID (bits 31:24 of offset
+ * 0x20) equal to the vCPU's id, together with VMMON_APIC_ICR_IN_KERNEL,
+ * and keeps in @apic.flat_id the APIC's logical ID (bits 31:24 of its
+ * LDR, offset 0xd0) while its DFR (0xe0) selects the flat model, else 0.
+ * The guest's 32-bit MOV to the ICR's low half (0x300) with fixed
+ * delivery, edge trigger, no shorthand and a vector of 16 or more, to
+ * the destination in @apic.icr_high, goes as above when it names one
+ * other vCPU: in physical mode the vCPU of that id (0xff, broadcast,
+ * exits); in logical mode the one vCPU whose @apic.flat_id shares a bit
+ * with the destination, where every other vCPU of the VM has the flag
+ * (its flat_id known) and the sender's own flat_id shares none.  vmmon
+ * stores the write in @apic.icr_low, its read-only and reserved bits
+ * clear (delivery status idle).  Every other form, and a destination of
+ * several vCPUs, exits (VMMON_EXIT_MMIO) as without the flag.  A vCPU
+ * whose LDR or DFR changes is out of RUN (an MMIO exit), so it keeps
+ * @apic.flat_id in step before it enters RUN again.
+ *
  * A HLT waits inside RUN where VMMON_CHECK_CAP offers VMMON_CAP_HLT_WAIT
  * and userspace sets VMMON_APIC_HLT_IN_KERNEL, so that the IPIs above
  * reach a halted vCPU too: an idle guest halts, and an IPI to a vCPU
@@ -399,7 +419,7 @@ enum vmmon_internal_error {
 #define VMMON_APIC_ICR_IN_KERNEL	(1U << 1)
 /* run.apic.flags (in): and IA32_TSC_DEADLINE (run.apic.tsc_deadline). */
 #define VMMON_APIC_TIMER_IN_KERNEL	(1U << 2)
-/* run.apic.flags (in): and fixed x2APIC IPIs between such vCPUs. */
+/* run.apic.flags (in): and fixed IPIs between such vCPUs. */
 #define VMMON_APIC_IPI_IN_KERNEL	(1U << 3)
 /* run.apic.flags (in): and a HLT waits in RUN for an IPI or a signal. */
 #define VMMON_APIC_HLT_IN_KERNEL	(1U << 4)
@@ -421,6 +441,9 @@ struct vmmon_apic_vectors {
 				 * VMMON_APIC_IPI_IN_KERNEL: ICR 31:0 */
 	__u32 icr_high;		/* and 63:32, the xAPIC offset 0x310 */
 	__u64 tsc_deadline;	/* VMMON_APIC_TIMER_IN_KERNEL: 0 disarmed */
+	__u32 flat_id;		/* VMMON_APIC_IPI_IN_KERNEL, xAPIC mode:
+				 * flat logical ID (LDR 31:24), or 0 */
+	__u32 pad2;
 };
 
 struct vmmon_run {

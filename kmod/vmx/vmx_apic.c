@@ -27,9 +27,11 @@
  * (VMMON_APIC_ICR_IN_KERNEL): Linux writes the destination and polls
  * the delivery status around each IPI it sends, two exits of the three
  * an IPI cost.  Only the vCPU's own thread and RUN touch these fields,
- * so they need no ordering.  The low half's write, the IPI itself,
- * stays userspace's: its targets are other threads' vCPUs.
+ * so they need no ordering.  The low half's write, the IPI itself, goes
+ * to vmx_apic_ipi.c, which sends the common forms to other vCPUs
+ * (VMMON_APIC_IPI_IN_KERNEL) and leaves the rest to userspace.
  */
+#include <linux/bitfield.h>
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
 #include <linux/stddef.h>
@@ -137,12 +139,21 @@ static bool vmx_apic_icr_in_kernel(const struct vmmon_vcpu *vcpu)
 bool vmx_apic_xapic_icr_store(struct vmmon_vcpu *vcpu, u64 gpa,
 			      unsigned int size, u64 data)
 {
-	if (!vmx_apic_icr_in_kernel(vcpu) ||
-	    !vmx_apic_xapic_reg(vcpu->hw, gpa, size, VMX_XAPIC_ICR_HIGH))
+	u32 high;
+
+	if (!vmx_apic_icr_in_kernel(vcpu))
 		return false;
-	/* The reserved bits 55:32 read as 0 (SDM 3A figure 11-12). */
-	WRITE_ONCE(vcpu->run->apic.icr_high, (u32)data & VMX_XAPIC_ICR_DEST);
-	return true;
+	if (vmx_apic_xapic_reg(vcpu->hw, gpa, size, VMX_XAPIC_ICR_HIGH)) {
+		/* The reserved bits 55:32 read as 0 (SDM 3A figure 11-12). */
+		WRITE_ONCE(vcpu->run->apic.icr_high,
+			   (u32)data & VMX_XAPIC_ICR_DEST);
+		return true;
+	}
+	if (!vmx_apic_xapic_reg(vcpu->hw, gpa, size, VMX_XAPIC_ICR_LOW))
+		return false;
+	high = READ_ONCE(vcpu->run->apic.icr_high);
+	return vmx_apic_xapic_ipi(vcpu, data,
+				  FIELD_GET(VMX_XAPIC_ICR_DEST, high));
 }
 
 bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest's fixed IPIs to another vCPU, x2APIC mode, taken in the
- * kernel (VMMON_APIC_IPI_IN_KERNEL): a Linux guest sends one for each
+ * The guest's fixed IPIs to another vCPU taken in the kernel
+ * (VMMON_APIC_IPI_IN_KERNEL): a Linux guest sends one for each
  * reschedule, TLB shootdown and function call, and the sender's return
- * to userspace for each cost more than the IPI's delivery itself.  The
- * x2APIC ICR is one WRMSR with the destination in it, and in x2APIC mode
- * an APIC's ID is its vCPU's id, read-only, so vmmon can find the target
- * without userspace's model.
+ * to userspace for each cost more than the IPI's delivery itself.
  *
- * Only the common form stays here: fixed delivery, edge trigger,
- * physical destination, no shorthand, a valid vector, a target whose
- * userspace said its APIC takes fixed interrupts now.  The rest (INIT,
- * SIPI, NMI, logical and broadcast destinations, self IPIs, illegal
- * vectors and their ESR bits) is rare and stays userspace's.
+ * x2APIC mode: the ICR is one WRMSR with the destination in it, and an
+ * APIC's ID is its vCPU's id, read-only, so vmmon finds the target
+ * without userspace's model.  xAPIC mode (what Linux uses under a
+ * hypervisor it does not know): the write of the ICR's low half sends,
+ * to the destination vmmon already keeps from the high half's write
+ * (vmx_apic.c); userspace says which APIC ID and which flat logical ID
+ * each vCPU has (run.apic.flat_id), as Linux's "flat" driver, which
+ * sends every IPI in logical mode, gives each CPU one bit of LDR.
+ *
+ * Only the common form stays here: fixed delivery, edge trigger, no
+ * shorthand, a valid vector, one target whose userspace said its APIC
+ * takes fixed interrupts now.  The rest (INIT, SIPI, NMI, broadcasts,
+ * several targets, cluster logical mode, self IPIs, illegal vectors and
+ * their ESR bits) is rare and stays userspace's: a destination that
+ * names several vCPUs cannot be half sent here and half there.
  *
  * vmmon only marks the vector in the target's IRR, the way a device
  * thread of userspace does, and makes the target's RUN return so that
@@ -32,6 +39,7 @@
 #define VMX_ICR_TRIGGER_LEVEL	BIT_ULL(15)
 #define VMX_ICR_SHORTHAND	GENMASK_ULL(19, 18)
 #define VMX_ICR_DEST		GENMASK_ULL(63, 32)
+#define VMX_ICR_LOW		GENMASK_ULL(31, 0)
 /* Bits an x2APIC ICR write may set (SDM 3A 11.12.9): the rest #GP. */
 #define VMX_ICR_WRITABLE	(VMX_ICR_VECTOR | VMX_ICR_DELIVERY | \
 				 VMX_ICR_LOGICAL | VMX_ICR_ASSERT | \
@@ -40,29 +48,87 @@
 #define VMX_ICR_FIXED		0	/* delivery mode */
 #define VMX_ICR_NO_SHORTHAND	0
 #define VMX_APIC_FIRST_VECTOR	16	/* 0-15 are illegal (SDM 11.5.3) */
+#define VMX_XAPIC_BROADCAST	0xff	/* physical destination: all */
 
-/* Whether an ICR value has the common form. */
-static bool vmx_apic_ipi_common(u64 icr)
+/*
+ * Whether an ICR value has the common form, in physical or logical
+ * destination mode.
+ */
+static bool vmx_apic_ipi_fixed(u64 icr)
 {
-	return !(icr & ~VMX_ICR_WRITABLE) &&
-	       FIELD_GET(VMX_ICR_DELIVERY, icr) == VMX_ICR_FIXED &&
-	       !(icr & (VMX_ICR_LOGICAL | VMX_ICR_TRIGGER_LEVEL)) &&
+	return FIELD_GET(VMX_ICR_DELIVERY, icr) == VMX_ICR_FIXED &&
+	       !(icr & VMX_ICR_TRIGGER_LEVEL) &&
 	       FIELD_GET(VMX_ICR_SHORTHAND, icr) == VMX_ICR_NO_SHORTHAND &&
 	       FIELD_GET(VMX_ICR_VECTOR, icr) >= VMX_APIC_FIRST_VECTOR;
+}
+
+/* @icr's vector into @target's IRR; false when userspace must send it. */
+static bool vmx_apic_ipi_send(struct vmmon_vcpu *vcpu,
+			      struct vmmon_vcpu *target, u64 icr)
+{
+	return target && target != vcpu &&
+	       vmmon_vcpu_deliver_ipi(target, FIELD_GET(VMX_ICR_VECTOR, icr));
 }
 
 bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr)
 {
 	struct vmmon_vcpu *target;
 
-	if (!vmmon_vcpu_takes_ipis(vcpu) || !vmx_apic_ipi_common(icr))
+	/* A reserved bit #GPs in x2APIC mode (userspace's). */
+	if (!vmmon_vcpu_takes_ipis(vcpu) || (icr & ~VMX_ICR_WRITABLE) ||
+	    (icr & VMX_ICR_LOGICAL) || !vmx_apic_ipi_fixed(icr))
 		return false;
 	target = vmmon_vcpu_peer(vcpu, FIELD_GET(VMX_ICR_DEST, icr));
-	if (!target || target == vcpu ||
-	    !vmmon_vcpu_deliver_ipi(target, FIELD_GET(VMX_ICR_VECTOR, icr)))
+	if (!vmx_apic_ipi_send(vcpu, target, icr))
 		return false;
 	/* The ICR reads back as written (userspace's RDMSR of it). */
 	WRITE_ONCE(vcpu->run->apic.icr_low, (u32)icr);
 	WRITE_ONCE(vcpu->run->apic.icr_high, icr >> 32);
+	return true;
+}
+
+/*
+ * The one vCPU whose flat logical ID shares a bit with @dest, or NULL:
+ * none, several, the sender among them, or one whose ID vmmon does not
+ * know (its userspace has not set the flag), which might match.
+ */
+static struct vmmon_vcpu *vmx_apic_flat_target(struct vmmon_vcpu *vcpu,
+					       u8 dest)
+{
+	struct vmmon_vcpu *peer, *target = NULL;
+	unsigned int id;
+
+	for (id = 0; id < VMMON_MAX_VCPUS; id++) {
+		peer = vmmon_vcpu_peer(vcpu, id);
+		if (!peer)
+			continue;
+		if (!vmmon_vcpu_takes_ipis(peer))
+			return NULL;
+		if (!(READ_ONCE(peer->run->apic.flat_id) & dest))
+			continue;
+		if (target || peer == vcpu)
+			return NULL;
+		target = peer;
+	}
+	return target;
+}
+
+bool vmx_apic_xapic_ipi(struct vmmon_vcpu *vcpu, u32 low, u8 dest)
+{
+	u64 icr = low & (VMX_ICR_WRITABLE & VMX_ICR_LOW);
+	struct vmmon_vcpu *target;
+
+	if (!vmmon_vcpu_takes_ipis(vcpu) || !vmx_apic_ipi_fixed(icr))
+		return false;
+	if (icr & VMX_ICR_LOGICAL)
+		target = vmx_apic_flat_target(vcpu, dest);
+	else if (dest != VMX_XAPIC_BROADCAST)
+		target = vmmon_vcpu_peer(vcpu, dest);
+	else
+		return false;
+	if (!vmx_apic_ipi_send(vcpu, target, icr))
+		return false;
+	/* Read back without the reserved bits, delivery status idle. */
+	WRITE_ONCE(vcpu->run->apic.icr_low, (u32)icr);
 	return true;
 }

@@ -207,6 +207,8 @@ static u64 vmx_cap(u32 cap)
 		return 1;	/* the MSR bitmap sends the ICR's WRMSR here */
 	case VMMON_CAP_HLT_WAIT:
 		return 1;	/* HLT exiting is required */
+	case VMMON_CAP_XAPIC_IPI:
+		return 1;	/* the APIC page is MMIO, not APIC-access */
 	default:
 		return 0;
 	}

@@ -377,8 +377,9 @@ bool vmx_apic_is_xapic_eoi(const struct vmx_vcpu *vx, u64 gpa,
 /*
  * An xAPIC ICR access of @size bytes at @gpa taken against the run
  * page's ICR (VMMON_APIC_ICR_IN_KERNEL): a write of @data to the high
- * half, a read of the low half into *@data.  False when it is not one,
- * or userspace must have it.
+ * half, a write to the low half that vmx_apic_xapic_ipi() sends, a read
+ * of the low half into *@data.  False when it is not one, or userspace
+ * must have it.
  */
 bool vmx_apic_xapic_icr_store(struct vmmon_vcpu *vcpu, u64 gpa,
 			      unsigned int size, u64 data);
@@ -390,6 +391,8 @@ bool vmx_apic_xapic_icr_load(struct vmmon_vcpu *vcpu, u64 gpa,
  * userspace must have it as an exit, nothing sent.
  */
 bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr);
+/* And the guest's write of @low to the xAPIC ICR, to destination @dest. */
+bool vmx_apic_xapic_ipi(struct vmmon_vcpu *vcpu, u32 low, u8 dest);
 /*
  * vmx_apic_timer.c: the guest's IA32_TSC_DEADLINE against the run page
  * (VMMON_APIC_TIMER_IN_KERNEL): a WRMSR of *@data or a RDMSR into it,

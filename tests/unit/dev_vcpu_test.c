@@ -405,6 +405,18 @@ static void script_mmio_read(uint64_t addr)
 	r->mmio.len = 4;
 }
 
+static struct vmmon_run *script_mmio_write(uint64_t addr, uint32_t val)
+{
+	struct vmmon_run *r = script(VMMON_EXIT_MMIO);
+
+	val = htole32(val);
+	r->mmio.phys_addr = addr;
+	r->mmio.len = 4;
+	r->mmio.is_write = 1;
+	memcpy(r->mmio.data, &val, sizeof(val));
+	return r;
+}
+
 static uint32_t mmio_answer(unsigned int i)
 {
 	uint32_t v;
@@ -673,6 +685,68 @@ TEST(ipi_in_vmmon_while_x2apic_enabled)
 }
 
 /*
+ * And in xAPIC mode (VMMON_CAP_XAPIC_IPI): the flag is on for the RUNs
+ * in which the LAPIC is enabled with the APIC ID it was made with, and
+ * the ICR is in the run page; flat_id follows LDR while DFR says flat.
+ */
+#define FLAGS_IPI_HLT	(VMMON_APIC_IPI_IN_KERNEL | VMMON_APIC_HLT_IN_KERNEL)
+
+TEST(ipi_in_vmmon_while_xapic_as_made)
+{
+	static const struct {
+		unsigned int reg;
+		uint32_t val;
+		uint32_t flags, flat_id;	/* at the next RUN */
+	} steps[] = {
+		{ LAPIC_LDR, 0x02000000, FLAGS_IPI_HLT, 2 },
+		{ LAPIC_DFR, 0x0fffffff, FLAGS_IPI_HLT, 0 },	/* cluster */
+		{ LAPIC_DFR, 0xffffffff, FLAGS_IPI_HLT, 2 },
+		{ LAPIC_SVR, 0xff, 0, 0 },		/* software-disabled */
+		{ LAPIC_SVR, 0x1ff, FLAGS_IPI_HLT, 2 },
+		{ LAPIC_ID, 0x05000000, 0, 0 },		/* not as made */
+		{ LAPIC_ID, 0, FLAGS_IPI_HLT, 2 },
+	};
+	unsigned int i;
+
+	setup(RUN_HLT, false);
+	f.vm.xapic_ipi_in_kernel = true;
+	f.vm.hlt_wait_in_kernel = true;
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		script_mmio_write(LAPIC_MMIO_BASE + steps[i].reg,
+				  steps[i].val);
+	/* x2APIC mode: that capability's, not offered here. */
+	script_msr(MSR_IA32_APIC_BASE, true, BASE_X2APIC);
+	ASSERT_TRUE(run_script());
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		EXPECT_EQ(f.answer[i].apic.flags & FLAGS_IPI_HLT,
+			  steps[i].flags) TH_LOG("step %u", i);
+		EXPECT_EQ(f.answer[i].apic.flat_id, steps[i].flat_id)
+			TH_LOG("step %u", i);
+	}
+	EXPECT_EQ(f.answer[i].apic.flags & FLAGS_IPI_HLT, 0u);
+	EXPECT_EQ(f.answer[i].apic.flat_id, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	/* A module without it; the ICR not in the run page. */
+	setup(RUN_HLT, false);
+	f.vm.apic_ipi_in_kernel = true;
+	f.vm.hlt_wait_in_kernel = true;
+	script_mmio_write(LAPIC_MMIO_BASE + LAPIC_LDR, 0x01000000);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & FLAGS_IPI_HLT, 0u);
+	EXPECT_EQ(f.answer[0].apic.flat_id, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+
+	setup(RUN_HLT, false);
+	f.vm.xapic_ipi_in_kernel = true;
+	f.run.apic.flags = VMMON_APIC_EOI_IN_KERNEL;
+	script_mmio_write(LAPIC_MMIO_BASE + LAPIC_LDR, 0x01000000);
+	ASSERT_TRUE(run_script());
+	EXPECT_EQ(f.answer[0].apic.flags & FLAGS_IPI_HLT, 0u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+}
+
+/*
  * A HLT that waits in vmmon (x2APIC, the module offers both) is inside
  * RUN: each of vmctl's wakers must signal its thread there, as a
  * condition variable no longer reaches it.  A fixed interrupt (the I/O
@@ -707,7 +781,6 @@ TEST(halted_in_vmmon_woken_by_signals)
  */
 TEST(tsc_deadline_mode_change_takes_it_back)
 {
-	uint32_t oneshot = htole32(0xec);
 	struct vmmon_run *r;
 	struct lapic *l;
 
@@ -715,12 +788,8 @@ TEST(tsc_deadline_mode_change_takes_it_back)
 	f.vm.apic_timer_in_kernel = true;
 	l = &f.vm.vcpus[0].lapic;
 	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_TSC_DEADLINE | 0xec);
-	r = script(VMMON_EXIT_MMIO);
+	r = script_mmio_write(LAPIC_MMIO_BASE + LAPIC_LVT_TIMER, 0xec);
 	r->apic.tsc_deadline = GUEST_TSC + 2000;
-	r->mmio.phys_addr = LAPIC_MMIO_BASE + LAPIC_LVT_TIMER;
-	r->mmio.len = 4;
-	r->mmio.is_write = 1;
-	memcpy(r->mmio.data, &oneshot, sizeof(oneshot));
 	script(VMMON_EXIT_APIC_TIMER);
 	script(VMMON_EXIT_IRQ_WINDOW);
 	ASSERT_TRUE(run_script());

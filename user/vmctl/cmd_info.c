@@ -20,6 +20,7 @@ static const struct {
 	{ VMMON_CAP_APIC_TIMER, "TSC deadline in the kernel", 0 },
 	{ VMMON_CAP_APIC_IPI, "x2APIC IPIs in the kernel", 0 },
 	{ VMMON_CAP_HLT_WAIT, "HLT waits in the kernel", 0 },
+	{ VMMON_CAP_XAPIC_IPI, "xAPIC IPIs in the kernel", 0 },
 };
 
 static void print_counter(const char *label, const char *name)

@@ -151,6 +151,20 @@ bool lapic_enabled(const struct lapic *l)
 	return l->svr & LAPIC_SVR_ENABLE;
 }
 
+bool lapic_xapic_as_made(const struct lapic *l)
+{
+	return lapic_hw_enabled(l) && !lapic_x2apic_mode(l) &&
+	       lapic_enabled(l) && l->id >> LAPIC_ID_SHIFT == l->initial_id;
+}
+
+uint8_t lapic_flat_id(const struct lapic *l)
+{
+	if (lapic_x2apic_mode(l) ||
+	    (l->dfr & LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_FLAT)
+		return 0;
+	return l->ldr >> LAPIC_LDR_SHIFT;
+}
+
 int lapic_pending(const struct lapic *l)
 {
 	int vector;

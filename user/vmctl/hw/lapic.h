@@ -262,6 +262,16 @@ void lapic_set_base(struct lapic *l, uint64_t base);
 bool lapic_x2apic_mode(const struct lapic *l);
 
 /*
+ * For the module's IPIs in xAPIC mode (VMMON_CAP_XAPIC_IPI): whether
+ * the APIC is enabled in xAPIC mode (IA32_APIC_BASE and SVR) with the
+ * APIC ID it was made with; and its flat logical ID, LDR's bits 31:24
+ * while DFR selects the flat model (the vmmon_apic_vectors flat_id),
+ * else 0.
+ */
+bool lapic_xapic_as_made(const struct lapic *l);
+uint8_t lapic_flat_id(const struct lapic *l);
+
+/*
  * The guest's RDMSR (*@val filled) or WRMSR of x2APIC register @msr
  * (0x800-0x8ff).  False: the guest gets #GP, as the SDM (11.12.1.2,
  * 11.12.1.3) has it for an APIC not in x2APIC mode, a reserved MSR

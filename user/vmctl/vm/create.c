@@ -240,6 +240,7 @@ int vm_create(struct vm *vm, const struct vm_options *opts,
 	vm->apic_timer_in_kernel = vm_module_has(vm, VMMON_CAP_APIC_TIMER);
 	vm->apic_ipi_in_kernel = vm_module_has(vm, VMMON_CAP_APIC_IPI);
 	vm->hlt_wait_in_kernel = vm_module_has(vm, VMMON_CAP_HLT_WAIT);
+	vm->xapic_ipi_in_kernel = vm_module_has(vm, VMMON_CAP_XAPIC_IPI);
 	vm->vm_fd = ioctl(vm->dev_fd, VMMON_CREATE_VM, &c);
 	if (vm->vm_fd < 0) {
 		if (errno == EBUSY)

@@ -108,9 +108,11 @@ bool vcpu_timer_before_halt(struct vcpu *v)
 
 /*
  * vmmon delivers an IPI itself only to a vCPU inside RUN, so the vCPU's
- * own exits that change its APIC (SVR, IA32_APIC_BASE) are seen here
- * before it counts; another vCPU's INIT, which comes during the RUN,
- * clears the flag at once (vm_apic_init()).
+ * own exits that change its APIC (SVR, IA32_APIC_BASE, and in xAPIC
+ * mode ID, LDR and DFR) are seen here before it counts; another vCPU's
+ * INIT, which comes during the RUN, clears the flag at once
+ * (vm_apic_init()).  In xAPIC mode the module needs the ICR in the run
+ * page (VMMON_APIC_ICR_IN_KERNEL), where it keeps the destination.
  *
  * A HLT waits in the module only with the IPIs there: every other waker
  * (vm_kick()) signals a vCPU inside RUN, which costs more than the
@@ -119,16 +121,25 @@ bool vcpu_timer_before_halt(struct vcpu *v)
 void vcpu_ipi_to_run(struct vcpu *v)
 {
 	const struct lapic *l = &v->lapic;
-	uint32_t flags = v->run->apic.flags & ~(VMMON_APIC_IPI_IN_KERNEL |
-						 VMMON_APIC_HLT_IN_KERNEL);
+	struct vmmon_apic_vectors *apic = &v->run->apic;
+	uint32_t flags = apic->flags & ~(VMMON_APIC_IPI_IN_KERNEL |
+					 VMMON_APIC_HLT_IN_KERNEL);
+	bool ipi;
 
-	if (v->vm->apic_ipi_in_kernel && lapic_x2apic_mode(l) &&
-	    lapic_enabled(l)) {
+	if (lapic_x2apic_mode(l))
+		ipi = v->vm->apic_ipi_in_kernel && lapic_enabled(l);
+	else
+		ipi = v->vm->xapic_ipi_in_kernel &&
+		      (flags & VMMON_APIC_ICR_IN_KERNEL) &&
+		      lapic_xapic_as_made(l);
+	/* Before the flag: other vCPUs read it once the flag is set. */
+	apic->flat_id = ipi ? lapic_flat_id(l) : 0;
+	if (ipi) {
 		flags |= VMMON_APIC_IPI_IN_KERNEL;
 		if (v->vm->hlt_wait_in_kernel)
 			flags |= VMMON_APIC_HLT_IN_KERNEL;
 	}
-	v->run->apic.flags = flags;
+	__atomic_store_n(&apic->flags, flags, __ATOMIC_RELEASE);
 }
 
 void vcpu_count_lapic_write(struct vm *vm, unsigned int offset)

@@ -188,6 +188,7 @@ struct vm {
 	bool apic_timer_in_kernel;	/* VMMON_CAP_APIC_TIMER */
 	bool apic_ipi_in_kernel;	/* VMMON_CAP_APIC_IPI */
 	bool hlt_wait_in_kernel;	/* VMMON_CAP_HLT_WAIT */
+	bool xapic_ipi_in_kernel;	/* VMMON_CAP_XAPIC_IPI */
 	uint64_t injected;		/* interrupts handed to vmmon */
 	unsigned int reboots;
 };
@@ -274,10 +275,11 @@ void vcpu_timer_from_run(struct vcpu *v);
 bool vcpu_timer_before_halt(struct vcpu *v);
 
 /*
- * msr.c: vmmon sends this vCPU's fixed x2APIC IPIs and delivers others'
- * to it (VMMON_APIC_IPI_IN_KERNEL) during a RUN in which its LAPIC
- * takes fixed interrupts in x2APIC mode, where the module offers it
- * (vm->apic_ipi_in_kernel); and the guest's HLT then waits in the module
+ * msr.c: vmmon sends this vCPU's fixed IPIs and delivers others' to it
+ * (VMMON_APIC_IPI_IN_KERNEL) during a RUN in which its LAPIC takes
+ * fixed interrupts in x2APIC mode (vm->apic_ipi_in_kernel), or in xAPIC
+ * mode with the APIC ID it was made with (vm->xapic_ipi_in_kernel),
+ * where the module offers it; and the guest's HLT then waits in the module
  * (VMMON_APIC_HLT_IN_KERNEL, vm->hlt_wait_in_kernel), where those IPIs
  * reach it too.  vCPU thread, lock held, before each RUN.
  */
