@@ -1988,6 +1988,8 @@ static const struct cpuid_table cpuid_x2apic = {
 struct ipi_target {
 	int vcpu;
 	struct vmmon_run *run;
+	uint64_t code;		/* where its guest code starts */
+	uint8_t *mark;		/* the byte it sets once it runs */
 	pthread_t thread;
 	pid_t tid;		/* __atomic, for its /proc state */
 	int rc, err;
@@ -2025,10 +2027,9 @@ static bool ipi_target_returned(struct ipi_target *t, int ms)
 
 /*
  * vCPU 1 into RUN on a thread of its own, from @start (IPI_SPIN or
- * IPI_HALT) again; true once its guest runs.
+ * IPI_HALT; 0 for xipi_target) again; true once its guest runs.
  */
-static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t,
-			     unsigned int start)
+static bool ipi_target_start(struct ipi_target *t, unsigned int start)
 {
 	struct timespec nap = { .tv_nsec = 1000000 };
 	struct vmmon_regs regs;
@@ -2036,19 +2037,17 @@ static bool ipi_target_start(struct vmmon_guest *g, struct ipi_target *t,
 
 	t->done = 0;
 	t->tid = 0;
-	g->ram[IPI_MARK] = IPI_STARTING;
+	*t->mark = IPI_STARTING;
 	if (ioctl(t->vcpu, VMMON_GET_REGS, &regs))
 		return false;
-	regs.rip = VMMON_GUEST_CODE + start;
+	regs.rip = t->code + start;
 	if (ioctl(t->vcpu, VMMON_SET_REGS, &regs) ||
 	    pthread_create(&t->thread, NULL, ipi_target_run, t))
 		return false;
 	for (i = 0; i < IPI_WAIT_MS &&
-	     __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST) !=
-	     IPI_RUNNING; i++)
+	     __atomic_load_n(t->mark, __ATOMIC_SEQ_CST) != IPI_RUNNING; i++)
 		nanosleep(&nap, NULL);
-	return __atomic_load_n(&g->ram[IPI_MARK], __ATOMIC_SEQ_CST) ==
-	       IPI_RUNNING;
+	return __atomic_load_n(t->mark, __ATOMIC_SEQ_CST) == IPI_RUNNING;
 }
 
 /*
@@ -2130,6 +2129,8 @@ static bool ipi_vm(struct __test_metadata *_metadata, struct vmmon_guest *g,
 		TH_LOG("%s", g->error);
 		goto err;
 	}
+	t->code = VMMON_GUEST_CODE;
+	t->mark = &g->ram[IPI_MARK];
 	/* The notice of x2APIC mode, then the HLT. */
 	if (run_to_exit(_metadata, g, VMMON_EXIT_MSR) &&
 	    g->run->msr.index == MSR_APIC_BASE &&
@@ -2180,7 +2181,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	/* While vCPU 1 runs: the forms vmmon leaves, and either flag off. */
 	apic0->flags = VMMON_APIC_IPI_IN_KERNEL;
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_SPIN));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_SPIN));
 	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++)
 		ipi_to_user(_metadata, &g, &t, to_user[i].icr,
 			    to_user[i].what);
@@ -2210,7 +2211,7 @@ VMMON_TEST(x2apic_ipi_taken_in_vmmon)
 	EXPECT_EQ(apic0->icr_high, 1u);
 
 	/* The kick was spent: vCPU 1's next RUN goes on. */
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_SPIN));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_SPIN));
 	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
 		TH_LOG("vCPU 1's RUN returned again: rc %d, errno %d", t.rc,
 		       t.err);
@@ -2279,10 +2280,9 @@ static void ipi_target_halted(struct __test_metadata *_metadata,
 
 /* vCPU 1 halted in RUN until a signal ends the wait. */
 static void ipi_target_signalled(struct __test_metadata *_metadata,
-				 struct vmmon_guest *g, struct ipi_target *t,
-				 const char *what)
+				 struct ipi_target *t, const char *what)
 {
-	ASSERT_TRUE(ipi_target_start(g, t, IPI_HALT));
+	ASSERT_TRUE(ipi_target_start(t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_sleeps(t, IPI_WAIT_MS)) TH_LOG("%s", what);
 	pthread_kill(t->thread, SIGUSR1);
 	EXPECT_TRUE(ipi_target_returned(t, IPI_WAIT_MS))
@@ -2325,13 +2325,13 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	g.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
 
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS));
 	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "without the flag");
 
 	apic1->flags = VMMON_APIC_IPI_IN_KERNEL | VMMON_APIC_HLT_IN_KERNEL;
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_sleeps(&t, IPI_WAIT_MS));
 	EXPECT_FALSE(ipi_target_returned(&t, IPI_RUN_ON_MS))
 		TH_LOG("the HLT did not wait");
@@ -2344,7 +2344,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
 	memset(apic1->irr, 0, sizeof(apic1->irr));
 
-	ipi_target_signalled(_metadata, &g, &t, "signal");
+	ipi_target_signalled(_metadata, &t, "signal");
 	EXPECT_TRUE(vec_only(apic1->irr, -1));
 
 	/* Left to userspace in the run page: it times what may be left. */
@@ -2353,7 +2353,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	deadline = tsc.e[0].data + HALT_DEADLINE_MS * rate;
 	apic1->flags |= VMMON_APIC_TIMER_IN_KERNEL;
 	apic1->tsc_deadline = deadline;
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("the deadline did not end the wait");
 	ASSERT_TRUE(ipi_target_stop(&t));
@@ -2365,7 +2365,7 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 		       (unsigned long long)(deadline - tsc.e[0].data));
 	/* One no wait reaches (the guest writes any): not a limit. */
 	apic1->tsc_deadline = ~0ULL;
-	ipi_target_signalled(_metadata, &g, &t, "deadline ~0");
+	ipi_target_signalled(_metadata, &t, "deadline ~0");
 	apic1->flags &= ~VMMON_APIC_TIMER_IN_KERNEL;
 	apic1->tsc_deadline = 0;
 
@@ -2374,11 +2374,225 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
 	regs.rflags = 2;
 	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
 	t.run->request_interrupt_window = 1;
-	ASSERT_TRUE(ipi_target_start(&g, &t, IPI_HALT));
+	ASSERT_TRUE(ipi_target_start(&t, IPI_HALT));
 	EXPECT_TRUE(ipi_target_returned(&t, IPI_WAIT_MS))
 		TH_LOG("the HLT waited with a window asked for");
 	ASSERT_TRUE(ipi_target_stop(&t));
 	ipi_target_halted(_metadata, &t, "window asked for");
+	ipi_vm_destroy(&g, &t);
+}
+
+/*
+ * The same in xAPIC mode (VMMON_CAP_XAPIC_IPI), as Linux sends them
+ * under a hypervisor it does not know: the destination written to the
+ * ICR's high half (taken in vmmon, VMMON_APIC_ICR_IN_KERNEL), then the
+ * low half written, physical by APIC ID or flat logical by each run
+ * page's flat_id.  vCPU 0 (long mode, C) writes the ICRs the host
+ * answers its syncs with; vCPU 1 spins with IF set.  Taken: no exit for
+ * vCPU 0, the vector in vCPU 1's IRR, vCPU 1's RUN back with EINTR, the
+ * low half stored without its reserved bits.  The forms vmmon leaves,
+ * a destination of several vCPUs or of one it cannot know (a third
+ * vCPU without the flag), either flag off, and vCPU 1 out of RUN: an
+ * MMIO exit, IRR untouched, no kick.
+ */
+#define XIPI_TARGET_STACK	0x100000	/* below vCPU 0's stack */
+#define XIPI_FIXED_TO_1		0x01000000000000f0ULL	/* APIC ID 1 */
+#define XIPI_FLAT_TO_1		0x02000000000008f0ULL	/* flat ID 2 */
+#define XIPI_FLAT_RESERVED	0x02000000fff338f0ULL	/* and reserved bits */
+#define XIPI_NEXT		1
+
+enum xipi_result { XIPI_TAKEN, XIPI_TO_USER, XIPI_OTHER };
+
+static uint8_t xipi_mark;
+
+/* vCPU 0: the ICR the host answers each sync with, 0 to end. */
+static void guest_xipi_send(void)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)APIC_PAGE_GVA;
+	uint64_t icr;
+
+	while ((icr = GUEST_SYNC(XIPI_NEXT))) {
+		apic[XAPIC_ICR_HIGH / 4] = icr >> 32;
+		apic[XAPIC_ICR_LOW / 4] = (uint32_t)icr;
+	}
+}
+
+/* vCPU 1: the mark, then a spin; never returns (no return address). */
+static void __attribute__((noreturn)) guest_xipi_target(void)
+{
+	for (;;) {
+		*(volatile uint8_t *)&xipi_mark = IPI_RUNNING;
+		asm volatile("pause");
+	}
+}
+
+/* vCPU 0 writes @icr; what became of the write of its low half. */
+static int xipi_send(struct __test_metadata *_metadata,
+				  struct vmmon_guest *g, __u64 icr)
+{
+	const struct vmmon_run *run = g->run;
+	struct vmmon_ucall uc;
+	__u32 data;
+
+	if (vmmon_guest_ucall_reply(g, icr))
+		return XIPI_OTHER;
+	if (vmmon_guest_run_ucall(g, &uc) == VMMON_UCALL_SYNC)
+		return XIPI_TAKEN;
+	memcpy(&data, run->mmio.data, sizeof(data));
+	if (run->exit_reason != VMMON_EXIT_MMIO ||
+	    run->mmio.phys_addr != APIC_PAGE_GPA + XAPIC_ICR_LOW ||
+	    !run->mmio.is_write || run->mmio.len != 4 || data != (__u32)icr) {
+		show_exit(_metadata, g);
+		return XIPI_OTHER;
+	}
+	return run_to_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC) ?
+	       XIPI_TO_USER : XIPI_OTHER;
+}
+
+static void xipi_to_user(struct __test_metadata *_metadata,
+			 struct vmmon_guest *g, struct ipi_target *t,
+			 __u64 icr, const char *what)
+{
+	EXPECT_EQ(xipi_send(_metadata, g, icr), (int)XIPI_TO_USER)
+		TH_LOG("%s: ICR 0x%llx", what, (unsigned long long)icr);
+	EXPECT_TRUE(vec_only(t->run->apic.irr, -1)) TH_LOG("%s", what);
+}
+
+/* Taken: vCPU 1 kicked out of RUN with the vector in IRR alone. */
+static void xipi_taken(struct __test_metadata *_metadata,
+		       struct vmmon_guest *g, struct ipi_target *t, __u64 icr)
+{
+	struct vmmon_apic_vectors *apic1 = &t->run->apic;
+
+	EXPECT_EQ(xipi_send(_metadata, g, icr), (int)XIPI_TAKEN)
+		TH_LOG("ICR 0x%llx", (unsigned long long)icr);
+	EXPECT_TRUE(ipi_target_returned(t, IPI_WAIT_MS))
+		TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
+	ASSERT_TRUE(ipi_target_stop(t));
+	EXPECT_EQ(t->rc, -1);
+	EXPECT_EQ(t->err, EINTR);
+	EXPECT_EQ(t->run->exit_reason, (__u32)VMMON_EXIT_INTR);
+	EXPECT_TRUE(vec_only(apic1->irr, IPI_VECTOR));
+	EXPECT_TRUE(vec_only(apic1->tmr, -1));
+	memset(apic1->irr, 0, sizeof(apic1->irr));
+}
+
+/*
+ * Both vCPUs in long mode, vCPU 0 at its first sync, vCPU 1 made with
+ * IF set on a stack of its own, not started.
+ */
+static bool xipi_vm(struct __test_metadata *_metadata, struct vmmon_guest *g,
+		    struct ipi_target *t)
+{
+	struct sigaction sa = { .sa_handler = ipi_no_op };
+	struct vmmon_ucall uc;
+	struct vmmon_regs regs;
+	uint64_t gpa;
+
+	if (sigaction(SIGUSR1, &sa, NULL) ||
+	    vmmon_guest_create_long(g, dev, 0, guest_xipi_send, 0, 0))
+		return false;
+	if (vmmon_guest_map_device(g, APIC_PAGE_GVA, APIC_PAGE_GPA) ||
+	    vmmon_guest_gva_to_gpa(g, (uintptr_t)&xipi_mark, &gpa))
+		goto err;
+	t->code = (uintptr_t)guest_xipi_target;
+	t->mark = &g->ram[gpa];
+	t->vcpu = vmmon_guest_add_vcpu(g, 1, t->code, 0x202, &t->run);
+	if (t->vcpu < 0)
+		goto err;
+	regs.rsp = 0;
+	if (!ioctl(t->vcpu, VMMON_GET_REGS, &regs)) {
+		regs.rsp = XIPI_TARGET_STACK;
+		if (!ioctl(t->vcpu, VMMON_SET_REGS, &regs) &&
+		    run_to_ucall(_metadata, g, &uc, VMMON_UCALL_SYNC))
+			return true;
+	}
+	ipi_vm_destroy(g, t);
+	return false;
+err:
+	TH_LOG("%s", g->error);
+	vmmon_guest_destroy(g);
+	return false;
+}
+
+VMMON_TEST(xapic_ipi_taken_in_vmmon)
+{
+	static const struct {
+		__u64 icr;
+		const char *what;
+	} to_user[] = {
+		{ 0xff000000000000f0ULL, "physical broadcast" },
+		{ 0x00000000000000f0ULL, "to itself" },
+		{ 0x05000000000000f0ULL, "to no vCPU" },
+		{ 0x03000000000008f0ULL, "logical, itself too" },
+		{ 0x04000000000008f0ULL, "logical, to no vCPU" },
+		{ 0x01000000000001f0ULL, "lowest priority" },
+		{ 0x01000000000004f0ULL, "NMI" },
+		{ 0x010000000000c0f0ULL, "level-triggered" },
+		{ 0x00000000000c00f0ULL, "all but self" },
+		{ 0x010000000000000fULL, "illegal vector" },
+	};
+	struct vmmon_cap_query q = { .cap = VMMON_CAP_XAPIC_IPI };
+	struct vmmon_apic_vectors *apic0, *apic1;
+	struct vmmon_run *run2;
+	struct vmmon_ucall uc;
+	struct ipi_target t;
+	struct vmmon_guest g;
+	unsigned int i;
+	int vcpu2;
+
+	ASSERT_OK(ioctl(dev, VMMON_CHECK_CAP, &q));
+	EXPECT_EQ(q.value, 1u);
+	ASSERT_TRUE(xipi_vm(_metadata, &g, &t));
+	apic0 = &g.run->apic;
+	apic1 = &t.run->apic;
+	apic0->flags = VMMON_APIC_ICR_IN_KERNEL | VMMON_APIC_IPI_IN_KERNEL;
+	apic0->flat_id = 1;
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	apic1->flat_id = 2;
+
+	/* While vCPU 1 runs: the forms vmmon leaves, and either flag off. */
+	ASSERT_TRUE(ipi_target_start(&t, 0));
+	for (i = 0; i < sizeof(to_user) / sizeof(to_user[0]); i++)
+		xipi_to_user(_metadata, &g, &t, to_user[i].icr,
+			     to_user[i].what);
+	apic1->flat_id = 0;
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 1 not flat");
+	apic1->flat_id = 2;
+	apic0->flags = VMMON_APIC_ICR_IN_KERNEL;
+	xipi_to_user(_metadata, &g, &t, XIPI_FIXED_TO_1, "sender's flag off");
+	apic0->flags |= VMMON_APIC_IPI_IN_KERNEL;
+	apic1->flags = 0;
+	xipi_to_user(_metadata, &g, &t, XIPI_FIXED_TO_1, "target's flag off");
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1,
+		     "target's flag off, logical");
+	apic1->flags = VMMON_APIC_IPI_IN_KERNEL;
+	/* A third vCPU: its flat ID unknown without the flag, then 4. */
+	vcpu2 = vmmon_guest_add_vcpu(&g, 2, t.code, 0x202, &run2);
+	ASSERT_GE(vcpu2, 0) TH_LOG("%s", g.error);
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 2 unknown");
+	run2->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	run2->apic.flat_id = 4;
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1 | 4ULL << 56,
+		     "logical, two targets");
+	EXPECT_FALSE(ipi_target_returned(&t, 0)) TH_LOG("vCPU 1 kicked");
+
+	/* Physical, then flat logical with reserved bits: taken. */
+	vec_set(apic1->tmr, IPI_VECTOR);
+	xipi_taken(_metadata, &g, &t, XIPI_FIXED_TO_1);
+	EXPECT_EQ(apic0->icr_low, 0xf0u);
+	EXPECT_EQ(apic0->icr_high, 0x01000000u);
+	ASSERT_TRUE(ipi_target_start(&t, 0));
+	xipi_taken(_metadata, &g, &t, XIPI_FLAT_RESERVED);
+	EXPECT_EQ(apic0->icr_low, (__u32)XIPI_FLAT_TO_1);
+	EXPECT_EQ(apic0->icr_high, 0x02000000u);
+
+	/* Out of RUN: userspace's, whole. */
+	xipi_to_user(_metadata, &g, &t, XIPI_FIXED_TO_1, "vCPU 1 out of RUN");
+	EXPECT_EQ(vmmon_guest_ucall_reply(&g, 0), 0);
+	run_to_ucall(_metadata, &g, &uc, VMMON_UCALL_DONE);
+	munmap(run2, sizeof(*run2));
+	close(vcpu2);
 	ipi_vm_destroy(&g, &t);
 }
 

@@ -89,8 +89,9 @@ bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr)
 
 /*
  * The one vCPU whose flat logical ID shares a bit with @dest, or NULL:
- * none, several, the sender among them, or one whose ID vmmon does not
- * know (its userspace has not set the flag), which might match.
+ * none, several, or one whose ID vmmon does not know (its userspace has
+ * not set the flag), which might match.  The sender alone is refused by
+ * vmx_apic_ipi_send().
  */
 static struct vmmon_vcpu *vmx_apic_flat_target(struct vmmon_vcpu *vcpu,
 					       u8 dest)
@@ -106,7 +107,7 @@ static struct vmmon_vcpu *vmx_apic_flat_target(struct vmmon_vcpu *vcpu,
 			return NULL;
 		if (!(READ_ONCE(peer->run->apic.flat_id) & dest))
 			continue;
-		if (target || peer == vcpu)
+		if (target)
 			return NULL;
 		target = peer;
 	}
