@@ -588,6 +588,66 @@ VMMON_TEST_TIMEOUT(bench_tsc_deadline_write, LOOP_TIMEOUT)
 	vmmon_guest_destroy(&g);
 }
 
+/*
+ * vCPU 1: RUN again after each kick, until told to stop; @kicks counts
+ * the RUNs that returned with a vector in IRR (not the stop's, nor
+ * those ended for the kernel's own return-to-user work).
+ */
+struct x2ipi_target {
+	int vcpu;
+	struct vmmon_run *run;
+	unsigned int kicks;
+	int stop, failed;	/* __atomic */
+};
+
+/*
+ * Each vCPU on a CPU of its own where there are two, so that a kick is
+ * the IPI to a running guest it is meant for, not a look at a flag
+ * when the scheduler lets the other thread in.
+ */
+static void x2ipi_pin(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *x2ipi_target_loop(void *arg)
+{
+	struct x2ipi_target *t = arg;
+	unsigned int i;
+
+	x2ipi_pin(1);
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_SEQ_CST)) {
+		if (!ioctl(t->vcpu, VMMON_RUN, 0) || errno != EINTR) {
+			__atomic_store_n(&t->failed, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+		for (i = 0; i < VMMON_APIC_VEC_WORDS; i++)
+			if (t->run->apic.irr[i])
+				break;
+		t->kicks += i < VMMON_APIC_VEC_WORDS;
+		memset(t->run->apic.irr, 0, sizeof(t->run->apic.irr));
+	}
+	return NULL;
+}
+
+static void x2ipi_no_op(int sig)
+{
+	(void)sig;
+}
+
+static void x2ipi_target_stop(struct x2ipi_target *t, pthread_t thread)
+{
+	__atomic_store_n(&t->stop, 1, __ATOMIC_SEQ_CST);
+	t->run->immediate_exit = 1;
+	pthread_kill(thread, SIGUSR1);
+	pthread_join(thread, NULL);
+}
+
 #define IPI_ROUNDS		2000
 #define APIC_PAGE_GVA		0x50000000ULL
 #define APIC_PAGE_GPA		0xfee00000ULL
@@ -597,13 +657,16 @@ VMMON_TEST_TIMEOUT(bench_tsc_deadline_write, LOOP_TIMEOUT)
 #define IPI_ICR_HIGH		0x01000000u	/* APIC ID 1 */
 #define IPI_ICR_LOW		0x000040f2u	/* fixed, assert, 0xf2 */
 
-/* IPI_ROUNDS IPIs as Linux's xAPIC driver sends them, twice. */
+#define IPI_PASSES		3
+#define IPI_TARGET_STACK	0x100000	/* below vCPU 0's stack */
+
+/* IPI_ROUNDS IPIs as Linux's xAPIC driver sends them, IPI_PASSES times. */
 static void guest_xapic_ipis(void)
 {
 	volatile uint32_t *apic = (volatile uint32_t *)APIC_PAGE_GVA;
 	unsigned int pass, i;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < IPI_PASSES; pass++) {
 		GUEST_SYNC(pass);
 		for (i = 0; i < IPI_ROUNDS; i++) {
 			while (apic[XAPIC_ICR_LOW / 4] & XAPIC_ICR_BUSY)
@@ -614,21 +677,30 @@ static void guest_xapic_ipis(void)
 	}
 }
 
+/* vCPU 1, the IPIs' target: spins, IF set; no return address. */
+static void __attribute__((noreturn)) guest_ipi_target(void)
+{
+	for (;;)
+		asm volatile("pause");
+}
+
 /*
  * Run the guest's IPI_ROUNDS IPIs to its next ucall, answering its ICR
  * accesses as vmctl's LAPIC does (delivery status idle); TSC cycles per
- * IPI, or 0 when the guest did something else.  *@exits: MMIO exits.
+ * IPI, or 0 when the guest did something else.  *@exits: MMIO exits;
+ * *@sent: those of them that were the IPI (the low half's write).
  */
-static uint64_t ipi_pass(struct vmmon_guest *g, unsigned int *exits)
+static uint64_t ipi_pass(struct vmmon_guest *g, unsigned int *exits,
+			 unsigned int *sent)
 {
 	struct vmmon_run *run = g->run;
-	unsigned int sent = 0;
 	struct vmmon_ucall uc;
 	uint64_t c0 = __rdtsc();
+	int kind;
 	__u32 val;
 
-	*exits = 0;
-	while (vmmon_guest_run_ucall(g, &uc) == VMMON_UCALL_NONE &&
+	*exits = *sent = 0;
+	while ((kind = vmmon_guest_run_ucall(g, &uc)) == VMMON_UCALL_NONE &&
 	       run->exit_reason == VMMON_EXIT_MMIO && run->mmio.len == 4) {
 		++*exits;
 		if (!run->mmio.is_write) {
@@ -640,33 +712,75 @@ static uint64_t ipi_pass(struct vmmon_guest *g, unsigned int *exits)
 			run->apic.icr_high = val;
 		} else {
 			run->apic.icr_low = val;
-			sent++;
+			++*sent;
 		}
 	}
-	return sent == IPI_ROUNDS ? (__rdtsc() - c0) / IPI_ROUNDS : 0;
+	if (kind != VMMON_UCALL_SYNC && kind != VMMON_UCALL_DONE)
+		return 0;
+	return (__rdtsc() - c0) / IPI_ROUNDS;
 }
 
+/*
+ * What an xAPIC IPI costs its sender: every ICR access exits to
+ * userspace; then with the ICR in the run page (the poll and the high
+ * half in vmmon, the low half's write exits); then with vCPU 1 in RUN on
+ * another thread and both offering the IPI to vmmon (no exit, but for
+ * IPIs that find vCPU 1 between two RUNs).
+ */
 VMMON_TEST_TIMEOUT(bench_xapic_ipi_send, LOOP_TIMEOUT)
 {
-	uint64_t user_cycles, kernel_cycles;
-	unsigned int user_exits, kernel_exits;
+	struct sigaction sa = { .sa_handler = x2ipi_no_op };
+	uint64_t user_cycles, kernel_cycles, taken_cycles;
+	unsigned int user_exits, kernel_exits, taken_exits, sent;
+	struct x2ipi_target t = { 0 };
+	struct vmmon_regs regs;
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
+	pthread_t thread;
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_xapic_ipis, 0, 0));
 	ASSERT_OK(vmmon_guest_map_device(&g, APIC_PAGE_GVA, APIC_PAGE_GPA));
 	ASSERT_EQ(vmmon_guest_run_ucall(&g, &uc), VMMON_UCALL_SYNC);
-	user_cycles = ipi_pass(&g, &user_exits);
+	user_cycles = ipi_pass(&g, &user_exits, &sent);
 	ASSERT_NE(user_cycles, 0u);
+	ASSERT_EQ(sent, (unsigned int)IPI_ROUNDS);
 	ASSERT_EQ(user_exits, 3u * IPI_ROUNDS);
 	g.run->apic.flags = VMMON_APIC_ICR_IN_KERNEL;
-	kernel_cycles = ipi_pass(&g, &kernel_exits);
+	kernel_cycles = ipi_pass(&g, &kernel_exits, &sent);
 	ASSERT_NE(kernel_cycles, 0u);
+	ASSERT_EQ(sent, (unsigned int)IPI_ROUNDS);
 	EXPECT_EQ(kernel_exits, (unsigned int)IPI_ROUNDS);
 	EXPECT_EQ(g.run->apic.icr_high, IPI_ICR_HIGH);
-	BENCH("bench: xAPIC IPI sent: ICR all in userspace %llu TSC cycles (%u exits), ICR in the run page %llu TSC cycles (%u exits), over %d IPIs",
+
+	/* vCPU 1 as in bench_x2apic_ipi_send, in long mode: own stack. */
+	t.vcpu = vmmon_guest_add_vcpu(&g, 1, (uintptr_t)guest_ipi_target,
+				      0x202, &t.run);
+	ASSERT_GE(t.vcpu, 0) TH_LOG("%s", g.error);
+	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_REGS, &regs));
+	regs.rsp = IPI_TARGET_STACK;
+	ASSERT_OK(ioctl(t.vcpu, VMMON_SET_REGS, &regs));
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	x2ipi_pin(0);
+	g.run->apic.flags |= VMMON_APIC_IPI_IN_KERNEL;
+	t.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	ASSERT_OK(pthread_create(&thread, NULL, x2ipi_target_loop, &t));
+	taken_cycles = ipi_pass(&g, &taken_exits, &sent);
+	x2ipi_target_stop(&t, thread);
+	ASSERT_NE(taken_cycles, 0u);
+	EXPECT_FALSE(t.failed);
+	/* Only the low half's writes exit, those that found no RUN. */
+	EXPECT_EQ(taken_exits, sent);
+	ASSERT_LT(sent, (unsigned int)IPI_ROUNDS);
+	EXPECT_GE(t.kicks, 1u);
+	EXPECT_LE(t.kicks, IPI_ROUNDS - sent);
+	EXPECT_EQ(g.run->apic.icr_low, IPI_ICR_LOW);
+	BENCH("bench: xAPIC IPI sent: ICR all in userspace %llu TSC cycles (%u exits), ICR in the run page %llu TSC cycles (%u exits), taken in vmmon to a running vCPU %llu TSC cycles on average (%u exits: IPIs that found vCPU 1 between two RUNs; %u RUNs of vCPU 1 ended by a kick with the vector), over %d IPIs each",
 	      (unsigned long long)user_cycles, user_exits,
-	      (unsigned long long)kernel_cycles, kernel_exits, IPI_ROUNDS);
+	      (unsigned long long)kernel_cycles, kernel_exits,
+	      (unsigned long long)taken_cycles, taken_exits, t.kicks,
+	      IPI_ROUNDS);
+	munmap(t.run, 4096);
+	close(t.vcpu);
 	vmmon_guest_destroy(&g);
 }
 
@@ -696,49 +810,6 @@ static const uint8_t x2ipi_loop[] = {
 	0xeb, 0xfe,
 };
 
-/* vCPU 1: RUN again after each kick, until told to stop. */
-struct x2ipi_target {
-	int vcpu;
-	struct vmmon_run *run;
-	unsigned int kicks;
-	int stop, failed;	/* __atomic */
-};
-
-/*
- * Each vCPU on a CPU of its own where there are two, so that a kick is
- * the IPI to a running guest it is meant for, not a look at a flag
- * when the scheduler lets the other thread in.
- */
-static void x2ipi_pin(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-static void *x2ipi_target_loop(void *arg)
-{
-	struct x2ipi_target *t = arg;
-
-	x2ipi_pin(1);
-
-	while (!__atomic_load_n(&t->stop, __ATOMIC_SEQ_CST)) {
-		if (!ioctl(t->vcpu, VMMON_RUN, 0) || errno != EINTR) {
-			__atomic_store_n(&t->failed, 1, __ATOMIC_SEQ_CST);
-			break;
-		}
-		t->kicks++;
-		memset(t->run->apic.irr, 0, sizeof(t->run->apic.irr));
-	}
-	return NULL;
-}
-
-static void x2ipi_no_op(int sig)
-{
-	(void)sig;
-}
 
 /*
  * vCPU 0's X2IPI_ROUNDS IPIs to its HLT, the writes that exit answered
@@ -806,10 +877,7 @@ VMMON_TEST_TIMEOUT(bench_x2apic_ipi_send, LOOP_TIMEOUT)
 	ASSERT_OK(ioctl(g.vcpu, VMMON_SET_REGS, &regs));
 	kernel_cycles = x2ipi_pass(&g, &kernel_exits);
 
-	__atomic_store_n(&t.stop, 1, __ATOMIC_SEQ_CST);
-	t.run->immediate_exit = 1;
-	pthread_kill(thread, SIGUSR1);
-	pthread_join(thread, NULL);
+	x2ipi_target_stop(&t, thread);
 	ASSERT_OK(ioctl(t.vcpu, VMMON_GET_VCPU_STATS, &s1));
 	ASSERT_NE(user_cycles, 0u);
 	ASSERT_NE(kernel_cycles, 0u);
