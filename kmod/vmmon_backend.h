@@ -79,7 +79,7 @@ struct vmmon_vcpu {
 	struct rcuwait halt_wait;
 };
 
-/* Whether @vcpu's userspace lets vmmon send and take its x2APIC IPIs. */
+/* Whether @vcpu's userspace lets vmmon send and take its IPIs. */
 static inline bool vmmon_vcpu_takes_ipis(const struct vmmon_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->run->apic.flags) & VMMON_APIC_IPI_IN_KERNEL;
@@ -107,7 +107,7 @@ static inline bool vmmon_vcpu_irr_kicked(const struct vmmon_vcpu *vcpu)
  */
 void vmmon_vcpu_halt(struct vmmon_vcpu *vcpu, ktime_t timeout_ns);
 
-/* Another vCPU of @vcpu's VM, by id (its APIC ID), or NULL. */
+/* The vCPU of @vcpu's VM (@vcpu too) of @id (its APIC ID), or NULL. */
 struct vmmon_vcpu *vmmon_vcpu_peer(struct vmmon_vcpu *vcpu, u32 id);
 
 /* Count one exit of the kind @stat. */

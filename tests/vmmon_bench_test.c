@@ -677,11 +677,26 @@ static void guest_xapic_ipis(void)
 	}
 }
 
-/* vCPU 1, the IPIs' target: spins, IF set; no return address. */
+static uint8_t ipi_target_mark;
+
+/* vCPU 1, the IPIs' target: marks, spins, IF set; no return address. */
 static void __attribute__((noreturn)) guest_ipi_target(void)
 {
-	for (;;)
+	for (;;) {
+		*(volatile uint8_t *)&ipi_target_mark = 1;
 		asm volatile("pause");
+	}
+}
+
+/* Whether vCPU 1's guest runs (its mark at @mark) within 5 s. */
+static bool ipi_target_runs(volatile uint8_t *mark)
+{
+	struct timespec nap = { .tv_nsec = 1000000 };
+	int i;
+
+	for (i = 0; i < 5000 && !*mark; i++)
+		nanosleep(&nap, NULL);
+	return *mark;
 }
 
 /*
@@ -737,6 +752,7 @@ VMMON_TEST_TIMEOUT(bench_xapic_ipi_send, LOOP_TIMEOUT)
 	struct vmmon_ucall uc;
 	struct vmmon_guest g;
 	pthread_t thread;
+	uint64_t mark;
 
 	ASSERT_OK(vmmon_guest_create_long(&g, dev, 0, guest_xapic_ipis, 0, 0));
 	ASSERT_OK(vmmon_guest_map_device(&g, APIC_PAGE_GVA, APIC_PAGE_GPA));
@@ -763,7 +779,14 @@ VMMON_TEST_TIMEOUT(bench_xapic_ipi_send, LOOP_TIMEOUT)
 	x2ipi_pin(0);
 	g.run->apic.flags |= VMMON_APIC_IPI_IN_KERNEL;
 	t.run->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
+	ASSERT_OK(vmmon_guest_gva_to_gpa(&g, (uintptr_t)&ipi_target_mark,
+					 &mark));
 	ASSERT_OK(pthread_create(&thread, NULL, x2ipi_target_loop, &t));
+	/* Not before it runs: the first IPIs would all find it out of RUN. */
+	if (!ipi_target_runs(&g.ram[mark])) {
+		x2ipi_target_stop(&t, thread);
+		ASSERT_TRUE(false) TH_LOG("vCPU 1 did not run in 5 s");
+	}
 	taken_cycles = ipi_pass(&g, &taken_exits, &sent);
 	x2ipi_target_stop(&t, thread);
 	ASSERT_NE(taken_cycles, 0u);

@@ -2391,9 +2391,10 @@ VMMON_TEST(x2apic_ipi_wakes_halted_vcpu)
  * answers its syncs with; vCPU 1 spins with IF set.  Taken: no exit for
  * vCPU 0, the vector in vCPU 1's IRR, vCPU 1's RUN back with EINTR, the
  * low half stored without its reserved bits.  The forms vmmon leaves,
- * a destination of several vCPUs or of one it cannot know (a third
- * vCPU without the flag), either flag off, and vCPU 1 out of RUN: an
- * MMIO exit, IRR untouched, no kick.
+ * a destination of several vCPUs, any while a vCPU's ID is unknown (a
+ * third vCPU without the flag, a logical ID not flat), broadcasts,
+ * either flag off, and vCPU 1 out of RUN: an MMIO exit, IRR untouched,
+ * the sender's stored ICR too, no kick.
  */
 #define XIPI_TARGET_STACK	0x100000	/* below vCPU 0's stack */
 #define XIPI_FIXED_TO_1		0x01000000000000f0ULL	/* APIC ID 1 */
@@ -2427,7 +2428,7 @@ static void __attribute__((noreturn)) guest_xipi_target(void)
 }
 
 /* vCPU 0 writes @icr; what became of the write of its low half. */
-static int xipi_send(struct __test_metadata *_metadata,
+static enum xipi_result xipi_send(struct __test_metadata *_metadata,
 				  struct vmmon_guest *g, __u64 icr)
 {
 	const struct vmmon_run *run = g->run;
@@ -2449,13 +2450,17 @@ static int xipi_send(struct __test_metadata *_metadata,
 	       XIPI_TO_USER : XIPI_OTHER;
 }
 
+/* Left to userspace: the sender's stored ICR low half untouched too. */
 static void xipi_to_user(struct __test_metadata *_metadata,
 			 struct vmmon_guest *g, struct ipi_target *t,
 			 __u64 icr, const char *what)
 {
-	EXPECT_EQ(xipi_send(_metadata, g, icr), (int)XIPI_TO_USER)
+	__u32 low = g->run->apic.icr_low;
+
+	EXPECT_TRUE(xipi_send(_metadata, g, icr) == XIPI_TO_USER)
 		TH_LOG("%s: ICR 0x%llx", what, (unsigned long long)icr);
 	EXPECT_TRUE(vec_only(t->run->apic.irr, -1)) TH_LOG("%s", what);
+	EXPECT_EQ(g->run->apic.icr_low, low) TH_LOG("%s", what);
 }
 
 /* Taken: vCPU 1 kicked out of RUN with the vector in IRR alone. */
@@ -2464,7 +2469,7 @@ static void xipi_taken(struct __test_metadata *_metadata,
 {
 	struct vmmon_apic_vectors *apic1 = &t->run->apic;
 
-	EXPECT_EQ(xipi_send(_metadata, g, icr), (int)XIPI_TAKEN)
+	EXPECT_TRUE(xipi_send(_metadata, g, icr) == XIPI_TAKEN)
 		TH_LOG("ICR 0x%llx", (unsigned long long)icr);
 	EXPECT_TRUE(ipi_target_returned(t, IPI_WAIT_MS))
 		TH_LOG("vCPU 1 not kicked in %d ms", IPI_WAIT_MS);
@@ -2557,8 +2562,17 @@ VMMON_TEST(xapic_ipi_taken_in_vmmon)
 		xipi_to_user(_metadata, &g, &t, to_user[i].icr,
 			     to_user[i].what);
 	apic1->flat_id = 0;
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 1 LDR 0");
+	apic1->flat_id = VMMON_APIC_NOT_FLAT | 2;
 	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 1 not flat");
 	apic1->flat_id = 2;
+	apic0->flat_id = VMMON_APIC_NOT_FLAT;
+	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 0 not flat");
+	/* 0xff is all in logical mode too, whatever the flat IDs say. */
+	apic0->flat_id = 0;
+	xipi_to_user(_metadata, &g, &t, 0xff000000000008f0ULL,
+		     "logical broadcast");
+	apic0->flat_id = 1;
 	apic0->flags = VMMON_APIC_ICR_IN_KERNEL;
 	xipi_to_user(_metadata, &g, &t, XIPI_FIXED_TO_1, "sender's flag off");
 	apic0->flags |= VMMON_APIC_IPI_IN_KERNEL;
@@ -2571,6 +2585,8 @@ VMMON_TEST(xapic_ipi_taken_in_vmmon)
 	vcpu2 = vmmon_guest_add_vcpu(&g, 2, t.code, 0x202, &run2);
 	ASSERT_GE(vcpu2, 0) TH_LOG("%s", g.error);
 	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1, "vCPU 2 unknown");
+	xipi_to_user(_metadata, &g, &t, XIPI_FIXED_TO_1,
+		     "vCPU 2 unknown, physical");
 	run2->apic.flags = VMMON_APIC_IPI_IN_KERNEL;
 	run2->apic.flat_id = 4;
 	xipi_to_user(_metadata, &g, &t, XIPI_FLAT_TO_1 | 4ULL << 56,

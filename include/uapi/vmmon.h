@@ -315,8 +315,9 @@ enum vmmon_internal_error {
  * of offset 0x300 that writes nothing back with @apic.icr_low, which
  * userspace keeps as the guest reads it (delivery status idle when it
  * delivers at once).  Other accesses to the ICR (sizes, the low half's
- * writes, x2APIC's MSR) still exit.  Both fields are the vCPU's own
- * thread's between RUNs and vmmon's inside RUN.
+ * writes but the IPIs vmmon sends, below, x2APIC's MSR) still exit.
+ * Both fields are the vCPU's own thread's between RUNs and vmmon's
+ * inside RUN.
  *
  * The guest's IA32_TSC_DEADLINE stays in vmmon too where
  * VMMON_CHECK_CAP offers VMMON_CAP_APIC_TIMER and userspace sets
@@ -360,21 +361,21 @@ enum vmmon_internal_error {
  * In xAPIC mode too where VMMON_CHECK_CAP offers VMMON_CAP_XAPIC_IPI:
  * userspace may then also set VMMON_APIC_IPI_IN_KERNEL while the local
  * APIC is enabled in xAPIC mode with its APIC ID (bits 31:24 of offset
- * 0x20) equal to the vCPU's id, together with VMMON_APIC_ICR_IN_KERNEL,
- * and keeps in @apic.flat_id the APIC's logical ID (bits 31:24 of its
- * LDR, offset 0xd0) while its DFR (0xe0) selects the flat model, else 0.
- * The guest's 32-bit MOV to the ICR's low half (0x300) with fixed
- * delivery, edge trigger, no shorthand and a vector of 16 or more, to
- * the destination in @apic.icr_high, goes as above when it names one
- * other vCPU: in physical mode the vCPU of that id (0xff, broadcast,
- * exits); in logical mode the one vCPU whose @apic.flat_id shares a bit
- * with the destination, where every other vCPU of the VM has the flag
- * (its flat_id known) and the sender's own flat_id shares none.  vmmon
- * stores the write in @apic.icr_low, its read-only and reserved bits
- * clear (delivery status idle).  Every other form, and a destination of
- * several vCPUs, exits (VMMON_EXIT_MMIO) as without the flag.  A vCPU
- * whose LDR or DFR changes is out of RUN (an MMIO exit), so it keeps
- * @apic.flat_id in step before it enters RUN again.
+ * 0x20) equal to the vCPU's id, together with VMMON_APIC_ICR_IN_KERNEL.
+ * Each vCPU with the flag keeps in @apic.flat_id its APIC's logical ID
+ * (bits 31:24 of its LDR, offset 0xd0) while its DFR (0xe0) selects the
+ * flat model in xAPIC mode, else VMMON_APIC_NOT_FLAT; it stores the ID
+ * before it sets the flag (a release) and leaves it when it clears the
+ * flag.  The guest's 32-bit MOV to the ICR's low half (0x300) with
+ * fixed delivery, edge trigger, no shorthand, a vector of 16 or more and
+ * a destination (in @apic.icr_high) other than 0xff (broadcast, in
+ * either mode) goes as above when every vCPU of the VM has the flag and
+ * the destination names exactly one of them, not the sender: in
+ * physical mode the vCPU of that id, in logical mode the one whose
+ * @apic.flat_id shares a bit with it, where none is VMMON_APIC_NOT_FLAT.
+ * vmmon stores the write in @apic.icr_low, its read-only and reserved
+ * bits clear (delivery status idle).  Every other write exits
+ * (VMMON_EXIT_MMIO) as without the flag.
  *
  * A HLT waits inside RUN where VMMON_CHECK_CAP offers VMMON_CAP_HLT_WAIT
  * and userspace sets VMMON_APIC_HLT_IN_KERNEL, so that the IPIs above
@@ -415,7 +416,7 @@ enum vmmon_internal_error {
 
 /* run.apic.flags (in): vmmon takes the guest's EOIs against run.apic. */
 #define VMMON_APIC_EOI_IN_KERNEL	(1U << 0)
-/* run.apic.flags (in): and xAPIC ICR accesses but sends (run.apic.icr_*). */
+/* run.apic.flags (in): and xAPIC ICR accesses but IPIs (run.apic.icr_*). */
 #define VMMON_APIC_ICR_IN_KERNEL	(1U << 1)
 /* run.apic.flags (in): and IA32_TSC_DEADLINE (run.apic.tsc_deadline). */
 #define VMMON_APIC_TIMER_IN_KERNEL	(1U << 2)
@@ -424,6 +425,8 @@ enum vmmon_internal_error {
 /* run.apic.flags (in): and a HLT waits in RUN for an IPI or a signal. */
 #define VMMON_APIC_HLT_IN_KERNEL	(1U << 4)
 #define VMMON_APIC_VEC_WORDS		8	/* 256 vectors, 32 a word */
+/* run.apic.flat_id (in): a logical ID that is not flat (see above). */
+#define VMMON_APIC_NOT_FLAT		(1U << 31)
 
 /*
  * struct vmmon_apic_vectors - run.apic: a local APIC's in-service,
@@ -441,8 +444,8 @@ struct vmmon_apic_vectors {
 				 * VMMON_APIC_IPI_IN_KERNEL: ICR 31:0 */
 	__u32 icr_high;		/* and 63:32, the xAPIC offset 0x310 */
 	__u64 tsc_deadline;	/* VMMON_APIC_TIMER_IN_KERNEL: 0 disarmed */
-	__u32 flat_id;		/* VMMON_APIC_IPI_IN_KERNEL, xAPIC mode:
-				 * flat logical ID (LDR 31:24), or 0 */
+	__u32 flat_id;		/* VMMON_APIC_IPI_IN_KERNEL: flat logical
+				 * ID (LDR 31:24), or VMMON_APIC_NOT_FLAT */
 	__u32 pad2;
 };
 

@@ -19,7 +19,9 @@
  * takes fixed interrupts now.  The rest (INIT, SIPI, NMI, broadcasts,
  * several targets, cluster logical mode, self IPIs, illegal vectors and
  * their ESR bits) is rare and stays userspace's: a destination that
- * names several vCPUs cannot be half sent here and half there.
+ * names several vCPUs cannot be half sent here and half there, so in
+ * xAPIC mode, where the guest sets APIC IDs and logical IDs, vmmon
+ * sends only where it knows every vCPU's (each run page's flag).
  *
  * vmmon only marks the vector in the target's IRR, the way a device
  * thread of userspace does, and makes the target's RUN return so that
@@ -48,7 +50,7 @@
 #define VMX_ICR_FIXED		0	/* delivery mode */
 #define VMX_ICR_NO_SHORTHAND	0
 #define VMX_APIC_FIRST_VECTOR	16	/* 0-15 are illegal (SDM 11.5.3) */
-#define VMX_XAPIC_BROADCAST	0xff	/* physical destination: all */
+#define VMX_XAPIC_BROADCAST	0xff	/* destination: all */
 
 /*
  * Whether an ICR value has the common form, in physical or logical
@@ -88,28 +90,51 @@ bool vmx_apic_ipi(struct vmmon_vcpu *vcpu, u64 icr)
 }
 
 /*
- * The one vCPU whose flat logical ID shares a bit with @dest, or NULL:
- * none, several, or one whose ID vmmon does not know (its userspace has
- * not set the flag), which might match.  The sender alone is refused by
+ * Whether an xAPIC destination @dest names @peer (of vCPU id @id): in
+ * physical mode by its APIC ID, which is its id where userspace set the
+ * flag, in logical mode by its flat ID; -1 when vmmon cannot tell, which
+ * userspace's model might: no flag (the APIC disabled, its ID changed,
+ * the vCPU not started) or a logical ID that is not flat (cluster model,
+ * x2APIC mode).
+ */
+static int vmx_apic_xapic_match(struct vmmon_vcpu *peer, unsigned int id,
+				u8 dest, bool logical)
+{
+	u32 flat;
+
+	/* Acquire: the flat ID userspace stored before it set the flag. */
+	if (!(smp_load_acquire(&peer->run->apic.flags) &
+	      VMMON_APIC_IPI_IN_KERNEL))
+		return -1;
+	if (!logical)
+		return id == dest;
+	flat = READ_ONCE(peer->run->apic.flat_id);
+	if (flat & VMMON_APIC_NOT_FLAT)
+		return -1;
+	return !!(flat & dest);
+}
+
+/*
+ * The one vCPU an xAPIC destination names, or NULL: none, several, or
+ * one vmmon cannot tell about.  The sender alone is refused by
  * vmx_apic_ipi_send().
  */
-static struct vmmon_vcpu *vmx_apic_flat_target(struct vmmon_vcpu *vcpu,
-					       u8 dest)
+static struct vmmon_vcpu *vmx_apic_xapic_target(struct vmmon_vcpu *vcpu,
+						u8 dest, bool logical)
 {
 	struct vmmon_vcpu *peer, *target = NULL;
 	unsigned int id;
+	int match;
 
 	for (id = 0; id < VMMON_MAX_VCPUS; id++) {
 		peer = vmmon_vcpu_peer(vcpu, id);
 		if (!peer)
 			continue;
-		if (!vmmon_vcpu_takes_ipis(peer))
+		match = vmx_apic_xapic_match(peer, id, dest, logical);
+		if (match < 0 || (match && target))
 			return NULL;
-		if (!(READ_ONCE(peer->run->apic.flat_id) & dest))
-			continue;
-		if (target)
-			return NULL;
-		target = peer;
+		if (match)
+			target = peer;
 	}
 	return target;
 }
@@ -119,14 +144,11 @@ bool vmx_apic_xapic_ipi(struct vmmon_vcpu *vcpu, u32 low, u8 dest)
 	u64 icr = low & (VMX_ICR_WRITABLE & VMX_ICR_LOW);
 	struct vmmon_vcpu *target;
 
-	if (!vmmon_vcpu_takes_ipis(vcpu) || !vmx_apic_ipi_fixed(icr))
+	/* 0xff is a broadcast in both modes, for the sender too. */
+	if (!vmmon_vcpu_takes_ipis(vcpu) || !vmx_apic_ipi_fixed(icr) ||
+	    dest == VMX_XAPIC_BROADCAST)
 		return false;
-	if (icr & VMX_ICR_LOGICAL)
-		target = vmx_apic_flat_target(vcpu, dest);
-	else if (dest != VMX_XAPIC_BROADCAST)
-		target = vmmon_vcpu_peer(vcpu, dest);
-	else
-		return false;
+	target = vmx_apic_xapic_target(vcpu, dest, icr & VMX_ICR_LOGICAL);
 	if (!vmx_apic_ipi_send(vcpu, target, icr))
 		return false;
 	/* Read back without the reserved bits, delivery status idle. */

@@ -157,11 +157,11 @@ bool lapic_xapic_as_made(const struct lapic *l)
 	       lapic_enabled(l) && l->id >> LAPIC_ID_SHIFT == l->initial_id;
 }
 
-uint8_t lapic_flat_id(const struct lapic *l)
+int lapic_flat_id(const struct lapic *l)
 {
 	if (lapic_x2apic_mode(l) ||
 	    (l->dfr & LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_FLAT)
-		return 0;
+		return -1;
 	return l->ldr >> LAPIC_LDR_SHIFT;
 }
 

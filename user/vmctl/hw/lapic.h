@@ -217,7 +217,8 @@ void lapic_init(struct lapic *l, unsigned int cpu, uint8_t apic_id,
  * move there): the vCPU's run page, where the kernel module takes the
  * guest's EOIs of edge-triggered vectors (x2APIC and xAPIC) by clearing
  * the highest ISR bit itself while the vCPU runs, and in xAPIC mode the
- * writes of the ICR's high half and the reads of its low half.  For the
+ * writes of the ICR's high half, the reads of its low half, and the
+ * writes of the low half that send an IPI the module takes.  For the
  * EOI, lapic_raise() orders its IRR store before its ISR read with a
  * full barrier (see the module's VMMON_EXIT_EOI).
  */
@@ -265,11 +266,11 @@ bool lapic_x2apic_mode(const struct lapic *l);
  * For the module's IPIs in xAPIC mode (VMMON_CAP_XAPIC_IPI): whether
  * the APIC is enabled in xAPIC mode (IA32_APIC_BASE and SVR) with the
  * APIC ID it was made with; and its flat logical ID, LDR's bits 31:24
- * while DFR selects the flat model (the vmmon_apic_vectors flat_id),
- * else 0.
+ * while DFR selects the flat model in xAPIC mode, else -1 (the logical
+ * destinations it takes follow another rule).
  */
 bool lapic_xapic_as_made(const struct lapic *l);
-uint8_t lapic_flat_id(const struct lapic *l);
+int lapic_flat_id(const struct lapic *l);
 
 /*
  * The guest's RDMSR (*@val filled) or WRMSR of x2APIC register @msr

@@ -124,6 +124,7 @@ void vcpu_ipi_to_run(struct vcpu *v)
 	struct vmmon_apic_vectors *apic = &v->run->apic;
 	uint32_t flags = apic->flags & ~(VMMON_APIC_IPI_IN_KERNEL |
 					 VMMON_APIC_HLT_IN_KERNEL);
+	int flat;
 	bool ipi;
 
 	if (lapic_x2apic_mode(l))
@@ -132,13 +133,18 @@ void vcpu_ipi_to_run(struct vcpu *v)
 		ipi = v->vm->xapic_ipi_in_kernel &&
 		      (flags & VMMON_APIC_ICR_IN_KERNEL) &&
 		      lapic_xapic_as_made(l);
-	/* Before the flag: other vCPUs read it once the flag is set. */
-	apic->flat_id = ipi ? lapic_flat_id(l) : 0;
 	if (ipi) {
+		flat = lapic_flat_id(l);
+		apic->flat_id = flat < 0 ? VMMON_APIC_NOT_FLAT : (uint32_t)flat;
 		flags |= VMMON_APIC_IPI_IN_KERNEL;
 		if (v->vm->hlt_wait_in_kernel)
 			flags |= VMMON_APIC_HLT_IN_KERNEL;
 	}
+	/*
+	 * A release: the flat ID before the flag is set, and left as it
+	 * was when the flag goes, so that a sender that saw the flag reads
+	 * the ID that went with it.
+	 */
 	__atomic_store_n(&apic->flags, flags, __ATOMIC_RELEASE);
 }
 
