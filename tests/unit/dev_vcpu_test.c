@@ -781,6 +781,32 @@ TEST(halted_in_vmmon_woken_by_signals)
 }
 
 /*
+ * The same in xAPIC mode, where the HLT waits in vmmon too now (the
+ * module takes xAPIC IPIs): the PIC's interrupt through LINT0 (ExtINT),
+ * an NMI, then the end.
+ */
+TEST(halted_in_vmmon_xapic_woken_by_signals)
+{
+	setup(RUN_HLT, true);
+	f.vm.xapic_ipi_in_kernel = true;
+	f.vm.hlt_wait_in_kernel = true;
+	lapic_wr(LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	ASSERT_TRUE(wait_running(1));
+	EXPECT_NE(f.run.apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	pthread_mutex_lock(&f.vm.lock);
+	pic_set_irq(&f.vm.pic, 1, 1);
+	pthread_mutex_unlock(&f.vm.lock);
+	ASSERT_TRUE(wait_running(2));
+	EXPECT_EQ(f.interrupts, 1u);
+	send_nmi();
+	ASSERT_TRUE(wait_running(3));
+	EXPECT_EQ(f.nmis, 1u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+	EXPECT_EQ(f.vm.end, VM_END_QUIT);
+}
+
+/*
  * A mode change while vmmon held the deadline: the LVT write (one-shot)
  * disarms it, the flag is off at the next RUN, and an APIC_TIMER exit
  * that still came raises nothing.
