@@ -364,9 +364,10 @@ enum vmmon_internal_error {
  * 0x20) equal to the vCPU's id, together with VMMON_APIC_ICR_IN_KERNEL.
  * Each vCPU with the flag keeps in @apic.flat_id its APIC's logical ID
  * (bits 31:24 of its LDR, offset 0xd0) while its DFR (0xe0) selects the
- * flat model in xAPIC mode, else VMMON_APIC_NOT_FLAT; it stores the ID
- * before it sets the flag (a release) and leaves it when it clears the
- * flag.  The guest's 32-bit MOV to the ICR's low half (0x300) with
+ * flat model in xAPIC mode, else VMMON_APIC_NOT_FLAT (any value with
+ * that bit); it stores the ID before it sets the flag (a release),
+ * changes it only between its vCPU's RUNs, and leaves it when it clears
+ * the flag.  The guest's 32-bit MOV to the ICR's low half (0x300) with
  * fixed delivery, edge trigger, no shorthand, a vector of 16 or more and
  * a destination (in @apic.icr_high) other than 0xff (broadcast, in
  * either mode) goes as above when every vCPU of the VM has the flag and
@@ -375,7 +376,9 @@ enum vmmon_internal_error {
  * @apic.flat_id shares a bit with it, where none is VMMON_APIC_NOT_FLAT.
  * vmmon stores the write in @apic.icr_low, its read-only and reserved
  * bits clear (delivery status idle).  Every other write exits
- * (VMMON_EXIT_MMIO) as without the flag.
+ * (VMMON_EXIT_MMIO) as without the flag.  An x2APIC sender's WRMSR
+ * (above) reaches a vCPU that has the flag in xAPIC mode by its id
+ * alone: APICs in both modes at once are outside the architecture.
  *
  * A HLT waits inside RUN where VMMON_CHECK_CAP offers VMMON_CAP_HLT_WAIT
  * and userspace sets VMMON_APIC_HLT_IN_KERNEL, so that the IPIs above

@@ -26,10 +26,13 @@
  * against run.apic when userspace keeps the ICR there
  * (VMMON_APIC_ICR_IN_KERNEL): Linux writes the destination and polls
  * the delivery status around each IPI it sends, two exits of the three
- * an IPI cost.  Only the vCPU's own thread and RUN touch these fields,
- * so they need no ordering.  The low half's write, the IPI itself, goes
- * to vmx_apic_ipi.c, which sends the common forms to other vCPUs
- * (VMMON_APIC_IPI_IN_KERNEL) and leaves the rest to userspace.
+ * an IPI cost.  The vCPU's own thread and RUN touch these fields, and
+ * another vCPU's INIT resets them while this one runs; that needs no
+ * ordering: a store of vmmon's just after the reset stays, as the
+ * guest's own write would after such a race with INIT on a CPU.  The
+ * low half's write, the IPI itself, goes to vmx_apic_ipi.c, which sends
+ * the common forms to other vCPUs (VMMON_APIC_IPI_IN_KERNEL) and leaves
+ * the rest to userspace.
  */
 #include <linux/bitfield.h>
 #include <linux/bitops.h>

@@ -135,7 +135,10 @@ void vcpu_ipi_to_run(struct vcpu *v)
 		      lapic_xapic_as_made(l);
 	if (ipi) {
 		flat = lapic_flat_id(l);
-		apic->flat_id = flat < 0 ? VMMON_APIC_NOT_FLAT : (uint32_t)flat;
+		/* One store: senders in the module read it while it runs. */
+		__atomic_store_n(&apic->flat_id, flat < 0 ?
+				 VMMON_APIC_NOT_FLAT : (uint32_t)flat,
+				 __ATOMIC_RELAXED);
 		flags |= VMMON_APIC_IPI_IN_KERNEL;
 		if (v->vm->hlt_wait_in_kernel)
 			flags |= VMMON_APIC_HLT_IN_KERNEL;
