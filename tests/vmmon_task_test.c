@@ -412,6 +412,36 @@ VMMON_TEST(jmp_to_a_tss_switches_tasks)
 }
 
 /*
+ * The descriptors the new task loads get their accessed flags set in
+ * memory, as the CPU sets them: B's CS and SS-GS from the GDT, whose
+ * flags the test clears, and FS from B's LDT; the other bits of each
+ * type byte stay.
+ */
+VMMON_TEST(task_switch_sets_the_accessed_flags)
+{
+	const uint64_t ldt_data = descriptor(0, 0xfffff, 0x92, 0xc);
+	struct vmmon_guest g;
+	struct after a;
+
+	ASSERT_OK(task_guest_create(&g, AT(jmp_entry), AT(task_b_hlt)));
+	g.ram[GDT + SEL_CODE + 5] = 0x9a;
+	g.ram[GDT + SEL_DATA + 5] = 0x92;
+	memcpy(g.ram + LDT + (SEL_LDT_DATA & ~7), &ldt_data,
+	       sizeof(ldt_data));
+	put32(&g, TSS_B + TSS_LDT, SEL_LDT);
+	put32(&g, TSS_B + TSS_SEGS + 4 * 4, SEL_LDT_DATA);	/* FS */
+	ASSERT_OK(vmmon_guest_run(&g));
+	EXPECT_EXIT(&g, VMMON_EXIT_HLT);
+	ASSERT_OK(state(&g, &a));
+	EXPECT_EQ(a.sregs.tr.selector, SEL_TSS_B);
+	EXPECT_EQ(a.sregs.fs.selector, SEL_LDT_DATA);
+	EXPECT_EQ(desc_type(&g, SEL_CODE), 0x9b);
+	EXPECT_EQ(desc_type(&g, SEL_DATA), 0x93);
+	EXPECT_EQ(g.ram[LDT + (SEL_LDT_DATA & ~7) + 5], 0x93);
+	vmmon_guest_destroy(&g);
+}
+
+/*
  * CALL through a task gate: B runs with NT set and A in its back link,
  * both busy; B's IRET returns to A after the CALL with A's registers,
  * NT clear, B no longer busy.

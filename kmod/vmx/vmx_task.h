@@ -6,11 +6,12 @@
  * The switch is decided and the new task loaded into the VMCS at the
  * exit, where vmmon may not sleep; the writes to guest memory that it
  * makes (the old task's state in its TSS, the busy flags, the back link,
- * an error code on the new stack) are translated then, and carried out
- * after the VMCS is put away, before the guest runs again.  The switch
- * commits only when every page they write is resident and writable, so
- * that they allocate nothing; else (prefault) nothing changes, the pages
- * are made ready where vmmon may sleep and the guest retries.
+ * accessed flags, an error code on the new stack) are translated then,
+ * and carried out after the VMCS is put away, before the guest runs
+ * again.  The switch commits only when every page they write is
+ * resident and writable, so that they allocate nothing; else (prefault)
+ * nothing changes, the pages are made ready where vmmon may sleep and
+ * the guest retries.
  */
 #ifndef VMMON_VMX_TASK_H
 #define VMMON_VMX_TASK_H
@@ -19,9 +20,10 @@
 
 /*
  * At most: the old TSS's 64 bytes of state and the back link, 4 bytes
- * of error code (each may cross a page), two busy flags.
+ * of error code (each may cross a page), two busy flags, the accessed
+ * flags of six segment descriptors.
  */
-#define VMX_TASK_MAX_WRITES	8
+#define VMX_TASK_MAX_WRITES	14
 #define VMX_TASK_MAX_BYTES	80
 
 /* A busy flag is set or cleared alone, a locked change of one bit. */

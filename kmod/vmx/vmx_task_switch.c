@@ -24,9 +24,10 @@
  *
  * 32-bit TSSs only: a 16-bit one (80286 tasks) stops the guest with
  * VMMON_INTERNAL_TASK_SWITCH, as does a TSS or descriptor table outside
- * RAM.  Every value read from the guest is checked before use; vmmon
- * does not set the accessed flag in the descriptors it loads (the
- * hidden parts have it, as VM entry wants).
+ * RAM.  Every value read from the guest is checked before use; the
+ * accessed flag of each segment descriptor the new task loads is set in
+ * memory, as the CPU sets it (SDM 3A 3.4.5.1), and in the hidden parts,
+ * as VM entry wants.
  *
  * The switch is decided and loaded into the VMCS at the exit; its writes
  * to guest memory wait for vmx_exit_task_writes() (vmx_task.h), and it
@@ -84,7 +85,8 @@ enum vmx_ts_source {
 #define TS_DESC_TSS_BUSY_NR	1	/* the bit in the type byte */
 #define TS_DESC_TSS_BUSY_BIT	BIT(TS_DESC_TSS_BUSY_NR)
 /* Code and data types (S set). */
-#define TS_SEG_ACCESSED		0x1
+#define TS_SEG_ACCESSED_NR	0	/* the bit in the type byte */
+#define TS_SEG_ACCESSED		BIT(TS_SEG_ACCESSED_NR)
 #define TS_SEG_WRITABLE		0x2	/* data */
 #define TS_SEG_READABLE		0x2	/* code */
 #define TS_SEG_CONFORMING		0x4	/* code */
@@ -268,28 +270,40 @@ static int vmx_ts_plan_write(struct vmx_ts *ts, u32 la, const void *buf,
 }
 
 /*
- * Queue the change of the busy flag of the TSS descriptor @sel names in
- * the GDT: that bit alone, at the time of the write (the descriptor read
- * before may have changed since, by this switch's own writes or another
- * vCPU's).
+ * Queue the change of bit @nr of the type byte of the descriptor @sel
+ * names in the table at @table (the GDT or the LDT): that bit alone, at
+ * the time of the write (the descriptor read before may have changed
+ * since, by this switch's own writes or another vCPU's).  *@gpa: the
+ * byte's guest-physical address.
  */
-static int vmx_ts_plan_busy(struct vmx_ts *ts, u16 sel, bool busy)
+static int vmx_ts_plan_type_bit(struct vmx_ts *ts, u32 table, u16 sel,
+				unsigned int nr, bool set, u64 *gpa)
 {
 	struct vmx_task_writes *tw = &ts->vx->task;
+	int err;
+
+	err = vmx_ts_plan_page(ts, table + (sel & ~7) + TS_DESC_TYPE_BYTE,
+			       0, 0, gpa);
+	if (err)
+		return err;
+	tw->w[tw->nr++] = (struct vmx_task_write){
+		.gpa = *gpa, .off = nr, .len = 1,
+		.op = set ? VMX_TASK_SET_BIT : VMX_TASK_CLEAR_BIT,
+	};
+	return 0;
+}
+
+/* The busy flag of the TSS descriptor @sel names in the GDT. */
+static int vmx_ts_plan_busy(struct vmx_ts *ts, u16 sel, bool busy)
+{
 	u64 gpa;
 	int err;
 
-	err = vmx_ts_plan_page(ts, ts->gdt_base + (sel & ~7) +
-			       TS_DESC_TYPE_BYTE, 0, 0, &gpa);
-	if (err)
-		return err;
-	if (busy)
+	err = vmx_ts_plan_type_bit(ts, ts->gdt_base, sel, TS_DESC_TSS_BUSY_NR,
+				   busy, &gpa);
+	if (!err && busy)
 		ts->busy_gpa = gpa;
-	tw->w[tw->nr++] = (struct vmx_task_write){
-		.gpa = gpa, .off = TS_DESC_TSS_BUSY_NR, .len = 1,
-		.op = busy ? VMX_TASK_SET_BIT : VMX_TASK_CLEAR_BIT,
-	};
-	return 0;
+	return err;
 }
 
 static u32 vmx_desc_base(u64 d)
@@ -394,7 +408,7 @@ static int vmx_ts_check_seg(struct vmx_ts *ts, unsigned int i, u16 sel,
 			    unsigned int cpl, struct vmx_ts_seg *seg)
 {
 	unsigned int type, dpl;
-	u64 desc;
+	u64 desc, gpa;
 	int err;
 
 	if (TS_SEL_NULL(sel)) {
@@ -436,6 +450,14 @@ static int vmx_ts_check_seg(struct vmx_ts *ts, unsigned int i, u16 sel,
 	}
 	if (!(desc & TS_DESC_P))
 		return vmx_ts_fault(ts, X86_TRAP_NP, TS_SEL_ERROR(sel));
+	/* The CPU sets the accessed flag of a descriptor it loads. */
+	if (!(type & TS_SEG_ACCESSED)) {
+		err = vmx_ts_plan_type_bit(ts, sel & TS_SEL_TI ?
+					   ts->ldt_base : ts->gdt_base, sel,
+					   TS_SEG_ACCESSED_NR, true, &gpa);
+		if (err)
+			return err;
+	}
 	*seg = (struct vmx_ts_seg){ .sel = sel, .base = vmx_desc_base(desc),
 				    .limit = vmx_desc_limit(desc),
 				    .ar = vmx_desc_ar(desc) | TS_SEG_ACCESSED };
