@@ -752,6 +752,41 @@ TEST(ipi_in_vmmon_while_xapic_as_made)
 	EXPECT_LT(quit(), WAKE_LIMIT_NS);
 }
 
+/* A fixed interrupt for vCPU 0 (the I/O APIC's, an MSI's). */
+static void raise_fixed(void)
+{
+	apic_bus_deliver(&f.vm.apic_bus, 0, false, APIC_DM_FIXED, 0x40, false,
+			 APIC_SH_NONE, 0);
+}
+
+/* The PIC's IRQ 1, through LINT0 in ExtINT mode. */
+static void raise_pic(void)
+{
+	pic_set_irq(&f.vm.pic, 1, 1);
+}
+
+/*
+ * The vCPU set up, started and halted inside RUN (the flag said so);
+ * then @raise's interrupt, an NMI, then the end each reach it.
+ */
+static void woken_in_vmmon(struct __test_metadata *_metadata,
+			   void (*raise)(void))
+{
+	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
+	ASSERT_TRUE(wait_running(1));
+	EXPECT_NE(f.run.apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
+	pthread_mutex_lock(&f.vm.lock);
+	raise();
+	pthread_mutex_unlock(&f.vm.lock);
+	ASSERT_TRUE(wait_running(2));
+	EXPECT_EQ(f.interrupts, 1u);
+	send_nmi();
+	ASSERT_TRUE(wait_running(3));
+	EXPECT_EQ(f.nmis, 1u);
+	EXPECT_LT(quit(), WAKE_LIMIT_NS);
+	EXPECT_EQ(f.vm.end, VM_END_QUIT);
+}
+
 /*
  * A HLT that waits in vmmon (x2APIC, the module offers both) is inside
  * RUN: each of vmctl's wakers must signal its thread there, as a
@@ -764,20 +799,7 @@ TEST(halted_in_vmmon_woken_by_signals)
 	f.vm.apic_ipi_in_kernel = true;
 	f.vm.hlt_wait_in_kernel = true;
 	lapic_set_base(&f.vm.vcpus[0].lapic, BASE_X2APIC);
-	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
-	ASSERT_TRUE(wait_running(1));
-	EXPECT_NE(f.run.apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
-	pthread_mutex_lock(&f.vm.lock);
-	apic_bus_deliver(&f.vm.apic_bus, 0, false, APIC_DM_FIXED, 0x40, false,
-			 APIC_SH_NONE, 0);
-	pthread_mutex_unlock(&f.vm.lock);
-	ASSERT_TRUE(wait_running(2));
-	EXPECT_EQ(f.interrupts, 1u);
-	send_nmi();
-	ASSERT_TRUE(wait_running(3));
-	EXPECT_EQ(f.nmis, 1u);
-	EXPECT_LT(quit(), WAKE_LIMIT_NS);
-	EXPECT_EQ(f.vm.end, VM_END_QUIT);
+	woken_in_vmmon(_metadata, raise_fixed);
 }
 
 /*
@@ -791,19 +813,7 @@ TEST(halted_in_vmmon_xapic_woken_by_signals)
 	f.vm.xapic_ipi_in_kernel = true;
 	f.vm.hlt_wait_in_kernel = true;
 	lapic_wr(LAPIC_LVT_LINT0, APIC_DM_EXTINT << LAPIC_LVT_DM_SHIFT);
-	ASSERT_EQ(vm_vcpus_start(&f.vm), 0);
-	ASSERT_TRUE(wait_running(1));
-	EXPECT_NE(f.run.apic.flags & VMMON_APIC_HLT_IN_KERNEL, 0u);
-	pthread_mutex_lock(&f.vm.lock);
-	pic_set_irq(&f.vm.pic, 1, 1);
-	pthread_mutex_unlock(&f.vm.lock);
-	ASSERT_TRUE(wait_running(2));
-	EXPECT_EQ(f.interrupts, 1u);
-	send_nmi();
-	ASSERT_TRUE(wait_running(3));
-	EXPECT_EQ(f.nmis, 1u);
-	EXPECT_LT(quit(), WAKE_LIMIT_NS);
-	EXPECT_EQ(f.vm.end, VM_END_QUIT);
+	woken_in_vmmon(_metadata, raise_pic);
 }
 
 /*
