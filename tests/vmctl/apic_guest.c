@@ -49,6 +49,11 @@ typedef unsigned long long u64;
 #define LAPIC_DFR		0x0e0
 #define LAPIC_SVR		0x0f0
 #define LAPIC_TMR		0x180
+#define LAPIC_ESR		0x280
+#define LAPIC_ICR_LOW		0x300
+#define ICR_SELF		(1u << 18)	/* shorthand: self */
+#define ESR_SEND_ILLEGAL	(1u << 5)
+#define VEC_ILLEGAL		0x0f	/* 0-15 are (SDM 11.5.2) */
 #define LAPIC_LVT_TIMER		0x320
 #define LAPIC_TIMER_INIT	0x380
 #define LAPIC_TIMER_DIV		0x3e0
@@ -555,6 +560,25 @@ static int tpr_defers(void)
 	return quiet && count == 1 && pin_done(PIN_A);
 }
 
+/*
+ * An IPI of an illegal vector is not delivered (every vector's gate is
+ * unexpected() but VEC_COUNT's), and the sender's ESR says so once a
+ * write latched it.
+ */
+static int illegal_vector(void)
+{
+	u32 esr;
+
+	reset_seen(PIN_A);
+	lapic_write(LAPIC_ESR, 0);
+	lapic_write(LAPIC_ICR_LOW, ICR_SELF | VEC_ILLEGAL);
+	settle();
+	lapic_write(LAPIC_ESR, 0);
+	esr = lapic_read(LAPIC_ESR);
+	lapic_write(LAPIC_ESR, 0);
+	return (esr & ESR_SEND_ILLEGAL) && count == 0;
+}
+
 /* Flat logical destination: the APIC's LDR bit names it (xAPIC only). */
 static int logical_flat(void)
 {
@@ -586,6 +610,7 @@ static const struct test_case cases[] = {
 	{ "remote_irr_cleared_by_edge_mode", remote_irr_cleared_by_edge_mode, 0 },
 	{ "tpr_defers", tpr_defers, 0 },
 	{ "halt_until_timer", halt_until_timer, 0 },
+	{ "illegal_vector", illegal_vector, 0 },
 	{ "logical_flat", logical_flat, 1 },
 	/* QEMU differs: pc-testdev has lines 0-15 only, Remote IRR is set
 	 * whether or not an APIC took the message. */
